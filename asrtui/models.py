@@ -1,0 +1,80 @@
+"""Domain values for real-time ASR tasks: frozen dataclasses that know no wire names.
+
+The only module that knows wire names (``taskId``, ``createdAt``, ``RetCode``...) is
+`asrtui.wire`, which turns response bodies into these values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+#: A JSON value as decoded by the standard library, kept opaque outside the wire parser.
+JSONValue = object
+
+#: The one status value seen on the wire, on running tasks.
+RUNNING_STATUS = 1
+
+
+@dataclass(frozen=True)
+class Task:
+    """One real-time ASR task as the API reported it.
+
+    Attributes:
+        task_id: the task id (``asr-...``).
+        status: the raw status; ``1`` means running, anything else is shown as received.
+        mode: ``live`` or ``rtc`` (or whatever the server sent).
+        language: the source language (``cn``, ``en``, ``ja``, ``yue``, ``fspk``...).
+        target_languages: translation targets, empty when translation is off or unknown.
+        translate_enabled: whether translation is on, ``None`` when the server did not say.
+        tag: the user's tag (may be empty).
+        stream_url: the pulled stream URL; carries a live ``auth_key``: mask before display.
+        callback_url: where results are posted (``default`` for the built-in callback).
+        created_at: when the task was created (timezone-aware), if parseable.
+        updated_at: when the task was last updated (timezone-aware), if parseable.
+        report_interval: report interval in milliseconds, if numeric.
+        auto_terminate_delay: auto-terminate delay in seconds, if numeric.
+        ali_uid: the account id (sensitive: mask before display).
+        extra: wire fields this version does not know, kept for the raw view.
+        raw: the task object exactly as received, for JSON export and the raw view.
+    """
+
+    task_id: str
+    status: int | str | None = RUNNING_STATUS
+    mode: str = ""
+    language: str = ""
+    target_languages: tuple[str, ...] = ()
+    translate_enabled: bool | None = None
+    tag: str = ""
+    stream_url: str = field(default="", repr=False)
+    callback_url: str = ""
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    report_interval: int | None = None
+    auto_terminate_delay: int | None = None
+    ali_uid: str = field(default="", repr=False)
+    extra: Mapping[str, JSONValue] = field(default_factory=dict, repr=False, compare=True)
+    raw: Mapping[str, JSONValue] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def is_running(self) -> bool:
+        """Whether the status is the one value known to mean running."""
+        return self.status == RUNNING_STATUS
+
+    @property
+    def status_label(self) -> str:
+        """``running`` for status 1; any other value shown raw, never guessed."""
+        if self.status == RUNNING_STATUS:
+            return "running"
+        if self.status is None:
+            return "?"
+        return str(self.status)
+
+
+@dataclass(frozen=True)
+class TaskList:
+    """The answer of one query: tasks keyed by id, plus the request id for support."""
+
+    tasks: tuple[Task, ...]
+    request_id: str = ""
