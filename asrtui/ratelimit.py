@@ -1,0 +1,364 @@
+"""The account's shared request budget: at most N grants in any window, fair and throttle-aware.
+
+Why a sliding log and not a token bucket
+    The promise the account needs is *at most N calls in any ``window`` seconds* (20 per second
+    by default, shared with everything else the account runs). A token bucket with rate N and
+    burst N does not keep it: a full bucket lets N through at once and refills N more within the
+    same second, so 2N can pass inside one window. This limiter keeps a log of the last grant
+    times instead (a deque of at most N monotonic timestamps). A request may be granted at ``t``
+    only when fewer than N logged grants satisfy ``g + window > t``; each grant is therefore
+    preceded by at most N - 1 others in ``(t - window, t]``, and so every half-open interval
+    ``[a, a + window)`` holds at most N grants. Costs: O(1) per grant and memory bounded by N.
+
+How waiting works
+    Requests queue in two FIFO lanes, *priority* (user-initiated: the selected task's detail, a
+    manual refresh) and *background* (the auto-refresh). The head of the queue is the first live
+    waiter of the priority lane, else the first of the background lane. Only the head ever
+    looks at the clock: when no slot is free it starts one timer (the injected ``sleep``) until
+    the exact moment the limiting grant leaves the window (or a server-imposed hold ends) and
+    waits on its own future. Every other waiter waits on its own future and nothing else, so
+    hundreds of queued requests cost no timers and no polling. Whoever changes who is head
+    wakes the new head: a grant hands the turn on, a cancelled head hands it on, a priority
+    arrival makes itself head, and a recovering limit wakes the head early. A woken waiter
+    always re-checks, so an early or spurious wake-up (``asyncio`` may fire timers up to its clock
+    resolution early) only costs another short sleep. A request that arrives while nobody waits
+    and a slot is free is granted without suspending; a priority request needs only an empty
+    priority lane for that, which is how it overtakes queued background requests. The window
+    check runs on every grant, whatever the lane, so priority never breaks the window.
+
+Cancellation
+    A waiter cancelled while queued marks itself dead and is dropped lazily when it reaches the
+    front of its lane (no O(n) removal from the middle of a deque). If it was the head, it
+    cancels its timer and wakes the next head, which takes the slot at once if one is free: no
+    hole in the schedule and no slot leaked. A grant is recorded and the caller resumed in one
+    step with no ``await`` between them, so a cancellation cannot land between the two. Starvation
+    is possible only for background requests under a never-ending stream of priority ones,
+    which user-initiated requests cannot produce.
+
+Throttling feedback (AIMD)
+    ``on_throttled`` halves the effective limit (floor ``min_limit``), at most once per window so
+    that the burst of ``Throttling*`` answers to requests already in flight counts as one signal,
+    and with ``retry_after`` (seconds) holds every grant until that time. ``on_success`` adds
+    back ``RECOVERY_PER_SECOND`` calls per second for every second during which answers keep
+    succeeding (an idle gap counts for at most one window) until the configured limit. The
+    window check uses the floor of the effective limit.
+
+One limiter per account (AccessKey id) per process: `limiter_for` keeps the registry, shared by
+every request of every view, retries included. Sharing one budget between several processes of
+the same account on one host is not this module's job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+__all__ = ["LimiterStats", "WindowLimiter", "limiter_for", "reset_registry"]
+
+_PRIORITY = 0
+_BACKGROUND = 1
+# Absorbs float noise in additive recovery (10 + 0.1 * 10 is 10.999999999999998).
+_EPSILON = 1e-9
+
+
+@dataclass(frozen=True)
+class LimiterStats:
+    """A snapshot of the limiter for the status line.
+
+    Attributes:
+        limit: the configured grants per window (20 unless lowered).
+        effective_limit: the current limit after slowing down for throttling answers.
+        used_last_window: grants in the last window, up to now.
+        waiting: requests queued right now.
+        granted_total: grants since start.
+        throttled_total: ``Throttling*`` answers reported since start.
+    """
+
+    limit: int
+    effective_limit: float
+    used_last_window: int
+    waiting: int
+    granted_total: int
+    throttled_total: int
+
+
+class _Waiter:
+    """One queued `WindowLimiter.acquire` call: its lane, its wake-up future and its timer."""
+
+    __slots__ = ("dead", "lane", "timer", "wake")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, lane: int) -> None:
+        self.lane = lane
+        self.wake: asyncio.Future[None] = loop.create_future()
+        self.timer: asyncio.Future[None] | None = None
+        # Granted or cancelled: skipped (and dropped) when it reaches the front of its lane.
+        self.dead = False
+
+    def poke(self) -> None:
+        """Wake the waiter so that it re-checks whether it may take a slot."""
+        if not self.wake.done():
+            self.wake.set_result(None)
+
+    def timer_done(self, timer: asyncio.Future[None]) -> None:
+        """Done-callback of the waiter's sleep: wake it, or hand it the sleep's failure."""
+        if timer is not self.timer or timer.cancelled():
+            return  # a timer replaced or cancelled since: its wake-up is stale
+        error = timer.exception()
+        if error is None:
+            self.poke()
+        elif not self.wake.done():
+            self.wake.set_exception(error)
+
+    def cancel_timer(self) -> None:
+        """Stop the waiter's sleep, if any, so that it cannot wake the waiter later."""
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+
+
+class WindowLimiter:
+    """At most ``limit`` grants in any ``window`` seconds, FIFO per lane, priority first.
+
+    Args:
+        limit: grants allowed in any window; the account's documented limit is 20 per second.
+            Configure it lower to leave room for other systems using the same account.
+        window: the window length in seconds.
+        clock: a monotonic clock in seconds; tests pass a virtual one.
+        sleep: sleeps for a number of seconds; tests pass a virtual one. It must be
+            cancellable, since a waiter cancels its sleep when woken early.
+        min_limit: the floor of the effective limit under throttling (at least 1).
+
+    Raises:
+        ValueError: when ``limit`` < 1, ``window`` <= 0 or ``min_limit`` is outside [1, limit].
+    """
+
+    RECOVERY_PER_SECOND = 1.0
+    """Calls per window the effective limit regains per second of successful answers."""
+
+    def __init__(
+        self,
+        limit: int = 20,
+        window: float = 1.0,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        min_limit: float = 1.0,
+    ) -> None:
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1 call per window, got {limit}")
+        if not window > 0:
+            raise ValueError(f"window must be a positive number of seconds, got {window}")
+        if not 1 <= min_limit <= limit:
+            raise ValueError(f"min_limit must be between 1 and limit ({limit}), got {min_limit}")
+        self._limit = limit
+        self._window = window
+        self._clock = clock
+        self._sleep = sleep
+        self._min_limit = min_limit
+        self._effective = float(limit)
+        self._grants: deque[float] = deque()
+        self._lanes: tuple[deque[_Waiter], deque[_Waiter]] = (deque(), deque())
+        self._live = [0, 0]
+        self._hold_until = -math.inf
+        self._last_decrease = -math.inf
+        self._last_feedback: float | None = None
+        self._granted_total = 0
+        self._throttled_total = 0
+
+    def __repr__(self) -> str:
+        return (
+            f"WindowLimiter(limit={self._limit}, window={self._window}, "
+            f"effective_limit={self._effective:g}, waiting={sum(self._live)})"
+        )
+
+    @property
+    def limit(self) -> int:
+        """The configured grants per window."""
+        return self._limit
+
+    @property
+    def effective_limit(self) -> float:
+        """The current limit: ``limit`` lowered by throttling answers, recovering on success."""
+        return self._effective
+
+    @property
+    def window(self) -> float:
+        """The window length in seconds."""
+        return self._window
+
+    async def acquire(self, *, priority: bool = False) -> None:
+        """Wait for a slot in the window, then record it as used.
+
+        Call it once before every request sent, retries included.
+
+        Args:
+            priority: a user-initiated request; it overtakes every queued background request.
+        """
+        lane = _PRIORITY if priority else _BACKGROUND
+        if self._live[_PRIORITY] == 0 and (priority or self._live[_BACKGROUND] == 0):
+            now = self._clock()
+            if self._delay(now) <= 0:
+                self._grant(now)
+                return
+        waiter = _Waiter(asyncio.get_running_loop(), lane)
+        self._lanes[lane].append(waiter)
+        self._live[lane] += 1
+        if self._head() is waiter:
+            waiter.poke()
+        try:
+            await self._wait_turn(waiter)
+        finally:
+            self._retire(waiter)
+
+    def on_throttled(self, retry_after: float | None = None) -> None:
+        """Slow down after a ``Throttling*`` answer.
+
+        Halves the effective limit (floor ``min_limit``), at most once per window, and holds
+        every grant until ``retry_after`` seconds from now when the server said how long.
+
+        Args:
+            retry_after: seconds to hold all grants (``x-acs-retry-after`` is in milliseconds:
+                divide by 1000 before passing it).
+        """
+        now = self._clock()
+        self._throttled_total += 1
+        if now >= self._last_decrease + self._window:
+            self._effective = max(self._min_limit, self._effective / 2)
+            self._last_decrease = now
+        self._last_feedback = now
+        if retry_after is not None and retry_after > 0:
+            self._hold_until = max(self._hold_until, now + retry_after)
+
+    def on_success(self) -> None:
+        """Recover gradually after an accepted answer (additive increase up to ``limit``)."""
+        now = self._clock()
+        last, self._last_feedback = self._last_feedback, now
+        if last is None or self._effective >= self._limit:
+            return
+        before = self._capacity()
+        elapsed = min(max(now - last, 0.0), self._window)
+        self._effective = min(
+            float(self._limit), self._effective + self.RECOVERY_PER_SECOND * elapsed
+        )
+        if self._capacity() > before:
+            self._poke_head()
+
+    def stats(self) -> LimiterStats:
+        """A snapshot of limits, use and counters for the status line."""
+        self._prune(self._clock())
+        return LimiterStats(
+            limit=self._limit,
+            effective_limit=self._effective,
+            used_last_window=len(self._grants),
+            waiting=sum(self._live),
+            granted_total=self._granted_total,
+            throttled_total=self._throttled_total,
+        )
+
+    def _lower_limit(self, limit: int) -> None:
+        """Apply a stricter limit asked for by another user of the same account."""
+        if 1 <= limit < self._limit:
+            self._limit = limit
+            self._effective = min(self._effective, float(limit))
+            self._min_limit = min(self._min_limit, float(limit))
+
+    async def _wait_turn(self, waiter: _Waiter) -> None:
+        """Sleep until ``waiter`` is the head and a slot is free, then record the grant."""
+        loop = asyncio.get_running_loop()
+        try:
+            while True:
+                await waiter.wake
+                waiter.wake = loop.create_future()
+                waiter.cancel_timer()
+                if self._head() is not waiter:
+                    continue  # overtaken by a priority request: the new head wakes us later
+                now = self._clock()
+                delay = self._delay(now)
+                if delay <= 0:
+                    self._grant(now)
+                    return
+                timer = asyncio.ensure_future(self._sleep(delay))
+                waiter.timer = timer
+                timer.add_done_callback(waiter.timer_done)
+        finally:
+            waiter.cancel_timer()
+
+    def _retire(self, waiter: _Waiter) -> None:
+        """Take a granted or cancelled waiter out of its lane and hand the turn on if it had it."""
+        was_head = self._head() is waiter
+        waiter.dead = True
+        self._live[waiter.lane] -= 1
+        if was_head:
+            self._poke_head()
+
+    def _head(self) -> _Waiter | None:
+        """The waiter whose turn it is: the first live priority waiter, else the first live one."""
+        for lane in self._lanes:
+            while lane and lane[0].dead:
+                lane.popleft()
+            if lane:
+                return lane[0]
+        return None
+
+    def _poke_head(self) -> None:
+        head = self._head()
+        if head is not None:
+            head.poke()
+
+    def _capacity(self) -> int:
+        return max(1, math.floor(self._effective + _EPSILON))
+
+    def _prune(self, now: float) -> None:
+        grants, window = self._grants, self._window
+        while grants and grants[0] + window <= now:
+            grants.popleft()
+
+    def _delay(self, now: float) -> float:
+        """Seconds until a grant is allowed (<= 0: allowed now)."""
+        self._prune(now)
+        delay = self._hold_until - now
+        capacity = self._capacity()
+        used = len(self._grants)
+        if used >= capacity:
+            # The grant whose expiry brings the window below capacity.
+            delay = max(delay, self._grants[used - capacity] + self._window - now)
+        return delay
+
+    def _grant(self, now: float) -> None:
+        self._grants.append(now)
+        self._granted_total += 1
+
+
+_registry: dict[str, WindowLimiter] = {}
+_registry_lock = threading.Lock()
+
+
+def limiter_for(account: str, limit: int = 20) -> WindowLimiter:
+    """The process-wide limiter of an account, created on first use.
+
+    Every client of the same account (AccessKey id) gets the same limiter, so all views and
+    retries share one budget. When two profiles of one account ask for different limits, the
+    stricter one wins, since the budget is the account's and not the profile's.
+
+    Args:
+        account: the AccessKey id (not a secret; it is used only as a key, never shown).
+        limit: grants per second wanted by the caller.
+    """
+    with _registry_lock:
+        limiter = _registry.get(account)
+        if limiter is None:
+            limiter = _registry[account] = WindowLimiter(limit)
+        else:
+            limiter._lower_limit(limit)
+        return limiter
+
+
+def reset_registry() -> None:
+    """Forget every account's limiter (for tests)."""
+    with _registry_lock:
+        _registry.clear()

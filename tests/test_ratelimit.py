@@ -1,0 +1,593 @@
+"""Tests of the shared rate limiter, run on a time-travelling event loop (no real sleeping).
+
+`VirtualLoop` is an asyncio event loop whose clock is virtual: whenever every task is blocked,
+it jumps straight to the next timer instead of waiting for it. The limiter under test gets the
+loop's clock and `asyncio.sleep`, so its tasks interleave exactly as they would in production
+(including asyncio's habit of firing a timer up to its clock resolution early), only instantly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import selectors
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from asrtui.ratelimit import LimiterStats, WindowLimiter, limiter_for, reset_registry
+
+T = TypeVar("T")
+TOLERANCE = 1e-6
+
+
+# --- time travel -------------------------------------------------------------------------------
+
+
+class _TimeTravelSelector(selectors.BaseSelector):
+    """A selector with no I/O: a wait for ``timeout`` seconds moves the virtual clock instead."""
+
+    def __init__(self, advance: Callable[[float], None]) -> None:
+        self._advance = advance
+        self._keys: dict[Any, selectors.SelectorKey] = {}
+
+    def register(self, fileobj: Any, events: int, data: Any = None) -> selectors.SelectorKey:
+        fd = fileobj if isinstance(fileobj, int) else fileobj.fileno()
+        key = selectors.SelectorKey(fileobj, fd, events, data)
+        self._keys[fileobj] = key
+        return key
+
+    def unregister(self, fileobj: Any) -> selectors.SelectorKey:
+        return self._keys.pop(fileobj)
+
+    def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
+        if timeout is None:
+            raise RuntimeError("deadlock: every task is blocked and no timer is pending")
+        if timeout > 0:
+            self._advance(timeout)
+        return []
+
+    def get_map(self) -> Mapping[Any, selectors.SelectorKey]:
+        return self._keys
+
+
+class VirtualLoop(asyncio.SelectorEventLoop):
+    """An event loop on virtual time: idle waits take no real time at all."""
+
+    def __init__(self) -> None:
+        self._virtual_now = 0.0
+        super().__init__(_TimeTravelSelector(self._travel))
+
+    def time(self) -> float:
+        return self._virtual_now
+
+    def _travel(self, seconds: float) -> None:
+        self._virtual_now += seconds
+
+
+def run_virtual(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run ``main()`` to completion on a fresh `VirtualLoop` starting at time 0."""
+    loop = VirtualLoop()
+    try:
+        return loop.run_until_complete(main())
+    finally:
+        loop.close()
+
+
+def virtual_limiter(limit: int = 20, window: float = 1.0, **kwargs: Any) -> WindowLimiter:
+    """A limiter on the running virtual loop's clock and sleep."""
+    loop = asyncio.get_running_loop()
+    assert isinstance(loop, VirtualLoop)
+    return WindowLimiter(limit, window, clock=loop.time, sleep=asyncio.sleep, **kwargs)
+
+
+# --- scenarios ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Request:
+    """A request arriving at virtual time ``at``, optionally cancelled at ``cancel_at``."""
+
+    at: float
+    priority: bool = False
+    cancel_at: float | None = None
+
+
+@dataclass
+class Outcome:
+    """What happened to each request, in the order it happened."""
+
+    events: list[tuple[str, int]] = field(default_factory=list)  # ("call"|"grant"|"cancel", i)
+    called: dict[int, float] = field(default_factory=dict)
+    granted: dict[int, float] = field(default_factory=dict)
+    cancelled: set[int] = field(default_factory=set)
+
+    def grant_times(self) -> list[float]:
+        return sorted(self.granted.values())
+
+    def grant_order(self) -> list[int]:
+        return [i for kind, i in self.events if kind == "grant"]
+
+
+async def drive(limiter: WindowLimiter, requests: list[Request]) -> Outcome:
+    """Send ``requests`` through ``limiter`` on the virtual loop and record every step."""
+    loop = asyncio.get_running_loop()
+    out = Outcome()
+
+    async def one(index: int, request: Request) -> None:
+        await asyncio.sleep(request.at)
+        out.events.append(("call", index))
+        out.called[index] = loop.time()
+        try:
+            await limiter.acquire(priority=request.priority)
+        except asyncio.CancelledError:
+            out.events.append(("cancel", index))
+            raise
+        out.events.append(("grant", index))
+        out.granted[index] = loop.time()
+
+    tasks = [asyncio.create_task(one(i, r)) for i, r in enumerate(requests)]
+    for task, request in zip(tasks, requests, strict=True):
+        if request.cancel_at is not None:
+            loop.call_at(request.cancel_at, task.cancel)
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    for index, result in enumerate(results):
+        if isinstance(result, asyncio.CancelledError):
+            out.cancelled.add(index)
+        elif isinstance(result, BaseException):
+            raise result
+    return out
+
+
+def max_in_any_window(times: list[float], window: float) -> int:
+    """The most grants in any half-open window ``[a, a + window)``.
+
+    The busiest window can always be taken to end just after a grant ``t``; it then holds the
+    grants ``g <= t`` with ``g + window > t`` (the limiter's own comparison, so float rounding
+    cannot make the two disagree). Two pointers keep this linear.
+    """
+    ordered = sorted(times)
+    best = 0
+    start = 0
+    for end, t in enumerate(ordered):
+        while ordered[start] + window <= t:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
+def token_bucket_grants(arrivals: list[float], rate: float, burst: int) -> list[float]:
+    """Grant times a classic token bucket (``rate`` per second, ``burst`` tokens) would give."""
+    tokens, last = float(burst), 0.0
+    grants: list[float] = []
+    for at in sorted(arrivals):
+        now = max(at, grants[-1] if grants else 0.0)
+        tokens = min(float(burst), tokens + (now - last) * rate)
+        if tokens < 1:
+            now += (1 - tokens) / rate
+            tokens = 1.0
+        tokens -= 1
+        last = now
+        grants.append(now)
+    return grants
+
+
+# --- 1. never more than N in any window ---------------------------------------------------------
+
+
+def test_the_first_limit_requests_pass_at_once_and_the_rest_wait_for_the_window() -> None:
+    async def main() -> Outcome:
+        return await drive(virtual_limiter(20), [Request(0.0) for _ in range(25)])
+
+    out = run_virtual(main)
+    assert [out.granted[i] for i in range(25)] == [0.0] * 20 + [1.0] * 5
+
+
+def test_window_checker_catches_a_token_bucket_passing_twice_the_limit() -> None:
+    # N requests at once on a full bucket, then one each time a token comes back.
+    n = 16
+    arrivals = [0.0] * n + [k / n for k in range(1, n)]
+    bucket = token_bucket_grants(arrivals, rate=n, burst=n)
+    assert max_in_any_window(bucket, 1.0) == 2 * n - 1
+
+    async def main() -> Outcome:
+        return await drive(virtual_limiter(n), [Request(at) for at in arrivals])
+
+    out = run_virtual(main)
+    assert max_in_any_window(out.grant_times(), 1.0) == n
+    assert out.grant_times() == [0.0] * n + [1.0] * (n - 1)
+
+
+def test_saturating_demand_gets_exactly_the_limit_in_every_window() -> None:
+    async def main() -> Outcome:
+        return await drive(virtual_limiter(20), [Request(0.01 * (i % 7)) for i in range(300)])
+
+    out = run_virtual(main)
+    times = out.grant_times()
+    assert len(times) == 300
+    assert max_in_any_window(times, 1.0) == 20
+    # Work-conserving: each slot is reused the moment it leaves the window.
+    for k in range(20, 300):
+        assert times[k] == pytest.approx(times[k - 20] + 1.0, abs=TOLERANCE)
+
+
+def test_a_grant_leaves_the_window_exactly_one_window_later() -> None:
+    async def main() -> tuple[Outcome, int]:
+        limiter = virtual_limiter(2, 0.5)
+        out = await drive(limiter, [Request(0.0), Request(0.0), Request(0.5)])
+        return out, limiter.stats().used_last_window
+
+    out, used_at_half = run_virtual(main)
+    assert out.granted == {0: 0.0, 1: 0.0, 2: 0.5}
+    assert used_at_half == 1  # the two grants of 0.0 are out, the one of 0.5 is in
+
+
+def test_thousands_of_grants_per_second_hold_the_window_with_one_timer_per_turn() -> None:
+    delays: list[float] = []
+
+    async def main() -> Outcome:
+        async def counting_sleep(delay: float) -> None:
+            delays.append(delay)
+            await asyncio.sleep(delay)
+
+        loop = asyncio.get_running_loop()
+        limiter = WindowLimiter(2000, 1.0, clock=loop.time, sleep=counting_sleep)
+        return await drive(limiter, [Request(0.0001 * (i % 13)) for i in range(7000)])
+
+    out = run_virtual(main)
+    assert len(out.granted) == 7000
+    assert max_in_any_window(out.grant_times(), 1.0) == 2000
+    # No busy loop: every sleep is a real wait, and queued waiters do not each poll the clock.
+    assert all(delay > 0 for delay in delays)
+    assert len(delays) <= 2 * len(set(out.grant_times()))
+
+
+# --- 2. FIFO and the priority lane ------------------------------------------------------------
+
+
+def test_background_requests_are_granted_in_arrival_order() -> None:
+    async def main() -> Outcome:
+        return await drive(virtual_limiter(3), [Request(0.001 * i) for i in range(20)])
+
+    out = run_virtual(main)
+    assert out.grant_order() == list(range(20))
+
+
+def test_a_priority_request_overtakes_every_queued_background_request() -> None:
+    background = [Request(0.0) for _ in range(40)]
+    urgent = [Request(0.5, priority=True), Request(0.6, priority=True)]
+
+    async def main() -> Outcome:
+        return await drive(virtual_limiter(20), background + urgent)
+
+    out = run_virtual(main)
+    order = out.grant_order()
+    assert order[20:22] == [40, 41]  # first of the second window, in their own FIFO order
+    assert order[22:] == list(range(20, 40))
+    assert out.granted[40] == out.granted[41] == 1.0
+    assert max_in_any_window(out.grant_times(), 1.0) == 20
+
+
+def test_a_priority_request_never_breaks_the_window() -> None:
+    async def main() -> Outcome:
+        return await drive(
+            virtual_limiter(5), [Request(0.0) for _ in range(5)] + [Request(0.1, True)]
+        )
+
+    out = run_virtual(main)
+    assert out.granted[5] == 1.0
+
+
+def test_a_priority_request_with_a_free_slot_does_not_wait_for_the_background_queue() -> None:
+    async def main() -> tuple[float, float]:
+        limiter = virtual_limiter(1, 1.0)
+        loop = asyncio.get_running_loop()
+        await limiter.acquire()
+        queued = asyncio.create_task(limiter.acquire())
+        await asyncio.sleep(1.0)  # the slot frees at 1.0; the background head is woken
+        await limiter.acquire(priority=True)  # ... but the priority request takes it first
+        granted_priority = loop.time()
+        await queued
+        return granted_priority, loop.time()
+
+    assert run_virtual(main) == (1.0, 2.0)
+
+
+# --- 3. cancellation ---------------------------------------------------------------------------
+
+
+def test_a_cancelled_queued_waiter_leaves_no_hole() -> None:
+    requests = [Request(0.0) for _ in range(25)]
+    requests[22] = Request(0.0, cancel_at=0.5)
+
+    async def main() -> tuple[Outcome, LimiterStats]:
+        limiter = virtual_limiter(20)
+        out = await drive(limiter, requests)
+        return out, limiter.stats()
+
+    out, stats = run_virtual(main)
+    assert out.cancelled == {22}
+    assert [out.granted[i] for i in (20, 21, 23, 24)] == [1.0] * 4
+    assert out.grant_order()[20:] == [20, 21, 23, 24]
+    assert stats.waiting == 0
+    assert stats.granted_total == 24
+
+
+def test_a_cancelled_head_hands_its_turn_to_the_next_waiter() -> None:
+    # Request 20 is the head, asleep until 1.0, when it is cancelled at 0.5.
+    requests = [Request(0.0) for _ in range(22)]
+    requests[20] = Request(0.0, cancel_at=0.5)
+
+    async def main() -> Outcome:
+        return await drive(virtual_limiter(20), requests)
+
+    out = run_virtual(main)
+    assert out.cancelled == {20}
+    assert out.granted[21] == 1.0
+
+
+def test_a_head_cancelled_right_after_being_woken_passes_the_turn_on() -> None:
+    async def main() -> dict[str, float]:
+        limiter = virtual_limiter(1)
+        loop = asyncio.get_running_loop()
+        granted: dict[str, float] = {}
+
+        async def first() -> None:
+            await limiter.acquire()
+            granted["first"] = loop.time()
+            second_task.cancel()  # woken as the new head, but not run yet
+
+        async def named(name: str) -> None:
+            await limiter.acquire()
+            granted[name] = loop.time()
+
+        await limiter.acquire()
+        first_task = asyncio.create_task(first())
+        second_task = asyncio.create_task(named("second"))
+        third_task = asyncio.create_task(named("third"))
+        await first_task
+        await third_task
+        assert second_task.cancelled()
+        assert limiter.stats().waiting == 0
+        return granted
+
+    assert run_virtual(main) == {"first": 1.0, "third": 2.0}
+
+
+def test_cancelling_every_waiter_leaves_no_state_behind() -> None:
+    async def main() -> tuple[LimiterStats, float]:
+        limiter = virtual_limiter(2)
+        loop = asyncio.get_running_loop()
+        for _ in range(2):
+            await limiter.acquire()
+        waiters = [asyncio.create_task(limiter.acquire(priority=i % 2 == 0)) for i in range(10)]
+        await asyncio.sleep(0.3)
+        assert limiter.stats().waiting == 10
+        for task in waiters:
+            task.cancel()
+        await asyncio.gather(*waiters, return_exceptions=True)
+        assert asyncio.all_tasks() == {asyncio.current_task()}  # no timer left running
+        stats = limiter.stats()
+        await limiter.acquire()
+        return stats, loop.time()
+
+    stats, granted_at = run_virtual(main)
+    assert stats.waiting == 0
+    assert stats.granted_total == 2
+    assert granted_at == 1.0
+
+
+def test_a_failing_sleep_reaches_the_caller_and_frees_the_queue() -> None:
+    async def main() -> LimiterStats:
+        async def broken_sleep(delay: float) -> None:
+            raise RuntimeError("no timer")
+
+        loop = asyncio.get_running_loop()
+        limiter = WindowLimiter(1, clock=loop.time, sleep=broken_sleep)
+        await limiter.acquire()
+        with pytest.raises(RuntimeError, match="no timer"):
+            await limiter.acquire()
+        return limiter.stats()
+
+    assert run_virtual(main).waiting == 0
+
+
+# --- 4. throttling feedback ------------------------------------------------------------------
+
+
+def test_throttling_halves_the_limit_once_per_window_down_to_the_floor() -> None:
+    now = [0.0]
+    limiter = WindowLimiter(20, clock=lambda: now[0], min_limit=3)
+    limiter.on_throttled()
+    limiter.on_throttled()  # an answer to a request already in flight: same signal
+    assert limiter.effective_limit == 10
+    for expected in (5, 3, 3):
+        now[0] += 1.0
+        limiter.on_throttled()
+        assert limiter.effective_limit == expected
+    assert limiter.stats().throttled_total == 5
+    assert limiter.limit == 20
+
+
+def test_the_window_uses_the_effective_limit() -> None:
+    async def main() -> Outcome:
+        limiter = virtual_limiter(20)
+        limiter.on_throttled()
+        return await drive(limiter, [Request(0.0) for _ in range(30)])
+
+    out = run_virtual(main)
+    assert max_in_any_window(out.grant_times(), 1.0) == 10
+    assert out.grant_times() == [0.0] * 10 + [1.0] * 10 + [2.0] * 10
+
+
+def test_retry_after_holds_every_grant_until_it_ends() -> None:
+    async def main() -> Outcome:
+        limiter = virtual_limiter(20)
+        limiter.on_throttled(retry_after=2.5)
+        return await drive(limiter, [Request(0.0), Request(1.0, priority=True), Request(3.0)])
+
+    out = run_virtual(main)
+    assert out.granted == {0: 2.5, 1: 2.5, 2: 3.0}
+
+
+def test_a_later_retry_after_extends_the_hold_of_a_sleeping_waiter() -> None:
+    async def main() -> float:
+        limiter = virtual_limiter(20)
+        loop = asyncio.get_running_loop()
+        limiter.on_throttled(retry_after=1.0)
+        waiter = asyncio.create_task(limiter.acquire())
+        await asyncio.sleep(0.5)
+        limiter.on_throttled(retry_after=2.0)
+        await waiter
+        return loop.time()
+
+    assert run_virtual(main) == 2.5
+
+
+def test_success_recovers_one_call_per_second_up_to_the_limit() -> None:
+    now = [0.0]
+    limiter = WindowLimiter(20, clock=lambda: now[0])
+    limiter.on_throttled()
+    assert limiter.effective_limit == 10
+    for _ in range(40):  # four seconds of answers, one every 0.1 s
+        now[0] += 0.1
+        limiter.on_success()
+    assert limiter.effective_limit == pytest.approx(14)
+    now[0] += 60  # idle for a minute: counts as one window, not sixty seconds
+    limiter.on_success()
+    assert limiter.effective_limit == pytest.approx(15)
+    for _ in range(100):
+        now[0] += 0.5
+        limiter.on_success()
+    assert limiter.effective_limit == 20
+
+
+def test_recovery_wakes_a_waiter_as_soon_as_the_limit_allows_it() -> None:
+    async def main() -> float:
+        limiter = virtual_limiter(2, 4.0)
+        loop = asyncio.get_running_loop()
+        limiter.on_throttled()
+        await limiter.acquire()
+        waiter = asyncio.create_task(limiter.acquire())  # would wait until 4.0 at limit 1
+        await asyncio.sleep(1.0)
+        limiter.on_success()  # one second of success: back to 2
+        await waiter
+        return loop.time()
+
+    assert run_virtual(main) == 1.0
+
+
+# --- stats, registry, validation ---------------------------------------------------------------
+
+
+def test_stats_count_use_waiters_and_totals() -> None:
+    async def main() -> tuple[LimiterStats, LimiterStats]:
+        limiter = virtual_limiter(3)
+        for _ in range(3):
+            await limiter.acquire()
+        waiters = [asyncio.create_task(limiter.acquire()) for _ in range(2)]
+        await asyncio.sleep(0.5)
+        limiter.on_throttled()
+        during = limiter.stats()
+        await asyncio.gather(*waiters)
+        await asyncio.sleep(10)
+        return during, limiter.stats()
+
+    during, after = run_virtual(main)
+    assert during == LimiterStats(3, 1.5, 3, 2, 3, 1)
+    assert after == LimiterStats(3, 1.5, 0, 0, 5, 1)
+
+
+async def test_the_default_clock_and_sleep_grant_a_free_window_without_waiting() -> None:
+    limiter = WindowLimiter()
+    for _ in range(20):
+        await asyncio.wait_for(limiter.acquire(), timeout=1)
+    assert limiter.stats().used_last_window == 20
+
+
+def test_one_limiter_per_account_and_the_stricter_limit_wins() -> None:
+    reset_registry()
+    try:
+        first = limiter_for("LTAI-one")
+        assert limiter_for("LTAI-one") is first
+        assert limiter_for("LTAI-two") is not first
+        assert limiter_for("LTAI-one", limit=12) is first
+        assert first.limit == 12
+        assert limiter_for("LTAI-one", limit=18).limit == 12
+        reset_registry()
+        assert limiter_for("LTAI-one") is not first
+    finally:
+        reset_registry()
+
+
+@pytest.mark.parametrize(
+    ("limit", "window", "min_limit"),
+    [(0, 1.0, 1.0), (5, 0.0, 1.0), (5, -1.0, 1.0), (5, 1.0, 0.5), (5, 1.0, 6.0)],
+)
+def test_impossible_settings_are_refused(limit: int, window: float, min_limit: float) -> None:
+    with pytest.raises(ValueError, match="must be"):
+        WindowLimiter(limit, window, min_limit=min_limit)
+
+
+# --- property: random traffic ------------------------------------------------------------------
+
+requests_strategy = st.lists(
+    st.builds(
+        Request,
+        at=st.one_of(
+            st.integers(0, 40).map(lambda k: k * 0.05),  # coinciding arrivals
+            st.floats(0, 2, allow_nan=False),
+        ),
+        priority=st.booleans(),
+        cancel_at=st.one_of(st.none(), st.floats(0, 3, allow_nan=False)),
+    ),
+    max_size=60,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    limit=st.integers(1, 6),
+    window=st.sampled_from([0.25, 0.7, 1.0]),
+    requests=requests_strategy,
+)
+def test_random_traffic_keeps_every_guarantee(
+    limit: int, window: float, requests: list[Request]
+) -> None:
+    async def main() -> tuple[Outcome, LimiterStats]:
+        limiter = virtual_limiter(limit, window)
+        out = await drive(limiter, requests)
+        return out, limiter.stats()
+
+    out, stats = run_virtual(main)
+    times = out.grant_times()
+
+    # Never more than the limit in any window.
+    assert max_in_any_window(times, window) <= limit
+    # Everyone not cancelled is granted, and nobody is left queued.
+    assert set(out.granted) | out.cancelled == set(range(len(requests)))
+    assert stats.waiting == 0
+    assert stats.granted_total == len(out.granted)
+    # FIFO within each lane.
+    for lane in (False, True):
+        calls = [i for kind, i in out.events if kind == "call" and requests[i].priority is lane]
+        grants = [i for i in out.grant_order() if requests[i].priority is lane]
+        assert grants == [i for i in calls if i in out.granted]
+    # A background request is never granted while a priority request waits.
+    waiting_priority: set[int] = set()
+    for kind, i in out.events:
+        if kind == "call" and requests[i].priority:
+            waiting_priority.add(i)
+        elif kind == "cancel":
+            waiting_priority.discard(i)
+        elif kind == "grant":
+            waiting_priority.discard(i)
+            if not requests[i].priority:
+                assert not waiting_priority
+    # No hole: a request that had to wait got its slot the moment an earlier one left.
+    for i, granted_at in out.granted.items():
+        if granted_at > out.called[i] + TOLERANCE:
+            assert any(abs(g + window - granted_at) <= TOLERANCE for g in times)
