@@ -1,0 +1,400 @@
+"""``asrtui profile ...``: add, list, show, remove, choose, test and import stored profiles.
+
+Secrets never come from the command line (they would land in shell history and ``ps``): the
+AccessKey secret is read from a hidden prompt, or from one line of stdin with ``--secret-stdin``
+(then the STS token, with ``--sts-token-stdin``, from the next line). Output never shows a
+secret in full: ``show`` masks it, ``list`` does not mention it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from pathlib import Path
+
+from asrtui.credentials import Credentials, mask_secret
+from asrtui.endpoints import resolve_endpoint
+from asrtui.errors import AsrtuiError, ConfigError
+from asrtui.profiles import (
+    ExternalCredentials,
+    Profile,
+    ProfileSet,
+    ProfileStore,
+    ResolvedSettings,
+    read_aliyun_config,
+    resolve_connection_settings,
+)
+from asrtui.profiles.model import (
+    DEFAULT_RATE_LIMIT,
+    DEFAULT_REFRESH,
+    DEFAULT_REGION,
+    SIGNATURES,
+)
+
+__all__ = ["register"]
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``profile`` and its subcommands; each sets ``func(args) -> int`` (the exit code)."""
+    parser = subparsers.add_parser(
+        "profile",
+        help="manage stored profiles (credentials, region, limits)",
+        description="Manage the profiles stored in the asrtui config directory.",
+    )
+    parser.set_defaults(func=_usage(parser))
+    commands = parser.add_subparsers(dest="profile_command", metavar="ACTION")
+
+    add = commands.add_parser(
+        "add",
+        help="add a profile (the secret is prompted for, never an argument)",
+        description=(
+            "Add a profile. The AccessKey secret is read from a hidden prompt, or from one line"
+            " of stdin with --secret-stdin; with --sts-token-stdin the STS token is read from"
+            " the next line. Alternatively, --credential-command names a program that prints"
+            " credentials as JSON (aliyun CLI External format)."
+        ),
+    )
+    add.add_argument("name", metavar="NAME")
+    add.add_argument("--access-key-id", metavar="ID", help="the AccessKey id")
+    add.add_argument(
+        "--secret-stdin", action="store_true", help="read the secret from one line of stdin"
+    )
+    add.add_argument(
+        "--sts-token-stdin",
+        action="store_true",
+        help="read an STS security token from stdin (the line after the secret, if both)",
+    )
+    add.add_argument(
+        "--credential-command",
+        metavar="CMD",
+        help="program printing credentials JSON, run without a shell (instead of an AccessKey)",
+    )
+    add.add_argument("--region", metavar="ID", default=DEFAULT_REGION, help="default cn-shanghai")
+    add.add_argument("--endpoint", metavar="URL", help="endpoint override")
+    add.add_argument("--signature", choices=SIGNATURES, default="v3", help="default v3")
+    add.add_argument(
+        "--rate-limit",
+        type=int,
+        metavar="N",
+        default=DEFAULT_RATE_LIMIT,
+        help="calls per second, 1..20 (default 20; lower leaves room for other systems)",
+    )
+    add.add_argument(
+        "--refresh",
+        type=float,
+        metavar="S",
+        default=DEFAULT_REFRESH,
+        help="seconds between refreshes (default 5)",
+    )
+    add.add_argument("--read-only", action="store_true", help="disable stop and delete")
+    add.add_argument("--default", action="store_true", help="make it the default profile")
+    add.add_argument("--replace", action="store_true", help="overwrite an existing profile")
+    add.set_defaults(func=run_add)
+
+    listing = commands.add_parser("list", help="list profiles (the default is marked *)")
+    listing.set_defaults(func=run_list)
+
+    show = commands.add_parser("show", help="show one profile (secrets masked)")
+    show.add_argument("name", metavar="NAME")
+    show.set_defaults(func=run_show)
+
+    remove = commands.add_parser("remove", help="delete a profile and its secrets")
+    remove.add_argument("name", metavar="NAME")
+    remove.set_defaults(func=run_remove)
+
+    use = commands.add_parser("use", help="make a profile the default")
+    use.add_argument("name", metavar="NAME")
+    use.set_defaults(func=run_use)
+
+    test = commands.add_parser("test", help="query the running tasks once with a profile")
+    test.add_argument("name", metavar="NAME")
+    test.set_defaults(func=run_test)
+
+    imp = commands.add_parser(
+        "import-aliyun",
+        help="import AK, StsToken and External profiles of the aliyun CLI",
+        description="Import profiles from the aliyun CLI's config.json (never modified).",
+    )
+    imp.add_argument("--file", metavar="PATH", type=Path, help="default ~/.aliyun/config.json")
+    imp.add_argument("--only", metavar="NAME", help="import only this profile")
+    imp.add_argument("--replace", action="store_true", help="overwrite profiles of the same name")
+    imp.set_defaults(func=run_import_aliyun)
+
+
+def _usage(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        parser.print_usage(sys.stderr)
+        print("asrtui profile: error: choose an action (add, list, show, ...)", file=sys.stderr)
+        return 2
+
+    return run
+
+
+def _fail(error: AsrtuiError) -> int:
+    print(f"asrtui: {error}", file=sys.stderr)
+    return error.exit_code
+
+
+# -- add -------------------------------------------------------------------------------------
+
+
+def _stdin_line(what: str) -> str:
+    line = sys.stdin.readline().strip()
+    if not line:
+        raise ConfigError(f"No {what} on stdin", f"pipe the {what} as one line")
+    return line
+
+
+def _prompt_secret() -> str:
+    try:
+        secret = getpass.getpass("AccessKey secret: ").strip()
+    except (EOFError, KeyboardInterrupt):
+        secret = ""
+    if not secret:
+        raise ConfigError(
+            "No AccessKey secret entered", "type it at the prompt or use --secret-stdin"
+        )
+    return secret
+
+
+def _new_profile(args: argparse.Namespace) -> Profile:
+    # Built (and so validated) before any prompt: a typo in --region should not cost a secret.
+    base = Profile(
+        args.name,
+        region=args.region,
+        endpoint=args.endpoint,
+        signature=args.signature,
+        rate_limit=args.rate_limit,
+        refresh=args.refresh,
+        read_only=args.read_only,
+    )
+    if args.credential_command is not None:
+        if args.access_key_id or args.secret_stdin or args.sts_token_stdin:
+            raise ConfigError(
+                "--credential-command cannot be combined with an AccessKey",
+                "use either --credential-command or --access-key-id",
+            )
+        return replace(base, credential_command=args.credential_command)
+    key_id = (args.access_key_id or "").strip()
+    if not key_id:
+        raise ConfigError(
+            "Missing --access-key-id",
+            f"run: asrtui profile add {args.name} --access-key-id ID (the secret is prompted for)",
+        )
+    secret = _stdin_line("AccessKey secret") if args.secret_stdin else _prompt_secret()
+    token = _stdin_line("STS token") if args.sts_token_stdin else ""
+    return replace(base, credentials=Credentials(key_id, secret, token))
+
+
+def run_add(args: argparse.Namespace) -> int:
+    """``asrtui profile add``."""
+    try:
+        profile = _new_profile(args)
+        store = ProfileStore()
+        became_default = store.add(profile, make_default=args.default, replace=args.replace)
+    except AsrtuiError as error:
+        return _fail(error)
+    note = " (default)" if became_default else ""
+    print(f"Saved profile '{profile.name}'{note} in {store.directory}")
+    return 0
+
+
+# -- list / show -----------------------------------------------------------------------------
+
+
+def _credential_summary(profile: Profile) -> str:
+    if profile.credential_command is not None:
+        return "command " + ExternalCredentials(profile.credential_command).program
+    if profile.credentials is None:
+        return "none"
+    kind = "sts" if profile.credentials.is_sts else "access key"
+    return f"{kind} {mask_secret(profile.credentials.access_key_id)}"
+
+
+def _table(rows: list[list[str]]) -> list[str]:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]
+
+
+def run_list(args: argparse.Namespace) -> int:
+    """``asrtui profile list``."""
+    try:
+        profiles = ProfileStore().load()
+    except AsrtuiError as error:
+        return _fail(error)
+    if not profiles.profiles:
+        print("No profiles. Add one with: asrtui profile add NAME --access-key-id ID")
+        return 0
+    rows = [[" ", "NAME", "REGION", "SIGNATURE", "LIMIT", "MODE", "CREDENTIALS"]]
+    for name, profile in profiles.profiles.items():
+        rows.append(
+            [
+                "*" if name == profiles.default else " ",
+                name,
+                profile.region,
+                profile.signature,
+                f"{profile.rate_limit}/s",
+                "read-only" if profile.read_only else "read-write",
+                _credential_summary(profile),
+            ]
+        )
+    for line in _table(rows):
+        print(line)
+    return 0
+
+
+def _describe(profile: Profile, profiles: ProfileSet) -> list[tuple[str, str]]:
+    endpoint = profile.endpoint or f"{resolve_endpoint(profile.region, None)} (from the region)"
+    lines = [
+        ("name", profile.name + (" (default)" if profile.name == profiles.default else "")),
+        ("region", profile.region),
+        ("endpoint", endpoint),
+        ("signature", profile.signature),
+        ("rate limit", f"{profile.rate_limit} calls/s"),
+        ("refresh", f"{profile.refresh:g} s"),
+        ("read-only", "yes" if profile.read_only else "no"),
+    ]
+    if profile.credential_command is not None:
+        lines.append(("credentials", "external command"))
+        lines.append(("command", profile.credential_command))
+    elif profile.credentials is not None:
+        creds = profile.credentials
+        lines.append(("credentials", "STS token" if creds.is_sts else "AccessKey"))
+        lines.append(("access key id", creds.access_key_id))
+        lines.append(("access key secret", mask_secret(creds.access_key_secret)))
+        if creds.is_sts:
+            lines.append(("security token", mask_secret(creds.security_token)))
+    else:
+        lines.append(("credentials", "none (add them with 'asrtui profile add --replace')"))
+    return lines
+
+
+def run_show(args: argparse.Namespace) -> int:
+    """``asrtui profile show NAME``."""
+    try:
+        profiles = ProfileStore().load()
+        profile = profiles.get(args.name)
+    except AsrtuiError as error:
+        return _fail(error)
+    lines = _describe(profile, profiles)
+    width = max(len(key) for key, _ in lines)
+    for key, value in lines:
+        print(f"{key + ':':<{width + 1}} {value}")
+    return 0
+
+
+# -- remove / use ----------------------------------------------------------------------------
+
+
+def run_remove(args: argparse.Namespace) -> int:
+    """``asrtui profile remove NAME``."""
+    try:
+        was_default = ProfileStore().remove(args.name)
+    except AsrtuiError as error:
+        return _fail(error)
+    print(f"Removed profile '{args.name}'")
+    if was_default:
+        print("It was the default profile; choose another with: asrtui profile use NAME")
+    return 0
+
+
+def run_use(args: argparse.Namespace) -> int:
+    """``asrtui profile use NAME``."""
+    try:
+        ProfileStore().set_default(args.name)
+    except AsrtuiError as error:
+        return _fail(error)
+    print(f"Default profile: '{args.name}'")
+    return 0
+
+
+# -- test ------------------------------------------------------------------------------------
+
+
+def _option(args: argparse.Namespace, name: str) -> str | None:
+    value = getattr(args, name, None)
+    return value if isinstance(value, str) and value else None
+
+
+async def _count_running(settings: ResolvedSettings, endpoint: str) -> int:
+    # Imported here: the network stack is only needed by this subcommand.
+    from asrtui.client import LiveClient
+
+    client = LiveClient(
+        settings.credentials,
+        endpoint,
+        region=settings.region,
+        signature=settings.signature,
+        rate_limit=settings.rate_limit,
+        profile=settings.profile,
+    )
+    async with client:
+        tasks = await client.list_tasks(priority=True)
+    return len(tasks.tasks)
+
+
+def run_test(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> int:
+    """``asrtui profile test NAME``: one real query; exit 1 on an API or network failure."""
+    try:
+        settings = resolve_connection_settings(
+            profile=args.name,
+            endpoint=_option(args, "endpoint"),
+            region=_option(args, "region"),
+            signature=_option(args, "signature"),
+            env=os.environ if env is None else env,
+        )
+        endpoint = resolve_endpoint(settings.region, settings.endpoint)
+        running = asyncio.run(_count_running(settings, endpoint))
+    except AsrtuiError as error:
+        print(f"asrtui: profile '{args.name}' failed: {error}", file=sys.stderr)
+        return error.exit_code
+    plural = "" if running == 1 else "s"
+    print(
+        f"Profile '{settings.profile}' works: {running} running task{plural} "
+        f"(region {settings.region}, {endpoint}, signature {settings.signature})"
+    )
+    return 0
+
+
+# -- import-aliyun ---------------------------------------------------------------------------
+
+
+def run_import_aliyun(args: argparse.Namespace) -> int:
+    """``asrtui profile import-aliyun``: copy usable aliyun CLI profiles into the store."""
+    try:
+        found = read_aliyun_config(args.file, only=args.only)
+        store = ProfileStore()
+        current = store.load()
+        profiles = dict(current.profiles)
+        imported: list[Profile] = []
+        skipped = list(found.skipped)
+        for profile in found.profiles:
+            if profile.name in profiles and not args.replace:
+                skipped.append((profile.name, "a profile of that name exists (use --replace)"))
+                continue
+            profiles[profile.name] = profile
+            imported.append(profile)
+        default = current.default
+        if default is None and imported:
+            names = [p.name for p in imported]
+            default = found.current if found.current in names else names[0]
+        if imported:
+            store.save(ProfileSet(profiles, default))
+    except AsrtuiError as error:
+        return _fail(error)
+    for profile in imported:
+        note = " (default)" if profile.name == default else ""
+        print(f"imported {profile.name}{note}: {_credential_summary(profile)}")
+    for name, reason in skipped:
+        print(f"skipped  {name}: {reason}")
+    if not imported:
+        print("Nothing imported.")
+    return 0

@@ -1,0 +1,172 @@
+"""Reading profiles from the aliyun CLI's ``~/.aliyun/config.json`` (never writing it).
+
+Modes asrtui can use without the CLI's machinery are imported: ``AK`` (an AccessKey pair),
+``StsToken`` (a pair with its STS token) and ``External`` (its ``process_command`` becomes the
+profile's credential command). The others need services asrtui does not talk to (``RamRoleArn``
+and ``ChainableRamRoleArn`` call STS AssumeRole, ``EcsRamRole`` the instance metadata service,
+``CredentialsURI`` an HTTP endpoint, ``OIDC`` and ``CloudSSO`` their sign-in flows) and are
+reported as skipped with that reason.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from asrtui.credentials import Credentials
+from asrtui.errors import AsrtuiError, ConfigError
+from asrtui.profiles.model import DEFAULT_REGION, Profile, validate_name, validate_region
+
+__all__ = ["AliyunImport", "default_aliyun_config_path", "read_aliyun_config"]
+
+_SKIP_REASONS = {
+    "RamRoleArn": "assumes a RAM role through STS, which asrtui does not call",
+    "ChainableRamRoleArn": "assumes a RAM role through STS, which asrtui does not call",
+    "EcsRamRole": "reads the ECS instance metadata service, which asrtui does not call",
+    "CredentialsURI": "fetches credentials from a URI, which asrtui does not call",
+    "OIDC": "needs an OIDC token exchange, which asrtui does not do",
+    "CloudSSO": "needs a CloudSSO sign-in, which asrtui does not do",
+    "RsaKeyPair": "uses an RSA key pair session, which the Live API no longer accepts",
+}
+
+
+def default_aliyun_config_path() -> Path:
+    """``~/.aliyun/config.json``, where the aliyun CLI keeps its profiles."""
+    return Path.home() / ".aliyun" / "config.json"
+
+
+@dataclass(frozen=True)
+class AliyunImport:
+    """The outcome of reading an aliyun CLI config.
+
+    Attributes:
+        profiles: the profiles that can be imported, in file order.
+        skipped: ``(name, reason)`` for every profile that cannot.
+        current: the aliyun CLI's current profile name, if it is among ``profiles``.
+    """
+
+    profiles: tuple[Profile, ...]
+    skipped: tuple[tuple[str, str], ...]
+    current: str | None = None
+
+
+def read_aliyun_config(path: Path | None = None, *, only: str | None = None) -> AliyunImport:
+    """Read the aliyun CLI config at ``path`` (``~/.aliyun/config.json`` by default).
+
+    Args:
+        path: the file to read.
+        only: import just the profile of that name.
+
+    Raises:
+        ConfigError: the file is missing or not the aliyun CLI's JSON, or ``only`` names a
+            profile the file does not have.
+    """
+    path = path if path is not None else default_aliyun_config_path()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"No aliyun CLI config at {path}", "pass --file PATH to read another file"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise ConfigError(f"Cannot read {path}: {reason}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        # The position only: the message's excerpt could be part of a secret.
+        raise ConfigError(
+            f"Cannot read {path}: invalid JSON at line {exc.lineno}, column {exc.colno}"
+        ) from None
+    entries = data.get("profiles") if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        raise ConfigError(f"Cannot read {path}: no 'profiles' list (not an aliyun CLI config?)")
+
+    profiles: list[Profile] = []
+    skipped: list[tuple[str, str]] = []
+    found = False
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            skipped.append((f"#{index + 1}", "not a JSON object"))
+            continue
+        name = entry.get("name")
+        label = name if isinstance(name, str) and name else f"#{index + 1}"
+        if only is not None and label != only:
+            continue
+        found = True
+        try:
+            profiles.append(_convert(label, entry))
+        except _Skip as skip:
+            skipped.append((label, skip.reason))
+    if only is not None and not found:
+        raise ConfigError(f"No profile named {only!r} in {path}")
+    names = {p.name for p in profiles}
+    current = data.get("current")
+    return AliyunImport(
+        tuple(profiles),
+        tuple(skipped),
+        current if isinstance(current, str) and current in names else None,
+    )
+
+
+class _Skip(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _text(entry: Mapping[str, object], key: str) -> str:
+    value = entry.get(key)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _convert(name: str, entry: Mapping[str, object]) -> Profile:
+    try:
+        validate_name(name)
+    except ConfigError:
+        raise _Skip("its name is not a valid asrtui profile name") from None
+    mode = _text(entry, "mode") or "AK"
+    region = _text(entry, "region_id")
+    if region:
+        try:
+            region = validate_region(region)
+        except ConfigError:
+            raise _Skip(f"its region_id {region!r} is not a region id") from None
+    if mode in {"AK", "StsToken"}:
+        key_id = _text(entry, "access_key_id")
+        secret = _text(entry, "access_key_secret")
+        token = _text(entry, "sts_token")
+        if not key_id or not secret:
+            raise _Skip(f"mode {mode} without access_key_id or access_key_secret")
+        if mode == "StsToken" and not token:
+            raise _Skip("mode StsToken without sts_token")
+        credentials = Credentials(key_id, secret, token if mode == "StsToken" else "")
+        return _profile(name, region, credentials=credentials)
+    if mode == "External":
+        command = _text(entry, "process_command")
+        if not command:
+            raise _Skip("mode External without process_command")
+        return _profile(name, region, credential_command=command)
+    reason = _SKIP_REASONS.get(mode, "is not supported by asrtui")
+    shown = mode if len(mode) <= 32 else mode[:32] + "..."
+    raise _Skip(f"mode {shown} {reason}")
+
+
+def _profile(
+    name: str,
+    region: str,
+    *,
+    credentials: Credentials | None = None,
+    credential_command: str | None = None,
+) -> Profile:
+    try:
+        return Profile(
+            name,
+            region=region or DEFAULT_REGION,
+            credentials=credentials,
+            credential_command=credential_command,
+        )
+    except AsrtuiError as exc:
+        raise _Skip(exc.message) from None

@@ -1,0 +1,186 @@
+"""The `Profile` value and the rules its fields follow (names, regions, limits)."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass, field
+from typing import Literal
+
+from asrtui.credentials import Credentials
+from asrtui.endpoints import DEFAULT_REGION, resolve_endpoint
+from asrtui.errors import ConfigError
+
+__all__ = [
+    "DEFAULT_RATE_LIMIT",
+    "DEFAULT_REFRESH",
+    "DEFAULT_REGION",
+    "MAX_RATE_LIMIT",
+    "MAX_REFRESH",
+    "MIN_REFRESH",
+    "SIGNATURES",
+    "Profile",
+    "Signature",
+    "validate_command",
+    "validate_endpoint",
+    "validate_name",
+    "validate_rate_limit",
+    "validate_refresh",
+    "validate_region",
+    "validate_signature",
+]
+
+Signature = Literal["v3", "rpc"]
+SIGNATURES: tuple[Signature, ...] = ("v3", "rpc")
+
+#: The documented quota of the Live API: 20 calls per second per account.
+MAX_RATE_LIMIT = 20
+DEFAULT_RATE_LIMIT = MAX_RATE_LIMIT
+#: Seconds between two automatic refreshes of the task table.
+DEFAULT_REFRESH = 5.0
+MIN_REFRESH = 1.0
+MAX_REFRESH = 3600.0
+
+# ASCII only, starting with a letter or a digit. Names travel through TOML keys, shell command
+# lines, ALIBABA_CLOUD_PROFILE and status lines: ASCII avoids look-alike Unicode names and
+# normalisation surprises, and a leading letter/digit keeps a name from reading as an option.
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_MAX_NAME = 64
+
+
+def validate_name(name: str) -> str:
+    """Return ``name`` if it is a valid profile name, else raise `ConfigError`.
+
+    Valid: 1 to 64 ASCII letters, digits, ``-``, ``_`` or ``.``, starting with a letter or digit.
+    """
+    if not _NAME_RE.fullmatch(name):
+        shown = name if len(name) <= _MAX_NAME else name[:_MAX_NAME] + "..."
+        raise ConfigError(
+            f"Invalid profile name {shown!r}",
+            "use 1 to 64 ASCII letters, digits, '-', '_' or '.', starting with a letter or digit",
+        )
+    return name
+
+
+def validate_region(region: str) -> str:
+    """Return ``region`` stripped if it can be a region id (``cn-shanghai``), else raise."""
+    region = region.strip()
+    if not region:
+        raise ConfigError("Empty region id", "use an id such as cn-shanghai")
+    resolve_endpoint(region, None)  # raises ConfigError on a shape that cannot be a host label
+    return region
+
+
+def validate_endpoint(endpoint: str) -> str:
+    """Return the normalised endpoint override (``scheme://host[:port]``), else raise."""
+    return resolve_endpoint(None, endpoint)
+
+
+def validate_signature(signature: str) -> Signature:
+    """Return ``signature`` as a `Signature` if it is ``v3`` or ``rpc``, else raise."""
+    for known in SIGNATURES:
+        if signature == known:
+            return known
+    raise ConfigError(f"Unknown signature version {signature!r}", "use v3 or rpc")
+
+
+def validate_rate_limit(value: int) -> int:
+    """Return ``value`` if it is a whole number of calls per second in 1..20, else raise."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_RATE_LIMIT:
+        raise ConfigError(
+            f"Invalid rate limit {value!r}",
+            f"use a whole number of calls per second from 1 to {MAX_RATE_LIMIT}",
+        )
+    return value
+
+
+def validate_refresh(value: float) -> float:
+    """Return ``value`` as seconds if it lies in 1..3600, else raise."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(f"Invalid refresh interval {value!r}", "use a number of seconds")
+    seconds = float(value)
+    if not MIN_REFRESH <= seconds <= MAX_REFRESH:
+        raise ConfigError(
+            f"Invalid refresh interval {value!r}",
+            f"use a number of seconds from {MIN_REFRESH:g} to {MAX_REFRESH:g}",
+        )
+    return seconds
+
+
+def validate_command(command: str) -> str:
+    """Return ``command`` if it splits (``shlex``) into a program and arguments, else raise."""
+    try:
+        argv = shlex.split(command)
+    except ValueError as exc:
+        raise ConfigError(
+            f"Cannot parse the credential command: {exc}", "check its quoting"
+        ) from None
+    if not argv:
+        raise ConfigError("Empty credential command", "name a program that prints credentials")
+    return command
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One named account configuration.
+
+    Credentials come either from ``credentials`` (stored AccessKey pair, optionally with an STS
+    token) or from ``credential_command`` (run on demand, see
+    `asrtui.profiles.external.ExternalCredentials`), never both. A profile may have neither
+    when its secrets were removed by hand; resolving it then fails with a hint.
+
+    ``repr`` never shows a secret: `Credentials` hides the secret and the token.
+
+    Attributes:
+        name: the profile name (see `validate_name`).
+        region: the region id sent with every call.
+        endpoint: an explicit endpoint overriding the region's, normalised.
+        signature: ``v3`` (ACS3-HMAC-SHA256) or ``rpc`` (HMAC-SHA1).
+        rate_limit: calls per second this console may use (1..20), leaving room for others.
+        refresh: seconds between two automatic refreshes.
+        read_only: whether stop and delete are disabled for this profile.
+        credentials: the stored AccessKey pair, or ``None``.
+        credential_command: a ``credential_process``-style command, or ``None``.
+    """
+
+    name: str
+    region: str = DEFAULT_REGION
+    endpoint: str | None = None
+    signature: Signature = "v3"
+    rate_limit: int = DEFAULT_RATE_LIMIT
+    refresh: float = DEFAULT_REFRESH
+    read_only: bool = False
+    credentials: Credentials | None = field(default=None, compare=True)
+    credential_command: str | None = None
+
+    def __post_init__(self) -> None:
+        validate_name(self.name)
+        object.__setattr__(self, "region", validate_region(self.region))
+        if self.endpoint is not None:
+            object.__setattr__(self, "endpoint", validate_endpoint(self.endpoint))
+        validate_signature(self.signature)
+        validate_rate_limit(self.rate_limit)
+        object.__setattr__(self, "refresh", validate_refresh(self.refresh))
+        if self.credential_command is not None:
+            validate_command(self.credential_command)
+            if self.credentials is not None:
+                raise ConfigError(
+                    f"Profile {self.name!r} has both an AccessKey and a credential command",
+                    "keep one of them",
+                )
+        if self.credentials is not None and not (
+            self.credentials.access_key_id and self.credentials.access_key_secret
+        ):
+            raise ConfigError(
+                f"Profile {self.name!r} has an empty AccessKey id or secret",
+                f"add it again: asrtui profile add {self.name} --access-key-id ID --replace",
+            )
+
+    @property
+    def credential_kind(self) -> str:
+        """``access-key``, ``sts``, ``command`` or ``none``: how the profile authenticates."""
+        if self.credential_command is not None:
+            return "command"
+        if self.credentials is None:
+            return "none"
+        return "sts" if self.credentials.is_sts else "access-key"

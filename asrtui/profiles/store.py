@@ -1,0 +1,424 @@
+"""The profile store on disk: where it lives, how it is read, and how it is written safely.
+
+Layout, in `config_dir` (``$XDG_CONFIG_HOME/asrtui``, mode 0700)::
+
+    config.toml        default = "prod"           settings, no secrets
+                       [profiles.prod]
+                       region = "cn-shanghai"
+                       signature = "v3"
+                       rate_limit = 20
+                       refresh = 5.0
+                       read_only = false
+                       endpoint = "https://..."   (optional)
+                       credential_command = "..." (optional)
+    credentials.toml   [prod]                     secrets only
+                       access_key_id = "LTAI..."
+                       access_key_secret = "..."
+                       security_token = "..."     (optional, STS)
+
+Two files, as the AWS and aliyun tool chains do: the settings can be read, diffed, pasted into a
+bug report or kept in a dotfiles repository without carrying a secret, while the secrets sit in
+one small file whose permissions are checked on every read. Both are written 0600.
+
+Safety rules:
+
+- writes are atomic (temporary file in the same directory, fsync, ``os.replace``): a crash
+  leaves either the old file or the new one, never half of one;
+- a file that does not parse raises `ConfigError` naming the file and the line, and is never
+  overwritten: every write first reads the current files, so it fails the same way;
+- ``credentials.toml`` readable or writable by group or others is refused (as ssh refuses a
+  private key) with the ``chmod 600`` that fixes it; ``config.toml`` writable by group or
+  others is refused too, because its ``credential_command`` is run;
+- unknown keys are rejected by name, so a typo (``rate-limit``) is not silently ignored and
+  then dropped by the next write.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import tempfile
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+import tomli_w
+
+from asrtui.credentials import Credentials
+from asrtui.errors import ConfigError, CredentialsError
+from asrtui.profiles.model import Profile, validate_name
+
+__all__ = [
+    "CONFIG_FILE",
+    "CREDENTIALS_FILE",
+    "ProfileSet",
+    "ProfileStore",
+    "atomic_write",
+    "config_dir",
+]
+
+CONFIG_FILE = "config.toml"
+CREDENTIALS_FILE = "credentials.toml"
+
+_SETTING_KEYS = frozenset(
+    {"region", "endpoint", "signature", "rate_limit", "refresh", "read_only", "credential_command"}
+)
+_SECRET_KEYS = frozenset({"access_key_id", "access_key_secret", "security_token"})
+
+
+def config_dir() -> Path:
+    """The directory holding ``config.toml`` and ``credentials.toml``.
+
+    The one place that knows the path: ``platformdirs.user_config_path("asrtui")``, which honours
+    ``XDG_CONFIG_HOME``. Tests point it elsewhere through that variable or a monkeypatch.
+    """
+    return platformdirs.user_config_path("asrtui")
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` atomically, with mode 0600.
+
+    The bytes go to a temporary file in the same directory (same file system, so the rename is
+    atomic), are flushed to disk, and then renamed over ``path``; the directory is synced so the
+    rename itself survives a power cut. On any failure the temporary file is removed and the old
+    ``path`` is left as it was.
+    """
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), 0o600)
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_name)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+@dataclass(frozen=True)
+class ProfileSet:
+    """Every stored profile and the name of the default one.
+
+    Attributes:
+        profiles: profiles by name, in file order.
+        default: the default profile's name, or ``None``.
+    """
+
+    profiles: Mapping[str, Profile] = field(default_factory=dict)
+    default: str | None = None
+
+    def get(self, name: str) -> Profile:
+        """The profile called ``name``; `ConfigError` with the known names when there is none."""
+        try:
+            return self.profiles[name]
+        except KeyError:
+            known = ", ".join(self.profiles) or "none"
+            raise ConfigError(
+                f"No profile named {name!r} (profiles: {known})",
+                "run 'asrtui profile list' to see them, or 'asrtui profile add' to add one",
+            ) from None
+
+
+class ProfileStore:
+    """Reads and writes the profiles of one config directory.
+
+    Args:
+        directory: the config directory; `config_dir` (looked up on each call) by default.
+    """
+
+    def __init__(self, directory: Path | None = None) -> None:
+        self._directory = directory
+
+    def __repr__(self) -> str:
+        return f"ProfileStore({str(self.directory)!r})"
+
+    @property
+    def directory(self) -> Path:
+        """The config directory this store uses."""
+        return self._directory if self._directory is not None else config_dir()
+
+    @property
+    def config_path(self) -> Path:
+        """Path of ``config.toml``."""
+        return self.directory / CONFIG_FILE
+
+    @property
+    def credentials_path(self) -> Path:
+        """Path of ``credentials.toml``."""
+        return self.directory / CREDENTIALS_FILE
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def load(self) -> ProfileSet:
+        """Read both files (missing files mean no profiles).
+
+        Raises:
+            ConfigError: a file does not parse, has unknown keys or invalid values, or
+                ``config.toml`` is writable by others.
+            CredentialsError: ``credentials.toml`` is accessible to group or others.
+        """
+        config = _read_toml(self.config_path, secret=False)
+        secrets = _read_toml(self.credentials_path, secret=True)
+        return _build(config, secrets, self.config_path, self.credentials_path)
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def save(self, profiles: ProfileSet) -> None:
+        """Write ``profiles`` to both files atomically, creating the directory (0700) if needed.
+
+        Secrets are written first: a crash between the two writes leaves at worst unused
+        secrets behind (dropped by the next write), never a profile that lost its key.
+        """
+        if profiles.default is not None and profiles.default not in profiles.profiles:
+            raise ConfigError(f"Default profile {profiles.default!r} does not exist")
+        directory = self.directory
+        _ensure_dir(directory)
+        config: dict[str, Any] = {}
+        if profiles.default is not None:
+            config["default"] = profiles.default
+        config["profiles"] = {name: _settings_table(p) for name, p in profiles.profiles.items()}
+        secrets = {
+            name: _secrets_table(p.credentials)
+            for name, p in profiles.profiles.items()
+            if p.credentials is not None
+        }
+        self._write(self.credentials_path, tomli_w.dumps(secrets).encode())
+        self._write(self.config_path, tomli_w.dumps(config).encode())
+
+    def _write(self, path: Path, data: bytes) -> None:
+        try:
+            atomic_write(path, data)
+        except OSError as exc:
+            raise ConfigError(
+                f"Cannot write {path}: {exc.strerror or exc}", "check the directory's permissions"
+            ) from None
+
+    def add(self, profile: Profile, *, make_default: bool = False, replace: bool = False) -> bool:
+        """Store ``profile``; returns whether it became the default.
+
+        The first profile stored becomes the default even without ``make_default``.
+
+        Raises:
+            ConfigError: a profile of that name exists and ``replace`` is false.
+        """
+        current = self.load()
+        if profile.name in current.profiles and not replace:
+            raise ConfigError(
+                f"Profile {profile.name!r} already exists",
+                f"pass --replace to overwrite it, or 'asrtui profile remove {profile.name}'",
+            )
+        profiles = dict(current.profiles)
+        profiles[profile.name] = profile
+        default = current.default
+        if make_default or default is None:
+            default = profile.name
+        self.save(ProfileSet(profiles, default))
+        return default == profile.name
+
+    def remove(self, name: str) -> bool:
+        """Delete the profile called ``name``; returns whether it was the default."""
+        current = self.load()
+        current.get(name)
+        profiles = {k: v for k, v in current.profiles.items() if k != name}
+        was_default = current.default == name
+        self.save(ProfileSet(profiles, None if was_default else current.default))
+        return was_default
+
+    def set_default(self, name: str) -> None:
+        """Make ``name`` the default profile."""
+        current = self.load()
+        current.get(name)
+        self.save(replace(current, default=name))
+
+
+def _ensure_dir(directory: Path) -> None:
+    """Create ``directory`` with mode 0700 (parents with the usual mode) if it is missing."""
+    if directory.is_dir():
+        return
+    try:
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        directory.mkdir(mode=0o700)
+        os.chmod(directory, 0o700)  # mkdir's mode is filtered by the umask
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise ConfigError(
+            f"Cannot create {directory}: {exc.strerror or exc}", "check the parent's permissions"
+        ) from None
+
+
+def _read_toml(path: Path, *, secret: bool) -> dict[str, Any]:
+    """Parse ``path`` (an empty table when missing), checking its permissions first."""
+    try:
+        with open(path, "rb") as handle:
+            mode = os.fstat(handle.fileno()).st_mode
+            _check_mode(path, mode, secret=secret)
+            data = handle.read()
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise ConfigError(f"Cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        return tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(
+            f"Cannot read {path}: not UTF-8 text",
+            "fix or remove the file; asrtui will not overwrite it",
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        # tomllib's message names the line and column, never the content.
+        raise ConfigError(
+            f"Cannot read {path}: {exc}", "fix or remove the file; asrtui will not overwrite it"
+        ) from None
+
+
+def _check_mode(path: Path, mode: int, *, secret: bool) -> None:
+    if secret and mode & 0o077:
+        raise CredentialsError(
+            f"{path} is accessible to other users (mode {stat.S_IMODE(mode):04o}); "
+            "refusing to use it",
+            f"run: chmod 600 {path}",
+        )
+    if not secret and mode & 0o022:
+        raise ConfigError(
+            f"{path} is writable by other users (mode {stat.S_IMODE(mode):04o}); "
+            "refusing to use it",
+            f"run: chmod 600 {path}",
+        )
+
+
+def _build(
+    config: Mapping[str, Any],
+    secrets: Mapping[str, Any],
+    config_path: Path,
+    credentials_path: Path,
+) -> ProfileSet:
+    unknown = set(config) - {"default", "profiles"}
+    if unknown:
+        raise ConfigError(
+            f"{config_path}: unknown key {sorted(unknown)[0]!r}", "expected 'default', [profiles]"
+        )
+    tables = config.get("profiles", {})
+    if not isinstance(tables, dict):
+        raise ConfigError(f"{config_path}: 'profiles' must be a table")
+    if not isinstance(secrets, dict):  # pragma: no cover - tomllib always returns a dict
+        raise ConfigError(f"{credentials_path}: expected tables")
+    profiles: dict[str, Profile] = {}
+    for name, table in tables.items():
+        where = f"{config_path} [profiles.{name}]"
+        if not isinstance(table, dict):
+            raise ConfigError(f"{where}: must be a table")
+        try:
+            validate_name(name)
+        except ConfigError as exc:
+            raise ConfigError(f"{where}: {exc.message}", exc.hint) from None
+        profiles[name] = _profile(name, table, secrets.get(name), where, credentials_path)
+    default = config.get("default")
+    if default is not None:
+        if not isinstance(default, str):
+            raise ConfigError(f"{config_path}: 'default' must be a profile name")
+        if default not in profiles:
+            raise ConfigError(
+                f"{config_path}: the default profile {default!r} is not defined",
+                "run 'asrtui profile use NAME' with an existing profile",
+            )
+    return ProfileSet(profiles, default)
+
+
+def _profile(
+    name: str,
+    table: Mapping[str, Any],
+    secret_table: object,
+    where: str,
+    credentials_path: Path,
+) -> Profile:
+    unknown = set(table) - _SETTING_KEYS
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown key {sorted(unknown)[0]!r}",
+            "expected " + ", ".join(sorted(_SETTING_KEYS)),
+        )
+    kwargs: dict[str, Any] = {}
+    for key, kind in (
+        ("region", str),
+        ("endpoint", str),
+        ("signature", str),
+        ("credential_command", str),
+        ("read_only", bool),
+        ("rate_limit", int),
+        ("refresh", (int, float)),
+    ):
+        if key in table:
+            value = table[key]
+            if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+                raise ConfigError(f"{where}: {key} has the wrong type ({type(value).__name__})")
+            kwargs[key] = value
+    credentials = None
+    if secret_table is not None:
+        credentials = _credentials(name, secret_table, credentials_path)
+    try:
+        return Profile(name, credentials=credentials, **kwargs)
+    except ConfigError as exc:
+        raise type(exc)(f"{where}: {exc.message}", exc.hint) from None
+
+
+def _credentials(name: str, table: object, path: Path) -> Credentials:
+    where = f"{path} [{name}]"
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: must be a table")
+    unknown = set(table) - _SECRET_KEYS
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown key {sorted(unknown)[0]!r}",
+            "expected " + ", ".join(sorted(_SECRET_KEYS)),
+        )
+    values: dict[str, str] = {}
+    for key in _SECRET_KEYS:
+        value = table.get(key, "")
+        if not isinstance(value, str):
+            raise ConfigError(f"{where}: {key} must be a string")
+        values[key] = value
+    if not values["access_key_id"] or not values["access_key_secret"]:
+        raise CredentialsError(
+            f"{where}: access_key_id and access_key_secret are both required",
+            f"add them again: asrtui profile add {name} --access-key-id ID --replace",
+        )
+    return Credentials(
+        values["access_key_id"], values["access_key_secret"], values["security_token"]
+    )
+
+
+def _settings_table(profile: Profile) -> dict[str, Any]:
+    table: dict[str, Any] = {
+        "region": profile.region,
+        "signature": profile.signature,
+        "rate_limit": profile.rate_limit,
+        "refresh": profile.refresh,
+        "read_only": profile.read_only,
+    }
+    if profile.endpoint is not None:
+        table["endpoint"] = profile.endpoint
+    if profile.credential_command is not None:
+        table["credential_command"] = profile.credential_command
+    return table
+
+
+def _secrets_table(credentials: Credentials) -> dict[str, str]:
+    table = {
+        "access_key_id": credentials.access_key_id,
+        "access_key_secret": credentials.access_key_secret,
+    }
+    if credentials.security_token:
+        table["security_token"] = credentials.security_token
+    return table

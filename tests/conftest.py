@@ -1,0 +1,62 @@
+"""Test isolation: every test gets its own user directories and a clean credential environment.
+
+The guard below points the XDG directories and ``HOME`` at a per-test temporary directory and
+clears the Alibaba Cloud credential variables, so no test can read the developer's profiles or
+keys, and it fails any test that still changed the real asrtui config directory.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import platformdirs
+import pytest
+
+# For the test of the guard itself (tests/test_profiles_guard.py); it only adds fixtures.
+pytest_plugins = ("pytester",)
+
+# Computed once, at import, from the real environment: the directory no test may touch.
+_REAL_CONFIG_DIR = platformdirs.user_config_path("asrtui")
+_XDG_VARS = (
+    "XDG_CONFIG_HOME",
+    "XDG_CACHE_HOME",
+    "XDG_STATE_HOME",
+    "XDG_DATA_HOME",
+    "XDG_RUNTIME_DIR",
+)
+_CREDENTIAL_PREFIXES = ("ALIBABA_CLOUD_", "ALICLOUD_", "ALIBABACLOUD_")
+
+
+def _fingerprint(directory: Path) -> tuple[tuple[str, int, int], ...] | None:
+    """Names, sizes and modification times under ``directory`` (``None`` if it is absent)."""
+    if not directory.exists():
+        return None
+    entries = [(".", 0, directory.stat().st_mtime_ns)]
+    for path in sorted(directory.rglob("*")):
+        info = path.lstat()
+        entries.append((str(path.relative_to(directory)), info.st_size, info.st_mtime_ns))
+    return tuple(entries)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_dirs(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """Give the test private XDG dirs and HOME; fail it if it touched the real config dir."""
+    before = _fingerprint(_REAL_CONFIG_DIR)
+    root = tmp_path_factory.mktemp("user")
+    for var in _XDG_VARS:
+        path = root / var.lower()
+        path.mkdir(mode=0o700)
+        monkeypatch.setenv(var, str(path))
+    home = root / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    for name in list(os.environ):
+        if name.startswith(_CREDENTIAL_PREFIXES):
+            monkeypatch.delenv(name)
+    yield
+    if _fingerprint(_REAL_CONFIG_DIR) != before:
+        pytest.fail(f"the test changed the real config directory {_REAL_CONFIG_DIR}")

@@ -1,0 +1,374 @@
+"""``asrtui profile ...`` end to end through ``main``: flows, exit codes, no secret in output."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from asrtui.__main__ import main
+from asrtui.credentials import Credentials
+from asrtui.profiles import ProfileStore
+
+SECRET = "CLIsecret-0123456789abcdefWXYZ"
+TOKEN = "CLItoken-zyxwvutsrqponmlk9876"
+
+
+class Run:
+    """Runs ``main`` with an optional stdin and collects everything it printed."""
+
+    def __init__(self, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
+        self.capsys = capsys
+        self.monkeypatch = monkeypatch
+        self.transcript: list[str] = []
+
+    def __call__(self, *argv: str, stdin: str = "") -> tuple[int, str, str]:
+        self.monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+        code = main(list(argv))
+        out, err = self.capsys.readouterr()
+        self.transcript += [out, err]
+        return code, out, err
+
+
+@pytest.fixture
+def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Run:
+    return Run(capsys, monkeypatch)
+
+
+@pytest.fixture(autouse=True)
+def prompt_answers(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Fail loudly if a test reaches the real prompt; tests queue answers in the list."""
+    answers: list[str] = []
+
+    def fake_getpass(prompt: str = "") -> str:
+        if not answers:
+            raise AssertionError(f"unexpected prompt {prompt!r}")
+        return answers.pop(0)
+
+    monkeypatch.setattr("getpass.getpass", fake_getpass)
+    return answers
+
+
+def test_add_with_secret_from_stdin(run: Run) -> None:
+    code, out, err = run(
+        "profile", "add", "prod", "--access-key-id", "LTAIprod", "--secret-stdin",
+        "--region", "cn-beijing", "--rate-limit", "8", "--refresh", "2", "--read-only",
+        "--signature", "rpc", "--endpoint", "http://127.0.0.1:9000",
+        stdin=SECRET + "\n",
+    )  # fmt: skip
+    assert (code, err) == (0, "")
+    assert "Saved profile 'prod' (default)" in out
+    profile = ProfileStore().load().get("prod")
+    assert profile.credentials == Credentials("LTAIprod", SECRET)
+    assert (profile.region, profile.rate_limit, profile.refresh) == ("cn-beijing", 8, 2.0)
+    assert (profile.read_only, profile.signature) == (True, "rpc")
+    assert profile.endpoint == "http://127.0.0.1:9000"
+    assert SECRET not in "".join(run.transcript)
+
+
+def test_add_with_sts_token_from_stdin(run: Run) -> None:
+    code, _, _ = run(
+        "profile", "add", "sts", "--access-key-id", "STS.x", "--secret-stdin",
+        "--sts-token-stdin", stdin=f"{SECRET}\n{TOKEN}\n",
+    )  # fmt: skip
+    assert code == 0
+    assert ProfileStore().load().get("sts").credentials == Credentials("STS.x", SECRET, TOKEN)
+    code, out, _ = run("profile", "show", "sts")
+    assert code == 0
+    assert "security token:" in out
+    assert TOKEN[-4:] in out
+    assert SECRET not in "".join(run.transcript)
+    assert TOKEN not in "".join(run.transcript)
+
+
+def test_add_prompts_for_secret(run: Run, prompt_answers: list[str]) -> None:
+    prompt_answers.append(SECRET)
+    assert run("profile", "add", "p", "--access-key-id", "LTAIp")[0] == 0
+    assert ProfileStore().load().get("p").credentials == Credentials("LTAIp", SECRET)
+
+
+def test_add_refuses_empty_secret(run: Run, prompt_answers: list[str]) -> None:
+    prompt_answers.append("")
+    code, _, err = run("profile", "add", "p", "--access-key-id", "LTAIp")
+    assert code == 2
+    assert "No AccessKey secret entered" in err
+    code, _, err = run("profile", "add", "p", "--access-key-id", "LTAIp", "--secret-stdin")
+    assert code == 2
+    assert "No AccessKey secret on stdin" in err
+    assert not ProfileStore().config_path.exists()
+
+
+def test_add_with_credential_command(run: Run) -> None:
+    code, _, _ = run("profile", "add", "ext", "--credential-command", "get-creds --x")
+    assert code == 0
+    assert ProfileStore().load().get("ext").credential_command == "get-creds --x"
+    code, _, err = run(
+        "profile", "add", "both", "--credential-command", "c", "--access-key-id", "LTAI"
+    )
+    assert code == 2
+    assert "cannot be combined" in err
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--rate-limit", "21"], "Invalid rate limit"),
+        (["--refresh", "0"], "Invalid refresh interval"),
+        (["--region", "Bad_Region"], "Invalid region id"),
+        (["--endpoint", "ftp://x"], "endpoint"),
+    ],
+)
+def test_add_validates_before_prompting(run: Run, extra: list[str], message: str) -> None:
+    code, out, err = run("profile", "add", "p", "--access-key-id", "LTAI", *extra)
+    assert code == 2
+    assert message in err
+    assert err.count("\n") == 1
+    assert "Traceback" not in out + err
+
+
+def test_add_usage_errors(run: Run) -> None:
+    code, _, err = run("profile", "add", "p")
+    assert code == 2
+    assert "--access-key-id" in err
+    code, _, err = run("profile", "add", "bad name", "--access-key-id", "X")
+    assert code == 2
+    assert "Invalid profile name" in err
+    code, _, _ = run("profile", "add", "p", "--signature", "v2")
+    assert code == 2  # argparse rejects the choice
+    code, _, err = run("profile")
+    assert code == 2
+    assert "choose an action" in err
+
+
+def test_add_existing_needs_replace(run: Run) -> None:
+    args = ["profile", "add", "p", "--access-key-id", "LTAI", "--secret-stdin"]
+    assert run(*args, stdin=SECRET)[0] == 0
+    code, _, err = run(*args, stdin="other-secret-1234567")
+    assert code == 2
+    assert "--replace" in err
+    assert run(*args, "--replace", stdin="other-secret-1234567")[0] == 0
+    assert ProfileStore().load().get("p").credentials == Credentials("LTAI", "other-secret-1234567")
+
+
+def _add(run: Run, name: str, *extra: str) -> None:
+    code, _, err = run(
+        "profile", "add", name, "--access-key-id", f"LTAI{name}000", "--secret-stdin", *extra,
+        stdin=SECRET,
+    )  # fmt: skip
+    assert code == 0, err
+
+
+def test_list_use_remove(run: Run) -> None:
+    code, out, _ = run("profile", "list")
+    assert code == 0
+    assert "No profiles" in out
+    assert "profile add" in out
+    _add(run, "prod")
+    _add(run, "stage", "--region", "ap-southeast-1")
+    code, out, _ = run("profile", "list")
+    lines = out.splitlines()
+    assert lines[0].split() == ["NAME", "REGION", "SIGNATURE", "LIMIT", "MODE", "CREDENTIALS"]
+    assert lines[1].startswith("*")
+    assert "prod" in lines[1]
+    assert not lines[2].startswith("*")
+    assert "ap-southeast-1" in lines[2]
+    assert run("profile", "use", "stage")[0] == 0
+    assert run("profile", "list")[1].splitlines()[2].startswith("*")
+    code, out, _ = run("profile", "remove", "stage")
+    assert code == 0
+    assert "was the default" in out
+    assert ProfileStore().load().default is None
+    code, _, err = run("profile", "use", "stage")
+    assert code == 2
+    assert "No profile named 'stage'" in err
+    code, _, err = run("profile", "remove", "stage")
+    assert code == 2
+    code, _, err = run("profile", "show", "stage")
+    assert code == 2
+    assert SECRET not in "".join(run.transcript)
+
+
+def test_show_masks_secret(run: Run) -> None:
+    _add(run, "prod", "--read-only")
+    code, out, _ = run("profile", "show", "prod")
+    assert code == 0
+    assert "access key secret: " + "*" * (len(SECRET) - 4) + SECRET[-4:] in out
+    assert "read-only:         yes" in out
+    assert "LTAIprod000" in out
+    assert SECRET not in out
+
+
+def test_corrupted_store_is_one_line_exit_2(run: Run) -> None:
+    _add(run, "prod")
+    config = ProfileStore().config_path
+    config.write_text("default = \n")
+    for argv in (["profile", "list"], ["profile", "use", "prod"], ["profile", "show", "prod"]):
+        code, _out, err = run(*argv)
+        assert code == 2
+        assert err.count("\n") == 1
+        assert f"{config}" in err
+        assert "line 1" in err
+    assert config.read_text() == "default = \n"
+
+
+def test_world_readable_credentials(run: Run) -> None:
+    _add(run, "prod")
+    path = ProfileStore().credentials_path
+    path.chmod(0o644)
+    code, _, err = run("profile", "list")
+    assert code == 2
+    assert f"chmod 600 {path}" in err
+
+
+# -- test ------------------------------------------------------------------------------------
+
+QUERY_BODY = {
+    "Description": "success",
+    "RequestId": "D8ADAB55-1BB8-5C01-8434-C45D353BB1FD",
+    "RetCode": 2000,
+    "Tasks": {
+        f"asr-{n}": {"taskId": f"asr-{n}", "status": 1, "mode": "live", "language": "cn"}
+        for n in range(3)
+    },
+}
+
+
+@pytest.fixture
+def fake_api(monkeypatch: pytest.MonkeyPatch) -> Callable[[Any, int], list[httpx.Request]]:
+    """Make every LiveClient answer with ``body``; returns the list of requests seen."""
+    import asrtui.client
+
+    def install(body: Any, status: int = 200) -> list[httpx.Request]:
+        seen: list[httpx.Request] = []
+
+        def handler(request: httpx.Request) -> httpx.Response:
+            seen.append(request)
+            return httpx.Response(status, json=body)
+
+        original = asrtui.client.LiveClient
+
+        class MockedClient(original):  # type: ignore[misc, valid-type]
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                kwargs["transport"] = httpx.MockTransport(handler)
+                kwargs["max_attempts"] = 1
+                super().__init__(*args, **kwargs)
+
+        monkeypatch.setattr(asrtui.client, "LiveClient", MockedClient)
+        return seen
+
+    return install
+
+
+def test_profile_test_counts_running_tasks(run: Run, fake_api: Any) -> None:
+    seen = fake_api(QUERY_BODY)
+    _add(run, "prod", "--endpoint", "http://127.0.0.1:9000", "--region", "cn-beijing")
+    code, out, err = run("profile", "test", "prod")
+    assert (code, err) == (0, "")
+    assert "Profile 'prod' works: 3 running tasks" in out
+    assert len(seen) == 1
+    assert seen[0].url.host == "127.0.0.1"
+    assert seen[0].url.port == 9000
+    assert "LTAIprod000" in seen[0].headers["authorization"]
+    assert SECRET not in "".join(run.transcript)
+
+
+def test_profile_test_honours_global_endpoint(run: Run, fake_api: Any) -> None:
+    seen = fake_api({**QUERY_BODY, "Tasks": {}})
+    _add(run, "prod")
+    code, out, _ = run("--endpoint", "http://localhost:1234", "profile", "test", "prod")
+    assert code == 0
+    assert "0 running tasks" in out
+    assert seen[0].url.host == "localhost"
+
+
+def test_profile_test_reports_api_error_with_hint(run: Run, fake_api: Any) -> None:
+    fake_api(
+        {
+            "RequestId": "REQ-1",
+            "HostId": "live.aliyuncs.com",
+            "Code": "SignatureDoesNotMatch",
+            "Message": "The request signature does not conform to Aliyun standards.",
+        },
+        400,
+    )
+    _add(run, "prod")
+    code, out, err = run("profile", "test", "prod")
+    assert code == 1
+    assert out == ""
+    assert err.count("\n") == 1
+    assert "SignatureDoesNotMatch" in err
+    assert "check the AccessKey secret" in err
+    assert SECRET not in err
+
+
+def test_profile_test_unknown_profile(run: Run) -> None:
+    code, _, err = run("profile", "test", "nope")
+    assert code == 2
+    assert "No profile named 'nope'" in err
+
+
+# -- import-aliyun ---------------------------------------------------------------------------
+
+
+def _aliyun_file(tmp_path: Path) -> Path:
+    path = tmp_path / "aliyun.json"
+    path.write_text(
+        json.dumps(
+            {
+                "current": "sts",
+                "profiles": [
+                    {"name": "ak", "mode": "AK", "access_key_id": "LTAIak",
+                     "access_key_secret": SECRET, "region_id": "cn-hangzhou"},
+                    {"name": "sts", "mode": "StsToken", "access_key_id": "STS.a",
+                     "access_key_secret": SECRET, "sts_token": TOKEN},
+                    {"name": "ext", "mode": "External", "process_command": "get-creds"},
+                    {"name": "role", "mode": "RamRoleArn"},
+                ],
+            }
+        )
+    )  # fmt: skip
+    return path
+
+
+def test_import_aliyun(run: Run, tmp_path: Path) -> None:
+    path = _aliyun_file(tmp_path)
+    code, out, _ = run("profile", "import-aliyun", "--file", str(path))
+    assert code == 0
+    assert "imported sts (default)" in out
+    assert "imported ak:" in out
+    assert "imported ext:" in out
+    assert "skipped  role: mode RamRoleArn" in out
+    loaded = ProfileStore().load()
+    assert list(loaded.profiles) == ["ak", "sts", "ext"]
+    assert loaded.default == "sts"
+    assert loaded.get("sts").credentials == Credentials("STS.a", SECRET, TOKEN)
+    # A second import skips what exists, unless --replace.
+    code, out, _ = run("profile", "import-aliyun", "--file", str(path), "--only", "ak")
+    assert code == 0
+    assert "skipped  ak: a profile of that name exists" in out
+    assert "Nothing imported" in out
+    code, out, _ = run("profile", "import-aliyun", "--file", str(path), "--only", "ak", "--replace")
+    assert "imported ak:" in out
+    assert SECRET not in "".join(run.transcript)
+    assert TOKEN not in "".join(run.transcript)
+
+
+def test_import_aliyun_default_file_and_errors(run: Run, tmp_path: Path) -> None:
+    code, _, err = run("profile", "import-aliyun")
+    assert code == 2
+    assert "No aliyun CLI config at" in err
+    assert ".aliyun/config.json" in err
+    home_file = Path.home() / ".aliyun" / "config.json"
+    home_file.parent.mkdir()
+    home_file.write_text(_aliyun_file(tmp_path).read_text())
+    code, out, _ = run("profile", "import-aliyun", "--only", "ext")
+    assert code == 0
+    assert "imported ext (default): command get-creds" in out
+    code, _, err = run("profile", "import-aliyun", "--only", "zzz")
+    assert code == 2
+    assert "No profile named 'zzz'" in err
