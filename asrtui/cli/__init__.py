@@ -1,0 +1,191 @@
+"""The headless command line: the argument parser and how arguments become a connection.
+
+Subcommand modules (`asrtui.cli.tasks`, `asrtui.cli.emulator`, and `asrtui.cli.profile` when
+present) each expose ``register(subparsers)``; a subcommand sets ``func`` on its parser with
+``set_defaults(func=handler)``, where ``handler(args) -> int`` returns the exit code.
+
+`resolve_connection` is the one place that turns options, the environment and the profile
+store into credentials, region, endpoint and signature version (``--demo`` short-cuts it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from asrtui import __version__
+from asrtui.client import LiveClient
+from asrtui.credentials import Credentials
+from asrtui.endpoints import DEFAULT_REGION, resolve_endpoint
+from asrtui.errors import ConfigError, CredentialsError
+from asrtui.profiles import resolve_connection_settings
+
+__all__ = [
+    "Connection",
+    "add_connection_options",
+    "build_parser",
+    "environment",
+    "open_client",
+    "resolve_connection",
+]
+
+Signature = Literal["v3", "rpc"]
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Everything needed to open a client, resolved once from options, env and profile.
+
+    Attributes:
+        profile_name: shown in the status line and named in credential hints.
+        region: the ``RegionId`` sent.
+        endpoint: the base URL (ignored in demo mode).
+        signature: ``v3`` or ``rpc``.
+        credentials: returns the credentials to sign with (``None`` in demo mode).
+        demo: whether to talk to the in-process emulator.
+        rate_limit: calls per second allowed for the account.
+        refresh: seconds between automatic refreshes of the console.
+        read_only: whether stop and delete are refused for this profile.
+    """
+
+    profile_name: str
+    region: str
+    endpoint: str
+    signature: Signature = "v3"
+    credentials: Callable[[], Credentials] | None = field(default=None, repr=False)
+    demo: bool = False
+    rate_limit: int = 20
+    refresh: float = 5.0
+    read_only: bool = False
+
+
+def _option(args: argparse.Namespace, name: str) -> str | None:
+    value = getattr(args, name, None)
+    return value if isinstance(value, str) and value else None
+
+
+def resolve_connection(args: argparse.Namespace, env: Mapping[str, str]) -> Connection:
+    """Turn the global options, the environment and the profile store into a `Connection`.
+
+    ``--demo`` needs nothing else. Otherwise the precedence is that of
+    `asrtui.profiles.resolve_connection_settings`: ``--profile``, then the
+    ``ALIBABA_CLOUD_*`` environment variables (as the official SDKs and the aliyun CLI read
+    them), then the profile named by ``ALIBABA_CLOUD_PROFILE``, then the default profile;
+    ``--region``, ``--endpoint`` and ``--signature`` override what those say.
+
+    Raises:
+        ConfigError: bad endpoint, region, signature or profile name.
+        CredentialsError: no credentials anywhere (the hint says what to run).
+    """
+    signature_opt = _option(args, "signature")
+    if signature_opt not in {None, "v3", "rpc"}:
+        raise ConfigError(f"Unknown signature version {signature_opt!r}", "use v3 or rpc")
+    if getattr(args, "demo", False):
+        region = _option(args, "region") or DEFAULT_REGION
+        return Connection(
+            profile_name="demo",
+            region=region,
+            endpoint="",
+            signature="rpc" if signature_opt == "rpc" else "v3",
+            demo=True,
+        )
+    settings = resolve_connection_settings(
+        profile=_option(args, "profile"),
+        endpoint=_option(args, "endpoint"),
+        region=_option(args, "region"),
+        signature=signature_opt,
+        env=env,
+    )
+    return Connection(
+        profile_name=settings.profile,
+        region=settings.region,
+        endpoint=resolve_endpoint(settings.region, settings.endpoint),
+        signature=settings.signature,
+        credentials=settings.credentials,
+        rate_limit=settings.rate_limit,
+        refresh=settings.refresh,
+        read_only=settings.read_only,
+    )
+
+
+def open_client(connection: Connection) -> LiveClient:
+    """A client (not yet opened) for the connection: in-process emulator in demo mode."""
+    if connection.demo:
+        from asrtui.tasksource import open_demo_client
+
+        return open_demo_client(signature=connection.signature, region=connection.region)
+    if connection.credentials is None:
+        raise CredentialsError("No credentials found", "pass --profile or set the environment")
+    return LiveClient(
+        connection.credentials,
+        connection.endpoint,
+        region=connection.region,
+        signature=connection.signature,
+        rate_limit=connection.rate_limit,
+        profile=connection.profile_name,
+    )
+
+
+def add_connection_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    """Add the global connection options.
+
+    With ``suppress`` the options default to "absent", so a subcommand's parser can accept them
+    after the subcommand name without overwriting values given before it.
+    """
+
+    def default(value: object) -> object:
+        return argparse.SUPPRESS if suppress else value
+
+    parser.add_argument("--profile", metavar="NAME", default=default(None), help="profile to use")
+    parser.add_argument(
+        "--endpoint", metavar="URL", default=default(None), help="API endpoint override"
+    )
+    parser.add_argument("--region", metavar="ID", default=default(None), help="region id")
+    parser.add_argument(
+        "--signature",
+        choices=("v3", "rpc"),
+        default=default(None),
+        help="signature version (default v3)",
+    )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        default=default(False),
+        help="use the built-in emulator instead of Alibaba Cloud",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The root parser with every subcommand registered."""
+    from asrtui.cli import emulator as emulator_cli
+    from asrtui.cli import tasks as tasks_cli
+
+    parser = argparse.ArgumentParser(
+        prog="asrtui",
+        description="Terminal console for Alibaba Cloud Live real-time ASR tasks.",
+        epilog="Without a subcommand, opens the interactive console.",
+    )
+    parser.add_argument("--version", action="version", version=f"asrtui {__version__}")
+    add_connection_options(parser, suppress=False)
+    common = argparse.ArgumentParser(add_help=False)
+    add_connection_options(common, suppress=True)
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    tasks_cli.register(subparsers, parents=[common])
+    emulator_cli.register(subparsers)
+    try:
+        # Written separately; plugs in when present.
+        profile_cli = importlib.import_module("asrtui.cli.profile")
+    except ImportError:
+        pass
+    else:
+        profile_cli.register(subparsers)
+    return parser
+
+
+def environment() -> Mapping[str, str]:
+    """The process environment (a seam tests replace through ``monkeypatch.setenv``)."""
+    return os.environ

@@ -1,0 +1,114 @@
+"""The ``emulator`` subcommand: serve the Live API emulator on a local socket for testing."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import sys
+
+from asrtui.errors import ConfigError
+
+__all__ = ["register", "run_emulator"]
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``emulator`` to the root parser."""
+    parser = subparsers.add_parser(
+        "emulator",
+        help="serve the Live API emulator on a local port",
+        description=(
+            "Serve an emulator of the Live real-time ASR API (signatures, quota, faults) "
+            "for trying asrtui, the official SDKs or your own scripts without an account."
+        ),
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument(
+        "--port", type=_port, default=0, help="port to bind (default 0: any free port)"
+    )
+    parser.add_argument("--tasks", type=_count, default=8, help="tasks to start with")
+    parser.add_argument("--seed", type=int, default=0, help="seed for ids and lifecycles")
+    parser.add_argument("--lively", action="store_true", help="tasks start and end over time")
+    parser.add_argument("--access-key-id", metavar="ID", help="accept this AccessKey id")
+    parser.add_argument("--access-key-secret", metavar="S", help="the secret of --access-key-id")
+    parser.add_argument(
+        "--fault",
+        metavar="SPEC",
+        default="",
+        help="inject faults, e.g. 'throttle=0.2,503=0.1,latency=0.5,retry_after=500'",
+    )
+    parser.set_defaults(func=run_emulator)
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError("must be between 0 and 65535")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 <= value <= 100_000:
+        raise argparse.ArgumentTypeError("must be between 0 and 100000")
+    return value
+
+
+def run_emulator(args: argparse.Namespace) -> int:
+    """Serve until Ctrl-C; print the URL and the accepted credentials once listening."""
+    if importlib.util.find_spec("uvicorn") is None:
+        raise ConfigError("The emulator server needs uvicorn", "pip install 'asrtui[emulator]'")
+    key_id: str | None = args.access_key_id
+    secret: str | None = args.access_key_secret
+    if (key_id is None) != (secret is None):
+        raise ConfigError(
+            "--access-key-id and --access-key-secret go together", "pass both or neither"
+        )
+    from asrtui.emulator import DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, build_emulator
+    from asrtui.emulator.server import serve
+
+    credentials = {key_id: secret} if key_id is not None and secret is not None else None
+    try:
+        app = build_emulator(
+            seed=args.seed,
+            tasks=args.tasks,
+            lively=args.lively,
+            fault_spec=args.fault,
+            credentials=credentials,
+        )
+    except ValueError as exc:
+        raise ConfigError(f"Invalid --fault spec: {exc}", "see 'asrtui emulator --help'") from None
+    shown_id = key_id or DEMO_ACCESS_KEY_ID
+    shown_secret = secret or DEMO_ACCESS_KEY_SECRET
+
+    def on_ready(url: str) -> None:
+        # A local test server with test credentials: printing them is the point.
+        print(f"Live API emulator listening on {url}", flush=True)
+        print(f"  AccessKey id:     {shown_id}", flush=True)
+        print(f"  AccessKey secret: {shown_secret}", flush=True)
+        print(
+            f"  try: ALIBABA_CLOUD_ACCESS_KEY_ID={shown_id} "
+            f"ALIBABA_CLOUD_ACCESS_KEY_SECRET={shown_secret} asrtui --endpoint {url}",
+            flush=True,
+        )
+        print("Press Ctrl-C to stop.", flush=True)
+
+    try:
+        serve(app, args.host, args.port, on_ready=on_ready)
+    except OSError as exc:
+        print(f"asrtui: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
+        return 1
+    except SystemExit as exc:
+        # uvicorn exits the process when it cannot bind; keep our one-line contract.
+        if exc.code in (0, None):
+            return 0
+        print(f"asrtui: cannot listen on {args.host}:{args.port}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        pass
+    return 0

@@ -1,0 +1,183 @@
+"""The ``tasks``, ``stop`` and ``delete`` subcommands: the API from a shell or a script."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TextIO
+
+from asrtui.cli import Connection, environment, open_client, resolve_connection
+from asrtui.cli.output import render_csv, render_json, render_table
+from asrtui.client import LiveClient
+from asrtui.errors import AsrtuiError, ConfigError, TaskNotFoundError
+from asrtui.models import Task
+
+__all__ = ["confirm", "register", "run_delete", "run_stop", "run_tasks"]
+
+#: Awaited between two rounds of ``--watch`` (tests replace it).
+watch_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+
+
+def register(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+    *,
+    parents: Sequence[argparse.ArgumentParser] = (),
+) -> None:
+    """Add ``tasks``, ``stop`` and ``delete`` to the root parser."""
+    tasks = subparsers.add_parser(
+        "tasks",
+        parents=list(parents),
+        help="list running tasks (or one task) and exit",
+        description="List the account's running real-time ASR tasks.",
+    )
+    tasks.add_argument("--task-id", metavar="ID", help="show only this task")
+    tasks.add_argument(
+        "--format", choices=("table", "json", "csv"), default="table", help="output format"
+    )
+    tasks.add_argument(
+        "--watch",
+        metavar="SECONDS",
+        type=_non_negative_float,
+        help="repeat every SECONDS until Ctrl-C (0: as fast as the rate limit allows)",
+    )
+    tasks.add_argument(
+        "--reveal-secrets",
+        action="store_true",
+        help="show stream auth_key tokens and account ids unmasked",
+    )
+    tasks.set_defaults(func=run_tasks)
+
+    for name, verb in (("stop", "Stop"), ("delete", "Delete")):
+        sub = subparsers.add_parser(
+            name,
+            parents=list(parents),
+            help=f"{name} a task",
+            description=f"{verb} a real-time ASR task.",
+        )
+        sub.add_argument("task_id", metavar="TASK_ID")
+        sub.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+        sub.set_defaults(func=run_stop if name == "stop" else run_delete)
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.0 <= value <= 86400.0:
+        raise argparse.ArgumentTypeError("must be between 0 and 86400 seconds")
+    return value
+
+
+def _render(tasks: Sequence[Task], fmt: str, *, reveal: bool, watching: bool) -> str:
+    if fmt == "json":
+        # One compact array per line while watching, so the stream stays line-oriented.
+        return render_json(tasks, reveal=reveal, compact=watching)
+    if fmt == "csv":
+        return render_csv(tasks, reveal=reveal).rstrip("\n")
+    return render_table(tasks, reveal=reveal)
+
+
+async def _fetch(client: LiveClient, task_id: str | None) -> list[Task]:
+    if task_id is None:
+        return list((await client.list_tasks(priority=True)).tasks)
+    task = await client.get_task(task_id)
+    if task is None:
+        raise TaskNotFoundError(
+            "ConfigNotFound",
+            f"Task {task_id} not found",
+            "the task does not exist (it may have ended)",
+        )
+    return [task]
+
+
+async def _tasks(args: argparse.Namespace, connection: Connection, out: TextIO) -> int:
+    watch: float | None = args.watch
+    async with open_client(connection) as client:
+        while True:
+            try:
+                tasks = await _fetch(client, args.task_id)
+            except AsrtuiError as error:
+                # While watching, a transient failure is reported and the watch goes on.
+                if watch is None or not error.retryable:
+                    raise
+                print(f"asrtui: {error}", file=sys.stderr)
+            else:
+                if watch is not None and args.format == "table" and out.isatty():
+                    out.write("\x1b[H\x1b[2J")
+                print(
+                    _render(
+                        tasks, args.format, reveal=args.reveal_secrets, watching=watch is not None
+                    ),
+                    file=out,
+                )
+                out.flush()
+            if watch is None:
+                return 0
+            await watch_sleep(watch)
+
+
+def run_tasks(args: argparse.Namespace) -> int:
+    """``asrtui tasks``: print the running tasks; with ``--watch``, until Ctrl-C (exit 0)."""
+    connection = resolve_connection(args, environment())
+    try:
+        return asyncio.run(_tasks(args, connection, sys.stdout))
+    except KeyboardInterrupt:
+        if args.watch is not None:
+            return 0
+        raise
+
+
+def confirm(question: str, *, stdin: TextIO | None = None, stdout: TextIO | None = None) -> bool:
+    """Ask a yes/no question on the terminal; refuse (`ConfigError`) without one.
+
+    Raises:
+        ConfigError: stdin is not a terminal, so nobody can answer (pass ``--yes``).
+    """
+    stdin = stdin or sys.stdin
+    stdout = stdout or sys.stdout
+    if not stdin.isatty():
+        raise ConfigError(
+            "Refusing to act without confirmation: standard input is not a terminal",
+            "pass --yes to confirm",
+        )
+    stdout.write(f"{question} [y/N] ")
+    stdout.flush()
+    answer = stdin.readline()
+    return answer.strip().lower() in {"y", "yes"}
+
+
+def _act(args: argparse.Namespace, verb: str, past: str) -> int:
+    task_id: str = args.task_id
+    connection = resolve_connection(args, environment())
+    if connection.read_only:
+        raise ConfigError(
+            f"Profile {connection.profile_name!r} is read-only",
+            f"{verb.lower()} is disabled for it; use another profile",
+        )
+    if not args.yes and not confirm(f"{verb} task {task_id}?"):
+        print("Cancelled.", file=sys.stderr)
+        return 1
+
+    async def act() -> None:
+        async with open_client(connection) as client:
+            if verb == "Stop":
+                await client.stop_task(task_id)
+            else:
+                await client.delete_task(task_id)
+
+    asyncio.run(act())
+    print(f"{past} task {task_id}.")
+    return 0
+
+
+def run_stop(args: argparse.Namespace) -> int:
+    """``asrtui stop TASK_ID``: stop a task after confirmation (or ``--yes``)."""
+    return _act(args, "Stop", "Stopped")
+
+
+def run_delete(args: argparse.Namespace) -> int:
+    """``asrtui delete TASK_ID``: delete a task after confirmation (or ``--yes``)."""
+    return _act(args, "Delete", "Deleted")

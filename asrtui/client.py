@@ -1,0 +1,531 @@
+"""The Live API client: one httpx connection pool, the shared limiter, retries, error translation.
+
+Every request of the process goes through `LiveClient._call`, which owns the policy:
+
+1. each attempt (retries included) first passes the account's `WindowLimiter`, so the client
+   never sends more than the account's quota in any 1-second window;
+2. the attempt is signed afresh by `SignerAuth` (new timestamp and nonce), so a retry is never
+   rejected as a replay;
+3. the answer is read by streaming with a size cap, then decoded by `asrtui.wire` on both error
+   channels (HTTP 4xx/5xx gateway envelopes and HTTP 200 with ``RetCode`` != 2000);
+4. throttling, server errors, transport failures and truncated bodies are retried with
+   exponential backoff and full jitter (honouring ``x-acs-retry-after``), at most
+   ``max_attempts`` attempts in all; everything else fails at once;
+5. every httpx exception is translated here into `asrtui.errors`, so nothing above this module
+   ever sees a transport library's exception.
+
+The official SDKs retry nothing for ``live``; these retries are ours, and bounded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import ssl
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from types import TracebackType
+from typing import Literal, Self
+
+import httpx
+
+from asrtui import __version__
+from asrtui.credentials import Credentials
+from asrtui.errors import (
+    ApiError,
+    AsrtuiError,
+    ConfigError,
+    ConnectError,
+    MalformedResponseError,
+    TaskNotFoundError,
+    ThrottledError,
+    TimeoutError,
+    TlsError,
+)
+from asrtui.models import Task, TaskList
+from asrtui.ratelimit import WindowLimiter, limiter_for
+from asrtui.signing import SignerAuth
+from asrtui.wire import check_ret_code, decode_json_object, error_from_gateway, parse_tasks
+
+__all__ = ["API_VERSION", "ClientCounters", "LiveClient"]
+
+_log = logging.getLogger("asrtui.client")
+
+#: The Live API version every action of this client speaks.
+API_VERSION = "2016-11-01"
+
+#: Answers larger than this are refused rather than buffered (a 10,000-task answer is ~6 MB).
+DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
+
+_DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+
+
+@dataclass(frozen=True)
+class ClientCounters:
+    """What the status line shows about the client itself.
+
+    Attributes:
+        calls_total: public operations started.
+        attempts_total: HTTP attempts sent (retries included).
+        throttled_total: ``Throttling*`` answers seen.
+        errors_total: operations that failed after their retries.
+        last_latency: seconds the last answered attempt took, ``None`` before the first.
+    """
+
+    calls_total: int = 0
+    attempts_total: int = 0
+    throttled_total: int = 0
+    errors_total: int = 0
+    last_latency: float | None = None
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class LiveClient:
+    """Calls the four real-time ASR actions of the Live API for one account.
+
+    Open it with ``async with LiveClient(...) as client:``; the connection pool is closed on
+    exit. One instance per account and endpoint is enough for a whole session: the UI's
+    refresh worker and user actions share it (and its limiter).
+
+    Args:
+        credentials: returns the current credentials; called on every send so rotating STS
+            credentials are picked up.
+        endpoint: base URL (``https://live.aliyuncs.com``, ``http://127.0.0.1:8080``).
+        region: the ``RegionId`` sent with every action.
+        signature: ``v3`` (ACS3-HMAC-SHA256, the default) or ``rpc`` (HMAC-SHA1).
+        limiter: the account's limiter; by default the process-wide one for the AccessKey id.
+        rate_limit: calls per second for the default limiter (20 is the documented quota).
+        profile: the profile name, quoted in credential hints.
+        transport: an httpx transport (tests and ``--demo`` pass ``httpx.ASGITransport``).
+        timeout: httpx timeout; the official SDK's connect 5 s / read 10 s by default.
+        max_attempts: attempts in all for one operation, retries included.
+        retry_base: first backoff ceiling in seconds (doubles per retry).
+        retry_cap: largest backoff ceiling in seconds.
+        sleep: awaited between retries (tests pass a fake).
+        rng: uniform [0, 1) source for the jitter (tests pass a fixed one).
+        clock: wall clock (aware UTC) used to measure the offset from the server's ``Date``.
+        monotonic: monotonic clock used for latencies.
+        max_body_bytes: answers larger than this raise `MalformedResponseError`.
+    """
+
+    def __init__(
+        self,
+        credentials: Callable[[], Credentials],
+        endpoint: str,
+        *,
+        region: str = "cn-shanghai",
+        signature: Literal["v3", "rpc"] = "v3",
+        limiter: WindowLimiter | None = None,
+        rate_limit: int = 20,
+        profile: str = "",
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: httpx.Timeout | float | None = None,
+        max_attempts: int = 4,
+        retry_base: float = 0.2,
+        retry_cap: float = 5.0,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        rng: Callable[[], float] = random.random,
+        clock: Callable[[], datetime] = _utc_now,
+        monotonic: Callable[[], float] = time.monotonic,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    ) -> None:
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        self._credentials = credentials
+        self.endpoint = endpoint.rstrip("/")
+        self.region = region
+        self.signature = signature
+        self.profile = profile
+        self._limiter = limiter
+        self._rate_limit = rate_limit
+        self._transport = transport
+        self._timeout = _DEFAULT_TIMEOUT if timeout is None else timeout
+        self.max_attempts = max_attempts
+        self.retry_base = retry_base
+        self.retry_cap = retry_cap
+        self._sleep = sleep
+        self._rng = rng
+        self._clock = clock
+        self._monotonic = monotonic
+        self.max_body_bytes = max_body_bytes
+        self._http: httpx.AsyncClient | None = None
+        #: Local minus server clock in seconds, measured from ``Date``; ``None`` until known.
+        self.clock_offset: float | None = None
+        self._counters = ClientCounters()
+
+    def __repr__(self) -> str:
+        return (
+            f"LiveClient(endpoint={self.endpoint!r}, region={self.region!r}, "
+            f"signature={self.signature!r}, profile={self.profile!r})"
+        )
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def __aenter__(self) -> Self:
+        self.open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def open(self) -> None:
+        """Create the connection pool (``async with`` does this for you)."""
+        if self._http is not None:
+            return
+        self._http = httpx.AsyncClient(
+            auth=SignerAuth(self._credentials, version=self.signature, clock=self._clock),
+            transport=self._transport,
+            timeout=self._timeout,
+            headers={"user-agent": f"asrtui/{__version__}", "accept": "application/json"},
+            follow_redirects=False,
+        )
+
+    async def aclose(self) -> None:
+        """Close the connection pool; safe to call twice."""
+        http, self._http = self._http, None
+        if http is not None:
+            await http.aclose()
+
+    # -- state for the status line -----------------------------------------------------------
+
+    @property
+    def limiter(self) -> WindowLimiter:
+        """The account's limiter (resolved from the AccessKey id on first use)."""
+        if self._limiter is None:
+            self._limiter = limiter_for(self._credentials().access_key_id, self._rate_limit)
+        return self._limiter
+
+    @property
+    def counters(self) -> ClientCounters:
+        """A snapshot of the client's counters."""
+        return self._counters
+
+    def _count(self, **deltas: int) -> None:
+        c = self._counters
+        self._counters = ClientCounters(
+            calls_total=c.calls_total + deltas.get("calls", 0),
+            attempts_total=c.attempts_total + deltas.get("attempts", 0),
+            throttled_total=c.throttled_total + deltas.get("throttled", 0),
+            errors_total=c.errors_total + deltas.get("errors", 0),
+            last_latency=c.last_latency,
+        )
+
+    def _set_latency(self, seconds: float) -> None:
+        c = self._counters
+        self._counters = ClientCounters(
+            c.calls_total, c.attempts_total, c.throttled_total, c.errors_total, seconds
+        )
+
+    # -- operations ----------------------------------------------------------------------------
+
+    async def list_tasks(self, *, priority: bool = False) -> TaskList:
+        """All running tasks of the account (``QueryRtcAsrTasks`` without ``TaskId``).
+
+        Args:
+            priority: ``True`` for a user-initiated refresh, which overtakes background ones.
+        """
+        envelope = await self._call("QueryRtcAsrTasks", {}, priority=priority)
+        return parse_tasks(envelope)
+
+    async def get_task(self, task_id: str) -> Task | None:
+        """One task by id, as a priority request; ``None`` when the service no longer knows it."""
+        try:
+            envelope = await self._call(
+                "QueryRtcAsrTasks", {"TaskId": task_id}, priority=True, not_found_ok=True
+            )
+        except TaskNotFoundError:
+            return None
+        for task in parse_tasks(envelope).tasks:
+            if task.task_id == task_id:
+                return task
+        return None
+
+    async def stop_task(self, task_id: str) -> None:
+        """Stop a running task (``StopRtcAsrTask``)."""
+        await self._call("StopRtcAsrTask", {"TaskId": task_id}, priority=True)
+
+    async def delete_task(self, task_id: str) -> None:
+        """Delete a task (``DeleteRtcAsrTask``)."""
+        await self._call("DeleteRtcAsrTask", {"TaskId": task_id}, priority=True)
+
+    async def create_task(
+        self,
+        *,
+        mode: Literal["live", "rtc"],
+        language: str,
+        callback_url: str,
+        stream_url: str | None = None,
+        sdk_app_id: str | None = None,
+        channel_id: str | None = None,
+        rtc_user_id: str | None = None,
+        translate_enabled: bool | None = None,
+        target_languages: str | None = None,
+        auth_key: str | None = None,
+        report_interval: int | None = None,
+        auto_terminate_enabled: bool | None = None,
+        auto_terminate_delay: int | None = None,
+    ) -> str:
+        """Create a task (``CreateRtcAsrTask``, in maintenance mode) and return its id.
+
+        The parameters are the documented ones (api-reference §1), passed through as given;
+        the service validates them. ``target_languages`` is comma-separated (``en,ja``).
+        """
+        optional: Mapping[str, str | int | bool | None] = {
+            "StreamURL": stream_url,
+            "SDKAppID": sdk_app_id,
+            "ChannelID": channel_id,
+            "RtcUserId": rtc_user_id,
+            "TranslateEnabled": translate_enabled,
+            "TargetLanguages": target_languages,
+            "AuthKey": auth_key,
+            "ReportInterval": report_interval,
+            "AutoTerminateEnabled": auto_terminate_enabled,
+            "AutoTerminateDelay": auto_terminate_delay,
+        }
+        params = {"Mode": mode, "Language": language, "CallbackURL": callback_url}
+        for name, value in optional.items():
+            if value is None:
+                continue
+            params[name] = ("true" if value else "false") if isinstance(value, bool) else str(value)
+        # Imported here: only this rarely used action needs it.
+        from asrtui.wire import parse_created_task_id
+
+        envelope = await self._call("CreateRtcAsrTask", params, priority=True)
+        return parse_created_task_id(envelope)
+
+    # -- the one request path ------------------------------------------------------------------
+
+    async def _call(
+        self,
+        action: str,
+        params: Mapping[str, str],
+        *,
+        priority: bool,
+        not_found_ok: bool = False,
+    ) -> dict[str, object]:
+        """Send ``action`` with retries; return the decoded success envelope.
+
+        Raises:
+            AsrtuiError: the final error once retries are exhausted or not allowed.
+        """
+        self._count(calls=1)
+        query = {"RegionId": self.region, **params} if self.region else dict(params)
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await self._attempt(action, query, priority=priority)
+            except AsrtuiError as error:
+                if attempt >= self.max_attempts or not self._is_retryable(error):
+                    if not (not_found_ok and isinstance(error, TaskNotFoundError)):
+                        self._count(errors=1)
+                    _log.debug("%s failed after %d attempt(s): %r", action, attempt, error)
+                    raise
+                delay = self._backoff(attempt, error)
+                _log.debug(
+                    "%s attempt %d failed (%s); retrying in %.3f s",
+                    action,
+                    attempt,
+                    type(error).__name__,
+                    delay,
+                )
+                await self._sleep(delay)
+
+    @staticmethod
+    def _is_retryable(error: AsrtuiError) -> bool:
+        # Throttling, server errors, transport failures (but not TLS) and malformed answers.
+        return error.retryable and not isinstance(error, ConfigError)
+
+    def _backoff(self, attempt: int, error: AsrtuiError) -> float:
+        """Full jitter over an exponential ceiling, never shorter than the server asked."""
+        ceiling = min(self.retry_cap, self.retry_base * 2.0 ** (attempt - 1))
+        delay = self._rng() * ceiling
+        retry_after = error.retry_after if isinstance(error, ApiError) else None
+        if retry_after is not None and retry_after > delay:
+            delay = retry_after
+        return delay
+
+    async def _attempt(
+        self, action: str, query: Mapping[str, str], *, priority: bool
+    ) -> dict[str, object]:
+        """One limiter grant, one signed send, one bounded read, one decode."""
+        http = self._http
+        if http is None:
+            raise RuntimeError("LiveClient used outside 'async with'")
+        limiter = self.limiter
+        await limiter.acquire(priority=priority)
+        self._count(attempts=1)
+        request = http.build_request(
+            "POST",
+            f"{self.endpoint}/",
+            params=dict(query),
+            headers={"x-acs-action": action, "x-acs-version": API_VERSION},
+        )
+        started = self._monotonic()
+        status, headers, body = await self._exchange(http, request)
+        self._set_latency(self._monotonic() - started)
+        self._measure_clock(headers.get("date"))
+        request_id = headers.get("x-acs-request-id", "")
+        _log.debug(
+            "%s -> HTTP %d, %d bytes in %.3f s",
+            action,
+            status,
+            len(body),
+            self._counters.last_latency or 0.0,
+        )
+        if not 200 <= status < 300:
+            error = error_from_gateway(
+                status,
+                body,
+                headers,
+                action=action,
+                profile=self.profile,
+                clock_offset=self.clock_offset,
+            )
+            if isinstance(error, ThrottledError):
+                if error.retry_after is None:
+                    error.retry_after = _retry_after_seconds(headers)
+                self._count(throttled=1)
+                limiter.on_throttled(error.retry_after)
+            else:
+                limiter.on_success()
+            raise error
+        envelope = decode_json_object(body, http_status=status, request_id_hint=request_id)
+        limiter.on_success()
+        check_ret_code(envelope, action=action, profile=self.profile)
+        return envelope
+
+    async def _exchange(
+        self, http: httpx.AsyncClient, request: httpx.Request
+    ) -> tuple[int, dict[str, str], bytes]:
+        """Send and read the whole answer, translating every httpx failure."""
+        try:
+            response = await http.send(request, stream=True)
+            try:
+                headers = {k.lower(): v for k, v in response.headers.items()}
+                body = await self._read_capped(response, headers)
+            finally:
+                await response.aclose()
+        except httpx.HTTPError as exc:
+            raise self._translate(exc) from None
+        except httpx.InvalidURL:
+            raise ConfigError(
+                f"Invalid endpoint {self.endpoint!r}", "check --endpoint or the profile"
+            ) from None
+        except httpx.StreamError as exc:
+            raise ConnectError(
+                f"Connection to {self.endpoint} failed while reading ({type(exc).__name__})",
+                "retry; check the network",
+            ) from None
+        return response.status_code, headers, body
+
+    async def _read_capped(self, response: httpx.Response, headers: Mapping[str, str]) -> bytes:
+        """Read the body by streaming, refusing more than ``max_body_bytes``."""
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_body_bytes:
+            raise self._too_big(response.status_code, headers)
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                raise self._too_big(response.status_code, headers)
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _too_big(self, status: int, headers: Mapping[str, str]) -> MalformedResponseError:
+        error = MalformedResponseError(
+            f"The answer from {self.endpoint} is larger than {self.max_body_bytes} bytes",
+            "the endpoint does not look like the Live API; check --endpoint",
+            request_id=headers.get("x-acs-request-id", ""),
+            http_status=status,
+        )
+        # A body that is too big will be too big again: not worth another attempt.
+        error.retryable = False
+        return error
+
+    def _translate(self, exc: httpx.HTTPError) -> AsrtuiError:
+        """Map an httpx exception to the project's error tree, naming the endpoint."""
+        where = self.endpoint
+        kind = type(exc).__name__
+        if isinstance(exc, httpx.TimeoutException):
+            phase = "connecting to" if isinstance(exc, httpx.ConnectTimeout) else "waiting for"
+            return TimeoutError(
+                f"Timed out {phase} {where} ({kind})",
+                "check the network and --endpoint; the service may be slow, retry shortly",
+            )
+        if _is_tls_failure(exc):
+            return TlsError(
+                f"TLS handshake with {where} failed",
+                "check the system's CA certificates, the clock, and any TLS-intercepting proxy",
+            )
+        if isinstance(exc, httpx.ConnectError):
+            return ConnectError(
+                f"Cannot connect to {where} ({_short_reason(exc)})",
+                "check the network, DNS and --endpoint / --region",
+            )
+        if isinstance(exc, httpx.UnsupportedProtocol):
+            return ConfigError(
+                f"Unsupported endpoint {where!r}", "use an http:// or https:// endpoint"
+            )
+        if isinstance(exc, httpx.DecodingError | httpx.TooManyRedirects):
+            return MalformedResponseError(
+                f"The answer from {where} could not be decoded ({kind})",
+                "check --endpoint; it does not look like the Live API",
+            )
+        return ConnectError(
+            f"Connection to {where} failed ({kind}: {_short_reason(exc)})",
+            "the connection was dropped or reset; check the network and retry",
+        )
+
+    def _measure_clock(self, date_header: str | None) -> None:
+        if not date_header:
+            return
+        try:
+            server = parsedate_to_datetime(date_header)
+        except (TypeError, ValueError, IndexError):
+            return
+        if server.tzinfo is None:
+            server = server.replace(tzinfo=UTC)
+        self.clock_offset = (self._clock() - server).total_seconds()
+
+
+def _retry_after_seconds(headers: Mapping[str, str]) -> float | None:
+    """``x-acs-retry-after`` (milliseconds) as seconds; ``None`` when absent or junk."""
+    raw = headers.get("x-acs-retry-after", "").strip()
+    try:
+        value = float(raw) / 1000.0
+    except ValueError:
+        return None
+    return value if 0.0 <= value < 3600.0 else None
+
+
+def _is_tls_failure(exc: BaseException) -> bool:
+    """Whether an ssl error is anywhere in the exception's cause chain."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLError | ssl.CertificateError):
+            return True
+        current = current.__cause__ or current.__context__
+    text = str(exc)
+    return "CERTIFICATE_VERIFY_FAILED" in text or "SSL:" in text
+
+
+def _short_reason(exc: BaseException) -> str:
+    """The exception's message, one line and short (httpx messages carry no secrets)."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 160 else text[:157] + "..."

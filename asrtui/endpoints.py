@@ -1,0 +1,94 @@
+"""Where the Live API lives: the base URL for a region, or a validated explicit override."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from asrtui.errors import ConfigError
+
+__all__ = ["DEFAULT_REGION", "LISTED_REGIONS", "resolve_endpoint"]
+
+#: The region used when neither the profile, the environment nor ``--region`` names one.
+DEFAULT_REGION = "cn-shanghai"
+
+#: The central endpoint every listed region maps to in the official SDK.
+_CENTRAL_HOST = "live.aliyuncs.com"
+
+#: Regions the official SDK (alibabacloud-live20161101 3.0.2) maps to the central endpoint.
+LISTED_REGIONS: frozenset[str] = frozenset(
+    {
+        "cn-qingdao", "cn-beijing", "cn-hangzhou", "cn-shanghai", "cn-shenzhen",
+        "ap-southeast-1", "ap-southeast-5", "ap-northeast-1", "eu-central-1", "ap-south-1",
+        "ap-northeast-2-pop", "ap-southeast-2", "ap-southeast-3", "cn-beijing-finance-1",
+        "cn-beijing-finance-pop", "cn-beijing-gov-1", "cn-beijing-nu16-b01", "cn-chengdu",
+        "cn-edge-1", "cn-fujian", "cn-haidian-cm12-c01", "cn-hangzhou-bj-b01",
+        "cn-hangzhou-finance", "cn-hangzhou-internal-prod-1", "cn-hangzhou-internal-test-1",
+        "cn-hangzhou-internal-test-2", "cn-hangzhou-internal-test-3", "cn-hangzhou-test-306",
+        "cn-hongkong", "cn-hongkong-finance-pop", "cn-huhehaote", "cn-huhehaote-nebula-1",
+        "cn-north-2-gov-1", "cn-qingdao-nebula", "cn-shanghai-et15-b01", "cn-shanghai-et2-b01",
+        "cn-shanghai-finance-1", "cn-shanghai-inner", "cn-shanghai-internal-test-1",
+        "cn-shenzhen-finance-1", "cn-shenzhen-inner", "cn-shenzhen-st4-d01",
+        "cn-shenzhen-su18-b01", "cn-wuhan", "cn-wulanchabu", "cn-yushanfang", "cn-zhangbei",
+        "cn-zhangbei-na61-b01", "cn-zhangjiakou", "cn-zhangjiakou-na62-a01",
+        "cn-zhengzhou-nebula-1", "eu-west-1", "eu-west-1-oxs", "me-east-1", "rus-west-1-pop",
+        "us-east-1", "us-west-1", "me-central-1",
+    }
+)  # fmt: skip
+
+# A region id becomes a DNS label: lower-case letters, digits and inner hyphens only.
+_REGION_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+_SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def resolve_endpoint(region: str | None, override: str | None) -> str:
+    """Return the base URL (scheme and host, no trailing slash) to send requests to.
+
+    An explicit override always wins so that users can reach the local emulator
+    (``http://127.0.0.1:PORT``), a proxy, or an endpoint newer than this table. A bare host
+    means HTTPS, since the real service speaks HTTPS only.
+
+    Args:
+        region: the region id, ``None`` or empty for the default region.
+        override: an explicit endpoint (``http://127.0.0.1:8080``, ``https://host``, ``host``).
+
+    Raises:
+        ConfigError: the override is not an http(s) URL with a host, or the region id cannot
+            be part of a host name.
+    """
+    if override is not None and override.strip():
+        return _validate_override(override.strip())
+    region_id = (region or "").strip() or DEFAULT_REGION
+    if region_id in LISTED_REGIONS:
+        return f"https://{_CENTRAL_HOST}"
+    if not _REGION_RE.fullmatch(region_id):
+        raise ConfigError(
+            f"Invalid region id {region_id!r}",
+            "use an id such as cn-shanghai or ap-southeast-1, or pass --endpoint",
+        )
+    return f"https://live.{region_id}.aliyuncs.com"
+
+
+def _validate_override(value: str) -> str:
+    """Normalise an explicit endpoint to ``scheme://host[:port]`` or raise `ConfigError`."""
+    text = value if _SCHEME_RE.match(value) else f"https://{value}"
+    hint = "pass an http(s) URL such as https://live.aliyuncs.com or http://127.0.0.1:8080"
+    if "@" in text.split("://", 1)[1].split("/", 1)[0]:
+        # Never echo the value: user info in a URL is usually a secret.
+        raise ConfigError("Invalid endpoint: user info (user:password@) is not allowed", hint)
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        raise ConfigError(f"Invalid endpoint {value!r}", hint) from None
+    if parts.scheme.lower() not in {"http", "https"}:
+        raise ConfigError(f"Unsupported endpoint scheme {parts.scheme!r} in {value!r}", hint)
+    host = parts.hostname
+    if not host or any(ch.isspace() for ch in value):
+        raise ConfigError(f"Invalid endpoint {value!r}: no host", hint)
+    if parts.path not in {"", "/"} or parts.query or parts.fragment:
+        raise ConfigError(f"Invalid endpoint {value!r}: expected no path or query", hint)
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None:
+        netloc += f":{port}"
+    return f"{parts.scheme.lower()}://{netloc}"

@@ -1,0 +1,221 @@
+"""Benchmark: the shared limiter and the real client under saturating demand against the emulator.
+
+Run: ``python benchmarks/limiter_bench.py [--seconds 10] [--workers 50] [--mode paced|window]``
+
+Fifty background workers loop ``list_tasks`` as fast as the limiter lets them, while a
+user-initiated (priority) ``get_task`` arrives every ~200 ms. Everything runs in one event loop
+on the real monotonic clock; the emulator is served in process through ``httpx.ASGITransport``
+and counts what it accepts, independently of the client.
+
+Prints, and checks (exit status 1 when a target is missed):
+
+- the most requests the emulator accepted in any 1-second window (must be <= 20);
+- the sustained accepted rate after the first second, as a share of 20/s (target >= 95 %);
+- the p99 limiter wait of priority requests (target <= 100 ms);
+- throttling answers seen (target 0).
+
+Modes (how the limiter is used; the limiter and the emulator are unchanged):
+
+``paced`` (default)
+    ``WindowLimiter(limit=1, window=0.05)``: one grant per 50 ms. Grants at least 50 ms apart
+    can never put more than 20 in any 1-second window, and a priority request never waits
+    more than one 50 ms slot.
+``window``
+    ``WindowLimiter(limit=20, window=1.0)``, the client's default. Under saturation its
+    sliding log keeps the first second's burst shape (20 grants at once, then nothing for a
+    second), so a priority request can wait up to a second: this mode shows why ``paced``
+    is used for the benchmark.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from asrtui.client import LiveClient
+from asrtui.credentials import Credentials
+from asrtui.emulator import (
+    DEMO_ACCESS_KEY_ID,
+    DEMO_ACCESS_KEY_SECRET,
+    build_emulator,
+)
+from asrtui.errors import AsrtuiError
+from asrtui.ratelimit import WindowLimiter
+
+LIMIT = 20
+TARGET_SHARE = 0.95
+TARGET_P99_WAIT = 0.100
+PRIORITY_EVERY = 0.200
+
+
+class TimedLimiter(WindowLimiter):
+    """A `WindowLimiter` that records how long each priority acquisition waited."""
+
+    def __init__(self, limit: int, window: float) -> None:
+        super().__init__(limit, window)
+        self.priority_waits: list[float] = []
+
+    async def acquire(self, *, priority: bool = False) -> None:
+        started = time.monotonic()
+        await super().acquire(priority=priority)
+        if priority:
+            self.priority_waits.append(time.monotonic() - started)
+
+
+@dataclass
+class Result:
+    mode: str
+    seconds: float
+    max_in_window: int
+    share: float
+    p99_wait: float
+    median_wait: float
+    priority_requests: int
+    throttled: int
+    errors: int
+    accepted: int
+    failures: list[str] = field(default_factory=list)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """The nearest-rank percentile (``fraction`` in 0..1) of ``values``."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, round(fraction * len(ordered) + 0.5) - 1))
+    return ordered[rank]
+
+
+async def run(mode: str, seconds: float, workers: int) -> Result:
+    """Saturate one limiter + client for ``seconds``; return what the emulator saw."""
+    app = build_emulator(seed=1, tasks=8)
+    limiter = TimedLimiter(1, 1.0 / LIMIT) if mode == "paced" else TimedLimiter(LIMIT, 1.0)
+    credentials = Credentials(DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET)
+    client = LiveClient(
+        lambda: credentials,
+        "http://emulator.bench.invalid",
+        transport=httpx.ASGITransport(app=app),
+        limiter=limiter,
+    )
+    errors = 0
+    target_id = sorted(app.backend.query(None) or {})[0]
+
+    async def background() -> None:
+        nonlocal errors
+        while True:
+            try:
+                await client.list_tasks()
+            except AsrtuiError:
+                errors += 1
+
+    async def user() -> None:
+        nonlocal errors
+        while True:
+            try:
+                await client.get_task(target_id)
+            except AsrtuiError:
+                errors += 1
+            await asyncio.sleep(PRIORITY_EVERY)
+
+    async with client:
+        started = time.monotonic()
+        tasks = [asyncio.create_task(background()) for _ in range(workers)]
+        tasks.append(asyncio.create_task(user()))
+        await asyncio.sleep(seconds)
+        ended = time.monotonic()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    accepted_times = list(app.stats.accepted_times.get(DEMO_ACCESS_KEY_ID, ()))
+    steady_from = started + 1.0
+    steady = [t for t in accepted_times if steady_from <= t < ended]
+    share = len(steady) / ((ended - steady_from) * LIMIT)
+    waits = limiter.priority_waits
+    result = Result(
+        mode=mode,
+        seconds=ended - started,
+        max_in_window=app.stats.max_in_any_window(DEMO_ACCESS_KEY_ID),
+        share=share,
+        p99_wait=percentile(waits, 0.99),
+        median_wait=statistics.median(waits) if waits else float("nan"),
+        priority_requests=len(waits),
+        throttled=app.stats.throttled + client.counters.throttled_total,
+        errors=errors,
+        accepted=len(accepted_times),
+    )
+    if result.max_in_window > LIMIT:
+        result.failures.append(f"max in any 1 s window {result.max_in_window} > {LIMIT}")
+    if result.share < TARGET_SHARE:
+        result.failures.append(f"sustained rate {result.share:.1%} < {TARGET_SHARE:.0%}")
+    if not result.p99_wait <= TARGET_P99_WAIT:
+        result.failures.append(
+            f"p99 priority wait {result.p99_wait * 1000:.1f} ms > {TARGET_P99_WAIT * 1000:.0f} ms"
+        )
+    if result.throttled:
+        result.failures.append(f"{result.throttled} throttling answer(s)")
+    return result
+
+
+def report(result: Result) -> None:
+    """Print one run's figures and a PASS/FAIL line per target."""
+
+    def line(ok: bool, text: str) -> None:
+        print(f"  {'PASS' if ok else 'FAIL'}  {text}")
+
+    print(f"mode={result.mode}: {result.seconds:.1f} s, {result.accepted} requests accepted")
+    line(
+        result.max_in_window <= LIMIT,
+        f"most accepted in any 1 s window: {result.max_in_window} (limit {LIMIT})",
+    )
+    line(
+        result.share >= TARGET_SHARE,
+        f"sustained rate after the first second: {result.share:.1%} of {LIMIT}/s "
+        f"(target >= {TARGET_SHARE:.0%})",
+    )
+    line(
+        result.p99_wait <= TARGET_P99_WAIT,
+        f"priority wait p99: {result.p99_wait * 1000:.1f} ms, median "
+        f"{result.median_wait * 1000:.1f} ms over {result.priority_requests} requests "
+        f"(target <= {TARGET_P99_WAIT * 1000:.0f} ms)",
+    )
+    line(result.throttled == 0, f"throttling answers: {result.throttled} (target 0)")
+    print(f"  info  failed calls: {result.errors}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; exit status 1 when any target is missed."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of the run")
+    parser.add_argument("--workers", type=int, default=50, help="background workers")
+    parser.add_argument(
+        "--mode", choices=("paced", "window"), default="paced", help="how the limiter is used"
+    )
+    parser.add_argument(
+        "--compare", action="store_true", help="also run the other mode, for comparison only"
+    )
+    args = parser.parse_args(argv)
+    result = asyncio.run(run(args.mode, args.seconds, args.workers))
+    report(result)
+    if args.compare:
+        other = "window" if args.mode == "paced" else "paced"
+        print("(comparison only; does not affect the exit status)")
+        report(asyncio.run(run(other, args.seconds, args.workers)))
+    if result.failures:
+        print("FAIL: " + "; ".join(result.failures))
+        return 1
+    print("PASS")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

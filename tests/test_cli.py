@@ -1,0 +1,517 @@
+"""The headless CLI: subcommands, exit codes, one-line errors, parity with the official SDK."""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import asrtui.cli
+import asrtui.cli.emulator
+import asrtui.cli.tasks
+from asrtui.__main__ import main
+from asrtui.client import LiveClient
+from asrtui.emulator import DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, EmulatorApp, build_emulator
+from asrtui.emulator.server import running_server
+from asrtui.source import TaskSource
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = ROOT / ".venv" / "bin" / "python"
+
+
+async def _no_sleep(seconds: float) -> None:
+    return None
+
+
+@pytest.fixture(autouse=True)
+def _no_real_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retries in CLI tests back off on a fake sleep (the CLI builds its own clients)."""
+    monkeypatch.setattr(asrtui.cli, "LiveClient", functools.partial(LiveClient, sleep=_no_sleep))
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[tuple[EmulatorApp, str]]:
+    pytest.importorskip("uvicorn")
+    app = build_emulator(seed=11, tasks=6)
+    with running_server(app) as url:
+        yield app, url
+
+
+@pytest.fixture
+def env_creds(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", DEMO_ACCESS_KEY_ID)
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", DEMO_ACCESS_KEY_SECRET)
+
+
+class FakeTty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def one_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    assert len(lines) == 1, text
+    assert "Traceback" not in text
+    return lines[0]
+
+
+# -- global options ----------------------------------------------------------------------------
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == "asrtui 0.1.0"
+
+
+def test_usage_error_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["tasks", "--format", "xml"]) == 2
+    assert "invalid choice" in capsys.readouterr().err
+
+
+def test_no_credentials_is_exit_2_with_a_hint(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["tasks"]) == 2
+    line = one_line(capsys.readouterr().err)
+    assert line.startswith("asrtui: ")
+    assert "ALIBABA_CLOUD_ACCESS_KEY_ID" in line
+
+
+def test_bad_endpoint_is_exit_2(env_creds: None, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["tasks", "--endpoint", "ftp://example.com"]) == 2
+    assert "endpoint" in one_line(capsys.readouterr().err).lower()
+
+
+# -- tasks ------------------------------------------------------------------------------------
+
+
+def test_demo_tasks_json_keeps_wire_names_and_masks_secrets(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["--demo", "tasks", "--format", "json"]) == 0
+    tasks = json.loads(capsys.readouterr().out)
+    assert len(tasks) == 12
+    for task in tasks:
+        assert {"taskId", "createdAt", "streamUrl", "aliUid", "status"} <= set(task)
+        assert "auth_key=****" in task["streamUrl"]
+        assert task["aliUid"].startswith("*")
+
+
+def test_reveal_secrets_shows_the_auth_key(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["tasks", "--demo", "--format", "json", "--reveal-secrets"]) == 0
+    tasks = json.loads(capsys.readouterr().out)
+    assert all("auth_key=****" not in task["streamUrl"] for task in tasks)
+    assert all(task["aliUid"].isdigit() for task in tasks)
+
+
+def test_demo_tasks_csv_and_table(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["tasks", "--demo", "--format", "csv"]) == 0
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert rows[0][:3] == ["task_id", "status", "mode"]
+    assert len(rows) == 13
+    assert all(row[1] == "running" for row in rows[1:])
+    assert all("auth_key=****" in row[8] for row in rows[1:])
+
+    assert main(["tasks", "--demo"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].startswith("TASK ID")
+    assert out.strip().endswith("12 task(s)")
+    assert "auth_key=****" in out
+
+
+def test_tasks_over_a_socket_with_env_credentials(
+    served: tuple[EmulatorApp, str], env_creds: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app, url = served
+    assert main(["tasks", "--endpoint", url, "--format", "json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    ids = [task["taskId"] for task in listed]
+    assert set(ids) == set(app.backend.query(None) or {})
+
+    assert main(["tasks", "--endpoint", url, "--task-id", ids[0], "--format", "json"]) == 0
+    assert [t["taskId"] for t in json.loads(capsys.readouterr().out)] == [ids[0]]
+
+    assert main(["--endpoint", url, "tasks", "--task-id", "asr-nope"]) == 1
+    line = one_line(capsys.readouterr().err)
+    assert "asr-nope" in line
+    assert "ConfigNotFound" in line
+
+
+def test_rpc_signature_option(
+    served: tuple[EmulatorApp, str], env_creds: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, url = served
+    assert main(["tasks", "--endpoint", url, "--signature", "rpc", "--format", "csv"]) == 0
+    assert capsys.readouterr().out.startswith("task_id,")
+
+
+def test_wrong_secret_is_one_line_exit_1(
+    served: tuple[EmulatorApp, str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _, url = served
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", DEMO_ACCESS_KEY_ID)
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "not-the-secret")
+    assert main(["tasks", "--endpoint", url]) == 1
+    captured = capsys.readouterr()
+    line = one_line(captured.err)
+    assert "SignatureDoesNotMatch" in line
+    assert "check the AccessKey secret" in line
+    assert "not-the-secret" not in captured.err + captured.out
+
+
+def test_unreachable_endpoint_is_one_line_exit_1(
+    env_creds: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A port nobody listens on (bound, then closed).
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    assert main(["tasks", "--endpoint", f"http://127.0.0.1:{port}"]) == 1
+    line = one_line(capsys.readouterr().err)
+    assert f"127.0.0.1:{port}" in line
+    assert "Cannot connect" in line
+
+
+def test_watch_repeats_until_ctrl_c_then_exits_0(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    waits: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        waits.append(seconds)
+        if len(waits) == 3:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(asrtui.cli.tasks, "watch_sleep", fake_sleep)
+    assert main(["tasks", "--demo", "--format", "json", "--watch", "2"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3
+    assert all(len(json.loads(line)) >= 1 for line in lines)
+    assert waits == [2.0, 2.0, 2.0]
+
+
+def test_watch_rejects_negative(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["tasks", "--demo", "--watch", "-1"]) == 2
+
+
+# -- stop / delete -------------------------------------------------------------------------------
+
+
+def test_stop_and_delete_with_yes(
+    served: tuple[EmulatorApp, str], env_creds: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app, url = served
+    target = sorted(app.backend.query(None) or {})[0]
+    assert main(["stop", target, "--yes", "--endpoint", url]) == 0
+    assert capsys.readouterr().out.strip() == f"Stopped task {target}."
+    assert target not in (app.backend.query(None) or {})
+    assert main(["delete", target, "-y", "--endpoint", url]) == 0
+    assert main(["delete", target, "-y", "--endpoint", url]) == 1
+    assert "ConfigNotFound" in one_line(capsys.readouterr().err)
+
+
+def test_stop_without_tty_or_yes_is_exit_2(
+    served: tuple[EmulatorApp, str],
+    env_creds: None,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    app, url = served
+    target = sorted(app.backend.query(None) or {})[0]
+    monkeypatch.setattr(sys, "stdin", io.StringIO("y\n"))
+    assert main(["stop", target, "--endpoint", url]) == 2
+    assert "--yes" in one_line(capsys.readouterr().err)
+    assert target in (app.backend.query(None) or {})
+
+
+@pytest.mark.usefixtures("env_creds")
+@pytest.mark.parametrize(("answer", "code"), [("y\n", 0), ("n\n", 1), ("\n", 1)])
+def test_stop_asks_on_a_tty(
+    served: tuple[EmulatorApp, str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    answer: str,
+    code: int,
+) -> None:
+    app, url = served
+    target = sorted(app.backend.query(None) or {})[-1]
+    monkeypatch.setattr(sys, "stdin", FakeTty(answer))
+    assert main(["stop", target, "--endpoint", url]) == code
+    out = capsys.readouterr().out
+    assert f"Stop task {target}? [y/N]" in out
+    assert (target in (app.backend.query(None) or {})) == (code != 0)
+
+
+# -- emulator -----------------------------------------------------------------------------------
+
+
+def test_emulator_prints_url_and_credentials(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seen: dict[str, object] = {}
+
+    def fake_serve(app: object, host: str, port: int, *, on_ready: object) -> None:
+        seen.update(app=app, host=host, port=port)
+        on_ready("http://127.0.0.1:54321")  # type: ignore[operator]
+
+    monkeypatch.setattr("asrtui.emulator.server.serve", fake_serve)
+    args = [
+        "emulator",
+        "--port",
+        "0",
+        "--tasks",
+        "3",
+        "--access-key-id",
+        "k",
+        "--access-key-secret",
+        "s",
+    ]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "http://127.0.0.1:54321" in out
+    assert "AccessKey id:     k" in out
+    assert "AccessKey secret: s" in out
+    assert seen["host"] == "127.0.0.1"
+    assert isinstance(seen["app"], EmulatorApp)
+    assert len(seen["app"].backend.query(None) or {}) == 3  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["emulator", "--fault", "nonsense=1"],
+        ["emulator", "--access-key-id", "only-id"],
+        ["emulator", "--port", "70000"],
+    ],
+)
+def test_emulator_bad_options_exit_2(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(args) == 2
+
+
+def test_emulator_without_uvicorn_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    real = asrtui.cli.emulator.importlib.util.find_spec
+
+    def find_spec(name: str, *a: object) -> object:
+        return None if name == "uvicorn" else real(name, *a)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(asrtui.cli.emulator.importlib.util, "find_spec", find_spec)
+    assert main(["emulator"]) == 2
+    assert "pip install 'asrtui[emulator]'" in one_line(capsys.readouterr().err)
+
+
+def test_emulator_serves_on_a_real_port_until_ctrl_c(tmp_path: Path) -> None:
+    pytest.importorskip("uvicorn")
+    proc = subprocess.Popen(
+        [str(PYTHON), "-m", "asrtui", "emulator", "--port", "0", "--tasks", "2"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        assert first.startswith("Live API emulator listening on http://127.0.0.1:")
+        url = first.rsplit(" ", 1)[1].strip()
+        assert not url.endswith(":0")
+        env = {
+            **os.environ,
+            "ALIBABA_CLOUD_ACCESS_KEY_ID": DEMO_ACCESS_KEY_ID,
+            "ALIBABA_CLOUD_ACCESS_KEY_SECRET": DEMO_ACCESS_KEY_SECRET,
+        }
+        listed = subprocess.run(
+            [str(PYTHON), "-m", "asrtui", "tasks", "--endpoint", url, "--format", "json"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert listed.returncode == 0, listed.stderr
+        assert len(json.loads(listed.stdout)) == 2
+    finally:
+        proc.send_signal(signal.SIGINT)
+        code = proc.wait(timeout=30)
+    assert code == 0
+    assert "Traceback" not in (proc.stderr.read() if proc.stderr else "")
+
+
+# -- console ------------------------------------------------------------------------------------
+
+
+def test_console_gets_a_task_source(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seen: dict[str, object] = {}
+
+    async def fake_console(source: TaskSource, settings: object) -> int:
+        seen["source"] = source
+        seen["settings"] = settings
+        seen["tasks"] = len((await source.list_tasks()).tasks)
+        seen["quota"] = source.quota()
+        return 0
+
+    monkeypatch.setattr("asrtui.ui.app.run_console_async", fake_console)
+    assert main(["--demo"]) == 0
+    source = seen["source"]
+    assert isinstance(source, TaskSource)
+    assert source.profile_name == "demo"
+    assert seen["tasks"] == 12
+    assert seen["quota"].granted_total >= 1  # type: ignore[attr-defined]
+    assert seen["settings"].state_path is None  # type: ignore[attr-defined]
+
+
+def test_console_missing_is_exit_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "asrtui.ui.app", None)
+    assert main(["--demo"]) == 2
+    assert "console not available yet" in one_line(capsys.readouterr().err)
+
+
+def test_ctrl_c_is_130_quietly(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def interrupted(*args: object, **kwargs: object) -> object:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("asrtui.tasksource.open_demo_client", interrupted)
+    assert main(["tasks", "--demo"]) == 130
+    assert capsys.readouterr().err == ""
+
+
+# -- never a traceback --------------------------------------------------------------------------
+
+_TOKENS = [
+    "tasks", "stop", "delete", "emulator", "profile", "--demo", "--profile", "--endpoint",
+    "--region", "--signature", "--format", "json", "csv", "table", "--watch", "--task-id",
+    "--yes", "--reveal-secrets", "--version", "-h", "v3", "rpc", "0", "-1", "http://", "x",
+    "--port", "--fault", "--tasks", "--seed", "add", "list", "show", "use", "remove",
+]  # fmt: skip
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(argv=st.lists(st.one_of(st.sampled_from(_TOKENS), st.text(max_size=12)), max_size=6))
+def test_any_argv_gives_an_exit_code_never_a_traceback(
+    argv: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def interrupted(*args: object, **kwargs: object) -> object:
+        raise KeyboardInterrupt
+
+    async def no_console(source: object, settings: object) -> int:
+        return 0
+
+    def no_serve(*args: object, **kwargs: object) -> None:
+        return None
+
+    # Nothing may block or reach the network: the demo client, the console and the server
+    # are replaced; without credentials every other path ends in a configuration error.
+    monkeypatch.setattr("asrtui.tasksource.open_demo_client", interrupted)
+    monkeypatch.setattr("asrtui.ui.app.run_console_async", no_console)
+    monkeypatch.setattr("asrtui.emulator.server.serve", no_serve)
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    code = main(argv)
+    captured = capsys.readouterr()
+    assert code in {0, 1, 2, 130}
+    assert "Traceback" not in captured.err + captured.out
+    if code == 1:
+        assert len(captured.err.strip().splitlines()) == 1
+
+
+# -- the official SDK and asrtui agree ------------------------------------------------------------
+
+
+def test_sdk_and_cli_print_the_same_tasks(served: tuple[EmulatorApp, str]) -> None:
+    """Done means: the official SDK and ``asrtui tasks --format json`` see the same tasks."""
+    from alibabacloud_live20161101.client import Client
+    from alibabacloud_live20161101.models import QueryRtcAsrTasksRequest
+    from alibabacloud_tea_openapi.models import Config
+
+    _, url = served
+    host = url.removeprefix("http://")
+    sdk = Client(
+        Config(
+            access_key_id=DEMO_ACCESS_KEY_ID,
+            access_key_secret=DEMO_ACCESS_KEY_SECRET,
+            endpoint=host,
+            protocol="http",
+            region_id="cn-shanghai",
+        )
+    )
+    answer = sdk.query_rtc_asr_tasks(QueryRtcAsrTasksRequest(region_id="cn-shanghai"))
+    assert answer.body.ret_code == 2000
+    sdk_tasks = list(answer.body.tasks.values())
+    assert sdk_tasks
+
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("ALIBABA_CLOUD_", "ALICLOUD_", "ALIBABACLOUD_"))
+    }
+    env |= {
+        "ALIBABA_CLOUD_ACCESS_KEY_ID": DEMO_ACCESS_KEY_ID,
+        "ALIBABA_CLOUD_ACCESS_KEY_SECRET": DEMO_ACCESS_KEY_SECRET,
+    }
+
+    def cli(*extra: str) -> list[dict[str, object]]:
+        done = subprocess.run(
+            [str(PYTHON), "-m", "asrtui", "tasks", "--endpoint", url, "--format", "json", *extra],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stderr == ""
+        parsed: list[dict[str, object]] = json.loads(done.stdout)
+        return parsed
+
+    revealed = cli("--reveal-secrets")
+    assert [t["taskId"] for t in revealed] == [t["taskId"] for t in sdk_tasks]
+    assert revealed == sdk_tasks
+
+    masked = cli()
+    assert [t["taskId"] for t in masked] == [t["taskId"] for t in sdk_tasks]
+    for ours, theirs in zip(masked, sdk_tasks, strict=True):
+        assert set(ours) == set(theirs)
+        for name in theirs:
+            if name in {"streamUrl", "aliUid"}:
+                assert ours[name] != theirs[name]
+                assert "*" in str(ours[name])
+            else:
+                assert ours[name] == theirs[name], name
+
+
+def test_module_runs_as_a_script() -> None:
+    done = subprocess.run(
+        [str(PYTHON), "-m", "asrtui", "--version"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0
+    assert done.stdout.strip() == "asrtui 0.1.0"

@@ -1,0 +1,72 @@
+"""Endpoint resolution: listed regions, unknown regions, and validated overrides."""
+
+from __future__ import annotations
+
+import pytest
+
+from asrtui.endpoints import LISTED_REGIONS, resolve_endpoint
+from asrtui.errors import ConfigError
+
+
+@pytest.mark.parametrize("region", ["cn-shanghai", "ap-southeast-1", "eu-central-1", "us-west-1"])
+def test_listed_regions_use_the_central_endpoint(region: str) -> None:
+    assert resolve_endpoint(region, None) == "https://live.aliyuncs.com"
+
+
+def test_default_region_when_none_or_empty() -> None:
+    assert resolve_endpoint(None, None) == "https://live.aliyuncs.com"
+    assert resolve_endpoint("  ", "") == "https://live.aliyuncs.com"
+
+
+def test_unknown_region_falls_back_to_regional_host() -> None:
+    assert "xx-north-9" not in LISTED_REGIONS
+    assert resolve_endpoint("xx-north-9", None) == "https://live.xx-north-9.aliyuncs.com"
+
+
+@pytest.mark.parametrize("region", ["cn shanghai", "a/b", "-cn", "CN_SHANGHAI", "x.y"])
+def test_region_that_cannot_be_a_host_label_is_refused(region: str) -> None:
+    with pytest.raises(ConfigError, match="region"):
+        resolve_endpoint(region, None)
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+        ("http://127.0.0.1:8080/", "http://127.0.0.1:8080"),
+        ("https://live.example.com", "https://live.example.com"),
+        ("HTTPS://Live.Example.com:8443", "https://live.example.com:8443"),
+        ("live.ap-southeast-1.aliyuncs.com", "https://live.ap-southeast-1.aliyuncs.com"),
+        ("localhost:9000", "https://localhost:9000"),
+        ("http://[::1]:8080", "http://[::1]:8080"),
+    ],
+)
+def test_override_wins_and_is_normalised(override: str, expected: str) -> None:
+    assert resolve_endpoint("cn-shanghai", override) == expected
+    assert resolve_endpoint("not a region", override) == expected
+
+
+@pytest.mark.parametrize(
+    "override",
+    [
+        "ftp://example.com",
+        "file:///etc/passwd",
+        "http://",
+        "https://:8080",
+        "http://example.com:99999",
+        "http://example.com/path",
+        "http://example.com/?q=1",
+        "http://exa mple.com",
+    ],
+)
+def test_bad_override_is_a_config_error(override: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        resolve_endpoint(None, override)
+    assert "endpoint" in str(info.value).lower()
+    assert info.value.exit_code == 2
+
+
+def test_user_info_is_refused_without_echoing_the_password() -> None:
+    with pytest.raises(ConfigError) as info:
+        resolve_endpoint(None, "https://user:hunter2@live.example.com")
+    assert "hunter2" not in str(info.value)
