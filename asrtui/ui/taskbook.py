@@ -1,0 +1,290 @@
+"""The task book: what this session has seen of the tasks, diffed answer by answer.
+
+Pure Python (no Textual) so it can be tested without a terminal and reused by exports. Each
+successful `list_tasks` answer goes through `TaskBook.update`, which returns what happened since
+the previous answer (tasks that started, changed, ended or came back) and keeps rows for tasks
+that just ended for a while, so an operator still sees a task that vanished a second ago.
+
+Speed matters at 10,000 tasks refreshed every few seconds: tasks are frozen dataclasses, so an
+unchanged task is found by one equality test and keeps its `Row` object. Widgets rely on that
+identity to keep their caches (a `Row` that ``is`` the previous one needs no re-render).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields
+from datetime import datetime, timedelta
+from typing import Literal
+
+from asrtui.models import Task
+
+#: What can happen to a task between two answers.
+EventKind = Literal["started", "ended", "changed", "returned"]
+
+#: How many recent events the book keeps for the event log.
+EVENT_LOG_SIZE = 1000
+
+#: How many events the book keeps per task for its history.
+HISTORY_SIZE = 100
+
+#: Fields whose values are secrets: a change is reported without the values.
+_SECRET_FIELDS = frozenset({"stream_url", "ali_uid"})
+
+#: Fields not worth an event on their own: `updated_at` may move on every answer, and an event
+#: log flooded with such changes would push out the ones operators care about.
+_QUIET_FIELDS = frozenset({"updated_at"})
+
+#: Fields compared to describe a change (``raw`` is the wire form of the others).
+_COMPARED_FIELDS = tuple(f.name for f in fields(Task) if f.name != "raw")
+
+
+@dataclass(frozen=True, slots=True)
+class TaskEvent:
+    """Something that happened to a task, as seen between two answers.
+
+    Attributes:
+        at: when the session noticed it (the time passed to `TaskBook.update`).
+        kind: ``started``, ``changed``, ``ended`` or ``returned`` (ended, then listed again).
+        task_id: the task.
+        detail: a short human-readable description, never containing secrets.
+    """
+
+    at: datetime
+    kind: EventKind
+    task_id: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One line of the task table: the task as last seen and what the session knows of it.
+
+    A `Row` is immutable and replaced when anything about it changes, so ``old_row is new_row``
+    means nothing changed (widgets cache their rendering on that).
+
+    Attributes:
+        task: the task as last listed (for an ended task: as it was before it vanished).
+        first_seen: when this session first saw the task.
+        ended_at: when the task vanished from the list, ``None`` while it is listed.
+        new_until: until when the task counts as new, ``None`` if it never did (tasks already
+            running when the session began are not new).
+    """
+
+    task: Task
+    first_seen: datetime
+    ended_at: datetime | None = None
+    new_until: datetime | None = None
+
+    @property
+    def task_id(self) -> str:
+        """The task id (the row's key)."""
+        return self.task.task_id
+
+    @property
+    def is_ended(self) -> bool:
+        """Whether the task has vanished from the list (the row lingers, dimmed)."""
+        return self.ended_at is not None
+
+    def is_new(self, now: datetime) -> bool:
+        """Whether the task appeared during this session less than ``new_for`` seconds ago."""
+        return self.ended_at is None and self.new_until is not None and now < self.new_until
+
+
+class TaskBook:
+    """What the session has seen of the tasks: current rows, lingering ended rows, history.
+
+    Args:
+        linger: seconds an ended task stays as a (dimmed) row before it leaves.
+        new_for: seconds a task that appeared during the session is marked new.
+    """
+
+    def __init__(self, *, linger: float = 60.0, new_for: float = 30.0) -> None:
+        self._linger = timedelta(seconds=linger)
+        self._new_for = timedelta(seconds=new_for)
+        self._rows: dict[str, Row] = {}
+        self._rows_view: tuple[Row, ...] | None = ()
+        self._history: dict[str, deque[TaskEvent]] = {}
+        self._baseline_done = False
+        self.events: deque[TaskEvent] = deque(maxlen=EVENT_LOG_SIZE)
+        """Recent events of every task, oldest first, for the event log."""
+
+    @property
+    def linger(self) -> float:
+        """Seconds an ended task stays as a row."""
+        return self._linger.total_seconds()
+
+    @property
+    def new_for(self) -> float:
+        """Seconds a task that appeared during the session is marked new."""
+        return self._new_for.total_seconds()
+
+    def update(self, tasks: Sequence[Task], now: datetime) -> list[TaskEvent]:
+        """Take a new answer and return what changed since the previous one.
+
+        The first call is the baseline: its tasks were already running, so they produce no
+        ``started`` events (their history still records when the session first saw them).
+        Tasks that vanished become ended rows until ``linger`` seconds have passed; a task
+        listed again after it vanished is running again (a ``returned`` event).
+
+        Args:
+            tasks: every task of the new answer.
+            now: when the answer arrived (timezone-aware).
+
+        Returns:
+            The new events: listed tasks in answer order, then tasks that vanished.
+        """
+        baseline = not self._baseline_done
+        self._baseline_done = True
+        old_rows = self._rows
+        new_rows: dict[str, Row] = {}
+        events: list[TaskEvent] = []
+        new_until = now + self._new_for
+        matched = 0
+
+        for task in tasks:
+            task_id = task.task_id
+            if task_id in new_rows:
+                continue  # a duplicate id in one answer: the first one wins
+            row = old_rows.get(task_id)
+            if row is None:
+                if baseline:
+                    new_rows[task_id] = Row(task, now)
+                    self._remember(TaskEvent(now, "started", task_id, "running at session start"))
+                    continue
+                new_rows[task_id] = Row(task, now, None, new_until)
+                history = self._history.get(task_id)
+                kind: EventKind = "returned" if history else "started"
+                detail = "listed again" if history else _describe_start(task)
+                events.append(TaskEvent(now, kind, task_id, detail))
+                continue
+            matched += 1
+            old_task = row.task
+            if row.ended_at is not None:
+                new_rows[task_id] = Row(task, row.first_seen, None, new_until)
+                events.append(TaskEvent(now, "returned", task_id, "listed again"))
+                if old_task is not task and old_task != task:
+                    change = _describe_change(old_task, task)
+                    if change:
+                        events.append(TaskEvent(now, "changed", task_id, change))
+                continue
+            if old_task is task or old_task == task:
+                new_rows[task_id] = row
+                continue
+            new_rows[task_id] = Row(task, row.first_seen, None, row.new_until)
+            change = _describe_change(old_task, task)
+            if change:
+                events.append(TaskEvent(now, "changed", task_id, change))
+
+        if matched < len(old_rows):
+            self._carry_ended(old_rows, new_rows, now, events)
+
+        self._rows = new_rows
+        self._rows_view = None
+        for event in events:
+            self._remember(event)
+        self.events.extend(events)
+        return events
+
+    def _carry_ended(
+        self,
+        old_rows: dict[str, Row],
+        new_rows: dict[str, Row],
+        now: datetime,
+        events: list[TaskEvent],
+    ) -> None:
+        """Keep rows of tasks that vanished (ending them now) until they have lingered enough."""
+        leave_before = now - self._linger
+        for task_id, row in old_rows.items():
+            if task_id in new_rows:
+                continue
+            if row.ended_at is None:
+                new_rows[task_id] = Row(row.task, row.first_seen, now, None)
+                events.append(TaskEvent(now, "ended", task_id, "no longer listed"))
+            elif row.ended_at > leave_before:
+                new_rows[task_id] = row
+
+    def prune(self, now: datetime) -> bool:
+        """Drop ended rows that have lingered ``linger`` seconds, without a new answer.
+
+        Useful while refreshes fail or are paused, so ended rows still leave on time.
+
+        Returns:
+            Whether any row left.
+        """
+        leave_before = now - self._linger
+        gone = [
+            task_id
+            for task_id, row in self._rows.items()
+            if row.ended_at is not None and row.ended_at <= leave_before
+        ]
+        for task_id in gone:
+            del self._rows[task_id]
+        if gone:
+            self._rows_view = None
+        return bool(gone)
+
+    def rows(self) -> Sequence[Row]:
+        """Every current row: listed tasks in answer order, then lingering ended ones."""
+        view = self._rows_view
+        if view is None:
+            view = self._rows_view = tuple(self._rows.values())
+        return view
+
+    def get(self, task_id: str) -> Row | None:
+        """The row of a task, or ``None`` if it is not (or no longer) a row."""
+        return self._rows.get(task_id)
+
+    def history(self, task_id: str) -> list[TaskEvent]:
+        """The task's own events this session, oldest first (empty if never seen)."""
+        return list(self._history.get(task_id, ()))
+
+    def __len__(self) -> int:
+        """The number of rows, lingering ended ones included."""
+        return len(self._rows)
+
+    def _remember(self, event: TaskEvent) -> None:
+        history = self._history.get(event.task_id)
+        if history is None:
+            history = self._history[event.task_id] = deque(maxlen=HISTORY_SIZE)
+        history.append(event)
+
+
+def _describe_start(task: Task) -> str:
+    """What an operator wants to know of a new task, without secrets."""
+    parts = [task.status_label]
+    if task.mode:
+        parts.append(task.mode)
+    if task.language:
+        parts.append(task.language + _targets(task.target_languages))
+    if task.tag:
+        parts.append(f"tag {task.tag!r}")
+    return ", ".join(parts)
+
+
+def _targets(targets: Iterable[str]) -> str:
+    joined = ",".join(targets)
+    return f"→{joined}" if joined else ""
+
+
+def _describe_change(old: Task, new: Task) -> str:
+    """The fields that changed, with old and new values except for secrets.
+
+    Returns an empty string when only quiet fields (``updated_at``) changed.
+    """
+    parts: list[str] = []
+    for name in _COMPARED_FIELDS:
+        before = getattr(old, name)
+        after = getattr(new, name)
+        if before == after or name in _QUIET_FIELDS:
+            continue
+        if name in _SECRET_FIELDS:
+            parts.append(f"{name} changed")
+        elif name == "status":
+            parts.append(f"status {old.status_label} → {new.status_label}")
+        elif name == "extra":
+            parts.append("other fields changed")
+        else:
+            parts.append(f"{name} {before!r} → {after!r}")
+    return "; ".join(parts)

@@ -1,0 +1,1 @@
+"""Widgets of the console, each owning one piece of the screen."""
