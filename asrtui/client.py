@@ -87,6 +87,10 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+#: The longest ``x-acs-retry-after`` wait honoured before a retry, in seconds.
+MAX_RETRY_AFTER = 30.0
+
+
 class LiveClient:
     """Calls the four real-time ASR actions of the Live API for one account.
 
@@ -349,12 +353,16 @@ class LiveClient:
         return error.retryable and not isinstance(error, ConfigError)
 
     def _backoff(self, attempt: int, error: AsrtuiError) -> float:
-        """Full jitter over an exponential ceiling, never shorter than the server asked."""
+        """Full jitter over an exponential ceiling, never shorter than the server asked.
+
+        A server's ``x-acs-retry-after`` is honoured up to `MAX_RETRY_AFTER`: a broken or hostile
+        answer must not park a console for an hour.
+        """
         ceiling = min(self.retry_cap, self.retry_base * 2.0 ** (attempt - 1))
         delay = self._rng() * ceiling
         retry_after = error.retry_after if isinstance(error, ApiError) else None
         if retry_after is not None and retry_after > delay:
-            delay = retry_after
+            delay = min(retry_after, MAX_RETRY_AFTER)
         return delay
 
     async def _attempt(

@@ -308,6 +308,18 @@ async def test_throttling_retries_honour_retry_after(
     assert client.counters.errors_total == 0
 
 
+async def test_an_absurd_retry_after_is_capped(emulator: EmulatorApp, vt: VirtualTime) -> None:
+    from asrtui.client import MAX_RETRY_AFTER
+
+    emulator.faults.set("retry_after", 3_000_000)  # fifty minutes
+    emulator.faults.set("throttle", 1.0)
+    vt.on_retry_sleep = lambda n: emulator.faults.set("throttle", 0.0)
+    async with make_client(emulator, vt) as client:
+        await client.list_tasks()
+    assert vt.retry_sleeps
+    assert max(vt.retry_sleeps) == MAX_RETRY_AFTER
+
+
 async def test_throttling_exhausts_retries(emulator: EmulatorApp, vt: VirtualTime) -> None:
     emulator.faults.set("throttle", 1.0)
     async with make_client(emulator, vt, max_attempts=3) as client:
