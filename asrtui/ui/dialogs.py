@@ -1,0 +1,213 @@
+"""Modal dialogs: a yes/no confirmation for destructive actions and the export dialog."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.markup import escape
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
+
+from asrtui.ui.export import ExportFormat
+
+
+class ConfirmDialog(ModalScreen[bool]):
+    """Ask a yes/no question; dismisses with ``True`` only for an explicit yes.
+
+    "No" has the focus first, so a stray Enter never stops or deletes a task.
+
+    Args:
+        title: what is about to happen, e.g. "Stop task".
+        question: the question, plain text (it is escaped before display).
+        yes_label: the label of the confirming button.
+    """
+
+    DEFAULT_CSS = """
+    ConfirmDialog {
+        align: center middle;
+    }
+    ConfirmDialog > Vertical {
+        background: $panel;
+        border: thick $error;
+        width: 64;
+        max-width: 95%;
+        height: auto;
+        padding: 0 1;
+    }
+    ConfirmDialog #title {
+        text-style: bold;
+        width: 100%;
+        content-align: center middle;
+        padding: 1 0 0 0;
+    }
+    ConfirmDialog #question {
+        width: 100%;
+        padding: 1 0;
+    }
+    ConfirmDialog #keys {
+        color: $text-muted;
+    }
+    ConfirmDialog #buttons {
+        width: 100%;
+        height: auto;
+        align-horizontal: right;
+    }
+    ConfirmDialog Button {
+        margin-left: 1;
+    }
+    """
+
+    BINDINGS = [
+        Binding("left,up,shift+tab", "app.focus_previous", "Previous", show=False),
+        Binding("right,down,tab", "app.focus_next", "Next", show=False),
+        Binding("y", "answer(True)", "Yes"),
+        Binding("n,escape", "answer(False)", "No"),
+    ]
+
+    def __init__(self, title: str, question: str, yes_label: str = "Yes") -> None:
+        super().__init__()
+        self._title = title
+        self._question = question
+        self._yes_label = yes_label
+        self._armed = False
+
+    def compose(self) -> ComposeResult:
+        """A title, the question, then the confirming button and No."""
+        with Vertical():
+            yield Label(escape(self._title), id="title")
+            yield Static(escape(self._question), id="question")
+            yield Static("y: yes   n or Esc: no", id="keys")
+            with Horizontal(id="buttons"):
+                yield Button(self._yes_label, id="yes", variant="error")
+                yield Button("No", id="no", variant="primary")
+
+    def on_mount(self) -> None:
+        """Focus the safe answer; accept answers once the dialog has been drawn."""
+        self.query_one("#no", Button).focus()
+        self.call_after_refresh(self._arm)
+
+    def _arm(self) -> None:
+        self._armed = True
+
+    def action_answer(self, answer: bool) -> None:
+        """Close the dialog with ``answer``.
+
+        Keys typed before the dialog was on screen (a quick "x" then "y", where "y" meant
+        copy) still reach it as they bubble up; they are ignored rather than taken as a yes.
+        """
+        if self._armed:
+            self.dismiss(answer)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        if self._armed:
+            self.dismiss(event.button.id == "yes")
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    """Where and how the operator asked the current view to be exported."""
+
+    path: Path
+    fmt: ExportFormat
+
+
+class ExportDialog(ModalScreen[ExportRequest | None]):
+    """Pick a format and a path for an export; dismisses with ``None`` when cancelled.
+
+    Args:
+        default_path: the proposed path (its suffix follows the chosen format while unedited).
+        count: how many tasks will be written, shown so the operator knows what they get.
+    """
+
+    DEFAULT_CSS = """
+    ExportDialog {
+        align: center middle;
+    }
+    ExportDialog > Vertical {
+        background: $panel;
+        border: thick $primary;
+        width: 70;
+        max-width: 95%;
+        height: auto;
+        padding: 0 1;
+    }
+    ExportDialog #title {
+        text-style: bold;
+        padding: 1 0 0 0;
+    }
+    ExportDialog RadioSet {
+        layout: horizontal;
+        width: 100%;
+        height: auto;
+    }
+    ExportDialog #note {
+        color: $text-muted;
+    }
+    ExportDialog #buttons {
+        width: 100%;
+        height: auto;
+        align-horizontal: right;
+    }
+    ExportDialog Button {
+        margin-left: 1;
+    }
+    """
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, default_path: Path, count: int) -> None:
+        super().__init__()
+        self._default_path = default_path
+        self._count = count
+
+    def compose(self) -> ComposeResult:
+        """Format choice, path input, a note that secrets are masked, and the buttons."""
+        with Vertical():
+            yield Label(f"Export {self._count} task(s) in view", id="title")
+            with RadioSet(id="format"):
+                yield RadioButton("JSON", value=True, id="json")
+                yield RadioButton("CSV", id="csv")
+            yield Input(str(self._default_path), id="path")
+            yield Static("Stream keys and account ids are always masked.", id="note")
+            with Horizontal(id="buttons"):
+                yield Button("Export", id="export", variant="primary")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        """Start in the path, the field most often changed."""
+        self.query_one("#path", Input).focus()
+
+    @property
+    def chosen_format(self) -> ExportFormat:
+        """The format selected in the radio set."""
+        pressed = self.query_one("#format", RadioSet).pressed_button
+        return (
+            ExportFormat.CSV if pressed is not None and pressed.id == "csv" else ExportFormat.JSON
+        )
+
+    @on(RadioSet.Changed)
+    def _format_changed(self) -> None:
+        path_input = self.query_one("#path", Input)
+        path = Path(path_input.value)
+        if path.suffix.lower() in (".json", ".csv"):
+            path_input.value = str(path.with_suffix("." + self.chosen_format.value))
+
+    @on(Input.Submitted, "#path")
+    @on(Button.Pressed, "#export")
+    def _export(self) -> None:
+        value = self.query_one("#path", Input).value.strip()
+        if not value:
+            self.notify("Give a file path to export to.", severity="warning")
+            return
+        self.dismiss(ExportRequest(Path(value), self.chosen_format))
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        """Close without exporting."""
+        self.dismiss(None)

@@ -1,0 +1,1 @@
+"""Screens of the console: the main view and the help screen."""

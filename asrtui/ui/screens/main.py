@@ -1,0 +1,666 @@
+"""The main screen: status line, task table, detail pane, event log, and every operator action.
+
+State flows down (the screen feeds the table, the pane and the status line); events flow up
+(the table's `TaskTable.Highlighted`, dialog results). Network calls happen only in workers:
+
+- ``refresh`` (one at a time): `TaskSource.list_tasks` when `RefreshSchedule` says it is due.
+  The next run is armed only when a run completes, so runs never overlap.
+- ``detail`` (exclusive): `TaskSource.get_task` for the highlighted task, at once (debounced)
+  when the cursor moves and every ``detail_interval`` seconds while it rests.
+- ``action``: stop or delete after a confirmation.
+
+Errors from the source are `AsrtuiError`s and are shown (stale marker, toast, event log);
+anything else escaping a worker is a bug, reported as such without ending the session.
+
+Escape inside tmux: tmux holds a lone Escape for ``escape-time`` (500 ms by default) to tell it
+from the start of an escape sequence, then Textual waits its own ``ESCDELAY`` (100 ms). Measured
+through a real tmux client, closing the filter took about 0.8 s with the default and about
+0.2 s with ``set -sg escape-time 10`` in ``~/.tmux.conf``; the help screen says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar, Literal
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Container, Horizontal
+from textual.events import Key, Resize
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Input, Label
+from textual.worker import Worker, WorkerState
+
+from asrtui.errors import AsrtuiError
+from asrtui.models import Task, TaskList
+from asrtui.redact import redact_text
+from asrtui.source import QuotaStats, TaskSource
+from asrtui.ui import clipboard
+from asrtui.ui.dialogs import ConfirmDialog, ExportDialog, ExportRequest
+from asrtui.ui.export import default_export_path, export_tasks, format_for
+from asrtui.ui.refresh import RefreshSchedule
+from asrtui.ui.settings import MAX_INTERVAL, MIN_INTERVAL, ConsoleSettings, clamp_interval
+from asrtui.ui.taskbook import TaskBook, TaskEvent
+from asrtui.ui.widgets.detail import DetailModel, TaskDetail
+from asrtui.ui.widgets.event_log import EventLog
+from asrtui.ui.widgets.status_line import StatusLine, StatusSnapshot
+from asrtui.ui.widgets.task_table import TaskTable
+
+#: Terminal width from which the detail pane sits beside the table instead of below it.
+WIDE_AT = 120
+#: The refresh intervals ``+`` and ``-`` step through, in seconds.
+INTERVAL_STEPS = (1, 2, 3, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 240, 300)
+#: Seconds between two status line updates (and checks of what is due).
+TICK_SECONDS = 1.0
+
+ActionKind = Literal["stop", "delete"]
+
+
+@dataclass(frozen=True)
+class _Fetched:
+    """The last copy of a task fetched by id, and when (monotonic and wall clock)."""
+
+    task_id: str
+    task: Task | None
+    mono: float
+    at: datetime
+    note: str = ""
+
+
+def step_interval(current: float, direction: int) -> float:
+    """The next interval on the `INTERVAL_STEPS` ladder up (``+1``) or down (``-1``)."""
+    if direction > 0:
+        index = bisect.bisect_right(INTERVAL_STEPS, current)
+        return float(INTERVAL_STEPS[index]) if index < len(INTERVAL_STEPS) else MAX_INTERVAL
+    index = bisect.bisect_left(INTERVAL_STEPS, current) - 1
+    return float(INTERVAL_STEPS[index]) if index >= 0 else MIN_INTERVAL
+
+
+class MainScreen(Screen[None]):
+    """The operator's view of every task of the account.
+
+    Args:
+        source: where tasks come from and actions go to.
+        settings: cadence, clocks, read-only mode and the bell.
+    """
+
+    # Help comes first so that the footer shows it even at 80 columns.
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("question_mark", "help", "Help"),
+        Binding("slash", "open_filter", "Filter"),
+        Binding("escape", "close_filter", "Clear filter", show=False),
+        Binding("r", "refresh_now", "Refresh"),
+        Binding("p", "toggle_pause", "Pause"),
+        Binding("plus,equals_sign", "slower", "Slower refresh", show=False),
+        Binding("minus", "faster", "Faster refresh", show=False),
+        Binding("s", "cycle_sort", "Sort"),
+        Binding("S", "reverse_sort", "Reverse sort", show=False),
+        Binding("d", "toggle_detail", "Detail"),
+        Binding("v", "toggle_reveal", "Reveal"),
+        Binding("J", "toggle_raw", "Raw JSON", show=False),
+        Binding("e", "toggle_events", "Events"),
+        Binding("b", "toggle_bell", "Bell", show=False),
+        Binding("c", "copy_id", "Copy id", show=False),
+        Binding("u", "copy_url", "Copy URL", show=False),
+        Binding("y", "copy_json", "Copy JSON", show=False),
+        Binding("x", "stop_task", "Stop"),
+        Binding("X", "delete_task", "Delete", show=False),
+        Binding("ctrl+s,E", "export", "Export"),
+    ]
+
+    def __init__(self, source: TaskSource, settings: ConsoleSettings) -> None:
+        super().__init__()
+        self._source = source
+        self._settings = settings
+        self._clock = settings.clock
+        self._mono = settings.monotonic
+        self._book = TaskBook()
+        self.schedule = RefreshSchedule(
+            clamp_interval(settings.refresh_interval),
+            self._mono(),
+            max_backoff=settings.max_backoff,
+        )
+        """When the task list is refreshed next (read by tests and the status line)."""
+        self.bell_enabled = settings.bell
+        """Whether the terminal bell rings when a task ends or errors begin."""
+        self._list_mono = 0.0
+        self._fetched: _Fetched | None = None
+        self._last_detail_fetch = float("-inf")
+        self._detail_worker: Worker[None] | None = None
+        self._due_timer: Timer | None = None
+        self._last_error_logged = ""
+
+    # ------------------------------------------------------------------ composition
+
+    def compose(self) -> ComposeResult:
+        """Status line, table and detail pane, event log, filter bar, footer."""
+        tz = self._settings.tz
+        yield StatusLine(id="status")
+        with Container(id="body"):
+            yield TaskTable(clock=self._clock, id="tasks")
+            yield TaskDetail(tz=tz, id="detail")
+        yield EventLog(tz=tz, id="events")
+        with Horizontal(id="filter-bar"):
+            yield Label("Filter:", id="filter-label")
+            yield Input(placeholder="id, tag, stream or language", id="filter")
+        yield Footer()
+
+    @property
+    def table(self) -> TaskTable:
+        """The task table."""
+        return self.query_one("#tasks", TaskTable)
+
+    @property
+    def detail(self) -> TaskDetail:
+        """The detail pane."""
+        return self.query_one("#detail", TaskDetail)
+
+    @property
+    def event_log(self) -> EventLog:
+        """The event log panel."""
+        return self.query_one("#events", EventLog)
+
+    @property
+    def status_line(self) -> StatusLine:
+        """The status line."""
+        return self.query_one("#status", StatusLine)
+
+    @property
+    def book(self) -> TaskBook:
+        """What this session has seen of the tasks."""
+        return self._book
+
+    def on_mount(self) -> None:
+        """Lay out for the terminal width, start the 1 Hz tick and the first refresh."""
+        self._apply_width(self.app.size.width)
+        self.table.focus()
+        self.event_log.add_note(
+            self._clock(),
+            "info",
+            f"Watching profile {self._source.profile_name} in {self._source.region}",
+        )
+        self.set_interval(TICK_SECONDS, self.tick)
+        self.tick()
+
+    def on_resize(self, event: Resize) -> None:
+        """Detail beside the table on wide terminals, below it on narrow ones."""
+        self._apply_width(event.size.width)
+
+    def _apply_width(self, width: int) -> None:
+        self.set_class(width >= WIDE_AT, "-wide")
+
+    # ------------------------------------------------------------------ the tick
+
+    def tick(self) -> None:
+        """Start whatever is due and update the status line; runs once per second.
+
+        Everything here reads the injected clocks, so a test moves the fake clock and calls
+        this instead of waiting.
+        """
+        now = self._mono()
+        if self.schedule.due(now):
+            self._start_refresh()
+        if self._book.prune(self._clock()):
+            self.table.set_rows(self._book.rows())
+        if self._detail_due(now):
+            self._fetch_detail(self.table.cursor_task_id or "", 0.0)
+        self._update_status()
+
+    def _start_refresh(self) -> None:
+        manual = self.schedule.start()
+        self._update_status()
+        self._refresh(manual)
+
+    def _arm(self) -> None:
+        """Arm a timer for the next refresh, now that the previous run is over."""
+        if self._due_timer is not None:
+            self._due_timer.stop()
+        delay = self.schedule.seconds_until_due(self._mono())
+        self._due_timer = self.set_timer(max(delay, 0.01), self._refresh_if_due)
+        self._update_status()
+
+    def _refresh_if_due(self) -> None:
+        if self.schedule.due(self._mono()):
+            self._start_refresh()
+
+    # ------------------------------------------------------------------ refresh worker
+
+    @work(group="refresh", exit_on_error=False)
+    async def _refresh(self, manual: bool) -> None:
+        started = self._mono()
+        try:
+            answer = await self._source.list_tasks(priority=manual)
+        except AsrtuiError as error:
+            self._refresh_failed(str(error))
+            return
+        self._refresh_succeeded(answer, self._mono() - started)
+
+    def _refresh_succeeded(self, answer: TaskList, latency: float) -> None:
+        now_mono = self._mono()
+        now = self._clock()
+        first = self.schedule.last_success is None
+        events = self._book.update(answer.tasks, now)
+        self._list_mono = now_mono
+        outcome = self.schedule.succeed(now_mono, latency)
+        self.table.set_rows(self._book.rows())
+        self._report_events(events)
+        if first:
+            self.event_log.add_note(now, "info", f"{len(answer.tasks)} task(s) running")
+        if outcome.recovered:
+            self._last_error_logged = ""
+            self.event_log.add_note(now, "recovered", "Refresh recovered")
+            self.notify("Refresh works again; data is current.", title="Recovered")
+        self._show_detail()
+        self._arm()
+
+    def _refresh_failed(self, message: str) -> None:
+        now = self._clock()
+        outcome = self.schedule.fail(self._mono(), message)
+        if message != self._last_error_logged:
+            self._last_error_logged = message
+            self.event_log.add_note(now, "error", f"Refresh failed: {message}")
+        if outcome.failed_first:
+            self.notify(
+                f"{message}\nShowing the last good data; retrying with backoff.",
+                title="Refresh failed",
+                severity="error",
+                markup=False,
+            )
+            self._ring()
+        self._arm()
+
+    def _report_events(self, events: list[TaskEvent]) -> None:
+        log = self.event_log
+        for event in events:
+            log.add_task_event(event)
+        ended = [event.task_id for event in events if event.kind == "ended"]
+        if ended:
+            names = ", ".join(ended[:3]) + (f" and {len(ended) - 3} more" if len(ended) > 3 else "")
+            self.notify(
+                names, title=f"{len(ended)} task(s) ended", severity="warning", markup=False
+            )
+            self._ring()
+
+    def _ring(self) -> None:
+        if self.bell_enabled:
+            self.app.bell()
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        """The top of every worker: cancelled runs release the schedule, bugs are reported."""
+        worker = event.worker
+        if worker.group == "refresh" and event.state is WorkerState.CANCELLED:
+            self.schedule.abandon(self._mono())
+        if event.state is not WorkerState.ERROR:
+            return
+        error = worker.error
+        self.log.error(f"worker {worker.name!r} failed", error)
+        # Not an AsrtuiError, so nobody vouched for its text: mask anything secret-looking.
+        message = redact_text(f"Internal error in {worker.group}: {type(error).__name__}: {error}")
+        self.event_log.add_note(self._clock(), "error", message)
+        self.notify(
+            message + "\nThe console keeps running; please report this.",
+            title="Bug",
+            severity="error",
+            markup=False,
+        )
+        if worker.group == "refresh":
+            self.schedule.fail(self._mono(), message)
+            self._arm()
+
+    # ------------------------------------------------------------------ detail
+
+    def _detail_due(self, now: float) -> bool:
+        if not self._detail_visible() or self.schedule.paused:
+            return False
+        if self.table.cursor_task_id is None:
+            return False
+        if self._detail_worker is not None and self._detail_worker.is_running:
+            return False
+        return now - self._last_detail_fetch >= self._settings.detail_interval
+
+    def _detail_visible(self) -> bool:
+        return not self.has_class("-no-detail")
+
+    @on(TaskTable.Highlighted)
+    def _highlighted(self, event: TaskTable.Highlighted) -> None:
+        self._show_detail()
+        if event.task_id is not None and self._detail_visible():
+            self._fetch_detail(event.task_id, self._settings.detail_debounce)
+
+    @on(TaskTable.Selected)
+    def _selected(self) -> None:
+        """Enter on a task: show the pane if hidden and move the focus into it."""
+        self.remove_class("-no-detail")
+        self.detail.focus()
+
+    def _fetch_detail(self, task_id: str, debounce: float) -> None:
+        if task_id:
+            self._detail_worker = self._fetch_detail_worker(task_id, debounce)
+
+    @work(group="detail", exclusive=True, exit_on_error=False)
+    async def _fetch_detail_worker(self, task_id: str, debounce: float) -> None:
+        # Exclusive: a newer highlight cancels this one, so moving the cursor down a long list
+        # costs one request for the task it stops on, not one per row passed.
+        if debounce > 0:
+            await asyncio.sleep(debounce)
+        self._last_detail_fetch = self._mono()
+        note = ""
+        task: Task | None = None
+        try:
+            task = await self._source.get_task(task_id)
+        except AsrtuiError as error:
+            note = f"Fetching this task failed: {error}"
+        if task is None and not note:
+            note = "The service no longer knows this task."
+        self._fetched = _Fetched(task_id, task, self._mono(), self._clock(), note)
+        self._show_detail()
+
+    def shown_task(self) -> Task | None:
+        """The freshest copy of the highlighted task: fetched by id or from the last list."""
+        task_id = self.table.cursor_task_id
+        if task_id is None:
+            return None
+        row = self._book.get(task_id)
+        fetched = self._fetched
+        if (
+            fetched is not None
+            and fetched.task_id == task_id
+            and fetched.task is not None
+            and fetched.mono >= self._list_mono
+        ):
+            return fetched.task
+        return row.task if row is not None else None
+
+    def _show_detail(self) -> None:
+        task = self.shown_task()
+        if task is None:
+            self.detail.show(None)
+            return
+        fetched = self._fetched
+        own = fetched if fetched is not None and fetched.task_id == task.task_id else None
+        self.detail.show(
+            DetailModel(
+                task=task,
+                row=self._book.get(task.task_id),
+                history=self._book.history(task.task_id),
+                now=self._clock(),
+                fetched_at=own.at if own is not None and own.task is task else None,
+                note=own.note if own is not None else "",
+            )
+        )
+
+    # ------------------------------------------------------------------ status line
+
+    def _update_status(self) -> None:
+        now = self._mono()
+        schedule = self.schedule
+        quota: QuotaStats | None
+        try:
+            quota = self._source.quota()
+        except AsrtuiError:
+            quota = None
+        table = self.table
+        self.status_line.show(
+            StatusSnapshot(
+                profile=self._source.profile_name,
+                region=self._source.region,
+                data_age=schedule.data_age(now),
+                latency=schedule.last_latency,
+                next_in=schedule.seconds_until_due(now),
+                refreshing=schedule.running,
+                paused=schedule.paused,
+                interval=schedule.interval,
+                stale=schedule.stale,
+                error=schedule.error,
+                quota=quota,
+                read_only=self._settings.read_only,
+                bell=self.bell_enabled,
+                revealed=self.detail.revealed,
+                shown=table.row_count,
+                total=table.total_count,
+            )
+        )
+
+    # ------------------------------------------------------------------ refresh actions
+
+    def action_refresh_now(self) -> None:
+        """Refresh now (a priority request); coalesced with a refresh already running."""
+        if not self._request_refresh():
+            self.notify("A refresh is running; another follows right after it.")
+
+    def _request_refresh(self) -> bool:
+        """Start a priority refresh, or queue one after the running one; True if started."""
+        if self.schedule.request_manual():
+            self._start_refresh()
+            return True
+        return False
+
+    def action_toggle_pause(self) -> None:
+        """Pause or resume the automatic refresh (and the detail pane's polling)."""
+        paused = self.schedule.toggle_pause()
+        self.notify("Auto-refresh paused (r still refreshes)." if paused else "Auto-refresh on.")
+        self.tick()
+
+    def _set_interval(self, direction: int) -> None:
+        seconds = step_interval(self.schedule.interval, direction)
+        self.schedule.set_interval(seconds, self._mono())
+        if not self.schedule.running:
+            self._arm()
+        self.notify(f"Refresh every {seconds:g} s.")
+
+    def action_slower(self) -> None:
+        """Refresh less often (next step up, at most 300 s)."""
+        self._set_interval(+1)
+
+    def action_faster(self) -> None:
+        """Refresh more often (next step down, at least 1 s)."""
+        self._set_interval(-1)
+
+    # ------------------------------------------------------------------ view actions
+
+    def action_open_filter(self) -> None:
+        """Show the filter bar and type into it; every keystroke filters."""
+        self.add_class("-filtering")
+        # Focus at once, not on the next loop turn (`Widget.focus` defers): keys typed right
+        # after "/" in one burst (fast typing, a paste, tmux send-keys) belong in the filter.
+        self.set_focus(self.query_one("#filter", Input))
+
+    def action_close_filter(self) -> None:
+        """Clear the filter and hide its bar (Escape)."""
+        filter_input = self.query_one("#filter", Input)
+        if not self.has_class("-filtering") and not filter_input.value:
+            return
+        filter_input.value = ""
+        self.table.set_filter("")
+        self.remove_class("-filtering")
+        self.set_focus(self.table)
+
+    def on_key(self, event: Key) -> None:
+        """Open the filter in key order, and route keys typed right after "/" into it.
+
+        Textual sends each key to the widget focused when it arrived and checks bindings only
+        once the key has bubbled up to the app, so in a fast burst ("/abc" typed quickly or
+        pasted) the letters after "/" reach the table before the binding has moved the focus,
+        and are lost. Keys bubble through this screen in order, so "/" is acted on here and
+        the letters that follow it land in the filter.
+        """
+        filter_input = self.query_one("#filter", Input)
+        if self.focused is filter_input:
+            if event.is_printable and event.character:
+                filter_input.insert_text_at_cursor(event.character)
+                event.stop()
+                event.prevent_default()
+        elif event.key == "slash":
+            event.stop()
+            event.prevent_default()
+            self.action_open_filter()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.table.set_filter(event.value)
+        self._update_status()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        if not event.value:
+            self.remove_class("-filtering")
+        self.set_focus(self.table)
+
+    def action_cycle_sort(self) -> None:
+        """Sort by the next column."""
+        self.table.cycle_sort()
+
+    def action_reverse_sort(self) -> None:
+        """Flip the sort direction."""
+        table = self.table
+        table.sort_by(table.sort_column, reverse=not table.sort_reverse)
+
+    def action_toggle_detail(self) -> None:
+        """Show or hide the detail pane (hidden, it fetches nothing)."""
+        self.toggle_class("-no-detail")
+        if not self._detail_visible() and self.detail.has_focus:
+            self.table.focus()
+        self.tick()
+
+    def action_toggle_reveal(self) -> None:
+        """Show secrets in clear, or mask them again."""
+        detail = self.detail
+        detail.revealed = not detail.revealed
+        if detail.revealed:
+            self.notify("Secrets shown in the detail pane and copies; v masks them again.")
+        else:
+            self.notify("Secrets masked.")
+        self._update_status()
+
+    def action_toggle_raw(self) -> None:
+        """Switch the detail pane between fields and raw JSON."""
+        self.detail.raw_json = not self.detail.raw_json
+
+    def action_toggle_events(self) -> None:
+        """Show or hide the event log."""
+        self.toggle_class("-events")
+
+    def action_toggle_bell(self) -> None:
+        """Turn the terminal bell on task end and errors on or off."""
+        self.bell_enabled = not self.bell_enabled
+        self.notify("Bell on." if self.bell_enabled else "Bell off.")
+        self._update_status()
+
+    def action_help(self) -> None:
+        """Show every key."""
+        from asrtui.ui.screens.help import HelpScreen
+
+        self.app.push_screen(HelpScreen())
+
+    # ------------------------------------------------------------------ clipboard
+
+    def _require_task(self) -> Task | None:
+        task = self.shown_task()
+        if task is None:
+            self.notify("No task highlighted.", severity="warning")
+        return task
+
+    def _copy(self, text: str, what: str) -> None:
+        self.app.copy_to_clipboard(text)
+        masked = "" if self.detail.revealed else " (secrets masked; v reveals)"
+        self.notify(f"Copied {what}{masked}.", markup=False)
+
+    def action_copy_id(self) -> None:
+        """Copy the highlighted task's id."""
+        if task := self._require_task():
+            self.app.copy_to_clipboard(task.task_id)
+            self.notify(f"Copied task id {task.task_id}.", markup=False)
+
+    def action_copy_url(self) -> None:
+        """Copy the stream URL, masked unless secrets are revealed."""
+        if task := self._require_task():
+            self._copy(clipboard.stream_url(task, revealed=self.detail.revealed), "stream URL")
+
+    def action_copy_json(self) -> None:
+        """Copy the task as JSON, masked unless secrets are revealed."""
+        if task := self._require_task():
+            self._copy(clipboard.task_json(task, revealed=self.detail.revealed), "task JSON")
+
+    # ------------------------------------------------------------------ stop / delete
+
+    def action_stop_task(self) -> None:
+        """Stop the highlighted task, after confirmation."""
+        self._confirm_action("stop")
+
+    def action_delete_task(self) -> None:
+        """Delete the highlighted task, after confirmation."""
+        self._confirm_action("delete")
+
+    def _confirm_action(self, kind: ActionKind) -> None:
+        if self._settings.read_only:
+            self.notify(
+                f"Read-only mode: cannot {kind} tasks. Start asrtui without --read-only to act.",
+                severity="warning",
+            )
+            return
+        task = self._require_task()
+        if task is None:
+            return
+        task_id = task.task_id
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._run_action(kind, task_id)
+
+        question = f"{kind.capitalize()} task {task_id}?"
+        if kind == "delete":
+            question += "\nIts configuration is removed; this cannot be undone."
+        else:
+            question += "\nRecognition of its stream ends now."
+        self.app.push_screen(
+            ConfirmDialog(f"{kind.capitalize()} task", question, kind.capitalize()), answered
+        )
+
+    @work(group="action", exit_on_error=False)
+    async def _run_action(self, kind: ActionKind, task_id: str) -> None:
+        try:
+            if kind == "stop":
+                await self._source.stop_task(task_id)
+            else:
+                await self._source.delete_task(task_id)
+        except AsrtuiError as error:
+            self.event_log.add_note(self._clock(), "error", f"{kind} {task_id} failed: {error}")
+            self.notify(str(error), title=f"Could not {kind}", severity="error", markup=False)
+            return
+        done = "stopped" if kind == "stop" else "deleted"
+        self.event_log.add_note(self._clock(), "action", f"{task_id} {done}")
+        self.notify(f"Task {task_id} {done}.", markup=False)
+        self._request_refresh()
+
+    # ------------------------------------------------------------------ export
+
+    def action_export(self) -> None:
+        """Export the tasks in view (filter and sort applied) to JSON or CSV."""
+        count = self.table.row_count
+        path = default_export_path(self._clock(), tz=self._settings.tz)
+        self.app.push_screen(ExportDialog(path, count), self._export_answered)
+
+    def _export_answered(self, request: ExportRequest | None) -> None:
+        if request is None:
+            return
+        tasks = [row.task for row in self.table.visible_rows()]
+        fmt = format_for(request.path, request.fmt)
+        try:
+            written = export_tasks(tasks, request.path, fmt)
+        except OSError as error:
+            reason = error.strerror or type(error).__name__
+            self.notify(
+                f"Could not write {request.path}: {reason}",
+                title="Export failed",
+                severity="error",
+                markup=False,
+            )
+            return
+        self.event_log.add_note(self._clock(), "action", f"exported {len(tasks)} to {written}")
+        self.notify(f"Exported {len(tasks)} task(s) to {written}", markup=False)

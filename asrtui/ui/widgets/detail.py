@@ -1,0 +1,245 @@
+"""The detail pane: every field of the highlighted task, its history, and a raw JSON view.
+
+Secrets (the stream URL's ``auth_key`` and the account id) are masked unless the operator
+reveals them with a key; while revealed, a "SECRETS SHOWN" marker says so. Everything from the
+server goes in as plain `Text`, never as markup.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+
+from rich.console import Console, Group, RenderableType
+from rich.json import JSON
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from asrtui.models import Task
+from asrtui.redact import mask_account_id, mask_stream_url, redact_task_dict
+from asrtui.ui.clipboard import raw_object
+from asrtui.ui.format import UNKNOWN, format_age, format_local_time
+from asrtui.ui.taskbook import Row, TaskEvent
+
+#: Shown at the top of the pane while secrets are revealed.
+SECRETS_MARKER = " SECRETS SHOWN "
+
+
+@dataclass(frozen=True)
+class DetailModel:
+    """What the pane shows for one task.
+
+    Attributes:
+        task: the freshest copy known (fetched by id if that is newer than the list).
+        row: the task's table row, for when the session first saw it and when it ended.
+        history: the task's own events this session, oldest first.
+        now: the wall-clock time for relative ages.
+        fetched_at: when the copy shown was fetched by id, ``None`` if it comes from the list.
+        note: a line about fetching (an error, "no longer known to the service"...).
+    """
+
+    task: Task
+    row: Row | None = None
+    history: Sequence[TaskEvent] = field(default_factory=tuple)
+    now: datetime | None = None
+    fetched_at: datetime | None = None
+    note: str = ""
+
+
+def _when(moment: datetime | None, now: datetime | None, tz: tzinfo | None) -> str:
+    if moment is None:
+        return UNKNOWN
+    shown = format_local_time(moment, tz)
+    return f"{shown} ({format_age(moment, now)})" if now is not None else shown
+
+
+def _value(value: object) -> str:
+    if value is None:
+        return "?"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def render_fields(model: DetailModel, *, revealed: bool, tz: tzinfo | None) -> Table:
+    """The task's fields as a two-column grid, unknown (``extra``) fields included."""
+    task, now = model.task, model.now
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+
+    def add(name: str, value: str | Text) -> None:
+        grid.add_row(name, value if isinstance(value, Text) else Text(value))
+
+    status_style = "green" if task.is_running else "yellow"
+    add("status", Text(task.status_label, style=status_style))
+    add("mode", task.mode or UNKNOWN)
+    targets = ", ".join(task.target_languages)
+    add("language", task.language + (f" → {targets}" if targets else "") or UNKNOWN)
+    add("translate", _value(task.translate_enabled))
+    add("tag", task.tag)
+    stream = task.stream_url if revealed else mask_stream_url(task.stream_url)
+    add("stream", Text(stream, style="bold red" if revealed else ""))
+    add("callback", task.callback_url)
+    add("created", _when(task.created_at, now, tz))
+    add("updated", _when(task.updated_at, now, tz))
+    add("report", UNKNOWN if task.report_interval is None else f"{task.report_interval} ms")
+    add(
+        "auto stop",
+        UNKNOWN if task.auto_terminate_delay is None else f"{task.auto_terminate_delay} s",
+    )
+    uid = task.ali_uid if revealed else mask_account_id(task.ali_uid)
+    add("aliUid", Text(uid, style="bold red" if revealed else ""))
+    for name in sorted(task.extra):
+        add(name, Text(_value(task.extra[name]), style="italic"))
+    if model.row is not None:
+        add("first seen", _when(model.row.first_seen, now, tz))
+        if model.row.ended_at is not None:
+            add("ended", Text(_when(model.row.ended_at, now, tz), style="yellow"))
+    if model.fetched_at is not None:
+        add("fetched", _when(model.fetched_at, now, tz))
+    return grid
+
+
+def render_history(history: Sequence[TaskEvent], tz: tzinfo | None) -> Text:
+    """The task's events this session, one per line, oldest first."""
+    text = Text("History this session", style="bold underline")
+    if not history:
+        text.append("\n  (nothing yet)", style="dim")
+    for event in history:
+        stamp = event.at.astimezone(tz).strftime("%H:%M:%S")
+        text.append(f"\n  {stamp} ", style="dim")
+        text.append(f"{event.kind:<8}")
+        text.append(f" {event.detail}")
+    return text
+
+
+def render_raw(task: Task, *, revealed: bool) -> RenderableType:
+    """The task object as received, as highlighted JSON; secrets masked unless revealed."""
+    raw = raw_object(task)
+    shown = raw if revealed else redact_task_dict(raw)
+    highlighted = JSON(json.dumps(shown, ensure_ascii=False, default=str), indent=2).text
+    # Rich does not wrap JSON; a stream URL is longer than the pane, so fold long lines.
+    highlighted.no_wrap = False
+    highlighted.overflow = "fold"
+    return highlighted
+
+
+class TaskDetail(VerticalScroll):
+    """Everything known about the highlighted task; scrolls when it does not fit.
+
+    Args:
+        tz: the zone times are shown in; ``None`` for this host's local zone.
+    """
+
+    DEFAULT_CSS = """
+    TaskDetail {
+        background: $surface;
+        padding: 0 1;
+    }
+    TaskDetail:focus {
+        background-tint: $foreground 5%;
+    }
+    TaskDetail > #detail-title {
+        text-style: bold;
+        width: 100%;
+    }
+    TaskDetail > #detail-marker {
+        display: none;
+        background: $error;
+        color: $text;
+        text-style: bold;
+        width: auto;
+    }
+    TaskDetail.-revealed > #detail-marker {
+        display: block;
+    }
+    """
+
+    revealed: reactive[bool] = reactive(False)
+    """Whether secrets are shown in clear (toggled by the reveal key)."""
+    raw_json: reactive[bool] = reactive(False)
+    """Whether the raw JSON view replaces the field grid."""
+
+    def __init__(self, *, tz: tzinfo | None = None, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._tz = tz
+        self._model: DetailModel | None = None
+
+    def compose(self) -> ComposeResult:
+        """A title line, the secrets marker and the body."""
+        yield Static("", id="detail-title")
+        yield Static(SECRETS_MARKER, id="detail-marker")
+        yield Static("No task selected.", id="detail-body")
+
+    @property
+    def model(self) -> DetailModel | None:
+        """What the pane shows (``None`` when no task is highlighted)."""
+        return self._model
+
+    @property
+    def task_id(self) -> str | None:
+        """The id of the task shown."""
+        return self._model.task.task_id if self._model else None
+
+    def show(self, model: DetailModel | None) -> None:
+        """Show ``model`` (or the empty pane for ``None``)."""
+        changed_task = (model.task.task_id if model else None) != self.task_id
+        self._model = model
+        self._render_body()
+        if changed_task:
+            self.scroll_home(animate=False)
+
+    def watch_revealed(self, revealed: bool) -> None:
+        """Re-render with secrets shown or masked, and flag the pane."""
+        self.set_class(revealed, "-revealed")
+        self._render_body()
+
+    def watch_raw_json(self) -> None:
+        """Switch between the field grid and the raw JSON."""
+        self._render_body()
+
+    def _render_body(self) -> None:
+        if not self.is_mounted:
+            return
+        title = self.query_one("#detail-title", Static)
+        body = self.query_one("#detail-body", Static)
+        model = self._model
+        if model is None:
+            title.update("")
+            body.update(Text("No task selected.", style="dim"))
+            return
+        heading = Text(model.task.task_id)
+        if self.raw_json:
+            heading.append("  (raw JSON)", style="dim")
+        title.update(heading)
+        parts: list[RenderableType] = []
+        if model.note:
+            parts.append(Text(model.note, style="yellow"))
+        if self.raw_json:
+            parts.append(render_raw(model.task, revealed=self.revealed))
+        else:
+            parts.append(render_fields(model, revealed=self.revealed, tz=self._tz))
+            parts.append(Text(""))
+            parts.append(render_history(model.history, self._tz))
+        body.update(Group(*parts))
+
+    def as_text(self, width: int = 120) -> str:
+        """The pane's content as plain text (what a screen reader or a test would read)."""
+        title = self.query_one("#detail-title", Static)
+        body = self.query_one("#detail-body", Static)
+        console = Console(width=width, color_system=None, file=None, record=True)
+        with console.capture() as capture:
+            if self.revealed:
+                console.print(SECRETS_MARKER)
+            console.print(title.content)
+            console.print(body.content)
+        return capture.get()

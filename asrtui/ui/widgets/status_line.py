@@ -1,0 +1,165 @@
+"""The always-visible status line: where we are, how fresh the data is, and how the quota fares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.cells import cell_len
+from rich.text import Text
+from textual.widgets import Static
+
+from asrtui.source import QuotaStats
+from asrtui.ui.format import format_duration
+
+
+@dataclass(frozen=True)
+class StatusSnapshot:
+    """Everything the status line shows, computed by the screen once per tick.
+
+    Equal snapshots render equally, so an unchanged second costs one comparison.
+
+    Attributes:
+        profile: the profile name.
+        region: the region id.
+        data_age: seconds since the last good answer, ``None`` before the first.
+        latency: seconds the last good answer took.
+        next_in: seconds until the next automatic refresh.
+        refreshing: a refresh is in flight.
+        paused: automatic refresh is paused.
+        interval: the refresh interval in seconds.
+        stale: the last refresh failed; the data shown is older than the last attempt.
+        error: the last refresh error (``str(error)``), shown while stale.
+        quota: the limiter counters, ``None`` when the source could not say.
+        read_only: stop and delete are refused.
+        bell: the terminal bell is on.
+        revealed: secrets are shown in clear.
+        shown: rows in view (after the filter).
+        total: rows known.
+    """
+
+    profile: str
+    region: str
+    data_age: float | None = None
+    latency: float | None = None
+    next_in: float = 0.0
+    refreshing: bool = False
+    paused: bool = False
+    interval: float = 5.0
+    stale: bool = False
+    error: str = ""
+    quota: QuotaStats | None = None
+    read_only: bool = False
+    bell: bool = False
+    revealed: bool = False
+    shown: int = 0
+    total: int = 0
+
+
+def _limit(value: float) -> str:
+    return f"{value:g}" if value == int(value) else f"{value:.1f}"
+
+
+def render_status(status: StatusSnapshot, width: int = 0) -> Text:
+    """The status line as styled text; server strings go in as plain text, never markup.
+
+    Args:
+        status: what to show.
+        width: the cells available; when the first line does not fit, a compact form
+            (no latency, no "ago", no "tasks") is tried before it wraps. ``0``: no limit.
+    """
+    text = _render(status, compact=False)
+    if width and cell_len(text.plain.split("\n", 1)[0]) > width:
+        return _render(status, compact=True)
+    return text
+
+
+def _render(status: StatusSnapshot, *, compact: bool) -> Text:
+    sep = (" │ ", "dim")
+    parts: list[str | tuple[str, str] | Text] = [
+        (f" {status.profile}", "bold"),
+        f" · {status.region}",
+    ]
+    # Modes that change what keys do come first, so that a narrow terminal never hides them.
+    if status.read_only:
+        parts.append(" ")
+        parts.append((" READ-ONLY ", "bold black on cyan"))
+    if status.revealed:
+        parts.append(" ")
+        parts.append((" SECRETS SHOWN ", "bold white on red"))
+    parts.append(sep)
+    if status.data_age is None:
+        parts.append(("loading…", "italic"))
+    else:
+        fresh = f"↻ {format_duration(status.data_age)}"
+        if not compact:
+            fresh += " ago"
+            if status.latency is not None:
+                fresh += f" {status.latency * 1000:.0f}ms"
+        parts.append(fresh)
+    parts.append(sep)
+    if status.refreshing:
+        parts.append(("refreshing…", "cyan"))
+    elif status.paused:
+        parts.append((" PAUSED ", "bold black on yellow"))
+    elif status.stale:
+        parts.append((f"retry in {format_duration(status.next_in)}", "yellow"))
+    else:
+        parts.append(f"next {format_duration(status.next_in)}/{_limit(status.interval)}s")
+    if status.quota is not None:
+        quota = status.quota
+        parts.append(sep)
+        text = f"{quota.used_last_second}/{_limit(quota.effective_limit)} req/s"
+        style = ""
+        if quota.effective_limit < quota.limit:
+            text += f" (slowed from {quota.limit})"
+            style = "yellow"
+        parts.append((text, style))
+        if quota.throttled_total or quota.errors_total:
+            parts.append(sep)
+            parts.append((f"throttled {quota.throttled_total} err {quota.errors_total}", "yellow"))
+    parts.append(sep)
+    parts.append(f"{status.shown}/{status.total}" + ("" if compact else " tasks"))
+    if not status.bell:
+        parts.append(("  bell off", "dim"))
+    if status.stale:
+        parts.append("\n")
+        parts.append((" STALE ", "bold white on red"))
+        age = "no data yet" if status.data_age is None else format_duration(status.data_age)
+        parts.append((f" {age}: ", "bold red"))
+        parts.append((status.error, "red"))
+    return Text.assemble(*parts, no_wrap=False, overflow="fold")
+
+
+class StatusLine(Static):
+    """One line (two while stale) at the top of the screen, updated once per second."""
+
+    DEFAULT_CSS = """
+    StatusLine {
+        dock: top;
+        height: auto;
+        max-height: 4;
+        background: $panel;
+        color: $foreground;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("", id=id)
+        self._shown: StatusSnapshot | None = None
+
+    @property
+    def snapshot(self) -> StatusSnapshot | None:
+        """What the line shows now (tests read it rather than the rendering)."""
+        return self._shown
+
+    def show(self, status: StatusSnapshot) -> None:
+        """Show ``status``; does nothing when it equals what is shown."""
+        if status == self._shown:
+            return
+        self._shown = status
+        self.update(render_status(status, self.size.width))
+
+    def on_resize(self) -> None:
+        """Re-render for the new width (compact or not)."""
+        if self._shown is not None:
+            self.update(render_status(self._shown, self.size.width))

@@ -1,0 +1,168 @@
+"""The detail pane: follows the highlight, fetches by id, masks secrets, raw JSON, history."""
+
+from __future__ import annotations
+
+import pytest
+
+from asrtui.errors import ConnectError
+from tests.fakes import FakeTaskSource, make_task, running_console
+
+FIRST = make_task(1).task_id
+SECOND = make_task(2).task_id
+
+
+def fetched_ids(source: FakeTaskSource) -> int:
+    return source.calls["get_task"]
+
+
+async def test_detail_shows_the_highlighted_task_and_fetches_it_by_id() -> None:
+    source = FakeTaskSource.with_tasks(3)
+    async with running_console(source) as console:
+        detail = console.screen.detail
+        assert detail.task_id == FIRST
+        assert source.calls["get_task"] == 1
+        await console.press("down")
+        assert detail.task_id == SECOND
+        assert source.calls["get_task"] == 2
+        text = detail.as_text()
+        assert SECOND in text
+        assert "2024-05-14 00:46:00 +0000 (3h14m ago)" in text
+
+
+async def test_detail_refetches_at_its_own_cadence_and_shows_the_fresh_copy() -> None:
+    source = FakeTaskSource.with_tasks(2)
+    async with running_console(source) as console:
+        source.change(FIRST, tag="fresh-tag")
+        await console.advance(1)
+        assert source.calls["get_task"] == 1
+        await console.advance(1)
+        assert source.calls["get_task"] == 2
+        assert source.calls["list_tasks"] == 1
+        assert "fresh-tag" in console.screen.detail.as_text()
+        assert "fetched" in console.screen.detail.as_text()
+
+
+async def test_cursor_movement_is_debounced_into_one_fetch() -> None:
+    source = FakeTaskSource.with_tasks(5)
+    async with running_console(source, detail_debounce=0.3) as console:
+        before = source.calls["get_task"]
+        await console.pilot.press("down", "down", "down")
+        await console.pilot.pause(0.4)
+        await console.press()
+        assert source.calls["get_task"] == before + 1
+        assert console.screen.detail.task_id == make_task(4).task_id
+
+
+async def test_hidden_pane_fetches_nothing() -> None:
+    source = FakeTaskSource.with_tasks(2)
+    async with running_console(source) as console:
+        await console.press("d")
+        assert not console.screen.detail.display
+        await console.advance(2)
+        await console.press("down")
+        assert source.calls["get_task"] == 1
+        await console.press("d")
+        assert console.screen.detail.display
+        assert source.calls["get_task"] == 2
+
+
+async def test_reveal_shows_secrets_with_a_marker_and_masks_them_again() -> None:
+    async with running_console() as console:
+        detail = console.screen.detail
+        text = detail.as_text()
+        assert "auth_key=****" in text
+        assert "secret1" not in text
+        assert "************4343" in text
+        assert "SECRETS SHOWN" not in text
+        await console.press("v")
+        text = detail.as_text()
+        assert "auth_key=1715745062-0-0-secret1" in text
+        assert "1119309225474343" in text
+        assert "SECRETS SHOWN" in text
+        assert detail.query_one("#detail-marker").display
+        status = console.screen.status_line.snapshot
+        assert status is not None
+        assert status.revealed
+        await console.press("v")
+        text = detail.as_text()
+        assert "secret1" not in text
+        assert "SECRETS SHOWN" not in text
+
+
+async def test_raw_json_view_is_masked_unless_revealed() -> None:
+    async with running_console() as console:
+        detail = console.screen.detail
+        await console.press("J")
+        text = detail.as_text()
+        assert '"taskId": "asr-00000001' in text
+        assert "auth_key=****" in text
+        assert '"aliUid": "************4343"' in text
+        await console.press("v")
+        assert "secret1" in detail.as_text()
+        await console.press("J")
+        assert '"taskId"' not in detail.as_text()
+
+
+async def test_unknown_fields_are_shown() -> None:
+    source = FakeTaskSource()
+    source.put([make_task(1, extra={"newField": "hello", "nested": {"a": 1}})])
+    async with running_console(source) as console:
+        text = console.screen.detail.as_text()
+        assert "newField" in text
+        assert "hello" in text
+        assert '{"a": 1}' in text
+
+
+async def test_history_lists_the_tasks_own_events() -> None:
+    source = FakeTaskSource.with_tasks(2)
+    async with running_console(source) as console:
+        source.change(FIRST, tag="evening-news")
+        source.change(SECOND, tag="other")
+        await console.advance(5)
+        text = console.screen.detail.as_text()
+        assert "started  running at session start" in text
+        assert "changed  tag '' → 'evening-news'" in text
+        assert "'other'" not in text
+
+
+async def test_a_task_the_service_no_longer_knows_is_said_so() -> None:
+    source = FakeTaskSource.with_tasks(2)
+    async with running_console(source) as console:
+        source.remove(FIRST)
+        await console.advance(2)
+        text = console.screen.detail.as_text()
+        assert "no longer knows this task" in text
+        assert FIRST in text
+
+
+async def test_a_failed_fetch_is_noted_in_the_pane_without_marking_the_list_stale() -> None:
+    source = FakeTaskSource.with_tasks(2)
+    async with running_console(source) as console:
+        source.fail(1, ConnectError("Connection reset [x]"), only="get_task")
+        await console.advance(2)
+        assert "Fetching this task failed: Connection reset [x]" in console.screen.detail.as_text()
+        assert not console.screen.schedule.stale
+
+
+async def test_enter_moves_focus_into_the_pane() -> None:
+    async with running_console() as console:
+        await console.press("d")
+        await console.press("enter")
+        assert console.screen.detail.display
+        assert console.app.focused is console.screen.detail
+
+
+@pytest.mark.parametrize("status", [7, "weird", None])
+async def test_unknown_statuses_are_shown_raw(status: int | str | None) -> None:
+    source = FakeTaskSource()
+    source.put([make_task(1, status=status)])
+    async with running_console(source) as console:
+        expected = "?" if status is None else str(status)
+        assert f"status     {expected}" in console.screen.detail.as_text()
+
+
+async def test_server_strings_are_shown_as_text_not_markup() -> None:
+    source = FakeTaskSource()
+    source.put([make_task(1, tag="[bold red]alarm[/] [link=http://x]click")])
+    async with running_console(source) as console:
+        assert "[bold red]alarm[/] [link=http://x]click" in console.screen.detail.as_text()

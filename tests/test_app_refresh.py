@@ -1,0 +1,247 @@
+"""The refresh worker: cadence, pause, manual refresh, staleness, backoff and recovery."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from asrtui.errors import AsrtuiError, ConnectError, ThrottledError
+from asrtui.source import QuotaStats
+from asrtui.ui.refresh import RefreshSchedule
+from asrtui.ui.screens.main import step_interval
+from asrtui.ui.widgets.status_line import render_status
+from tests.fakes import FakeTaskSource, make_task, running_console, settle
+
+
+async def test_first_refresh_fills_the_table_and_the_status_line() -> None:
+    async with running_console(FakeTaskSource.with_tasks(3)) as console:
+        screen = console.screen
+        assert console.source.calls["list_tasks"] == 1
+        assert screen.table.total_count == 3
+        status = screen.status_line.snapshot
+        assert status is not None
+        assert (status.profile, status.region, status.shown, status.total) == (
+            "demo",
+            "cn-shanghai",
+            3,
+            3,
+        )
+        assert status.data_age == 0.0
+        assert status.next_in == 5.0
+        assert not status.stale
+
+
+async def test_refreshes_every_interval_by_the_injected_clock() -> None:
+    async with running_console() as console:
+        await console.advance(4.5)
+        assert console.source.calls["list_tasks"] == 1
+        await console.advance(0.5)
+        assert console.source.calls["list_tasks"] == 2
+        await console.advance(5)
+        assert console.source.calls["list_tasks"] == 3
+        assert console.source.priorities == [False, False, False]
+
+
+async def test_new_data_reaches_the_table() -> None:
+    async with running_console(FakeTaskSource.with_tasks(2)) as console:
+        console.source.put([make_task(9)])
+        await console.advance(5)
+        assert console.screen.table.total_count == 3
+
+
+async def test_a_slow_refresh_is_never_overlapped_and_pushes_the_next_one_back() -> None:
+    source = FakeTaskSource.with_tasks(2)
+    async with running_console(source) as console:
+        source.gate = asyncio.Event()
+        console.clock.advance(5)
+        console.screen.tick()
+        await console.pilot.pause()
+        assert console.screen.schedule.running
+        for _ in range(3):
+            console.clock.advance(10)
+            console.screen.tick()
+            await console.pilot.pause()
+        assert source.calls["list_tasks"] == 2
+        source.gate.set()
+        await settle(console.pilot)
+        # Due again one interval after the slow run completed, not after it started.
+        assert console.screen.schedule.seconds_until_due(console.clock.monotonic()) == 5.0
+        await console.advance(4)
+        assert source.calls["list_tasks"] == 2
+
+
+async def test_pause_stops_refreshes_and_resume_restarts_them() -> None:
+    async with running_console() as console:
+        await console.press("p")
+        assert console.screen.status_line.snapshot is not None
+        assert console.screen.status_line.snapshot.paused
+        await console.advance(30)
+        assert console.source.calls["list_tasks"] == 1
+        await console.press("p")
+        assert console.source.calls["list_tasks"] == 2
+        assert not console.screen.status_line.snapshot.paused
+
+
+async def test_manual_refresh_is_a_priority_request_even_while_paused() -> None:
+    async with running_console() as console:
+        await console.press("p")
+        await console.press("r")
+        assert console.source.calls["list_tasks"] == 2
+        assert console.source.priorities == [False, True]
+
+
+async def test_manual_refreshes_during_a_run_coalesce_into_one() -> None:
+    source = FakeTaskSource.with_tasks(2)
+    async with running_console(source) as console:
+        source.gate = asyncio.Event()
+        await console.pilot.press("r")
+        await console.pilot.pause()
+        await console.pilot.press("r", "r", "r")
+        await console.pilot.pause()
+        assert source.calls["list_tasks"] == 2
+        source.gate.set()
+        await settle(console.pilot)
+        console.screen.tick()
+        await settle(console.pilot)
+        assert source.calls["list_tasks"] == 3
+        assert source.priorities == [False, True, True]
+        assert "another follows" in console.app.notes.texts()
+
+
+async def test_failure_keeps_the_data_marks_it_stale_and_recovers() -> None:
+    source = FakeTaskSource.with_tasks(3)
+    async with running_console(source) as console:
+        screen = console.screen
+        source.fail(1, ConnectError("Could not connect to live.aliyuncs.com", "check network"))
+        await console.advance(5)
+        status = screen.status_line.snapshot
+        assert status is not None
+        assert status.stale
+        assert status.error == "Could not connect to live.aliyuncs.com: check network"
+        assert screen.table.total_count == 3
+        assert "STALE" in render_status(status).plain
+        assert any("Refresh failed" in title for title, _, _ in console.app.notes.messages)
+        log = "\n".join(line.plain for line in screen.event_log.entries)
+        assert "Refresh failed: Could not connect" in log
+
+        await console.advance(10)  # backoff: 5 s doubled
+        status = screen.status_line.snapshot
+        assert status is not None
+        assert not status.stale
+        assert "Refresh recovered" in "\n".join(line.plain for line in screen.event_log.entries)
+        assert "Recovered" in console.app.notes.texts()
+
+
+async def test_stale_shows_the_age_of_the_last_good_data() -> None:
+    source = FakeTaskSource.with_tasks(1)
+    async with running_console(source) as console:
+        source.fail(5, only="list_tasks")
+        await console.advance(5)
+        await console.advance(10)
+        status = console.screen.status_line.snapshot
+        assert status is not None
+        assert status.data_age == 15.0
+        assert "15s" in render_status(status).plain
+
+
+async def test_backoff_doubles_up_to_the_cap_then_resets() -> None:
+    source = FakeTaskSource.with_tasks(1)
+    async with running_console(source) as console:
+        schedule = console.screen.schedule
+        source.fail(10, ThrottledError("Throttling.User", "Denied"), only="list_tasks")
+        waits = []
+        await console.advance(5)
+        for _ in range(5):
+            wait = schedule.seconds_until_due(console.clock.monotonic())
+            waits.append(wait)
+            await console.advance(wait)
+        assert waits == [10.0, 20.0, 40.0, 60.0, 60.0]
+        calls = source.calls["list_tasks"]
+        await console.advance(59)
+        assert source.calls["list_tasks"] == calls
+
+
+async def test_an_error_message_is_shown_as_text_not_markup() -> None:
+    source = FakeTaskSource.with_tasks(1)
+    async with running_console(source) as console:
+        source.fail(1, AsrtuiError("bad [bold red]answer[/] from [link=x]server"))
+        await console.advance(5)
+        status = console.screen.status_line.snapshot
+        assert status is not None
+        assert "bad [bold red]answer[/] from [link=x]server" in render_status(status).plain
+
+
+async def test_a_bug_in_the_source_is_reported_and_the_console_keeps_running() -> None:
+    source = FakeTaskSource.with_tasks(1)
+    async with running_console(source) as console:
+        source.fail(1, AsrtuiError("x"))
+        source.error = KeyError("boom http://h/s.flv?auth_key=abc123")  # type: ignore[assignment]
+        await console.advance(5)
+        assert console.app.is_running
+        assert "Internal error in refresh: KeyError" in console.app.notes.texts()
+        assert "abc123" not in console.app.notes.texts()
+        assert console.screen.schedule.stale
+        await console.advance(10)
+        assert not console.screen.schedule.stale
+
+
+async def test_plus_and_minus_step_the_interval_within_bounds() -> None:
+    async with running_console() as console:
+        schedule = console.screen.schedule
+        await console.press("plus")
+        assert schedule.interval == 10
+        await console.press("minus", "minus", "minus", "minus", "minus", "minus")
+        assert schedule.interval == 1
+        for _ in range(20):
+            console.screen.action_slower()
+        assert schedule.interval == 300
+
+
+async def test_status_line_shows_quota_and_slowdown() -> None:
+    source = FakeTaskSource.with_tasks(1)
+    source.quota_stats = QuotaStats(
+        limit=20, effective_limit=10.0, used_last_second=7, throttled_total=3, errors_total=1
+    )
+    async with running_console(source, read_only=True) as console:
+        status = console.screen.status_line.snapshot
+        assert status is not None
+        text = render_status(status).plain
+        assert "7/10 req/s (slowed from 20)" in text
+        assert "throttled 3 err 1" in text
+        assert "READ-ONLY" in text
+
+
+@pytest.mark.parametrize(
+    ("current", "direction", "expected"),
+    [(5, 1, 10), (5, -1, 3), (1, -1, 1), (300, 1, 300), (7, 1, 10), (7, -1, 5)],
+)
+def test_step_interval(current: float, direction: int, expected: float) -> None:
+    assert step_interval(current, direction) == expected
+
+
+def test_schedule_is_due_at_once_then_every_interval() -> None:
+    schedule = RefreshSchedule(5, now=100)
+    assert schedule.due(100)
+    assert not schedule.start()
+    assert not schedule.due(100)
+    schedule.succeed(101, 1.0)
+    assert not schedule.due(105.9)
+    assert schedule.due(106)
+
+
+def test_schedule_backoff_never_shortens_a_long_interval() -> None:
+    schedule = RefreshSchedule(120, now=0)
+    schedule.start()
+    schedule.fail(0, "down")
+    assert schedule.current_delay() == 120
+
+
+def test_schedule_interval_change_moves_the_due_time() -> None:
+    schedule = RefreshSchedule(30, now=0)
+    schedule.start()
+    schedule.succeed(0, 0.1)
+    schedule.set_interval(5, now=2)
+    assert schedule.next_due == 5
+    schedule.set_interval(1, now=4.5)
+    assert schedule.next_due == 4.5

@@ -1,0 +1,99 @@
+"""Snapshot tests of the console's main states, on a fixed clock and fixed tasks.
+
+Regenerate with ``pytest tests/test_snapshots.py --snapshot-update`` after a deliberate change
+of the look, and review the SVGs under ``tests/__snapshots__/`` before committing them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from textual.pilot import Pilot
+
+from asrtui.errors import ConnectError
+from tests.fakes import FakeClock, FakeTaskSource, RecordingApp, console_settings, make_task, settle
+
+SnapCompare = Callable[..., bool]
+
+
+def demo_source() -> FakeTaskSource:
+    """Six tasks with a mix of languages, tags, statuses and unknown fields."""
+    source = FakeTaskSource()
+    source.put(
+        [
+            make_task(1, tag="evening-news", extra={"channel": "ch-1"}),
+            make_task(2, language="en", tag="sports"),
+            make_task(3, language="ja"),
+            make_task(4, status=3, tag="[bold]markup[/] tag"),
+            make_task(5, language="yue", tag="weather"),
+            make_task(6, language="fspk"),
+        ]
+    )
+    return source
+
+
+def console_app(source: FakeTaskSource | None = None, **changes: Any) -> RecordingApp:
+    clock = FakeClock()
+    app = RecordingApp(source or demo_source(), console_settings(clock, **changes), toasts=True)
+    app.fake_clock = clock  # type: ignore[attr-defined]
+    return app
+
+
+def after_first_refresh(*keys: str) -> Callable[[Pilot[Any]], Awaitable[None]]:
+    """A ``run_before`` that waits for the first refresh, then presses ``keys``."""
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        for key in keys:
+            await pilot.press(key)
+            await settle(pilot)
+
+    return run_before
+
+
+def test_main_view(snap_compare: SnapCompare) -> None:
+    assert snap_compare(console_app(), terminal_size=(140, 32), run_before=after_first_refresh())
+
+
+def test_detail_raw_json_revealed(snap_compare: SnapCompare) -> None:
+    assert snap_compare(
+        console_app(),
+        terminal_size=(140, 36),
+        run_before=after_first_refresh("down", "down", "v", "J"),
+    )
+
+
+def test_filter_active(snap_compare: SnapCompare) -> None:
+    assert snap_compare(
+        console_app(),
+        terminal_size=(120, 30),
+        run_before=after_first_refresh("slash", "e", "n"),
+    )
+
+
+def test_stale_error_state(snap_compare: SnapCompare) -> None:
+    source = demo_source()
+    app = console_app(source)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        source.fail(3, ConnectError("Could not connect to live.aliyuncs.com", "check the network"))
+        source.fail_only = "list_tasks"
+        app.fake_clock.advance(65)  # type: ignore[attr-defined]
+        app.screen.tick()  # type: ignore[attr-defined]
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=(120, 30), run_before=run_before)
+
+
+def test_help_screen(snap_compare: SnapCompare) -> None:
+    assert snap_compare(
+        console_app(), terminal_size=(100, 50), run_before=after_first_refresh("question_mark")
+    )
+
+
+def test_narrow_80x24(snap_compare: SnapCompare) -> None:
+    assert snap_compare(
+        console_app(read_only=True), terminal_size=(80, 24), run_before=after_first_refresh("down")
+    )
