@@ -12,13 +12,16 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import platformdirs
 
-from asrtui.cli import build_parser, environment, open_client, resolve_connection
+from asrtui.cli import build_parser, environment, resolve_connection
 from asrtui.errors import AsrtuiError
+from asrtui.profiles import ProfileStore
+from asrtui.profiles.env import env_value
 from asrtui.redact import redact_text
 
 __all__ = ["launch_console", "main"]
@@ -29,37 +32,84 @@ _log = logging.getLogger("asrtui")
 def launch_console(args: argparse.Namespace) -> int:
     """Open the interactive console on the resolved connection (demo or real).
 
-    The client is opened in the console's own event loop and closed when the console exits,
-    so the connection pool never outlives (or straddles) the loop it belongs to.
+    The clients are opened in the console's own event loop and closed when the console exits,
+    so no connection pool outlives (or straddles) the loop it belongs to. With nothing
+    configured at all (no profile, no environment credentials, no ``--demo``), a terminal
+    gets the first-run screen, and anything else (a pipe, cron) the one-line hint saying what
+    to run, with exit code 2.
 
     Returns:
         The console's exit code; 2 when the console is not installed.
     """
-    connection = resolve_connection(args, environment())
+    env = environment()
+    first_run = _nothing_configured(args, env) and _interactive()
+    connection = None if first_run else resolve_connection(args, env)
     try:
         from asrtui.ui.app import run_console_async
         from asrtui.ui.settings import ConsoleSettings
     except ImportError:
         print("asrtui: console not available yet; try 'asrtui tasks'", file=sys.stderr)
         return 2
-    from asrtui.tasksource import ClientTaskSource
+    from asrtui.tasksource import ClientConnector, Overrides
 
-    client = open_client(connection)
-    source = ClientTaskSource(
-        client, profile_name=connection.profile_name, region=connection.region
+    demo = connection is not None and connection.demo
+    connector = ClientConnector(
+        env=env,
+        overrides=Overrides(
+            profile=_option(args, "profile"),
+            region=_option(args, "region"),
+            endpoint=_option(args, "endpoint"),
+            signature=_option(args, "signature"),
+        ),
+        demo_only=demo,
+        offer_demo=first_run,
     )
     settings = ConsoleSettings(
-        refresh_interval=connection.refresh,
-        read_only=connection.read_only,
         # The demo remembers nothing; real sessions keep the chosen theme.
-        state_path=None if connection.demo else _state_path(),
+        state_path=None if demo else _state_path(),
     )
 
     async def run() -> int:
-        async with client:
-            return await run_console_async(source, settings)
+        async with connector:
+            if connection is None:
+                return await run_console_async(None, settings, connector=connector)
+            session = await connector.start(connection)
+            return await run_console_async(
+                session.source,
+                replace(
+                    settings,
+                    refresh_interval=session.refresh_interval,
+                    read_only=session.read_only,
+                ),
+                connector=connector,
+            )
 
     return asyncio.run(run())
+
+
+def _option(args: argparse.Namespace, name: str) -> str | None:
+    value = getattr(args, name, None)
+    return value if isinstance(value, str) and value else None
+
+
+def _nothing_configured(args: argparse.Namespace, env: Mapping[str, str]) -> bool:
+    """Whether there is nothing at all to connect with: no option, no variable, no profile.
+
+    A broken profile file is *something* configured: `resolve_connection` reports it.
+    """
+    if getattr(args, "demo", False) or _option(args, "profile"):
+        return False
+    if any(env_value(env, name) for name in ("ACCESS_KEY_ID", "ACCESS_KEY_SECRET", "PROFILE")):
+        return False
+    try:
+        return not ProfileStore().load().profiles
+    except AsrtuiError:
+        return False
+
+
+def _interactive() -> bool:
+    """Whether a person is at a terminal (stdin and stdout both TTYs) to fill in a form."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
 
 
 def _state_path() -> Path:

@@ -1,15 +1,20 @@
-"""The seam between the console and the network: what the UI may ask for, as a Protocol.
+"""The seam between the console and the network: what the UI may ask for, as Protocols.
 
 The UI never imports httpx, the client, signing, the limiter or the emulator; the composition
-root (`asrtui.__main__`) hands it an object that satisfies `TaskSource`.
+root (`asrtui.__main__`) hands it an object that satisfies `TaskSource`, and a `Connector` that
+opens a `TaskSource` for another profile when the operator switches profiles.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 from asrtui.models import Task, TaskList
+
+if TYPE_CHECKING:
+    from asrtui.profiles import ProfileStore
 
 
 @dataclass(frozen=True)
@@ -24,6 +29,8 @@ class QuotaStats:
         granted_total: requests let through since start.
         throttled_total: ``Throttling*`` answers seen since start.
         errors_total: failed calls (after retries) since start.
+        clock_offset: local minus server clock in seconds, from the last answer's ``Date``
+            header; ``None`` until measured. Signatures are refused beyond 15 minutes of skew.
     """
 
     limit: int
@@ -33,6 +40,7 @@ class QuotaStats:
     granted_total: int = 0
     throttled_total: int = 0
     errors_total: int = 0
+    clock_offset: float | None = None
 
 
 @runtime_checkable
@@ -70,4 +78,107 @@ class TaskSource(Protocol):
 
     def quota(self) -> QuotaStats:
         """Limiter and error counters for the status line."""
+        ...
+
+
+#: What a `ProfileChoice` stands for: a stored profile, credentials from the environment, or
+#: the built-in demo.
+ChoiceKind = Literal["profile", "environment", "demo"]
+
+
+@dataclass(frozen=True)
+class ProfileChoice:
+    """One entry of the profile switcher, with nothing secret in it.
+
+    Attributes:
+        key: what to pass to `Connector.open` (the profile name for stored profiles; a key
+            that cannot be a profile name for the environment and the demo).
+        name: the name shown (and shown in the status line once active).
+        region: the region id.
+        endpoint: the endpoint requests go to (``scheme://host[:port]``, never credentials).
+        credentials: how it authenticates, masked (``access key ****abcd``, ``command prog``).
+        kind: a stored profile, the environment, or the demo.
+        default: whether it is the default profile.
+        active: whether the console uses it now.
+        read_only: whether stop and delete are disabled for it.
+    """
+
+    key: str
+    name: str
+    region: str
+    endpoint: str
+    credentials: str
+    kind: ChoiceKind = "profile"
+    default: bool = False
+    active: bool = False
+    read_only: bool = False
+
+    @property
+    def editable(self) -> bool:
+        """Whether the profile lives in the profile store (the environment and demo do not)."""
+        return self.kind == "profile"
+
+
+@dataclass(frozen=True)
+class ProfileSession:
+    """An opened profile: the source to show, and the console settings that come with it.
+
+    Attributes:
+        key: the `ProfileChoice.key` it was opened from.
+        source: where the new main screen gets tasks from.
+        refresh_interval: the profile's seconds between automatic refreshes.
+        read_only: whether stop and delete are refused.
+        demo: whether it talks to the built-in emulator (which writes no files).
+    """
+
+    key: str
+    source: TaskSource
+    refresh_interval: float = 5.0
+    read_only: bool = False
+    demo: bool = False
+
+
+@runtime_checkable
+class Connector(Protocol):
+    """Lists the profiles the console may switch to and opens them.
+
+    Switching is two steps so that the console never loses its current profile to a failure,
+    and never closes a client a running request still uses: `open` builds and opens the new
+    client (raising, with nothing changed, when the profile cannot be used), the console puts
+    a new main screen on it (which stops the old screen's workers), then `activate` closes the
+    clients of every other session. `aclose` closes whatever is still open.
+    """
+
+    @property
+    def active_key(self) -> str | None:
+        """The key of the active session, ``None`` before the first one."""
+        ...
+
+    def profiles(self) -> Sequence[ProfileChoice]:
+        """Every profile that can be opened, the active one flagged.
+
+        Raises:
+            AsrtuiError: the profile files cannot be read (the message names the file).
+        """
+        ...
+
+    def store(self) -> ProfileStore | None:
+        """The store profiles are added to and edited in; ``None`` when that is not allowed."""
+        ...
+
+    async def open(self, key: str) -> ProfileSession:
+        """Open a client for ``key``, checking that its credentials can be had.
+
+        Raises:
+            AsrtuiError: the profile is missing or invalid, its credentials file is unsafe, or
+                its credential command fails.
+        """
+        ...
+
+    async def activate(self, session: ProfileSession) -> None:
+        """Make ``session`` the active one and close the clients of every other session."""
+        ...
+
+    async def aclose(self) -> None:
+        """Close every client still open."""
         ...

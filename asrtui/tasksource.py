@@ -1,22 +1,48 @@
-"""The console's `TaskSource` over a `LiveClient`, and the in-process demo client.
+"""The console's `TaskSource` over a `LiveClient`, the in-process demo client, and the connector.
 
-The UI sees only `asrtui.source.TaskSource`; this adapter is how the composition root hands it
-the real client (or a client wired to the in-process emulator for ``--demo``).
+The UI sees only `asrtui.source.TaskSource` and `asrtui.source.Connector`; this module is how
+the composition root hands it the real client (or a client wired to the in-process emulator for
+``--demo``), and how the console opens another profile's client when the operator switches.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+import asyncio
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Literal, Self
 
 import httpx
 
+from asrtui import cli
+from asrtui.cli import Connection
 from asrtui.client import LiveClient
-from asrtui.credentials import Credentials
+from asrtui.credentials import Credentials, mask_secret
+from asrtui.endpoints import DEFAULT_REGION, resolve_endpoint
+from asrtui.errors import ConfigError, CredentialsError
 from asrtui.models import Task, TaskList
+from asrtui.profiles import (
+    ENV_PROFILE_NAME,
+    ExternalCredentials,
+    Profile,
+    ProfileStore,
+    resolve_connection_settings,
+)
+from asrtui.profiles.env import env_value
 from asrtui.ratelimit import WindowLimiter
-from asrtui.source import QuotaStats
+from asrtui.source import ProfileChoice, ProfileSession, QuotaStats
 
-__all__ = ["DEMO_ENDPOINT", "DEMO_FAULTS", "ClientTaskSource", "open_demo_client"]
+__all__ = [
+    "DEMO_ENDPOINT",
+    "DEMO_FAULTS",
+    "DEMO_KEY",
+    "ENV_KEY",
+    "ClientConnector",
+    "ClientFactory",
+    "ClientTaskSource",
+    "Overrides",
+    "open_demo_client",
+]
 
 #: The base URL of the in-process emulator (never resolved: the ASGI transport answers).
 DEMO_ENDPOINT = "http://emulator.asrtui.invalid"
@@ -85,6 +111,7 @@ class ClientTaskSource:
             granted_total=stats.granted_total,
             throttled_total=counters.throttled_total,
             errors_total=counters.errors_total,
+            clock_offset=self._client.clock_offset,
         )
 
 
@@ -129,3 +156,310 @@ def open_demo_client(
         profile="demo",
         transport=httpx.ASGITransport(app=app),
     )
+
+
+#: `ProfileChoice.key` of the credentials in the environment (never a valid profile name).
+ENV_KEY = "(environment)"
+#: `ProfileChoice.key` of the built-in demo (never a valid profile name).
+DEMO_KEY = "(demo)"
+
+#: Builds a client (not yet opened) for a resolved connection.
+ClientFactory = Callable[[Connection], LiveClient]
+
+
+def _open_client(connection: Connection) -> LiveClient:
+    # Looked up on each call so that tests replacing ``asrtui.cli.LiveClient`` reach it too.
+    return cli.open_client(connection)
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """The command-line options a session started with.
+
+    ``region``, ``endpoint`` and ``signature`` override the settings of the profile the
+    session started with (and of that profile when the operator switches back to it), not of
+    the other profiles: ``--region cn-beijing`` given for one account says nothing about
+    another.
+
+    Attributes:
+        profile: ``--profile``, or ``None``.
+        region: ``--region``, or ``None``.
+        endpoint: ``--endpoint``, or ``None``.
+        signature: ``--signature``, or ``None``.
+    """
+
+    profile: str | None = None
+    region: str | None = None
+    endpoint: str | None = None
+    signature: str | None = None
+
+
+def credential_summary(profile: Profile) -> str:
+    """How a profile authenticates, with the AccessKey id masked and never a secret."""
+    if profile.credential_command is not None:
+        return "command " + ExternalCredentials(profile.credential_command).program
+    if profile.credentials is None:
+        return "none"
+    kind = "sts" if profile.credentials.is_sts else "access key"
+    return f"{kind} {mask_secret(profile.credentials.access_key_id)}"
+
+
+class ClientConnector:
+    """Satisfies `asrtui.source.Connector` with clients built by `asrtui.cli.open_client`.
+
+    Profiles come from the store, credentials from the environment are offered as one more
+    entry while they are set, and the demo is offered in demo mode (then alone, and nothing
+    can be added or edited, since the demo writes no files) or when ``offer_demo`` is set
+    (the first run, before anything is configured).
+
+    Args:
+        env: the environment (read only), for ``ALIBABA_CLOUD_*`` credentials.
+        store: the profile store; the one in the user config directory by default.
+        overrides: the command-line options of the session.
+        demo_only: ``--demo``: offer the demo and nothing else.
+        offer_demo: also offer the demo next to the profiles.
+        client_factory: builds the client of a connection (tests wire an emulator).
+    """
+
+    def __init__(
+        self,
+        *,
+        env: Mapping[str, str],
+        store: ProfileStore | None = None,
+        overrides: Overrides | None = None,
+        demo_only: bool = False,
+        offer_demo: bool = False,
+        client_factory: ClientFactory = _open_client,
+    ) -> None:
+        self._env = env
+        self._store = store if store is not None else ProfileStore()
+        self._overrides = overrides if overrides is not None else Overrides()
+        self._demo_only = demo_only
+        self._offer_demo = offer_demo or demo_only
+        self._factory = client_factory
+        self._initial_key: str | None = None
+        self._active: ProfileSession | None = None
+        self._open: list[tuple[ProfileSession, LiveClient]] = []
+
+    def __repr__(self) -> str:
+        return (
+            f"ClientConnector(active={self.active_key!r}, demo_only={self._demo_only}, "
+            f"open_clients={len(self._open)})"
+        )
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    # -- listing ---------------------------------------------------------------------------
+
+    @property
+    def active_key(self) -> str | None:
+        """The key of the active session, ``None`` before the first one."""
+        return self._active.key if self._active is not None else None
+
+    @property
+    def active_session(self) -> ProfileSession | None:
+        """The active session (for the composition root and tests)."""
+        return self._active
+
+    def client_of(self, session: ProfileSession) -> LiveClient | None:
+        """The client of ``session`` while it is open (for tests: the UI never sees clients)."""
+        for opened, client in self._open:
+            if opened is session:
+                return client
+        return None
+
+    def store(self) -> ProfileStore | None:
+        """The profile store, or ``None`` in demo mode (the demo writes no files)."""
+        return None if self._demo_only else self._store
+
+    def profiles(self) -> list[ProfileChoice]:
+        """The demo (when offered), environment credentials (when set), then stored profiles.
+
+        Raises:
+            AsrtuiError: the profile files cannot be read.
+        """
+        active = self.active_key
+        choices: list[ProfileChoice] = []
+        if self._offer_demo:
+            choices.append(self._demo_choice(active == DEMO_KEY))
+        if self._demo_only:
+            return choices
+        env_choice = self._env_choice(active == ENV_KEY)
+        if env_choice is not None:
+            choices.append(env_choice)
+        stored = self._store.load()
+        for name, profile in stored.profiles.items():
+            choices.append(
+                ProfileChoice(
+                    key=name,
+                    name=name,
+                    region=profile.region,
+                    endpoint=resolve_endpoint(profile.region, profile.endpoint),
+                    credentials=credential_summary(profile),
+                    default=name == stored.default,
+                    active=name == active,
+                    read_only=profile.read_only,
+                )
+            )
+        return choices
+
+    def _active_source_region(self) -> str | None:
+        return self._active.source.region if self._active is not None else None
+
+    def _demo_choice(self, active: bool) -> ProfileChoice:
+        region = (self._active_source_region() if active else None) or self._demo_region()
+        return ProfileChoice(
+            key=DEMO_KEY,
+            name="demo",
+            region=region,
+            endpoint="built-in emulator",
+            credentials="demo key",
+            kind="demo",
+            active=active,
+        )
+
+    def _env_choice(self, active: bool) -> ProfileChoice | None:
+        key_id = env_value(self._env, "ACCESS_KEY_ID")
+        if key_id is None:
+            return None
+        if active and self._active is not None:
+            region = self._active.source.region
+        else:
+            region = env_value(self._env, "REGION_ID") or DEFAULT_REGION
+        sts = env_value(self._env, "SECURITY_TOKEN") is not None
+        return ProfileChoice(
+            key=ENV_KEY,
+            name=ENV_PROFILE_NAME,
+            region=region,
+            endpoint=self._env_endpoint(region),
+            credentials=f"{'sts' if sts else 'access key'} {mask_secret(key_id)} (environment)",
+            kind="environment",
+            active=active,
+        )
+
+    def _env_endpoint(self, region: str) -> str:
+        override = self._overrides.endpoint if self._initial_key == ENV_KEY else None
+        try:
+            return resolve_endpoint(region, override)
+        except ConfigError:
+            return "?"
+
+    def _demo_region(self) -> str:
+        return self._overrides.region or DEFAULT_REGION
+
+    # -- opening ---------------------------------------------------------------------------
+
+    def key_of(self, connection: Connection) -> str:
+        """The `ProfileChoice.key` of a connection resolved from the command line."""
+        if connection.demo:
+            return DEMO_KEY
+        from_env = (
+            connection.profile_name == ENV_PROFILE_NAME
+            and not self._overrides.profile
+            and env_value(self._env, "ACCESS_KEY_ID") is not None
+        )
+        return ENV_KEY if from_env else connection.profile_name
+
+    async def start(self, connection: Connection) -> ProfileSession:
+        """Open and activate the session the command line resolved (its options apply to it).
+
+        Raises:
+            AsrtuiError: its credential command fails.
+        """
+        key = self.key_of(connection)
+        self._initial_key = key
+        session = await self._open_connection(key, connection)
+        await self.activate(session)
+        return session
+
+    async def open(self, key: str) -> ProfileSession:
+        """Open a client for ``key``; the active session is left as it is.
+
+        Raises:
+            AsrtuiError: the profile is missing, invalid or has no usable credentials.
+        """
+        return await self._open_connection(key, self._connection(key))
+
+    def _connection(self, key: str) -> Connection:
+        if key == DEMO_KEY:
+            if not self._offer_demo:
+                raise ConfigError("The demo is not offered here", "start it with 'asrtui --demo'")
+            return Connection(
+                profile_name="demo",
+                region=self._demo_region(),
+                endpoint="",
+                signature="rpc" if self._overrides.signature == "rpc" else "v3",
+                demo=True,
+            )
+        if self._demo_only:
+            raise ConfigError(
+                "Only the demo is available with --demo", "start asrtui without --demo"
+            )
+        if key == ENV_KEY and env_value(self._env, "ACCESS_KEY_ID") is None:
+            raise CredentialsError(
+                "No credentials in the environment",
+                "set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+            )
+        overrides = self._overrides if key == self._initial_key else Overrides()
+        settings = resolve_connection_settings(
+            profile=None if key == ENV_KEY else key,
+            endpoint=overrides.endpoint,
+            region=overrides.region,
+            signature=overrides.signature,
+            env=self._env,
+            store=self._store,
+        )
+        return Connection(
+            profile_name=settings.profile,
+            region=settings.region,
+            endpoint=resolve_endpoint(settings.region, settings.endpoint),
+            signature=settings.signature,
+            credentials=settings.credentials,
+            rate_limit=settings.rate_limit,
+            refresh=settings.refresh,
+            read_only=settings.read_only,
+        )
+
+    async def _open_connection(self, key: str, connection: Connection) -> ProfileSession:
+        if connection.credentials is not None:
+            # Runs a credential command now (off the event loop; it may take seconds), so that
+            # a failing one fails the switch instead of leaving a screen of refresh errors.
+            await asyncio.to_thread(connection.credentials)
+        client = self._factory(connection)
+        client.open()
+        source = ClientTaskSource(
+            client, profile_name=connection.profile_name, region=connection.region
+        )
+        session = ProfileSession(
+            key=key,
+            source=source,
+            refresh_interval=connection.refresh,
+            read_only=connection.read_only,
+            demo=connection.demo,
+        )
+        self._open.append((session, client))
+        return session
+
+    # -- closing ---------------------------------------------------------------------------
+
+    async def activate(self, session: ProfileSession) -> None:
+        """Make ``session`` active and close every other session's client."""
+        if self.client_of(session) is None:
+            raise ValueError("activate() takes a session this connector opened")
+        self._active = session
+        others = [client for opened, client in self._open if opened is not session]
+        self._open = [(opened, client) for opened, client in self._open if opened is session]
+        for client in others:
+            await client.aclose()
+
+    async def aclose(self) -> None:
+        """Close every open client (the active one included)."""
+        clients = [client for _, client in self._open]
+        self._open = []
+        self._active = None
+        for client in clients:
+            await client.aclose()

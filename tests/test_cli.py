@@ -360,7 +360,7 @@ def test_console_gets_a_task_source(
 ) -> None:
     seen: dict[str, object] = {}
 
-    async def fake_console(source: TaskSource, settings: object) -> int:
+    async def fake_console(source: TaskSource, settings: object, **_: object) -> int:
         seen["source"] = source
         seen["settings"] = settings
         seen["tasks"] = len((await source.list_tasks()).tasks)

@@ -1,22 +1,29 @@
 """The Textual application: handed a `TaskSource` and `ConsoleSettings`, it shows `MainScreen`.
 
-Thin on purpose (as in braindrop and frogmouth): the app owns the theme and the command palette,
-the screen owns everything else. It never builds its own source, so it never knows whether it
-talks to Alibaba Cloud or to the demo emulator.
+Thin on purpose (as in braindrop and frogmouth): the app owns the theme, the command palette and
+switching profiles (a new `MainScreen` on the new profile's source, since a screen's workers
+die with it); the screens own everything else. It never builds its own source, so it never
+knows whether it talks to Alibaba Cloud or to the demo emulator: a `Connector` opens sources.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar
 
+from textual import on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.theme import Theme
+from textual.worker import Worker, WorkerState
 
-from asrtui.source import TaskSource
+from asrtui.errors import AsrtuiError
+from asrtui.redact import redact_text
+from asrtui.source import Connector, ProfileSession, TaskSource
 from asrtui.ui.commands import ConsoleCommands
 from asrtui.ui.screens.main import MainScreen
+from asrtui.ui.screens.profiles import FirstRunScreen, ProfileSwitcher, SwitchRequested
 from asrtui.ui.settings import ConsoleSettings, load_theme, save_theme
 
 
@@ -24,8 +31,10 @@ class AsrtuiApp(App[int]):
     """The asrtui operator console.
 
     Args:
-        source: where tasks come from and actions go to (built by the composition root).
+        source: where tasks come from and actions go to (built by the composition root);
+            ``None`` on the first run, which starts on `FirstRunScreen` instead.
         settings: cadence, clocks, read-only mode, bell, theme and where the theme is remembered.
+        connector: lists and opens profiles for the switcher; ``None``: no switching.
     """
 
     # Absolute, so that subclasses in other directories (tests) find it too.
@@ -37,20 +46,33 @@ class AsrtuiApp(App[int]):
         Binding("ctrl+p", "command_palette", "Commands", show=False),
     ]
 
-    def __init__(self, source: TaskSource, settings: ConsoleSettings) -> None:
+    def __init__(
+        self,
+        source: TaskSource | None,
+        settings: ConsoleSettings,
+        *,
+        connector: Connector | None = None,
+    ) -> None:
         super().__init__()
         self.source = source
-        """The task source every screen uses."""
+        """The task source of the main screen (``None`` until a profile is opened)."""
         self.settings = settings
-        """The console settings."""
+        """The console settings of the current profile."""
+        self.connector = connector
+        """Opens profiles for the switcher."""
+        self._base_settings = settings
+        self._switching = False
         theme = load_theme(settings.state_path) or settings.theme
         if theme in self.available_themes:
             self.theme = theme
 
     def on_mount(self) -> None:
-        """Remember theme changes and show the main screen."""
+        """Remember theme changes and show the main screen (or the first-run screen)."""
         self.theme_changed_signal.subscribe(self, self._remember_theme)
-        self.push_screen(MainScreen(self.source, self.settings))
+        if self.source is None:
+            self.push_screen(FirstRunScreen(self.connector))
+        else:
+            self.push_screen(MainScreen(self.source, self.settings))
 
     def _remember_theme(self, theme: Theme) -> None:
         try:
@@ -59,14 +81,98 @@ class AsrtuiApp(App[int]):
             reason = error.strerror or type(error).__name__
             self.notify(f"Could not remember the theme: {reason}", severity="warning", markup=False)
 
+    # ------------------------------------------------------------------ profiles
 
-async def run_console_async(source: TaskSource, settings: ConsoleSettings) -> int:
+    @on(MainScreen.ProfilesRequested)
+    def _profiles_requested(self) -> None:
+        self.action_profiles()
+
+    def action_profiles(self) -> None:
+        """Open the profile switcher."""
+        if self.connector is None:
+            self.notify("This session cannot switch profiles.", severity="warning")
+            return
+        self.push_screen(ProfileSwitcher(self.connector), self._profile_chosen)
+
+    def _profile_chosen(self, key: str | None) -> None:
+        if key is not None:
+            self.switch_profile(key)
+
+    @on(SwitchRequested)
+    def _switch_requested(self, message: SwitchRequested) -> None:
+        self.switch_profile(message.key)
+
+    @work(group="profile", exit_on_error=False)
+    async def switch_profile(self, key: str) -> None:
+        """Open the profile ``key`` and show it; on failure the current profile stays."""
+        connector = self.connector
+        if connector is None:
+            return
+        if self._switching:
+            self.notify("A profile is being opened; wait for it.", severity="warning")
+            return
+        self._switching = True
+        try:
+            try:
+                session = await connector.open(key)
+            except AsrtuiError as error:
+                current = self.source.profile_name if self.source is not None else ""
+                stays = f"\nStill using profile {current}." if current else ""
+                self.notify(
+                    f"{error}{stays}",
+                    title="Could not open the profile",
+                    severity="error",
+                    markup=False,
+                    timeout=10,
+                )
+                return
+            await self._show_session(session)
+            await connector.activate(session)
+        finally:
+            self._switching = False
+        source = session.source
+        self.notify(f"Now using profile {source.profile_name} in {source.region}.", markup=False)
+
+    async def _show_session(self, session: ProfileSession) -> None:
+        """Replace the main screen (and any dialog above it) with one on ``session``."""
+        self.source = session.source
+        self.settings = replace(
+            self._base_settings,
+            refresh_interval=session.refresh_interval,
+            read_only=session.read_only,
+            # The demo remembers nothing.
+            state_path=None if session.demo else self._base_settings.state_path,
+        )
+        screen = MainScreen(session.source, self.settings)
+        while len(self.screen_stack) > 2:
+            await self.pop_screen()
+        if len(self.screen_stack) == 2:
+            # Removing the old screen cancels its refresh and detail workers.
+            await self.switch_screen(screen)
+        else:
+            await self.push_screen(screen)
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        """A bug in switching is reported, and the console keeps running."""
+        worker = event.worker
+        if worker.group != "profile" or event.state is not WorkerState.ERROR:
+            return
+        self._switching = False
+        error = worker.error
+        message = redact_text(f"Internal error while switching: {type(error).__name__}: {error}")
+        self.notify(message, title="Bug", severity="error", markup=False)
+
+
+async def run_console_async(
+    source: TaskSource | None, settings: ConsoleSettings, *, connector: Connector | None = None
+) -> int:
     """Run the console in the running event loop (so the source's client can share it).
 
     Returns:
         The process exit code: 0 after a normal quit.
     """
-    app = AsrtuiApp(source, settings)
+    app = AsrtuiApp(source, settings, connector=connector)
     await app.run_async()
     return app.return_code or 0
 

@@ -69,6 +69,7 @@ class HelpScreen(ModalScreen[None]):
 
     def _sections(self) -> list[tuple[str, list[BindingType]]]:
         from asrtui.ui.screens.main import MainScreen
+        from asrtui.ui.screens.profiles import ProfileForm, ProfileSwitcher
         from asrtui.ui.widgets.task_table import TaskTable
 
         # Bindings are inherited: list the app's own, then those of Textual's App and Screen
@@ -79,6 +80,8 @@ class HelpScreen(ModalScreen[None]):
         return [
             ("Tasks", list(MainScreen.BINDINGS)),
             ("Table", list(TaskTable.BINDINGS)),
+            ("Profiles (P)", [Binding("enter", "switch", "Switch"), *ProfileSwitcher.BINDINGS]),
+            ("Profile form", list(ProfileForm.BINDINGS)),
             ("Application", inherited),
         ]
 

@@ -31,6 +31,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Horizontal
 from textual.events import Key, Resize
+from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Label
@@ -111,7 +112,11 @@ class MainScreen(Screen[None]):
         Binding("x", "stop_task", "Stop"),
         Binding("X", "delete_task", "Delete", show=False),
         Binding("ctrl+s,E", "export", "Export"),
+        Binding("P", "profiles", "Profiles", show=False),
     ]
+
+    class ProfilesRequested(Message):
+        """The operator asked for the profile switcher; the app owns switching."""
 
     def __init__(self, source: TaskSource, settings: ConsoleSettings) -> None:
         super().__init__()
@@ -551,6 +556,10 @@ class MainScreen(Screen[None]):
         self.bell_enabled = not self.bell_enabled
         self.notify("Bell on." if self.bell_enabled else "Bell off.")
         self._update_status()
+
+    def action_profiles(self) -> None:
+        """Switch to another profile, or add or edit one."""
+        self.post_message(self.ProfilesRequested())
 
     def action_help(self) -> None:
         """Show every key."""
