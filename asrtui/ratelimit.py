@@ -44,8 +44,15 @@ Throttling feedback (AIMD)
     window check uses the floor of the effective limit.
 
 One limiter per account (AccessKey id) per process: `limiter_for` keeps the registry, shared by
-every request of every view, retries included. Sharing one budget between several processes of
-the same account on one host is not this module's job.
+every request of every view, retries included.
+
+Across processes
+    Several processes of the same account on one host share one budget through an optional
+    `asrtui.sharedquota.SharedLedger` (``limiter_for(..., shared=True)``). Queues, lanes and
+    throttling feedback stay local; the ledger is consulted only when the local head of the
+    queue would be granted, with this limiter's clock, effective limit, window and lane. When
+    it says no, the head sleeps for the delay it returns and checks again, exactly as for a
+    local hold. Throttling answers are passed on to it so that the other processes slow down too.
 """
 
 from __future__ import annotations
@@ -57,6 +64,8 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+
+from asrtui.sharedquota import SharedLedger
 
 __all__ = ["LimiterStats", "WindowLimiter", "limiter_for", "reset_registry"]
 
@@ -132,6 +141,9 @@ class WindowLimiter:
         sleep: sleeps for a number of seconds; tests pass a virtual one. It must be
             cancellable, since a waiter cancels its sleep when woken early.
         min_limit: the floor of the effective limit under throttling (at least 1).
+        ledger: the cross-process gate of the account's budget; ``None`` to limit this
+            process alone. It is given this limiter's ``clock`` readings, so a virtual clock
+            drives both.
 
     Raises:
         ValueError: when ``limit`` < 1, ``window`` <= 0 or ``min_limit`` is outside [1, limit].
@@ -148,6 +160,7 @@ class WindowLimiter:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         min_limit: float = 1.0,
+        ledger: SharedLedger | None = None,
     ) -> None:
         if limit < 1:
             raise ValueError(f"limit must be at least 1 call per window, got {limit}")
@@ -160,6 +173,7 @@ class WindowLimiter:
         self._clock = clock
         self._sleep = sleep
         self._min_limit = min_limit
+        self._ledger = ledger
         self._effective = float(limit)
         self._grants: deque[float] = deque()
         self._lanes: tuple[deque[_Waiter], deque[_Waiter]] = (deque(), deque())
@@ -191,6 +205,11 @@ class WindowLimiter:
         """The window length in seconds."""
         return self._window
 
+    @property
+    def ledger(self) -> SharedLedger | None:
+        """The cross-process gate, when the budget is shared with other processes."""
+        return self._ledger
+
     async def acquire(self, *, priority: bool = False) -> None:
         """Wait for a slot in the window, then record it as used.
 
@@ -202,8 +221,7 @@ class WindowLimiter:
         lane = _PRIORITY if priority else _BACKGROUND
         if self._live[_PRIORITY] == 0 and (priority or self._live[_BACKGROUND] == 0):
             now = self._clock()
-            if self._delay(now) <= 0:
-                self._grant(now)
+            if self._try_grant(now, lane) <= 0:
                 return
         waiter = _Waiter(asyncio.get_running_loop(), lane)
         self._lanes[lane].append(waiter)
@@ -233,6 +251,8 @@ class WindowLimiter:
         self._last_feedback = now
         if retry_after is not None and retry_after > 0:
             self._hold_until = max(self._hold_until, now + retry_after)
+        if self._ledger is not None:
+            self._ledger.report_throttled(now, self._effective, retry_after)
 
     def on_success(self) -> None:
         """Recover gradually after an accepted answer (additive increase up to ``limit``)."""
@@ -278,9 +298,8 @@ class WindowLimiter:
                 if self._head() is not waiter:
                     continue  # overtaken by a priority request: the new head wakes us later
                 now = self._clock()
-                delay = self._delay(now)
+                delay = self._try_grant(now, waiter.lane)
                 if delay <= 0:
-                    self._grant(now)
                     return
                 timer = asyncio.ensure_future(self._sleep(delay))
                 waiter.timer = timer
@@ -329,6 +348,29 @@ class WindowLimiter:
             delay = max(delay, self._grants[used - capacity] + self._window - now)
         return delay
 
+    def _try_grant(self, now: float, lane: int) -> float:
+        """Record a grant at ``now`` if the local window and the ledger allow it.
+
+        Returns:
+            0 when granted, else the seconds to wait before checking again.
+        """
+        delay = self._delay(now)
+        if delay > 0:
+            return delay
+        if self._ledger is not None:
+            delay = self._ledger.try_grant(
+                now, self._capacity(), self._window, priority=lane == _PRIORITY
+            )
+            if delay > 0:
+                return delay
+        self._grant(now)
+        return 0.0
+
+    def _attach_ledger(self, ledger: SharedLedger) -> None:
+        """Start sharing the budget with other processes (first `limiter_for` with ``shared``)."""
+        if self._ledger is None:
+            self._ledger = ledger
+
     def _grant(self, now: float) -> None:
         self._grants.append(now)
         self._granted_total += 1
@@ -338,7 +380,7 @@ _registry: dict[str, WindowLimiter] = {}
 _registry_lock = threading.Lock()
 
 
-def limiter_for(account: str, limit: int = 20) -> WindowLimiter:
+def limiter_for(account: str, limit: int = 20, *, shared: bool = False) -> WindowLimiter:
     """The process-wide limiter of an account, created on first use.
 
     Every client of the same account (AccessKey id) gets the same limiter, so all views and
@@ -348,6 +390,8 @@ def limiter_for(account: str, limit: int = 20) -> WindowLimiter:
     Args:
         account: the AccessKey id (not a secret; it is used only as a key, never shown).
         limit: grants per second wanted by the caller.
+        shared: also share the budget with the other asrtui processes of this account on
+            this host (`asrtui.sharedquota`); where that is impossible the limiter works alone.
     """
     with _registry_lock:
         limiter = _registry.get(account)
@@ -355,6 +399,10 @@ def limiter_for(account: str, limit: int = 20) -> WindowLimiter:
             limiter = _registry[account] = WindowLimiter(limit)
         else:
             limiter._lower_limit(limit)
+        if shared and limiter.ledger is None:
+            ledger = SharedLedger.for_account(account)
+            if ledger is not None:
+                limiter._attach_ledger(ledger)
         return limiter
 
 

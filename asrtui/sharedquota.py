@@ -1,0 +1,577 @@
+"""One account's request budget shared by every asrtui process of the user on this host.
+
+Several asrtui processes of one AccessKey on one host (two consoles in two tmux panes and an
+``asrtui tasks --watch 0`` in a third) draw on the same quota of the account: the server counts
+them together. Each process keeps its own `asrtui.ratelimit.WindowLimiter` (FIFO lanes,
+priority, throttling feedback stay local); a `SharedLedger` is the gate between processes that
+the limiter consults when its own head-of-queue request would be granted.
+
+The state file
+    One small binary file per account in the user runtime directory
+    (``platformdirs.user_runtime_path("asrtui")``, else the user cache directory), named after
+    a hash of the AccessKey id (never the id in clear, never the secret), created 0600 in a
+    0700 directory. It holds the grant times of the last window of all processes, a shared
+    "hold until" time, a shared slowed-down limit and the pacing schedule, behind a magic
+    number and a CRC. A grant is: take the lock, read, prune entries older than the window,
+    append ``now`` if the window has room (and write), release. A file that is empty, foreign,
+    truncated, fails its CRC or holds impossible values is reset, never a crash; the file is
+    never deleted, since deleting a lock file under other processes splits the budget.
+
+Why ``time.monotonic()`` times are comparable across processes
+    On Linux ``time.monotonic()`` reads ``CLOCK_MONOTONIC``, and on macOS
+    ``mach_absolute_time``: both count from boot, system-wide, so two processes on one host
+    read the same clock. A file left from an earlier boot (the cache directory survives
+    reboots) holds times that are either long past (pruned) or, after a short uptime, in the
+    future; future times are impossible in this boot, so such a file is reset. The limiter
+    passes its own clock's ``now`` to every call, so a virtual clock in tests drives the ledger
+    too.
+
+Locking
+    ``fcntl.flock`` on the state file, non-blocking: a process that finds the lock taken waits
+    a few milliseconds on its event loop instead of blocking it. The kernel releases the lock
+    of a process that dies, even by SIGKILL, so a killed process never stalls the others. A
+    holder that is stopped (SIGSTOP) while holding it would; after `STUCK_AFTER` seconds of a
+    busy lock the ledger logs a warning and lets the process limit itself alone. Every other
+    I/O failure does the same: the local window still holds, only the sharing is lost.
+    Platforms without ``fcntl`` (Windows) get no ledger: `SharedLedger.for_account` returns
+    ``None`` and each process limits itself alone.
+
+Why grants are paced, and how priority requests go first
+    A sliding log alone, under saturating demand, replays its first burst forever: N grants
+    at the window edge, then nothing for a whole window. A user-initiated request arriving
+    mid-window then waits up to a window, and with several processes racing at the edge any of
+    them may take the freed slot. So on top of the window the ledger keeps one schedule of
+    slots for all processes, ``T = (window + margin) / (N * pacing)`` apart (a GCRA:
+    ``next_slot`` is the time of the next free slot; every grant moves it to
+    ``max(next_slot, now) + T``):
+
+    - a background grant is allowed from `BACKGROUND_LEAD` ``* T`` before its slot, so a timer
+      that fires a little late does not lose the slot;
+    - a priority grant is allowed from `PRIORITY_LEAD` ``* T`` before it: it goes ahead of
+      every background request of every process (which then each wait a slot more), and two
+      or three user actions in different consoles at the same moment do not queue behind
+      each other;
+    - a priority request that the window itself refuses marks the file, and until it comes
+      back, background requests of every process leave it the next slot that leaves the
+      window instead of racing it for that slot.
+
+    ``pacing`` (`DEFAULT_PACING`, a little under 1) keeps the schedule slightly slower than
+    the window: were both equal, the window would stay full and replay any gap left by a
+    cluster of priority requests forever; slightly slower, it has room again within a window
+    and the grants spread out evenly by themselves. The window check applies to every grant,
+    so no lead or schedule can ever put more than N grants in a window.
+
+Throttling
+    `report_throttled` records the slowed-down limit of the reporting process and the
+    server's ``retry_after`` in the file: every process then holds its grants until that time
+    and caps its window at the shared limit, which recovers by ``recovery_per_second`` calls
+    per second (the local limiter's additive increase), so one process being throttled slows
+    them all down.
+
+The safety margin
+    The ledger treats its window as ``window + margin``. Requests granted one window apart
+    can reach the server in the other order of their delays, which would let the server see
+    N + 1 in its own window. Against the emulator on a loopback socket, with three saturating
+    processes on two cores, a 10 ms margin still let one request in a few runs be throttled
+    (and one throttling answer halves every process's rate for seconds); 20 ms
+    (`DEFAULT_MARGIN`) did not, for a cost of 2 % of the throughput. The first request of a
+    process is slower still (imports, a new connection: 25-40 ms here), which no margin of
+    this size covers; a throttling answer then slows every process down as described above.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import math
+import os
+import stat
+import struct
+import warnings
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+
+import platformdirs
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: each process limits itself alone
+    _fcntl: ModuleType | None = None
+else:
+    _fcntl = fcntl
+
+__all__ = [
+    "BACKGROUND_LEAD",
+    "DEFAULT_MARGIN",
+    "DEFAULT_PACING",
+    "LOCK_RETRY",
+    "PRIORITY_LEAD",
+    "STUCK_AFTER",
+    "SUPPORTED",
+    "LedgerSnapshot",
+    "SharedLedger",
+    "ledger_dir",
+    "ledger_path",
+]
+
+_log = logging.getLogger("asrtui.sharedquota")
+
+#: Whether this platform can share a budget between processes (it needs ``fcntl.flock``).
+SUPPORTED = _fcntl is not None
+
+#: Seconds added to the window against network jitter (see the module docstring).
+DEFAULT_MARGIN = 0.02
+#: The share of the window's capacity that the pacing schedule hands out (see above).
+DEFAULT_PACING = 0.985
+#: How many slot spacings before its slot a background request may be granted.
+BACKGROUND_LEAD = 0.5
+#: How many slot spacings before its slot a priority request may be granted.
+PRIORITY_LEAD = 2.5
+#: Seconds a process waits before trying a lock that another process holds.
+LOCK_RETRY = 0.002
+#: Seconds of a continuously busy lock after which a process limits itself alone.
+STUCK_AFTER = 2.0
+#: The longest hold a state file may ask for; anything longer is junk and resets the file.
+MAX_HOLD = 3600.0
+
+_MAGIC = b"ASRTQL01"
+# magic, crc32 of the rest, number of grants, hold_until, slow_since, slow_limit, next_slot,
+# priority_waiting_until; then the grant times.
+_HEADER = struct.Struct("<8sII5d")
+_ENTRY = struct.Struct("<d")
+_MAX_ENTRIES = 4096
+#: The shortest wait the ledger asks for.
+_MIN_DELAY = 1e-6
+#: Seconds another process's clock reading may be ahead of this one's (scheduling delays).
+_CLOCK_SLACK = 1.0
+_DOMAIN = b"asrtui shared quota v1\x00"
+
+
+def ledger_dir() -> Path:
+    """The directory of the state files: the user runtime dir, else the user cache dir.
+
+    ``platformdirs`` falls back to a directory under ``/tmp`` when ``XDG_RUNTIME_DIR`` is not
+    set; such a directory is used only if it is this user's and not writable by others.
+
+    Raises:
+        OSError: neither directory can be created or is safe to use.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
+        runtime = platformdirs.user_runtime_path("asrtui")
+    candidates = (runtime, platformdirs.user_cache_path("asrtui"))
+    failure: OSError | None = None
+    for directory in candidates:
+        try:
+            _ensure_private_dir(directory)
+        except OSError as error:
+            failure = error
+            continue
+        return directory
+    assert failure is not None
+    raise failure
+
+
+def ledger_path(access_key_id: str, directory: Path | None = None) -> Path:
+    """The state file of an account: a hash of the AccessKey id, never the id itself.
+
+    Args:
+        access_key_id: the account's AccessKey id.
+        directory: where the file lives; `ledger_dir` when ``None``.
+    """
+    digest = hashlib.sha256(_DOMAIN + access_key_id.encode("utf-8")).hexdigest()[:32]
+    return (directory if directory is not None else ledger_dir()) / f"quota-{digest}.state"
+
+
+def _ensure_private_dir(directory: Path) -> None:
+    """Create ``directory`` 0700 if needed; refuse one that is not safely this user's."""
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = directory.lstat()
+    if not stat.S_ISDIR(info.st_mode):
+        raise NotADirectoryError(f"{directory} is not a directory")
+    if info.st_uid != os.getuid():
+        raise PermissionError(f"{directory} belongs to another user")
+    if stat.S_IMODE(info.st_mode) != 0o700:
+        directory.chmod(0o700)
+    parent = directory.parent.lstat()
+    if parent.st_uid not in (0, os.getuid()) or (
+        parent.st_mode & 0o022 and not parent.st_mode & stat.S_ISVTX
+    ):
+        raise PermissionError(f"{directory.parent} is writable by other users")
+
+
+@dataclass
+class _State:
+    """The decoded state file."""
+
+    grants: list[float] = field(default_factory=list)
+    hold_until: float = -math.inf
+    slow_since: float = -math.inf
+    slow_limit: float = math.inf
+    #: GCRA "theoretical arrival time" of the next background grant.
+    next_slot: float = -math.inf
+    #: Until when a refused priority request will come back for the next free slot.
+    priority_waiting_until: float = -math.inf
+
+    def encode(self) -> bytes:
+        body = struct.pack(
+            f"<I5d{len(self.grants)}d",
+            len(self.grants),
+            self.hold_until,
+            self.slow_since,
+            self.slow_limit,
+            self.next_slot,
+            self.priority_waiting_until,
+            *self.grants,
+        )
+        return _MAGIC + struct.pack("<I", zlib.crc32(body)) + body
+
+    @classmethod
+    def decode(cls, data: bytes, now: float, horizon: float) -> _State | None:
+        """The state in ``data``, or ``None`` when it is not a plausible state of this boot.
+
+        Args:
+            data: the file's bytes (an empty file is a fresh state, not a corrupt one).
+            now: the caller's clock.
+            horizon: how far in the future a stored time may plausibly lie.
+        """
+        if not data:
+            return cls()
+        if len(data) < _HEADER.size or data[:8] != _MAGIC:
+            return None
+        _, crc, count, hold, since, slow, nxt, waiting = _HEADER.unpack_from(data)
+        end = _HEADER.size + count * _ENTRY.size
+        if count > _MAX_ENTRIES or len(data) < end or zlib.crc32(data[12:end]) != crc:
+            return None
+        grants = list(struct.unpack_from(f"<{count}d", data, _HEADER.size))
+        latest = now + horizon
+        if any(not math.isfinite(g) or g > latest for g in grants):
+            return None
+        if math.isnan(hold) or hold > now + MAX_HOLD:
+            return None
+        if math.isnan(since) or since > latest or math.isnan(slow) or slow < 1:
+            return None
+        if math.isnan(nxt) or nxt > latest or math.isnan(waiting) or waiting > latest:
+            return None
+        return cls(grants, hold, since, slow, nxt, waiting)
+
+
+@dataclass(frozen=True)
+class LedgerSnapshot:
+    """What the state file says right now, for tests, benchmarks and the status line.
+
+    Attributes:
+        used: grants of all processes in the last window.
+        hold_remaining: seconds every process still holds its grants (0 when none).
+        shared_limit: the slowed-down limit every process obeys (``inf`` when none).
+    """
+
+    used: int
+    hold_remaining: float
+    shared_limit: float
+
+
+class _Busy(Exception):
+    """Another process holds the lock."""
+
+
+class SharedLedger:
+    """The cross-process gate of one account's budget, backed by a locked state file.
+
+    Args:
+        path: the state file (`ledger_path` of the account); created 0600 when missing.
+        margin: seconds added to the window against network jitter.
+        recovery_per_second: calls per window a shared slowed-down limit regains per second.
+
+    Raises:
+        RuntimeError: on a platform without ``fcntl`` (check `SUPPORTED`).
+        ValueError: a negative margin.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        margin: float = DEFAULT_MARGIN,
+        pacing: float | None = DEFAULT_PACING,
+        recovery_per_second: float = 1.0,
+    ) -> None:
+        if not SUPPORTED:  # pragma: no cover - Windows
+            raise RuntimeError("sharing a quota between processes needs fcntl")
+        if not margin >= 0:
+            raise ValueError(f"margin must be a number of seconds >= 0, got {margin}")
+        if pacing is not None and not 0 < pacing <= 1:
+            raise ValueError(f"pacing must be in (0, 1] or None, got {pacing}")
+        self._path = path
+        self._margin = margin
+        self._pacing = pacing
+        self._recovery = recovery_per_second
+        self._busy_since: float | None = None
+        self._pending: _State | None = None
+        self._warned = False
+
+    @classmethod
+    def for_account(
+        cls,
+        access_key_id: str,
+        *,
+        directory: Path | None = None,
+        margin: float = DEFAULT_MARGIN,
+        pacing: float | None = DEFAULT_PACING,
+    ) -> SharedLedger | None:
+        """The ledger of an account, or ``None`` when this host cannot share one.
+
+        ``None`` (each process limits itself alone) on platforms without ``fcntl`` and when
+        no private directory can be had; the reason is logged.
+
+        Args:
+            access_key_id: the account's AccessKey id (hashed into the file name).
+            directory: where the state file lives; `ledger_dir` when ``None``.
+            margin: seconds added to the window against network jitter.
+        """
+        if not SUPPORTED:  # pragma: no cover - Windows
+            _log.info("no fcntl on this platform: the quota is not shared between processes")
+            return None
+        try:
+            if directory is None:
+                directory = ledger_dir()
+            else:
+                _ensure_private_dir(directory)
+        except OSError as error:
+            _log.warning("quota not shared between processes: %s", error)
+            return None
+        return cls(ledger_path(access_key_id, directory), margin=margin, pacing=pacing)
+
+    def __repr__(self) -> str:
+        return f"SharedLedger({str(self._path)!r}, margin={self._margin})"
+
+    @property
+    def path(self) -> Path:
+        """The state file."""
+        return self._path
+
+    # -- the gate ------------------------------------------------------------------------------
+
+    def try_grant(
+        self, now: float, capacity: int, window: float, *, priority: bool = False
+    ) -> float:
+        """Record a grant at ``now`` if the shared window allows it.
+
+        Args:
+            now: the caller's monotonic clock (the limiter's own, so a virtual clock works).
+            capacity: the caller's effective limit per window.
+            window: the caller's window in seconds (the ledger adds its margin).
+            priority: a user-initiated request: it may take a slot ahead of every background
+                request (see the module docstring).
+
+        Returns:
+            ``0.0`` when the grant was recorded; otherwise the seconds after which a grant
+            may be possible (the lock was busy, or the window, a hold or the pacing says no).
+        """
+        try:
+            with self._locked(now, window) as (fd, state, changed):
+                delay, dirty = self._decide(state, now, max(1, capacity), window, priority)
+                if dirty or changed:
+                    self._write(fd, state)
+                return delay
+        except _Busy:
+            return 0.0 if self._stuck(now) else LOCK_RETRY
+        except OSError as error:
+            self._fail_open(error)
+            return 0.0
+
+    def report_throttled(
+        self, now: float, effective_limit: float, retry_after: float | None = None
+    ) -> None:
+        """Share a ``Throttling*`` answer: every process slows down and honours the hold.
+
+        Args:
+            now: the caller's monotonic clock.
+            effective_limit: the reporting limiter's limit after slowing down.
+            retry_after: seconds the server asked to wait, if it said.
+        """
+        report = _State(slow_since=now, slow_limit=max(1.0, effective_limit))
+        if retry_after is not None and retry_after > 0:
+            report.hold_until = now + min(retry_after, MAX_HOLD)
+        self._pending = report if self._pending is None else self._merge(self._pending, report)
+        try:
+            with self._locked(now, 1.0) as (fd, state, _):
+                self._write(fd, state)
+        except _Busy:
+            pass  # applied by the next call that gets the lock
+        except OSError as error:
+            self._fail_open(error)
+
+    def snapshot(self, now: float, window: float = 1.0) -> LedgerSnapshot:
+        """What every process sees at ``now`` (nothing is recorded).
+
+        Raises:
+            OSError: the state file cannot be read.
+        """
+        fd = self._open()
+        try:
+            state = self._read(fd, now, self._plausible_future(window)) or _State()
+        finally:
+            os.close(fd)
+        horizon = window + self._margin
+        return LedgerSnapshot(
+            used=sum(1 for g in state.grants if g + horizon > now),
+            hold_remaining=max(0.0, state.hold_until - now),
+            shared_limit=self._shared_limit(state, now),
+        )
+
+    # -- policy --------------------------------------------------------------------------------
+
+    def _decide(
+        self, state: _State, now: float, capacity: int, window: float, priority: bool
+    ) -> tuple[float, bool]:
+        """Append a grant to ``state`` or say how long to wait.
+
+        Returns:
+            The seconds to wait (0 when granted) and whether ``state`` must be written back.
+        """
+        horizon = window + self._margin
+        state.grants = sorted(g for g in state.grants if g + horizon > now)
+        shared = self._shared_limit(state, now)
+        if shared < math.inf:
+            capacity = max(1, min(capacity, math.floor(shared + 1e-9)))
+        delay = state.hold_until - now
+        spacing = horizon / (capacity * (self._pacing or 1.0))
+        if self._pacing is not None:
+            lead = PRIORITY_LEAD if priority else BACKGROUND_LEAD
+            delay = max(delay, state.next_slot - lead * spacing - now)
+        # A refused priority request of any process gets the next slot that leaves the window.
+        room = capacity
+        if not priority and now < state.priority_waiting_until:
+            room = max(1, capacity - 1)
+        used = len(state.grants)
+        if used >= room:
+            delay = max(delay, state.grants[used - room] + horizon - now)
+        if delay > 0:
+            # Float rounding can leave a delay of a few ulps; a waiter sleeping that long may
+            # be woken at the same clock reading and ask again forever (a virtual clock does).
+            delay = max(delay, _MIN_DELAY)
+            if not priority:
+                return delay, False
+            comeback = now + min(delay, horizon) + spacing
+            state.priority_waiting_until = max(state.priority_waiting_until, comeback)
+            return delay, True
+        state.grants.append(now)
+        if self._pacing is not None:
+            state.next_slot = max(state.next_slot, now) + spacing
+        if shared < math.inf and shared >= capacity + self._recovery * horizon:
+            state.slow_limit, state.slow_since = math.inf, -math.inf  # fully recovered
+        return 0.0, True
+
+    def _plausible_future(self, window: float) -> float:
+        """How far past ``now`` a stored time may lie in this boot.
+
+        Another process may have granted after this caller read its clock (by as much as a
+        scheduling delay), and the pacing schedule runs a few slots ahead (a slot is a whole
+        window when the limit is 1); anything later comes from an earlier boot.
+        """
+        slots_ahead = PRIORITY_LEAD + 2
+        return slots_ahead * (window + self._margin) / (self._pacing or 1.0) + _CLOCK_SLACK
+
+    def _shared_limit(self, state: _State, now: float) -> float:
+        if state.slow_limit == math.inf:
+            return math.inf
+        return state.slow_limit + self._recovery * max(0.0, now - state.slow_since)
+
+    def _merge(self, state: _State, report: _State) -> _State:
+        """``state`` with a throttling report applied (the stricter of both wins)."""
+        now = report.slow_since
+        state.slow_limit = min(self._shared_limit(state, now), report.slow_limit)
+        state.slow_since = now
+        state.hold_until = max(state.hold_until, report.hold_until)
+        return state
+
+    # -- file ----------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _locked(self, now: float, window: float) -> Iterator[tuple[int, _State, bool]]:
+        """Open and lock the file without blocking; yield its descriptor and decoded state.
+
+        Pending throttling reports are merged into the state before it is yielded; the flag
+        says whether the state already differs from the file (merged, or reset) and must be
+        written back.
+
+        Raises:
+            _Busy: another process holds the lock.
+            OSError: the file cannot be opened, read or locked.
+        """
+        assert _fcntl is not None
+        fd = self._open()
+        try:
+            try:
+                _fcntl.flock(fd, _fcntl.LOCK_EX | _fcntl.LOCK_NB)
+            except BlockingIOError:
+                if self._busy_since is None:
+                    self._busy_since = now
+                raise _Busy from None
+            self._busy_since = None
+            state = self._read(fd, now, self._plausible_future(window))
+            changed = state is None
+            if state is None:
+                _log.warning("quota state file %s was unreadable: reset", self._path)
+                state = _State()
+            if self._pending is not None:
+                state = self._merge(state, self._pending)
+                self._pending = None
+                changed = True
+            yield fd, state, changed
+        finally:
+            os.close(fd)  # closing releases the lock
+
+    def _open(self) -> int:
+        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+        try:
+            fd = os.open(self._path, flags, 0o600)
+        except FileNotFoundError:
+            # The runtime directory was cleaned away under a long-running process.
+            _ensure_private_dir(self._path.parent)
+            fd = os.open(self._path, flags, 0o600)
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid():
+                raise PermissionError(f"{self._path} is not a regular file of this user")
+            if stat.S_IMODE(info.st_mode) != 0o600:
+                os.fchmod(fd, 0o600)
+        except OSError:
+            os.close(fd)
+            raise
+        return fd
+
+    @staticmethod
+    def _read(fd: int, now: float, horizon: float) -> _State | None:
+        size = os.fstat(fd).st_size
+        data = os.pread(fd, min(size, _HEADER.size + _MAX_ENTRIES * _ENTRY.size), 0)
+        return _State.decode(data, now, horizon)
+
+    @staticmethod
+    def _write(fd: int, state: _State) -> None:
+        data = state.encode()
+        os.pwrite(fd, data, 0)
+        os.ftruncate(fd, len(data))
+
+    def _stuck(self, now: float) -> bool:
+        """Whether the lock has been busy so long that its holder must be stopped."""
+        if self._busy_since is None or now - self._busy_since < STUCK_AFTER:
+            return False
+        if not self._warned:
+            self._warned = True
+            _log.warning(
+                "quota state file %s stayed locked for %.0f s; limiting this process alone",
+                self._path,
+                now - self._busy_since,
+            )
+        return True
+
+    def _fail_open(self, error: OSError) -> None:
+        if not self._warned:
+            self._warned = True
+            _log.warning("quota not shared between processes (%s); limiting alone", error)

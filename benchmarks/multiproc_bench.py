@@ -1,0 +1,292 @@
+"""Benchmark: one account's quota shared by several processes, against the emulator on a socket.
+
+Run: ``python benchmarks/multiproc_bench.py [--procs 1 2 3] [--seconds 8] [--unshared]``
+
+The emulator is served on a real loopback socket (uvicorn in a thread of this process). For each
+process count, that many worker processes (``multiprocessing``, spawn) each open the real
+`asrtui.client.LiveClient` with their own `WindowLimiter` gated by one `SharedLedger` state file,
+and saturate ``list_tasks`` with many concurrent coroutines while a priority ``get_task`` is
+sent every ~200 ms. All workers start together at a barrier. The emulator counts what it
+accepts, independently of the clients.
+
+Prints, per process count, and checks (exit status 1 when a target is missed):
+
+- the most requests the emulator accepted in any 1-second window (must be <= 20);
+- the sustained accepted rate after the first second, as a share of 20/s (target >= 95 %);
+- the p99 limiter wait of priority requests, over all processes (target <= 100 ms);
+- throttling answers seen (target 0).
+
+Before the start each worker sends one request and waits 1.2 s: the first request of a process
+pays for imports and a new connection (25-40 ms here), so it can reach the emulator late enough
+to let a request one window later be counted in the same window and throttled, which then halves
+every process's rate for seconds (see `asrtui.sharedquota`). ``--cold`` skips that warm-up.
+``--unshared`` runs the same workers without the ledger, for comparison: each process then
+keeps its own 20/s and together they overrun the account's quota. ``--margin`` and
+``--pacing`` set the ledger's parameters of the same names.
+
+Figures on a 2-core machine shared with other work (12 s runs, three runs each)::
+
+    1 process:   max 20 in any 1 s window; 95.5-95.9 % of 20/s; p99 27-50 ms; 0 throttled
+    2 processes: max 20 in any 1 s window; 95.5-95.9 % of 20/s; p99 61-71 ms; 0 throttled
+    3 processes: max 20 in any 1 s window; 96.4 % of 20/s;      p99 94-95 ms; 0 throttled
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import random
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from multiprocessing.synchronize import Barrier
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from asrtui.client import LiveClient
+from asrtui.credentials import Credentials
+from asrtui.emulator import DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, build_emulator
+from asrtui.emulator.server import running_server
+from asrtui.errors import AsrtuiError
+from asrtui.ratelimit import WindowLimiter
+from asrtui.sharedquota import DEFAULT_MARGIN, DEFAULT_PACING, SharedLedger
+
+LIMIT = 20
+TARGET_SHARE = 0.95
+TARGET_P99_WAIT = 0.100
+#: Seconds between the warm-up request and the start: its grant has left every window by then.
+WARM_UP_PAUSE = 1.2
+
+
+class TimedLimiter(WindowLimiter):
+    """A `WindowLimiter` that records how long each priority acquisition waited."""
+
+    def __init__(self, limit: int, ledger: SharedLedger | None) -> None:
+        super().__init__(limit, ledger=ledger)
+        self.priority_waits: list[float] = []
+
+    async def acquire(self, *, priority: bool = False) -> None:
+        started = time.monotonic()
+        await super().acquire(priority=priority)
+        if priority:
+            self.priority_waits.append(time.monotonic() - started)
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    """What one worker process is told to do."""
+
+    url: str
+    ledger_dir: str | None
+    seconds: float
+    coroutines: int
+    priority_every: float
+    task_id: str
+    margin: float
+    pacing: float | None
+    warm_up: bool
+
+
+async def _work(spec: WorkerSpec, barrier: Barrier) -> dict[str, Any]:
+    ledger = None
+    if spec.ledger_dir is not None:
+        ledger = SharedLedger.for_account(
+            DEMO_ACCESS_KEY_ID,
+            directory=Path(spec.ledger_dir),
+            margin=spec.margin,
+            pacing=spec.pacing,
+        )
+    limiter = TimedLimiter(LIMIT, ledger)
+    credentials = Credentials(DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET)
+    client = LiveClient(lambda: credentials, spec.url, limiter=limiter)
+    errors = 0
+
+    async def background() -> None:
+        nonlocal errors
+        while True:
+            try:
+                await client.list_tasks()
+            except AsrtuiError:
+                errors += 1
+
+    async def user() -> None:
+        # Every ~200 ms, at a random phase: user actions in different consoles are not in step.
+        nonlocal errors
+        await asyncio.sleep(random.uniform(0.0, spec.priority_every))
+        while True:
+            try:
+                await client.get_task(spec.task_id)
+            except AsrtuiError:
+                errors += 1
+            await asyncio.sleep(random.uniform(0.75, 1.25) * spec.priority_every)
+
+    async with client:
+        if spec.warm_up:
+            await client.list_tasks()
+            await asyncio.sleep(WARM_UP_PAUSE)
+        await asyncio.to_thread(barrier.wait)
+        tasks = [asyncio.create_task(background()) for _ in range(spec.coroutines)]
+        tasks.append(asyncio.create_task(user()))
+        await asyncio.sleep(spec.seconds)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    return {
+        "priority_waits": limiter.priority_waits,
+        "throttled": client.counters.throttled_total,
+        "errors": errors,
+        "attempts": client.counters.attempts_total,
+    }
+
+
+def worker(spec: WorkerSpec, barrier: Barrier, results: multiprocessing.Queue[Any]) -> None:
+    """One worker process: wait for the others, saturate for ``spec.seconds``, report."""
+    results.put(asyncio.run(_work(spec, barrier)))
+
+
+@dataclass
+class Result:
+    procs: int
+    seconds: float
+    accepted: int
+    max_in_window: int
+    share: float
+    p99_wait: float
+    median_wait: float
+    priority_requests: int
+    throttled: int
+    errors: int
+    failures: list[str] = field(default_factory=list)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """The nearest-rank percentile (``fraction`` in 0..1) of ``values``."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, round(fraction * len(ordered) + 0.5) - 1))
+    return ordered[rank]
+
+
+def run(procs: int, args: argparse.Namespace) -> Result:
+    """Run ``procs`` worker processes against a fresh emulator; return what it saw."""
+    app = build_emulator(seed=1, tasks=8)
+    task_id = sorted(app.backend.query(None) or {})[0]
+    context = multiprocessing.get_context("spawn")
+    with (
+        tempfile.TemporaryDirectory(prefix="asrtui-bench-") as ledger_dir,
+        running_server(app) as url,
+    ):
+        spec = WorkerSpec(
+            url=url,
+            ledger_dir=None if args.unshared else ledger_dir,
+            seconds=args.seconds,
+            coroutines=args.coroutines,
+            priority_every=args.priority_every,
+            task_id=task_id,
+            margin=args.margin,
+            pacing=args.pacing or None,
+            warm_up=not args.cold,
+        )
+        barrier = context.Barrier(procs + 1)
+        results: multiprocessing.Queue[Any] = context.Queue()
+        workers = [
+            context.Process(target=worker, args=(spec, barrier, results)) for _ in range(procs)
+        ]
+        for process in workers:
+            process.start()
+        barrier.wait(timeout=120)
+        started = time.monotonic()
+        outcomes = [results.get(timeout=args.seconds + 60) for _ in workers]
+        ended = started + args.seconds
+        for process in workers:
+            process.join(timeout=30)
+    times = list(app.stats.accepted_times.get(DEMO_ACCESS_KEY_ID, ()))
+    steady_from = started + 1.0
+    steady = [t for t in times if steady_from <= t < ended]
+    waits = [w for outcome in outcomes for w in outcome["priority_waits"]]
+    result = Result(
+        procs=procs,
+        seconds=args.seconds,
+        accepted=len(times),
+        max_in_window=app.stats.max_in_any_window(DEMO_ACCESS_KEY_ID),
+        share=len(steady) / ((ended - steady_from) * LIMIT),
+        p99_wait=percentile(waits, 0.99),
+        median_wait=statistics.median(waits) if waits else float("nan"),
+        priority_requests=len(waits),
+        throttled=max(app.stats.throttled, sum(o["throttled"] for o in outcomes)),
+        errors=sum(o["errors"] for o in outcomes),
+    )
+    if result.max_in_window > LIMIT:
+        result.failures.append(f"max in any 1 s window {result.max_in_window} > {LIMIT}")
+    if result.share < TARGET_SHARE:
+        result.failures.append(f"sustained rate {result.share:.1%} < {TARGET_SHARE:.0%}")
+    if not result.p99_wait <= TARGET_P99_WAIT:
+        result.failures.append(f"p99 priority wait {result.p99_wait * 1000:.1f} ms")
+    if result.throttled:
+        result.failures.append(f"{result.throttled} throttling answer(s)")
+    return result
+
+
+def report(result: Result) -> None:
+    """Print one run's figures and a PASS/FAIL line per target."""
+
+    def line(ok: bool, text: str) -> None:
+        print(f"  {'PASS' if ok else 'FAIL'}  {text}")
+
+    print(
+        f"{result.procs} process(es), {result.seconds:.0f} s: {result.accepted} requests accepted"
+    )
+    line(
+        result.max_in_window <= LIMIT,
+        f"most accepted in any 1 s window: {result.max_in_window} (limit {LIMIT})",
+    )
+    line(
+        result.share >= TARGET_SHARE,
+        f"sustained rate after the first second: {result.share:.1%} of {LIMIT}/s "
+        f"(target >= {TARGET_SHARE:.0%})",
+    )
+    line(
+        result.p99_wait <= TARGET_P99_WAIT,
+        f"priority wait p99: {result.p99_wait * 1000:.1f} ms, median "
+        f"{result.median_wait * 1000:.1f} ms over {result.priority_requests} requests "
+        f"(target <= {TARGET_P99_WAIT * 1000:.0f} ms)",
+    )
+    line(result.throttled == 0, f"throttling answers: {result.throttled} (target 0)")
+    print(f"  info  failed calls: {result.errors}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark for each process count; exit status 1 when any target is missed."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--procs", type=int, nargs="+", default=[1, 2, 3])
+    parser.add_argument("--seconds", type=float, default=8.0, help="length of each run")
+    parser.add_argument("--coroutines", type=int, default=32, help="background coroutines")
+    parser.add_argument("--priority-every", type=float, default=0.2, help="seconds")
+    parser.add_argument(
+        "--margin", type=float, default=DEFAULT_MARGIN, help="the ledger's margin, seconds"
+    )
+    parser.add_argument(
+        "--pacing", type=float, default=DEFAULT_PACING, help="the ledger's pacing; 0 for none"
+    )
+    parser.add_argument(
+        "--cold", action="store_true", help="no warm-up request before the start (see above)"
+    )
+    parser.add_argument("--unshared", action="store_true", help="no ledger (comparison)")
+    args = parser.parse_args(argv)
+    failed = False
+    for procs in args.procs:
+        result = run(procs, args)
+        report(result)
+        failed = failed or bool(result.failures)
+    print("FAIL" if failed else "PASS")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
