@@ -26,7 +26,8 @@ class Credentials:
 
     def __repr__(self) -> str:
         token = ", security_token=<set>" if self.security_token else ""
-        return f"Credentials(access_key_id={self.access_key_id!r}, access_key_secret=<hidden>{token})"
+        key_id = self.access_key_id
+        return f"Credentials(access_key_id={key_id!r}, access_key_secret=<hidden>{token})"
 
     @property
     def is_sts(self) -> bool:

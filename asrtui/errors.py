@@ -108,7 +108,7 @@ class TlsError(TransportError):
     retryable = False
 
 
-class TimeoutError(TransportError):  # noqa: A001 - deliberately mirrors httpx's naming
+class TimeoutError(TransportError):  # mirrors httpx.TimeoutException
     """The server did not answer within the connect or read timeout."""
 
 
