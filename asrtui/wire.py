@@ -23,6 +23,7 @@ import copy
 import dataclasses
 import json
 import math
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Final
@@ -154,12 +155,27 @@ def _header(headers: Mapping[str, str] | None, name: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
+#: C0 and C1 control characters and DEL: what is left to escape once whitespace is folded.
+_CONTROL_RE: Final = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _one_line(text: str) -> str:
+    """Server text made safe for one terminal line: whitespace folded, control codes escaped.
+
+    Error messages go to the operator's terminal (the CLI's stderr, the console's status
+    line): a server, or a proxy in between, must not start new lines, move the cursor or
+    change colours there. ``"a\\nb"`` becomes ``"a b"`` and ESC becomes the text ``\\x1b``.
+    """
+    folded = " ".join(text.split())
+    return _CONTROL_RE.sub(lambda match: f"\\x{ord(match.group()):02x}", folded)
+
+
 def _first_text(envelope: Mapping[str, Any], names: tuple[str, ...]) -> str:
-    """The first of ``names`` that holds a non-empty string (or number) in ``envelope``."""
+    """The first of ``names`` that holds a non-empty string (or number), as one clean line."""
     for name in names:
         value = envelope.get(name)
         if isinstance(value, str) and value.strip():
-            return value.strip()
+            return _one_line(value)
         if isinstance(value, int) and not isinstance(value, bool):
             return _text(value)
     return ""
@@ -181,7 +197,7 @@ def request_id_of(
         found = _first_text(envelope, ("RequestId", "requestId"))
         if found:
             return found[:128]
-    return _header(headers, "x-acs-request-id")[:128]
+    return _one_line(_header(headers, "x-acs-request-id"))[:128]
 
 
 # --------------------------------------------------------------------------------------------
@@ -307,7 +323,7 @@ def _access_denied_note(detail: object) -> str:
     ):
         value = detail.get(name)
         if isinstance(value, str) and value.strip():
-            parts.append(f"{label} {value.strip()[:80]}")
+            parts.append(f"{label} {_one_line(value)[:80]}")
     return f" ({', '.join(parts)})" if parts else ""
 
 
@@ -466,7 +482,7 @@ def check_ret_code(envelope: Mapping[str, Any], *, action: str, profile: str = "
     if number == RET_CODE_SUCCESS:
         return
     description = envelope.get("Description")
-    message = redact_text(description.strip()[:500]) if isinstance(description, str) else ""
+    message = redact_text(_one_line(description)[:500]) if isinstance(description, str) else ""
     raise api_error_from(
         f"RetCode.{number}",
         message or f"{action} failed with RetCode {number}",

@@ -205,6 +205,16 @@ def _text(value: object) -> str:
     return value if isinstance(value, str) else ""
 
 
+def _same(expected: str, sent: str) -> bool:
+    """Constant-time comparison of two strings of any characters.
+
+    ``hmac.compare_digest`` refuses non-ASCII ``str``; a client may send anything (a pasted
+    STS token with a stray character, latin-1 bytes in a header), which must be refused as a
+    mismatch, not crash the emulator.
+    """
+    return hmac.compare_digest(expected.encode("utf-8", "replace"), sent.encode("utf-8", "replace"))
+
+
 def _parse_request(scope: Mapping[str, object], body: bytes) -> _Request:
     collected: dict[str, list[str]] = {}
     raw_headers = scope.get("headers")
@@ -370,7 +380,7 @@ class EmulatorApp:
         except ValueError:
             raise _GatewayError("IncompleteSignature") from None
         expected = v3_signature(secret, v3_string_to_sign(canonical))
-        if not hmac.compare_digest(expected, signature):
+        if not _same(expected, signature):
             raise _GatewayError("SignatureDoesNotMatch")
         self._check_token(token, sent_token)
         self._check_nonce(key_id, headers["x-acs-signature-nonce"])
@@ -396,7 +406,7 @@ class EmulatorApp:
             )
         self._check_timestamp(params["Timestamp"])
         expected = rpc_signature(secret, rpc_string_to_sign(request.method, params))
-        if not hmac.compare_digest(expected, params["Signature"]):
+        if not _same(expected, params["Signature"]):
             raise _GatewayError("SignatureDoesNotMatch")
         self._check_token(token, params.get("SecurityToken"))
         self._check_nonce(key_id, params["SignatureNonce"])
@@ -420,7 +430,7 @@ class EmulatorApp:
     def _check_token(expected: str, sent: str | None) -> None:
         if expected and not sent:
             raise _GatewayError("MissingSecurityToken")
-        if (sent or expected) and not hmac.compare_digest(expected, sent or ""):
+        if (sent or expected) and not _same(expected, sent or ""):
             raise _GatewayError("InvalidSecurityToken.MismatchWithAccessKey")
 
     def _check_nonce(self, key_id: str, nonce: str) -> None:

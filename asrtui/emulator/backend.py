@@ -8,9 +8,10 @@ injected clock, so a given seed and clock sequence always yield the same tasks.
 
 Stopped tasks leave the running list but stay queryable by id with status ``0`` (the
 service documents no status values besides ``1``; ``0`` exists so that clients meet a status
-they must show raw). Deleted tasks are gone. When lively, the seeded tasks end after random
-lifetimes and new ones start at the rate that keeps their number steady; tasks created
-through the API run until stopped.
+they must show raw); only the `STOPPED_KEPT` most recently stopped are kept, so that a lively
+emulator running for days (a demo left open, a soak test) holds bounded memory. Deleted
+tasks are gone. When lively, the seeded tasks end after random lifetimes and new ones start
+at the rate that keeps their number steady; tasks created through the API run until stopped.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ __all__ = [
     "LANGUAGES",
     "MODES",
     "RUNNING_STATUS",
+    "STOPPED_KEPT",
     "STOPPED_STATUS",
     "TARGET_LANGUAGES",
     "EmulatorBackend",
@@ -43,6 +45,8 @@ LANGUAGES: tuple[str, ...] = ("cn", "en", "ja", "yue", "fspk")
 TARGET_LANGUAGES: tuple[str, ...] = ("cn", "en", "ja")
 RUNNING_STATUS = 1
 STOPPED_STATUS = 0
+#: Stopped tasks kept queryable by id; older ones are forgotten, as if deleted.
+STOPPED_KEPT = 1000
 
 #: RetCode of the second error channel for a rejected CreateRtcAsrTask value. The service
 #: documents only 2000 (success); this value is the emulator's own.
@@ -276,6 +280,9 @@ class EmulatorBackend:
         task["status"] = STOPPED_STATUS
         task["updatedAt"] = wire_time(now)
         self._stopped[task_id] = task
+        while len(self._stopped) > STOPPED_KEPT:
+            # Dicts keep insertion order: the first key is the longest stopped.
+            del self._stopped[next(iter(self._stopped))]
 
     def _new_id(self) -> str:
         return f"asr-{uuid.UUID(int=self._rng.getrandbits(128), version=4)}"

@@ -1,7 +1,15 @@
-"""The always-visible status line: where we are, how fresh the data is, and how the quota fares."""
+"""The always-visible status line: where we are, how fresh the data is, and how the quota fares.
+
+It also warns about this host's clock: the service rejects any request whose timestamp is more
+than 15 minutes off its own clock (``InvalidTimeStamp.Expired``), so every call would fail at
+once. The client measures the offset from each answer's ``Date`` header; the line shows it from
+one minute off (a drifting clock, worth fixing) and turns red from ten minutes (close to the
+limit), before the requests start failing.
+"""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from rich.cells import cell_len
@@ -10,6 +18,11 @@ from textual.widgets import Static
 
 from asrtui.source import QuotaStats
 from asrtui.ui.format import format_duration
+
+#: From this many seconds of clock offset the status line warns (NTP keeps clocks far closer).
+CLOCK_WARN_SECONDS = 60.0
+#: From this many seconds the warning turns red: the service rejects requests at 15 minutes.
+CLOCK_ERROR_SECONDS = 600.0
 
 
 @dataclass(frozen=True)
@@ -29,7 +42,8 @@ class StatusSnapshot:
         interval: the refresh interval in seconds.
         stale: the last refresh failed; the data shown is older than the last attempt.
         error: the last refresh error (``str(error)``), shown while stale.
-        quota: the limiter counters, ``None`` when the source could not say.
+        quota: the limiter counters (and the measured clock offset, when the source reports
+            one), ``None`` when the source could not say.
         read_only: stop and delete are refused.
         bell: the terminal bell is on.
         revealed: secrets are shown in clear.
@@ -53,6 +67,37 @@ class StatusSnapshot:
     revealed: bool = False
     shown: int = 0
     total: int = 0
+
+
+def clock_offset_of(quota: QuotaStats | None) -> float | None:
+    """The measured local-minus-server clock offset in seconds, if the source reports one.
+
+    Read with ``getattr`` so that sources whose stats do not carry the offset still work.
+    """
+    value = getattr(quota, "clock_offset", None)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def clock_warning(offset: float | None) -> tuple[str, str] | None:
+    """The clock badge and its style for an offset, or ``None`` while the clock is close enough.
+
+    ``+`` means this host's clock is ahead of the server's, ``-`` behind.
+
+    Args:
+        offset: local minus server clock in seconds, ``None`` when not measured.
+
+    Returns:
+        ``(text, style)``, e.g. ``(" CLOCK +7m12s ", "bold black on yellow")``.
+    """
+    if offset is None or abs(offset) < CLOCK_WARN_SECONDS:
+        return None
+    sign = "+" if offset > 0 else "-"
+    text = f" CLOCK {sign}{format_duration(abs(offset))} "
+    if abs(offset) >= CLOCK_ERROR_SECONDS:
+        return text, "bold white on red"
+    return text, "bold black on yellow"
 
 
 def _limit(value: float) -> str:
@@ -86,6 +131,11 @@ def _render(status: StatusSnapshot, *, compact: bool) -> Text:
     if status.revealed:
         parts.append(" ")
         parts.append((" SECRETS SHOWN ", "bold white on red"))
+    # Next to the modes, so a narrow terminal never hides it: at 15 minutes every call fails.
+    clock = clock_warning(clock_offset_of(status.quota))
+    if clock is not None:
+        parts.append(" ")
+        parts.append(clock)
     parts.append(sep)
     if status.data_age is None:
         parts.append(("loading…", "italic"))
