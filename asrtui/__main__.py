@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import gc
 import logging
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
 import platformdirs
 
-from asrtui.cli import build_parser, environment, resolve_connection
 from asrtui.errors import AsrtuiError
 from asrtui.profiles import ProfileStore
 from asrtui.profiles.env import env_value
@@ -27,6 +28,13 @@ from asrtui.redact import redact_text
 __all__ = ["launch_console", "main"]
 
 _log = logging.getLogger("asrtui")
+
+# httpx imports its own command-line client (click, pygments, rich.progress) whenever those are
+# installed, and next to Textual they are: some 25 ms of every start, for a tool asrtui never
+# runs. A module marked absent fails to import, and httpx then puts a stub in its place. So that
+# this comes first, the modules that import httpx (the client, the CLI) are imported below, in
+# the functions that need them.
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 
 
 def launch_console(args: argparse.Namespace) -> int:
@@ -41,11 +49,13 @@ def launch_console(args: argparse.Namespace) -> int:
     Returns:
         The console's exit code; 2 when the console is not installed.
     """
+    from asrtui.cli import environment, resolve_connection
+
     env = environment()
     first_run = _nothing_configured(args, env) and _interactive()
     connection = None if first_run else resolve_connection(args, env)
     try:
-        from asrtui.ui.app import run_console_async
+        from asrtui.ui.app import FirstAnswer, run_console_async
         from asrtui.ui.settings import ConsoleSettings
     except ImportError:
         print("asrtui: console not available yet; try 'asrtui tasks'", file=sys.stderr)
@@ -70,21 +80,60 @@ def launch_console(args: argparse.Namespace) -> int:
     )
 
     async def run() -> int:
+        asyncio.get_running_loop().call_later(GC_PAUSE_SECONDS, gc.enable)
         async with connector:
             if connection is None:
                 return await run_console_async(None, settings, connector=connector)
             session = await connector.start(connection)
-            return await run_console_async(
-                session.source,
-                replace(
-                    settings,
-                    refresh_interval=session.refresh_interval,
-                    read_only=session.read_only,
-                ),
-                connector=connector,
-            )
+            # Asked now, the first answer is on its way while Textual starts up.
+            first = FirstAnswer(session.source, settings.monotonic)
+            try:
+                return await run_console_async(
+                    session.source,
+                    replace(
+                        settings,
+                        refresh_interval=_refresh_of(args) or session.refresh_interval,
+                        read_only=session.read_only or bool(getattr(args, "read_only", False)),
+                    ),
+                    connector=connector,
+                    first_answer=first,
+                )
+            finally:
+                first.cancel()
 
-    return asyncio.run(run())
+    with _gc_paused():
+        return asyncio.run(run())
+
+
+#: Seconds the garbage collector stays off while the console starts (see `_gc_paused`).
+GC_PAUSE_SECONDS = 2.0
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Keep the cyclic garbage collector out of the console's start-up.
+
+    Starting the console creates tens of thousands of objects that live as long as it does
+    (modules, styles, widgets), and the collector would scan them all several times before the
+    first frame: some 50 ms, three times what it costs a bare Textual app. So what exists
+    now (the imported modules) is frozen out of every later collection, and collecting is off
+    until `GC_PAUSE_SECONDS` into the session (the running console turns it back on), by which
+    time the first frame is on screen. Everything is restored on the way out.
+    """
+    was_enabled = gc.isenabled()
+    gc.freeze()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+        if was_enabled:
+            gc.enable()
+
+
+def _refresh_of(args: argparse.Namespace) -> float | None:
+    value = getattr(args, "refresh", None)
+    return float(value) if isinstance(value, (int, float)) else None
 
 
 def _option(args: argparse.Namespace, name: str) -> str | None:
@@ -133,12 +182,34 @@ def _silence_stdout() -> None:
         pass
 
 
+def _crash_report(exc: BaseException) -> str:
+    """Write a redacted crash report and say where it is (or why it could not be written)."""
+    from asrtui.logs import write_crash_report
+
+    try:
+        path = write_crash_report(exc)
+    except OSError as error:
+        return f"could not write a crash report: {error.strerror or type(error).__name__}"
+    return f"a crash report (secrets redacted) is in {path}; please attach it to a bug report"
+
+
+def _start_logging(args: argparse.Namespace) -> None:
+    """``--log-level``: a rotating, redacted log file; without it asrtui writes no log."""
+    level = getattr(args, "log_level", None)
+    if level:
+        from asrtui.logs import setup_logging
+
+        setup_logging(level)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run asrtui with ``argv`` (``sys.argv[1:]`` by default) and return the exit code.
 
     Exit codes: 0 success; 1 an API or network failure (one line on stderr); 2 a usage or
     configuration error; 130 interrupted with Ctrl-C.
     """
+    from asrtui.cli import build_parser
+
     parser = build_parser()
     try:
         args = parser.parse_args(None if argv is None else list(argv))
@@ -146,6 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # argparse already printed usage/help/version; keep its code (2 for usage errors).
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
     try:
+        _start_logging(args)
         return _dispatch(args)
     except KeyboardInterrupt:
         return 130
@@ -160,6 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _log.debug("unexpected error", exc_info=True)
         detail = redact_text(" ".join(str(exc).split())[:200])
         print(f"asrtui: unexpected error: {type(exc).__name__}: {detail}", file=sys.stderr)
+        print(f"asrtui: {_crash_report(exc)}", file=sys.stderr)
         return 1
 
 

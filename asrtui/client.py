@@ -40,6 +40,7 @@ from asrtui.errors import (
     AsrtuiError,
     ConfigError,
     ConnectError,
+    CredentialsError,
     MalformedResponseError,
     TaskNotFoundError,
     ThrottledError,
@@ -106,6 +107,9 @@ class LiveClient:
         signature: ``v3`` (ACS3-HMAC-SHA256, the default) or ``rpc`` (HMAC-SHA1).
         limiter: the account's limiter; by default the process-wide one for the AccessKey id.
         rate_limit: calls per second for the default limiter (20 is the documented quota).
+        share_quota: whether the default limiter shares its budget with the other asrtui
+            processes of the same AccessKey on this host (a lock-protected ledger file). Real
+            accounts want this; the demo's private emulator does not.
         profile: the profile name, quoted in credential hints.
         transport: an httpx transport (tests and ``--demo`` pass ``httpx.ASGITransport``).
         timeout: httpx timeout; the official SDK's connect 5 s / read 10 s by default.
@@ -128,6 +132,7 @@ class LiveClient:
         signature: Literal["v3", "rpc"] = "v3",
         limiter: WindowLimiter | None = None,
         rate_limit: int = 20,
+        share_quota: bool = False,
         profile: str = "",
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: httpx.Timeout | float | None = None,
@@ -149,6 +154,7 @@ class LiveClient:
         self.profile = profile
         self._limiter = limiter
         self._rate_limit = rate_limit
+        self._share_quota = share_quota
         self._transport = transport
         self._timeout = _DEFAULT_TIMEOUT if timeout is None else timeout
         self.max_attempts = max_attempts
@@ -208,7 +214,9 @@ class LiveClient:
     def limiter(self) -> WindowLimiter:
         """The account's limiter (resolved from the AccessKey id on first use)."""
         if self._limiter is None:
-            self._limiter = limiter_for(self._credentials().access_key_id, self._rate_limit)
+            self._limiter = limiter_for(
+                self._credentials().access_key_id, self._rate_limit, shared=self._share_quota
+            )
         return self._limiter
 
     @property
@@ -375,12 +383,18 @@ class LiveClient:
         limiter = self.limiter
         await limiter.acquire(priority=priority)
         self._count(attempts=1)
-        request = http.build_request(
-            "POST",
-            f"{self.endpoint}/",
-            params=dict(query),
-            headers={"x-acs-action": action, "x-acs-version": API_VERSION},
-        )
+        try:
+            request = http.build_request(
+                "POST",
+                f"{self.endpoint}/",
+                params=dict(query),
+                headers={"x-acs-action": action, "x-acs-version": API_VERSION},
+            )
+        except httpx.InvalidURL:
+            # E.g. a control character in an endpoint override: a usage error, not a bug.
+            raise ConfigError(
+                f"Invalid endpoint {self.endpoint!r}", "check --endpoint or the profile"
+            ) from None
         started = self._monotonic()
         status, headers, body = await self._exchange(http, request)
         self._set_latency(self._monotonic() - started)
@@ -436,6 +450,15 @@ class LiveClient:
             raise ConnectError(
                 f"Connection to {self.endpoint} failed while reading ({type(exc).__name__})",
                 "retry; check the network",
+            ) from None
+        except UnicodeEncodeError:
+            # V3 sends the key id and the STS token in headers, which carry ASCII only: a
+            # character pasted along with them (a typographic quote, a non-breaking space)
+            # cannot be sent. Neither value is quoted: the token is a secret.
+            where = f" of profile '{self.profile}'" if self.profile else ""
+            raise CredentialsError(
+                "The AccessKey id or STS token contains a character that cannot be sent",
+                f"copy them again, without stray characters{where}",
             ) from None
         return response.status_code, headers, body
 

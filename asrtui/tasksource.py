@@ -8,9 +8,9 @@ the composition root hands it the real client (or a client wired to the in-proce
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Literal, Self
+from typing import TYPE_CHECKING, Literal, Self
 
 import httpx
 
@@ -31,6 +31,9 @@ from asrtui.profiles import (
 from asrtui.profiles.env import env_value
 from asrtui.ratelimit import WindowLimiter
 from asrtui.source import ProfileChoice, ProfileSession, QuotaStats
+
+if TYPE_CHECKING:
+    from asrtui.emulator import EmulatorApp
 
 __all__ = [
     "DEMO_ENDPOINT",
@@ -154,8 +157,38 @@ def open_demo_client(
         limiter=limiter,
         rate_limit=rate_limit,
         profile="demo",
-        transport=httpx.ASGITransport(app=app),
+        transport=httpx.ASGITransport(app=_FirstAnswerAtOnce(app)),
     )
+
+
+_ASGIMessage = Mapping[str, object]
+
+
+class _FirstAnswerAtOnce:
+    """The demo's emulator, serving its first request without the plan's injected latency.
+
+    The latency makes the demo feel like a network; on the first request, the console's
+    first list of tasks, it would only hold back the first frame.
+    """
+
+    def __init__(self, app: EmulatorApp) -> None:
+        self._app = app
+        self._latency: float | None = app.faults.latency
+        app.faults.set("latency", 0.0)
+
+    async def __call__(
+        self,
+        scope: Mapping[str, object],
+        receive: Callable[[], Awaitable[_ASGIMessage]],
+        send: Callable[[dict[str, object]], Awaitable[None]],
+    ) -> None:
+        try:
+            await self._app(scope, receive, send)
+        finally:
+            latency = self._latency
+            if latency is not None and scope.get("type") == "http":
+                self._latency = None
+                self._app.faults.set("latency", latency)
 
 
 #: `ProfileChoice.key` of the credentials in the environment (never a valid profile name).

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
+from rich.console import Console
+from textual.widgets import Static
 
 from asrtui.errors import ConnectError
+from asrtui.ui.taskbook import TaskEvent
+from asrtui.ui.widgets.detail import render_history
 from tests.fakes import FakeTaskSource, make_task, running_console
 
 FIRST = make_task(1).task_id
@@ -166,3 +172,49 @@ async def test_server_strings_are_shown_as_text_not_markup() -> None:
     source.put([make_task(1, tag="[bold red]alarm[/] [link=http://x]click")])
     async with running_console(source) as console:
         assert "[bold red]alarm[/] [link=http://x]click" in console.screen.detail.as_text()
+
+
+def test_history_heading_style_stays_on_the_heading() -> None:
+    at = datetime(2024, 5, 14, 4, 0, tzinfo=UTC)
+    text = render_history([TaskEvent(at, "started", "asr-1", "running at session start")], UTC)
+    console = Console()
+    heading = text.get_style_at_offset(console, 0)
+    assert heading.bold
+    assert heading.underline
+    for word in ("started", "running at session start"):
+        style = text.get_style_at_offset(console, text.plain.index(word))
+        assert not style.bold
+        assert not style.underline
+
+
+async def test_an_ended_task_says_ended_in_the_table_and_the_pane() -> None:
+    source = FakeTaskSource.with_tasks(2)
+    async with running_console(source) as console:
+        assert "status     running" in console.screen.detail.as_text()
+        source.remove(FIRST)
+        await console.advance(5)
+        screen = console.screen
+        row = screen.book.get(FIRST)
+        assert row is not None
+        assert row.is_ended
+        assert screen.table.cursor_task_id == FIRST
+        text = screen.detail.as_text()
+        assert "status     ended" in text
+        assert "running" not in text.split("first seen")[0]
+        assert "ended" in "".join(segment.text for segment in screen.table.render_line(1))
+
+
+async def test_the_pane_is_redrawn_only_when_what_it_shows_changes() -> None:
+    source = FakeTaskSource.with_tasks(2)
+    async with running_console(source) as console:
+        detail = console.screen.detail
+        body = detail.query_one("#detail-body", Static)
+        shown = body.content
+        model = detail.model
+        assert model is not None
+        detail.show(model)
+        assert body.content is shown
+        source.change(FIRST, tag="renamed")
+        await console.advance(2)  # the pane's own fetch brings the change
+        assert body.content is not shown
+        assert "renamed" in detail.as_text()

@@ -503,14 +503,19 @@ def test_a_configured_profile_skips_the_first_run(
     ProfileStore().add(Profile("only", credentials=Credentials("LTAIonly", SECRET_A)))
     seen: dict[str, Any] = {}
 
-    async def fake_run(source: Any, settings: ConsoleSettings, *, connector: Any) -> int:
-        seen.update(source=source, settings=settings)
+    async def fake_run(
+        source: Any, settings: ConsoleSettings, *, connector: Any, first_answer: Any
+    ) -> int:
+        # Not awaited: it would go to the network. Given up (cancelled) when the console ends.
+        seen.update(source=source, settings=settings, first=first_answer)
         return 0
 
     monkeypatch.setattr("asrtui.ui.app.run_console_async", fake_run)
     monkeypatch.setattr(asrtui.__main__, "_interactive", lambda: True)
     assert asrtui.__main__.main([]) == 0
     assert seen["source"].profile_name == "only"
+    assert seen["first"].source is seen["source"]  # asked early, of the same source
+    assert seen["first"].done()
 
 
 # ---------------------------------------------------------------- the connector

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+from contextlib import suppress
 
 import pytest
 
 from asrtui.errors import AsrtuiError, ConnectError, ThrottledError
 from asrtui.source import QuotaStats
+from asrtui.ui.app import AsrtuiApp
 from asrtui.ui.refresh import RefreshSchedule
-from asrtui.ui.screens.main import step_interval
+from asrtui.ui.screens.main import FirstAnswer, MainScreen, step_interval
 from asrtui.ui.widgets.status_line import render_status
-from tests.fakes import FakeTaskSource, make_task, running_console, settle
+from tests.fakes import (
+    FakeClock,
+    FakeTaskSource,
+    console_settings,
+    make_task,
+    running_console,
+    settle,
+)
 
 
 async def test_first_refresh_fills_the_table_and_the_status_line() -> None:
@@ -245,3 +254,99 @@ def test_schedule_interval_change_moves_the_due_time() -> None:
     assert schedule.next_due == 5
     schedule.set_interval(1, now=4.5)
     assert schedule.next_due == 4.5
+
+
+# ---------------------------------------------------------------- the first answer, asked early
+
+
+def main_screen_of(app: AsrtuiApp) -> MainScreen:
+    screen = app.screen
+    assert isinstance(screen, MainScreen)
+    return screen
+
+
+async def test_a_first_answer_in_before_the_screen_mounts_is_shown_at_once() -> None:
+    source = FakeTaskSource.with_tasks(3)
+    source.gate = asyncio.Event()
+    clock = FakeClock()
+    first = FirstAnswer(source, clock.monotonic)
+    clock.advance(0.25)
+    source.gate.set()
+    await first.wait()
+    app = AsrtuiApp(source, console_settings(clock), first_answer=first)
+    async with app.run_test() as pilot:
+        screen = main_screen_of(app)
+        # Shown while the screen mounted: no refresh worker was needed for it.
+        assert not any(worker.group == "refresh" for worker in app.workers)
+        assert screen.table.total_count == 3
+        await settle(pilot)
+        assert source.calls["list_tasks"] == 1
+        status = screen.status_line.snapshot
+        assert status is not None
+        assert status.latency == 0.25
+        assert status.next_in == 5.0
+        assert not status.stale
+
+
+async def test_a_first_answer_still_on_its_way_is_awaited_not_asked_again() -> None:
+    source = FakeTaskSource.with_tasks(2)
+    source.gate = asyncio.Event()
+    clock = FakeClock()
+    first = FirstAnswer(source, clock.monotonic)
+    app = AsrtuiApp(source, console_settings(clock), first_answer=first)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        screen = main_screen_of(app)
+        assert screen.schedule.running
+        assert screen.table.total_count == 0
+        clock.advance(0.5)
+        source.gate.set()
+        await settle(pilot)
+        assert screen.table.total_count == 2
+        assert source.calls["list_tasks"] == 1
+        assert screen.schedule.last_latency == 0.5
+
+
+async def test_a_failed_first_answer_is_a_failed_refresh_that_is_retried() -> None:
+    source = FakeTaskSource.with_tasks(2)
+    source.fail(1, ConnectError("Could not connect to live.aliyuncs.com"), only="list_tasks")
+    clock = FakeClock()
+    first = FirstAnswer(source, clock.monotonic)
+    with suppress(AsrtuiError):
+        await first.wait()
+    app = AsrtuiApp(source, console_settings(clock), first_answer=first)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        screen = main_screen_of(app)
+        assert screen.schedule.stale
+        assert "Could not connect" in screen.schedule.error
+        clock.advance(screen.schedule.seconds_until_due(clock.monotonic()))
+        screen.tick()
+        await settle(pilot)
+        assert source.calls["list_tasks"] == 2
+        assert not screen.schedule.stale
+        assert screen.table.total_count == 2
+
+
+async def test_a_first_answer_from_another_source_is_not_used() -> None:
+    other = FakeTaskSource.with_tasks(4)
+    source = FakeTaskSource.with_tasks(1)
+    clock = FakeClock()
+    first = FirstAnswer(other, clock.monotonic)
+    await first.wait()
+    app = AsrtuiApp(source, console_settings(clock), first_answer=first)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        assert main_screen_of(app).table.total_count == 1
+        assert source.calls["list_tasks"] == 1
+
+
+async def test_cancel_gives_up_on_an_answer_nobody_took() -> None:
+    source = FakeTaskSource.with_tasks(1)
+    source.gate = asyncio.Event()
+    first = FirstAnswer(source, FakeClock().monotonic)
+    await asyncio.sleep(0)
+    first.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await first.wait()
+    assert first.done()

@@ -12,6 +12,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -360,10 +361,12 @@ def test_console_gets_a_task_source(
 ) -> None:
     seen: dict[str, object] = {}
 
-    async def fake_console(source: TaskSource, settings: object, **_: object) -> int:
+    async def fake_console(source: TaskSource, settings: object, **kwargs: Any) -> int:
         seen["source"] = source
         seen["settings"] = settings
-        seen["tasks"] = len((await source.list_tasks()).tasks)
+        first = kwargs["first_answer"]
+        assert first.source is source
+        seen["tasks"] = len((await first.wait()).tasks)
         seen["quota"] = source.quota()
         return 0
 

@@ -486,3 +486,58 @@ async def test_refresh_with_a_few_changes_keeps_the_sort_order_exact() -> None:
                 expected.reverse()
             assert ids(table) == [row.task_id for row in expected]
             tasks = changed
+
+
+async def test_ended_rows_say_ended_in_the_status_column_and_sort_after_running_ones() -> None:
+    clock = FakeClock()
+    app = TableApp(clock)
+    async with app.run_test(size=(120, 20)) as pilot:
+        book = TaskBook(linger=60)
+        book.update([make_task(1), make_task(2)], clock())
+        book.update([make_task(2)], clock.advance(5))  # task 1 vanished: its row lingers
+        table = await start(pilot, list(book.rows()))
+        assert ids(table) == [make_task(1).task_id, make_task(2).task_id]
+        ended, running = line(table, 1), line(table, 2)
+        assert " ended " in ended
+        assert "running" not in ended
+        assert " running " in running
+        # Dimmed, like the rest of the ended row.
+        status = next(s for s in table.render_line(1) if s.text.strip() == "ended")
+        assert status.style is not None
+        assert status.style.dim
+        table.sort_by("status")
+        assert ids(table) == [make_task(2).task_id, make_task(1).task_id]
+
+
+async def test_rendered_lines_of_rows_that_left_are_dropped() -> None:
+    app = TableApp(FakeClock())
+    async with app.run_test(size=(120, 20)) as pilot:
+        table = await start(pilot, rows_of([make_task(n) for n in range(1, 6)]))
+        await pilot.pause()
+        cached = set(table._line_cache.keys())
+        assert make_task(1).task_id in cached
+        table.set_rows(rows_of([make_task(n) for n in range(2, 6)]))
+        assert make_task(1).task_id not in set(table._line_cache.keys())
+
+
+async def test_the_tick_redraws_the_rows_whose_time_texts_moved_on() -> None:
+    clock = FakeClock()
+    app = TableApp(clock)
+    async with app.run_test(size=(160, 20)) as pilot:
+        # Task 0 is brand new (ages in seconds), task 120 two hours old (minutes).
+        old = make_task(120, updated_at=T0 - timedelta(hours=2))
+        table = await start(pilot, rows_of([make_task(0), old]))
+        await pilot.pause()
+        clock.advance(5)
+        repainted: list[int] = []
+        refresh_line = table.refresh_line
+
+        def record(y: int) -> None:
+            repainted.append(y)
+            refresh_line(y)
+
+        table.refresh_line = record  # type: ignore[method-assign]
+        table._tick()
+        assert repainted == [1]
+        await pilot.pause()
+        assert "5s ago" in app.export_screenshot().replace("\xa0", " ").replace("&#160;", " ")

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from asrtui.models import Task
+from asrtui.ui import taskbook
 from asrtui.ui.taskbook import EVENT_LOG_SIZE, Row, TaskBook, TaskEvent
 
 T0 = datetime(2024, 5, 15, 3, 0, 0, tzinfo=UTC)
@@ -126,10 +127,13 @@ def test_ended_rows_linger_dimmed_then_leave() -> None:
     assert book.update([task("a")], at(64)) == []
     assert book.get("b") is row
     # Gone once it has lingered 60 seconds.
+    assert kinds(book.history("b")) == [("started", "b"), ("ended", "b")]
     assert book.update([task("a")], at(65)) == []
     assert book.get("b") is None
     assert [r.task_id for r in book.rows()] == ["a"]
-    assert kinds(book.history("b")) == [("started", "b"), ("ended", "b")]
+    # Its history leaves with it: a long session does not keep every task it ever saw.
+    assert book.history("b") == []
+    assert kinds(book.history("a")) == [("started", "a")]
 
 
 def test_prune_drops_lingering_rows_without_an_answer() -> None:
@@ -138,9 +142,11 @@ def test_prune_drops_lingering_rows_without_an_answer() -> None:
     book.update([task("a")], at(1))
     assert not book.prune(at(5))
     assert book.get("b") is not None
+    assert kinds(book.history("b")) == [("started", "b"), ("ended", "b")]
     assert book.prune(at(11))
     assert book.get("b") is None
     assert len(book) == 1
+    assert book.history("b") == []
 
 
 def test_a_lingering_task_listed_again_returns() -> None:
@@ -169,6 +175,27 @@ def test_a_task_that_left_and_comes_back_returns() -> None:
     assert book.get("a") is None
     events = book.update([task("a", status=2)], at(30))
     assert kinds(events) == [("returned", "a")]
+    # The history before it left is gone; it starts again from its return.
+    assert kinds(book.history("a")) == [("returned", "a")]
+
+
+def test_a_task_pruned_while_refreshes_fail_still_returns() -> None:
+    book = TaskBook(linger=10)
+    book.update([task("a"), task("b")], T0)
+    book.update([task("a")], at(1))
+    assert book.prune(at(11))
+    events = book.update([task("a"), task("b")], at(12))
+    assert kinds(events) == [("returned", "b")]
+
+
+def test_only_the_most_recent_departures_are_remembered(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(taskbook, "DEPARTED_SIZE", 2)
+    book = TaskBook(linger=0)
+    book.update([task("a"), task("b"), task("c")], T0)
+    book.update([], at(1))  # all three end...
+    book.update([], at(2))  # ...and leave, "a" first
+    events = book.update([task("a"), task("b"), task("c")], at(3))
+    assert kinds(events) == [("started", "a"), ("returned", "b"), ("returned", "c")]
 
 
 def test_returned_task_that_also_changed_reports_both() -> None:

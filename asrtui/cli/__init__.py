@@ -13,11 +13,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from asrtui import __version__
 from asrtui.client import LiveClient
 from asrtui.credentials import Credentials
 from asrtui.endpoints import DEFAULT_REGION, resolve_endpoint
@@ -126,6 +125,8 @@ def open_client(connection: Connection) -> LiveClient:
         region=connection.region,
         signature=connection.signature,
         rate_limit=connection.rate_limit,
+        # Two consoles and a `tasks --watch` of one account spend one budget together.
+        share_quota=True,
         profile=connection.profile_name,
     )
 
@@ -159,6 +160,35 @@ def add_connection_options(parser: argparse.ArgumentParser, *, suppress: bool) -
     )
 
 
+class _VersionAction(argparse.Action):
+    """``--version``: computed only when asked, so start-up never pays for the metadata look-ups."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
+        from asrtui.logs import versions_text
+
+        parser.exit(message=versions_text().rstrip("\n") + "\n")
+
+
+def _refresh_seconds(text: str) -> float:
+    """``--refresh``: a number of seconds from 1 to 300."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 1.0 <= value <= 300.0:
+        raise argparse.ArgumentTypeError(f"must be from 1 to 300 seconds, not {text}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The root parser with every subcommand registered."""
     from asrtui.cli import emulator as emulator_cli
@@ -169,7 +199,31 @@ def build_parser() -> argparse.ArgumentParser:
         description="Terminal console for Alibaba Cloud Live real-time ASR tasks.",
         epilog="Without a subcommand, opens the interactive console.",
     )
-    parser.add_argument("--version", action="version", version=f"asrtui {__version__}")
+    parser.add_argument(
+        "--version",
+        action=_VersionAction,
+        help="print the versions of asrtui, Textual, httpx and Python, then exit",
+    )
+    parser.add_argument(
+        "--log-level",
+        metavar="LEVEL",
+        choices=("debug", "info", "warning", "error"),
+        default=None,
+        help="write a rotating, redacted log in the user log directory at this level",
+    )
+    parser.add_argument(
+        "--refresh",
+        metavar="SECONDS",
+        type=_refresh_seconds,
+        default=None,
+        help="console: seconds between automatic refreshes (1-300; default: the profile's, 5)",
+    )
+    parser.add_argument(
+        "--read-only",
+        action="store_true",
+        default=False,
+        help="console: disable stop and delete",
+    )
     add_connection_options(parser, suppress=False)
     common = argparse.ArgumentParser(add_help=False)
     add_connection_options(common, suppress=True)

@@ -8,9 +8,10 @@ knows whether it talks to Alibaba Cloud or to the demo emulator: a `Connector` o
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import App
@@ -22,9 +23,14 @@ from asrtui.errors import AsrtuiError
 from asrtui.redact import redact_text
 from asrtui.source import Connector, ProfileSession, TaskSource
 from asrtui.ui.commands import ConsoleCommands
-from asrtui.ui.screens.main import MainScreen
-from asrtui.ui.screens.profiles import FirstRunScreen, ProfileSwitcher, SwitchRequested
+from asrtui.ui.lifecycle import exit_signals
+from asrtui.ui.screens.main import FirstAnswer, MainScreen
 from asrtui.ui.settings import ConsoleSettings, load_theme, save_theme
+
+if TYPE_CHECKING:
+    from asrtui.ui.screens.profiles import SwitchRequested
+
+__all__ = ["AsrtuiApp", "FirstAnswer", "run_console", "run_console_async"]
 
 
 class AsrtuiApp(App[int]):
@@ -35,6 +41,7 @@ class AsrtuiApp(App[int]):
             ``None`` on the first run, which starts on `FirstRunScreen` instead.
         settings: cadence, clocks, read-only mode, bell, theme and where the theme is remembered.
         connector: lists and opens profiles for the switcher; ``None``: no switching.
+        first_answer: the first `list_tasks` of ``source``, already asked (see `FirstAnswer`).
     """
 
     # Absolute, so that subclasses in other directories (tests) find it too.
@@ -52,6 +59,7 @@ class AsrtuiApp(App[int]):
         settings: ConsoleSettings,
         *,
         connector: Connector | None = None,
+        first_answer: FirstAnswer | None = None,
     ) -> None:
         super().__init__()
         self.source = source
@@ -61,6 +69,7 @@ class AsrtuiApp(App[int]):
         self.connector = connector
         """Opens profiles for the switcher."""
         self._base_settings = settings
+        self._first_answer = first_answer
         self._switching = False
         theme = load_theme(settings.state_path) or settings.theme
         if theme in self.available_themes:
@@ -70,9 +79,25 @@ class AsrtuiApp(App[int]):
         """Remember theme changes and show the main screen (or the first-run screen)."""
         self.theme_changed_signal.subscribe(self, self._remember_theme)
         if self.source is None:
+            from asrtui.ui.screens.profiles import FirstRunScreen
+
             self.push_screen(FirstRunScreen(self.connector))
         else:
-            self.push_screen(MainScreen(self.source, self.settings))
+            first, self._first_answer = self._first_answer, None
+            self.push_screen(MainScreen(self.source, self.settings, first_answer=first))
+
+    def _fatal_error(self) -> None:
+        """Exit after an unhandled exception without Textual's traceback on the terminal.
+
+        Textual prints a traceback with local variables, which could hold credentials; the
+        composition root writes a redacted crash report instead and prints its path.
+        """
+        self._close_messages_no_wait()
+
+    @property
+    def crash(self) -> BaseException | None:
+        """The unhandled exception that ended the app, if any."""
+        return self._exception
 
     def _remember_theme(self, theme: Theme) -> None:
         try:
@@ -92,14 +117,16 @@ class AsrtuiApp(App[int]):
         if self.connector is None:
             self.notify("This session cannot switch profiles.", severity="warning")
             return
+        from asrtui.ui.screens.profiles import ProfileSwitcher
+
         self.push_screen(ProfileSwitcher(self.connector), self._profile_chosen)
 
     def _profile_chosen(self, key: str | None) -> None:
         if key is not None:
             self.switch_profile(key)
 
-    @on(SwitchRequested)
-    def _switch_requested(self, message: SwitchRequested) -> None:
+    def on_switch_requested(self, message: SwitchRequested) -> None:
+        """The first-run screen chose a profile (by name: its module loads when first shown)."""
         self.switch_profile(message.key)
 
     @work(group="profile", exit_on_error=False)
@@ -165,20 +192,32 @@ class AsrtuiApp(App[int]):
 
 
 async def run_console_async(
-    source: TaskSource | None, settings: ConsoleSettings, *, connector: Connector | None = None
+    source: TaskSource | None,
+    settings: ConsoleSettings,
+    *,
+    connector: Connector | None = None,
+    first_answer: FirstAnswer | None = None,
 ) -> int:
     """Run the console in the running event loop (so the source's client can share it).
+
+    Args:
+        source: the task source, ``None`` for the first-run screen.
+        settings: the console settings.
+        connector: opens profiles for the switcher.
+        first_answer: the first `list_tasks` of ``source``, asked while the console starts.
 
     Returns:
         The process exit code: 0 after a normal quit.
     """
-    app = AsrtuiApp(source, settings, connector=connector)
-    await app.run_async()
+    app = AsrtuiApp(source, settings, connector=connector, first_answer=first_answer)
+    # SIGHUP (the SSH link dropping) and SIGTERM end the app like `q`: terminal restored.
+    with exit_signals(app):
+        await app.run_async()
+    if app.crash is not None:
+        raise app.crash
     return app.return_code or 0
 
 
 def run_console(source: TaskSource, settings: ConsoleSettings) -> int:
     """Run the console until the operator quits; returns the process exit code."""
-    app = AsrtuiApp(source, settings)
-    app.run()
-    return app.return_code or 0
+    return asyncio.run(run_console_async(source, settings))

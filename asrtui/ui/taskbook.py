@@ -5,6 +5,10 @@ successful `list_tasks` answer goes through `TaskBook.update`, which returns wha
 the previous answer (tasks that started, changed, ended or came back) and keeps rows for tasks
 that just ended for a while, so an operator still sees a task that vanished a second ago.
 
+A console stays open for days while tasks come and go, so the book forgets a task when its
+ended row leaves: its history goes with it, and only its id is remembered (among the
+`DEPARTED_SIZE` most recent) to tell a task that comes back from a new one.
+
 Speed matters at 10,000 tasks refreshed every few seconds: tasks are frozen dataclasses, so an
 unchanged task is found by one equality test and keeps its `Row` object. Widgets rely on that
 identity to keep their caches (a `Row` that ``is`` the previous one needs no re-render).
@@ -28,6 +32,9 @@ EVENT_LOG_SIZE = 1000
 
 #: How many events the book keeps per task for its history.
 HISTORY_SIZE = 100
+
+#: How many ids of tasks whose rows left the book remembers, to report their return.
+DEPARTED_SIZE = 1000
 
 #: Fields whose values are secrets: a change is reported without the values.
 _SECRET_FIELDS = frozenset({"stream_url", "ali_uid"})
@@ -106,6 +113,8 @@ class TaskBook:
         self._rows: dict[str, Row] = {}
         self._rows_view: tuple[Row, ...] | None = ()
         self._history: dict[str, deque[TaskEvent]] = {}
+        # Ids of tasks whose rows left, oldest first (a dict as an ordered set).
+        self._departed: dict[str, None] = {}
         self._baseline_done = False
         self.events: deque[TaskEvent] = deque(maxlen=EVENT_LOG_SIZE)
         """Recent events of every task, oldest first, for the event log."""
@@ -154,9 +163,11 @@ class TaskBook:
                     self._remember(TaskEvent(now, "started", task_id, "running at session start"))
                     continue
                 new_rows[task_id] = Row(task, now, None, new_until)
-                history = self._history.get(task_id)
-                kind: EventKind = "returned" if history else "started"
-                detail = "listed again" if history else _describe_start(task)
+                returned = task_id in self._departed
+                if returned:
+                    del self._departed[task_id]
+                kind: EventKind = "returned" if returned else "started"
+                detail = "listed again" if returned else _describe_start(task)
                 events.append(TaskEvent(now, kind, task_id, detail))
                 continue
             matched += 1
@@ -204,6 +215,8 @@ class TaskBook:
                 events.append(TaskEvent(now, "ended", task_id, "no longer listed"))
             elif row.ended_at > leave_before:
                 new_rows[task_id] = row
+            else:
+                self._forget(task_id)
 
     def prune(self, now: datetime) -> bool:
         """Drop ended rows that have lingered ``linger`` seconds, without a new answer.
@@ -221,6 +234,7 @@ class TaskBook:
         ]
         for task_id in gone:
             del self._rows[task_id]
+            self._forget(task_id)
         if gone:
             self._rows_view = None
         return bool(gone)
@@ -237,12 +251,24 @@ class TaskBook:
         return self._rows.get(task_id)
 
     def history(self, task_id: str) -> list[TaskEvent]:
-        """The task's own events this session, oldest first (empty if never seen)."""
+        """The task's own events this session, oldest first.
+
+        Empty for a task never seen, and for one whose ended row has left.
+        """
         return list(self._history.get(task_id, ()))
 
     def __len__(self) -> int:
         """The number of rows, lingering ended ones included."""
         return len(self._rows)
+
+    def _forget(self, task_id: str) -> None:
+        """A task's ended row left: drop its history, remember only that it was here."""
+        self._history.pop(task_id, None)
+        departed = self._departed
+        departed.pop(task_id, None)
+        departed[task_id] = None
+        if len(departed) > DEPARTED_SIZE:
+            del departed[next(iter(departed))]
 
     def _remember(self, event: TaskEvent) -> None:
         history = self._history.get(event.task_id)

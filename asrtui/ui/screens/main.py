@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -42,15 +44,18 @@ from asrtui.models import Task, TaskList
 from asrtui.redact import redact_text
 from asrtui.source import QuotaStats, TaskSource
 from asrtui.ui import clipboard
-from asrtui.ui.dialogs import ConfirmDialog, ExportDialog, ExportRequest
-from asrtui.ui.export import default_export_path, export_tasks, format_for
 from asrtui.ui.refresh import RefreshSchedule
 from asrtui.ui.settings import MAX_INTERVAL, MIN_INTERVAL, ConsoleSettings, clamp_interval
-from asrtui.ui.taskbook import TaskBook, TaskEvent
+from asrtui.ui.taskbook import EVENT_LOG_SIZE, TaskBook, TaskEvent
 from asrtui.ui.widgets.detail import DetailModel, TaskDetail
-from asrtui.ui.widgets.event_log import EventLog
 from asrtui.ui.widgets.status_line import StatusLine, StatusSnapshot
 from asrtui.ui.widgets.task_table import TaskTable
+
+if TYPE_CHECKING:
+    # The dialogs, the export and the event log load when first used, not with the first frame
+    # (the event log's `RichLog` alone brings in ``rich.pretty`` and ``attrs``).
+    from asrtui.ui.dialogs import ExportRequest
+    from asrtui.ui.widgets.event_log import EventLog, NoteKind
 
 #: Terminal width from which the detail pane sits beside the table instead of below it.
 WIDE_AT = 120
@@ -60,6 +65,76 @@ INTERVAL_STEPS = (1, 2, 3, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 240, 300)
 TICK_SECONDS = 1.0
 
 ActionKind = Literal["stop", "delete"]
+
+
+class FirstAnswer:
+    """The session's first `TaskSource.list_tasks`, asked before the console is on screen.
+
+    Textual takes a few tens of milliseconds to start (styles, driver, the screen's widgets)
+    and the first answer about as long again. Asked by the composition root just before the
+    app runs, the two overlap; when the answer is in by the time `MainScreen` mounts, the
+    first frame already shows the tasks, and the screen is laid out once instead of twice.
+
+    Must be created in the event loop the console runs in.
+
+    Args:
+        source: where the tasks come from (the main screen's source).
+        monotonic: the clock the answer's latency is measured with.
+    """
+
+    def __init__(self, source: TaskSource, monotonic: Callable[[], float]) -> None:
+        self.source = source
+        """The source asked."""
+        self._mono = monotonic
+        self._started = monotonic()
+        self._finished: float | None = None
+        self._task = asyncio.ensure_future(self._ask())
+
+    def __repr__(self) -> str:
+        return f"FirstAnswer(source={self.source!r}, done={self.done()})"
+
+    async def _ask(self) -> TaskList:
+        try:
+            return await self.source.list_tasks()
+        finally:
+            self._finished = self._mono()
+
+    def done(self) -> bool:
+        """Whether the answer (or the error) is in."""
+        return self._task.done()
+
+    @property
+    def latency(self) -> float:
+        """Seconds the answer took (so far, while it is awaited)."""
+        end = self._finished if self._finished is not None else self._mono()
+        return end - self._started
+
+    def result(self) -> TaskList:
+        """The answer, once `done`.
+
+        Raises:
+            AsrtuiError: the source failed.
+            asyncio.InvalidStateError: not done yet.
+        """
+        return self._task.result()
+
+    async def wait(self) -> TaskList:
+        """The answer, once it is in.
+
+        Raises:
+            AsrtuiError: the source failed.
+        """
+        return await self._task
+
+    def cancel(self) -> None:
+        """Give up on an answer nobody took (the console ended first or showed no tasks).
+
+        An error nobody will read is marked as seen, so asyncio does not log it at exit.
+        """
+        if not self._task.done():
+            self._task.cancel()
+        elif not self._task.cancelled():
+            self._task.exception()
 
 
 @dataclass(frozen=True)
@@ -88,9 +163,12 @@ class MainScreen(Screen[None]):
     Args:
         source: where tasks come from and actions go to.
         settings: cadence, clocks, read-only mode and the bell.
+        first_answer: the first `list_tasks` of ``source``, already asked; the first refresh
+            takes it instead of asking again. ``None``: the first refresh asks.
     """
 
-    # Help comes first so that the footer shows it even at 80 columns.
+    # The footer shows what fits in 80 columns next to the app's "q Quit" and the palette key,
+    # Help first; every binding is in the help screen (?) and the command palette (^p).
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark", "help", "Help"),
         Binding("slash", "open_filter", "Filter"),
@@ -102,25 +180,33 @@ class MainScreen(Screen[None]):
         Binding("s", "cycle_sort", "Sort"),
         Binding("S", "reverse_sort", "Reverse sort", show=False),
         Binding("d", "toggle_detail", "Detail"),
-        Binding("v", "toggle_reveal", "Reveal"),
+        Binding("v", "toggle_reveal", "Reveal", show=False),
         Binding("J", "toggle_raw", "Raw JSON", show=False),
-        Binding("e", "toggle_events", "Events"),
+        Binding("e", "toggle_events", "Events", show=False),
         Binding("b", "toggle_bell", "Bell", show=False),
         Binding("c", "copy_id", "Copy id", show=False),
         Binding("u", "copy_url", "Copy URL", show=False),
         Binding("y", "copy_json", "Copy JSON", show=False),
-        Binding("x", "stop_task", "Stop"),
+        Binding("x", "stop_task", "Stop", show=False),
         Binding("X", "delete_task", "Delete", show=False),
-        Binding("ctrl+s,E", "export", "Export"),
+        Binding("ctrl+s,E", "export", "Export", show=False),
         Binding("P", "profiles", "Profiles", show=False),
     ]
 
     class ProfilesRequested(Message):
         """The operator asked for the profile switcher; the app owns switching."""
 
-    def __init__(self, source: TaskSource, settings: ConsoleSettings) -> None:
+    def __init__(
+        self,
+        source: TaskSource,
+        settings: ConsoleSettings,
+        *,
+        first_answer: FirstAnswer | None = None,
+    ) -> None:
         super().__init__()
         self._source = source
+        mine = first_answer is not None and first_answer.source is source
+        self._first_answer = first_answer if mine else None
         self._settings = settings
         self._clock = settings.clock
         self._mono = settings.monotonic
@@ -139,17 +225,22 @@ class MainScreen(Screen[None]):
         self._detail_worker: Worker[None] | None = None
         self._due_timer: Timer | None = None
         self._last_error_logged = ""
+        self._event_log: EventLog | None = None
+        self._unlogged: deque[TaskEvent | tuple[datetime, NoteKind, str]] = deque(
+            maxlen=EVENT_LOG_SIZE
+        )
 
     # ------------------------------------------------------------------ composition
 
     def compose(self) -> ComposeResult:
-        """Status line, table and detail pane, event log, filter bar, footer."""
+        """Status line, table and detail pane, filter bar, footer (the event log comes later)."""
+        # Set before the widgets mount, so that they are styled once, for the right layout.
+        self._apply_width(self.app.size.width)
         tz = self._settings.tz
         yield StatusLine(id="status")
         with Container(id="body"):
             yield TaskTable(clock=self._clock, id="tasks")
             yield TaskDetail(tz=tz, id="detail")
-        yield EventLog(tz=tz, id="events")
         with Horizontal(id="filter-bar"):
             yield Label("Filter:", id="filter-label")
             yield Input(placeholder="id, tag, stream or language", id="filter")
@@ -167,8 +258,40 @@ class MainScreen(Screen[None]):
 
     @property
     def event_log(self) -> EventLog:
-        """The event log panel."""
-        return self.query_one("#events", EventLog)
+        """The event log panel (mounted by this first use if need be)."""
+        return self._mount_event_log()
+
+    def _mount_event_log(self) -> EventLog:
+        """Mount the event log with what was logged so far, unless it is mounted already.
+
+        Hidden until the operator opens it, the panel is not part of the first frame; until it
+        is mounted the screen keeps the last `EVENT_LOG_SIZE` things to log.
+        """
+        log = self._event_log
+        if log is None:
+            from asrtui.ui.widgets.event_log import EventLog
+
+            log = self._event_log = EventLog(tz=self._settings.tz, id="events")
+            for item in self._unlogged:
+                if isinstance(item, TaskEvent):
+                    log.add_task_event(item)
+                else:
+                    log.add_note(*item)
+            self._unlogged.clear()
+            self.mount(log, before="#filter-bar")
+        return log
+
+    def _log_note(self, at: datetime, kind: NoteKind, text: str) -> None:
+        if self._event_log is None:
+            self._unlogged.append((at, kind, text))
+        else:
+            self._event_log.add_note(at, kind, text)
+
+    def _log_event(self, event: TaskEvent) -> None:
+        if self._event_log is None:
+            self._unlogged.append(event)
+        else:
+            self._event_log.add_task_event(event)
 
     @property
     def status_line(self) -> StatusLine:
@@ -181,10 +304,9 @@ class MainScreen(Screen[None]):
         return self._book
 
     def on_mount(self) -> None:
-        """Lay out for the terminal width, start the 1 Hz tick and the first refresh."""
-        self._apply_width(self.app.size.width)
+        """Focus the table, start the 1 Hz tick and the first refresh."""
         self.table.focus()
-        self.event_log.add_note(
+        self._log_note(
             self._clock(),
             "info",
             f"Watching profile {self._source.profile_name} in {self._source.region}",
@@ -208,18 +330,31 @@ class MainScreen(Screen[None]):
         this instead of waiting.
         """
         now = self._mono()
+        # Decided first: a first answer shown at once puts the cursor on a task, and that
+        # highlight fetches the task already.
+        detail_due = self._detail_due(now)
         if self.schedule.due(now):
             self._start_refresh()
         if self._book.prune(self._clock()):
             self.table.set_rows(self._book.rows())
-        if self._detail_due(now):
+        if detail_due:
             self._fetch_detail(self.table.cursor_task_id or "", 0.0)
         self._update_status()
 
     def _start_refresh(self) -> None:
         manual = self.schedule.start()
+        first, self._first_answer = self._first_answer, None
+        if first is not None and first.done():
+            # Already in (typically while the screen mounts): shown in the very first frame.
+            try:
+                answer = first.result()
+            except AsrtuiError as error:
+                self._refresh_failed(str(error))
+            else:
+                self._refresh_succeeded(answer, first.latency)
+            return
         self._update_status()
-        self._refresh(manual)
+        self._refresh(manual, first)
 
     def _arm(self) -> None:
         """Arm a timer for the next refresh, now that the previous run is over."""
@@ -236,14 +371,18 @@ class MainScreen(Screen[None]):
     # ------------------------------------------------------------------ refresh worker
 
     @work(group="refresh", exit_on_error=False)
-    async def _refresh(self, manual: bool) -> None:
+    async def _refresh(self, manual: bool, first: FirstAnswer | None = None) -> None:
         started = self._mono()
         try:
-            answer = await self._source.list_tasks(priority=manual)
+            if first is not None:
+                answer = await first.wait()
+            else:
+                answer = await self._source.list_tasks(priority=manual)
         except AsrtuiError as error:
             self._refresh_failed(str(error))
             return
-        self._refresh_succeeded(answer, self._mono() - started)
+        latency = first.latency if first is not None else self._mono() - started
+        self._refresh_succeeded(answer, latency)
 
     def _refresh_succeeded(self, answer: TaskList, latency: float) -> None:
         now_mono = self._mono()
@@ -255,10 +394,10 @@ class MainScreen(Screen[None]):
         self.table.set_rows(self._book.rows())
         self._report_events(events)
         if first:
-            self.event_log.add_note(now, "info", f"{len(answer.tasks)} task(s) running")
+            self._log_note(now, "info", f"{len(answer.tasks)} task(s) running")
         if outcome.recovered:
             self._last_error_logged = ""
-            self.event_log.add_note(now, "recovered", "Refresh recovered")
+            self._log_note(now, "recovered", "Refresh recovered")
             self.notify("Refresh works again; data is current.", title="Recovered")
         self._show_detail()
         self._arm()
@@ -268,7 +407,7 @@ class MainScreen(Screen[None]):
         outcome = self.schedule.fail(self._mono(), message)
         if message != self._last_error_logged:
             self._last_error_logged = message
-            self.event_log.add_note(now, "error", f"Refresh failed: {message}")
+            self._log_note(now, "error", f"Refresh failed: {message}")
         if outcome.failed_first:
             self.notify(
                 f"{message}\nShowing the last good data; retrying with backoff.",
@@ -280,9 +419,8 @@ class MainScreen(Screen[None]):
         self._arm()
 
     def _report_events(self, events: list[TaskEvent]) -> None:
-        log = self.event_log
         for event in events:
-            log.add_task_event(event)
+            self._log_event(event)
         ended = [event.task_id for event in events if event.kind == "ended"]
         if ended:
             names = ", ".join(ended[:3]) + (f" and {len(ended) - 3} more" if len(ended) > 3 else "")
@@ -307,7 +445,7 @@ class MainScreen(Screen[None]):
         self.log.error(f"worker {worker.name!r} failed", error)
         # Not an AsrtuiError, so nobody vouched for its text: mask anything secret-looking.
         message = redact_text(f"Internal error in {worker.group}: {type(error).__name__}: {error}")
-        self.event_log.add_note(self._clock(), "error", message)
+        self._log_note(self._clock(), "error", message)
         self.notify(
             message + "\nThe console keeps running; please report this.",
             title="Bug",
@@ -549,6 +687,7 @@ class MainScreen(Screen[None]):
 
     def action_toggle_events(self) -> None:
         """Show or hide the event log."""
+        self._mount_event_log()
         self.toggle_class("-events")
 
     def action_toggle_bell(self) -> None:
@@ -622,6 +761,8 @@ class MainScreen(Screen[None]):
             if yes:
                 self._run_action(kind, task_id)
 
+        from asrtui.ui.dialogs import ConfirmDialog
+
         question = f"{kind.capitalize()} task {task_id}?"
         if kind == "delete":
             question += "\nIts configuration is removed; this cannot be undone."
@@ -639,11 +780,11 @@ class MainScreen(Screen[None]):
             else:
                 await self._source.delete_task(task_id)
         except AsrtuiError as error:
-            self.event_log.add_note(self._clock(), "error", f"{kind} {task_id} failed: {error}")
+            self._log_note(self._clock(), "error", f"{kind} {task_id} failed: {error}")
             self.notify(str(error), title=f"Could not {kind}", severity="error", markup=False)
             return
         done = "stopped" if kind == "stop" else "deleted"
-        self.event_log.add_note(self._clock(), "action", f"{task_id} {done}")
+        self._log_note(self._clock(), "action", f"{task_id} {done}")
         self.notify(f"Task {task_id} {done}.", markup=False)
         self._request_refresh()
 
@@ -651,6 +792,9 @@ class MainScreen(Screen[None]):
 
     def action_export(self) -> None:
         """Export the tasks in view (filter and sort applied) to JSON or CSV."""
+        from asrtui.ui.dialogs import ExportDialog
+        from asrtui.ui.export import default_export_path
+
         count = self.table.row_count
         path = default_export_path(self._clock(), tz=self._settings.tz)
         self.app.push_screen(ExportDialog(path, count), self._export_answered)
@@ -658,6 +802,8 @@ class MainScreen(Screen[None]):
     def _export_answered(self, request: ExportRequest | None) -> None:
         if request is None:
             return
+        from asrtui.ui.export import export_tasks, format_for
+
         tasks = [row.task for row in self.table.visible_rows()]
         fmt = format_for(request.path, request.fmt)
         try:
@@ -671,5 +817,5 @@ class MainScreen(Screen[None]):
                 markup=False,
             )
             return
-        self.event_log.add_note(self._clock(), "action", f"exported {len(tasks)} to {written}")
+        self._log_note(self._clock(), "action", f"exported {len(tasks)} to {written}")
         self.notify(f"Exported {len(tasks)} task(s) to {written}", markup=False)

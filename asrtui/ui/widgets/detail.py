@@ -3,6 +3,11 @@
 Secrets (the stream URL's ``auth_key`` and the account id) are masked unless the operator
 reveals them with a key; while revealed, a "SECRETS SHOWN" marker says so. Everything from the
 server goes in as plain `Text`, never as markup.
+
+The pane is shown again after every refresh and every fetch by id, mostly with nothing new. It
+is redrawn only when what it shows changed, its grid is rendered once per width (Textual
+renders content once to measure it and once to draw it), and the screen is laid out again only
+when the number of lines changed: an idle console redraws one pane, not the whole screen.
 """
 
 from __future__ import annotations
@@ -12,8 +17,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 
-from rich.console import Console, Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.json import JSON
+from rich.measure import Measurement
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -79,8 +86,12 @@ def render_fields(model: DetailModel, *, revealed: bool, tz: tzinfo | None) -> T
     def add(name: str, value: str | Text) -> None:
         grid.add_row(name, value if isinstance(value, Text) else Text(value))
 
-    status_style = "green" if task.is_running else "yellow"
-    add("status", Text(task.status_label, style=status_style))
+    if model.row is not None and model.row.ended_at is not None:
+        # No longer listed: whatever status it had when last seen is over.
+        add("status", Text("ended", style="dim"))
+    else:
+        status_style = "green" if task.is_running else "yellow"
+        add("status", Text(task.status_label, style=status_style))
     add("mode", task.mode or UNKNOWN)
     targets = ", ".join(task.target_languages)
     add("language", task.language + (f" → {targets}" if targets else "") or UNKNOWN)
@@ -111,7 +122,10 @@ def render_fields(model: DetailModel, *, revealed: bool, tz: tzinfo | None) -> T
 
 def render_history(history: Sequence[TaskEvent], tz: tzinfo | None) -> Text:
     """The task's events this session, one per line, oldest first."""
-    text = Text("History this session", style="bold underline")
+    # The heading's style goes on the heading only: given to `Text()`, it would be the base
+    # style of every line below it.
+    text = Text()
+    text.append("History this session", style="bold underline")
     if not history:
         text.append("\n  (nothing yet)", style="dim")
     for event in history:
@@ -131,6 +145,65 @@ def render_raw(task: Task, *, revealed: bool) -> RenderableType:
     highlighted.no_wrap = False
     highlighted.overflow = "fold"
     return highlighted
+
+
+def shown_key(model: DetailModel | None, *, revealed: bool, raw_json: bool) -> tuple[object, ...]:
+    """Everything the pane's rendering of ``model`` depends on: equal keys render equally.
+
+    Ages ("3m05s ago") are part of it as the text they render to, so a pane shown again a
+    second later with the same task and nothing else new is not redrawn for that alone when its
+    ages did not change.
+    """
+    if model is None:
+        return ()
+    task = model.task
+    if raw_json:
+        return (True, revealed, task, model.note)
+    row, now = model.row, model.now
+    moments = (
+        task.created_at,
+        task.updated_at,
+        row.first_seen if row is not None else None,
+        row.ended_at if row is not None else None,
+        model.fetched_at,
+    )
+    ages = tuple(format_age(moment, now) for moment in moments) if now is not None else ()
+    history = tuple(model.history)
+    return (False, revealed, task, row, history, model.fetched_at, model.note, ages)
+
+
+class _RenderedOnce:
+    """A renderable that keeps its lines for the last width it was rendered at.
+
+    Textual renders a widget's content to measure its height and again to draw it, and a
+    pane laid out again (for another widget's sake) measures it once more; for a grid of a
+    dozen rows each of those costs milliseconds. Rendered with no height limit: the widget
+    crops.
+    """
+
+    def __init__(self, renderable: RenderableType) -> None:
+        self._renderable = renderable
+        self._width = -1
+        self._lines: list[list[Segment]] = []
+
+    def lines(self, console: Console, options: ConsoleOptions) -> list[list[Segment]]:
+        """The rendered lines at ``options.max_width``."""
+        width = options.max_width
+        if width != self._width:
+            self._lines = console.render_lines(
+                self._renderable, options.update(height=None), pad=False
+            )
+            self._width = width
+        return self._lines
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        new_line = Segment.line()
+        for line in self.lines(console, options):
+            yield from line
+            yield new_line
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement.get(console, options, self._renderable)
 
 
 class TaskDetail(VerticalScroll):
@@ -173,6 +246,9 @@ class TaskDetail(VerticalScroll):
         super().__init__(id=id)
         self._tz = tz
         self._model: DetailModel | None = None
+        self._shown: tuple[object, ...] | None = None
+        self._heading: Text | None = None
+        self._body_size = (-1, -1)
 
     def compose(self) -> ComposeResult:
         """A title line, the secrets marker and the body."""
@@ -210,17 +286,21 @@ class TaskDetail(VerticalScroll):
     def _render_body(self) -> None:
         if not self.is_mounted:
             return
+        model = self._model
+        key = shown_key(model, revealed=self.revealed, raw_json=self.raw_json)
+        if key == self._shown:
+            return
+        self._shown = key
         title = self.query_one("#detail-title", Static)
         body = self.query_one("#detail-body", Static)
-        model = self._model
         if model is None:
-            title.update("")
-            body.update(Text("No task selected.", style="dim"))
+            self._set_heading(title, Text(""))
+            self._set_body(body, Text("No task selected.", style="dim"))
             return
         heading = Text(model.task.task_id)
         if self.raw_json:
             heading.append("  (raw JSON)", style="dim")
-        title.update(heading)
+        self._set_heading(title, heading)
         parts: list[RenderableType] = []
         if model.note:
             parts.append(Text(model.note, style="yellow"))
@@ -230,7 +310,24 @@ class TaskDetail(VerticalScroll):
             parts.append(render_fields(model, revealed=self.revealed, tz=self._tz))
             parts.append(Text(""))
             parts.append(render_history(model.history, self._tz))
-        body.update(Group(*parts))
+        self._set_body(body, Group(*parts))
+
+    def _set_heading(self, title: Static, heading: Text) -> None:
+        if heading != self._heading:
+            self._heading = heading
+            title.update(heading)
+
+    def _set_body(self, body: Static, content: RenderableType) -> None:
+        """Show ``content``, laying the screen out again only if its height changes."""
+        rendered = _RenderedOnce(content)
+        width = body.size.width
+        size = (-1, -1)
+        if width > 0:
+            app = self.app
+            options = app.console_options.update_width(width).update(highlight=False)
+            size = (width, len(rendered.lines(app.console, options)))
+        body.update(rendered, layout=size[0] < 0 or size != self._body_size)
+        self._body_size = size
 
     def as_text(self, width: int = 120) -> str:
         """The pane's content as plain text (what a screen reader or a test would read)."""

@@ -6,8 +6,8 @@ clock (cleaned cell texts, the filter haystack, sort keys) is computed once per 
 kept while the task book hands back the same object, so a refresh where 1% of tasks changed
 costs little more than a sort of mostly ordered keys. Rendered lines are cached per row and
 re-rendered only when the row, its state (cursor, new, ended), the layout, the styles or the
-displayed second changes; a one-second timer refreshes the visible lines so that the uptime
-and "updated" columns tick without rebuilding anything.
+text of its time columns changes; a one-second timer redraws the visible lines whose uptime or
+"updated" text moved on (a task up for hours changes once a minute), and only those.
 
 Line 0 is the header (it never scrolls); line ``y >= 1`` shows row ``scroll_y + y - 1`` of the
 current view (sort order, then filter).
@@ -197,9 +197,20 @@ def _grow(chosen: dict[SortColumn, int], spare: int, order: Sequence[SortColumn]
 _SortKey = str | tuple[int, str, str] | tuple[int, float, str] | tuple[str, str]
 
 
+#: The STATUS of a task no longer listed (its row lingers, dimmed, until it leaves).
+ENDED_LABEL = "ended"
+
+
+def _status_label(row: Row) -> str:
+    """The STATUS cell: ``ended`` once the task is no longer listed, else its status."""
+    return ENDED_LABEL if row.ended_at is not None else row.task.status_label
+
+
 def _status_key(row: Row) -> tuple[int, str, str]:
+    # Running first, then other statuses, then the ended rows.
     task = row.task
-    return (0 if task.is_running else 1, task.status_label, task.task_id)
+    rank = 2 if row.ended_at is not None else 0 if task.is_running else 1
+    return (rank, _status_label(row), task.task_id)
 
 
 def _time_key(moment: datetime | None, task_id: str) -> tuple[int, float, str]:
@@ -248,7 +259,7 @@ class _Info:
             language = f"{task.language}→{targets}" if targets else task.language
             cells = self._cells = {
                 "id": _clean(task.task_id),
-                "status": _clean(task.status_label),
+                "status": _clean(_status_label(self.row)),
                 "mode": _clean(task.mode),
                 "language": _clean(language),
                 "tag": _clean(task.tag),
@@ -454,8 +465,10 @@ class TaskTable(ScrollView, can_focus=True):
         self._cursor_id: str | None = None
         self._layout_width = -1
         self._layout: list[tuple[SortColumn, int]] = []
-        self._shows_time = False
-        self._line_cache: LRUCache[str, tuple[_Info, tuple[object, ...], Strip]] = LRUCache(1024)
+        self._time_columns: frozenset[str] = frozenset()
+        self._line_cache: LRUCache[str, tuple[_Info, tuple[bool, bool, str, str, int], Strip]] = (
+            LRUCache(1024)
+        )
         self._pass: _Pass | None = None
         self._header: tuple[tuple[str, bool], Strip] | None = None
         self._tick_timer: Timer | None = None
@@ -492,6 +505,7 @@ class TaskTable(ScrollView, can_focus=True):
             info.generation = generation
             append(info)
         self._infos = infos
+        self._forget_gone(generation)
         if len(fresh) * 8 > len(infos) or not self._ascending:
             self._resort()
             return
@@ -501,6 +515,18 @@ class TaskTable(ScrollView, can_focus=True):
         for info in fresh:
             insort(ascending, info, key=lambda item: item.key(column))
         self._install_sorted(ascending)
+
+    def _forget_gone(self, generation: int) -> None:
+        """Drop rendered lines of rows the last `set_rows` did not include (or replaced).
+
+        They would never be shown again, yet each keeps its row and task alive: over a long
+        session with tasks coming and going, the cache would fill up with the departed.
+        """
+        cache = self._line_cache
+        for task_id in list(cache.keys()):
+            entry = cache.get(task_id)
+            if entry is None or entry[0].generation != generation:
+                cache.discard(task_id)
 
     def sort_by(self, column_key: str, reverse: bool | None = None) -> None:
         """Sort by a column; sorting again by the same column flips the direction.
@@ -695,8 +721,19 @@ class TaskTable(ScrollView, can_focus=True):
         self._tick_timer = self.set_interval(self.TICK_SECONDS, self._tick)
 
     def _tick(self) -> None:
-        if self._view:
-            self.refresh()
+        """Redraw the visible rows whose time columns or "new" marker have moved on."""
+        view = self._view
+        if not view or self._layout_width < 0 or not self.size.height:
+            return
+        now = self._clock()
+        width = self._layout_width
+        top = round(self.scroll_y)
+        for index in range(top, min(top + self._body_height(), len(view))):
+            info = view[index]
+            cached = self._line_cache.get(info.task_id)
+            key = self._row_key(info, index == self._cursor, now, width)
+            if cached is None or cached[0] is not info or cached[1] != key:
+                self.refresh_line(index + 1)
 
     def watch_filter_text(self, text: str) -> None:
         """Apply a filter set through the reactive (``table.filter_text = ...``)."""
@@ -741,7 +778,7 @@ class TaskTable(ScrollView, can_focus=True):
         if width != self._layout_width:
             self._layout_width = width
             self._layout = layout_columns(width)
-            self._shows_time = any(key in _TIME_COLUMNS for key, _ in self._layout)
+            self._time_columns = _TIME_COLUMNS.intersection(key for key, _ in self._layout)
             self._line_cache.clear()
             self._header = None
         base = self.rich_style
@@ -792,16 +829,25 @@ class TaskTable(ScrollView, can_focus=True):
         message = f"No task matches {_clean(self._applied_filter)!r}" if filtered else "No tasks"
         return Strip([Segment(_fit(" " * _MARKER_WIDTH + message, width), style)], width)
 
+    def _row_key(
+        self, info: _Info, is_cursor: bool, now: datetime, width: int
+    ) -> tuple[bool, bool, str, str, int]:
+        """What a row's rendered line depends on besides the row itself and the styles."""
+        task = info.row.task
+        shown = self._time_columns
+        uptime = format_uptime(task.created_at, now) if "uptime" in shown else ""
+        updated = format_age(task.updated_at, now) if "updated" in shown else ""
+        return (is_cursor, info.row.is_new(now), uptime, updated, width)
+
     def _render_row(self, info: _Info, is_cursor: bool, render: _Pass) -> Strip:
         now = render.now
         width = render.width
         row = info.row
-        is_new = row.is_new(now)
-        second = int(now.timestamp()) if self._shows_time else 0
-        key = (is_cursor, is_new, second, width)
+        key = self._row_key(info, is_cursor, now, width)
         cached = self._line_cache.get(info.task_id)
         if cached is not None and cached[0] is info and cached[1] == key:
             return cached[2]
+        _, is_new, uptime, updated, _ = key
 
         if row.ended_at is not None:
             style = render.ended
@@ -816,15 +862,14 @@ class TaskTable(ScrollView, can_focus=True):
         if is_cursor:
             style += render.cursor
         cells = info.cells
-        task = row.task
         segments = [Segment(marker + " ", style)]
         for position, (column_key, cell_width) in enumerate(self._layout):
             if position:
                 segments.append(Segment(_SEPARATOR, style))
             if column_key == "uptime":
-                text = format_uptime(task.created_at, now)
+                text = uptime
             elif column_key == "updated":
-                text = format_age(task.updated_at, now)
+                text = updated
                 if len(text) > cell_width and text.endswith(_AGO):
                     text = text[: -len(_AGO)]
             else:
