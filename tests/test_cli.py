@@ -72,7 +72,9 @@ def one_line(text: str) -> str:
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--version"]) == 0
-    assert capsys.readouterr().out.strip() == "asrtui 0.1.0"
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "asrtui 0.1.0"
+    assert [line.split()[0] for line in lines] == ["asrtui", "Textual", "httpx", "Python"]
 
 
 def test_usage_error_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
@@ -517,4 +519,4 @@ def test_module_runs_as_a_script() -> None:
         check=False,
     )
     assert done.returncode == 0
-    assert done.stdout.strip() == "asrtui 0.1.0"
+    assert done.stdout.splitlines()[0] == "asrtui 0.1.0"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -175,7 +176,8 @@ class _VersionAction(argparse.Action):
     ) -> None:
         from asrtui.logs import versions_text
 
-        parser.exit(message=versions_text().rstrip("\n") + "\n")
+        sys.stdout.write(versions_text().rstrip("\n") + "\n")
+        parser.exit()
 
 
 def _refresh_seconds(text: str) -> float:
