@@ -43,7 +43,7 @@ from asrtui.ui.screens.profiles import ProfileForm, ProfileSwitcher
 from asrtui.ui.settings import ConsoleSettings
 from tests.fakes import settle
 
-KEY_ID = "LTAIscan0123456789"
+KEY_ID = "FAKE-scan-key-id-0001"
 SECRET = "FAKE-SECRET-d0c7c0ffee"
 TOKEN = "FAKE-STS-TOKEN-5ca1ab1e"
 WRONG_SECRET = "FAKE-WRONG-SECRET-0badcafe"

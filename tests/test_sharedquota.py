@@ -44,7 +44,7 @@ except ImportError:  # pragma: no cover
 from tests.test_ratelimit import max_in_any_window, run_virtual
 
 N = 20
-KEY = "LTAI5tExampleKeyId0001"
+KEY = "FAKE-example-key-id-0001"
 
 
 @pytest.fixture
