@@ -166,10 +166,12 @@ def _state_path() -> Path:
     return platformdirs.user_state_path("asrtui") / "console.json"
 
 
-def _dispatch(args: argparse.Namespace) -> int:
+def _dispatch(args: argparse.Namespace, *, collect: bool) -> int:
     func = getattr(args, "func", None)
     if func is None:
         return launch_console(args)
+    if collect:
+        gc.enable()  # see `main`
     return int(func(args))
 
 
@@ -208,6 +210,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     Exit codes: 0 success; 1 an API or network failure (one line on stderr); 2 a usage or
     configuration error; 130 interrupted with Ctrl-C.
     """
+    # Importing and parsing make many objects and little garbage: the cyclic collector stays
+    # off until the command runs (for the console, until it has started: see `_gc_paused`).
+    collect = gc.isenabled()
+    gc.disable()
+    try:
+        return _run(argv, collect=collect)
+    finally:
+        if collect:
+            gc.enable()
+
+
+def _run(argv: Sequence[str] | None, *, collect: bool) -> int:
     from asrtui.cli import build_parser
 
     parser = build_parser()
@@ -218,7 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
     try:
         _start_logging(args)
-        return _dispatch(args)
+        return _dispatch(args, collect=collect)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from rich.console import Console
@@ -214,7 +215,21 @@ async def test_the_pane_is_redrawn_only_when_what_it_shows_changes() -> None:
         assert model is not None
         detail.show(model)
         assert body.content is shown
+        layouts: list[bool] = []
+        update = body.update
+
+        def record(content: Any = "", *, layout: bool = True) -> None:
+            layouts.append(layout)
+            update(content, layout=layout)
+
+        body.update = record  # type: ignore[method-assign]
         source.change(FIRST, tag="renamed")
         await console.advance(2)  # the pane's own fetch brings the change
         assert body.content is not shown
         assert "renamed" in detail.as_text()
+        source.change(FIRST, tag="renamed-again")
+        await console.advance(2)
+        assert "renamed-again" in detail.as_text()
+        # As many lines as before: the pane is redrawn, the screen is not laid out again.
+        assert layouts
+        assert not layouts[-1]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import suppress
+from typing import Any
 
 import pytest
 
@@ -350,3 +351,26 @@ async def test_cancel_gives_up_on_an_answer_nobody_took() -> None:
     with pytest.raises(asyncio.CancelledError):
         await first.wait()
     assert first.done()
+
+
+async def test_the_status_line_lays_the_screen_out_again_only_when_its_height_changes() -> None:
+    source = FakeTaskSource.with_tasks(2)
+    async with running_console(source, size=(120, 30)) as console:
+        line = console.screen.status_line
+        layouts: list[bool] = []
+        update = line.update
+
+        def record(content: Any = "", *, layout: bool = True) -> None:
+            layouts.append(layout)
+            update(content, layout=layout)
+
+        line.update = record  # type: ignore[method-assign]
+        await console.advance(1)  # the data ages by a second: same one line
+        assert layouts
+        assert not any(layouts)
+        seen = len(layouts)
+        source.fail(1, ConnectError("Could not connect to live.aliyuncs.com"), only="list_tasks")
+        await console.advance(4)  # the refresh fails: a second line says so
+        assert line.snapshot is not None
+        assert line.snapshot.stale
+        assert any(layouts[seen:])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import gc
 import io
 import json
 import os
@@ -380,6 +381,34 @@ def test_console_gets_a_task_source(
     assert seen["tasks"] == 12
     assert seen["quota"].granted_total >= 1  # type: ignore[attr-defined]
     assert seen["settings"].state_path is None  # type: ignore[attr-defined]
+
+
+def test_the_collector_is_off_while_the_console_starts_and_on_again_after(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: dict[str, bool] = {}
+
+    async def fake_console(source: TaskSource, settings: object, **kwargs: Any) -> int:
+        seen["collecting while starting"] = gc.isenabled()
+        return 0
+
+    monkeypatch.setattr("asrtui.ui.app.run_console_async", fake_console)
+    assert gc.isenabled()
+    assert main(["--demo"]) == 0
+    assert seen == {"collecting while starting": False}
+    assert gc.isenabled()
+    assert not gc.get_freeze_count()
+
+
+def test_a_subcommand_runs_with_the_collector_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: dict[str, bool] = {}
+
+    def fake_serve(app: object, host: str, port: int, *, on_ready: object) -> None:
+        seen["collecting"] = gc.isenabled()
+
+    monkeypatch.setattr("asrtui.emulator.server.serve", fake_serve)
+    assert main(["emulator", "--port", "0"]) == 0
+    assert seen == {"collecting": True}
 
 
 def test_console_missing_is_exit_2(

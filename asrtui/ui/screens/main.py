@@ -36,7 +36,7 @@ from textual.events import Key, Resize
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Input, Label
+from textual.widgets import Input, Label
 from textual.worker import Worker, WorkerState
 
 from asrtui.errors import AsrtuiError
@@ -48,6 +48,7 @@ from asrtui.ui.refresh import RefreshSchedule
 from asrtui.ui.settings import MAX_INTERVAL, MIN_INTERVAL, ConsoleSettings, clamp_interval
 from asrtui.ui.taskbook import EVENT_LOG_SIZE, TaskBook, TaskEvent
 from asrtui.ui.widgets.detail import DetailModel, TaskDetail
+from asrtui.ui.widgets.key_bar import KeyBar
 from asrtui.ui.widgets.status_line import StatusLine, StatusSnapshot
 from asrtui.ui.widgets.task_table import TaskTable
 
@@ -167,7 +168,7 @@ class MainScreen(Screen[None]):
             takes it instead of asking again. ``None``: the first refresh asks.
     """
 
-    # The footer shows what fits in 80 columns next to the app's "q Quit" and the palette key,
+    # The key bar shows what fits in 80 columns next to the app's "q Quit" and the palette key,
     # Help first; every binding is in the help screen (?) and the command palette (^p).
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark", "help", "Help"),
@@ -233,7 +234,7 @@ class MainScreen(Screen[None]):
     # ------------------------------------------------------------------ composition
 
     def compose(self) -> ComposeResult:
-        """Status line, table and detail pane, filter bar, footer (the event log comes later)."""
+        """Status line, table and detail pane, filter bar, key bar (the event log comes later)."""
         # Set before the widgets mount, so that they are styled once, for the right layout.
         self._apply_width(self.app.size.width)
         tz = self._settings.tz
@@ -244,7 +245,7 @@ class MainScreen(Screen[None]):
         with Horizontal(id="filter-bar"):
             yield Label("Filter:", id="filter-label")
             yield Input(placeholder="id, tag, stream or language", id="filter")
-        yield Footer()
+        yield KeyBar(id="keys")
 
     @property
     def table(self) -> TaskTable:

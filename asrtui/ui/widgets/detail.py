@@ -150,9 +150,8 @@ def render_raw(task: Task, *, revealed: bool) -> RenderableType:
 def shown_key(model: DetailModel | None, *, revealed: bool, raw_json: bool) -> tuple[object, ...]:
     """Everything the pane's rendering of ``model`` depends on: equal keys render equally.
 
-    Ages ("3m05s ago") are part of it as the text they render to, so a pane shown again a
-    second later with the same task and nothing else new is not redrawn for that alone when its
-    ages did not change.
+    Ages ("3m05s ago") are in it as the text they render to: shown again a second later with
+    nothing new, the pane is redrawn only if one of its ages moved on.
     """
     if model is None:
         return ()

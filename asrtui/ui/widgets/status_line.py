@@ -181,7 +181,11 @@ def _render(status: StatusSnapshot, *, compact: bool) -> Text:
 
 
 class StatusLine(Static):
-    """One line (two while stale) at the top of the screen, updated once per second."""
+    """One line (two while stale) at the top of the screen, updated once per second.
+
+    An update that keeps the number of lines redraws the line alone: laying the whole screen
+    out again every second would be most of what an idle console spends.
+    """
 
     DEFAULT_CSS = """
     StatusLine {
@@ -196,6 +200,8 @@ class StatusLine(Static):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__("", id=id)
         self._shown: StatusSnapshot | None = None
+        self._laid_out = (-1, -1)
+        self._text: Text | None = None
 
     @property
     def snapshot(self) -> StatusSnapshot | None:
@@ -207,9 +213,21 @@ class StatusLine(Static):
         if status == self._shown:
             return
         self._shown = status
-        self.update(render_status(status, self.size.width))
+        self._show(render_status(status, self.size.width))
 
     def on_resize(self) -> None:
         """Re-render for the new width (compact or not)."""
         if self._shown is not None:
-            self.update(render_status(self._shown, self.size.width))
+            self._show(render_status(self._shown, self.size.width))
+
+    def _show(self, text: Text) -> None:
+        """Show ``text``, laying the screen out again only if its height changes."""
+        width = self.size.width
+        size = (-1, -1)
+        if width > 0:
+            # Counted as Textual counts the height of a `Text`.
+            size = (width, len(Text(text.plain).wrap(self.app.console, width)))
+        if text != self._text:
+            self._text = text
+            self.update(text, layout=size[0] < 0 or size != self._laid_out)
+        self._laid_out = size
