@@ -135,7 +135,7 @@ async def test_failure_keeps_the_data_marks_it_stale_and_recovers() -> None:
         log = "\n".join(line.plain for line in screen.event_log.entries)
         assert "Refresh failed: Could not connect" in log
 
-        await console.advance(10)  # backoff: 5 s doubled
+        await console.advance(5)  # the next attempt, one interval later, succeeds
         status = screen.status_line.snapshot
         assert status is not None
         assert not status.stale
@@ -148,28 +148,38 @@ async def test_stale_shows_the_age_of_the_last_good_data() -> None:
     async with running_console(source) as console:
         source.fail(5, only="list_tasks")
         await console.advance(5)
-        await console.advance(10)
+        await console.advance(5)
+        await console.advance(5)
         status = console.screen.status_line.snapshot
         assert status is not None
         assert status.data_age == 15.0
         assert "15s" in render_status(status).plain
 
 
-async def test_backoff_doubles_up_to_the_cap_then_resets() -> None:
+async def test_a_long_outage_keeps_the_cadence_and_recovers_within_one_interval() -> None:
+    """Attempts stay one interval apart however long it fails: no minute-long wait to recover."""
     source = FakeTaskSource.with_tasks(1)
     async with running_console(source) as console:
         schedule = console.screen.schedule
         source.fail(10, ThrottledError("Throttling.User", "Denied"), only="list_tasks")
-        waits = []
         await console.advance(5)
-        for _ in range(5):
+        calls = source.calls["list_tasks"]
+        waits = []
+        for _ in range(9):
             wait = schedule.seconds_until_due(console.clock.monotonic())
             waits.append(wait)
             await console.advance(wait)
-        assert waits == [10.0, 20.0, 40.0, 60.0, 60.0]
-        calls = source.calls["list_tasks"]
-        await console.advance(59)
-        assert source.calls["list_tasks"] == calls
+        assert waits == [5.0] * 9
+        assert source.calls["list_tasks"] == calls + 9
+        assert schedule.stale
+        # The fault is over (ten failures); the next attempt, one interval later, is current.
+        await console.advance(4.9)
+        assert schedule.stale
+        await console.advance(0.1)
+        assert not schedule.stale
+        status = console.screen.status_line.snapshot
+        assert status is not None
+        assert not status.stale
 
 
 async def test_an_error_message_is_shown_as_text_not_markup() -> None:
@@ -240,11 +250,14 @@ def test_schedule_is_due_at_once_then_every_interval() -> None:
     assert schedule.due(106)
 
 
-def test_schedule_backoff_never_shortens_a_long_interval() -> None:
+def test_schedule_retries_one_interval_after_a_failure() -> None:
     schedule = RefreshSchedule(120, now=0)
-    schedule.start()
-    schedule.fail(0, "down")
-    assert schedule.current_delay() == 120
+    for end in (3, 200):
+        schedule.start()
+        schedule.fail(end, "down")
+        assert schedule.next_due == end + 120
+    assert schedule.stale
+    assert schedule.failures == 2
 
 
 def test_schedule_interval_change_moves_the_due_time() -> None:

@@ -48,10 +48,10 @@ from tests.fakes import Console, FakeClock, FakeTaskSource, running_console
 ENDPOINT = "http://emulator.test"
 #: Tasks the emulator starts with.
 TASKS = 6
-#: The console's refresh interval in these tests (the shortest the console allows) ...
+#: The console's refresh interval in these tests (the shortest the console allows).
 INTERVAL = 1.0
-#: ... and its longest backoff: with both at one second, a refresh follows every second.
-MAX_BACKOFF = 1.0
+#: The console's default refresh interval.
+DEFAULT_INTERVAL = 5.0
 #: The client's read timeout: short, because the ``latency`` fault really waits for it.
 READ_TIMEOUT = 0.3
 #: The ``latency`` fault's delay: far beyond the read timeout (the wait is cut short there).
@@ -335,7 +335,6 @@ async def console_rig(fault: Fault | None = None, **client: Any) -> AsyncIterato
             cast(FakeTaskSource, source),
             clock=clock,
             refresh_interval=INTERVAL,
-            max_backoff=MAX_BACKOFF,
             # The detail pane fetches only when the cursor moves: the matrix is about the list.
             detail_interval=3600.0,
         ) as console:
@@ -395,15 +394,37 @@ async def test_console_shows_throttling_slowing_the_limiter_and_honours_retry_af
         assert rig.vt.retry_sleeps == [RETRY_AFTER]
 
 
-async def test_console_recovers_at_once_on_r_after_a_long_outage() -> None:
-    """With the default backoff, a manual refresh need not wait for the next attempt."""
+async def test_console_recovers_within_one_default_interval_after_a_long_outage() -> None:
+    """Failing for half a minute does not stretch the cadence: recovery is one interval away."""
     fault = next(f for f in PERSISTENT if f.name == "503")
     async with console_rig(fault) as rig:
-        rig.screen.schedule.max_backoff = 60.0
+        clock = rig.console.clock
+        rig.screen.schedule.set_interval(DEFAULT_INTERVAL, clock.monotonic())
+        await rig.next_refresh()
         fault.switch_on(rig.wire)
-        for _ in range(4):
+        for _ in range(6):
+            before = clock.monotonic()
             await rig.next_refresh()
-        assert rig.screen.schedule.seconds_until_due(rig.console.clock.monotonic()) > INTERVAL
+            assert rig.status().stale
+            assert clock.monotonic() - before <= DEFAULT_INTERVAL
+        fault.switch_off(rig.wire)
+        ended = clock.monotonic()
+        await rig.next_refresh()
+        assert not rig.status().stale, rig.status().error
+        assert clock.monotonic() - ended <= DEFAULT_INTERVAL
+
+
+async def test_console_recovers_at_once_on_r_after_an_outage() -> None:
+    """A manual refresh need not wait for the next attempt."""
+    fault = next(f for f in PERSISTENT if f.name == "503")
+    async with console_rig(fault) as rig:
+        clock = rig.console.clock
+        rig.screen.schedule.set_interval(DEFAULT_INTERVAL, clock.monotonic())
+        fault.switch_on(rig.wire)
+        for _ in range(2):
+            await rig.next_refresh()
+        assert rig.status().stale
+        assert rig.screen.schedule.seconds_until_due(clock.monotonic()) > INTERVAL
         fault.switch_off(rig.wire)
         await rig.console.press("r")
         assert not rig.status().stale

@@ -24,7 +24,7 @@ from asrtui.emulator import DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, Emulator
 from asrtui.tasksource import ClientTaskSource
 from asrtui.ui.widgets.status_line import StatusSnapshot, render_status
 from tests.fakes import Console, FakeClock, FakeTaskSource, running_console
-from tests.test_fault_matrix import INTERVAL, MAX_BACKOFF, PERSISTENT, TASKS, Fault, VirtualTime
+from tests.test_fault_matrix import INTERVAL, PERSISTENT, TASKS, Fault, VirtualTime
 
 pytest.importorskip("uvicorn")
 
@@ -107,7 +107,6 @@ async def socket_console(url: str) -> AsyncIterator[Console]:
             cast(FakeTaskSource, source),
             clock=FakeClock(),
             refresh_interval=INTERVAL,
-            max_backoff=MAX_BACKOFF,
             detail_interval=3600.0,
         ) as console:
             yield console

@@ -1,17 +1,25 @@
-"""When the task list is refreshed next: interval, pause, coalescing, backoff and staleness.
+"""When the task list is refreshed next: interval, pause, coalescing and staleness.
 
 Pure bookkeeping over monotonic seconds handed in by the caller, so the cadence can be tested
 without a running app. The screen asks `RefreshSchedule.due` on its ticks and starts a refresh
 worker; because the next due time is computed only when a run *completes*, two refreshes never
 overlap and a slow answer pushes the next one back (dolphie's WorkerManager re-arms its timer the
 same way).
+
+While refreshes fail the cadence does not stretch: the next attempt still comes one interval after
+the last one ended, so the console is current again within one interval of a fault ending. The
+backing off happens below, where it protects the quota: each attempt is the client's retries with
+jittered exponential backoff (honouring ``x-acs-retry-after``), and throttling answers slow the
+shared limiter for every view and process. One failed refresh every few seconds is a negligible
+share of the 20 calls per second, and a console that came back a minute late would lie about
+freshness during the part of a broadcast that matters most.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from asrtui.ui.settings import MAX_BACKOFF, clamp_interval
+from asrtui.ui.settings import clamp_interval
 
 #: Timers may fire a hair early; a refresh this close to its due time counts as due.
 _EARLY = 0.05
@@ -36,12 +44,10 @@ class RefreshSchedule:
     Args:
         interval: seconds between two refreshes while calls succeed.
         now: the monotonic time at start; the first refresh is due at once.
-        max_backoff: the longest wait between attempts while calls keep failing.
     """
 
-    def __init__(self, interval: float, now: float, *, max_backoff: float = MAX_BACKOFF) -> None:
+    def __init__(self, interval: float, now: float) -> None:
         self.interval = interval
-        self.max_backoff = max_backoff
         self.paused = False
         self.running = False
         #: A refresh was asked for (``r``) while one was running: run again right after it.
@@ -58,11 +64,8 @@ class RefreshSchedule:
         return self.failures > 0
 
     def current_delay(self) -> float:
-        """Seconds from the end of a run to the next: the interval, doubled per failure."""
-        if self.failures == 0:
-            return self.interval
-        backoff = min(self.max_backoff, self.interval * 2.0**self.failures)
-        return max(self.interval, backoff)
+        """Seconds from the end of a run to the next: the interval, failing or not (see above)."""
+        return self.interval
 
     def due(self, now: float) -> bool:
         """Whether a refresh should start now (never while one runs, or while paused)."""
@@ -106,7 +109,7 @@ class RefreshSchedule:
         return RefreshOutcome(recovered=recovered)
 
     def fail(self, now: float, error: str) -> RefreshOutcome:
-        """Record a failed attempt ending at ``now``; the next one waits longer."""
+        """Record a failed attempt ending at ``now``; the next one comes an interval later."""
         first = self.failures == 0
         self.running = False
         self.failures += 1

@@ -14,8 +14,6 @@ from pathlib import Path
 #: Bounds of the refresh interval the ``+``/``-`` keys move within, in seconds.
 MIN_INTERVAL = 1.0
 MAX_INTERVAL = 300.0
-#: The longest wait between refresh attempts while the source keeps failing, in seconds.
-MAX_BACKOFF = 60.0
 #: The theme used when nothing else was chosen.
 DEFAULT_THEME = "textual-dark"
 
@@ -40,7 +38,6 @@ class ConsoleSettings:
         state_path: where the theme choice is remembered; ``None`` writes no file (demo mode).
         detail_interval: seconds between two fetches of the highlighted task.
         detail_debounce: seconds the cursor must rest on a task before it is fetched.
-        max_backoff: the longest wait between attempts while the source fails.
         tz: the zone local times are shown in; ``None`` for this host's zone (tests fix it).
     """
 
@@ -53,7 +50,6 @@ class ConsoleSettings:
     state_path: Path | None = None
     detail_interval: float = 2.0
     detail_debounce: float = 0.25
-    max_backoff: float = MAX_BACKOFF
     tz: tzinfo | None = None
 
 

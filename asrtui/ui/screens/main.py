@@ -44,6 +44,7 @@ from asrtui.models import Task, TaskList
 from asrtui.redact import redact_text
 from asrtui.source import QuotaStats, TaskSource
 from asrtui.ui import clipboard
+from asrtui.ui.format import format_duration
 from asrtui.ui.refresh import RefreshSchedule
 from asrtui.ui.settings import MAX_INTERVAL, MIN_INTERVAL, ConsoleSettings, clamp_interval
 from asrtui.ui.taskbook import EVENT_LOG_SIZE, TaskBook, TaskEvent
@@ -212,11 +213,7 @@ class MainScreen(Screen[None]):
         self._clock = settings.clock
         self._mono = settings.monotonic
         self._book = TaskBook()
-        self.schedule = RefreshSchedule(
-            clamp_interval(settings.refresh_interval),
-            self._mono(),
-            max_backoff=settings.max_backoff,
-        )
+        self.schedule = RefreshSchedule(clamp_interval(settings.refresh_interval), self._mono())
         """When the task list is refreshed next (read by tests and the status line)."""
         self.bell_enabled = settings.bell
         """Whether the terminal bell rings when a task ends or errors begin."""
@@ -411,7 +408,8 @@ class MainScreen(Screen[None]):
             self._log_note(now, "error", f"Refresh failed: {message}")
         if outcome.failed_first:
             self.notify(
-                f"{message}\nShowing the last good data; retrying with backoff.",
+                f"{message}\nShowing the last good data; retrying every"
+                f" {format_duration(self.schedule.interval)}.",
                 title="Refresh failed",
                 severity="error",
                 markup=False,
