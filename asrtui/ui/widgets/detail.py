@@ -67,8 +67,8 @@ def _when(moment: datetime | None, now: datetime | None, tz: tzinfo | None) -> s
 
 
 def _value(value: object) -> str:
-    if value is None:
-        return "?"
+    if value is None:  # a known field the answer did not carry
+        return UNKNOWN
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, str):
@@ -110,7 +110,8 @@ def render_fields(model: DetailModel, *, revealed: bool, tz: tzinfo | None) -> T
     uid = task.ali_uid if revealed else mask_account_id(task.ali_uid)
     add("aliUid", Text(uid, style="bold red" if revealed else ""))
     for name in sorted(task.extra):
-        add(name, Text(_value(task.extra[name]), style="italic"))
+        extra = task.extra[name]
+        add(name, Text("null" if extra is None else _value(extra), style="italic"))
     if model.row is not None:
         add("first seen", _when(model.row.first_seen, now, tz))
         if model.row.ended_at is not None:
