@@ -36,16 +36,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from _report import LIMIT, Result, TimedLimiter, measure, report
 
 from asrtui.client import LiveClient
 from asrtui.credentials import Credentials
@@ -55,51 +55,9 @@ from asrtui.emulator import (
     build_emulator,
 )
 from asrtui.errors import AsrtuiError
-from asrtui.ratelimit import WindowLimiter
 from asrtui.sharedquota import SharedLedger
 
-LIMIT = 20
-TARGET_SHARE = 0.95
-TARGET_P99_WAIT = 0.100
 PRIORITY_EVERY = 0.200
-
-
-class TimedLimiter(WindowLimiter):
-    """A `WindowLimiter` that records how long each priority acquisition waited."""
-
-    def __init__(self, limit: int, window: float, ledger: SharedLedger | None = None) -> None:
-        super().__init__(limit, window, ledger=ledger)
-        self.priority_waits: list[float] = []
-
-    async def acquire(self, *, priority: bool = False) -> None:
-        started = time.monotonic()
-        await super().acquire(priority=priority)
-        if priority:
-            self.priority_waits.append(time.monotonic() - started)
-
-
-@dataclass
-class Result:
-    mode: str
-    seconds: float
-    max_in_window: int
-    share: float
-    p99_wait: float
-    median_wait: float
-    priority_requests: int
-    throttled: int
-    errors: int
-    accepted: int
-    failures: list[str] = field(default_factory=list)
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    """The nearest-rank percentile (``fraction`` in 0..1) of ``values``."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    rank = max(0, min(len(ordered) - 1, round(fraction * len(ordered) + 0.5) - 1))
-    return ordered[rank]
 
 
 async def run(mode: str, seconds: float, workers: int) -> Result:
@@ -150,60 +108,15 @@ async def run(mode: str, seconds: float, workers: int) -> Result:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    accepted_times = list(app.stats.accepted_times.get(DEMO_ACCESS_KEY_ID, ()))
-    steady_from = started + 1.0
-    steady = [t for t in accepted_times if steady_from <= t < ended]
-    share = len(steady) / ((ended - steady_from) * LIMIT)
-    waits = limiter.priority_waits
-    result = Result(
-        mode=mode,
-        seconds=ended - started,
-        max_in_window=app.stats.max_in_any_window(DEMO_ACCESS_KEY_ID),
-        share=share,
-        p99_wait=percentile(waits, 0.99),
-        median_wait=statistics.median(waits) if waits else float("nan"),
-        priority_requests=len(waits),
+    return measure(
+        f"mode={mode}: {ended - started:.1f} s,",
+        app.stats,
+        started=started,
+        ended=ended,
+        priority_waits=limiter.priority_waits,
         throttled=app.stats.throttled + client.counters.throttled_total,
         errors=errors,
-        accepted=len(accepted_times),
     )
-    if result.max_in_window > LIMIT:
-        result.failures.append(f"max in any 1 s window {result.max_in_window} > {LIMIT}")
-    if result.share < TARGET_SHARE:
-        result.failures.append(f"sustained rate {result.share:.1%} < {TARGET_SHARE:.0%}")
-    if not result.p99_wait <= TARGET_P99_WAIT:
-        result.failures.append(
-            f"p99 priority wait {result.p99_wait * 1000:.1f} ms > {TARGET_P99_WAIT * 1000:.0f} ms"
-        )
-    if result.throttled:
-        result.failures.append(f"{result.throttled} throttling answer(s)")
-    return result
-
-
-def report(result: Result) -> None:
-    """Print one run's figures and a PASS/FAIL line per target."""
-
-    def line(ok: bool, text: str) -> None:
-        print(f"  {'PASS' if ok else 'FAIL'}  {text}")
-
-    print(f"mode={result.mode}: {result.seconds:.1f} s, {result.accepted} requests accepted")
-    line(
-        result.max_in_window <= LIMIT,
-        f"most accepted in any 1 s window: {result.max_in_window} (limit {LIMIT})",
-    )
-    line(
-        result.share >= TARGET_SHARE,
-        f"sustained rate after the first second: {result.share:.1%} of {LIMIT}/s "
-        f"(target >= {TARGET_SHARE:.0%})",
-    )
-    line(
-        result.p99_wait <= TARGET_P99_WAIT,
-        f"priority wait p99: {result.p99_wait * 1000:.1f} ms, median "
-        f"{result.median_wait * 1000:.1f} ms over {result.priority_requests} requests "
-        f"(target <= {TARGET_P99_WAIT * 1000:.0f} ms)",
-    )
-    line(result.throttled == 0, f"throttling answers: {result.throttled} (target 0)")
-    print(f"  info  failed calls: {result.errors}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -37,44 +37,27 @@ import argparse
 import asyncio
 import multiprocessing
 import random
-import statistics
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from _report import LIMIT, Result, TimedLimiter, measure, report
+
 from asrtui.client import LiveClient
 from asrtui.credentials import Credentials
 from asrtui.emulator import DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, build_emulator
 from asrtui.emulator.server import running_server
 from asrtui.errors import AsrtuiError
-from asrtui.ratelimit import WindowLimiter
 from asrtui.sharedquota import DEFAULT_MARGIN, DEFAULT_PACING, SharedLedger
 
-LIMIT = 20
-TARGET_SHARE = 0.95
-TARGET_P99_WAIT = 0.100
 #: Seconds between the warm-up request and the start: its grant has left every window by then.
 WARM_UP_PAUSE = 1.2
-
-
-class TimedLimiter(WindowLimiter):
-    """A `WindowLimiter` that records how long each priority acquisition waited."""
-
-    def __init__(self, limit: int, ledger: SharedLedger | None) -> None:
-        super().__init__(limit, ledger=ledger)
-        self.priority_waits: list[float] = []
-
-    async def acquire(self, *, priority: bool = False) -> None:
-        started = time.monotonic()
-        await super().acquire(priority=priority)
-        if priority:
-            self.priority_waits.append(time.monotonic() - started)
 
 
 @dataclass(frozen=True)
@@ -101,7 +84,7 @@ async def _work(spec: WorkerSpec, barrier: Barrier) -> dict[str, Any]:
             margin=spec.margin,
             pacing=spec.pacing,
         )
-    limiter = TimedLimiter(LIMIT, ledger)
+    limiter = TimedLimiter(LIMIT, ledger=ledger)
     credentials = Credentials(DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET)
     client = LiveClient(lambda: credentials, spec.url, limiter=limiter)
     errors = 0
@@ -149,30 +132,6 @@ def worker(spec: WorkerSpec, barrier: Barrier, results: multiprocessing.Queue[An
     results.put(asyncio.run(_work(spec, barrier)))
 
 
-@dataclass
-class Result:
-    procs: int
-    seconds: float
-    accepted: int
-    max_in_window: int
-    share: float
-    p99_wait: float
-    median_wait: float
-    priority_requests: int
-    throttled: int
-    errors: int
-    failures: list[str] = field(default_factory=list)
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    """The nearest-rank percentile (``fraction`` in 0..1) of ``values``."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    rank = max(0, min(len(ordered) - 1, round(fraction * len(ordered) + 0.5) - 1))
-    return ordered[rank]
-
-
 def run(procs: int, args: argparse.Namespace) -> Result:
     """Run ``procs`` worker processes against a fresh emulator; return what it saw."""
     app = build_emulator(seed=1, tasks=8)
@@ -206,59 +165,15 @@ def run(procs: int, args: argparse.Namespace) -> Result:
         ended = started + args.seconds
         for process in workers:
             process.join(timeout=30)
-    times = list(app.stats.accepted_times.get(DEMO_ACCESS_KEY_ID, ()))
-    steady_from = started + 1.0
-    steady = [t for t in times if steady_from <= t < ended]
-    waits = [w for outcome in outcomes for w in outcome["priority_waits"]]
-    result = Result(
-        procs=procs,
-        seconds=args.seconds,
-        accepted=len(times),
-        max_in_window=app.stats.max_in_any_window(DEMO_ACCESS_KEY_ID),
-        share=len(steady) / ((ended - steady_from) * LIMIT),
-        p99_wait=percentile(waits, 0.99),
-        median_wait=statistics.median(waits) if waits else float("nan"),
-        priority_requests=len(waits),
+    return measure(
+        f"{procs} process(es), {args.seconds:.0f} s:",
+        app.stats,
+        started=started,
+        ended=ended,
+        priority_waits=(w for outcome in outcomes for w in outcome["priority_waits"]),
         throttled=max(app.stats.throttled, sum(o["throttled"] for o in outcomes)),
         errors=sum(o["errors"] for o in outcomes),
     )
-    if result.max_in_window > LIMIT:
-        result.failures.append(f"max in any 1 s window {result.max_in_window} > {LIMIT}")
-    if result.share < TARGET_SHARE:
-        result.failures.append(f"sustained rate {result.share:.1%} < {TARGET_SHARE:.0%}")
-    if not result.p99_wait <= TARGET_P99_WAIT:
-        result.failures.append(f"p99 priority wait {result.p99_wait * 1000:.1f} ms")
-    if result.throttled:
-        result.failures.append(f"{result.throttled} throttling answer(s)")
-    return result
-
-
-def report(result: Result) -> None:
-    """Print one run's figures and a PASS/FAIL line per target."""
-
-    def line(ok: bool, text: str) -> None:
-        print(f"  {'PASS' if ok else 'FAIL'}  {text}")
-
-    print(
-        f"{result.procs} process(es), {result.seconds:.0f} s: {result.accepted} requests accepted"
-    )
-    line(
-        result.max_in_window <= LIMIT,
-        f"most accepted in any 1 s window: {result.max_in_window} (limit {LIMIT})",
-    )
-    line(
-        result.share >= TARGET_SHARE,
-        f"sustained rate after the first second: {result.share:.1%} of {LIMIT}/s "
-        f"(target >= {TARGET_SHARE:.0%})",
-    )
-    line(
-        result.p99_wait <= TARGET_P99_WAIT,
-        f"priority wait p99: {result.p99_wait * 1000:.1f} ms, median "
-        f"{result.median_wait * 1000:.1f} ms over {result.priority_requests} requests "
-        f"(target <= {TARGET_P99_WAIT * 1000:.0f} ms)",
-    )
-    line(result.throttled == 0, f"throttling answers: {result.throttled} (target 0)")
-    print(f"  info  failed calls: {result.errors}")
 
 
 def main(argv: list[str] | None = None) -> int:

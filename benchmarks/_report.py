@@ -1,0 +1,145 @@
+"""What the quota benchmarks measure and how they print it, shared so both judge alike.
+
+`limiter_bench.py` (one process, emulator in process) and `multiproc_bench.py` (several
+processes, emulator on a socket) saturate the same 20/s quota and must be held to the same
+targets with the same figures: the most requests the emulator accepted in any 1-second window,
+the sustained rate after the first second as a share of 20/s, the p99 limiter wait of priority
+requests, and throttling answers. Keeping the arithmetic and the table here means a change to
+a target or a figure cannot reach one benchmark and not the other.
+
+Not a script: the benchmarks import it as ``_report`` (their own directory is on ``sys.path``
+when run as ``python benchmarks/<name>.py``) after putting the repository root on the path.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from asrtui.emulator import DEMO_ACCESS_KEY_ID, EmulatorStats
+from asrtui.ratelimit import WindowLimiter
+from asrtui.sharedquota import SharedLedger
+
+#: The account's quota: requests in any 1-second window.
+LIMIT = 20
+#: Sustained accepted rate after the first second, as a share of `LIMIT` per second.
+TARGET_SHARE = 0.95
+#: The p99 limiter wait of priority (user-initiated) requests, in seconds.
+TARGET_P99_WAIT = 0.100
+
+
+class TimedLimiter(WindowLimiter):
+    """A `WindowLimiter` that records how long each priority acquisition waited."""
+
+    def __init__(
+        self, limit: int, window: float = 1.0, *, ledger: SharedLedger | None = None
+    ) -> None:
+        super().__init__(limit, window, ledger=ledger)
+        self.priority_waits: list[float] = []
+
+    async def acquire(self, *, priority: bool = False) -> None:
+        started = time.monotonic()
+        await super().acquire(priority=priority)
+        if priority:
+            self.priority_waits.append(time.monotonic() - started)
+
+
+@dataclass
+class Result:
+    """One saturation run as the emulator saw it, with the targets it missed.
+
+    ``title`` opens the run's first line, up to the count of accepted requests (each benchmark
+    names its runs its own way: ``mode=product: 10.0 s,`` or ``2 process(es), 8 s:``).
+    """
+
+    title: str
+    accepted: int
+    max_in_window: int
+    share: float
+    p99_wait: float
+    median_wait: float
+    priority_requests: int
+    throttled: int
+    errors: int
+    failures: list[str] = field(default_factory=list)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """The nearest-rank percentile (``fraction`` in 0..1) of ``values``."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, round(fraction * len(ordered) + 0.5) - 1))
+    return ordered[rank]
+
+
+def measure(
+    title: str,
+    stats: EmulatorStats,
+    *,
+    started: float,
+    ended: float,
+    priority_waits: Iterable[float],
+    throttled: int,
+    errors: int,
+) -> Result:
+    """Judge one run from the emulator's counts between ``started`` and ``ended`` (monotonic).
+
+    The first second is left out of the sustained rate: every limiter starts with a full
+    window, so it says nothing about the steady pace. ``throttled`` is passed in because the
+    benchmarks see throttling differently (the client's counters, the emulator's, or both).
+    """
+    times = list(stats.accepted_times.get(DEMO_ACCESS_KEY_ID, ()))
+    steady_from = started + 1.0
+    steady = [t for t in times if steady_from <= t < ended]
+    waits = list(priority_waits)
+    result = Result(
+        title=title,
+        accepted=len(times),
+        max_in_window=stats.max_in_any_window(DEMO_ACCESS_KEY_ID),
+        share=len(steady) / ((ended - steady_from) * LIMIT),
+        p99_wait=percentile(waits, 0.99),
+        median_wait=statistics.median(waits) if waits else float("nan"),
+        priority_requests=len(waits),
+        throttled=throttled,
+        errors=errors,
+    )
+    if result.max_in_window > LIMIT:
+        result.failures.append(f"max in any 1 s window {result.max_in_window} > {LIMIT}")
+    if result.share < TARGET_SHARE:
+        result.failures.append(f"sustained rate {result.share:.1%} < {TARGET_SHARE:.0%}")
+    if not result.p99_wait <= TARGET_P99_WAIT:
+        result.failures.append(
+            f"p99 priority wait {result.p99_wait * 1000:.1f} ms > {TARGET_P99_WAIT * 1000:.0f} ms"
+        )
+    if result.throttled:
+        result.failures.append(f"{result.throttled} throttling answer(s)")
+    return result
+
+
+def report(result: Result) -> None:
+    """Print one run's figures and a PASS/FAIL line per target."""
+
+    def line(ok: bool, text: str) -> None:
+        print(f"  {'PASS' if ok else 'FAIL'}  {text}")
+
+    print(f"{result.title} {result.accepted} requests accepted")
+    line(
+        result.max_in_window <= LIMIT,
+        f"most accepted in any 1 s window: {result.max_in_window} (limit {LIMIT})",
+    )
+    line(
+        result.share >= TARGET_SHARE,
+        f"sustained rate after the first second: {result.share:.1%} of {LIMIT}/s "
+        f"(target >= {TARGET_SHARE:.0%})",
+    )
+    line(
+        result.p99_wait <= TARGET_P99_WAIT,
+        f"priority wait p99: {result.p99_wait * 1000:.1f} ms, median "
+        f"{result.median_wait * 1000:.1f} ms over {result.priority_requests} requests "
+        f"(target <= {TARGET_P99_WAIT * 1000:.0f} ms)",
+    )
+    line(result.throttled == 0, f"throttling answers: {result.throttled} (target 0)")
+    print(f"  info  failed calls: {result.errors}")
