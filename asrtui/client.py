@@ -34,7 +34,7 @@ from typing import Literal, Self
 import httpx
 
 from asrtui import __version__
-from asrtui.credentials import Credentials
+from asrtui.credentials import Credentials, RefreshingCredentials
 from asrtui.errors import (
     ApiError,
     AsrtuiError,
@@ -380,6 +380,7 @@ class LiveClient:
         http = self._http
         if http is None:
             raise RuntimeError("LiveClient used outside 'async with'")
+        await self._refresh_credentials()
         limiter = self.limiter
         await limiter.acquire(priority=priority)
         self._count(attempts=1)
@@ -428,6 +429,16 @@ class LiveClient:
         limiter.on_success()
         check_ret_code(envelope, action=action, profile=self.profile)
         return envelope
+
+    async def _refresh_credentials(self) -> None:
+        """Run a due credential refresh (an external command, up to 30 s) off the event loop.
+
+        The signer then finds fresh credentials in the provider's cache; the console keeps
+        drawing and answering keys while the command runs.
+        """
+        provider = self._credentials
+        if isinstance(provider, RefreshingCredentials) and provider.is_due():
+            await asyncio.to_thread(provider)
 
     async def _exchange(
         self, http: httpx.AsyncClient, request: httpx.Request

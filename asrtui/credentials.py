@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
 
 
 def mask_secret(value: str, keep: int = 4) -> str:
@@ -33,3 +34,21 @@ class Credentials:
     def is_sts(self) -> bool:
         """Whether these are temporary (STS) credentials."""
         return bool(self.security_token)
+
+
+@runtime_checkable
+class RefreshingCredentials(Protocol):
+    """A credentials provider whose call is slow when a refresh is due (it runs a command).
+
+    The client asks `is_due` (cheap) before a send and, when it says yes, calls the provider in
+    a worker thread: a credential command can take seconds, and on the event loop it would
+    freeze the console for all that time.
+    """
+
+    def __call__(self) -> Credentials:
+        """The current credentials, refreshed first when due."""
+        ...
+
+    def is_due(self) -> bool:
+        """Whether the next call has to refresh (slow) rather than answer from its cache."""
+        ...

@@ -7,9 +7,12 @@ share one `VirtualTime`, so retries with multi-second waits run instantly.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import ssl
-from collections.abc import Callable, Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -35,6 +38,7 @@ from asrtui.errors import (
     TimeoutError,
     TlsError,
 )
+from asrtui.profiles.external import CommandResult, ExternalCredentials
 from asrtui.ratelimit import WindowLimiter
 
 ENDPOINT = "http://emulator.test"
@@ -547,3 +551,57 @@ async def test_request_shape_matches_the_wire_contract(vt: VirtualTime) -> None:
     # The query is encoded the way it was signed: %20 for space, %2A for '*'.
     assert b"TaskId=asr-1%202%2A" in request.url.query
     assert b"RegionId=ap-south-1" in request.url.query
+
+
+# -- credential commands ---------------------------------------------------------------------
+
+
+async def test_a_due_credential_command_runs_off_the_event_loop(
+    emulator: EmulatorApp, vt: VirtualTime
+) -> None:
+    """A slow credential command (up to 30 s) must not freeze the console while it runs."""
+    loop_thread = threading.get_ident()
+    ran_in: list[int] = []
+
+    def slow_runner(argv: Sequence[str], timeout: float) -> CommandResult:
+        ran_in.append(threading.get_ident())
+        time.sleep(0.3)
+        answer = {
+            "mode": "AK",
+            "access_key_id": DEMO_ACCESS_KEY_ID,
+            "access_key_secret": DEMO_ACCESS_KEY_SECRET,
+        }
+        return CommandResult(0, json.dumps(answer).encode())
+
+    provider = ExternalCredentials("get-keys --json", runner=slow_runner)
+    assert provider.is_due()
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    limiter = WindowLimiter(20, clock=vt.monotonic, sleep=vt.limiter_sleep)
+    client = LiveClient(
+        provider,
+        ENDPOINT,
+        transport=httpx.ASGITransport(app=emulator),
+        limiter=limiter,
+        sleep=vt.retry_sleep,
+        monotonic=vt.monotonic,
+    )
+    async with client:
+        ticking = asyncio.create_task(ticker())
+        try:
+            answer = await client.list_tasks()
+            assert len(answer.tasks) == 5
+            assert ran_in
+            assert loop_thread not in ran_in
+            assert ticks >= 10  # the loop kept turning while the command slept 0.3 s
+            assert not provider.is_due()
+            await client.list_tasks()  # cached: the command does not run again
+            assert len(ran_in) == 1
+        finally:
+            ticking.cancel()

@@ -138,6 +138,15 @@ class ExternalCredentials:
                 self._refresh_at = _next_refresh(now, expiration)
             return self._cached
 
+    def is_due(self) -> bool:
+        """Whether the next call runs the command (the client then calls from a thread).
+
+        Reads without the lock: a stale answer only means one call blocks (or hops to a thread)
+        for nothing, and taking the lock here would block while another thread runs the command.
+        """
+        refresh_at = self._refresh_at
+        return self._cached is None or refresh_at is None or self._clock() >= refresh_at
+
     def invalidate(self) -> None:
         """Forget the cached credentials so that the next call runs the command again.
 
