@@ -11,15 +11,15 @@ Terminal) copy nothing, so each copy also tells the operator what was sent.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from asrtui.models import Task
 from asrtui.redact import mask_stream_url, redact_task_dict
+from asrtui.wire import task_to_wire
 
 
 def task_json(task: Task, *, revealed: bool) -> str:
     """The task object as received, pretty-printed; secrets masked unless ``revealed``."""
-    raw = raw_object(task)
+    raw = task_to_wire(task)
     shown = raw if revealed else redact_task_dict(raw)
     return json.dumps(shown, indent=2, ensure_ascii=False, default=str)
 
@@ -27,25 +27,3 @@ def task_json(task: Task, *, revealed: bool) -> str:
 def stream_url(task: Task, *, revealed: bool) -> str:
     """The stream URL, with its ``auth_key`` masked unless ``revealed``."""
     return task.stream_url if revealed else mask_stream_url(task.stream_url)
-
-
-def raw_object(task: Task) -> dict[str, Any]:
-    """The task object as received; a wire-like one when the task carries no raw answer.
-
-    Typed ``Any`` because it is raw JSON, handed on to `redact_task_dict` and `json.dumps`.
-    """
-    if task.raw:
-        return dict(task.raw)
-    return {
-        "taskId": task.task_id,
-        "status": task.status,
-        "mode": task.mode,
-        "language": task.language,
-        "tag": task.tag,
-        "streamUrl": task.stream_url,
-        "callbackUrl": task.callback_url,
-        "createdAt": task.created_at.isoformat() if task.created_at else None,
-        "updatedAt": task.updated_at.isoformat() if task.updated_at else None,
-        "aliUid": task.ali_uid,
-        **dict(task.extra),
-    }

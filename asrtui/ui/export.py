@@ -12,8 +12,8 @@ from pathlib import Path
 
 from asrtui.models import Task
 from asrtui.redact import mask_account_id, mask_stream_url, redact_task_dict
-from asrtui.ui.clipboard import raw_object
 from asrtui.ui.settings import write_atomically
+from asrtui.wire import task_to_wire
 
 
 class ExportFormat(StrEnum):
@@ -60,7 +60,7 @@ def format_for(path: Path, fallback: ExportFormat) -> ExportFormat:
 
 def render_json(tasks: Sequence[Task]) -> str:
     """The tasks as a JSON array of their wire objects, secrets masked."""
-    objects = [redact_task_dict(raw_object(task)) for task in tasks]
+    objects = [redact_task_dict(task_to_wire(task)) for task in tasks]
     return json.dumps(objects, indent=2, ensure_ascii=False, default=str) + "\n"
 
 

@@ -30,9 +30,9 @@ from textual.widgets import Static
 
 from asrtui.models import Task
 from asrtui.redact import mask_account_id, mask_stream_url, redact_task_dict
-from asrtui.ui.clipboard import raw_object
 from asrtui.ui.format import UNKNOWN, format_age, format_local_time
 from asrtui.ui.taskbook import Row, TaskEvent
+from asrtui.wire import task_to_wire
 
 #: Shown at the top of the pane while secrets are revealed.
 SECRETS_MARKER = " SECRETS SHOWN "
@@ -139,7 +139,7 @@ def render_history(history: Sequence[TaskEvent], tz: tzinfo | None) -> Text:
 
 def render_raw(task: Task, *, revealed: bool) -> RenderableType:
     """The task object as received, as highlighted JSON; secrets masked unless revealed."""
-    raw = raw_object(task)
+    raw = task_to_wire(task)
     shown = raw if revealed else redact_task_dict(raw)
     highlighted = JSON(json.dumps(shown, ensure_ascii=False, default=str), indent=2).text
     # Rich does not wrap JSON; a stream URL is longer than the pane, so fold long lines.
