@@ -58,7 +58,7 @@ def launch_console(args: argparse.Namespace) -> int:
         from asrtui.ui.app import FirstAnswer, run_console_async
         from asrtui.ui.settings import ConsoleSettings
     except ImportError:
-        print("asrtui: console not available yet; try 'asrtui tasks'", file=sys.stderr)
+        _say("console not available yet; try 'asrtui tasks'")
         return 2
     from asrtui.tasksource import ClientConnector, Overrides
 
@@ -195,6 +195,17 @@ def _crash_report(exc: BaseException) -> str:
     return f"a crash report (secrets redacted) is in {path}; please attach it to a bug report"
 
 
+def _say(text: str) -> None:
+    """Print ``asrtui: text`` on stderr as one line, whatever characters ``text`` quotes.
+
+    An error can quote what the user typed or what a server sent: a line break there would
+    make two lines of one, an escape sequence would drive the terminal (`printable_line`).
+    """
+    from asrtui.printable import printable_line
+
+    print(f"asrtui: {printable_line(text)}", file=sys.stderr)
+
+
 def _start_logging(args: argparse.Namespace) -> None:
     """``--log-level``: a rotating, redacted log file; without it asrtui writes no log."""
     level = getattr(args, "log_level", None)
@@ -240,13 +251,13 @@ def _run(argv: Sequence[str] | None, *, collect: bool) -> int:
         _silence_stdout()
         return 1
     except AsrtuiError as error:
-        print(f"asrtui: {error}", file=sys.stderr)
+        _say(str(error))
         return error.exit_code
     except Exception as exc:  # the top level: never a traceback
         _log.debug("unexpected error", exc_info=True)
         detail = redact_text(" ".join(str(exc).split())[:200])
-        print(f"asrtui: unexpected error: {type(exc).__name__}: {detail}", file=sys.stderr)
-        print(f"asrtui: {_crash_report(exc)}", file=sys.stderr)
+        _say(f"unexpected error: {type(exc).__name__}: {detail}")
+        _say(_crash_report(exc))
         return 1
 
 

@@ -53,29 +53,54 @@ def resolve_endpoint(region: str | None, override: str | None) -> str:
         override: an explicit endpoint (``http://127.0.0.1:8080``, ``https://host``, ``host``).
 
     Raises:
-        ConfigError: the override is not an http(s) URL with a host, or the region id cannot
-            be part of a host name.
+        ConfigError: the override is not an http(s) URL with a host (or holds whitespace or a
+            control character anywhere), or the region id cannot be part of a host name.
     """
     if override is not None and override.strip():
-        return _validate_override(override.strip())
+        return _validate_override(override)
     region_id = (region or "").strip() or DEFAULT_REGION
     if region_id in LISTED_REGIONS:
         return f"https://{_CENTRAL_HOST}"
     if not _REGION_RE.fullmatch(region_id):
         raise ConfigError(
-            f"Invalid region id {region_id!r}",
-            "use an id such as cn-shanghai or ap-southeast-1, or pass --endpoint",
+            f"Invalid region id {region_id!r}{_odd_characters(region_id)}",
+            "give --region (or the profile's region) an id such as cn-shanghai or "
+            "ap-southeast-1, or pass --endpoint",
         )
     return f"https://live.{region_id}.aliyuncs.com"
 
 
+def _odd_characters(value: str) -> str:
+    """``": it contains ..."`` when ``value`` holds whitespace or an invisible character.
+
+    Said outright because the quoted value shows them only as escapes (``\\n``), or not at all
+    (a trailing space), and the user would look for a typo elsewhere. ``""`` otherwise.
+    """
+    if any(char.isspace() for char in value):
+        return ": it contains whitespace"
+    if not value.isprintable():
+        return ": it contains a control or invisible character"
+    return ""
+
+
 def _validate_override(value: str) -> str:
-    """Normalise an explicit endpoint to ``scheme://host[:port]`` or raise `ConfigError`."""
+    """Normalise an explicit endpoint to ``scheme://host[:port]`` or raise `ConfigError`.
+
+    Whitespace and control characters are refused anywhere in ``value``, ends included: URL
+    parsers drop some of them silently (tabs, line breaks) and choke on others, so the host
+    asrtui would reach is not the one the user sees, or the failure comes later and vaguer.
+    """
     text = value if _SCHEME_RE.match(value) else f"https://{value}"
-    hint = "pass an http(s) URL such as https://live.aliyuncs.com or http://127.0.0.1:8080"
+    hint = (
+        "give --endpoint (or the profile's endpoint) an http(s) URL such as "
+        "https://live.aliyuncs.com or http://127.0.0.1:8080"
+    )
     if "@" in text.split("://", 1)[1].split("/", 1)[0]:
         # Never echo the value: user info in a URL is usually a secret.
         raise ConfigError("Invalid endpoint: user info (user:password@) is not allowed", hint)
+    odd = _odd_characters(value)
+    if odd:
+        raise ConfigError(f"Invalid endpoint {value!r}{odd}", hint)
     try:
         parts = urlsplit(text)
         port = parts.port
@@ -84,7 +109,7 @@ def _validate_override(value: str) -> str:
     if parts.scheme.lower() not in {"http", "https"}:
         raise ConfigError(f"Unsupported endpoint scheme {parts.scheme!r} in {value!r}", hint)
     host = parts.hostname
-    if not host or any(ch.isspace() for ch in value):
+    if not host:
         raise ConfigError(f"Invalid endpoint {value!r}: no host", hint)
     if parts.path not in {"", "/"} or parts.query or parts.fragment:
         raise ConfigError(f"Invalid endpoint {value!r}: expected no path or query", hint)

@@ -34,7 +34,6 @@ import threading
 import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import cast
 
@@ -104,8 +103,9 @@ def log_dir() -> Path:
 def register_secret(value: str) -> None:
     """Mask ``value`` in every log record and crash report from now on.
 
-    The composition root registers the AccessKey secret and the STS token as soon as they are
-    known. Empty values are ignored.
+    Every real client registers the AccessKey secret and the STS token it signs with as it
+    first uses them (``asrtui.cli.registering_secrets``), and again whenever a credential
+    command hands out new ones. Empty values are ignored.
     """
     if isinstance(value, str) and value:
         with _secrets_lock:
@@ -255,6 +255,10 @@ def _default_log_dir() -> Path:
 
 
 def _version_of(distribution: str) -> str:
+    # Imported here, like in `versions_text`: some 6 ms that only ``--version`` and crash
+    # reports need, while every real client loads this module for `register_secret`.
+    from importlib import metadata
+
     try:
         return metadata.version(distribution)
     except metadata.PackageNotFoundError:
@@ -263,6 +267,8 @@ def _version_of(distribution: str) -> str:
 
 def versions_text() -> str:
     """The lines ``asrtui --version`` prints: asrtui, Textual, httpx and Python versions."""
+    from importlib import metadata
+
     try:
         own = metadata.version("asrtui")
     except metadata.PackageNotFoundError:

@@ -60,3 +60,13 @@ def _isolated_user_dirs(
     yield
     if _fingerprint(_REAL_CONFIG_DIR) != before:
         pytest.fail(f"the test changed the real config directory {_REAL_CONFIG_DIR}")
+
+
+@pytest.fixture(autouse=True)
+def _no_registered_secrets() -> Iterator[None]:
+    """Secrets registered for log masking are process-wide: each test starts with none."""
+    from asrtui.logs import forget_secrets
+
+    forget_secrets()
+    yield
+    forget_secrets()

@@ -7,7 +7,6 @@ import functools
 import gc
 import io
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -23,13 +22,15 @@ import asrtui.cli
 import asrtui.cli.emulator
 import asrtui.cli.tasks
 from asrtui.__main__ import main
+from asrtui.cli.output import render_csv, render_json, render_table
 from asrtui.client import LiveClient
 from asrtui.emulator import DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, EmulatorApp, build_emulator
 from asrtui.emulator.server import running_server
+from asrtui.errors import ConfigError
+from asrtui.models import Task
+from asrtui.printable import is_unsafe
 from asrtui.source import TaskSource
-
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON = ROOT / ".venv" / "bin" / "python"
+from tests.cli_driver import ROOT, asrtui_command, demo_env, run_cli
 
 
 async def _no_sleep(seconds: float) -> None:
@@ -321,7 +322,7 @@ def test_emulator_without_uvicorn_says_what_to_install(
 def test_emulator_serves_on_a_real_port_until_ctrl_c(tmp_path: Path) -> None:
     pytest.importorskip("uvicorn")
     proc = subprocess.Popen(
-        [str(PYTHON), "-m", "asrtui", "emulator", "--port", "0", "--tasks", "2"],
+        asrtui_command("emulator", "--port", "0", "--tasks", "2"),
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -333,19 +334,8 @@ def test_emulator_serves_on_a_real_port_until_ctrl_c(tmp_path: Path) -> None:
         assert first.startswith("Live API emulator listening on http://127.0.0.1:")
         url = first.rsplit(" ", 1)[1].strip()
         assert not url.endswith(":0")
-        env = {
-            **os.environ,
-            "ALIBABA_CLOUD_ACCESS_KEY_ID": DEMO_ACCESS_KEY_ID,
-            "ALIBABA_CLOUD_ACCESS_KEY_SECRET": DEMO_ACCESS_KEY_SECRET,
-        }
-        listed = subprocess.run(
-            [str(PYTHON), "-m", "asrtui", "tasks", "--endpoint", url, "--format", "json"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
+        listed = run_cli(
+            asrtui_command("tasks", "--endpoint", url, "--format", "json"), env=demo_env()
         )
         assert listed.returncode == 0, listed.stderr
         assert len(json.loads(listed.stdout)) == 2
@@ -472,6 +462,131 @@ def test_any_argv_gives_an_exit_code_never_a_traceback(
         assert len(captured.err.strip().splitlines()) == 1
 
 
+# -- what reaches the terminal ---------------------------------------------------------------
+
+#: What a pasted or hostile value may carry: a line break, a sequence that clears the screen,
+#: an 8-bit CSI, a bidi override (that mirrors the rest of the line), a zero-width space.
+HOSTILE = "a\nb\x1b[2J\x9bc\u202ed\u200b"
+#: The same, as every line of the CLI shows it.
+ESCAPED = "a\\nb\\x1b[2J\\x9bc\\u202ed\\u200b"
+
+
+def assert_inert(text: str) -> None:
+    """No character of ``text`` but the line ends can make a terminal act or reorder the line."""
+    assert all(char == "\n" or not is_unsafe(char) for char in text), repr(text)
+
+
+def test_a_task_id_is_quoted_escaped_in_the_error_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["tasks", "--demo", "--task-id", HOSTILE]) == 1
+    err = capsys.readouterr().err
+    assert_inert(err)
+    assert f"Task {ESCAPED} not found" in one_line(err)
+
+
+def test_stop_asks_and_answers_with_the_task_id_escaped(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "stdin", FakeTty("n\n"))
+    assert main(["stop", "--demo", HOSTILE]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == f"Stop task {ESCAPED}? [y/N] "
+    assert captured.err == "Cancelled.\n"
+
+
+def test_an_unknown_argument_is_quoted_escaped_under_the_usage(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["tasks", "--demo", HOSTILE]) == 2
+    err = capsys.readouterr().err
+    assert_inert(err)
+    assert err.startswith("usage: asrtui")
+    assert err.endswith(f"asrtui: error: unrecognized arguments: {ESCAPED}\n")
+
+
+def test_an_error_quoting_a_control_character_is_still_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Whatever an error quotes (a value from a file, a server), the line is escaped."""
+
+    def refuse(*args: object) -> object:
+        raise ConfigError(f"Bad value {HOSTILE}", f"hint {HOSTILE}")
+
+    monkeypatch.setattr(asrtui.cli.tasks, "resolve_connection", refuse)
+    assert main(["tasks"]) == 2
+    err = capsys.readouterr().err
+    assert_inert(err)
+    assert one_line(err) == f"asrtui: Bad value {ESCAPED}: hint {ESCAPED}"
+
+
+def test_an_unexpected_error_is_escaped_too(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def crash(*args: object) -> object:
+        raise RuntimeError(HOSTILE)
+
+    monkeypatch.setattr(asrtui.cli.tasks, "resolve_connection", crash)
+    assert main(["tasks"]) == 1
+    err = capsys.readouterr().err
+    assert_inert(err)
+    first, second = err.splitlines()
+    # Line breaks are folded to spaces first; what is left is escaped.
+    assert first == "asrtui: unexpected error: RuntimeError: a b\\x1b[2J\\x9bc\\u202ed\\u200b"
+    assert second.startswith("asrtui: a crash report")
+
+
+def test_the_emulator_quotes_the_host_escaped_when_it_cannot_listen(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def taken(*args: object, **kwargs: object) -> None:
+        raise OSError(98, "Address already in use")
+
+    monkeypatch.setattr("asrtui.emulator.server.serve", taken)
+    assert main(["emulator", "--host", HOSTILE, "--port", "8080"]) == 1
+    err = capsys.readouterr().err
+    assert one_line(err) == f"asrtui: cannot listen on {ESCAPED}:8080: Address already in use"
+
+
+def test_profile_names_skipped_from_the_aliyun_config_are_shown_escaped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "config.json"
+    profile = {"name": HOSTILE, "mode": "AK", "access_key_id": "a", "access_key_secret": "b"}
+    config.write_text(json.dumps({"profiles": [profile]}))
+    assert main(["profile", "import-aliyun", "--file", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert_inert(out)
+    assert out.startswith(f"skipped  {ESCAPED}: ")
+
+
+def test_server_strings_are_escaped_in_the_table_and_csv_and_json() -> None:
+    task = Task(task_id="asr-1", tag=HOSTILE, language="en\u2028x", callback_url="\x7f")
+    table = render_table([task])
+    assert_inert(table)
+    assert "a\\nb\\x1b[2J\\x9b…" in table  # the tag column is cut at 16 cells
+    assert "en\\u2028x" in table
+    csv_text = render_csv([task])
+    assert_inert(csv_text)
+    row = dict(zip(*csv.reader(csv_text.splitlines()), strict=True))
+    assert row["tag"] == ESCAPED
+    assert row["language"] == "en\\u2028x"
+    assert row["callback_url"] == "\\x7f"
+    for compact in (False, True):
+        text = render_json([task], compact=compact)
+        assert_inert(text)
+        assert "\\u009b" in text
+        (decoded,) = json.loads(text)
+        assert decoded["tag"] == HOSTILE  # the same JSON, only written with escapes
+
+
+def test_letters_of_any_script_are_shown_as_they_are() -> None:
+    task = Task(task_id="asr-1", tag="名前 é 😀", language="yue")
+    assert "名前 é 😀" in render_table([task])
+    assert "名前 é 😀" in render_csv([task])
+    assert "名前 é 😀" in render_json([task])
+
+
 # -- the official SDK and asrtui agree ------------------------------------------------------------
 
 
@@ -497,25 +612,11 @@ def test_sdk_and_cli_print_the_same_tasks(served: tuple[EmulatorApp, str]) -> No
     sdk_tasks = list(answer.body.tasks.values())
     assert sdk_tasks
 
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("ALIBABA_CLOUD_", "ALICLOUD_", "ALIBABACLOUD_"))
-    }
-    env |= {
-        "ALIBABA_CLOUD_ACCESS_KEY_ID": DEMO_ACCESS_KEY_ID,
-        "ALIBABA_CLOUD_ACCESS_KEY_SECRET": DEMO_ACCESS_KEY_SECRET,
-    }
+    env = demo_env()
 
     def cli(*extra: str) -> list[dict[str, object]]:
-        done = subprocess.run(
-            [str(PYTHON), "-m", "asrtui", "tasks", "--endpoint", url, "--format", "json", *extra],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
+        done = run_cli(
+            asrtui_command("tasks", "--endpoint", url, "--format", "json", *extra), env=env
         )
         assert done.returncode == 0, done.stderr
         assert done.stderr == ""
@@ -539,13 +640,6 @@ def test_sdk_and_cli_print_the_same_tasks(served: tuple[EmulatorApp, str]) -> No
 
 
 def test_module_runs_as_a_script() -> None:
-    done = subprocess.run(
-        [str(PYTHON), "-m", "asrtui", "--version"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_cli(asrtui_command("--version"))
     assert done.returncode == 0
     assert done.stdout.splitlines()[0] == "asrtui 0.1.0"

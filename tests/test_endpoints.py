@@ -70,3 +70,45 @@ def test_user_info_is_refused_without_echoing_the_password() -> None:
     with pytest.raises(ConfigError) as info:
         resolve_endpoint(None, "https://user:hunter2@live.example.com")
     assert "hunter2" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("override", "says"),
+    [
+        ("http://127.0.0.1:8080\n", "whitespace"),
+        (" https://live.aliyuncs.com", "whitespace"),
+        ("https://live.aliyuncs.com\t", "whitespace"),
+        ("live\u00a0aliyuncs.com", "whitespace"),
+        ("\x08", "a control or invisible character"),
+        ("http://127.0.0.1:8080\x1b[2J", "a control or invisible character"),
+        ("https://live\u202e.aliyuncs.com", "a control or invisible character"),
+        ("https://live.aliyuncs\u200b.com", "a control or invisible character"),
+    ],
+)
+def test_whitespace_or_a_control_character_anywhere_is_refused_by_name(
+    override: str, says: str
+) -> None:
+    """URL parsers drop some of these silently: the host reached would not be the one shown."""
+    with pytest.raises(ConfigError) as info:
+        resolve_endpoint(None, override)
+    assert info.value.exit_code == 2
+    assert info.value.message == f"Invalid endpoint {override!r}: it contains {says}"
+    assert "--endpoint" in info.value.hint
+    assert str(info.value).isprintable()  # quoted with escapes: one line, nothing executed
+
+
+def test_user_info_is_refused_before_odd_characters_are_named() -> None:
+    with pytest.raises(ConfigError) as info:
+        resolve_endpoint(None, "https://user:hun\nter2@live.example.com")
+    assert "hun" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("region", "says"), [("cn shanghai", "whitespace"), ("cn-\x1b", "a control")]
+)
+def test_a_region_with_odd_characters_says_which(region: str, says: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        resolve_endpoint(region, None)
+    assert f": it contains {says}" in info.value.message
+    assert "--region" in info.value.hint
+    assert str(info.value).isprintable()

@@ -7,12 +7,9 @@ credentials from the environment, as a user or a cron job runs it.
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import cast
 
 import httpx
@@ -23,12 +20,12 @@ from asrtui.credentials import Credentials
 from asrtui.emulator import DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, EmulatorApp, build_emulator
 from asrtui.tasksource import ClientTaskSource
 from asrtui.ui.widgets.status_line import StatusSnapshot, render_status
+from tests.cli_driver import asrtui_command, demo_env, run_cli
 from tests.fakes import Console, FakeClock, FakeTaskSource, running_console
 from tests.test_fault_matrix import INTERVAL, PERSISTENT, TASKS, Fault, VirtualTime
 
 pytest.importorskip("uvicorn")
 
-ROOT = Path(__file__).resolve().parent.parent
 #: The client's read timeout for the ``latency`` fault (the console's, and the CLI's below).
 READ_TIMEOUT = 0.5
 #: Long enough past the read timeout; short enough that the server's shutdown is not held up.
@@ -165,7 +162,7 @@ def cli_command(fault: Fault, url: str) -> list[str]:
             "runpy.run_module('asrtui', run_name='__main__', alter_sys=True)"
         )
         return [sys.executable, "-c", shorten, *args]
-    return [sys.executable, "-m", "asrtui", *args]
+    return asrtui_command(*args)
 
 
 @pytest.mark.parametrize("fault", SUBSET, ids=fault_ids)
@@ -174,25 +171,8 @@ def test_cli_process_exits_1_with_one_line_naming_the_code_and_the_hint(
 ) -> None:
     app, url = emulator
     switch_on(app, fault)
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("ALIBABA_CLOUD_", "ALICLOUD_", "ALIBABACLOUD_"))
-    }
-    env |= {
-        "ALIBABA_CLOUD_ACCESS_KEY_ID": DEMO_ACCESS_KEY_ID,
-        "ALIBABA_CLOUD_ACCESS_KEY_SECRET": DEMO_ACCESS_KEY_SECRET,
-    }
     requests = app.stats.requests
-    done = subprocess.run(
-        cli_command(fault, url),
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_cli(cli_command(fault, url), env=demo_env())
     assert done.returncode == 1, done.stderr
     assert done.stdout == ""
     assert "Traceback" not in done.stderr

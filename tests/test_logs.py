@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import stat
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import platformdirs
@@ -289,6 +291,84 @@ def test_without_setup_crash_reports_go_to_the_user_log_dir() -> None:
     assert path.name.startswith("crash-")
     assert path.name.endswith("Z.txt")
     assert mode(path.parent) == 0o700
+
+
+# --- what asrtui registers on its own -----------------------------------------------------------
+
+#: The key pair the commands below sign with (an STS key, so the token is registered too).
+KEY_ID = "AKIDEXAMPLE"
+
+
+async def _no_sleep(seconds: float) -> None:
+    return None
+
+
+@pytest.fixture
+def sts_account(monkeypatch: pytest.MonkeyPatch) -> None:
+    """STS credentials in the environment, accepted by an in-process emulator every client uses."""
+    import httpx
+
+    import asrtui.cli
+    from asrtui.client import LiveClient
+    from asrtui.emulator import build_emulator
+
+    app = build_emulator(seed=3, tasks=2, credentials={KEY_ID: (SECRET, TOKEN)})
+    client = functools.partial(LiveClient, transport=httpx.ASGITransport(app=app), sleep=_no_sleep)
+    monkeypatch.setattr(asrtui.cli, "LiveClient", client)
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", KEY_ID)
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET)
+    monkeypatch.setenv("ALIBABA_CLOUD_SECURITY_TOKEN", TOKEN)
+
+
+@pytest.mark.parametrize("command", [["tasks", "--format", "json"], []], ids=["tasks", "console"])
+def test_the_key_a_command_signs_with_is_masked_even_when_logged_by_mistake(
+    sts_account: None, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    """The real path (options, environment, client) registers the secret and the token."""
+    from asrtui.__main__ import main
+    from asrtui.source import TaskSource
+
+    async def console(source: TaskSource, settings: object, **kwargs: Any) -> int:
+        await kwargs["first_answer"].wait()  # the console's first request, signed
+        return 0
+
+    monkeypatch.setattr("asrtui.ui.app.run_console_async", console)
+    # Nothing masks them yet: neither is in a form the patterns know (``SecurityToken=...``).
+    assert logs.redact_log_text(f"{SECRET} {TOKEN}") == f"{SECRET} {TOKEN}"
+    assert main(["--log-level", "debug", *command]) == 0
+    logging.getLogger("asrtui.anywhere").warning("by mistake: %s and %s", SECRET, TOKEN)
+    text = read_log(logs.log_dir() / logs.LOG_FILE_NAME)
+    assert "by mistake: **** and ****" in text
+    assert SECRET not in text
+    assert TOKEN not in text
+
+
+def test_registering_keeps_a_due_refresh_visible_to_the_client() -> None:
+    """The client runs a due credential command off the event loop only if it can see it is due."""
+    from asrtui.cli import registering_secrets
+    from asrtui.credentials import Credentials, RefreshingCredentials
+
+    class Command:
+        due = True
+
+        def __call__(self) -> Credentials:
+            return Credentials(KEY_ID, SECRET, TOKEN)
+
+        def is_due(self) -> bool:
+            return self.due
+
+    command = Command()
+    wrapped = registering_secrets(command)
+    assert isinstance(wrapped, RefreshingCredentials)
+    assert wrapped.is_due()
+    command.due = False
+    assert not wrapped.is_due()
+    assert registering_secrets(wrapped) is wrapped
+    assert wrapped() == Credentials(KEY_ID, SECRET, TOKEN)
+    assert logs.redact_log_text(f"{SECRET}/{TOKEN}") == "****/****"
+    static = registering_secrets(lambda: Credentials(KEY_ID, SECRET))
+    assert isinstance(static, RefreshingCredentials)  # as far as the client can tell ...
+    assert not static.is_due()  # ... but never due: it has nothing to run
 
 
 # --- versions ------------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ import asrtui.tasksource
 from asrtui.__main__ import main
 from asrtui.client import LiveClient
 from asrtui.emulator import DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, build_emulator
+from asrtui.printable import is_unsafe, printable_line
 from asrtui.ratelimit import WindowLimiter
 
 #: The environment's secret: it must never be printed.
@@ -233,28 +234,49 @@ def test_any_arguments_end_in_0_1_or_2_with_a_readable_message(
     # (The demo key is public and ``asrtui emulator`` prints it on purpose.)
     for secret in (ENV_SECRET, TYPED_SECRET, PASTED_SECRET):
         assert secret not in text, (argv, text)
-    lines = captured.err.strip().splitlines()
-    # A message may quote an argument; one with line breaks or control characters of its own
-    # may then span lines (the CLI does not escape what the user typed), so only then is the
-    # one-line rule relaxed to "the first line says what happened".
-    own_controls = any(not char.isprintable() for arg in argv for char in arg)
+    # Whatever an error quotes (an argument as typed, a server's message), it is escaped: no
+    # character but the line ends can break a line, reorder it or make the terminal act.
+    assert not [char for char in captured.err if char != "\n" and is_unsafe(char)], captured.err
+    assert not captured.err or captured.err.endswith("\n"), captured.err
+    lines = captured.err.splitlines()
     if code == 1:
-        assert lines, argv
+        assert len(lines) == 1, (argv, captured.err)
         assert lines[0].startswith("asrtui: "), captured.err
-        assert len(lines) == 1 or own_controls, captured.err
     if code == 2:
         assert lines, argv
-        usage = any(line.startswith("usage:") for line in lines)
-        ours = lines[0].startswith("asrtui: ") and (len(lines) == 1 or own_controls)
-        assert usage or ours, captured.err
+        if lines[0].startswith("usage:"):
+            # argparse: the usage (wrapped over lines), then one line saying what is wrong.
+            assert ": error: " in lines[-1], captured.err
+        else:
+            assert len(lines) == 1, (argv, captured.err)
+            assert lines[0].startswith("asrtui: "), captured.err
 
 
+@pytest.mark.parametrize(
+    ("endpoint", "says"),
+    [("\x08", "a control or invisible character"), ("http://127.0.0.1:8080\n", "whitespace")],
+)
 def test_an_endpoint_with_a_control_character_is_a_usage_error(
-    sandbox: None, capsys: pytest.CaptureFixture[str]
+    sandbox: None, capsys: pytest.CaptureFixture[str], endpoint: str, says: str
 ) -> None:
     """Found by the property above: httpx refused the URL and the CLI called it a bug."""
-    assert main(["tasks", "--endpoint", "\x08"]) == 2
+    assert main(["tasks", "--endpoint", endpoint]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("asrtui: Invalid endpoint 'https://\\x08'")
+    assert err.startswith(
+        f"asrtui: Invalid endpoint {endpoint!r}: it contains {says}: give --endpoint"
+    )
     assert "unexpected error" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+@given(text=st.text())
+def test_a_printable_line_is_one_inert_line_and_changes_only_what_it_must(text: str) -> None:
+    line = printable_line(text)
+    assert not [char for char in line if is_unsafe(char)]
+    assert len(line.splitlines()) <= 1
+    assert printable_line(line) == line
+    unsafe = sum(1 for char in text if is_unsafe(char))
+    if not unsafe:
+        assert line == text
+    # Each unsafe character became one backslash escape: nothing is dropped, nothing added.
+    assert line.count("\\") == text.count("\\") + unsafe

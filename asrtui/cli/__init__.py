@@ -16,12 +16,13 @@ import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NoReturn
 
 from asrtui.client import LiveClient
-from asrtui.credentials import Credentials
+from asrtui.credentials import Credentials, RefreshingCredentials
 from asrtui.endpoints import DEFAULT_REGION, resolve_endpoint
 from asrtui.errors import ConfigError, CredentialsError
+from asrtui.printable import printable_line
 from asrtui.profiles import resolve_connection_settings
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "build_parser",
     "environment",
     "open_client",
+    "registering_secrets",
     "resolve_connection",
 ]
 
@@ -112,8 +114,53 @@ def resolve_connection(args: argparse.Namespace, env: Mapping[str, str]) -> Conn
     )
 
 
+class _RegisteringCredentials:
+    """A credentials provider that registers what it hands out with the log redaction.
+
+    The AccessKey secret and the STS token are masked in the log file and in crash reports
+    from the moment they are first used (`asrtui.logs.register_secret`), so that even a line
+    that quotes one by accident shows ``****``. Every call registers again, since a credential
+    command hands out a new STS token now and then. `is_due` passes through, so the client
+    still runs a due refresh off the event loop (`RefreshingCredentials`).
+    """
+
+    def __init__(self, provider: Callable[[], Credentials]) -> None:
+        self._provider = provider
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._provider!r})"
+
+    def __call__(self) -> Credentials:
+        # Imported on first use: a command that never signs a request never loads the log module.
+        from asrtui.logs import register_secret
+
+        credentials = self._provider()
+        register_secret(credentials.access_key_secret)
+        register_secret(credentials.security_token)
+        return credentials
+
+    def is_due(self) -> bool:
+        provider = self._provider
+        return isinstance(provider, RefreshingCredentials) and provider.is_due()
+
+
+def registering_secrets(provider: Callable[[], Credentials]) -> Callable[[], Credentials]:
+    """``provider``, with the secret and the STS token of every answer masked in the log.
+
+    Every real client gets its credentials through this (`open_client`, ``profile test``):
+    it is where the command line and the console learn the secrets they sign with.
+    """
+    if isinstance(provider, _RegisteringCredentials):
+        return provider
+    return _RegisteringCredentials(provider)
+
+
 def open_client(connection: Connection) -> LiveClient:
-    """A client (not yet opened) for the connection: in-process emulator in demo mode."""
+    """A client (not yet opened) for the connection: in-process emulator in demo mode.
+
+    The credentials of a real connection are registered for masking as they are used
+    (`registering_secrets`); the demo's are public.
+    """
     if connection.demo:
         from asrtui.tasksource import open_demo_client
 
@@ -121,7 +168,7 @@ def open_client(connection: Connection) -> LiveClient:
     if connection.credentials is None:
         raise CredentialsError("No credentials found", "pass --profile or set the environment")
     return LiveClient(
-        connection.credentials,
+        registering_secrets(connection.credentials),
         connection.endpoint,
         region=connection.region,
         signature=connection.signature,
@@ -191,12 +238,25 @@ def _refresh_seconds(text: str) -> float:
     return value
 
 
+class _Parser(argparse.ArgumentParser):
+    """An `ArgumentParser` whose error line shows the arguments it quotes escaped.
+
+    argparse quotes some arguments as typed (``unrecognized arguments: ...``): a line break
+    or an escape sequence in one would reach the terminal (`printable_line`). Subcommand
+    parsers are made of the same class (`add_subparsers` uses the parent's by default).
+    """
+
+    def error(self, message: str) -> NoReturn:
+        super().error(printable_line(message))
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The root parser with every subcommand registered."""
     from asrtui.cli import emulator as emulator_cli
     from asrtui.cli import tasks as tasks_cli
 
-    parser = argparse.ArgumentParser(
+    # Typed as the base class: the subcommand modules take plain `ArgumentParser`s.
+    parser: argparse.ArgumentParser = _Parser(
         prog="asrtui",
         description="Terminal console for Alibaba Cloud Live real-time ASR tasks.",
         epilog="Without a subcommand, opens the interactive console.",

@@ -7,6 +7,7 @@ import importlib.util
 import sys
 
 from asrtui.errors import ConfigError
+from asrtui.printable import printable_line
 
 __all__ = ["register", "run_emulator"]
 
@@ -98,16 +99,17 @@ def run_emulator(args: argparse.Namespace) -> int:
         )
         print("Press Ctrl-C to stop.", flush=True)
 
+    where = printable_line(f"{args.host}:{args.port}")  # the host as typed, escaped
     try:
         serve(app, args.host, args.port, on_ready=on_ready)
     except OSError as exc:
-        print(f"asrtui: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
+        print(f"asrtui: cannot listen on {where}: {exc.strerror}", file=sys.stderr)
         return 1
     except SystemExit as exc:
         # uvicorn exits the process when it cannot bind; keep our one-line contract.
         if exc.code in (0, None):
             return 0
-        print(f"asrtui: cannot listen on {args.host}:{args.port}", file=sys.stderr)
+        print(f"asrtui: cannot listen on {where}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         pass

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from asrtui.models import Task
+from asrtui.printable import is_unsafe, printable_line
 from asrtui.redact import mask_stream_url, redact_task_dict
 from asrtui.wire import task_to_wire
 
@@ -29,27 +30,47 @@ CSV_COLUMNS = (
     "callback_url",
 )
 
-# C0/C1 control characters (and DEL): a server string must never drive the terminal.
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+#: Runs of characters outside printable ASCII: where `_escape_invisible` has to look.
+_NON_ASCII_RE = re.compile(r"[^\x20-\x7e\n]+")
 
 
-def _clean(text: str) -> str:
-    return _CONTROL_RE.sub("?", text)
+def _json_escape(char: str) -> str:
+    """``char`` as JSON ``\\uXXXX`` escapes (a surrogate pair beyond the BMP)."""
+    units = char.encode("utf-16-be", "surrogatepass")
+    return "".join(f"\\u{units[i] << 8 | units[i + 1]:04x}" for i in range(0, len(units), 2))
+
+
+def _escape_invisible(text: str) -> str:
+    """JSON text with the characters `json.dumps` leaves raw but a terminal acts on escaped.
+
+    ``json.dumps`` escapes only C0 controls: DEL, the C1 controls (``\\x9b`` starts an escape
+    sequence on some terminals), bidi overrides and line separators would reach the terminal
+    as they are. Written ``\\u009b`` they are the same JSON; letters of any script stay.
+    """
+
+    def escape(match: re.Match[str]) -> str:
+        run = match.group()
+        if run.isprintable():
+            return run
+        return "".join(_json_escape(char) if is_unsafe(char) else char for char in run)
+
+    return _NON_ASCII_RE.sub(escape, text)
 
 
 def render_json(tasks: Sequence[Task], *, reveal: bool = False, compact: bool = False) -> str:
     """A JSON array of task objects with the wire field names exactly as the API sent them.
 
     Unknown fields are kept; the ``auth_key`` of stream URLs and ``aliUid`` are masked unless
-    ``reveal`` is set.
+    ``reveal`` is set. Non-ASCII text stays readable; invisible and control characters are
+    escaped (`_escape_invisible`).
     """
     objects: list[dict[str, Any]] = []
     for task in tasks:
         wire = task_to_wire(task)
         objects.append(wire if reveal else redact_task_dict(wire))
     if compact:
-        return json.dumps(objects, ensure_ascii=False, separators=(",", ":"))
-    return json.dumps(objects, ensure_ascii=False, indent=2)
+        return _escape_invisible(json.dumps(objects, ensure_ascii=False, separators=(",", ":")))
+    return _escape_invisible(json.dumps(objects, ensure_ascii=False, indent=2))
 
 
 def task_rows(tasks: Sequence[Task], *, reveal: bool = False) -> list[list[str]]:
@@ -75,11 +96,16 @@ def task_rows(tasks: Sequence[Task], *, reveal: bool = False) -> list[list[str]]
 
 
 def render_csv(tasks: Sequence[Task], *, reveal: bool = False) -> str:
-    """CSV with a header row and the main columns (control characters replaced by ``?``)."""
+    """CSV with a header row and the main columns (control characters escaped, as ``\\x1b``).
+
+    A server string must never drive the terminal the CSV is printed on, nor start a row.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
-    writer.writerows([_clean(cell) for cell in row] for row in task_rows(tasks, reveal=reveal))
+    writer.writerows(
+        [printable_line(cell) for cell in row] for row in task_rows(tasks, reveal=reveal)
+    )
     return buffer.getvalue()
 
 
@@ -95,14 +121,17 @@ _TABLE_COLUMNS = (
 
 
 def render_table(tasks: Sequence[Task], *, reveal: bool = False) -> str:
-    """A fixed-width text table; server strings are stripped of control characters."""
+    """A fixed-width text table; control characters in server strings are escaped."""
     if not tasks:
         return "No running tasks."
     source = task_rows(tasks, reveal=reveal)
     for row in source:
         if row[4]:
             row[3] = f"{row[3]}->{row[4]}"
-    cells = [[_fit(_clean(row[index]), cap) for _, index, cap in _TABLE_COLUMNS] for row in source]
+    cells = [
+        [_fit(printable_line(row[index]), cap) for _, index, cap in _TABLE_COLUMNS]
+        for row in source
+    ]
     headers = [title for title, _, _ in _TABLE_COLUMNS]
     widths = [max(len(headers[i]), *(len(line[i]) for line in cells)) for i in range(len(headers))]
     lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]

@@ -20,6 +20,7 @@ from pathlib import Path
 from asrtui.credentials import Credentials, mask_secret
 from asrtui.endpoints import resolve_endpoint
 from asrtui.errors import AsrtuiError, ConfigError
+from asrtui.printable import printable_line
 from asrtui.profiles import (
     ExternalCredentials,
     Profile,
@@ -136,7 +137,7 @@ def _usage(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], in
 
 
 def _fail(error: AsrtuiError) -> int:
-    print(f"asrtui: {error}", file=sys.stderr)
+    print(f"asrtui: {printable_line(str(error))}", file=sys.stderr)
     return error.exit_code
 
 
@@ -326,10 +327,11 @@ def _option(args: argparse.Namespace, name: str) -> str | None:
 
 async def _count_running(settings: ResolvedSettings, endpoint: str) -> int:
     # Imported here: the network stack is only needed by this subcommand.
+    from asrtui.cli import registering_secrets
     from asrtui.client import LiveClient
 
     client = LiveClient(
-        settings.credentials,
+        registering_secrets(settings.credentials),
         endpoint,
         region=settings.region,
         signature=settings.signature,
@@ -354,7 +356,8 @@ def run_test(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> 
         endpoint = resolve_endpoint(settings.region, settings.endpoint)
         running = asyncio.run(_count_running(settings, endpoint))
     except AsrtuiError as error:
-        print(f"asrtui: profile '{args.name}' failed: {error}", file=sys.stderr)
+        line = printable_line(f"profile '{args.name}' failed: {error}")
+        print(f"asrtui: {line}", file=sys.stderr)
         return error.exit_code
     plural = "" if running == 1 else "s"
     print(
@@ -394,7 +397,8 @@ def run_import_aliyun(args: argparse.Namespace) -> int:
         note = " (default)" if profile.name == default else ""
         print(f"imported {profile.name}{note}: {_credential_summary(profile)}")
     for name, reason in skipped:
-        print(f"skipped  {name}: {reason}")
+        # The name and the reason may quote the aliyun CLI's file as it is: shown escaped.
+        print(f"skipped  {printable_line(f'{name}: {reason}')}")
     if not imported:
         print("Nothing imported.")
     return 0

@@ -13,6 +13,7 @@ from asrtui.cli.output import render_csv, render_json, render_table
 from asrtui.client import LiveClient
 from asrtui.errors import AsrtuiError, ConfigError, TaskNotFoundError
 from asrtui.models import Task
+from asrtui.printable import printable_line
 
 __all__ = ["confirm", "register", "run_delete", "run_stop", "run_tasks"]
 
@@ -103,7 +104,7 @@ async def _tasks(args: argparse.Namespace, connection: Connection, out: TextIO) 
                 # While watching, a transient failure is reported and the watch goes on.
                 if watch is None or not error.retryable:
                     raise
-                print(f"asrtui: {error}", file=sys.stderr)
+                print(f"asrtui: {printable_line(str(error))}", file=sys.stderr)
             else:
                 if watch is not None and args.format == "table" and out.isatty():
                     out.write("\x1b[H\x1b[2J")
@@ -151,13 +152,14 @@ def confirm(question: str, *, stdin: TextIO | None = None, stdout: TextIO | None
 
 def _act(args: argparse.Namespace, verb: str, past: str) -> int:
     task_id: str = args.task_id
+    shown = printable_line(task_id)  # as typed, but never a line break or an escape sequence
     connection = resolve_connection(args, environment())
     if connection.read_only:
         raise ConfigError(
             f"Profile {connection.profile_name!r} is read-only",
             f"{verb.lower()} is disabled for it; use another profile",
         )
-    if not args.yes and not confirm(f"{verb} task {task_id}?"):
+    if not args.yes and not confirm(f"{verb} task {shown}?"):
         print("Cancelled.", file=sys.stderr)
         return 1
 
@@ -169,7 +171,7 @@ def _act(args: argparse.Namespace, verb: str, past: str) -> int:
                 await client.delete_task(task_id)
 
     asyncio.run(act())
-    print(f"{past} task {task_id}.")
+    print(f"{past} task {shown}.")
     return 0
 
 
