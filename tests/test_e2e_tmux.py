@@ -1,15 +1,20 @@
-"""End-to-end test: the installed ``asrtui --demo`` driven by keys in a real terminal (tmux).
+"""End-to-end tests: the installed ``asrtui --demo`` driven by keys in a real terminal (tmux).
 
 The console runs as a user would start it: the ``asrtui`` console script next to the running
 interpreter, in a tmux pane with a real ``TERM``, on a private tmux server (its own socket and
-configuration, killed afterwards; the user's tmux is never touched). The test reads the screen
-with ``capture-pane`` and waits by polling with bounded deadlines, never with fixed sleeps.
+configuration, killed afterwards; the user's tmux is never touched; see `tests.tmux_driver`).
+The tests read the screen with ``capture-pane`` and wait by polling with bounded deadlines,
+never with fixed sleeps.
+
+Operators keep the console open in tmux for hours, detaching and re-attaching from terminals of
+other sizes, so besides the keys the tests detach and attach real tmux clients and resize the
+window, and check that the console draws itself again for the new size and keeps refreshing.
 
 Every capture is also checked for secrets: no ``auth_key=`` value other than ``****``, and none
 of the demo tasks' stream keys or the demo account id, which the test knows because the demo's
 emulator is seeded (the same seeded backend is rebuilt here).
 
-Without tmux the test is skipped locally and fails in CI (``CI`` set), where it must run.
+Without tmux the tests are skipped locally and fail in CI (``CI`` set), where they must run.
 """
 
 from __future__ import annotations
@@ -18,32 +23,32 @@ import inspect
 import os
 import re
 import shlex
-import shutil
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 import pytest
+from rich.cells import cell_len
 
 from asrtui.emulator.backend import EmulatorBackend
 from asrtui.tasksource import open_demo_client
+from asrtui.ui.screens.main import WIDE_AT
+from tests.tmux_driver import TmuxServer, installed_asrtui, private_server
 
 pytestmark = pytest.mark.e2e
 
-#: The console script of the environment running the tests.
-ASRTUI = Path(sys.executable).parent / "asrtui"
 #: How long the console may take to draw its first table (a cold start on a busy machine).
 START_TIMEOUT = 20.0
 #: How long a key may take to show its effect on screen.
 KEY_TIMEOUT = 5.0
 #: How soon Escape must bring the whole list back.
 ESCAPE_TIMEOUT = 1.5
-#: Between two captures while waiting.
-POLL = 0.05
+#: How long the console may take to draw itself again for a new size.
+LAYOUT_TIMEOUT = 10.0
+#: How long to wait for an automatic refresh: the demo refreshes every 5 s.
+REFRESH_TIMEOUT = 12.0
 
 #: The private server's configuration: no status bar (the pane gets the whole window), and the
 #: pane stays after its process exits, so that a failure's last screen can still be read.
@@ -67,6 +72,12 @@ PASSED_VARS = (
 # A table row: optional new/ended marker, the (possibly cut) task id, then a status word.
 _ROW = re.compile(r"^ {0,3}[+x]? {0,2}(asr-[0-9a-f][0-9a-f-]*)…? +([a-z]+)\b", re.MULTILINE)
 _COUNTS = re.compile(r"(\d+)/(\d+) tasks")
+# The status line's last part, ``12/12 tasks`` (``12/12`` in its compact form).
+_STATUS_END = re.compile(r"│ \d+/\d+(?: tasks)?(?:  bell off)?$")
+# The data age on the status line: ``↻ 4s``, ``↻ 2m05s``, ``↻ 3h12m``.
+_AGE = re.compile(r"↻ (\d+)([dhms])(?:(\d+)([hms]))?")
+_UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+_TABLE_HEADER = re.compile(r"^ +ID\S* +STATUS ")
 _AUTH_KEY = re.compile(r"auth_key=([^\s│▏]*)")
 
 
@@ -116,92 +127,124 @@ def status_line(screen: str) -> str:
     return screen.splitlines()[0] if screen else ""
 
 
-@dataclass
-class Tmux:
-    """A private tmux server: its own socket name and configuration file."""
+def data_age(screen: str) -> int | None:
+    """Seconds since the last good answer, as the status line says (``None``: not shown)."""
+    match = _AGE.search(status_line(screen))
+    if match is None:
+        return None
+    seconds = int(match[1]) * _UNIT_SECONDS[match[2]]
+    if match[3] is not None:
+        seconds += int(match[3]) * _UNIT_SECONDS[match[4]]
+    return seconds
 
-    executable: str
-    socket: str
-    config: Path
 
-    def run(self, *args: str, check: bool = True) -> str:
-        """Run one tmux command on the private server; its stdout (``check``: fail on error)."""
-        env = {k: v for k, v in os.environ.items() if k != "TMUX"}
-        env["LC_ALL"] = "C.UTF-8"
-        done = subprocess.run(
-            [self.executable, "-u", "-L", self.socket, "-f", str(self.config), *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-        if check and done.returncode != 0:
-            raise AssertionError(f"tmux {' '.join(args)} failed: {done.stderr.strip()}")
-        return done.stdout
+#: Where the detail pane is: beside the table (wide), below it (narrow) or hidden (``d``).
+DetailPlace = Literal["beside", "below", "hidden"]
 
-    def capture(self, target: str) -> str:
-        """The pane's visible text, checked for secrets."""
-        screen = self.run("capture-pane", "-p", "-t", target)
-        assert_no_secret(screen)
-        return screen
 
-    def display(self, target: str, fmt: str) -> str:
-        """A tmux format evaluated for the pane (``#{alternate_on}`` and the like)."""
-        return self.run("display-message", "-p", "-t", target, fmt).strip()
+def detail_place_for(width: int) -> DetailPlace:
+    """Where the main screen puts the detail pane at ``width`` columns."""
+    return "beside" if width >= WIDE_AT else "below"
 
-    def keys(self, target: str, *keys: str, literal: bool = False) -> None:
-        """Type keys into the pane (``literal``: the text as it is, not key names)."""
-        self.run("send-keys", "-t", target, *(["-l"] if literal else []), *keys)
 
-    def wait_for(
-        self, target: str, check: Callable[[str], bool], what: str, timeout: float = KEY_TIMEOUT
-    ) -> str:
-        """Capture the pane until ``check`` holds; fail after ``timeout`` seconds."""
-        deadline = time.monotonic() + timeout
-        while True:
-            screen = self.capture(target)
-            if check(screen):
-                return screen
-            if time.monotonic() >= deadline:
-                pytest.fail(f"timed out after {timeout:g} s waiting for {what}; screen:\n{screen}")
-            time.sleep(POLL)
+def layout_problems(screen: str, width: int, height: int, detail: DetailPlace) -> list[str]:
+    """What is wrong with the screen for a console drawn at ``width`` x ``height``.
+
+    A console that missed the resize shows its old frame, which tmux cuts (smaller window) or
+    leaves short (larger one): the key bar then does not end at the right edge. The detail pane
+    sits beside the table behind a vertical rule, or below it under a horizontal one.
+    Notifications stack up in the bottom right corner, so rules are looked for where they
+    cannot cover them.
+    """
+    lines = screen.split("\n")
+    if lines and not lines[-1]:
+        lines.pop()  # capture-pane ends the last line too
+    if len(lines) < 3:
+        return [f"{len(lines)} lines on a screen of {height}"]
+    problems = []
+    if len(lines) != height:
+        problems.append(f"{len(lines)} lines, not {height}")
+    too_long = [n for n, line in enumerate(lines) if cell_len(line) > width]
+    if too_long:
+        problems.append(f"lines {too_long} longer than {width} cells")
+    if not (lines[0].startswith(" demo · ") and _STATUS_END.search(lines[0])):
+        problems.append("no status line on the top row")
+    key_bar = lines[-1].rstrip()
+    if not (key_bar.startswith(" ? Help ") and key_bar.endswith("^p Commands")):
+        problems.append("no key bar on the last row")
+    elif not width - 2 <= cell_len(key_bar) <= width:
+        problems.append(f"the key bar ends at column {cell_len(key_bar)}, not at {width}")
+    header = next((n for n, line in enumerate(lines[1:4], 1) if _TABLE_HEADER.match(line)), None)
+    if header is None:
+        return [*problems, "no table header on rows 1 to 3"]
+    body = lines[header : len(lines) - 1]
+    # Beside: a vertical rule down the body, right of the table's header, the task id after it.
+    column = lines[header].find("│")
+    rule_rows = sum(1 for line in body if column > 0 and line[column : column + 1] == "│")
+    beside = column > width // 3 and rule_rows >= len(body) * 3 // 5
+    beside = beside and "asr-" in lines[header][column:]
+    # Below: a horizontal rule across the body's width (its left part: notifications cover the
+    # right), the task id on the line after it.
+    rule = "─" * (width * 2 // 5)
+    below = any(
+        line.startswith(rule) and "asr-" in after
+        for line, after in zip(body, [*body[1:], ""], strict=True)
+    )
+    found: DetailPlace = "beside" if beside else "below" if below else "hidden"
+    if beside and below:
+        problems.append("the detail pane both beside and below the table")
+    elif found != detail:
+        problems.append(f"the detail pane {found}, not {detail}")
+    return problems
+
+
+def wait_for_layout(
+    tmux: TmuxServer, target: str, width: int, height: int, detail: DetailPlace
+) -> str:
+    """Wait until the console is drawn for ``width`` x ``height`` with the detail ``detail``."""
+    return tmux.wait_for(
+        target,
+        lambda s: not layout_problems(s, width, height, detail),
+        f"the console drawn at {width}x{height} with the detail pane {detail}",
+        LAYOUT_TIMEOUT,
+        why=lambda s: "; ".join(layout_problems(s, width, height, detail)),
+    )
+
+
+def wait_for_refresh(tmux: TmuxServer, target: str) -> None:
+    """Wait for an automatic refresh: the data age on the status line goes back down."""
+    ages: list[int] = []
+
+    def refreshed(screen: str) -> bool:
+        age = data_age(screen)
+        if age is None:
+            return False
+        done = bool(ages) and age < max(ages)
+        ages.append(age)
+        return done
+
+    tmux.wait_for(
+        target,
+        refreshed,
+        "an automatic refresh (the data age on the status line going back down)",
+        REFRESH_TIMEOUT,
+        why=lambda s: f"ages seen: {sorted(set(ages))}",
+    )
 
 
 @pytest.fixture(scope="module")
-def tmux(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tmux]:
-    """A tmux server on a private socket, killed at the end of the module."""
-    executable = shutil.which("tmux")
-    if executable is None:
-        if os.environ.get("CI"):
-            pytest.fail("tmux is not installed: CI must run the end-to-end test (apt install tmux)")
-        pytest.skip("tmux is not installed")
-    config = tmp_path_factory.mktemp("tmux") / "tmux.conf"
-    config.write_text(TMUX_CONF, encoding="utf-8")
-    server = Tmux(executable, f"asrtui-e2e-{os.getpid()}", config)
-    try:
+def tmux(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TmuxServer]:
+    """A private tmux server for the module; every screen it captures is checked for secrets."""
+    with private_server(
+        "asrtui-e2e", tmp_path_factory.mktemp("tmux"), TMUX_CONF, assert_no_secret
+    ) as server:
         yield server
-    finally:
-        subprocess.run(
-            [executable, "-L", server.socket, "kill-server"],
-            capture_output=True,
-            timeout=10,
-            check=False,
-        )
-        # tmux leaves the socket file behind.
-        socket_dir = Path(os.environ.get("TMUX_TMPDIR") or "/tmp") / f"tmux-{os.getuid()}"
-        (socket_dir / server.socket).unlink(missing_ok=True)
 
 
 @pytest.fixture
 def asrtui_script() -> Path:
-    """The installed console script; the test cannot run without it."""
-    if not os.access(ASRTUI, os.X_OK):
-        pytest.fail(
-            f"the asrtui console script is missing at {ASRTUI}: install the project into this "
-            "environment first (pip install -e .)"
-        )
-    return ASRTUI
+    """The installed console script; the tests cannot run without it."""
+    return installed_asrtui()
 
 
 def console_command(script: Path, term: str) -> str:
@@ -216,6 +259,88 @@ def console_command(script: Path, term: str) -> str:
     )
 
 
+def wait_for_first_table(tmux: TmuxServer, target: str) -> str:
+    """Wait for the first table: running rows and the status line of the demo profile."""
+    return tmux.wait_for(
+        target,
+        lambda s: "demo" in status_line(s) and any(st == "running" for _, st in table_rows(s)),
+        "the first table",
+        START_TIMEOUT,
+    )
+
+
+def filter_to_one_task(tmux: TmuxServer, target: str, shown: str | None = None) -> str:
+    """Type "/" and part of a running task's id: the table narrows to that task.
+
+    Args:
+        target: the pane the keys are typed into.
+        shown: the pane the screen is read from (``target`` if ``None``).
+
+    Returns:
+        The task id as the table shows it.
+    """
+    shown = shown or target
+    rows = table_rows(tmux.capture(shown))
+    chosen = next(task_id for task_id, status in rows if status == "running")
+    fragment = chosen[4:10]
+    tmux.keys(target, "/")
+    tmux.keys(target, fragment, literal=True)
+    tmux.wait_for(
+        shown,
+        lambda s: (
+            [i for i, _ in table_rows(s)] == [chosen]
+            and (task_counts(s) or (0, 0))[0] == 1
+            and f"Filter: {fragment}" in s
+        ),
+        f"the table to narrow to {chosen} after typing /{fragment}",
+        KEY_TIMEOUT,
+    )
+    return chosen
+
+
+def clear_filter(tmux: TmuxServer, target: str, shown: str | None = None) -> None:
+    """Escape: the filter bar goes and every task is back."""
+    tmux.keys(target, "Escape")
+    tmux.wait_for(
+        shown or target,
+        lambda s: (
+            "Filter:" not in s
+            and (counts := task_counts(s)) is not None
+            and counts[0] == counts[1] > 1
+            and len(table_rows(s)) > 1
+        ),
+        "Escape to clear the filter",
+        KEY_TIMEOUT,
+    )
+
+
+def quit_and_check_terminal(
+    tmux: TmuxServer, target: str, term: str, keys_to: str | None = None, *, grew: bool = False
+) -> None:
+    """Press "q": the console exits with 0 and gives the terminal back as it was.
+
+    The screen from before the console is back (it used the alternate screen and left it),
+    the cursor is shown and mouse reporting is off.
+
+    Args:
+        target: the console's pane.
+        term: the ``TERM`` the console ran with.
+        keys_to: the pane "q" is typed into (``target`` if ``None``).
+        grew: the window grew while the console ran. tmux 3.2 and later then fill the rows
+            the restored screen lacks with the alternate screen's lines from its history
+            (tmux/tmux#3510, as after quitting vim in a maximised window), so only the end of
+            the screen is the shell's.
+    """
+    tmux.keys(keys_to or target, "q")
+    screen = tmux.wait_for(target, lambda s: "EXIT=" in s, "the console to exit", KEY_TIMEOUT)
+    lines = [line for line in screen.splitlines() if line.strip()]
+    expected = [f"TERM={term}", "EXIT=0"]
+    assert (lines[-2:] if grew else lines) == expected, screen
+    # Read while the shell still runs (it waits for a line): tmux hides a dead pane's cursor.
+    modes = "#{pane_dead} #{alternate_on} #{cursor_flag} #{mouse_any_flag} #{mouse_button_flag}"
+    assert tmux.display(target, modes) == "0 0 1 0 0"
+
+
 @pytest.mark.parametrize(
     ("term", "width", "height"),
     [
@@ -226,90 +351,177 @@ def console_command(script: Path, term: str) -> str:
     ],
 )
 def test_demo_console_in_tmux(
-    tmux: Tmux, asrtui_script: Path, term: str, width: int, height: int
+    tmux: TmuxServer, asrtui_script: Path, term: str, width: int, height: int
 ) -> None:
     target = f"{term}-{width}x{height}"
-    tmux.run(
-        "new-session", "-d", "-s", target, "-x", str(width), "-y", str(height),
-        console_command(asrtui_script, term),
-    )  # fmt: skip
+    tmux.new_session(target, console_command(asrtui_script, term), width=width, height=height)
     try:
         assert tmux.display(target, "#{pane_width}x#{pane_height}") == f"{width}x{height}"
 
-        # The first table: running rows and the status line of the demo profile.
-        screen = tmux.wait_for(
-            target,
-            lambda s: "demo" in status_line(s) and any(st == "running" for _, st in table_rows(s)),
-            "the first table",
-            timeout=START_TIMEOUT,
-        )
-        rows = table_rows(screen)
-        shown_ids = [task_id for task_id, _ in rows]
+        screen = wait_for_first_table(tmux, target)
+        shown_ids = [task_id for task_id, _ in table_rows(screen)]
         assert any(known.startswith(i) for i in shown_ids for known in DEMO_IDS), (
             "the demo shows none of its seeded tasks, so the secret check would prove nothing"
         )
 
         # "/" and a few characters of a task id: the table narrows to that task.
-        chosen = next(task_id for task_id, status in rows if status == "running")
-        fragment = chosen[4:10]
-        tmux.keys(target, "/")
-        tmux.keys(target, fragment, literal=True)
-        screen = tmux.wait_for(
-            target,
-            lambda s: (
-                [i for i, _ in table_rows(s)] == [chosen]
-                and (task_counts(s) or (0, 0))[0] == 1
-                and f"Filter: {fragment}" in s
-            ),
-            f"the table to narrow to {chosen} after typing /{fragment}",
-        )
+        filter_to_one_task(tmux, target)
 
         # Escape clears the filter at once: every task is back.
         started = time.monotonic()
-        tmux.keys(target, "Escape")
-        screen = tmux.wait_for(
-            target,
-            lambda s: (
-                "Filter:" not in s
-                and (counts := task_counts(s)) is not None
-                and counts[0] == counts[1] > 1
-                and len(table_rows(s)) > 1
-            ),
-            "Escape to clear the filter",
-            timeout=ESCAPE_TIMEOUT,
-        )
+        clear_filter(tmux, target)
         assert time.monotonic() - started <= ESCAPE_TIMEOUT
 
         # "?" opens the help with the keys; Escape closes it.
         tmux.keys(target, "?")
         tmux.wait_for(
-            target, lambda s: "asrtui keys" in s and "Clear filter" in s, "the help screen"
+            target,
+            lambda s: "asrtui keys" in s and "Clear filter" in s,
+            "the help screen",
+            KEY_TIMEOUT,
         )
         tmux.keys(target, "Escape")
         tmux.wait_for(
             target,
             lambda s: "asrtui keys" not in s and len(table_rows(s)) > 1,
             "the help screen to close",
+            KEY_TIMEOUT,
         )
 
         # "p" pauses the auto-refresh (the status line says so); "p" again resumes it.
         tmux.keys(target, "p")
-        tmux.wait_for(target, lambda s: "PAUSED" in status_line(s), "the paused status")
+        tmux.wait_for(
+            target, lambda s: "PAUSED" in status_line(s), "the paused status", KEY_TIMEOUT
+        )
         tmux.keys(target, "p")
         tmux.wait_for(
             target,
             lambda s: "PAUSED" not in status_line(s) and "next" in status_line(s),
             "the refresh to resume",
+            KEY_TIMEOUT,
         )
 
-        # "q" quits with status 0 and gives the terminal back as it was: the screen from before
-        # the console (it used the alternate screen and left it), cursor shown, mouse off.
-        tmux.keys(target, "q")
-        screen = tmux.wait_for(target, lambda s: "EXIT=" in s, "the console to exit")
-        lines = [line for line in screen.splitlines() if line.strip()]
-        assert lines == [f"TERM={term}", "EXIT=0"], screen
-        # Read while the shell still runs (it waits for a line): tmux hides a dead pane's cursor.
-        modes = "#{pane_dead} #{alternate_on} #{cursor_flag} #{mouse_any_flag} #{mouse_button_flag}"
-        assert tmux.display(target, modes) == "0 0 1 0 0"
+        quit_and_check_terminal(tmux, target, term)
     finally:
-        tmux.run("kill-session", "-t", target, check=False)
+        tmux.kill_session(target)
+
+
+#: The TERM of the console and of the tmux clients in the detach and resize tests.
+TERM = "tmux-256color"
+
+
+def start_client(tmux: TmuxServer, name: str, target: str, width: int, height: int) -> None:
+    """Attach a real tmux client to ``target`` from a terminal of ``width`` x ``height``.
+
+    The client runs in a pane of a session ``name`` on the same private server. A client needs
+    a terminal; a tmux pane is one that tmux sizes, drains and lets the test read and type
+    into, so the test sees exactly what the operator's terminal shows and detaches with the
+    operator's own keys. (``script`` or a pty of the test's own would need the test to set the
+    size and keep reading the output itself, or the client blocks.) The pane prints how the
+    client ended and then waits, so that the last screen stays readable.
+    """
+    shell = '"$@"; echo "CLIENT-EXIT=$?"; read _'
+    command = shlex.join(["sh", "-c", shell, "sh", *tmux.client_argv(target, TERM)])
+    tmux.new_session(name, command, width=width, height=height)
+
+
+def wait_for_client_view(
+    tmux: TmuxServer, client: str, target: str, width: int, height: int
+) -> str:
+    """Wait until the client shows the console drawn for its size, as the console's pane has it.
+
+    The client's screen is what tmux drew on the operator's terminal from the pane's screen;
+    equal, the redraw after attaching is whole.
+    """
+    detail = detail_place_for(width)
+
+    def intact(screen: str) -> bool:
+        return not layout_problems(screen, width, height, detail) and screen == tmux.capture(target)
+
+    return tmux.wait_for(
+        client,
+        intact,
+        f"the client's view of the console at {width}x{height}, as in the console's pane",
+        LAYOUT_TIMEOUT,
+        why=lambda s: "; ".join(layout_problems(s, width, height, detail)) or "not as the pane",
+    )
+
+
+def test_detach_and_attach_keep_the_console_working(tmux: TmuxServer, asrtui_script: Path) -> None:
+    app, first, second = "detach-console", "detach-client-1", "detach-client-2"
+    tmux.new_session(app, console_command(asrtui_script, TERM), width=100, height=30)
+    try:
+        wait_for_first_table(tmux, app)
+
+        # An operator attaches from a terminal of the window's size: the client shows the
+        # console as it is, and keys typed on that terminal reach it.
+        start_client(tmux, first, app, 100, 30)
+        wait_for_client_view(tmux, first, app, 100, 30)
+        assert tmux.display(app, "#{session_attached}") == "1"
+        filter_to_one_task(tmux, first)
+        clear_filter(tmux, first)
+
+        # ... and detaches with the prefix key and d (C-b: the private server reads no
+        # user configuration).
+        tmux.keys(first, "C-b", "d")
+        tmux.wait_for(
+            first,
+            lambda s: f"[detached (from session {app})]" in s and "CLIENT-EXIT=0" in s,
+            "the client to detach",
+            KEY_TIMEOUT,
+        )
+        assert tmux.display(app, "#{session_attached}") == "0"
+        tmux.kill_session(first)
+
+        # Nobody is watching: the console keeps refreshing, its screen as it was.
+        wait_for_refresh(tmux, app)
+        wait_for_layout(tmux, app, 100, 30, "below")
+
+        # The operator attaches again from a larger terminal: the window takes its size, the
+        # console draws itself for it (the detail pane moves beside the table), the client
+        # shows it whole, and it keeps refreshing and taking keys.
+        start_client(tmux, second, app, 130, 35)
+        wait_for_client_view(tmux, second, app, 130, 35)
+        assert tmux.display(app, "#{session_attached} #{window_width}x#{window_height}") == (
+            "1 130x35"
+        )
+        wait_for_refresh(tmux, second)
+        filter_to_one_task(tmux, second)
+        clear_filter(tmux, second)
+
+        quit_and_check_terminal(tmux, app, TERM, keys_to=second, grew=True)
+    finally:
+        for session in (second, first, app):
+            tmux.kill_session(session)
+
+
+#: The window sizes the resize test goes through after starting at 120x32: narrow, wide,
+#: narrow again (a terminal window dragged smaller, maximised, restored).
+RESIZES = [(80, 24), (200, 50), (100, 30)]
+
+
+def test_resizes_lay_the_console_out_again(tmux: TmuxServer, asrtui_script: Path) -> None:
+    # Both layouts are visited, so a console that ignored resizes cannot pass.
+    sizes = [(120, 32), *RESIZES]
+    assert {detail_place_for(width) for width, _ in sizes} == {"beside", "below"}
+    target = "resize"
+    tmux.new_session(target, console_command(asrtui_script, TERM), width=120, height=32)
+    try:
+        wait_for_first_table(tmux, target)
+        wait_for_layout(tmux, target, 120, 32, detail_place_for(120))
+        for width, height in RESIZES:
+            tmux.resize(target, width, height)
+            size = tmux.display(target, "#{pane_width}x#{pane_height}")
+            assert size == f"{width}x{height}"
+            detail = detail_place_for(width)
+            wait_for_layout(tmux, target, width, height, detail)
+            # Keys still work at the new size: d hides the detail pane, d shows it again.
+            tmux.keys(target, "d")
+            wait_for_layout(tmux, target, width, height, "hidden")
+            tmux.keys(target, "d")
+            wait_for_layout(tmux, target, width, height, detail)
+        filter_to_one_task(tmux, target)
+        clear_filter(tmux, target)
+        quit_and_check_terminal(tmux, target, TERM)
+    finally:
+        tmux.kill_session(target)

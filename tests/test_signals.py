@@ -17,9 +17,7 @@ import os
 import pty
 import select
 import shlex
-import shutil
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -40,10 +38,9 @@ from asrtui.ui.lifecycle import (
     terminal_hung_up,
 )
 from tests.fakes import FakeTaskSource, running_console
+from tests.tmux_driver import TmuxServer, installed_asrtui, private_server
 
 ROOT = Path(__file__).resolve().parent.parent
-#: The console script of the environment running the tests.
-ASRTUI = Path(sys.executable).parent / "asrtui"
 #: How long the console may take to draw its first screen (a cold start on a busy machine).
 START_TIMEOUT = 30.0
 #: How soon the console must be gone after the signal.
@@ -280,69 +277,14 @@ def _child_env() -> dict[str, str]:
 @pytest.fixture
 def asrtui_script() -> Path:
     """The installed console script; these tests cannot run without it."""
-    if not os.access(ASRTUI, os.X_OK):
-        pytest.fail(
-            f"the asrtui console script is missing at {ASRTUI}: install the project into this "
-            "environment first (pip install -e .)"
-        )
-    return ASRTUI
-
-
-@dataclass
-class Tmux:
-    """A private tmux server (own socket, empty configuration); the user's tmux is untouched."""
-
-    executable: str
-    socket: str
-
-    def run(self, *args: str) -> str:
-        env = {k: v for k, v in os.environ.items() if k != "TMUX"}
-        done = subprocess.run(
-            [self.executable, "-u", "-L", self.socket, "-f", os.devnull, *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-        if done.returncode != 0:
-            raise AssertionError(f"tmux {' '.join(args)} failed: {done.stderr.strip()}")
-        return done.stdout
-
-    def display(self, fmt: str) -> str:
-        """A tmux format evaluated for the pane (``#{alternate_on}`` and the like)."""
-        return self.run("display-message", "-p", "-t", "sig", fmt).strip()
-
-    def wait_for(self, check: Callable[[], bool], what: str, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while not check():
-            if time.monotonic() >= deadline:
-                screen = self.run("capture-pane", "-p", "-t", "sig")
-                pytest.fail(f"timed out after {timeout:g} s waiting for {what}; screen:\n{screen}")
-            time.sleep(POLL)
+    return installed_asrtui()
 
 
 @pytest.fixture
-def tmux() -> Iterator[Tmux]:
-    executable = shutil.which("tmux")
-    if executable is None:
-        if os.environ.get("CI"):
-            pytest.fail(
-                "tmux is not installed: CI must run the end-to-end tests (apt install tmux)"
-            )
-        pytest.skip("tmux is not installed")
-    server = Tmux(executable, f"asrtui-signals-{os.getpid()}-{time.monotonic_ns()}")
-    try:
+def tmux(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TmuxServer]:
+    """A private tmux server with tmux's default configuration, for one test."""
+    with private_server("asrtui-signals", tmp_path_factory.mktemp("tmux")) as server:
         yield server
-    finally:
-        subprocess.run(
-            [executable, "-L", server.socket, "kill-server"],
-            capture_output=True,
-            timeout=10,
-            check=False,
-        )
-        socket_dir = Path(os.environ.get("TMUX_TMPDIR") or "/tmp") / f"tmux-{os.getuid()}"
-        (socket_dir / server.socket).unlink(missing_ok=True)
 
 
 #: Runs the console as a child, reports how it ended, then keeps the pane open so its terminal
@@ -361,7 +303,7 @@ sys.stdin.readline()
 @pytest.mark.e2e
 @pytest.mark.parametrize("sig", SIGNALS)
 def test_installed_console_in_tmux_exits_cleanly_on_signal(
-    tmux: Tmux, asrtui_script: Path, sig: signal.Signals, tmp_path: Path
+    tmux: TmuxServer, asrtui_script: Path, sig: signal.Signals, tmp_path: Path
 ) -> None:
     pid_file = tmp_path / "console.pid"
     env = [f"{name}={value}" for name, value in _child_env().items()]
@@ -379,25 +321,23 @@ def test_installed_console_in_tmux_exits_cleanly_on_signal(
             "--demo",
         ]
     )
-    tmux.run("new-session", "-d", "-s", "sig", "-x", "100", "-y", "30", "-c", str(ROOT), command)
+    tmux.new_session("sig", command, width=100, height=30, cwd=ROOT)
     tmux.wait_for(
-        lambda: "tasks" in tmux.run("capture-pane", "-p", "-t", "sig").split("\n", 1)[0],
+        "sig",
+        lambda s: "tasks" in s.split("\n", 1)[0],
         "the console's status line",
         START_TIMEOUT,
     )
-    assert tmux.display("#{alternate_on} #{mouse_any_flag}") == "1 1"
+    assert tmux.display("sig", "#{alternate_on} #{mouse_any_flag}") == "1 1"
     os.kill(int(pid_file.read_text()), sig)
-    tmux.wait_for(
-        lambda: "EXIT=" in tmux.run("capture-pane", "-p", "-t", "sig"),
-        "the console to exit",
-        EXIT_TIMEOUT,
-    )
-    screen = tmux.run("capture-pane", "-p", "-S", "-", "-t", "sig")
+    tmux.wait_for("sig", lambda s: "EXIT=" in s, "the console to exit", EXIT_TIMEOUT)
+    screen = tmux.capture("sig", history=True)
     # Ended by itself with 128 + the signal, not killed by the signal's default action.
     assert f"EXIT={128 + sig}" in screen, screen
     # The terminal is back in its normal state: main screen, no mouse reporting, cursor shown
     # (the console's output precedes the wrapper's line, so tmux has read all of it by now).
-    assert tmux.display("#{alternate_on} #{mouse_any_flag} #{cursor_flag}") == "0 0 1", screen
+    modes = tmux.display("sig", "#{alternate_on} #{mouse_any_flag} #{cursor_flag}")
+    assert modes == "0 0 1", screen
     assert "Traceback" not in screen
     assert "Error" not in screen
 

@@ -1,0 +1,209 @@
+"""A real terminal for the end-to-end tests: a private tmux server, its sessions, keys and screens.
+
+The end-to-end tests run the installed console as an operator does, in a tmux pane with a real
+``TERM``, and read what it draws with ``capture-pane``. tmux gives them a terminal whose size
+they set (and change), whose output it drains and keeps as a screen, and into which they type
+keys, with no pty handling of their own.
+
+Every server here is private: its own socket name (``-L``) and configuration file, killed at
+the end, so the user's own tmux is never touched and a developer's ``~/.tmux.conf`` changes
+nothing. Tests wait by polling the screen with bounded deadlines, never with fixed sleeps.
+
+Without tmux the tests are skipped locally and fail in CI (``CI`` set), where they must run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+#: The console script of the environment running the tests.
+ASRTUI = Path(sys.executable).parent / "asrtui"
+#: Between two captures while waiting.
+POLL = 0.05
+#: How long one tmux command may take (a busy machine, never a healthy server).
+COMMAND_TIMEOUT = 10.0
+
+
+def require_tmux() -> str:
+    """The tmux executable; skip the test without one, or fail it in CI, where it must run."""
+    executable = shutil.which("tmux")
+    if executable is None:
+        if os.environ.get("CI"):
+            pytest.fail(
+                "tmux is not installed: CI must run the end-to-end tests (apt install tmux)"
+            )
+        pytest.skip("tmux is not installed")
+    return executable
+
+
+def installed_asrtui() -> Path:
+    """The installed console script; the end-to-end tests cannot run without it."""
+    if not os.access(ASRTUI, os.X_OK):
+        pytest.fail(
+            f"the asrtui console script is missing at {ASRTUI}: install the project into this "
+            "environment first (pip install -e .)"
+        )
+    return ASRTUI
+
+
+@dataclass
+class TmuxServer:
+    """A private tmux server: its own socket name and configuration file.
+
+    Attributes:
+        executable: the tmux program.
+        socket: the server's socket name (``tmux -L``), unique to the test run.
+        config: the server's configuration file (``tmux -f``), read when it starts.
+        screen_check: called with every captured screen (a test's secret scan, say); it fails
+            the test by raising.
+    """
+
+    executable: str
+    socket: str
+    config: Path
+    screen_check: Callable[[str], None] | None = None
+
+    def argv(self, *args: str) -> list[str]:
+        """The command line of a tmux client of this server running ``args``."""
+        return [self.executable, "-u", "-L", self.socket, "-f", str(self.config), *args]
+
+    def run(self, *args: str, check: bool = True) -> str:
+        """Run one tmux command on the server; its stdout (``check``: fail on error)."""
+        # Outside any tmux, as far as this client knows: the tests may run inside the
+        # developer's tmux, whose ``TMUX`` would point this client at it.
+        env = {k: v for k, v in os.environ.items() if k != "TMUX"}
+        env["LC_ALL"] = "C.UTF-8"
+        done = subprocess.run(
+            self.argv(*args),
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=COMMAND_TIMEOUT,
+            check=False,
+        )
+        if check and done.returncode != 0:
+            raise AssertionError(f"tmux {' '.join(args)} failed: {done.stderr.strip()}")
+        return done.stdout
+
+    def new_session(
+        self, name: str, command: str, *, width: int, height: int, cwd: Path | None = None
+    ) -> None:
+        """Start a detached session ``name`` of ``width`` x ``height`` running ``command``."""
+        where = ["-c", str(cwd)] if cwd is not None else []
+        self.run(
+            "new-session", "-d", "-s", name, "-x", str(width), "-y", str(height), *where, command
+        )  # fmt: skip
+
+    def client_argv(self, target: str, term: str) -> list[str]:
+        """The command line of a client of this server that attaches to ``target``.
+
+        Run in a pane of the same server, it is a real client on a real terminal, as when an
+        operator attaches. ``TMUX`` (which tmux sets in its panes) is removed: with it, tmux
+        refuses to attach from inside itself.
+        """
+        env = ["env", "-u", "TMUX", f"TERM={term}", "LC_ALL=C.UTF-8"]
+        return [*env, *self.argv("attach", "-t", target)]
+
+    def capture(self, target: str, *, history: bool = False) -> str:
+        """The pane's visible text (``history``: from the start of its history), checked."""
+        screen = self.run("capture-pane", "-p", *(["-S", "-"] if history else []), "-t", target)
+        if self.screen_check is not None:
+            self.screen_check(screen)
+        return screen
+
+    def display(self, target: str, fmt: str) -> str:
+        """A tmux format evaluated for the pane (``#{alternate_on}`` and the like)."""
+        return self.run("display-message", "-p", "-t", target, fmt).strip()
+
+    def keys(self, target: str, *keys: str, literal: bool = False) -> None:
+        """Type keys into the pane (``literal``: the text as it is, not key names)."""
+        self.run("send-keys", "-t", target, *(["-l"] if literal else []), *keys)
+
+    def resize(self, target: str, width: int, height: int) -> None:
+        """Give the window of ``target`` a size of its own, as a resized terminal would.
+
+        ``window-size manual`` first: otherwise tmux sizes the window after its clients (or,
+        with none, the session's default size). ``resize-window`` sets it too since tmux 3.1,
+        but saying so keeps the meaning plain.
+        """
+        self.run("set-option", "-w", "-t", target, "window-size", "manual")
+        self.run("resize-window", "-t", target, "-x", str(width), "-y", str(height))
+
+    def wait_for(
+        self,
+        target: str,
+        check: Callable[[str], bool],
+        what: str,
+        timeout: float,
+        why: Callable[[str], str] | None = None,
+    ) -> str:
+        """Capture the pane until ``check`` holds for the screen; fail after ``timeout`` s.
+
+        ``why`` says what is wrong with the last screen, for the failure message.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            screen = self.capture(target)
+            if check(screen):
+                return screen
+            if time.monotonic() >= deadline:
+                reason = f" ({why(screen)})" if why is not None else ""
+                pytest.fail(
+                    f"timed out after {timeout:g} s waiting for {what}{reason}; screen:\n{screen}"
+                )
+            time.sleep(POLL)
+
+    def kill_session(self, target: str) -> None:
+        """End the session and whatever runs in it (nothing if it is gone already)."""
+        self.run("kill-session", "-t", target, check=False)
+
+    def kill(self) -> None:
+        """End the server and remove its socket file (tmux leaves it behind)."""
+        subprocess.run(
+            [self.executable, "-L", self.socket, "kill-server"],
+            capture_output=True,
+            timeout=COMMAND_TIMEOUT,
+            check=False,
+        )
+        socket_dir = Path(os.environ.get("TMUX_TMPDIR") or "/tmp") / f"tmux-{os.getuid()}"
+        (socket_dir / self.socket).unlink(missing_ok=True)
+
+
+@contextmanager
+def private_server(
+    name: str,
+    directory: Path,
+    config: str = "",
+    screen_check: Callable[[str], None] | None = None,
+) -> Iterator[TmuxServer]:
+    """A tmux server on a private socket with ``config``, killed when the block ends.
+
+    Skips the test without tmux (fails it in CI). The server itself starts with its first
+    session.
+
+    Args:
+        name: the start of the socket name (the process id and a counter make it unique).
+        directory: where the configuration file is written.
+        config: the server's configuration (empty: tmux's defaults).
+        screen_check: called with every captured screen.
+    """
+    executable = require_tmux()
+    config_file = directory / "tmux.conf"
+    config_file.write_text(config, encoding="utf-8")
+    server = TmuxServer(
+        executable, f"{name}-{os.getpid()}-{time.monotonic_ns()}", config_file, screen_check
+    )
+    try:
+        yield server
+    finally:
+        server.kill()
