@@ -18,9 +18,10 @@ undecodable bytes of an argument become).
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
-__all__ = ["is_unsafe", "printable_line"]
+__all__ = ["is_unsafe", "printable_json", "printable_line"]
 
 _UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
@@ -63,3 +64,31 @@ def printable_line(text: str) -> str:
     if text.isprintable():  # the common case: no character to look at one by one
         return text
     return "".join(_escape(char) if is_unsafe(char) else char for char in text)
+
+
+#: Runs of characters outside printable ASCII: where `printable_json` has to look.
+_NON_ASCII_RE = re.compile(r"[^\x20-\x7e\n]+")
+
+
+def _json_escape(char: str) -> str:
+    """``char`` as JSON ``\\uXXXX`` escapes (a surrogate pair beyond the BMP)."""
+    units = char.encode("utf-16-be", "surrogatepass")
+    return "".join(f"\\u{units[i] << 8 | units[i + 1]:04x}" for i in range(0, len(units), 2))
+
+
+def printable_json(text: str) -> str:
+    """JSON text with the characters `json.dumps` leaves raw but a terminal acts on escaped.
+
+    ``json.dumps(..., ensure_ascii=False)`` escapes only C0 controls: DEL, the C1 controls
+    (``\\x9b`` starts an escape sequence on some terminals), bidi overrides and line
+    separators would reach the terminal as they are. Written ``\\u009b`` they are the same
+    JSON; letters of any script stay readable.
+    """
+
+    def escape(match: re.Match[str]) -> str:
+        run = match.group()
+        if run.isprintable():
+            return run
+        return "".join(_json_escape(char) if is_unsafe(char) else char for char in run)
+
+    return _NON_ASCII_RE.sub(escape, text)

@@ -23,7 +23,6 @@ import copy
 import dataclasses
 import json
 import math
-import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Final
@@ -36,6 +35,7 @@ from asrtui.errors import (
     api_error_from,
 )
 from asrtui.models import Task, TaskList
+from asrtui.printable import printable_line
 from asrtui.redact import redact_text
 
 __all__ = [
@@ -156,7 +156,6 @@ def _header(headers: Mapping[str, str] | None, name: str) -> str:
 
 
 #: C0 and C1 control characters and DEL: what is left to escape once whitespace is folded.
-_CONTROL_RE: Final = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def _one_line(text: str) -> str:
@@ -166,8 +165,7 @@ def _one_line(text: str) -> str:
     line): a server, or a proxy in between, must not start new lines, move the cursor or
     change colours there. ``"a\\nb"`` becomes ``"a b"`` and ESC becomes the text ``\\x1b``.
     """
-    folded = " ".join(text.split())
-    return _CONTROL_RE.sub(lambda match: f"\\x{ord(match.group()):02x}", folded)
+    return printable_line(" ".join(text.split()))
 
 
 def _first_text(envelope: Mapping[str, Any], names: tuple[str, ...]) -> str:

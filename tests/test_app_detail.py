@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,7 +12,7 @@ from textual.widgets import Static
 
 from asrtui.errors import ConnectError
 from asrtui.ui.taskbook import TaskEvent
-from asrtui.ui.widgets.detail import render_history
+from asrtui.ui.widgets.detail import DetailModel, render_fields, render_history, render_raw
 from tests.fakes import FakeTaskSource, make_task, running_console
 
 FIRST = make_task(1).task_id
@@ -233,3 +234,46 @@ async def test_the_pane_is_redrawn_only_when_what_it_shows_changes() -> None:
         # As many lines as before: the pane is redrawn, the screen is not laid out again.
         assert layouts
         assert not layouts[-1]
+
+
+#: A server's text meant to act on the terminal: clear it, mirror the line, start a CSI, break.
+HOSTILE = "x\x1b[2Jy\u202ez\x9b1m\u2028w"
+
+
+def _rendered(renderable: object) -> str:
+    """What a terminal would receive for ``renderable``, styles off."""
+    console = Console(width=200, color_system=None, force_terminal=True)
+    with console.capture() as capture:
+        console.print(renderable)
+    return capture.get()
+
+
+def _assert_inert(output: str) -> None:
+    for char in ("\x1b", "\u202e", "\x9b", "\u2028"):
+        assert char not in output, repr(output)
+
+
+def test_detail_fields_and_raw_json_show_server_control_characters_as_text() -> None:
+    task = make_task(1, tag=HOSTILE, extra={"note": HOSTILE, HOSTILE: 1})
+    model = DetailModel(task=task, row=None, history=(), now=None)
+    fields = _rendered(render_fields(model, revealed=True, tz=UTC))
+    _assert_inert(fields)
+    assert "x\\x1b[2Jy\\u202ez\\x9b1m\\u2028w" in fields
+    raw = _rendered(render_raw(task, revealed=False))
+    _assert_inert(raw)
+    assert "\\u001b[2Jy\\u202ez\\u009b1m\\u2028w" in raw
+
+
+async def test_event_log_and_toasts_show_a_hostile_task_id_as_text() -> None:
+    source = FakeTaskSource.with_tasks(1)
+    async with running_console(source) as console:
+        hostile = dataclasses.replace(make_task(2), task_id=HOSTILE)
+        source.put([hostile])
+        await console.advance(5)
+        source.remove(HOSTILE)
+        await console.advance(5)
+        log = "\n".join(line.plain for line in console.screen.event_log.entries)
+        assert "x\\x1b[2Jy" in log
+        _assert_inert(log)
+        _assert_inert(console.app.notes.texts())
+        assert "x\\x1b[2Jy" in console.app.notes.texts()

@@ -5,12 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 from collections.abc import Sequence
 from typing import Any
 
 from asrtui.models import Task
-from asrtui.printable import is_unsafe, printable_line
+from asrtui.printable import printable_json, printable_line
 from asrtui.redact import mask_stream_url, redact_task_dict
 from asrtui.wire import task_to_wire
 
@@ -30,47 +29,21 @@ CSV_COLUMNS = (
     "callback_url",
 )
 
-#: Runs of characters outside printable ASCII: where `_escape_invisible` has to look.
-_NON_ASCII_RE = re.compile(r"[^\x20-\x7e\n]+")
-
-
-def _json_escape(char: str) -> str:
-    """``char`` as JSON ``\\uXXXX`` escapes (a surrogate pair beyond the BMP)."""
-    units = char.encode("utf-16-be", "surrogatepass")
-    return "".join(f"\\u{units[i] << 8 | units[i + 1]:04x}" for i in range(0, len(units), 2))
-
-
-def _escape_invisible(text: str) -> str:
-    """JSON text with the characters `json.dumps` leaves raw but a terminal acts on escaped.
-
-    ``json.dumps`` escapes only C0 controls: DEL, the C1 controls (``\\x9b`` starts an escape
-    sequence on some terminals), bidi overrides and line separators would reach the terminal
-    as they are. Written ``\\u009b`` they are the same JSON; letters of any script stay.
-    """
-
-    def escape(match: re.Match[str]) -> str:
-        run = match.group()
-        if run.isprintable():
-            return run
-        return "".join(_json_escape(char) if is_unsafe(char) else char for char in run)
-
-    return _NON_ASCII_RE.sub(escape, text)
-
 
 def render_json(tasks: Sequence[Task], *, reveal: bool = False, compact: bool = False) -> str:
     """A JSON array of task objects with the wire field names exactly as the API sent them.
 
     Unknown fields are kept; the ``auth_key`` of stream URLs and ``aliUid`` are masked unless
     ``reveal`` is set. Non-ASCII text stays readable; invisible and control characters are
-    escaped (`_escape_invisible`).
+    escaped (`asrtui.printable.printable_json`).
     """
     objects: list[dict[str, Any]] = []
     for task in tasks:
         wire = task_to_wire(task)
         objects.append(wire if reveal else redact_task_dict(wire))
     if compact:
-        return _escape_invisible(json.dumps(objects, ensure_ascii=False, separators=(",", ":")))
-    return _escape_invisible(json.dumps(objects, ensure_ascii=False, indent=2))
+        return printable_json(json.dumps(objects, ensure_ascii=False, separators=(",", ":")))
+    return printable_json(json.dumps(objects, ensure_ascii=False, indent=2))
 
 
 def task_rows(tasks: Sequence[Task], *, reveal: bool = False) -> list[list[str]]:

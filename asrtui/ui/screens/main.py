@@ -41,6 +41,7 @@ from textual.worker import Worker, WorkerState
 
 from asrtui.errors import AsrtuiError
 from asrtui.models import Task, TaskList
+from asrtui.printable import printable_line
 from asrtui.redact import redact_text
 from asrtui.source import QuotaStats, TaskSource
 from asrtui.ui import clipboard
@@ -422,7 +423,8 @@ class MainScreen(Screen[None]):
             self._log_event(event)
         ended = [event.task_id for event in events if event.kind == "ended"]
         if ended:
-            names = ", ".join(ended[:3]) + (f" and {len(ended) - 3} more" if len(ended) > 3 else "")
+            names = ", ".join(printable_line(task_id) for task_id in ended[:3])
+            names += f" and {len(ended) - 3} more" if len(ended) > 3 else ""
             self.notify(
                 names, title=f"{len(ended)} task(s) ended", severity="warning", markup=False
             )

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
-from rich.json import JSON
+from rich.highlighter import JSONHighlighter
 from rich.measure import Measurement
 from rich.segment import Segment
 from rich.table import Table
@@ -29,6 +29,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from asrtui.models import Task
+from asrtui.printable import printable_json, printable_line
 from asrtui.redact import mask_account_id, mask_stream_url, redact_task_dict
 from asrtui.ui.format import UNKNOWN, format_age, format_local_time
 from asrtui.ui.taskbook import Row, TaskEvent
@@ -84,7 +85,12 @@ def render_fields(model: DetailModel, *, revealed: bool, tz: tzinfo | None) -> T
     grid.add_column(overflow="fold")
 
     def add(name: str, value: str | Text) -> None:
-        grid.add_row(name, value if isinstance(value, Text) else Text(value))
+        # Server text reaches the terminal through here: an ESC in a tag must stay text.
+        if isinstance(value, Text):
+            value = Text(printable_line(value.plain), style=value.style)
+        grid.add_row(
+            printable_line(name), Text(printable_line(value)) if isinstance(value, str) else value
+        )
 
     if model.row is not None and model.row.ended_at is not None:
         # No longer listed: whatever status it had when last seen is over.
@@ -141,7 +147,10 @@ def render_raw(task: Task, *, revealed: bool) -> RenderableType:
     """The task object as received, as highlighted JSON; secrets masked unless revealed."""
     raw = task_to_wire(task)
     shown = raw if revealed else redact_task_dict(raw)
-    highlighted = JSON(json.dumps(shown, ensure_ascii=False, default=str), indent=2).text
+    # Highlighted here rather than by `rich.json.JSON`, which would parse the text again and
+    # undo `printable_json`'s escapes (an ESC in a tag must reach the screen as text).
+    dumped = json.dumps(shown, indent=2, ensure_ascii=False, default=str)
+    highlighted = JSONHighlighter()(Text(printable_json(dumped)))
     # Rich does not wrap JSON; a stream URL is longer than the pane, so fold long lines.
     highlighted.no_wrap = False
     highlighted.overflow = "fold"

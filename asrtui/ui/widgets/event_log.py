@@ -9,6 +9,7 @@ from typing import Literal
 from rich.text import Text
 from textual.widgets import RichLog
 
+from asrtui.printable import printable_line
 from asrtui.ui.taskbook import TaskEvent
 
 #: Kinds of lines the log shows besides task events.
@@ -53,10 +54,14 @@ class EventLog(RichLog):
     def _line(self, at: datetime, kind: str, subject: str, detail: str) -> Text:
         stamp = at.astimezone(self._tz).strftime("%H:%M:%S")
         text = Text.assemble(
-            (stamp, "dim"), " ", (f"{kind:<9}", _STYLES.get(kind, "")), " ", (subject, "bold")
+            (stamp, "dim"),
+            " ",
+            (f"{kind:<9}", _STYLES.get(kind, "")),
+            " ",
+            (printable_line(subject), "bold"),
         )
         if detail:
-            text.append(f"  {detail}")
+            text.append(f"  {printable_line(detail)}")
         return text
 
     def _add(self, line: Text) -> None:

@@ -15,7 +15,6 @@ current view (sort order, then filter).
 
 from __future__ import annotations
 
-import re
 from bisect import insort
 from collections.abc import Callable, Sequence
 from contextlib import suppress
@@ -35,6 +34,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.timer import Timer
 
+from asrtui.printable import is_unsafe
 from asrtui.redact import mask_stream_url, stream_host_path
 from asrtui.ui.format import format_age, format_uptime
 from asrtui.ui.taskbook import Row
@@ -62,16 +62,17 @@ _MARK_ENDED = "x"
 _MARKER_WIDTH = 2
 _SEPARATOR = " "
 
-# Control characters and bidi overrides would reach the terminal as they are: a tag like
-# "\x1b[2J" would clear the operator's screen, "\u202e" would mirror the rest of the line.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
 
 def _clean(text: str) -> str:
-    """A server string made safe to print: control and bidi characters become ``�``."""
+    """A server string made safe to print in a fixed-width cell.
+
+    Control and bidi characters would reach the terminal as they are (a tag like "\\x1b[2J"
+    would clear the operator's screen, "\\u202e" would mirror the rest of the line); each
+    becomes one ``�`` rather than an escape, so the cell keeps its width.
+    """
     if text.isprintable():
         return text
-    return _UNSAFE.sub("\N{REPLACEMENT CHARACTER}", text)
+    return "".join("\N{REPLACEMENT CHARACTER}" if is_unsafe(char) else char for char in text)
 
 
 def _fit(text: str, width: int, right: bool = False) -> str:
