@@ -402,8 +402,19 @@ def test_demo_console_in_tmux(
         )
 
         quit_and_check_terminal(tmux, target, term)
+        # The demo needs no account and leaves nothing behind: no config, state, log or cache.
+        assert files_in_user_dirs() == []
     finally:
         tmux.kill_session(target)
+
+
+def files_in_user_dirs() -> list[Path]:
+    """Every file under the (per-test) home and XDG directories the console was given."""
+    found: list[Path] = []
+    for name in PASSED_VARS:
+        if name in os.environ:
+            found += [p for p in Path(os.environ[name]).rglob("*") if not p.is_dir()]
+    return sorted(set(found))
 
 
 #: The TERM of the console and of the tmux clients in the detach and resize tests.
