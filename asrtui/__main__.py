@@ -18,11 +18,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-import platformdirs
-
 from asrtui.errors import AsrtuiError
-from asrtui.profiles import ProfileStore
-from asrtui.profiles.env import env_value
 from asrtui.redact import redact_text
 
 __all__ = ["launch_console", "main"]
@@ -148,6 +144,10 @@ def _nothing_configured(args: argparse.Namespace, env: Mapping[str, str]) -> boo
     """
     if getattr(args, "demo", False) or _option(args, "profile"):
         return False
+    # Imported here: `asrtui --demo` starts without the profile store (start-up time).
+    from asrtui.profiles import ProfileStore
+    from asrtui.profiles.env import env_value
+
     if any(env_value(env, name) for name in ("ACCESS_KEY_ID", "ACCESS_KEY_SECRET", "PROFILE")):
         return False
     try:
@@ -163,6 +163,8 @@ def _interactive() -> bool:
 
 def _state_path() -> Path:
     """Where the console remembers small UI state (the theme) between sessions."""
+    import platformdirs
+
     return platformdirs.user_state_path("asrtui") / "console.json"
 
 

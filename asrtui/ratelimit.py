@@ -64,8 +64,11 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from asrtui.sharedquota import SharedLedger
+if TYPE_CHECKING:
+    # Imported when a ledger is wanted (`limiter_for`): the demo and tests never need it.
+    from asrtui.sharedquota import SharedLedger
 
 __all__ = ["LimiterStats", "WindowLimiter", "limiter_for", "reset_registry"]
 
@@ -400,6 +403,8 @@ def limiter_for(account: str, limit: int = 20, *, shared: bool = False) -> Windo
         else:
             limiter._lower_limit(limit)
         if shared and limiter.ledger is None:
+            from asrtui.sharedquota import SharedLedger
+
             ledger = SharedLedger.for_account(account)
             if ledger is not None:
                 limiter._attach_ledger(ledger)

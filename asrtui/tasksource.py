@@ -21,19 +21,15 @@ from asrtui.credentials import Credentials, mask_secret
 from asrtui.endpoints import DEFAULT_REGION, resolve_endpoint
 from asrtui.errors import ConfigError, CredentialsError
 from asrtui.models import Task, TaskList
-from asrtui.profiles import (
-    ENV_PROFILE_NAME,
-    ExternalCredentials,
-    Profile,
-    ProfileStore,
-    resolve_connection_settings,
-)
-from asrtui.profiles.env import env_value
 from asrtui.ratelimit import WindowLimiter
 from asrtui.source import ProfileChoice, ProfileSession, QuotaStats
 
 if TYPE_CHECKING:
     from asrtui.emulator import EmulatorApp
+    from asrtui.profiles import Profile, ProfileStore
+
+# `asrtui.profiles` is imported where profiles are first needed, not here: `asrtui --demo`
+# never reads the store, and the package is a good part of a start-up's own imports.
 
 __all__ = [
     "DEMO_ENDPOINT",
@@ -230,6 +226,8 @@ class Overrides:
 def credential_summary(profile: Profile) -> str:
     """How a profile authenticates, with the AccessKey id masked and never a secret."""
     if profile.credential_command is not None:
+        from asrtui.profiles import ExternalCredentials
+
         return "command " + ExternalCredentials(profile.credential_command).program
     if profile.credentials is None:
         return "none"
@@ -265,7 +263,7 @@ class ClientConnector:
         client_factory: ClientFactory = _open_client,
     ) -> None:
         self._env = env
-        self._store = store if store is not None else ProfileStore()
+        self._given_store = store
         self._overrides = overrides if overrides is not None else Overrides()
         self._demo_only = demo_only
         self._offer_demo = offer_demo or demo_only
@@ -308,6 +306,15 @@ class ClientConnector:
     def store(self) -> ProfileStore | None:
         """The profile store, or ``None`` in demo mode (the demo writes no files)."""
         return None if self._demo_only else self._store
+
+    @property
+    def _store(self) -> ProfileStore:
+        """The profile store given, or the user's own, made on first use."""
+        if self._given_store is None:
+            from asrtui.profiles import ProfileStore
+
+            self._given_store = ProfileStore()
+        return self._given_store
 
     def profiles(self) -> list[ProfileChoice]:
         """The demo (when offered), environment credentials (when set), then stored profiles.
@@ -356,6 +363,9 @@ class ClientConnector:
         )
 
     def _env_choice(self, active: bool) -> ProfileChoice | None:
+        from asrtui.profiles import ENV_PROFILE_NAME
+        from asrtui.profiles.env import env_value
+
         key_id = env_value(self._env, "ACCESS_KEY_ID")
         if key_id is None:
             return None
@@ -390,6 +400,9 @@ class ClientConnector:
         """The `ProfileChoice.key` of a connection resolved from the command line."""
         if connection.demo:
             return DEMO_KEY
+        from asrtui.profiles import ENV_PROFILE_NAME
+        from asrtui.profiles.env import env_value
+
         from_env = (
             connection.profile_name == ENV_PROFILE_NAME
             and not self._overrides.profile
@@ -432,6 +445,9 @@ class ClientConnector:
             raise ConfigError(
                 "Only the demo is available with --demo", "start asrtui without --demo"
             )
+        from asrtui.profiles import resolve_connection_settings
+        from asrtui.profiles.env import env_value
+
         if key == ENV_KEY and env_value(self._env, "ACCESS_KEY_ID") is None:
             raise CredentialsError(
                 "No credentials in the environment",

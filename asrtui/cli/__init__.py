@@ -23,7 +23,6 @@ from asrtui.credentials import Credentials, RefreshingCredentials
 from asrtui.endpoints import DEFAULT_REGION, resolve_endpoint
 from asrtui.errors import ConfigError, CredentialsError
 from asrtui.printable import printable_line
-from asrtui.profiles import resolve_connection_settings
 
 __all__ = [
     "Connection",
@@ -95,6 +94,9 @@ def resolve_connection(args: argparse.Namespace, env: Mapping[str, str]) -> Conn
             signature="rpc" if signature_opt == "rpc" else "v3",
             demo=True,
         )
+    # Imported here, not by the demo: the profile store is most of a start-up's own imports.
+    from asrtui.profiles import resolve_connection_settings
+
     settings = resolve_connection_settings(
         profile=_option(args, "profile"),
         endpoint=_option(args, "endpoint"),

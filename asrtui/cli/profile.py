@@ -16,26 +16,24 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+# The package, not its names: `asrtui.profiles` loads a module when one of its names is first
+# used, so building the parser (every start, ``--demo`` too) loads only the defaults below.
+import asrtui.profiles as _profiles
 from asrtui.credentials import Credentials, mask_secret
 from asrtui.endpoints import resolve_endpoint
 from asrtui.errors import AsrtuiError, ConfigError
 from asrtui.printable import printable_line
-from asrtui.profiles import (
-    ExternalCredentials,
-    Profile,
-    ProfileSet,
-    ProfileStore,
-    ResolvedSettings,
-    read_aliyun_config,
-    resolve_connection_settings,
-)
 from asrtui.profiles.model import (
     DEFAULT_RATE_LIMIT,
     DEFAULT_REFRESH,
     DEFAULT_REGION,
     SIGNATURES,
 )
+
+if TYPE_CHECKING:
+    from asrtui.profiles import Profile, ProfileSet, ResolvedSettings
 
 __all__ = ["register"]
 
@@ -165,7 +163,7 @@ def _prompt_secret() -> str:
 
 def _new_profile(args: argparse.Namespace) -> Profile:
     # Built (and so validated) before any prompt: a typo in --region should not cost a secret.
-    base = Profile(
+    base = _profiles.Profile(
         args.name,
         region=args.region,
         endpoint=args.endpoint,
@@ -196,7 +194,7 @@ def run_add(args: argparse.Namespace) -> int:
     """``asrtui profile add``."""
     try:
         profile = _new_profile(args)
-        store = ProfileStore()
+        store = _profiles.ProfileStore()
         became_default = store.add(profile, make_default=args.default, replace=args.replace)
     except AsrtuiError as error:
         return _fail(error)
@@ -210,7 +208,7 @@ def run_add(args: argparse.Namespace) -> int:
 
 def _credential_summary(profile: Profile) -> str:
     if profile.credential_command is not None:
-        return "command " + ExternalCredentials(profile.credential_command).program
+        return "command " + _profiles.ExternalCredentials(profile.credential_command).program
     if profile.credentials is None:
         return "none"
     kind = "sts" if profile.credentials.is_sts else "access key"
@@ -228,7 +226,7 @@ def _table(rows: list[list[str]]) -> list[str]:
 def run_list(args: argparse.Namespace) -> int:
     """``asrtui profile list``."""
     try:
-        profiles = ProfileStore().load()
+        profiles = _profiles.ProfileStore().load()
     except AsrtuiError as error:
         return _fail(error)
     if not profiles.profiles:
@@ -281,7 +279,7 @@ def _describe(profile: Profile, profiles: ProfileSet) -> list[tuple[str, str]]:
 def run_show(args: argparse.Namespace) -> int:
     """``asrtui profile show NAME``."""
     try:
-        profiles = ProfileStore().load()
+        profiles = _profiles.ProfileStore().load()
         profile = profiles.get(args.name)
     except AsrtuiError as error:
         return _fail(error)
@@ -298,7 +296,7 @@ def run_show(args: argparse.Namespace) -> int:
 def run_remove(args: argparse.Namespace) -> int:
     """``asrtui profile remove NAME``."""
     try:
-        was_default = ProfileStore().remove(args.name)
+        was_default = _profiles.ProfileStore().remove(args.name)
     except AsrtuiError as error:
         return _fail(error)
     print(f"Removed profile '{args.name}'")
@@ -310,7 +308,7 @@ def run_remove(args: argparse.Namespace) -> int:
 def run_use(args: argparse.Namespace) -> int:
     """``asrtui profile use NAME``."""
     try:
-        ProfileStore().set_default(args.name)
+        _profiles.ProfileStore().set_default(args.name)
     except AsrtuiError as error:
         return _fail(error)
     print(f"Default profile: '{args.name}'")
@@ -346,7 +344,7 @@ async def _count_running(settings: ResolvedSettings, endpoint: str) -> int:
 def run_test(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> int:
     """``asrtui profile test NAME``: one real query; exit 1 on an API or network failure."""
     try:
-        settings = resolve_connection_settings(
+        settings = _profiles.resolve_connection_settings(
             profile=args.name,
             endpoint=_option(args, "endpoint"),
             region=_option(args, "region"),
@@ -373,8 +371,8 @@ def run_test(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> 
 def run_import_aliyun(args: argparse.Namespace) -> int:
     """``asrtui profile import-aliyun``: copy usable aliyun CLI profiles into the store."""
     try:
-        found = read_aliyun_config(args.file, only=args.only)
-        store = ProfileStore()
+        found = _profiles.read_aliyun_config(args.file, only=args.only)
+        store = _profiles.ProfileStore()
         current = store.load()
         profiles = dict(current.profiles)
         imported: list[Profile] = []
@@ -390,7 +388,7 @@ def run_import_aliyun(args: argparse.Namespace) -> int:
             names = [p.name for p in imported]
             default = found.current if found.current in names else names[0]
         if imported:
-            store.save(ProfileSet(profiles, default))
+            store.save(_profiles.ProfileSet(profiles, default))
     except AsrtuiError as error:
         return _fail(error)
     for profile in imported:

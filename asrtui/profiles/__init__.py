@@ -11,17 +11,56 @@ Modules, one concern each:
 
 from __future__ import annotations
 
-from asrtui.profiles.aliyun import AliyunImport, default_aliyun_config_path, read_aliyun_config
-from asrtui.profiles.env import (
-    ENV_PROFILE_NAME,
-    CredentialsProvider,
-    ResolvedSettings,
-    StaticCredentials,
-    resolve_connection_settings,
-)
-from asrtui.profiles.external import ExternalCredentials
-from asrtui.profiles.model import Profile, Signature, validate_name
-from asrtui.profiles.store import ProfileSet, ProfileStore, config_dir
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from asrtui.profiles.aliyun import (
+        AliyunImport,
+        default_aliyun_config_path,
+        read_aliyun_config,
+    )
+    from asrtui.profiles.env import (
+        ENV_PROFILE_NAME,
+        CredentialsProvider,
+        ResolvedSettings,
+        StaticCredentials,
+        resolve_connection_settings,
+    )
+    from asrtui.profiles.external import ExternalCredentials
+    from asrtui.profiles.model import Profile, Signature, validate_name
+    from asrtui.profiles.store import ProfileSet, ProfileStore, config_dir
+
+#: Where each public name lives. The package imports a module when one of its names is first
+#: used (PEP 562): the parser of ``asrtui --demo`` needs the profile defaults of
+#: `asrtui.profiles.model` only, not the store, TOML or the aliyun reader.
+_HOMES = {
+    "AliyunImport": "aliyun",
+    "default_aliyun_config_path": "aliyun",
+    "read_aliyun_config": "aliyun",
+    "ENV_PROFILE_NAME": "env",
+    "CredentialsProvider": "env",
+    "ResolvedSettings": "env",
+    "StaticCredentials": "env",
+    "resolve_connection_settings": "env",
+    "ExternalCredentials": "external",
+    "Profile": "model",
+    "Signature": "model",
+    "validate_name": "model",
+    "ProfileSet": "store",
+    "ProfileStore": "store",
+    "config_dir": "store",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ENV_PROFILE_NAME",
