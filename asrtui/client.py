@@ -251,11 +251,15 @@ class LiveClient:
         envelope = await self._call("QueryRtcAsrTasks", {}, priority=priority)
         return parse_tasks(envelope)
 
-    async def get_task(self, task_id: str) -> Task | None:
-        """One task by id, as a priority request; ``None`` when the service no longer knows it."""
+    async def get_task(self, task_id: str, *, priority: bool = True) -> Task | None:
+        """One task by id; ``None`` when the service no longer knows it.
+
+        Args:
+            priority: ``True`` (the default) when someone is waiting for this very answer.
+        """
         try:
             envelope = await self._call(
-                "QueryRtcAsrTasks", {"TaskId": task_id}, priority=True, not_found_ok=True
+                "QueryRtcAsrTasks", {"TaskId": task_id}, priority=priority, not_found_ok=True
             )
         except TaskNotFoundError:
             return None

@@ -81,10 +81,10 @@ def _render(tasks: Sequence[Task], fmt: str, *, reveal: bool, watching: bool) ->
     return render_table(tasks, reveal=reveal)
 
 
-async def _fetch(client: LiveClient, task_id: str | None) -> list[Task]:
+async def _fetch(client: LiveClient, task_id: str | None, *, priority: bool) -> list[Task]:
     if task_id is None:
-        return list((await client.list_tasks(priority=True)).tasks)
-    task = await client.get_task(task_id)
+        return list((await client.list_tasks(priority=priority)).tasks)
+    task = await client.get_task(task_id, priority=priority)
     if task is None:
         raise TaskNotFoundError(
             "ConfigNotFound",
@@ -97,9 +97,14 @@ async def _fetch(client: LiveClient, task_id: str | None) -> list[Task]:
 async def _tasks(args: argparse.Namespace, connection: Connection, out: TextIO) -> int:
     watch: float | None = args.watch
     async with open_client(connection) as client:
+        first = True
         while True:
+            # The first answer is awaited by a person: it goes ahead. Later rounds of a watch are
+            # background work; as priority requests, a ``--watch 0`` loop would take every slot
+            # of the shared quota and starve the consoles of the same account.
+            priority, first = first, False
             try:
-                tasks = await _fetch(client, args.task_id)
+                tasks = await _fetch(client, args.task_id, priority=priority)
             except AsrtuiError as error:
                 # While watching, a transient failure is reported and the watch goes on.
                 if watch is None or not error.retryable:
