@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import multiprocessing
 import os
 import stat
 from pathlib import Path
@@ -197,6 +199,7 @@ def test_no_temporary_files_left(store: ProfileStore) -> None:
     store.add(_profile("b"))
     store.remove("a")
     assert sorted(p.name for p in store.directory.iterdir()) == [
+        ".lock",
         "config.toml",
         "credentials.toml",
     ]
@@ -219,6 +222,7 @@ def test_crash_mid_write_keeps_old_file(
     assert store.config_path.read_bytes() == config_before
     assert store.credentials_path.read_bytes() == secrets_before
     assert sorted(p.name for p in store.directory.iterdir()) == [
+        ".lock",
         "config.toml",
         "credentials.toml",
     ]
@@ -326,3 +330,44 @@ def test_config_writable_by_others_is_refused(store: ProfileStore) -> None:
     store.config_path.chmod(0o664)
     with pytest.raises(ConfigError, match=f"chmod 600 {store.config_path}"):
         store.load()
+
+
+def _add_many(directory: str, prefix: str, count: int) -> None:
+    """Run in another process: add ``count`` profiles, one change each."""
+    store = ProfileStore(Path(directory))
+    for n in range(count):
+        store.add(_profile(f"{prefix}{n}"))
+
+
+def test_changes_from_two_processes_at_once_lose_nothing(store: ProfileStore) -> None:
+    """Each change reads, modifies and writes both files: without the lock one would be lost."""
+    context = multiprocessing.get_context("spawn")
+    workers = [
+        context.Process(target=_add_many, args=(str(store.directory), prefix, 15))
+        for prefix in ("a", "b")
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+        assert worker.exitcode == 0
+    names = set(store.load().profiles)
+    assert names == {f"{prefix}{n}" for prefix in ("a", "b") for n in range(15)}
+    assert _mode(store.directory / ".lock") == 0o600
+
+
+def test_a_change_gives_up_while_another_process_holds_the_lock(
+    store: ProfileStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store.add(_profile("a"))
+    monkeypatch.setattr(store_module, "LOCK_TIMEOUT", 0.1)
+    fd = os.open(store.directory / ".lock", os.O_RDWR)
+    try:
+        # An open file description of its own: flock excludes it like another process.
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        with pytest.raises(ConfigError, match="Another asrtui is changing the profiles"):
+            store.add(_profile("b"))
+    finally:
+        os.close(fd)
+    store.add(_profile("b"))
+    assert set(store.load().profiles) == {"a", "b"}

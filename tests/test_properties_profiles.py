@@ -89,6 +89,7 @@ def test_a_profile_is_stored_and_read_back_or_refused(
             Path("home"),
             Path("home/config"),
             Path("home/config/asrtui"),
+            Path("home/config/asrtui/.lock"),
             Path("home/config/asrtui/config.toml"),
             Path("home/config/asrtui/credentials.toml"),
         }

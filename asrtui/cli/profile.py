@@ -373,22 +373,23 @@ def run_import_aliyun(args: argparse.Namespace) -> int:
     try:
         found = _profiles.read_aliyun_config(args.file, only=args.only)
         store = _profiles.ProfileStore()
-        current = store.load()
-        profiles = dict(current.profiles)
-        imported: list[Profile] = []
-        skipped = list(found.skipped)
-        for profile in found.profiles:
-            if profile.name in profiles and not args.replace:
-                skipped.append((profile.name, "a profile of that name exists (use --replace)"))
-                continue
-            profiles[profile.name] = profile
-            imported.append(profile)
-        default = current.default
-        if default is None and imported:
-            names = [p.name for p in imported]
-            default = found.current if found.current in names else names[0]
-        if imported:
-            store.save(_profiles.ProfileSet(profiles, default))
+        with store.changing():
+            current = store.load()
+            profiles = dict(current.profiles)
+            imported: list[Profile] = []
+            skipped = list(found.skipped)
+            for profile in found.profiles:
+                if profile.name in profiles and not args.replace:
+                    skipped.append((profile.name, "a profile of that name exists (use --replace)"))
+                    continue
+                profiles[profile.name] = profile
+                imported.append(profile)
+            default = current.default
+            if default is None and imported:
+                names = [p.name for p in imported]
+                default = found.current if found.current in names else names[0]
+            if imported:
+                store.save(_profiles.ProfileSet(profiles, default))
     except AsrtuiError as error:
         return _fail(error)
     for profile in imported:

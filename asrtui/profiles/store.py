@@ -36,11 +36,13 @@ Safety rules:
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import stat
 import tempfile
+import time
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -63,6 +65,10 @@ __all__ = [
 
 CONFIG_FILE = "config.toml"
 CREDENTIALS_FILE = "credentials.toml"
+#: Held while a change reads, modifies and writes the two files (see `ProfileStore.add`).
+LOCK_FILE = ".lock"
+#: How long a change waits for another process's change before giving up, in seconds.
+LOCK_TIMEOUT = 5.0
 
 _SETTING_KEYS = frozenset(
     {"region", "endpoint", "signature", "rate_limit", "refresh", "read_only", "credential_command"}
@@ -204,6 +210,44 @@ class ProfileStore:
                 f"Cannot write {path}: {exc.strerror or exc}", "check the directory's permissions"
             ) from None
 
+    @contextlib.contextmanager
+    def changing(self) -> Iterator[None]:
+        """Hold the store's lock for one read-modify-write of the files.
+
+        Each file is replaced atomically, but two changes at once (``asrtui profile add`` in two
+        terminals, the console's profile form and the CLI) would each read the old profiles
+        and the second write would drop the first one's profile. The lock is an ``flock`` on
+        ``.lock`` in the config directory: the kernel releases it when its holder dies.
+
+        Raises:
+            ConfigError: another process kept the lock for `LOCK_TIMEOUT` seconds.
+        """
+        directory = self.directory
+        _ensure_dir(directory)
+        path = directory / LOCK_FILE
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        except OSError as exc:
+            raise ConfigError(
+                f"Cannot open {path}: {exc.strerror or exc}", "check the directory's permissions"
+            ) from None
+        try:
+            deadline = time.monotonic() + LOCK_TIMEOUT
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise ConfigError(
+                            f"Another asrtui is changing the profiles in {directory}",
+                            "try again when it has finished",
+                        ) from None
+                    time.sleep(0.01)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
+
     def add(self, profile: Profile, *, make_default: bool = False, replace: bool = False) -> bool:
         """Store ``profile``; returns whether it became the default.
 
@@ -212,6 +256,10 @@ class ProfileStore:
         Raises:
             ConfigError: a profile of that name exists and ``replace`` is false.
         """
+        with self.changing():
+            return self._add(profile, make_default=make_default, replace=replace)
+
+    def _add(self, profile: Profile, *, make_default: bool, replace: bool) -> bool:
         current = self.load()
         if profile.name in current.profiles and not replace:
             raise ConfigError(
@@ -228,6 +276,10 @@ class ProfileStore:
 
     def remove(self, name: str) -> bool:
         """Delete the profile called ``name``; returns whether it was the default."""
+        with self.changing():
+            return self._remove(name)
+
+    def _remove(self, name: str) -> bool:
         current = self.load()
         current.get(name)
         profiles = {k: v for k, v in current.profiles.items() if k != name}
@@ -237,9 +289,10 @@ class ProfileStore:
 
     def set_default(self, name: str) -> None:
         """Make ``name`` the default profile."""
-        current = self.load()
-        current.get(name)
-        self.save(replace(current, default=name))
+        with self.changing():
+            current = self.load()
+            current.get(name)
+            self.save(replace(current, default=name))
 
 
 def _ensure_dir(directory: Path) -> None:
