@@ -322,6 +322,11 @@ async def render_at(shot: Shot, size: tuple[int, int]) -> tuple[str, bool]:
         await wait_for_first_refresh(pilot)
         await shot.steps(pilot, clock)
         await settle(pilot)
+        # The status line is also redrawn by a timer on the real clock: whether it ran after
+        # the last answer (which moved the manual clock) would change "next 5s" to "4s" from
+        # one run to the next. Drawn here from the manual clock, it is the same every run.
+        main_screen(pilot).tick()
+        await settle(pilot)
         fits = not shot.whole or app.screen.query_one(shot.whole).max_scroll_y == 0
         svg = app.export_screenshot(title=f"asrtui — {shot.name}")
     check_no_secrets(svg, shot.name)
