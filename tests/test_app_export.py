@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from asrtui.cli import output as cli_output
 from asrtui.models import Task
 from asrtui.ui import clipboard
 from asrtui.ui.export import (
@@ -108,3 +109,19 @@ def test_theme_is_remembered_and_bad_state_is_ignored(tmp_path: Path) -> None:
     assert load_theme(state) is None
     save_theme(None, "nord")
     assert load_theme(None) is None
+
+
+def test_the_export_file_holds_what_asrtui_tasks_prints(tmp_path: Path) -> None:
+    """One format for people and scripts: the console's export and the CLI agree byte for byte."""
+    tasks = [make_task(1, tag="=SUM(A1)"), make_task(2, extra={"note": "x\x1by"})]
+    csv_file = export_tasks(tasks, tmp_path / "t.csv", ExportFormat.CSV)
+    json_file = export_tasks(tasks, tmp_path / "t.json", ExportFormat.JSON)
+    assert csv_file.read_text() == cli_output.render_csv(tasks)
+    assert json_file.read_text() == cli_output.render_json(tasks) + "\n"
+    header = cli_output.render_csv(tasks).splitlines()[0].split(",")
+    assert header[-4:] == [
+        "translate_enabled",
+        "report_interval",
+        "auto_terminate_delay",
+        "ali_uid",
+    ]

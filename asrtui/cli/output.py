@@ -1,95 +1,24 @@
-"""Rendering task lists for the headless CLI: JSON (wire names), CSV and a plain-text table."""
+"""Task lists for the headless CLI: JSON and CSV (`asrtui.formats`) and a plain-text table."""
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from collections.abc import Sequence
-from typing import Any
 
+from asrtui.formats import render_csv, render_json, task_values
 from asrtui.models import Task
-from asrtui.printable import printable_json, printable_line
-from asrtui.redact import mask_stream_url, redact_task_dict
-from asrtui.wire import task_to_wire
+from asrtui.printable import printable_line
 
-__all__ = ["CSV_COLUMNS", "render_csv", "render_json", "render_table", "task_rows"]
+__all__ = ["render_csv", "render_json", "render_table"]
 
-#: The main columns of the CSV and table formats, in order.
-CSV_COLUMNS = (
-    "task_id",
-    "status",
-    "mode",
-    "language",
-    "target_languages",
-    "tag",
-    "created_at",
-    "updated_at",
-    "stream_url",
-    "callback_url",
-)
-
-
-def render_json(tasks: Sequence[Task], *, reveal: bool = False, compact: bool = False) -> str:
-    """A JSON array of task objects with the wire field names exactly as the API sent them.
-
-    Unknown fields are kept; the ``auth_key`` of stream URLs and ``aliUid`` are masked unless
-    ``reveal`` is set. Non-ASCII text stays readable; invisible and control characters are
-    escaped (`asrtui.printable.printable_json`).
-    """
-    objects: list[dict[str, Any]] = []
-    for task in tasks:
-        wire = task_to_wire(task)
-        objects.append(wire if reveal else redact_task_dict(wire))
-    if compact:
-        return printable_json(json.dumps(objects, ensure_ascii=False, separators=(",", ":")))
-    return printable_json(json.dumps(objects, ensure_ascii=False, indent=2))
-
-
-def task_rows(tasks: Sequence[Task], *, reveal: bool = False) -> list[list[str]]:
-    """The main columns (`CSV_COLUMNS`) of each task as strings, stream URL masked."""
-    rows: list[list[str]] = []
-    for task in tasks:
-        stream = task.stream_url if reveal else mask_stream_url(task.stream_url)
-        rows.append(
-            [
-                task.task_id,
-                task.status_label,
-                task.mode,
-                task.language,
-                ",".join(task.target_languages),
-                task.tag,
-                task.created_at.isoformat() if task.created_at else "",
-                task.updated_at.isoformat() if task.updated_at else "",
-                stream,
-                task.callback_url,
-            ]
-        )
-    return rows
-
-
-def render_csv(tasks: Sequence[Task], *, reveal: bool = False) -> str:
-    """CSV with a header row and the main columns (control characters escaped, as ``\\x1b``).
-
-    A server string must never drive the terminal the CSV is printed on, nor start a row.
-    """
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    writer.writerows(
-        [printable_line(cell) for cell in row] for row in task_rows(tasks, reveal=reveal)
-    )
-    return buffer.getvalue()
-
-
+#: The table's columns: heading, `asrtui.formats.task_values` key, most characters (0: all).
 _TABLE_COLUMNS = (
-    ("TASK ID", 0, 44),
-    ("STATUS", 1, 8),
-    ("MODE", 2, 5),
-    ("LANG", 3, 10),
-    ("TAG", 5, 16),
-    ("CREATED", 6, 25),
-    ("STREAM", 8, 0),
+    ("TASK ID", "task_id", 44),
+    ("STATUS", "status", 8),
+    ("MODE", "mode", 5),
+    ("LANG", "language", 10),
+    ("TAG", "tag", 16),
+    ("CREATED", "created_at", 25),
+    ("STREAM", "stream_url", 0),
 )
 
 
@@ -97,13 +26,13 @@ def render_table(tasks: Sequence[Task], *, reveal: bool = False) -> str:
     """A fixed-width text table; control characters in server strings are escaped."""
     if not tasks:
         return "No running tasks."
-    source = task_rows(tasks, reveal=reveal)
-    for row in source:
-        if row[4]:
-            row[3] = f"{row[3]}->{row[4]}"
+    source = [task_values(task, reveal=reveal) for task in tasks]
+    for values in source:
+        if values["target_languages"]:
+            values["language"] += "->" + values["target_languages"]
     cells = [
-        [_fit(printable_line(row[index]), cap) for _, index, cap in _TABLE_COLUMNS]
-        for row in source
+        [_fit(printable_line(values[key]), cap) for _, key, cap in _TABLE_COLUMNS]
+        for values in source
     ]
     headers = [title for title, _, _ in _TABLE_COLUMNS]
     widths = [max(len(headers[i]), *(len(line[i]) for line in cells)) for i in range(len(headers))]
