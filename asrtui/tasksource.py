@@ -462,16 +462,7 @@ class ClientConnector:
             env=self._env,
             store=self._store,
         )
-        return Connection(
-            profile_name=settings.profile,
-            region=settings.region,
-            endpoint=resolve_endpoint(settings.region, settings.endpoint),
-            signature=settings.signature,
-            credentials=settings.credentials,
-            rate_limit=settings.rate_limit,
-            refresh=settings.refresh,
-            read_only=settings.read_only,
-        )
+        return Connection.from_settings(settings)
 
     async def _open_connection(self, key: str, connection: Connection) -> ProfileSession:
         if connection.credentials is not None:

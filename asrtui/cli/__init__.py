@@ -16,13 +16,16 @@ import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, NoReturn
+from typing import TYPE_CHECKING, Literal, NoReturn
 
 from asrtui.client import LiveClient
 from asrtui.credentials import Credentials, RefreshingCredentials
 from asrtui.endpoints import DEFAULT_REGION, resolve_endpoint
 from asrtui.errors import ConfigError, CredentialsError
 from asrtui.printable import printable_line
+
+if TYPE_CHECKING:
+    from asrtui.profiles import ResolvedSettings
 
 __all__ = [
     "Connection",
@@ -62,6 +65,20 @@ class Connection:
     rate_limit: int = 20
     refresh: float = 5.0
     read_only: bool = False
+
+    @classmethod
+    def from_settings(cls, settings: ResolvedSettings) -> Connection:
+        """The connection of resolved profile settings (the endpoint derived from the region)."""
+        return cls(
+            profile_name=settings.profile,
+            region=settings.region,
+            endpoint=resolve_endpoint(settings.region, settings.endpoint),
+            signature=settings.signature,
+            credentials=settings.credentials,
+            rate_limit=settings.rate_limit,
+            refresh=settings.refresh,
+            read_only=settings.read_only,
+        )
 
 
 def _option(args: argparse.Namespace, name: str) -> str | None:
@@ -104,16 +121,7 @@ def resolve_connection(args: argparse.Namespace, env: Mapping[str, str]) -> Conn
         signature=signature_opt,
         env=env,
     )
-    return Connection(
-        profile_name=settings.profile,
-        region=settings.region,
-        endpoint=resolve_endpoint(settings.region, settings.endpoint),
-        signature=settings.signature,
-        credentials=settings.credentials,
-        rate_limit=settings.rate_limit,
-        refresh=settings.refresh,
-        read_only=settings.read_only,
-    )
+    return Connection.from_settings(settings)
 
 
 class _RegisteringCredentials:
