@@ -129,24 +129,27 @@ class _RegisteringCredentials:
 
     The AccessKey secret and the STS token are masked in the log file and in crash reports
     from the moment they are first used (`asrtui.logs.register_secret`), so that even a line
-    that quotes one by accident shows ``****``. Every call registers again, since a credential
-    command hands out a new STS token now and then. `is_due` passes through, so the client
-    still runs a due refresh off the event loop (`RefreshingCredentials`).
+    that quotes one by accident shows ``****``. New credentials are registered as they come
+    (a credential command hands out a new STS token now and then). `is_due` passes through,
+    so the client still runs a due refresh off the event loop (`RefreshingCredentials`).
     """
 
     def __init__(self, provider: Callable[[], Credentials]) -> None:
         self._provider = provider
+        self._registered: Credentials | None = None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._provider!r})"
 
     def __call__(self) -> Credentials:
-        # Imported on first use: a command that never signs a request never loads the log module.
-        from asrtui.logs import register_secret
-
         credentials = self._provider()
-        register_secret(credentials.access_key_secret)
-        register_secret(credentials.security_token)
+        if credentials is not self._registered:  # once per credentials, not per request
+            # Imported here: a command that never signs a request never loads the log module.
+            from asrtui.logs import register_secret
+
+            register_secret(credentials.access_key_secret)
+            register_secret(credentials.security_token)
+            self._registered = credentials
         return credentials
 
     def is_due(self) -> bool:
