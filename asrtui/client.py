@@ -25,7 +25,7 @@ import random
 import ssl
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
@@ -50,7 +50,13 @@ from asrtui.errors import (
 from asrtui.models import Task, TaskList
 from asrtui.ratelimit import WindowLimiter, limiter_for
 from asrtui.signing import SignerAuth
-from asrtui.wire import check_ret_code, decode_json_object, error_from_gateway, parse_tasks
+from asrtui.wire import (
+    check_ret_code,
+    decode_json_object,
+    error_from_gateway,
+    parse_created_task_id,
+    parse_tasks,
+)
 
 __all__ = ["API_VERSION", "ClientCounters", "LiveClient"]
 
@@ -235,10 +241,7 @@ class LiveClient:
         )
 
     def _set_latency(self, seconds: float) -> None:
-        c = self._counters
-        self._counters = ClientCounters(
-            c.calls_total, c.attempts_total, c.throttled_total, c.errors_total, seconds
-        )
+        self._counters = replace(self._counters, last_latency=seconds)
 
     # -- operations ----------------------------------------------------------------------------
 
@@ -315,9 +318,6 @@ class LiveClient:
             if value is None:
                 continue
             params[name] = ("true" if value else "false") if isinstance(value, bool) else str(value)
-        # Imported here: only this rarely used action needs it.
-        from asrtui.wire import parse_created_task_id
-
         envelope = await self._call("CreateRtcAsrTask", params, priority=True)
         return parse_created_task_id(envelope)
 
@@ -367,15 +367,12 @@ class LiveClient:
     def _backoff(self, attempt: int, error: AsrtuiError) -> float:
         """Full jitter over an exponential ceiling, never shorter than the server asked.
 
-        A server's ``x-acs-retry-after`` is honoured up to `MAX_RETRY_AFTER`: a broken or hostile
-        answer must not park a console for an hour.
+        The server's wait is capped by `_server_wait`.
         """
         ceiling = min(self.retry_cap, self.retry_base * 2.0 ** (attempt - 1))
         delay = self._rng() * ceiling
-        retry_after = error.retry_after if isinstance(error, ApiError) else None
-        if retry_after is not None and retry_after > delay:
-            delay = min(retry_after, MAX_RETRY_AFTER)
-        return delay
+        wait = _server_wait(error)
+        return wait if wait is not None and wait > delay else delay
 
     async def _attempt(
         self, action: str, query: Mapping[str, str], *, priority: bool
@@ -396,10 +393,7 @@ class LiveClient:
                 headers={"x-acs-action": action, "x-acs-version": API_VERSION},
             )
         except httpx.InvalidURL:
-            # E.g. a control character in an endpoint override: a usage error, not a bug.
-            raise ConfigError(
-                f"Invalid endpoint {self.endpoint!r}", "check --endpoint or the profile"
-            ) from None
+            raise self._invalid_endpoint() from None
         started = self._monotonic()
         status, headers, body = await self._exchange(http, request)
         self._set_latency(self._monotonic() - started)
@@ -422,10 +416,8 @@ class LiveClient:
                 clock_offset=self.clock_offset,
             )
             if isinstance(error, ThrottledError):
-                if error.retry_after is None:
-                    error.retry_after = _retry_after_seconds(headers)
                 self._count(throttled=1)
-                limiter.on_throttled(error.retry_after)
+                limiter.on_throttled(_server_wait(error))
             else:
                 limiter.on_success()
             raise error
@@ -457,10 +449,8 @@ class LiveClient:
                 await response.aclose()
         except httpx.HTTPError as exc:
             raise self._translate(exc) from None
-        except httpx.InvalidURL:
-            raise ConfigError(
-                f"Invalid endpoint {self.endpoint!r}", "check --endpoint or the profile"
-            ) from None
+        except httpx.InvalidURL:  # not an httpx.HTTPError
+            raise self._invalid_endpoint() from None
         except httpx.StreamError as exc:
             raise ConnectError(
                 f"Connection to {self.endpoint} failed while reading ({type(exc).__name__})",
@@ -501,6 +491,10 @@ class LiveClient:
         # A body that is too big will be too big again: not worth another attempt.
         error.retryable = False
         return error
+
+    def _invalid_endpoint(self) -> ConfigError:
+        """httpx refused the URL (a control character in an endpoint override): a usage error."""
+        return ConfigError(f"Invalid endpoint {self.endpoint!r}", "check --endpoint or the profile")
 
     def _translate(self, exc: httpx.HTTPError) -> AsrtuiError:
         """Map an httpx exception to the project's error tree, naming the endpoint."""
@@ -548,14 +542,15 @@ class LiveClient:
         self.clock_offset = (self._clock() - server).total_seconds()
 
 
-def _retry_after_seconds(headers: Mapping[str, str]) -> float | None:
-    """``x-acs-retry-after`` (milliseconds) as seconds; ``None`` when absent or junk."""
-    raw = headers.get("x-acs-retry-after", "").strip()
-    try:
-        value = float(raw) / 1000.0
-    except ValueError:
-        return None
-    return value if 0.0 <= value < 3600.0 else None
+def _server_wait(error: AsrtuiError) -> float | None:
+    """The seconds the server asked to wait (``x-acs-retry-after``), at most `MAX_RETRY_AFTER`.
+
+    `asrtui.wire` reads the header into the error; the cap applies both to the backoff and to
+    the hold the limiter (and through its ledger every process of the account) puts on all
+    grants: a broken or hostile answer must not park a console for an hour.
+    """
+    retry_after = error.retry_after if isinstance(error, ApiError) else None
+    return None if retry_after is None else min(retry_after, MAX_RETRY_AFTER)
 
 
 def _is_tls_failure(exc: BaseException) -> bool:

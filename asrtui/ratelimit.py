@@ -67,7 +67,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    # Imported when a ledger is wanted (`limiter_for`): the demo and tests never need it.
+    # For annotations only: `limiter_for` imports the module when a ledger is wanted, so a
+    # process that limits itself alone (the demo) never loads it.
     from asrtui.sharedquota import SharedLedger
 
 __all__ = ["LimiterStats", "WindowLimiter", "limiter_for", "reset_registry"]
@@ -370,9 +371,11 @@ class WindowLimiter:
         return 0.0
 
     def _attach_ledger(self, ledger: SharedLedger) -> None:
-        """Start sharing the budget with other processes (first `limiter_for` with ``shared``)."""
-        if self._ledger is None:
-            self._ledger = ledger
+        """Start sharing the budget with other processes.
+
+        Called by `limiter_for`, under its lock, only while the limiter has no ledger.
+        """
+        self._ledger = ledger
 
     def _grant(self, now: float) -> None:
         self._grants.append(now)

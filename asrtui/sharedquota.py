@@ -262,7 +262,7 @@ class _State:
 
 @dataclass(frozen=True)
 class LedgerSnapshot:
-    """What the state file says right now, for tests, benchmarks and the status line.
+    """What the state file says right now, for tests and diagnostics.
 
     Attributes:
         used: grants of all processes in the last window.

@@ -40,6 +40,7 @@ from asrtui.redact import redact_text
 
 __all__ = [
     "RET_CODE_SUCCESS",
+    "TASK_FIELDS",
     "check_ret_code",
     "decode_json_object",
     "error_from_gateway",
@@ -60,9 +61,9 @@ _MALFORMED_HINT: Final = (
 #: How many times a string may hold JSON that holds a string that holds JSON...
 _MAX_STRING_NESTING: Final = 3
 
-# Wire names of a task object, and the ones `Task` has a field for.
 _TASK_ID = "taskId"
-_KNOWN_TASK_FIELDS: Final = frozenset(
+#: The wire names of a task object that `Task` has a field for; others go to ``Task.extra``.
+TASK_FIELDS: Final = frozenset(
     {
         "taskId",
         "status",
@@ -153,9 +154,6 @@ def _header(headers: Mapping[str, str] | None, name: str) -> str:
                 value = candidate
                 break
     return value.strip() if isinstance(value, str) else ""
-
-
-#: C0 and C1 control characters and DEL: what is left to escape once whitespace is folded.
 
 
 def _one_line(text: str) -> str:
@@ -664,9 +662,7 @@ def _task(obj: Mapping[Any, Any], key: Any) -> Task:
     created = get("createdAt")
     updated = get("updatedAt")
     extra = (
-        {}
-        if obj.keys() <= _KNOWN_TASK_FIELDS
-        else {k: v for k, v in obj.items() if k not in _KNOWN_TASK_FIELDS}
+        {} if obj.keys() <= TASK_FIELDS else {k: v for k, v in obj.items() if k not in TASK_FIELDS}
     )
     values: dict[str, Any] = {
         "task_id": task_id,

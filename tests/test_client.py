@@ -324,6 +324,23 @@ async def test_an_absurd_retry_after_is_capped(emulator: EmulatorApp, vt: Virtua
     assert max(vt.retry_sleeps) == MAX_RETRY_AFTER
 
 
+async def test_an_absurd_retry_after_does_not_hold_the_limiter_longer(
+    emulator: EmulatorApp, vt: VirtualTime
+) -> None:
+    """The cap covers the limiter's hold on every grant too, not only the backoff sleep."""
+    from asrtui.client import MAX_RETRY_AFTER
+
+    emulator.faults.set("retry_after", 3_000_000)  # fifty minutes
+    emulator.faults.set("throttle", 1.0)
+    vt.on_retry_sleep = lambda n: emulator.faults.set("throttle", 0.0)
+    start = vt.now
+    async with make_client(emulator, vt) as client:
+        await client.list_tasks()
+        # Held for at most the cap from the last throttling answer, not fifty minutes.
+        assert vt.now - start <= sum(vt.retry_sleeps) + MAX_RETRY_AFTER
+        assert client.limiter.stats().throttled_total == len(vt.retry_sleeps)
+
+
 async def test_throttling_exhausts_retries(emulator: EmulatorApp, vt: VirtualTime) -> None:
     emulator.faults.set("throttle", 1.0)
     async with make_client(emulator, vt, max_attempts=3) as client:

@@ -207,7 +207,7 @@ def test_a_record_that_cannot_be_formatted_is_still_masked() -> None:
         (f"pull http://cdn.example/s.flv?auth_key={AUTH_KEY}&x=1", AUTH_KEY),
         (f'{{"streamUrl": "rtmp://h/a?auth_key={AUTH_KEY}"}}', AUTH_KEY),
         (
-            "Authorization: ACS3-HMAC-SHA256 Credential=LTAIid,"
+            "Authorization: ACS3-HMAC-SHA256 Credential=AKIDEXAMPLE,"
             f"SignedHeaders=host;x-acs-date,Signature={SIGNATURE}",
             SIGNATURE,
         ),

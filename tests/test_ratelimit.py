@@ -511,14 +511,14 @@ async def test_the_default_clock_and_sleep_grant_a_free_window_without_waiting()
 def test_one_limiter_per_account_and_the_stricter_limit_wins() -> None:
     reset_registry()
     try:
-        first = limiter_for("LTAI-one")
-        assert limiter_for("LTAI-one") is first
-        assert limiter_for("LTAI-two") is not first
-        assert limiter_for("LTAI-one", limit=12) is first
+        first = limiter_for("AKIDEXAMPLE-one")
+        assert limiter_for("AKIDEXAMPLE-one") is first
+        assert limiter_for("AKIDEXAMPLE-two") is not first
+        assert limiter_for("AKIDEXAMPLE-one", limit=12) is first
         assert first.limit == 12
-        assert limiter_for("LTAI-one", limit=18).limit == 12
+        assert limiter_for("AKIDEXAMPLE-one", limit=18).limit == 12
         reset_registry()
-        assert limiter_for("LTAI-one") is not first
+        assert limiter_for("AKIDEXAMPLE-one") is not first
     finally:
         reset_registry()
 

@@ -399,15 +399,15 @@ def test_two_limiters_sharing_a_ledger_keep_one_window_and_serve_priority_fast()
 def test_limiter_for_shares_only_when_asked() -> None:
     reset_registry()
     try:
-        alone = limiter_for("LTAI-alone")
+        alone = limiter_for("AKIDEXAMPLE-alone")
         assert alone.ledger is None
-        shared = limiter_for("LTAI-shared", shared=True)
+        shared = limiter_for("AKIDEXAMPLE-shared", shared=True)
         assert shared.ledger is not None
-        assert shared.ledger.path == ledger_path("LTAI-shared")
+        assert shared.ledger.path == ledger_path("AKIDEXAMPLE-shared")
         # A later shared request of an existing limiter starts sharing; the ledger stays.
-        assert limiter_for("LTAI-alone", shared=True).ledger is not None
+        assert limiter_for("AKIDEXAMPLE-alone", shared=True).ledger is not None
         ledger = shared.ledger
-        assert limiter_for("LTAI-shared", shared=True).ledger is ledger
+        assert limiter_for("AKIDEXAMPLE-shared", shared=True).ledger is ledger
     finally:
         reset_registry()
 
