@@ -121,6 +121,32 @@ async def test_unknown_fields_are_shown() -> None:
         assert '{"a": 1}' in text
 
 
+async def test_field_view_masks_what_the_raw_view_masks() -> None:
+    token = "1715745062-0-0-callbacksecret"
+    extra = {
+        "backupUrl": f"rtmp://b.example.com/s?auth_key={token}",
+        "owner": {"aliUid": "1119309225474343"},
+    }
+    task = dataclasses.replace(
+        make_task(1, extra=extra), callback_url=f"https://cb.example.com/hook?auth_key={token}"
+    )
+    model = DetailModel(task)
+    console = Console(width=200, color_system=None)
+    with console.capture() as capture:
+        console.print(render_fields(model, revealed=False, tz=UTC))
+    masked = capture.get()
+    assert token not in masked
+    assert "1119309225474343" not in masked
+    assert "cb.example.com/hook?auth_key=****" in masked
+    assert "b.example.com/s?auth_key=****" in masked
+    assert "************4343" in masked
+    with console.capture() as capture:
+        console.print(render_fields(model, revealed=True, tz=UTC))
+    revealed = capture.get()
+    assert revealed.count(token) == 2
+    assert "1119309225474343" in revealed
+
+
 async def test_history_lists_the_tasks_own_events() -> None:
     source = FakeTaskSource.with_tasks(2)
     async with running_console(source) as console:

@@ -436,6 +436,16 @@ async def test_no_secret_or_control_character_is_ever_rendered() -> None:
         assert "h.example.com/app/s;auth_key=****" in text
 
 
+async def test_a_token_in_the_callback_url_is_masked() -> None:
+    app = TableApp(FakeClock())
+    async with app.run_test(size=(240, 20)) as pilot:
+        callback = f"https://cb.io/h?auth_key={SECRET}"
+        table = await start(pilot, rows_of([make_task(1, callback_url=callback)]))
+        text = "\n".join(screen(table))
+        assert SECRET[:10] not in text
+        assert "https://cb.io/h?auth_key=****" in text
+
+
 async def test_set_rows_before_mount_is_shown_once_mounted() -> None:
     clock = FakeClock()
 

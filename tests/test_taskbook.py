@@ -102,6 +102,15 @@ def test_changed_event_describes_status_and_fields_but_not_secrets() -> None:
     assert kinds(book.history("a")) == [("started", "a"), ("changed", "a")]
 
 
+def test_changed_event_masks_a_token_in_other_fields() -> None:
+    book = TaskBook()
+    book.update([task("a")], T0)
+    callback = f"https://cb.example.com/hook?auth_key={SECRET}"
+    (event,) = book.update([task("a", callback_url=callback)], at(5))
+    assert "callback_url 'default' → 'https://cb.example.com/hook?auth_key=****'" in event.detail
+    assert SECRET not in event.detail
+
+
 def test_updated_at_alone_updates_the_row_without_an_event() -> None:
     book = TaskBook()
     book.update([task("a")], T0)

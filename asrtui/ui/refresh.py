@@ -63,10 +63,6 @@ class RefreshSchedule:
         """Whether the data on screen is older than the last attempt (the last one failed)."""
         return self.failures > 0
 
-    def current_delay(self) -> float:
-        """Seconds from the end of a run to the next: the interval, failing or not (see above)."""
-        return self.interval
-
     def due(self, now: float) -> bool:
         """Whether a refresh should start now (never while one runs, or while paused)."""
         if self.running:
@@ -84,11 +80,8 @@ class RefreshSchedule:
 
         While a run is in flight the request is coalesced into one more run right after it.
         """
-        if self.running:
-            self.pending_manual = True
-            return False
         self.pending_manual = True
-        return True
+        return not self.running
 
     def start(self) -> bool:
         """Mark a run as started; returns whether it is a manual (priority) one."""
@@ -105,7 +98,7 @@ class RefreshSchedule:
         self.error = ""
         self.last_success = now
         self.last_latency = latency
-        self.next_due = now + self.current_delay()
+        self.next_due = now + self.interval
         return RefreshOutcome(recovered=recovered)
 
     def fail(self, now: float, error: str) -> RefreshOutcome:
@@ -114,20 +107,21 @@ class RefreshSchedule:
         self.running = False
         self.failures += 1
         self.error = error
-        self.next_due = now + self.current_delay()
+        # Failing or not, the next attempt comes one interval later (see the module docstring).
+        self.next_due = now + self.interval
         return RefreshOutcome(failed_first=first)
 
     def abandon(self, now: float) -> None:
         """Forget a run that was cancelled (the screen went away); the next keeps its cadence."""
         self.running = False
-        self.next_due = now + self.current_delay()
+        self.next_due = now + self.interval
 
     def set_interval(self, seconds: float, now: float) -> float:
         """Change the interval (clamped to 1..300 s) and move the next due time to match."""
-        old_delay = self.current_delay()
+        old_interval = self.interval
         self.interval = clamp_interval(seconds)
         if not self.running:
-            self.next_due = max(now, self.next_due - old_delay + self.current_delay())
+            self.next_due = max(now, self.next_due - old_interval + self.interval)
         return self.interval
 
     def toggle_pause(self) -> bool:

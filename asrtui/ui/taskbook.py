@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from asrtui.models import Task
+from asrtui.redact import mask_stream_url
 
 #: What can happen to a task between two answers.
 EventKind = Literal["started", "ended", "changed", "returned"]
@@ -36,7 +37,8 @@ HISTORY_SIZE = 100
 #: How many ids of tasks whose rows left the book remembers, to report their return.
 DEPARTED_SIZE = 1000
 
-#: Fields whose values are secrets: a change is reported without the values.
+#: Fields whose values are secrets: a change is reported without the values (the values of
+#: the others are shown with any ``auth_key`` masked, as a callback URL may carry one).
 _SECRET_FIELDS = frozenset({"stream_url", "ali_uid"})
 
 #: Fields not worth an event on their own: `updated_at` may move on every answer, and an event
@@ -312,5 +314,9 @@ def _describe_change(old: Task, new: Task) -> str:
         elif name == "extra":
             parts.append("other fields changed")
         else:
-            parts.append(f"{name} {before!r} → {after!r}")
+            parts.append(f"{name} {_masked(before)!r} → {_masked(after)!r}")
     return "; ".join(parts)
+
+
+def _masked(value: object) -> object:
+    return mask_stream_url(value) if isinstance(value, str) else value

@@ -78,7 +78,12 @@ def _value(value: object) -> str:
 
 
 def render_fields(model: DetailModel, *, revealed: bool, tz: tzinfo | None) -> Table:
-    """The task's fields as a two-column grid, unknown (``extra``) fields included."""
+    """The task's fields as a two-column grid, unknown (``extra``) fields included.
+
+    Unless ``revealed``, secrets are masked as in the raw JSON view and the copies: besides
+    the stream URL and the account id, an ``auth_key`` in the callback URL and any secret in
+    an unknown field (a second stream URL, a nested ``aliUid``).
+    """
     task, now = model.task, model.now
     grid = Table.grid(padding=(0, 1))
     grid.add_column(style="bold", no_wrap=True)
@@ -105,7 +110,7 @@ def render_fields(model: DetailModel, *, revealed: bool, tz: tzinfo | None) -> T
     add("tag", task.tag)
     stream = task.stream_url if revealed else mask_stream_url(task.stream_url)
     add("stream", Text(stream, style="bold red" if revealed else ""))
-    add("callback", task.callback_url)
+    add("callback", task.callback_url if revealed else mask_stream_url(task.callback_url))
     add("created", _when(task.created_at, now, tz))
     add("updated", _when(task.updated_at, now, tz))
     add("report", UNKNOWN if task.report_interval is None else f"{task.report_interval} ms")
@@ -115,8 +120,9 @@ def render_fields(model: DetailModel, *, revealed: bool, tz: tzinfo | None) -> T
     )
     uid = task.ali_uid if revealed else mask_account_id(task.ali_uid)
     add("aliUid", Text(uid, style="bold red" if revealed else ""))
-    for name in sorted(task.extra):
-        extra = task.extra[name]
+    extras = task.extra if revealed else redact_task_dict(task.extra)
+    for name in sorted(extras):
+        extra = extras[name]
         add(name, Text("null" if extra is None else _value(extra), style="italic"))
     if model.row is not None:
         add("first seen", _when(model.row.first_seen, now, tz))

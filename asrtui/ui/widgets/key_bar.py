@@ -68,8 +68,9 @@ class KeyBar(Widget):
         self.screen.bindings_updated_signal.unsubscribe(self)
 
     def _bindings_changed(self, screen: Screen[object]) -> None:
-        if self._collect() != self._hints:
-            self._hints = None
+        hints = self._collect()
+        if hints != self._hints:
+            self._hints = hints
             self._line = None
             self.refresh()
 

@@ -265,7 +265,8 @@ class _Info:
                 "language": _clean(language),
                 "tag": _clean(task.tag),
                 "stream": _clean(_stream_label(task.stream_url)),
-                "callback": _clean(task.callback_url),
+                # Never revealed here (as the stream column): a token in the callback is masked.
+                "callback": _clean(mask_stream_url(task.callback_url)),
             }
         return cells
 
@@ -328,6 +329,19 @@ def _stream_label(url: str) -> str:
     if "key" in label.lower():
         label = mask_stream_url(label)
     return label
+
+
+class _TableMessage(Message):
+    """A message from a `TaskTable`, which it names as its control."""
+
+    def __init__(self, table: TaskTable | None) -> None:
+        super().__init__()
+        self._table = table
+
+    @property
+    def control(self) -> TaskTable | None:
+        """The table that sent the message (for ``@on(..., selector)``)."""
+        return self._table
 
 
 class TaskTable(ScrollView, can_focus=True):
@@ -416,33 +430,21 @@ class TaskTable(ScrollView, can_focus=True):
     filter_text: var[str] = var("")
     """The current filter (case-insensitive substring of id, tag, stream, languages)."""
 
-    class Highlighted(Message):
+    class Highlighted(_TableMessage):
         """The cursor moved to another task (``None`` when the table has no rows)."""
 
         def __init__(self, task_id: str | None, table: TaskTable | None = None) -> None:
-            super().__init__()
+            super().__init__(table)
             self.task_id = task_id
             """The task under the cursor."""
-            self._table = table
 
-        @property
-        def control(self) -> TaskTable | None:
-            """The table that sent the message (for ``@on(..., selector)``)."""
-            return self._table
-
-    class Selected(Message):
+    class Selected(_TableMessage):
         """Enter was pressed on a task."""
 
         def __init__(self, task_id: str, table: TaskTable | None = None) -> None:
-            super().__init__()
+            super().__init__(table)
             self.task_id = task_id
             """The task under the cursor."""
-            self._table = table
-
-        @property
-        def control(self) -> TaskTable | None:
-            """The table that sent the message (for ``@on(..., selector)``)."""
-            return self._table
 
     def __init__(
         self,
