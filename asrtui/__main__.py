@@ -14,12 +14,16 @@ import gc
 import logging
 import os
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from asrtui.errors import AsrtuiError
+from asrtui.errors import AsrtuiError, CredentialsError
 from asrtui.redact import redact_text
+
+if TYPE_CHECKING:
+    from asrtui.cli import Connection
 
 __all__ = ["launch_console", "main"]
 
@@ -48,8 +52,13 @@ def launch_console(args: argparse.Namespace) -> int:
     from asrtui.cli import environment, resolve_connection
 
     env = environment()
-    first_run = _nothing_configured(args, env) and _interactive()
-    connection = None if first_run else resolve_connection(args, env)
+    try:
+        connection: Connection | None = resolve_connection(args, env)
+    except CredentialsError as error:
+        if not (_nothing_configured(error) and _interactive()):
+            raise
+        connection = None
+    first_run = connection is None
     try:
         from asrtui.ui.app import FirstAnswer, run_console_async
         from asrtui.ui.settings import ConsoleSettings
@@ -137,23 +146,17 @@ def _option(args: argparse.Namespace, name: str) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _nothing_configured(args: argparse.Namespace, env: Mapping[str, str]) -> bool:
-    """Whether there is nothing at all to connect with: no option, no variable, no profile.
+def _nothing_configured(error: CredentialsError) -> bool:
+    """Whether ``error`` says there is nothing at all to connect with.
 
-    A broken profile file is *something* configured: `resolve_connection` reports it.
+    No option, no variable, no profile: a broken profile file is *something* configured, and
+    reported as it is. `resolve_connection` tells, so a start reads the profile files once.
     """
-    if getattr(args, "demo", False) or _option(args, "profile"):
-        return False
-    # Imported here: `asrtui --demo` starts without the profile store (start-up time).
-    from asrtui.profiles import ProfileStore
-    from asrtui.profiles.env import env_value
+    # Imported here: `asrtui --demo` starts without the profile store (start-up time); an
+    # error that says nothing is configured came from it, so it is loaded by now.
+    from asrtui.profiles.env import NothingConfiguredError
 
-    if any(env_value(env, name) for name in ("ACCESS_KEY_ID", "ACCESS_KEY_SECRET", "PROFILE")):
-        return False
-    try:
-        return not ProfileStore().load().profiles
-    except AsrtuiError:
-        return False
+    return isinstance(error, NothingConfiguredError)
 
 
 def _interactive() -> bool:

@@ -26,7 +26,7 @@ from asrtui.source import ProfileChoice, ProfileSession, QuotaStats
 
 if TYPE_CHECKING:
     from asrtui.emulator import EmulatorApp
-    from asrtui.profiles import Profile, ProfileStore
+    from asrtui.profiles import ProfileStore
 
 # `asrtui.profiles` is imported where profiles are first needed, not here: `asrtui --demo`
 # never reads the store, and the package is a good part of a start-up's own imports.
@@ -223,18 +223,6 @@ class Overrides:
     signature: str | None = None
 
 
-def credential_summary(profile: Profile) -> str:
-    """How a profile authenticates, with the AccessKey id masked and never a secret."""
-    if profile.credential_command is not None:
-        from asrtui.profiles import ExternalCredentials
-
-        return "command " + ExternalCredentials(profile.credential_command).program
-    if profile.credentials is None:
-        return "none"
-    kind = "sts" if profile.credentials.is_sts else "access key"
-    return f"{kind} {mask_secret(profile.credentials.access_key_id)}"
-
-
 class ClientConnector:
     """Satisfies `asrtui.source.Connector` with clients built by `asrtui.cli.open_client`.
 
@@ -331,6 +319,8 @@ class ClientConnector:
         env_choice = self._env_choice(active == ENV_KEY)
         if env_choice is not None:
             choices.append(env_choice)
+        from asrtui.profiles import credential_summary
+
         stored = self._store.load()
         for name, profile in stored.profiles.items():
             choices.append(

@@ -96,6 +96,41 @@ def test_bad_endpoint_is_exit_2(env_creds: None, capsys: pytest.CaptureFixture[s
     assert "endpoint" in one_line(capsys.readouterr().err).lower()
 
 
+def test_the_console_reads_the_profile_files_once_at_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from asrtui.credentials import Credentials
+    from asrtui.profiles import Profile, ProfileStore
+
+    key = Credentials("AKIDEXAMPLE", "example-secret-value-123456")
+    ProfileStore().add(Profile("only", credentials=key))
+    loads: list[ProfileStore] = []
+    real_load = ProfileStore.load
+
+    def counting_load(self: ProfileStore) -> Any:
+        loads.append(self)
+        return real_load(self)
+
+    async def fake_run(source: Any, settings: Any, *, connector: Any, first_answer: Any) -> int:
+        # Not awaited: it would go to the network. Given up when the console ends.
+        return 0
+
+    monkeypatch.setattr(ProfileStore, "load", counting_load)
+    monkeypatch.setattr("asrtui.ui.app.run_console_async", fake_run)
+    monkeypatch.setattr("asrtui.__main__._interactive", lambda: True)
+    assert main([]) == 0
+    assert len(loads) == 1
+
+
+def test_a_bad_option_is_reported_even_with_nothing_configured(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Before the first-run screen, not after the operator has typed a profile into it.
+    monkeypatch.setattr("asrtui.__main__._interactive", lambda: True)
+    assert main(["--endpoint", "ftp://example.com"]) == 2
+    assert "endpoint" in one_line(capsys.readouterr().err).lower()
+
+
 # -- tasks ------------------------------------------------------------------------------------
 
 

@@ -13,8 +13,10 @@ from asrtui.profiles import (
     Profile,
     ProfileStore,
     ResolvedSettings,
+    credential_summary,
     resolve_connection_settings,
 )
+from asrtui.profiles.env import NothingConfiguredError
 
 PROD = Credentials("LTAIprod", "prod-secret-value-123456")
 STAGE = Credentials("LTAIstage", "stage-secret-value-123456")
@@ -164,6 +166,26 @@ def test_nothing_configured_says_what_to_run(tmp_path: Path) -> None:
     assert "ALIBABA_CLOUD_ACCESS_KEY_ID" in text
     assert "asrtui --demo" in text
     assert excinfo.value.exit_code == 2
+
+
+def test_only_nothing_configured_is_the_first_run_case(store: ProfileStore, tmp_path: Path) -> None:
+    # The console opens its first-run screen on exactly this error (`asrtui.__main__`).
+    with pytest.raises(NothingConfiguredError):
+        resolve(ProfileStore(tmp_path / "empty"))
+    store.remove("prod")
+    with pytest.raises(CredentialsError) as excinfo:
+        resolve(store)
+    assert not isinstance(excinfo.value, NothingConfiguredError)
+
+
+def test_credential_summary_masks_the_key_id_and_names_only_the_program() -> None:
+    key = Credentials("AKIDEXAMPLE1", "example-secret-value-123456")
+    assert credential_summary(Profile("a", credentials=key)) == "access key ********PLE1"
+    sts = Credentials("AKIDEXAMPLE2", "example-secret-value-123456", "example-token")
+    assert credential_summary(Profile("b", credentials=sts)) == "sts ********PLE2"
+    command = Profile("c", credential_command="/opt/bin/get-creds --secret s3cr3t")
+    assert credential_summary(command) == "command get-creds"
+    assert credential_summary(Profile("d")) == "none"
 
 
 def test_profiles_but_no_default(store: ProfileStore) -> None:

@@ -371,3 +371,13 @@ def test_a_change_gives_up_while_another_process_holds_the_lock(
         os.close(fd)
     store.add(_profile("b"))
     assert set(store.load().profiles) == {"a", "b"}
+
+
+def test_a_wrong_type_says_what_the_value_should_be(store: ProfileStore) -> None:
+    store.directory.mkdir(mode=0o700)
+    store.config_path.write_text('[profiles.a]\nread_only = "no"\n')
+    store.config_path.chmod(0o600)
+    with pytest.raises(ConfigError, match="read_only has the wrong type") as excinfo:
+        store.load()
+    assert excinfo.value.hint == "make it true or false"
+    assert excinfo.value.exit_code == 2

@@ -103,7 +103,9 @@ def run_emulator(args: argparse.Namespace) -> int:
     try:
         serve(app, args.host, args.port, on_ready=on_ready)
     except OSError as exc:
-        print(f"asrtui: cannot listen on {where}: {exc.strerror}", file=sys.stderr)
+        # An OSError raised with a message only has no strerror: never print "None".
+        reason = printable_line(exc.strerror or str(exc) or type(exc).__name__)
+        print(f"asrtui: cannot listen on {where}: {reason}", file=sys.stderr)
         return 1
     except SystemExit as exc:
         # uvicorn exits the process when it cannot bind; keep our one-line contract.

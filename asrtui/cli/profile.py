@@ -4,6 +4,9 @@ Secrets never come from the command line (they would land in shell history and `
 AccessKey secret is read from a hidden prompt, or from one line of stdin with ``--secret-stdin``
 (then the STS token, with ``--sts-token-stdin``, from the next line). Output never shows a
 secret in full: ``show`` masks it, ``list`` does not mention it.
+
+A failure (`AsrtuiError`) is left to the composition root, which prints it as one line and
+exits with its code; only ``test`` catches one, to say which profile failed.
 """
 
 from __future__ import annotations
@@ -134,11 +137,6 @@ def _usage(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], in
     return run
 
 
-def _fail(error: AsrtuiError) -> int:
-    print(f"asrtui: {printable_line(str(error))}", file=sys.stderr)
-    return error.exit_code
-
-
 # -- add -------------------------------------------------------------------------------------
 
 
@@ -192,27 +190,15 @@ def _new_profile(args: argparse.Namespace) -> Profile:
 
 def run_add(args: argparse.Namespace) -> int:
     """``asrtui profile add``."""
-    try:
-        profile = _new_profile(args)
-        store = _profiles.ProfileStore()
-        became_default = store.add(profile, make_default=args.default, replace=args.replace)
-    except AsrtuiError as error:
-        return _fail(error)
+    profile = _new_profile(args)
+    store = _profiles.ProfileStore()
+    became_default = store.add(profile, make_default=args.default, replace=args.replace)
     note = " (default)" if became_default else ""
     print(f"Saved profile '{profile.name}'{note} in {store.directory}")
     return 0
 
 
 # -- list / show -----------------------------------------------------------------------------
-
-
-def _credential_summary(profile: Profile) -> str:
-    if profile.credential_command is not None:
-        return "command " + _profiles.ExternalCredentials(profile.credential_command).program
-    if profile.credentials is None:
-        return "none"
-    kind = "sts" if profile.credentials.is_sts else "access key"
-    return f"{kind} {mask_secret(profile.credentials.access_key_id)}"
 
 
 def _table(rows: list[list[str]]) -> list[str]:
@@ -225,10 +211,7 @@ def _table(rows: list[list[str]]) -> list[str]:
 
 def run_list(args: argparse.Namespace) -> int:
     """``asrtui profile list``."""
-    try:
-        profiles = _profiles.ProfileStore().load()
-    except AsrtuiError as error:
-        return _fail(error)
+    profiles = _profiles.ProfileStore().load()
     if not profiles.profiles:
         print("No profiles. Add one with: asrtui profile add NAME --access-key-id ID")
         return 0
@@ -242,7 +225,7 @@ def run_list(args: argparse.Namespace) -> int:
                 profile.signature,
                 f"{profile.rate_limit}/s",
                 "read-only" if profile.read_only else "read-write",
-                _credential_summary(profile),
+                _profiles.credential_summary(profile),
             ]
         )
     for line in _table(rows):
@@ -278,11 +261,8 @@ def _describe(profile: Profile, profiles: ProfileSet) -> list[tuple[str, str]]:
 
 def run_show(args: argparse.Namespace) -> int:
     """``asrtui profile show NAME``."""
-    try:
-        profiles = _profiles.ProfileStore().load()
-        profile = profiles.get(args.name)
-    except AsrtuiError as error:
-        return _fail(error)
+    profiles = _profiles.ProfileStore().load()
+    profile = profiles.get(args.name)
     lines = _describe(profile, profiles)
     width = max(len(key) for key, _ in lines)
     for key, value in lines:
@@ -295,10 +275,7 @@ def run_show(args: argparse.Namespace) -> int:
 
 def run_remove(args: argparse.Namespace) -> int:
     """``asrtui profile remove NAME``."""
-    try:
-        was_default = _profiles.ProfileStore().remove(args.name)
-    except AsrtuiError as error:
-        return _fail(error)
+    was_default = _profiles.ProfileStore().remove(args.name)
     print(f"Removed profile '{args.name}'")
     if was_default:
         print("It was the default profile; choose another with: asrtui profile use NAME")
@@ -307,10 +284,7 @@ def run_remove(args: argparse.Namespace) -> int:
 
 def run_use(args: argparse.Namespace) -> int:
     """``asrtui profile use NAME``."""
-    try:
-        _profiles.ProfileStore().set_default(args.name)
-    except AsrtuiError as error:
-        return _fail(error)
+    _profiles.ProfileStore().set_default(args.name)
     print(f"Default profile: '{args.name}'")
     return 0
 
@@ -370,31 +344,28 @@ def run_test(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> 
 
 def run_import_aliyun(args: argparse.Namespace) -> int:
     """``asrtui profile import-aliyun``: copy usable aliyun CLI profiles into the store."""
-    try:
-        found = _profiles.read_aliyun_config(args.file, only=args.only)
-        store = _profiles.ProfileStore()
-        with store.changing():
-            current = store.load()
-            profiles = dict(current.profiles)
-            imported: list[Profile] = []
-            skipped = list(found.skipped)
-            for profile in found.profiles:
-                if profile.name in profiles and not args.replace:
-                    skipped.append((profile.name, "a profile of that name exists (use --replace)"))
-                    continue
-                profiles[profile.name] = profile
-                imported.append(profile)
-            default = current.default
-            if default is None and imported:
-                names = [p.name for p in imported]
-                default = found.current if found.current in names else names[0]
-            if imported:
-                store.save(_profiles.ProfileSet(profiles, default))
-    except AsrtuiError as error:
-        return _fail(error)
+    found = _profiles.read_aliyun_config(args.file, only=args.only)
+    store = _profiles.ProfileStore()
+    with store.changing():
+        current = store.load()
+        profiles = dict(current.profiles)
+        imported: list[Profile] = []
+        skipped = list(found.skipped)
+        for profile in found.profiles:
+            if profile.name in profiles and not args.replace:
+                skipped.append((profile.name, "a profile of that name exists (use --replace)"))
+                continue
+            profiles[profile.name] = profile
+            imported.append(profile)
+        default = current.default
+        if default is None and imported:
+            names = [p.name for p in imported]
+            default = found.current if found.current in names else names[0]
+        if imported:
+            store.save(_profiles.ProfileSet(profiles, default))
     for profile in imported:
         note = " (default)" if profile.name == default else ""
-        print(f"imported {profile.name}{note}: {_credential_summary(profile)}")
+        print(f"imported {profile.name}{note}: {_profiles.credential_summary(profile)}")
     for name, reason in skipped:
         # The name and the reason may quote the aliyun CLI's file as it is: shown escaped.
         print(f"skipped  {printable_line(f'{name}: {reason}')}")

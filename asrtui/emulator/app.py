@@ -322,10 +322,7 @@ class EmulatorApp:
             answer = self._error(error)
         if fault == "big" and answer.payload is not None:
             answer.payload["Padding"] = "x" * BIG_BODY_BYTES
-        if fault == "truncated":
-            await self._send_truncated(send, answer)
-            return
-        await self._send(send, answer)
+        await self._send(send, answer, truncated=fault == "truncated")
 
     # -- request handling ---------------------------------------------------------------
 
@@ -569,7 +566,8 @@ class EmulatorApp:
         headers.extend((name.encode(), value.encode()) for name, value in answer.headers)
         return headers
 
-    async def _send(self, send: ASGISend, answer: _Answer) -> None:
+    async def _send(self, send: ASGISend, answer: _Answer, *, truncated: bool = False) -> None:
+        """Send ``answer``; ``truncated``: its first half, then drop the connection."""
         body = answer.body()
         await send(
             {
@@ -578,17 +576,9 @@ class EmulatorApp:
                 "headers": self._headers(answer, len(body)),
             }
         )
-        await send({"type": "http.response.body", "body": body})
-
-    async def _send_truncated(self, send: ASGISend, answer: _Answer) -> None:
-        body = answer.body()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": answer.status,
-                "headers": self._headers(answer, len(body)),
-            }
-        )
+        if not truncated:
+            await send({"type": "http.response.body", "body": body})
+            return
         await send(
             {"type": "http.response.body", "body": body[: len(body) // 2], "more_body": True}
         )

@@ -139,11 +139,6 @@ class EmulatorBackend:
             self._start(self._random_task(created, now), now)
 
     @property
-    def lively(self) -> bool:
-        """Whether tasks start and end on their own as time passes."""
-        return self._lively
-
-    @property
     def running_count(self) -> int:
         """How many tasks are running now."""
         return len(self._running)

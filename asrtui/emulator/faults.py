@@ -104,13 +104,7 @@ class FaultPlan:
             if kind in seen:
                 raise ValueError(f"fault {name!r} is given more than once in {spec!r}")
             seen.add(kind)
-            number = _number(name, value.strip())
-            if kind == "retry_after":
-                if not number.is_integer():
-                    raise ValueError(f"retry_after is whole milliseconds, not {value.strip()!r}")
-                plan.set(kind, int(number))
-            else:
-                plan.set(kind, number)
+            plan.set(kind, _number(name, value.strip()))
         return plan
 
     @property

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
         resolve_connection_settings,
     )
     from asrtui.profiles.external import ExternalCredentials
-    from asrtui.profiles.model import Profile, Signature, validate_name
+    from asrtui.profiles.model import Profile, Signature, credential_summary, validate_name
     from asrtui.profiles.store import ProfileSet, ProfileStore, config_dir
 
 #: Where each public name lives. The package imports a module when one of its names is first
@@ -46,6 +46,7 @@ _HOMES = {
     "ExternalCredentials": "external",
     "Profile": "model",
     "Signature": "model",
+    "credential_summary": "model",
     "validate_name": "model",
     "ProfileSet": "store",
     "ProfileStore": "store",
@@ -74,6 +75,7 @@ __all__ = [
     "Signature",
     "StaticCredentials",
     "config_dir",
+    "credential_summary",
     "default_aliyun_config_path",
     "read_aliyun_config",
     "resolve_connection_settings",

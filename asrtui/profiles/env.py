@@ -41,6 +41,7 @@ __all__ = [
     "ENV_PREFIXES",
     "ENV_PROFILE_NAME",
     "CredentialsProvider",
+    "NothingConfiguredError",
     "ResolvedSettings",
     "StaticCredentials",
     "env_value",
@@ -59,6 +60,14 @@ _NOTHING_CONFIGURED_HINT = (
     " or set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET,"
     " or try 'asrtui --demo'"
 )
+
+
+class NothingConfiguredError(CredentialsError):
+    """Nothing to connect with at all: no credentials in the environment and no profile.
+
+    Its own class so that the console can offer its first-run screen for exactly this case,
+    from the one reading of the profile store that `resolve_connection_settings` does.
+    """
 
 
 class StaticCredentials:
@@ -158,8 +167,9 @@ def resolve_connection_settings(
         store: the profile store; the one in `asrtui.profiles.store.config_dir` by default.
 
     Raises:
-        CredentialsError: nothing is configured (the message says what to run), the named
-            profile has no credentials, or only half an environment key pair is set.
+        NothingConfiguredError: nothing is configured (the message says what to run).
+        CredentialsError: the named profile has no credentials, or only half an environment
+            key pair is set.
         ConfigError: an option or a stored profile is invalid, or the named profile is missing.
     """
     store = store if store is not None else ProfileStore()
@@ -196,7 +206,7 @@ def resolve_connection_settings(
                 "run 'asrtui profile use NAME', or pass --profile NAME",
             )
         else:
-            raise CredentialsError("No credentials configured", _NOTHING_CONFIGURED_HINT)
+            raise NothingConfiguredError("No credentials configured", _NOTHING_CONFIGURED_HINT)
 
     return ResolvedSettings(
         profile=chosen.name,

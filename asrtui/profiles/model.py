@@ -7,7 +7,7 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Literal
 
-from asrtui.credentials import Credentials
+from asrtui.credentials import Credentials, mask_secret
 from asrtui.endpoints import DEFAULT_REGION, resolve_endpoint
 from asrtui.errors import ConfigError
 
@@ -21,6 +21,7 @@ __all__ = [
     "SIGNATURES",
     "Profile",
     "Signature",
+    "credential_summary",
     "validate_command",
     "validate_endpoint",
     "validate_name",
@@ -184,3 +185,20 @@ class Profile:
         if self.credentials is None:
             return "none"
         return "sts" if self.credentials.is_sts else "access-key"
+
+
+def credential_summary(profile: Profile) -> str:
+    """How ``profile`` authenticates, for a listing: the AccessKey id masked, never a secret.
+
+    ``command PROGRAM`` (the program only: the arguments may hold secrets), ``access key
+    ****abcd``, ``sts ****abcd`` or ``none``.
+    """
+    if profile.credential_command is not None:
+        # Imported here: the parser loads this module for its defaults, at every start.
+        from asrtui.profiles.external import ExternalCredentials
+
+        return "command " + ExternalCredentials(profile.credential_command).program
+    if profile.credentials is None:
+        return "none"
+    kind = "sts" if profile.credentials.is_sts else "access key"
+    return f"{kind} {mask_secret(profile.credentials.access_key_id)}"

@@ -43,6 +43,7 @@ import tempfile
 import time
 import tomllib
 from collections.abc import Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -351,17 +352,28 @@ def _check_mode(path: Path, mode: int, *, secret: bool) -> None:
         )
 
 
+def _reject_unknown(
+    table: Mapping[str, Any], known: AbstractSet[str], where: str, expected: str = ""
+) -> None:
+    """Refuse a key of ``table`` not in ``known`` by name: a typo is not silently dropped.
+
+    ``expected`` says what may be there; the known keys, sorted, by default.
+    """
+    unknown = set(table) - known
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown key {sorted(unknown)[0]!r}",
+            "expected " + (expected or ", ".join(sorted(known))),
+        )
+
+
 def _build(
     config: Mapping[str, Any],
     secrets: Mapping[str, Any],
     config_path: Path,
     credentials_path: Path,
 ) -> ProfileSet:
-    unknown = set(config) - {"default", "profiles"}
-    if unknown:
-        raise ConfigError(
-            f"{config_path}: unknown key {sorted(unknown)[0]!r}", "expected 'default', [profiles]"
-        )
+    _reject_unknown(config, {"default", "profiles"}, str(config_path), "'default', [profiles]")
     tables = config.get("profiles", {})
     if not isinstance(tables, dict):
         raise ConfigError(f"{config_path}: 'profiles' must be a table")
@@ -396,26 +408,24 @@ def _profile(
     where: str,
     credentials_path: Path,
 ) -> Profile:
-    unknown = set(table) - _SETTING_KEYS
-    if unknown:
-        raise ConfigError(
-            f"{where}: unknown key {sorted(unknown)[0]!r}",
-            "expected " + ", ".join(sorted(_SETTING_KEYS)),
-        )
+    _reject_unknown(table, _SETTING_KEYS, where)
     kwargs: dict[str, Any] = {}
-    for key, kind in (
-        ("region", str),
-        ("endpoint", str),
-        ("signature", str),
-        ("credential_command", str),
-        ("read_only", bool),
-        ("rate_limit", int),
-        ("refresh", (int, float)),
+    for key, kind, wanted in (
+        ("region", str, "a quoted string"),
+        ("endpoint", str, "a quoted string"),
+        ("signature", str, "a quoted string"),
+        ("credential_command", str, "a quoted string"),
+        ("read_only", bool, "true or false"),
+        ("rate_limit", int, "a whole number"),
+        ("refresh", (int, float), "a number of seconds"),
     ):
         if key in table:
             value = table[key]
             if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-                raise ConfigError(f"{where}: {key} has the wrong type ({type(value).__name__})")
+                raise ConfigError(
+                    f"{where}: {key} has the wrong type ({type(value).__name__})",
+                    f"make it {wanted}",
+                )
             kwargs[key] = value
     credentials = None
     if secret_table is not None:
@@ -430,12 +440,7 @@ def _credentials(name: str, table: object, path: Path) -> Credentials:
     where = f"{path} [{name}]"
     if not isinstance(table, dict):
         raise ConfigError(f"{where}: must be a table")
-    unknown = set(table) - _SECRET_KEYS
-    if unknown:
-        raise ConfigError(
-            f"{where}: unknown key {sorted(unknown)[0]!r}",
-            "expected " + ", ".join(sorted(_SECRET_KEYS)),
-        )
+    _reject_unknown(table, _SECRET_KEYS, where)
     values: dict[str, str] = {}
     for key in _SECRET_KEYS:
         value = table.get(key, "")
