@@ -1,11 +1,12 @@
-"""What the quota benchmarks measure and how they print it, shared so both judge alike.
+"""How the quota benchmarks load the client, what they measure and how they print it.
 
 `limiter_bench.py` (one process, emulator in process) and `multiproc_bench.py` (several
-processes, emulator on a socket) saturate the same 20/s quota and must be held to the same
-targets with the same figures: the most requests the emulator accepted in any 1-second window,
-the sustained rate after the first second as a share of 20/s, the p99 limiter wait of priority
-requests, and throttling answers. Keeping the arithmetic and the table here means a change to
-a target or a figure cannot reach one benchmark and not the other.
+processes, emulator on a socket) saturate the same 20/s quota with the same load (`saturate`)
+and must be held to the same targets with the same figures: the most requests the emulator
+accepted in any 1-second window, the sustained rate after the first second as a share of 20/s,
+the p99 limiter wait of priority requests, and throttling answers. Keeping the load, the
+arithmetic and the table here means a change to any of them cannot reach one benchmark and not
+the other.
 
 Not a script: the benchmarks import it as ``_report`` (their own directory is on ``sys.path``
 when run as ``python benchmarks/<name>.py``) after putting the repository root on the path.
@@ -13,12 +14,16 @@ when run as ``python benchmarks/<name>.py``) after putting the repository root o
 
 from __future__ import annotations
 
+import asyncio
+import random
 import statistics
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from asrtui.client import LiveClient
 from asrtui.emulator import DEMO_ACCESS_KEY_ID, EmulatorStats
+from asrtui.errors import AsrtuiError
 from asrtui.ratelimit import WindowLimiter
 from asrtui.sharedquota import SharedLedger
 
@@ -44,6 +49,63 @@ class TimedLimiter(WindowLimiter):
         await super().acquire(priority=priority)
         if priority:
             self.priority_waits.append(time.monotonic() - started)
+
+
+@dataclass(frozen=True)
+class Load:
+    """When a `saturate` run started and ended (monotonic seconds), and the calls that failed."""
+
+    started: float
+    ended: float
+    errors: int
+
+
+async def saturate(
+    client: LiveClient,
+    task_id: str,
+    *,
+    coroutines: int,
+    seconds: float,
+    priority_every: float,
+    spread: bool = False,
+) -> Load:
+    """Load ``client`` as the busiest console would, for ``seconds``.
+
+    ``coroutines`` background loops call ``list_tasks`` as fast as the limiter allows, while
+    a user-initiated (priority) ``get_task`` of ``task_id`` comes every ``priority_every``
+    seconds. ``spread`` starts that loop at a random phase and varies its period by 25 % either
+    way: operators in several consoles are not in step.
+    """
+    errors = 0
+
+    async def background() -> None:
+        nonlocal errors
+        while True:
+            try:
+                await client.list_tasks()
+            except AsrtuiError:
+                errors += 1
+
+    async def user() -> None:
+        nonlocal errors
+        if spread:
+            await asyncio.sleep(random.uniform(0.0, priority_every))
+        while True:
+            try:
+                await client.get_task(task_id)
+            except AsrtuiError:
+                errors += 1
+            await asyncio.sleep(priority_every * (random.uniform(0.75, 1.25) if spread else 1.0))
+
+    started = time.monotonic()
+    tasks = [asyncio.create_task(background()) for _ in range(coroutines)]
+    tasks.append(asyncio.create_task(user()))
+    await asyncio.sleep(seconds)
+    ended = time.monotonic()
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    return Load(started, ended, errors)
 
 
 @dataclass

@@ -56,6 +56,7 @@ from asrtui.ui.app import AsrtuiApp
 from asrtui.ui.screens.main import MainScreen
 from asrtui.ui.settings import ConsoleSettings
 from asrtui.wire import parse_tasks
+from tests.fakes import FakeClock
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -322,27 +323,6 @@ def bench_idle(seconds: float) -> list[Verdict]:
 
 
 # ---------------------------------------------------------------------------------- memory
-
-
-class FakeClock:
-    """Wall and monotonic clocks that move only when told."""
-
-    def __init__(self) -> None:
-        self.wall = datetime(2025, 3, 14, 9, 0, tzinfo=UTC)
-        self.mono = 1000.0
-
-    def now(self) -> datetime:
-        """The current wall time."""
-        return self.wall
-
-    def monotonic(self) -> float:
-        """The current monotonic seconds."""
-        return self.mono
-
-    def advance(self, seconds: float) -> None:
-        """Let ``seconds`` pass."""
-        self.wall += timedelta(seconds=seconds)
-        self.mono += seconds
 
 
 def _wire_time(moment: datetime) -> str:

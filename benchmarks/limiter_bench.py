@@ -28,8 +28,8 @@ Modes (how the limiter is used; the limiter and the emulator are unchanged):
 ``window``
     ``WindowLimiter(limit=20, window=1.0)``, the client's default. Under saturation its
     sliding log keeps the first second's burst shape (20 grants at once, then nothing for a
-    second), so a priority request can wait up to a second: this mode shows why ``paced``
-    is used for the benchmark.
+    second), so a priority request can wait up to a second: this mode shows why ``product``
+    paces its grants.
 """
 
 from __future__ import annotations
@@ -38,14 +38,13 @@ import argparse
 import asyncio
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _report import LIMIT, Result, TimedLimiter, measure, report
+from _report import LIMIT, Result, TimedLimiter, measure, report, saturate
 
 from asrtui.client import LiveClient
 from asrtui.credentials import Credentials
@@ -54,7 +53,6 @@ from asrtui.emulator import (
     DEMO_ACCESS_KEY_SECRET,
     build_emulator,
 )
-from asrtui.errors import AsrtuiError
 from asrtui.sharedquota import SharedLedger
 
 PRIORITY_EVERY = 0.200
@@ -78,44 +76,19 @@ async def run(mode: str, seconds: float, workers: int) -> Result:
         transport=httpx.ASGITransport(app=app),
         limiter=limiter,
     )
-    errors = 0
     target_id = sorted(app.backend.query(None) or {})[0]
-
-    async def background() -> None:
-        nonlocal errors
-        while True:
-            try:
-                await client.list_tasks()
-            except AsrtuiError:
-                errors += 1
-
-    async def user() -> None:
-        nonlocal errors
-        while True:
-            try:
-                await client.get_task(target_id)
-            except AsrtuiError:
-                errors += 1
-            await asyncio.sleep(PRIORITY_EVERY)
-
     async with client:
-        started = time.monotonic()
-        tasks = [asyncio.create_task(background()) for _ in range(workers)]
-        tasks.append(asyncio.create_task(user()))
-        await asyncio.sleep(seconds)
-        ended = time.monotonic()
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-
+        load = await saturate(
+            client, target_id, coroutines=workers, seconds=seconds, priority_every=PRIORITY_EVERY
+        )
     return measure(
-        f"mode={mode}: {ended - started:.1f} s,",
+        f"mode={mode}: {load.ended - load.started:.1f} s,",
         app.stats,
-        started=started,
-        ended=ended,
+        started=load.started,
+        ended=load.ended,
         priority_waits=limiter.priority_waits,
         throttled=app.stats.throttled + client.counters.throttled_total,
-        errors=errors,
+        errors=load.errors,
     )
 
 
@@ -131,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         help="how the limiter is used",
     )
     parser.add_argument(
-        "--compare", action="store_true", help="also run the other mode, for comparison only"
+        "--compare", action="store_true", help="also run the other modes, for comparison only"
     )
     args = parser.parse_args(argv)
     result = asyncio.run(run(args.mode, args.seconds, args.workers))

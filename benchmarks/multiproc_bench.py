@@ -36,7 +36,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing
-import random
 import sys
 import tempfile
 import time
@@ -47,13 +46,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _report import LIMIT, Result, TimedLimiter, measure, report
+from _report import LIMIT, Result, TimedLimiter, measure, report, saturate
 
 from asrtui.client import LiveClient
 from asrtui.credentials import Credentials
 from asrtui.emulator import DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, build_emulator
 from asrtui.emulator.server import running_server
-from asrtui.errors import AsrtuiError
 from asrtui.sharedquota import DEFAULT_MARGIN, DEFAULT_PACING, SharedLedger
 
 #: Seconds between the warm-up request and the start: its grant has left every window by then.
@@ -87,42 +85,23 @@ async def _work(spec: WorkerSpec, barrier: Barrier) -> dict[str, Any]:
     limiter = TimedLimiter(LIMIT, ledger=ledger)
     credentials = Credentials(DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET)
     client = LiveClient(lambda: credentials, spec.url, limiter=limiter)
-    errors = 0
-
-    async def background() -> None:
-        nonlocal errors
-        while True:
-            try:
-                await client.list_tasks()
-            except AsrtuiError:
-                errors += 1
-
-    async def user() -> None:
-        # Every ~200 ms, at a random phase: user actions in different consoles are not in step.
-        nonlocal errors
-        await asyncio.sleep(random.uniform(0.0, spec.priority_every))
-        while True:
-            try:
-                await client.get_task(spec.task_id)
-            except AsrtuiError:
-                errors += 1
-            await asyncio.sleep(random.uniform(0.75, 1.25) * spec.priority_every)
-
     async with client:
         if spec.warm_up:
             await client.list_tasks()
             await asyncio.sleep(WARM_UP_PAUSE)
         await asyncio.to_thread(barrier.wait)
-        tasks = [asyncio.create_task(background()) for _ in range(spec.coroutines)]
-        tasks.append(asyncio.create_task(user()))
-        await asyncio.sleep(spec.seconds)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        load = await saturate(
+            client,
+            spec.task_id,
+            coroutines=spec.coroutines,
+            seconds=spec.seconds,
+            priority_every=spec.priority_every,
+            spread=True,
+        )
     return {
         "priority_waits": limiter.priority_waits,
         "throttled": client.counters.throttled_total,
-        "errors": errors,
+        "errors": load.errors,
         "attempts": client.counters.attempts_total,
     }
 

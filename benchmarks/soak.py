@@ -32,13 +32,12 @@ import sys
 import time
 import tracemalloc
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx
-from textual.pilot import Pilot
 
 from asrtui.client import LiveClient
 from asrtui.credentials import Credentials
@@ -50,6 +49,7 @@ from asrtui.tasksource import ClientTaskSource
 from asrtui.ui.app import AsrtuiApp
 from asrtui.ui.screens.main import MainScreen
 from asrtui.ui.settings import ConsoleSettings
+from tests.fakes import FakeClock, settle
 
 TARGET_GROWTH_MB = 5.0
 TARGET_REFRESHES = 10_000
@@ -61,25 +61,6 @@ SIZE = (120, 40)
 WARMUP = 200
 #: Memory samples taken along the run for the growth line.
 SAMPLES = 50
-START = datetime(2024, 5, 14, 4, 0, tzinfo=UTC)
-
-
-class FakeClock:
-    """Wall and monotonic clocks that move only when the soak says so."""
-
-    def __init__(self) -> None:
-        self.wall = START
-        self.mono = 1000.0
-
-    def now(self) -> datetime:
-        return self.wall
-
-    def monotonic(self) -> float:
-        return self.mono
-
-    def advance(self, seconds: float) -> None:
-        self.wall += timedelta(seconds=seconds)
-        self.mono += seconds
 
 
 @dataclass
@@ -139,13 +120,6 @@ def slope(points: list[tuple[float, float]]) -> float:
     num = sum((x - mean_x) * (y - mean_y) for x, y in points)
     den = sum((x - mean_x) ** 2 for x, _ in points)
     return num / den if den else 0.0
-
-
-async def settle(pilot: Pilot[int]) -> None:
-    await pilot.pause()
-    if any(not worker.is_finished for worker in pilot.app.workers):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
 
 
 async def no_sleep(seconds: float) -> None:

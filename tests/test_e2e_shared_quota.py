@@ -36,8 +36,8 @@ import pytest
 
 from asrtui.emulator import EmulatorApp, build_emulator
 from asrtui.sharedquota import ledger_path
-from tests.test_e2e_tmux import PASSED_VARS, TMUX_CONF, data_age, table_rows
-from tests.tmux_driver import TmuxServer, installed_asrtui, private_server
+from tests.test_e2e_tmux import TMUX_CONF, data_age, table_rows
+from tests.tmux_driver import TmuxServer, console_env, installed_asrtui, private_server
 
 pytest.importorskip("uvicorn")
 pytestmark = pytest.mark.e2e
@@ -98,15 +98,10 @@ def child_env(runtime_dir: str | None = None) -> dict[str, str]:
     Args:
         runtime_dir: another ``XDG_RUNTIME_DIR`` (a process that shares no ledger).
     """
-    env = {name: os.environ[name] for name in PASSED_VARS if name in os.environ}
+    env = console_env()
     if runtime_dir is not None:
         env["XDG_RUNTIME_DIR"] = runtime_dir
-    env.update(
-        PATH=os.environ.get("PATH", "/usr/bin:/bin"),
-        LC_ALL="C.UTF-8",
-        ALIBABA_CLOUD_ACCESS_KEY_ID=KEY_ID,
-        ALIBABA_CLOUD_ACCESS_KEY_SECRET=KEY_SECRET,
-    )
+    env.update(ALIBABA_CLOUD_ACCESS_KEY_ID=KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET=KEY_SECRET)
     return env
 
 

@@ -35,7 +35,13 @@ from rich.cells import cell_len
 from asrtui.emulator.backend import EmulatorBackend
 from asrtui.tasksource import open_demo_client
 from asrtui.ui.screens.main import WIDE_AT
-from tests.tmux_driver import TmuxServer, installed_asrtui, private_server
+from tests.tmux_driver import (
+    USER_DIR_VARS,
+    TmuxServer,
+    console_env,
+    installed_asrtui,
+    private_server,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -58,16 +64,6 @@ set -g remain-on-exit on
 set -sg escape-time 10
 set -g default-shell /bin/sh
 """
-
-#: The child's environment the test passes through explicitly (isolated by conftest).
-PASSED_VARS = (
-    "HOME",
-    "XDG_CONFIG_HOME",
-    "XDG_CACHE_HOME",
-    "XDG_STATE_HOME",
-    "XDG_DATA_HOME",
-    "XDG_RUNTIME_DIR",
-)
 
 # A table row: optional new/ended marker, the (possibly cut) task id, then a status word.
 _ROW = re.compile(r"^ {0,3}[+x]? {0,2}(asr-[0-9a-f][0-9a-f-]*)…? +([a-z]+)\b", re.MULTILINE)
@@ -252,11 +248,9 @@ def console_command(script: Path, term: str) -> str:
 
     The shell then waits for a line, so that the terminal's modes can be read while it runs.
     """
-    env = [f"{name}={os.environ[name]}" for name in PASSED_VARS if name in os.environ]
+    env = [f"{name}={value}" for name, value in console_env().items()]
     shell = 'echo "TERM=$TERM"; "$0" --demo; status=$?; echo "EXIT=$status"; read _; exit $status'
-    return shlex.join(
-        ["env", f"TERM={term}", "LC_ALL=C.UTF-8", *env, "sh", "-c", shell, str(script)]
-    )
+    return shlex.join(["env", f"TERM={term}", *env, "sh", "-c", shell, str(script)])
 
 
 def wait_for_first_table(tmux: TmuxServer, target: str) -> str:
@@ -411,7 +405,7 @@ def test_demo_console_in_tmux(
 def files_in_user_dirs() -> list[Path]:
     """Every file under the (per-test) home and XDG directories the console was given."""
     found: list[Path] = []
-    for name in PASSED_VARS:
+    for name in USER_DIR_VARS:
         if name in os.environ:
             found += [p for p in Path(os.environ[name]).rglob("*") if not p.is_dir()]
     return sorted(set(found))

@@ -38,7 +38,7 @@ from asrtui.ui.lifecycle import (
     terminal_hung_up,
 )
 from tests.fakes import FakeTaskSource, running_console
-from tests.tmux_driver import TmuxServer, installed_asrtui, private_server
+from tests.tmux_driver import TmuxServer, console_env, installed_asrtui, private_server
 
 ROOT = Path(__file__).resolve().parent.parent
 #: How long the console may take to draw its first screen (a cold start on a busy machine).
@@ -46,17 +46,6 @@ START_TIMEOUT = 30.0
 #: How soon the console must be gone after the signal.
 EXIT_TIMEOUT = 10.0
 POLL = 0.05
-
-#: The child's environment the end-to-end tests pass on (isolated by conftest).
-PASSED_VARS = (
-    "HOME",
-    "XDG_CONFIG_HOME",
-    "XDG_CACHE_HOME",
-    "XDG_STATE_HOME",
-    "XDG_DATA_HOME",
-    "XDG_RUNTIME_DIR",
-    "PYTHONPATH",
-)
 
 SIGNALS = [
     pytest.param(signal.SIGHUP, id="SIGHUP"),
@@ -268,12 +257,6 @@ def test_a_hung_up_terminal_is_detected_and_its_output_silenced(tmp_path: Path) 
 # -- end to end ---------------------------------------------------------------------------------
 
 
-def _child_env() -> dict[str, str]:
-    env = {name: os.environ[name] for name in PASSED_VARS if name in os.environ}
-    env.update(PATH=os.environ.get("PATH", "/usr/bin:/bin"), LC_ALL="C.UTF-8")
-    return env
-
-
 @pytest.fixture
 def asrtui_script() -> Path:
     """The installed console script; these tests cannot run without it."""
@@ -306,7 +289,7 @@ def test_installed_console_in_tmux_exits_cleanly_on_signal(
     tmux: TmuxServer, asrtui_script: Path, sig: signal.Signals, tmp_path: Path
 ) -> None:
     pid_file = tmp_path / "console.pid"
-    env = [f"{name}={value}" for name, value in _child_env().items()]
+    env = [f"{name}={value}" for name, value in console_env("PYTHONPATH").items()]
     command = shlex.join(
         [
             "exec",
@@ -378,7 +361,7 @@ def _wait_exit(pid: int, timeout: float) -> int:
 
 def _spawn_on_a_terminal(argv: list[str]) -> tuple[int, int]:
     """Start ``argv`` as a session leader on a new terminal of 100x30; ``(pid, master fd)``."""
-    env = {**_child_env(), "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30"}
+    env = {**console_env("PYTHONPATH"), "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30"}
     pid, master = pty.fork()
     if pid == 0:  # pragma: no cover - the child
         try:

@@ -32,6 +32,27 @@ ASRTUI = Path(sys.executable).parent / "asrtui"
 POLL = 0.05
 #: How long one tmux command may take (a busy machine, never a healthy server).
 COMMAND_TIMEOUT = 10.0
+#: The variables that point a console under test at the test's own home and XDG directories
+#: (made per test by ``tests/conftest.py``), so that it never reads or writes the developer's.
+USER_DIR_VARS = (
+    "HOME",
+    "XDG_CONFIG_HOME",
+    "XDG_CACHE_HOME",
+    "XDG_STATE_HOME",
+    "XDG_DATA_HOME",
+    "XDG_RUNTIME_DIR",
+)
+
+
+def console_env(*names: str) -> dict[str, str]:
+    """The variables a console under test is started with, whatever runs it (tmux, a pty).
+
+    The test's user directories (`USER_DIR_VARS`) and the variables ``names`` when they are
+    set, ``PATH``, and a UTF-8 locale (the console draws box and arrow characters).
+    """
+    env = {name: os.environ[name] for name in (*USER_DIR_VARS, *names) if name in os.environ}
+    env.update(PATH=os.environ.get("PATH", "/usr/bin:/bin"), LC_ALL="C.UTF-8")
+    return env
 
 
 def require_tmux() -> str:
