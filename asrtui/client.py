@@ -383,7 +383,7 @@ class LiveClient:
             raise RuntimeError("LiveClient used outside 'async with'")
         await self._refresh_credentials()
         limiter = self.limiter
-        await limiter.acquire(priority=priority)
+        grant = await limiter.acquire(priority=priority)
         self._count(attempts=1)
         try:
             request = http.build_request(
@@ -395,7 +395,10 @@ class LiveClient:
         except httpx.InvalidURL:
             raise self._invalid_endpoint() from None
         started = self._monotonic()
-        status, headers, body = await self._exchange(http, request)
+        try:
+            status, headers, body = await self._exchange(http, request)
+        finally:
+            grant.done()  # the server counted it by now: hold its slot from here
         self._set_latency(self._monotonic() - started)
         self._measure_clock(headers.get("date"))
         request_id = headers.get("x-acs-request-id", "")

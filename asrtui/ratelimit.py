@@ -43,6 +43,18 @@ Throttling feedback (AIMD)
     succeeding (an idle gap counts for at most one window) until the configured limit. The
     window check uses the floor of the effective limit.
 
+Counting where the server counts
+    The server counts a request when it arrives, somewhere between the moment it was granted
+    here and the moment its answer came back; which moment, the network decides (a slow first
+    connection, jitter, a busy gateway). Two requests granted one window apart can therefore
+    reach the server less than a window apart, in either order. So a grant's log entry starts
+    at its grant time and, when the caller reports the answer (`Grant.done`), moves to the time
+    the answer arrived: the slot is held until one window after the latest moment the server
+    can have counted the request. Then no window of the server can hold N + 1 requests: of N + 1
+    arrivals inside one server window, the last granted one would have seen the other N still
+    in its window here. The cost is each request's own round trip, not a fixed guess: on
+    loopback a few milliseconds a window, with 50 ms of one-way jitter about 5 %.
+
 One limiter per account (AccessKey id) per process: `limiter_for` keeps the registry, shared by
 every request of every view, retries included.
 
@@ -58,6 +70,7 @@ Across processes
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import threading
 import time
@@ -71,7 +84,7 @@ if TYPE_CHECKING:
     # process that limits itself alone (the demo) never loads it.
     from asrtui.sharedquota import SharedLedger
 
-__all__ = ["LimiterStats", "WindowLimiter", "limiter_for", "reset_registry"]
+__all__ = ["Grant", "LimiterStats", "WindowLimiter", "limiter_for", "reset_registry"]
 
 _PRIORITY = 0
 _BACKGROUND = 1
@@ -100,13 +113,35 @@ class LimiterStats:
     throttled_total: int
 
 
+class Grant:
+    """One granted slot; `done` moves its entry to when the answer arrived.
+
+    Call `done` once the answer (or the failure) of the request is in: until then the slot is
+    counted from its grant time, afterwards from the time of `done`. Calling it again, or never,
+    is harmless (the entry then stays at its grant time, the limiter's old behaviour).
+    """
+
+    __slots__ = ("_limiter", "granted_at")
+
+    def __init__(self, limiter: WindowLimiter | None, granted_at: float) -> None:
+        self._limiter = limiter
+        self.granted_at = granted_at
+
+    def done(self) -> None:
+        """Report that the request's answer arrived: its slot is held a window from now."""
+        limiter, self._limiter = self._limiter, None
+        if limiter is not None:
+            limiter._complete(self.granted_at)
+
+
 class _Waiter:
     """One queued `WindowLimiter.acquire` call: its lane, its wake-up future and its timer."""
 
-    __slots__ = ("dead", "lane", "timer", "wake")
+    __slots__ = ("dead", "granted_at", "lane", "timer", "wake")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, lane: int) -> None:
         self.lane = lane
+        self.granted_at = 0.0
         self.wake: asyncio.Future[None] = loop.create_future()
         self.timer: asyncio.Future[None] | None = None
         # Granted or cancelled: skipped (and dropped) when it reaches the front of its lane.
@@ -214,10 +249,11 @@ class WindowLimiter:
         """The cross-process gate, when the budget is shared with other processes."""
         return self._ledger
 
-    async def acquire(self, *, priority: bool = False) -> None:
+    async def acquire(self, *, priority: bool = False) -> Grant:
         """Wait for a slot in the window, then record it as used.
 
-        Call it once before every request sent, retries included.
+        Call it once before every request sent, retries included, and call `Grant.done` on
+        the result when the answer is in (see "Counting where the server counts").
 
         Args:
             priority: a user-initiated request; it overtakes every queued background request.
@@ -226,7 +262,7 @@ class WindowLimiter:
         if self._live[_PRIORITY] == 0 and (priority or self._live[_BACKGROUND] == 0):
             now = self._clock()
             if self._try_grant(now, lane) <= 0:
-                return
+                return Grant(self, now)
         waiter = _Waiter(asyncio.get_running_loop(), lane)
         self._lanes[lane].append(waiter)
         self._live[lane] += 1
@@ -236,6 +272,7 @@ class WindowLimiter:
             await self._wait_turn(waiter)
         finally:
             self._retire(waiter)
+        return Grant(self, waiter.granted_at)
 
     def on_throttled(self, retry_after: float | None = None) -> None:
         """Slow down after a ``Throttling*`` answer.
@@ -304,6 +341,7 @@ class WindowLimiter:
                 now = self._clock()
                 delay = self._try_grant(now, waiter.lane)
                 if delay <= 0:
+                    waiter.granted_at = now
                     return
                 timer = asyncio.ensure_future(self._sleep(delay))
                 waiter.timer = timer
@@ -380,6 +418,22 @@ class WindowLimiter:
     def _grant(self, now: float) -> None:
         self._grants.append(now)
         self._granted_total += 1
+
+    def _complete(self, granted_at: float) -> None:
+        """Move the entry of a grant made at ``granted_at`` to now, when its answer came.
+
+        The log stays sorted: every entry was appended at the clock reading of its moment. An
+        entry that already left the window (an answer slower than a window) is added again
+        from now, which only errs on the safe side.
+        """
+        now = self._clock()
+        if not now > granted_at:
+            return
+        with contextlib.suppress(ValueError):
+            self._grants.remove(granted_at)
+        self._grants.append(now)
+        if self._ledger is not None:
+            self._ledger.complete(granted_at, now)
 
 
 _registry: dict[str, WindowLimiter] = {}

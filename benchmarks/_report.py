@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from asrtui.client import LiveClient
 from asrtui.emulator import DEMO_ACCESS_KEY_ID, EmulatorStats
 from asrtui.errors import AsrtuiError
-from asrtui.ratelimit import WindowLimiter
+from asrtui.ratelimit import Grant, WindowLimiter
 from asrtui.sharedquota import SharedLedger
 
 #: The account's quota: requests in any 1-second window.
@@ -44,11 +44,12 @@ class TimedLimiter(WindowLimiter):
         super().__init__(limit, window, ledger=ledger)
         self.priority_waits: list[float] = []
 
-    async def acquire(self, *, priority: bool = False) -> None:
+    async def acquire(self, *, priority: bool = False) -> Grant:
         started = time.monotonic()
-        await super().acquire(priority=priority)
+        grant = await super().acquire(priority=priority)
         if priority:
             self.priority_waits.append(time.monotonic() - started)
+        return grant
 
 
 @dataclass(frozen=True)

@@ -591,3 +591,88 @@ def test_random_traffic_keeps_every_guarantee(
     for i, granted_at in out.granted.items():
         if granted_at > out.called[i] + TOLERANCE:
             assert any(abs(g + window - granted_at) <= TOLERANCE for g in times)
+
+
+# --- counting where the server counts ----------------------------------------------------------
+
+
+async def through_network(
+    limiter: WindowLimiter, trips: list[tuple[float, float, float]], *, report: bool = True
+) -> list[float]:
+    """Send one request per ``(start, way_in, way_back)`` and return when the server saw each.
+
+    Each request is granted, travels ``way_in`` seconds to the server (which counts it on
+    arrival), and its answer travels ``way_back`` seconds back; ``report`` says whether the
+    caller then tells the limiter (`Grant.done`), as the client does.
+    """
+    loop = asyncio.get_running_loop()
+    arrivals: list[float] = []
+
+    async def one(start: float, way_in: float, way_back: float) -> None:
+        await asyncio.sleep(start)
+        grant = await limiter.acquire()
+        await asyncio.sleep(way_in)
+        arrivals.append(loop.time())
+        await asyncio.sleep(way_back)
+        if report:
+            grant.done()
+
+    await asyncio.gather(*(one(*trip) for trip in trips))
+    return arrivals
+
+
+trips_strategy = st.lists(
+    st.tuples(
+        st.floats(0, 3, allow_nan=False),
+        st.floats(0, 0.4, allow_nan=False),
+        st.floats(0, 0.4, allow_nan=False),
+    ),
+    max_size=60,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(limit=st.integers(1, 6), trips=trips_strategy)
+def test_the_server_never_counts_more_than_the_limit_whatever_the_network_does(
+    limit: int, trips: list[tuple[float, float, float]]
+) -> None:
+    async def main() -> list[float]:
+        return await through_network(virtual_limiter(limit, 1.0), trips)
+
+    arrivals = run_virtual(main)
+    assert len(arrivals) == len(trips)
+    assert max_in_any_window(arrivals, 1.0) <= limit
+
+
+def test_a_slow_first_request_would_overfill_the_server_s_window_without_its_answer_time() -> None:
+    # One slow request (a new connection), then a burst that fills the window: counted at
+    # grant time only, the window frees the slow one's slot before the server's does.
+    trips = [(0.0, 0.3, 0.01)] + [(0.1, 0.0, 0.01)] * 3 + [(1.05, 0.0, 0.01)]
+
+    async def main(report: bool) -> tuple[list[float], float]:
+        limiter = virtual_limiter(4, 1.0)
+        arrivals = await through_network(limiter, trips, report=report)
+        return arrivals, max(arrivals)
+
+    blind, _ = run_virtual(lambda: main(False))
+    assert max_in_any_window(blind, 1.0) == 5  # what the old limiter let through
+    counted, last = run_virtual(lambda: main(True))
+    assert max_in_any_window(counted, 1.0) == 4
+    # The fifth waits for the burst's answers to leave (0.11 + 1), not for a grant time.
+    assert last == pytest.approx(1.11)
+
+
+def test_done_is_idempotent_and_an_unreported_grant_keeps_its_grant_time() -> None:
+    async def main() -> list[float]:
+        loop = asyncio.get_running_loop()
+        limiter = virtual_limiter(1, 1.0)
+        first = await limiter.acquire()
+        await asyncio.sleep(0.5)
+        first.done()
+        first.done()
+        await limiter.acquire()  # held until 1.5: a window after the answer
+        second_at = loop.time()
+        await limiter.acquire()  # never reported: free again a window after its grant
+        return [second_at, loop.time()]
+
+    assert run_virtual(main) == pytest.approx([1.5, 2.5])

@@ -244,6 +244,26 @@ def test_a_throttling_report_made_while_the_lock_is_busy_is_applied_later(path: 
     assert other.try_grant(1.7, N, 1.0) == pytest.approx(1.3)
 
 
+def test_an_answered_grant_holds_its_slot_from_the_answer_for_every_process(path: Path) -> None:
+    ledger, other = window_only(path), window_only(path)
+    assert grant_all(ledger, 0.0, 2) == [0.0, 0.0]
+    ledger.complete(0.0, 0.3)  # one answer came late: the server may have counted it at 0.3
+    assert other.snapshot(1.1).used == 1
+    assert [other.try_grant(1.1, 2, 1.0), other.try_grant(1.1, 2, 1.0)] == [0.0, pytest.approx(0.2)]
+    ledger.complete(5.0, 5.5)  # a grant that already left the file counts again from 5.5
+    assert other.snapshot(6.0).used == 1
+
+
+def test_an_answer_reported_while_the_lock_is_busy_is_applied_later(path: Path) -> None:
+    ledger, other = window_only(path), window_only(path)
+    assert grant_all(ledger, 0.0, 1) == [0.0]
+    with holding_lock(path):
+        ledger.complete(0.0, 0.4)
+    assert other.snapshot(1.2).used == 0  # not applied yet
+    ledger.try_grant(1.2, N, 1.0)  # the next lock applies it
+    assert other.snapshot(1.3).used == 2
+
+
 def test_a_limiter_shares_its_throttling_answers() -> None:
     async def main(directory: Path) -> tuple[float, float]:
         loop = asyncio.get_running_loop()
