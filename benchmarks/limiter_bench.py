@@ -58,9 +58,12 @@ from asrtui.sharedquota import SharedLedger
 PRIORITY_EVERY = 0.200
 
 
-async def run(mode: str, seconds: float, workers: int) -> Result:
-    """Saturate one limiter + client for ``seconds``; return what the emulator saw."""
-    app = build_emulator(seed=1, tasks=8)
+async def run(mode: str, seconds: float, workers: int, jitter: float = 0.0) -> Result:
+    """Saturate one limiter + client for ``seconds``; return what the emulator saw.
+
+    ``jitter`` is the emulator's largest one-way delay in seconds.
+    """
+    app = build_emulator(seed=1, tasks=8, jitter=jitter)
     if mode == "product":
         ledger_dir = Path(tempfile.mkdtemp(prefix="asrtui-bench-"))
         ledger = SharedLedger.for_account(DEMO_ACCESS_KEY_ID, directory=ledger_dir)
@@ -106,14 +109,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--compare", action="store_true", help="also run the other modes, for comparison only"
     )
+    parser.add_argument(
+        "--jitter",
+        type=float,
+        default=0.0,
+        metavar="MS",
+        help="the emulator delays each request by a random 0..MS ms before counting it",
+    )
     args = parser.parse_args(argv)
-    result = asyncio.run(run(args.mode, args.seconds, args.workers))
+    result = asyncio.run(run(args.mode, args.seconds, args.workers, args.jitter / 1000))
     report(result)
     if args.compare:
         print("(comparison only; does not affect the exit status)")
         for other in ("product", "paced", "window"):
             if other != args.mode:
-                report(asyncio.run(run(other, args.seconds, args.workers)))
+                report(asyncio.run(run(other, args.seconds, args.workers, args.jitter / 1000)))
     if result.failures:
         print("FAIL: " + "; ".join(result.failures))
         return 1

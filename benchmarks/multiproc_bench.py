@@ -113,7 +113,7 @@ def worker(spec: WorkerSpec, barrier: Barrier, results: multiprocessing.Queue[An
 
 def run(procs: int, args: argparse.Namespace) -> Result:
     """Run ``procs`` worker processes against a fresh emulator; return what it saw."""
-    app = build_emulator(seed=1, tasks=8)
+    app = build_emulator(seed=1, tasks=8, jitter=args.jitter / 1000)
     task_id = sorted(app.backend.query(None) or {})[0]
     context = multiprocessing.get_context("spawn")
     with (
@@ -172,6 +172,13 @@ def main(argv: list[str] | None = None) -> int:
         "--cold", action="store_true", help="no warm-up request before the start (see above)"
     )
     parser.add_argument("--unshared", action="store_true", help="no ledger (comparison)")
+    parser.add_argument(
+        "--jitter",
+        type=float,
+        default=0.0,
+        metavar="MS",
+        help="the emulator delays each request by a random 0..MS ms before counting it",
+    )
     args = parser.parse_args(argv)
     failed = False
     for procs in args.procs:

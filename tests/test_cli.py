@@ -318,6 +318,8 @@ def test_emulator_prints_url_and_credentials(
         "k",
         "--access-key-secret",
         "s",
+        "--jitter",
+        "50",
     ]
     assert main(args) == 0
     out = capsys.readouterr().out
@@ -327,6 +329,7 @@ def test_emulator_prints_url_and_credentials(
     assert seen["host"] == "127.0.0.1"
     assert isinstance(seen["app"], EmulatorApp)
     assert len(seen["app"].backend.query(None) or {}) == 3  # type: ignore[attr-defined]
+    assert seen["app"].jitter == pytest.approx(0.05)  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(
@@ -335,6 +338,10 @@ def test_emulator_prints_url_and_credentials(
         ["emulator", "--fault", "nonsense=1"],
         ["emulator", "--access-key-id", "only-id"],
         ["emulator", "--port", "70000"],
+        ["emulator", "--jitter", "-1"],
+        ["emulator", "--jitter", "10001"],
+        ["emulator", "--jitter", "nan"],
+        ["emulator", "--jitter", "fast"],
     ],
 )
 def test_emulator_bad_options_exit_2(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:

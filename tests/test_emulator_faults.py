@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import math
+import random
 from collections import Counter
 
 import httpx
 import pytest
-from test_emulator_support import Rig, call, error_code, make_rig
+from test_emulator_support import KEY_ID, SECRET, Rig, call, error_code, make_rig
 
+from asrtui.emulator import EmulatorApp, build_emulator
 from asrtui.emulator.faults import FAULT_KINDS, THROTTLE_BURST, FaultPlan
 
 EXAMPLE = (
@@ -239,3 +242,38 @@ def test_every_kind_is_covered_here() -> None:
         "big",
         "drop",
     }
+
+
+async def test_jitter_delays_each_request_before_it_is_counted() -> None:
+    rig = make_rig()
+    delays: list[float] = []
+
+    async def network(seconds: float) -> None:
+        delays.append(seconds)
+        rig.monotonic.advance(seconds)
+
+    app = EmulatorApp(
+        rig.app.backend,
+        credentials={KEY_ID: SECRET},
+        monotonic=rig.monotonic,
+        clock=rig.clock,
+        sleep=network,
+        jitter=0.05,
+        jitter_rng=random.Random(3),
+    )
+    rig = Rig(app=app, clock=rig.clock, monotonic=rig.monotonic, sleeps=[])
+    started = rig.monotonic()
+    async with rig.client() as client:
+        for _ in range(5):
+            assert (await call(client, "QueryRtcAsrTasks")).status_code == 200
+    assert len(delays) == 5
+    assert all(0 <= d <= 0.05 for d in delays)
+    assert len(set(delays)) == 5  # random, not one fixed delay
+    counted = list(app.stats.accepted_times[KEY_ID])
+    assert counted == pytest.approx([started + sum(delays[: i + 1]) for i in range(5)])
+
+
+@pytest.mark.parametrize("jitter", [-0.001, 10.001, math.nan])
+def test_impossible_jitter_is_refused(jitter: float) -> None:
+    with pytest.raises(ValueError, match="jitter"):
+        build_emulator(jitter=jitter)

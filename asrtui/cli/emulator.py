@@ -37,6 +37,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default="",
         help="inject faults, e.g. 'throttle=0.2,503=0.1,latency=0.5,retry_after=500'",
     )
+    parser.add_argument(
+        "--jitter",
+        metavar="MS",
+        type=_jitter,
+        default=0.0,
+        help="delay each request by a random 0..MS ms before it is counted (network jitter)",
+    )
     parser.set_defaults(func=run_emulator)
 
 
@@ -60,6 +67,16 @@ def _count(text: str) -> int:
     return value
 
 
+def _jitter(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of milliseconds: {text!r}") from None
+    if not 0 <= value <= 10_000:
+        raise argparse.ArgumentTypeError("must be between 0 and 10000 milliseconds")
+    return value / 1000
+
+
 def run_emulator(args: argparse.Namespace) -> int:
     """Serve until Ctrl-C; print the URL and the accepted credentials once listening."""
     if importlib.util.find_spec("uvicorn") is None:
@@ -81,6 +98,7 @@ def run_emulator(args: argparse.Namespace) -> int:
             lively=args.lively,
             fault_spec=args.fault,
             credentials=credentials,
+            jitter=args.jitter,
         )
     except ValueError as exc:
         raise ConfigError(f"Invalid --fault spec: {exc}", "see 'asrtui emulator --help'") from None

@@ -7,6 +7,7 @@ The demo AccessKey below is public on purpose: it only ever opens this emulator.
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -45,6 +46,7 @@ def build_emulator(
     clock: Callable[[], datetime] | None = None,
     monotonic: Callable[[], float] | None = None,
     limit: int = 20,
+    jitter: float = 0.0,
 ) -> EmulatorApp:
     """Build a ready emulator app.
 
@@ -57,6 +59,7 @@ def build_emulator(
         clock: the wall clock (real UTC time when ``None``).
         monotonic: the flow-control clock (``time.monotonic`` when ``None``).
         limit: accepted requests per AccessKey in any 1-second window.
+        jitter: the most seconds of random one-way delay before a request is counted.
 
     Raises:
         ValueError: a bad ``fault_spec`` (the message says which part), or bad numbers.
@@ -70,4 +73,6 @@ def build_emulator(
         clock=wall,
         monotonic=monotonic or time.monotonic,
         limit=limit,
+        jitter=jitter,
+        jitter_rng=random.Random(seed),
     )

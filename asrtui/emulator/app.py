@@ -43,6 +43,7 @@ from asrtui.signing import (
 
 __all__ = [
     "API_VERSION",
+    "MAX_JITTER",
     "ASGIMessage",
     "ASGIReceive",
     "ASGISend",
@@ -63,6 +64,8 @@ THROTTLE_WINDOW = 1.0
 BIG_BODY_BYTES = 10 * 1024 * 1024
 #: How many accepted-request times per key the stats keep (about 80 minutes at 20/s).
 STATS_HISTORY = 100_000
+#: The longest one-way network delay the emulator simulates, in seconds.
+MAX_JITTER = 10.0
 
 _TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 _JSON = b"application/json;charset=utf-8"
@@ -256,6 +259,9 @@ class EmulatorApp:
         limit: accepted requests allowed per AccessKey in any 1-second window.
         sleep: awaited for the plan's latency.
         rng: source of request ids; seeded by tests that compare answers.
+        jitter: the most seconds of a random one-way network delay each request spends before
+            the gateway counts it (0 for none): what a real gateway sees of the network.
+        jitter_rng: source of those delays.
     """
 
     def __init__(
@@ -269,9 +275,15 @@ class EmulatorApp:
         limit: int = 20,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         rng: random.Random | None = None,
+        jitter: float = 0.0,
+        jitter_rng: random.Random | None = None,
     ) -> None:
         if limit < 1:
             raise ValueError(f"limit must be at least 1 request per second, not {limit}")
+        if not 0 <= jitter <= MAX_JITTER:
+            raise ValueError(f"jitter must be between 0 and {MAX_JITTER:g} seconds, not {jitter}")
+        self.jitter = jitter
+        self._jitter_rng = jitter_rng if jitter_rng is not None else random.Random()
         self.backend = backend
         self.faults = faults if faults is not None else FaultPlan()
         self.stats = EmulatorStats()
@@ -306,6 +318,9 @@ class EmulatorApp:
         body = await self._read_body(receive)
         if body is None:
             return
+        if self.jitter:
+            # The way in: a request is counted and throttled when it reaches the gateway.
+            await self._sleep(self._jitter_rng.uniform(0.0, self.jitter))
         self.stats.requests += 1
         request = _parse_request(scope, body)
         fault = self.faults.draw()
