@@ -321,6 +321,8 @@ def profile_from_form(values: FormValues, existing: Profile | None) -> Profile:
         read_only=values.read_only,
         credentials=credentials,
         credential_command=command or None,
+        # Not on the form (set with 'asrtui profile add --request-timeout'): kept as it was.
+        **({"request_timeout": existing.request_timeout} if existing is not None else {}),
     )
 
 
