@@ -94,8 +94,7 @@ class ReadOnly:
             steps.append(f"unset {ENV_VAR}")
         if self.profile:
             steps.append(
-                f"use another profile, or add '{self.profile}' again without --read-only "
-                "(asrtui profile add ... --replace)"
+                f"use another profile, or set read_only = false for profile '{self.profile}'"
             )
         return "to act, " + " and ".join(steps) if steps else ""
 
