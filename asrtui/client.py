@@ -565,6 +565,14 @@ class LiveClient:
                 f"Timed out {phase} {where} ({kind})",
                 "check the network and --endpoint; the service may be slow, retry shortly",
             )
+        if _is_tls_failure(exc) and _speaks_plain_http(exc):
+            scheme_less = where.split("://", 1)[-1]
+            return TlsError(
+                f"TLS handshake with {where} failed: the server does not speak TLS "
+                "(it answered like a plain-HTTP server)",
+                f"if it is the local emulator or a plain-HTTP proxy, use http://{scheme_less}; "
+                "otherwise check --endpoint",
+            )
         if _is_tls_failure(exc):
             return TlsError(
                 f"TLS handshake with {where} failed",
@@ -634,6 +642,22 @@ def _is_tls_failure(exc: BaseException) -> bool:
         current = current.__cause__ or current.__context__
     text = str(exc)
     return "CERTIFICATE_VERIFY_FAILED" in text or "SSL:" in text
+
+
+#: What OpenSSL says when the other end answered a TLS hello with something else (plain HTTP).
+_NOT_TLS_MARKERS = ("WRONG_VERSION_NUMBER", "wrong version number", "HTTP_REQUEST", "http request")
+
+
+def _speaks_plain_http(exc: BaseException) -> bool:
+    """Whether a TLS failure says the server answered in plain text (an http:// server)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if any(marker in str(current) for marker in _NOT_TLS_MARKERS):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def _short_reason(exc: BaseException) -> str:

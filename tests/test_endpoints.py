@@ -158,3 +158,24 @@ def test_the_command_line_refuses_a_scheme_less_endpoint_with_exit_2(
     assert "has no scheme" in err
     assert "http://127.0.0.1:8080" in err
     assert "TLS handshake" not in err
+
+
+async def test_https_to_a_plain_http_server_says_so_not_certificates() -> None:
+    """The other half of a wrong scheme: https:// to the emulator blamed the CA certificates."""
+    pytest.importorskip("uvicorn")
+    from asrtui.client import LiveClient
+    from asrtui.credentials import Credentials
+    from asrtui.emulator import DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, build_emulator
+    from asrtui.emulator.server import running_server
+    from asrtui.errors import TlsError
+
+    with running_server(build_emulator()) as url:
+        wrong = url.replace("http://", "https://")
+        client = LiveClient(lambda: Credentials(DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET), wrong)
+        async with client:
+            with pytest.raises(TlsError) as info:
+                await client.list_tasks()
+    error = info.value
+    assert "does not speak TLS" in error.message
+    assert url in error.hint
+    assert "CA certificates" not in str(error)
