@@ -438,8 +438,8 @@ class LiveClient:
                 params=dict(query),
                 headers={"x-acs-action": action, "x-acs-version": API_VERSION},
             )
-        except httpx.InvalidURL:
-            raise self._invalid_endpoint() from None
+        except httpx.InvalidURL as exc:
+            raise self._invalid_url(exc, query) from None
         started = self._monotonic()
         try:
             async with asyncio.timeout(self.request_timeout):
@@ -550,6 +550,21 @@ class LiveClient:
             "the server or the network is very slow, or the endpoint is not the Live API; "
             "check --endpoint and the network, or raise the profile's request_timeout",
         )
+
+    def _invalid_url(self, exc: httpx.InvalidURL, query: Mapping[str, str]) -> ConfigError:
+        """httpx refused to build the URL: blame the parameter that is too long, else the endpoint.
+
+        Task ids typed by a person are checked long before (`asrtui.taskid`); this is for any
+        other value that would make the query longer than a URL may be.
+        """
+        if "query" in str(exc) and query:
+            name = max(query, key=lambda key: len(query[key]))
+            return ConfigError(
+                f"Cannot send the request: its {name} is {len(query[name])} characters long, "
+                "more than a URL can carry",
+                f"check the value given for {name}",
+            )
+        return self._invalid_endpoint()
 
     def _invalid_endpoint(self) -> ConfigError:
         """httpx refused the URL (a control character in an endpoint override): a usage error."""

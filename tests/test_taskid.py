@@ -91,3 +91,30 @@ def test_a_100000_character_id_is_a_task_id_error_not_an_endpoint_error(
     assert "Invalid task id" in err
     assert "endpoint" not in err.lower()
     assert len(err) < 400
+
+
+async def test_a_value_too_long_for_a_url_is_named_not_blamed_on_the_endpoint() -> None:
+    """Past the task-id check (the console passes server ids through): the client says which."""
+    import httpx
+
+    from asrtui.client import LiveClient
+    from asrtui.credentials import Credentials
+    from asrtui.errors import ConfigError
+
+    sent: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, json={"RetCode": 2000})
+
+    client = LiveClient(
+        lambda: Credentials("LTAIx", "s3cret"),
+        "http://emulator.test",
+        transport=httpx.MockTransport(handler),
+    )
+    async with client:
+        with pytest.raises(ConfigError) as info:
+            await client.stop_task("a" * 100_000)
+    assert sent == []
+    assert "TaskId is 100000 characters long" in info.value.message
+    assert "endpoint" not in str(info.value).lower()
