@@ -75,6 +75,7 @@ def launch_console(args: argparse.Namespace) -> int:
             region=_option(args, "region"),
             endpoint=_option(args, "endpoint"),
             signature=_option(args, "signature"),
+            read_only=bool(getattr(args, "read_only", False)),
         ),
         demo_only=demo,
         offer_demo=first_run,
@@ -98,7 +99,8 @@ def launch_console(args: argparse.Namespace) -> int:
                     replace(
                         settings,
                         refresh_interval=_refresh_of(args) or session.refresh_interval,
-                        read_only=session.read_only or bool(getattr(args, "read_only", False)),
+                        read_only=session.read_only,
+                        read_only_cause=session.read_only_cause,
                     ),
                     connector=connector,
                     first_answer=first,

@@ -20,6 +20,7 @@ The official SDKs retry nothing for ``live``; these retries are ours, and bounde
 from __future__ import annotations
 
 import asyncio
+import builtins
 import logging
 import random
 import ssl
@@ -48,7 +49,9 @@ from asrtui.errors import (
     TlsError,
 )
 from asrtui.models import Task, TaskList
+from asrtui.printable import printable_line
 from asrtui.ratelimit import WindowLimiter, limiter_for
+from asrtui.readonly import ReadOnly
 from asrtui.signing import SignerAuth
 from asrtui.wire import (
     check_ret_code,
@@ -58,7 +61,13 @@ from asrtui.wire import (
     parse_tasks,
 )
 
-__all__ = ["API_VERSION", "ClientCounters", "LiveClient"]
+__all__ = [
+    "API_VERSION",
+    "DEFAULT_REQUEST_TIMEOUT",
+    "READ_ACTIONS",
+    "ClientCounters",
+    "LiveClient",
+]
 
 _log = logging.getLogger("asrtui.client")
 
@@ -69,6 +78,12 @@ API_VERSION = "2016-11-01"
 DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
 
 _DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+
+#: Seconds one attempt may take from connecting to the last byte of the answer. httpx's
+#: timeouts bound each step (the connect, each read) but not their sum, so a server that
+#: trickles a byte every few seconds would hold a request forever: this bounds the whole.
+#: A little above the read timeout, so a slow but steady answer still fits.
+DEFAULT_REQUEST_TIMEOUT = 15.0
 
 
 @dataclass(frozen=True)
@@ -93,6 +108,13 @@ class ClientCounters:
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
+
+#: The actions that change nothing. In read-only mode every other action is refused before it
+#: is sent: an action added later is refused until it is listed here, not allowed by mistake.
+READ_ACTIONS = frozenset({"QueryRtcAsrTasks"})
+
+#: How a refusal names a changing action ("Refusing to stop task X").
+_VERBS = {"StopRtcAsrTask": "stop", "DeleteRtcAsrTask": "delete", "CreateRtcAsrTask": "create"}
 
 #: The longest ``x-acs-retry-after`` wait honoured before a retry, in seconds.
 MAX_RETRY_AFTER = 30.0
@@ -119,6 +141,9 @@ class LiveClient:
         profile: the profile name, quoted in credential hints.
         transport: an httpx transport (tests and ``--demo`` pass ``httpx.ASGITransport``).
         timeout: httpx timeout; the official SDK's connect 5 s / read 10 s by default.
+        request_timeout: seconds one attempt may take in all (connect, headers and body),
+            `DEFAULT_REQUEST_TIMEOUT` by default. An attempt that runs out of time, or hits
+            one of the httpx timeouts, is not retried (see `_is_retryable`).
         max_attempts: attempts in all for one operation, retries included.
         retry_base: first backoff ceiling in seconds (doubles per retry).
         retry_cap: largest backoff ceiling in seconds.
@@ -127,6 +152,8 @@ class LiveClient:
         clock: wall clock (aware UTC) used to measure the offset from the server's ``Date``.
         monotonic: monotonic clock used for latencies.
         max_body_bytes: answers larger than this raise `MalformedResponseError`.
+        read_only: when true, every action but a query (`READ_ACTIONS`) raises
+            `ReadOnlyError` naming the cause, before any request is sent.
     """
 
     def __init__(
@@ -142,6 +169,7 @@ class LiveClient:
         profile: str = "",
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: httpx.Timeout | float | None = None,
+        request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
         max_attempts: int = 4,
         retry_base: float = 0.2,
         retry_cap: float = 5.0,
@@ -150,9 +178,12 @@ class LiveClient:
         clock: Callable[[], datetime] = _utc_now,
         monotonic: Callable[[], float] = time.monotonic,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        read_only: ReadOnly | None = None,
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
+        if not request_timeout > 0:
+            raise ValueError("request_timeout must be positive")
         self._credentials = credentials
         self.endpoint = endpoint.rstrip("/")
         self.region = region
@@ -163,6 +194,7 @@ class LiveClient:
         self._share_quota = share_quota
         self._transport = transport
         self._timeout = _DEFAULT_TIMEOUT if timeout is None else timeout
+        self.request_timeout = request_timeout
         self.max_attempts = max_attempts
         self.retry_base = retry_base
         self.retry_cap = retry_cap
@@ -171,6 +203,7 @@ class LiveClient:
         self._clock = clock
         self._monotonic = monotonic
         self.max_body_bytes = max_body_bytes
+        self.read_only = read_only if read_only is not None else ReadOnly()
         self._http: httpx.AsyncClient | None = None
         #: Local minus server clock in seconds, measured from ``Date``; ``None`` until known.
         self.clock_offset: float | None = None
@@ -334,8 +367,12 @@ class LiveClient:
         """Send ``action`` with retries; return the decoded success envelope.
 
         Raises:
+            ReadOnlyError: the client is read-only and ``action`` changes something (checked
+                before anything is counted, waited for or sent).
             AsrtuiError: the final error once retries are exhausted or not allowed.
         """
+        if self.read_only and action not in READ_ACTIONS:
+            raise self.read_only.refusal(_describe_change(action, params))
         self._count(calls=1)
         query = {"RegionId": self.region, **params} if self.region else dict(params)
         attempt = 0
@@ -361,7 +398,16 @@ class LiveClient:
 
     @staticmethod
     def _is_retryable(error: AsrtuiError) -> bool:
-        # Throttling, server errors, transport failures (but not TLS) and malformed answers.
+        """Throttling, server errors, transport failures and malformed answers are retried.
+
+        Not TLS failures and usage errors (they fail the same way again), and not timeouts: a
+        timed-out attempt already took the whole wait, and retrying it would multiply the time
+        before anyone hears of the failure by ``max_attempts`` (a console would show the old
+        data as current for a minute). The error stays ``retryable`` for the callers: the
+        console's next refresh, or the next round of ``tasks --watch``, is the retry.
+        """
+        if isinstance(error, TimeoutError):
+            return False
         return error.retryable and not isinstance(error, ConfigError)
 
     def _backoff(self, attempt: int, error: AsrtuiError) -> float:
@@ -392,11 +438,14 @@ class LiveClient:
                 params=dict(query),
                 headers={"x-acs-action": action, "x-acs-version": API_VERSION},
             )
-        except httpx.InvalidURL:
-            raise self._invalid_endpoint() from None
+        except httpx.InvalidURL as exc:
+            raise self._invalid_url(exc, query) from None
         started = self._monotonic()
         try:
-            status, headers, body = await self._exchange(http, request)
+            async with asyncio.timeout(self.request_timeout):
+                status, headers, body = await self._exchange(http, request)
+        except builtins.TimeoutError:
+            raise self._deadline_exceeded() from None
         finally:
             grant.done()  # the server counted it by now: hold its slot from here
         self._set_latency(self._monotonic() - started)
@@ -495,6 +544,30 @@ class LiveClient:
         error.retryable = False
         return error
 
+    def _deadline_exceeded(self) -> TimeoutError:
+        """The attempt ran out of its `request_timeout` (a stalled or trickling answer)."""
+        return TimeoutError(
+            f"Timed out: {self.endpoint} did not finish answering within "
+            f"{self.request_timeout:g} s",
+            "the server or the network is very slow, or the endpoint is not the Live API; "
+            "check --endpoint and the network, or raise the profile's request_timeout",
+        )
+
+    def _invalid_url(self, exc: httpx.InvalidURL, query: Mapping[str, str]) -> ConfigError:
+        """httpx refused to build the URL: blame the parameter that is too long, else the endpoint.
+
+        Task ids typed by a person are checked long before (`asrtui.taskid`); this is for any
+        other value that would make the query longer than a URL may be.
+        """
+        if "query" in str(exc) and query:
+            name = max(query, key=lambda key: len(query[key]))
+            return ConfigError(
+                f"Cannot send the request: its {name} is {len(query[name])} characters long, "
+                "more than a URL can carry",
+                f"check the value given for {name}",
+            )
+        return self._invalid_endpoint()
+
     def _invalid_endpoint(self) -> ConfigError:
         """httpx refused the URL (a control character in an endpoint override): a usage error."""
         return ConfigError(f"Invalid endpoint {self.endpoint!r}", "check --endpoint or the profile")
@@ -508,6 +581,14 @@ class LiveClient:
             return TimeoutError(
                 f"Timed out {phase} {where} ({kind})",
                 "check the network and --endpoint; the service may be slow, retry shortly",
+            )
+        if _is_tls_failure(exc) and _speaks_plain_http(exc):
+            scheme_less = where.split("://", 1)[-1]
+            return TlsError(
+                f"TLS handshake with {where} failed: the server does not speak TLS "
+                "(it answered like a plain-HTTP server)",
+                f"if it is the local emulator or a plain-HTTP proxy, use http://{scheme_less}; "
+                "otherwise check --endpoint",
             )
         if _is_tls_failure(exc):
             return TlsError(
@@ -545,6 +626,17 @@ class LiveClient:
         self.clock_offset = (self._clock() - server).total_seconds()
 
 
+def _describe_change(action: str, params: Mapping[str, str]) -> str:
+    """``stop task X``, ``create a task``, ``call SomeAction``: a refused change, one line."""
+    verb = _VERBS.get(action)
+    if verb is None:
+        return f"call {action}"
+    task_id = params.get("TaskId")
+    if not task_id:
+        return f"{verb} a task"
+    return f"{verb} task {printable_line(task_id[:60])}" + ("..." if len(task_id) > 60 else "")
+
+
 def _server_wait(error: AsrtuiError) -> float | None:
     """The seconds the server asked to wait (``x-acs-retry-after``), at most `MAX_RETRY_AFTER`.
 
@@ -567,6 +659,22 @@ def _is_tls_failure(exc: BaseException) -> bool:
         current = current.__cause__ or current.__context__
     text = str(exc)
     return "CERTIFICATE_VERIFY_FAILED" in text or "SSL:" in text
+
+
+#: What OpenSSL says when the other end answered a TLS hello with something else (plain HTTP).
+_NOT_TLS_MARKERS = ("WRONG_VERSION_NUMBER", "wrong version number", "HTTP_REQUEST", "http request")
+
+
+def _speaks_plain_http(exc: BaseException) -> bool:
+    """Whether a TLS failure says the server answered in plain text (an http:// server)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if any(marker in str(current) for marker in _NOT_TLS_MARKERS):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def _short_reason(exc: BaseException) -> str:

@@ -45,16 +45,18 @@ def resolve_endpoint(region: str | None, override: str | None) -> str:
     """Return the base URL (scheme and host, no trailing slash) to send requests to.
 
     An explicit override always wins so that users can reach the local emulator
-    (``http://127.0.0.1:PORT``), a proxy, or an endpoint newer than this table. A bare host
-    means HTTPS, since the real service speaks HTTPS only.
+    (``http://127.0.0.1:PORT``), a proxy, or an endpoint newer than this table. It must name
+    its scheme: ``127.0.0.1:8080`` alone is far more often a plain-HTTP emulator or proxy than
+    a TLS one, and guessing HTTPS turned a typo into a certificate error (`_require_scheme`).
 
     Args:
         region: the region id, ``None`` or empty for the default region.
-        override: an explicit endpoint (``http://127.0.0.1:8080``, ``https://host``, ``host``).
+        override: an explicit endpoint (``http://127.0.0.1:8080``, ``https://host``).
 
     Raises:
-        ConfigError: the override is not an http(s) URL with a host (or holds whitespace or a
-            control character anywhere), or the region id cannot be part of a host name.
+        ConfigError: the override is not an http(s) URL with a host (it has no scheme, or holds
+            whitespace or a control character anywhere), or the region id cannot be part of a
+            host name.
     """
     if override is not None and override.strip():
         return _validate_override(override)
@@ -83,6 +85,37 @@ def _odd_characters(value: str) -> str:
     return ""
 
 
+def _require_scheme(value: str) -> None:
+    """Refuse an endpoint without ``scheme://``, suggesting both ``http://`` and ``https://``.
+
+    Checked before anything else is said about the value; user info (``user:password@``) is
+    refused without echoing it, since it is usually a secret.
+    """
+    if _SCHEME_RE.match(value):
+        return
+    authority = value.strip().split("/", 1)[0]
+    if "@" in authority:
+        raise ConfigError(
+            "Invalid endpoint: user info (user:password@) is not allowed",
+            "give --endpoint (or the profile's endpoint) an http(s) URL such as "
+            "https://live.aliyuncs.com or http://127.0.0.1:8080",
+        )
+    odd = _odd_characters(value)
+    if not odd and (not authority or authority.startswith(":")):
+        odd = ": no host"
+    if odd:
+        raise ConfigError(
+            f"Invalid endpoint {value!r}{odd}",
+            "give --endpoint (or the profile's endpoint) an http(s) URL such as "
+            "https://live.aliyuncs.com or http://127.0.0.1:8080",
+        )
+    raise ConfigError(
+        f"Endpoint {value!r} has no scheme",
+        f"write http://{authority} for a plain-HTTP server (the local emulator, a proxy) or "
+        f"https://{authority} for a TLS one (the Live API is https://live.aliyuncs.com)",
+    )
+
+
 def _validate_override(value: str) -> str:
     """Normalise an explicit endpoint to ``scheme://host[:port]`` or raise `ConfigError`.
 
@@ -90,7 +123,8 @@ def _validate_override(value: str) -> str:
     parsers drop some of them silently (tabs, line breaks) and choke on others, so the host
     asrtui would reach is not the one the user sees, or the failure comes later and vaguer.
     """
-    text = value if _SCHEME_RE.match(value) else f"https://{value}"
+    _require_scheme(value)
+    text = value
     hint = (
         "give --endpoint (or the profile's endpoint) an http(s) URL such as "
         "https://live.aliyuncs.com or http://127.0.0.1:8080"

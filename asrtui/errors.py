@@ -8,11 +8,13 @@ Tree::
 
     AsrtuiError                      base: message + hint; str() is one printable line
     ├── ConfigError                  bad CLI arguments, profiles, credential files (exit code 2)
-    │   └── CredentialsError         no credentials, unreadable or world-readable secrets
+    │   ├── CredentialsError         no credentials, unreadable or world-readable secrets
+    │   ├── ReadOnlyError            a change refused in read-only mode (flag, env, profile)
+    │   └── InvalidTaskIdError       a task id that cannot be one (empty, too long, control chars)
     ├── TransportError               the request never got an answer (exit code 1)
     │   ├── ConnectError             DNS failure, connection refused or reset
     │   ├── TlsError                 certificate or TLS handshake failure
-    │   └── TimeoutError             connect or read timeout
+    │   └── TimeoutError             connect or read timeout, or the whole request took too long
     ├── MalformedResponseError       an answer arrived but is not the documented wire format
     └── ApiError                     the API answered with an error (code, request id, status)
         ├── ThrottledError           Throttling, Throttling.User, Throttling.Api   (retryable)
@@ -41,9 +43,11 @@ __all__ = [
     "ConfigError",
     "ConnectError",
     "CredentialsError",
+    "InvalidTaskIdError",
     "MalformedResponseError",
     "NonceError",
     "PermissionDeniedError",
+    "ReadOnlyError",
     "RequestError",
     "SecurityTokenError",
     "ServerError",
@@ -92,6 +96,14 @@ class CredentialsError(ConfigError):
     """Credentials are missing, unreadable, or stored unsafely."""
 
 
+class ReadOnlyError(ConfigError):
+    """A change (stop, delete, create...) refused before any request, in read-only mode."""
+
+
+class InvalidTaskIdError(ConfigError):
+    """A task id given to asrtui cannot be a task id (see `asrtui.taskid`); nothing was sent."""
+
+
 class TransportError(AsrtuiError):
     """The request got no HTTP answer at all."""
 
@@ -109,7 +121,7 @@ class TlsError(TransportError):
 
 
 class TimeoutError(TransportError):  # mirrors httpx.TimeoutException
-    """The server did not answer within the connect or read timeout."""
+    """The server did not answer within the connect or read timeout, or the request deadline."""
 
 
 class MalformedResponseError(AsrtuiError):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 from asrtui.models import Task, TaskList
+from asrtui.readonly import WRITABLE, ReadOnly
 
 if TYPE_CHECKING:
     from asrtui.profiles import ProfileStore
@@ -128,6 +129,8 @@ class ProfileSession:
         source: where the new main screen gets tasks from.
         refresh_interval: the profile's seconds between automatic refreshes.
         read_only: whether stop and delete are refused.
+        read_only_cause: what makes it read-only (the option, the environment, the profile),
+            named when an action is refused; empty when unknown.
         demo: whether it talks to the built-in emulator (which writes no files).
     """
 
@@ -135,6 +138,7 @@ class ProfileSession:
     source: TaskSource
     refresh_interval: float = 5.0
     read_only: bool = False
+    read_only_cause: ReadOnly = WRITABLE
     demo: bool = False
 
 

@@ -22,6 +22,7 @@ from asrtui.endpoints import DEFAULT_REGION, resolve_endpoint
 from asrtui.errors import ConfigError, CredentialsError
 from asrtui.models import Task, TaskList
 from asrtui.ratelimit import WindowLimiter
+from asrtui.readonly import ReadOnly, read_only_of
 from asrtui.source import ProfileChoice, ProfileSession, QuotaStats
 
 if TYPE_CHECKING:
@@ -124,6 +125,7 @@ def open_demo_client(
     limiter: WindowLimiter | None = None,
     rate_limit: int = 20,
     region: str = "cn-shanghai",
+    read_only: ReadOnly | None = None,
 ) -> LiveClient:
     """A `LiveClient` wired to an in-process emulator with the demo credentials.
 
@@ -139,6 +141,7 @@ def open_demo_client(
         limiter: the limiter; by default the process-wide one of the demo AccessKey id.
         rate_limit: calls per second for the default limiter.
         region: the region id sent (the emulator accepts any).
+        read_only: refuse every change, as for a real account (see `asrtui.readonly`).
     """
     # Imported here: the emulator is only needed in demo mode.
     from asrtui.emulator import DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, build_emulator
@@ -154,6 +157,7 @@ def open_demo_client(
         rate_limit=rate_limit,
         profile="demo",
         transport=httpx.ASGITransport(app=_FirstAnswerAtOnce(app)),
+        read_only=read_only,
     )
 
 
@@ -215,12 +219,14 @@ class Overrides:
         region: ``--region``, or ``None``.
         endpoint: ``--endpoint``, or ``None``.
         signature: ``--signature``, or ``None``.
+        read_only: ``--read-only``, for every profile of the session.
     """
 
     profile: str | None = None
     region: str | None = None
     endpoint: str | None = None
     signature: str | None = None
+    read_only: bool = False
 
 
 class ClientConnector:
@@ -430,6 +436,7 @@ class ClientConnector:
                 endpoint="",
                 signature="rpc" if self._overrides.signature == "rpc" else "v3",
                 demo=True,
+                read_only=read_only_of(flag=self._overrides.read_only, env=self._env),
             )
         if self._demo_only:
             raise ConfigError(
@@ -452,7 +459,9 @@ class ClientConnector:
             env=self._env,
             store=self._store,
         )
-        return Connection.from_settings(settings)
+        return Connection.from_settings(
+            settings, read_only_flag=self._overrides.read_only, env=self._env
+        )
 
     async def _open_connection(self, key: str, connection: Connection) -> ProfileSession:
         if connection.credentials is not None:
@@ -468,7 +477,8 @@ class ClientConnector:
             key=key,
             source=source,
             refresh_interval=connection.refresh,
-            read_only=connection.read_only,
+            read_only=bool(connection.read_only),
+            read_only_cause=connection.read_only,
             demo=connection.demo,
         )
         self._open.append((session, client))

@@ -25,6 +25,7 @@ import json
 import math
 from collections.abc import Mapping
 from datetime import datetime
+from http import HTTPStatus
 from typing import Any, Final
 
 from asrtui.errors import (
@@ -337,7 +338,9 @@ def error_from_gateway(
     Reads the gateway envelope ``{"RequestId","HostId","Code","Message","Recommend"}`` (also
     with lower-case keys) and ``x-acs-retry-after``. A body that is not a JSON object (a
     proxy's HTML 502 page, an empty body) still gives a useful error: a `ServerError` with code
-    ``HTTP<status>`` for 5xx, a `ThrottledError` for 429, an `ApiError` for other statuses.
+    ``HTTP<status>`` for 5xx, a `ThrottledError` for 429, an `ApiError` for other statuses. A
+    redirect (or any 1xx/3xx status) is an `ApiError` saying where it pointed (user info and
+    query masked): asrtui never follows one.
 
     Args:
         http_status: the HTTP status of the answer.
@@ -353,6 +356,9 @@ def error_from_gateway(
     """
     retry_after = _retry_after_seconds(_header(headers, "x-acs-retry-after"))
     header_request_id = request_id_of(None, headers)
+    if 300 <= http_status < 400 or http_status < 200:
+        # Whatever the body says, the status is the news: the endpoint is not the API itself.
+        return _not_an_answer(http_status, _header(headers, "location"), header_request_id)
     envelope, problem, _ = _read_object(body)
     if envelope is None:
         return _error_without_envelope(http_status, problem, header_request_id, retry_after, action)
@@ -391,7 +397,8 @@ def _error_without_envelope(
 ) -> AsrtuiError:
     """The error for an HTTP error answer whose body is not a gateway envelope."""
     code = f"HTTP{http_status}"
-    message = f"HTTP {http_status} answer without an API error: the body is {problem}"
+    # ``problem`` completes "The answer is ...": "an empty body", "an HTML page titled '...'".
+    message = f"The HTTP {_status_text(http_status)} answer carries no API error: it is {problem}"
     if http_status >= 500:
         return api_error_from(
             code,
@@ -425,6 +432,63 @@ def _error_without_envelope(
     )
 
 
+def _status_text(http_status: int) -> str:
+    """``302 Found``, ``599``: the status with its standard reason phrase when it has one."""
+    try:
+        return f"{http_status} {HTTPStatus(http_status).phrase}"
+    except ValueError:
+        return str(http_status)
+
+
+def _location_shown(location: str) -> str:
+    """A redirect target safe to show: no user info, query or fragment, one escaped line.
+
+    The query is where tokens travel (``auth_key``, signed URLs), user info is a password:
+    both are replaced by ``****`` rather than shown; what remains is redacted as any text.
+    """
+    text = location.strip()
+    rest, _, _ = text.partition("#")
+    rest, question, _ = rest.partition("?")
+    scheme, sep, after = rest.partition("://")
+    if sep:
+        authority, slash, path = after.partition("/")
+        if "@" in authority:
+            authority = "****@" + authority.rpartition("@")[2]
+        rest = f"{scheme}{sep}{authority}{slash}{path}"
+    shown = rest + ("?****" if question else "")
+    shown = _one_line(redact_text(shown))
+    return shown if len(shown) <= 120 else shown[:117] + "..."
+
+
+def _not_an_answer(http_status: int, location: str, request_id: str) -> ApiError:
+    """The error for a 1xx or 3xx status: a redirect (or stranger) instead of an API answer.
+
+    asrtui never follows redirects: a signed request re-sent to another host would hand that
+    host a valid signature, and the Live API itself never redirects.
+    """
+    status = _status_text(http_status)
+    redirect_hint = (
+        "asrtui does not follow redirects; check --endpoint (or the profile's endpoint): it "
+        "should be the Live API itself, e.g. https://live.aliyuncs.com"
+    )
+    if location.strip():
+        message = f"The server redirected to {_location_shown(location)}"
+    elif http_status in _REDIRECTS:
+        message = f"The server answered with a redirect ({status}) but did not say where to"
+    else:
+        message = f"The server answered {status}, which is not an answer to an API call"
+        redirect_hint = (
+            "check --endpoint (or the profile's endpoint): it does not look like the Live API"
+        )
+    return ApiError(
+        f"HTTP{http_status}", message, redirect_hint, request_id=request_id, http_status=http_status
+    )
+
+
+#: The statuses that send a client elsewhere (with ``Location``).
+_REDIRECTS: Final = frozenset({301, 302, 303, 307, 308})
+
+
 # --------------------------------------------------------------------------------------------
 # Errors, channel 2: HTTP 200 with RetCode
 
@@ -446,6 +510,27 @@ def _ret_code_number(value: object) -> int | None:
         if digits.isascii() and digits.isdigit() and len(digits) <= 18:
             return int(sign + digits)
     return None
+
+
+def _ret_code_problem(value: object) -> str:
+    """Why ``RetCode`` is not a return code, as a true sentence for each kind of value.
+
+    A return code is a whole number (or a string of one, as some gateways send): a fraction,
+    an out-of-range number, a non-numeric string, a boolean, an array or an object is not.
+    """
+    start = "The answer's RetCode"
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return (
+                f"{start} is a number too large to read (it reads as infinite), not a whole number"
+            )
+        return f"{start} is {_short(value)}, a number with a fraction, not a whole number"
+    if isinstance(value, str):
+        digits = value.strip().lstrip("+-")
+        if digits.isascii() and digits.isdigit():
+            return f"{start} is a string of {len(digits)} digits, too long for a return code"
+        return f'{start} is the string "{_short(value)}", not a whole number'
+    return f"{start} is a JSON {_kind(value)} ({_short(value)}), not a number"
 
 
 def check_ret_code(envelope: Mapping[str, Any], *, action: str, profile: str = "") -> None:
@@ -470,7 +555,7 @@ def check_ret_code(envelope: Mapping[str, Any], *, action: str, profile: str = "
     number = _ret_code_number(value)
     if number is None:
         raise MalformedResponseError(
-            f"The answer's RetCode is a JSON {_kind(value)} ({_short(value)}), not a number",
+            _ret_code_problem(value),
             _MALFORMED_HINT,
             request_id=request_id,
             http_status=200,

@@ -635,3 +635,31 @@ def test_the_environment_entry_is_gone_without_environment_credentials(
     connector = ClientConnector(env={}, store=ProfileStore(tmp_path / "c"))
     assert connector.profiles() == []
     assert os.environ.get("ALIBABA_CLOUD_ACCESS_KEY_ID") is None
+
+
+async def test_the_form_shows_keeps_and_changes_the_request_timeout(tmp_path: Path) -> None:
+    store = stored(
+        tmp_path, Profile("prod", request_timeout=40, credentials=Credentials("LTAIprod", SECRET_A))
+    )
+    connector = FakeConnector({"prod": FakeTaskSource.with_tasks(1)}, "prod", store)
+    async with running(connector.sources["prod"], connector) as s:
+        await s.press("P", "e")
+        form = s.app.screen
+        assert isinstance(form, ProfileForm)
+        assert form.values().request_timeout == "40"
+        fill(form, request_timeout="0.2")
+        await s.press("ctrl+s")
+        assert "Invalid request timeout" in form.error
+        fill(form, request_timeout="abc")
+        await s.press("ctrl+s")
+        assert "Invalid request timeout" in form.error
+        fill(form, request_timeout="")  # empty keeps what is stored
+        await s.press("ctrl+s")
+        assert isinstance(s.app.screen, ProfileSwitcher)
+        assert store.load().get("prod").request_timeout == 40.0
+        await s.press("e")
+        form = s.app.screen
+        assert isinstance(form, ProfileForm)
+        fill(form, request_timeout="25")
+        await s.press("ctrl+s")
+    assert store.load().get("prod").request_timeout == 25.0

@@ -521,20 +521,21 @@ def assert_inert(text: str) -> None:
 def test_a_task_id_is_quoted_escaped_in_the_error_line(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert main(["tasks", "--demo", "--task-id", HOSTILE]) == 1
+    assert main(["tasks", "--demo", "--task-id", HOSTILE]) == 2
     err = capsys.readouterr().err
     assert_inert(err)
-    assert f"Task {ESCAPED} not found" in one_line(err)
+    assert f"Invalid task id '{ESCAPED}'" in one_line(err)
 
 
-def test_stop_asks_and_answers_with_the_task_id_escaped(
+def test_stop_refuses_a_hostile_task_id_before_asking(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(sys, "stdin", FakeTty("n\n"))
-    assert main(["stop", "--demo", HOSTILE]) == 1
+    monkeypatch.setattr(sys, "stdin", FakeTty("y\n"))
+    assert main(["stop", "--demo", HOSTILE]) == 2
     captured = capsys.readouterr()
-    assert captured.out == f"Stop task {ESCAPED}? [y/N] "
-    assert captured.err == "Cancelled.\n"
+    assert captured.out == ""
+    assert_inert(captured.err)
+    assert f"Invalid task id '{ESCAPED}'" in one_line(captured.err)
 
 
 def test_an_unknown_argument_is_quoted_escaped_under_the_usage(

@@ -469,9 +469,10 @@ def tls_failure() -> httpx.ConnectError:
         (httpx.ConnectError("[Errno -2] Name or service not known"), ConnectError, 4),
         (httpx.ReadError("Connection reset by peer"), ConnectError, 4),
         (httpx.RemoteProtocolError("Server disconnected"), ConnectError, 4),
-        (httpx.ConnectTimeout("timed out"), TimeoutError, 4),
-        (httpx.ReadTimeout("timed out"), TimeoutError, 4),
-        (httpx.PoolTimeout("pool"), TimeoutError, 4),
+        # A timeout already took the whole wait: not retried (the next refresh is the retry).
+        (httpx.ConnectTimeout("timed out"), TimeoutError, 1),
+        (httpx.ReadTimeout("timed out"), TimeoutError, 1),
+        (httpx.PoolTimeout("pool"), TimeoutError, 1),
         (tls_failure(), TlsError, 1),
     ],
 )

@@ -36,8 +36,6 @@ def test_region_that_cannot_be_a_host_label_is_refused(region: str) -> None:
         ("http://127.0.0.1:8080/", "http://127.0.0.1:8080"),
         ("https://live.example.com", "https://live.example.com"),
         ("HTTPS://Live.Example.com:8443", "https://live.example.com:8443"),
-        ("live.ap-southeast-1.aliyuncs.com", "https://live.ap-southeast-1.aliyuncs.com"),
-        ("localhost:9000", "https://localhost:9000"),
         ("http://[::1]:8080", "http://[::1]:8080"),
     ],
 )
@@ -112,3 +110,72 @@ def test_a_region_with_odd_characters_says_which(region: str, says: str) -> None
     assert f": it contains {says}" in info.value.message
     assert "--region" in info.value.hint
     assert str(info.value).isprintable()
+
+
+@pytest.mark.parametrize(
+    ("override", "authority"),
+    [
+        ("127.0.0.1:8080", "127.0.0.1:8080"),
+        ("localhost", "localhost"),
+        ("localhost:9000", "localhost:9000"),
+        ("host:8080/path", "host:8080"),
+        ("live.ap-southeast-1.aliyuncs.com", "live.ap-southeast-1.aliyuncs.com"),
+        ("[::1]:8080", "[::1]:8080"),
+        ("emulator", "emulator"),
+    ],
+)
+def test_an_endpoint_without_a_scheme_is_a_usage_error_suggesting_both(
+    override: str, authority: str
+) -> None:
+    """Not taken as HTTPS: ``127.0.0.1:8080`` then failed as a TLS error, blaming certificates."""
+    with pytest.raises(ConfigError) as info:
+        resolve_endpoint(None, override)
+    error = info.value
+    assert error.exit_code == 2
+    assert error.message == f"Endpoint {override!r} has no scheme"
+    assert f"http://{authority} " in error.hint
+    assert f"https://{authority} " in error.hint
+    assert "certificate" not in str(error).lower()
+
+
+@pytest.mark.parametrize("override", [":8080", "/path", "user:pw@host:1", "host name"])
+def test_a_scheme_less_endpoint_that_is_wrong_otherwise_says_so(override: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        resolve_endpoint(None, override)
+    assert "pw" not in str(info.value)
+    assert "has no scheme" not in info.value.message
+
+
+def test_the_command_line_refuses_a_scheme_less_endpoint_with_exit_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from asrtui.__main__ import main
+
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAIx")
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "s3cret")
+    assert main(["tasks", "--endpoint", "127.0.0.1:8080"]) == 2
+    err = capsys.readouterr().err
+    assert "has no scheme" in err
+    assert "http://127.0.0.1:8080" in err
+    assert "TLS handshake" not in err
+
+
+async def test_https_to_a_plain_http_server_says_so_not_certificates() -> None:
+    """The other half of a wrong scheme: https:// to the emulator blamed the CA certificates."""
+    pytest.importorskip("uvicorn")
+    from asrtui.client import LiveClient
+    from asrtui.credentials import Credentials
+    from asrtui.emulator import DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, build_emulator
+    from asrtui.emulator.server import running_server
+    from asrtui.errors import TlsError
+
+    with running_server(build_emulator()) as url:
+        wrong = url.replace("http://", "https://")
+        client = LiveClient(lambda: Credentials(DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET), wrong)
+        async with client:
+            with pytest.raises(TlsError) as info:
+                await client.list_tasks()
+    error = info.value
+    assert "does not speak TLS" in error.message
+    assert url in error.hint
+    assert "CA certificates" not in str(error)

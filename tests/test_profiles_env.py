@@ -109,8 +109,8 @@ def test_options_beat_everything(store: ProfileStore) -> None:
         "https://live.example.com",
         "v3",
     )
-    env_settings = resolve(store, ENV_KEYS, region="us-east-1", endpoint="127.0.0.1:1")
-    assert (env_settings.region, env_settings.endpoint) == ("us-east-1", "https://127.0.0.1:1")
+    env_settings = resolve(store, ENV_KEYS, region="us-east-1", endpoint="http://127.0.0.1:1")
+    assert (env_settings.region, env_settings.endpoint) == ("us-east-1", "http://127.0.0.1:1")
 
 
 def test_environment_region_beats_default_profile_region(store: ProfileStore) -> None:

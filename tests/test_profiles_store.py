@@ -84,7 +84,9 @@ def test_region_shape(region: str) -> None:
 
 
 def test_endpoint_is_validated_and_normalised() -> None:
-    assert Profile("p", endpoint="127.0.0.1:8080").endpoint == "https://127.0.0.1:8080"
+    assert Profile("p", endpoint="https://127.0.0.1:8080/").endpoint == "https://127.0.0.1:8080"
+    with pytest.raises(ConfigError, match="has no scheme"):
+        Profile("p", endpoint="127.0.0.1:8080")
     assert Profile("p", endpoint="HTTP://localhost:9/").endpoint == "http://localhost:9"
     with pytest.raises(ConfigError):
         Profile("p", endpoint="ftp://example.com")

@@ -18,11 +18,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, NoReturn
 
-from asrtui.client import LiveClient
+from asrtui.client import DEFAULT_REQUEST_TIMEOUT, LiveClient
 from asrtui.credentials import Credentials, RefreshingCredentials
 from asrtui.endpoints import DEFAULT_REGION, resolve_endpoint
 from asrtui.errors import ConfigError, CredentialsError
 from asrtui.printable import printable_line
+from asrtui.readonly import WRITABLE, ReadOnly, read_only_of
 
 if TYPE_CHECKING:
     from asrtui.profiles import ResolvedSettings
@@ -53,7 +54,9 @@ class Connection:
         demo: whether to talk to the in-process emulator.
         rate_limit: calls per second allowed for the account.
         refresh: seconds between automatic refreshes of the console.
-        read_only: whether stop and delete are refused for this profile.
+        read_only: whether (and because of what: the option, the environment, the profile)
+            stop, delete and every other change are refused; false when none applies.
+        request_timeout: seconds one request may take in all, connect to last byte.
     """
 
     profile_name: str
@@ -64,11 +67,27 @@ class Connection:
     demo: bool = False
     rate_limit: int = 20
     refresh: float = 5.0
-    read_only: bool = False
+    read_only: ReadOnly = WRITABLE
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT
 
     @classmethod
-    def from_settings(cls, settings: ResolvedSettings) -> Connection:
-        """The connection of resolved profile settings (the endpoint derived from the region)."""
+    def from_settings(
+        cls,
+        settings: ResolvedSettings,
+        *,
+        read_only_flag: bool = False,
+        env: Mapping[str, str] | None = None,
+    ) -> Connection:
+        """The connection of resolved profile settings (the endpoint derived from the region).
+
+        Args:
+            settings: the resolved profile settings.
+            read_only_flag: ``--read-only`` was given.
+            env: the environment, for `asrtui.readonly.ENV_VAR` (none read when ``None``).
+
+        Raises:
+            ConfigError: `asrtui.readonly.ENV_VAR` holds an invalid value.
+        """
         return cls(
             profile_name=settings.profile,
             region=settings.region,
@@ -77,7 +96,13 @@ class Connection:
             credentials=settings.credentials,
             rate_limit=settings.rate_limit,
             refresh=settings.refresh,
-            read_only=settings.read_only,
+            read_only=read_only_of(
+                flag=read_only_flag,
+                env={} if env is None else env,
+                profile=settings.profile,
+                profile_read_only=settings.read_only,
+            ),
+            request_timeout=settings.request_timeout,
         )
 
 
@@ -93,15 +118,19 @@ def resolve_connection(args: argparse.Namespace, env: Mapping[str, str]) -> Conn
     `asrtui.profiles.resolve_connection_settings`: ``--profile``, then the
     ``ALIBABA_CLOUD_*`` environment variables (as the official SDKs and the aliyun CLI read
     them), then the profile named by ``ALIBABA_CLOUD_PROFILE``, then the default profile;
-    ``--region``, ``--endpoint`` and ``--signature`` override what those say.
+    ``--region``, ``--endpoint`` and ``--signature`` override what those say. The session is
+    read-only when ``--read-only``, ``ASRTUI_READ_ONLY`` or the profile says so
+    (`asrtui.readonly`), the demo included.
 
     Raises:
-        ConfigError: bad endpoint, region, signature or profile name.
+        ConfigError: bad endpoint, region, signature or profile name, or an invalid
+            ``ASRTUI_READ_ONLY``.
         CredentialsError: no credentials anywhere (the hint says what to run).
     """
     signature_opt = _option(args, "signature")
     if signature_opt not in {None, "v3", "rpc"}:
         raise ConfigError(f"Unknown signature version {signature_opt!r}", "use v3 or rpc")
+    read_only_flag = bool(getattr(args, "read_only", False))
     if getattr(args, "demo", False):
         region = _option(args, "region") or DEFAULT_REGION
         return Connection(
@@ -110,6 +139,7 @@ def resolve_connection(args: argparse.Namespace, env: Mapping[str, str]) -> Conn
             endpoint="",
             signature="rpc" if signature_opt == "rpc" else "v3",
             demo=True,
+            read_only=read_only_of(flag=read_only_flag, env=env),
         )
     # Imported here, not by the demo: the profile store is most of a start-up's own imports.
     from asrtui.profiles import resolve_connection_settings
@@ -121,7 +151,7 @@ def resolve_connection(args: argparse.Namespace, env: Mapping[str, str]) -> Conn
         signature=signature_opt,
         env=env,
     )
-    return Connection.from_settings(settings)
+    return Connection.from_settings(settings, read_only_flag=read_only_flag, env=env)
 
 
 class _RegisteringCredentials:
@@ -177,7 +207,11 @@ def open_client(connection: Connection) -> LiveClient:
     if connection.demo:
         from asrtui.tasksource import open_demo_client
 
-        return open_demo_client(signature=connection.signature, region=connection.region)
+        return open_demo_client(
+            signature=connection.signature,
+            region=connection.region,
+            read_only=connection.read_only,
+        )
     if connection.credentials is None:
         raise CredentialsError("No credentials found", "pass --profile or set the environment")
     return LiveClient(
@@ -189,6 +223,8 @@ def open_client(connection: Connection) -> LiveClient:
         # Two consoles and a `tasks --watch` of one account spend one budget together.
         share_quota=True,
         profile=connection.profile_name,
+        request_timeout=connection.request_timeout,
+        read_only=connection.read_only,
     )
 
 
@@ -218,6 +254,13 @@ def add_connection_options(parser: argparse.ArgumentParser, *, suppress: bool) -
         action="store_true",
         default=default(False),
         help="use the built-in emulator instead of Alibaba Cloud",
+    )
+    parser.add_argument(
+        "--read-only",
+        action="store_true",
+        default=default(False),
+        help="refuse stop, delete and every other change (also: ASRTUI_READ_ONLY=1, or the "
+        "profile's read_only setting)",
     )
 
 
@@ -292,12 +335,6 @@ def build_parser() -> argparse.ArgumentParser:
         type=_refresh_seconds,
         default=None,
         help="console: seconds between automatic refreshes (1-300; default: the profile's, 5)",
-    )
-    parser.add_argument(
-        "--read-only",
-        action="store_true",
-        default=False,
-        help="console: disable stop and delete",
     )
     add_connection_options(parser, suppress=False)
     common = argparse.ArgumentParser(add_help=False)

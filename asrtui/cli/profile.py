@@ -32,6 +32,9 @@ from asrtui.profiles.model import (
     DEFAULT_RATE_LIMIT,
     DEFAULT_REFRESH,
     DEFAULT_REGION,
+    DEFAULT_REQUEST_TIMEOUT,
+    MAX_REQUEST_TIMEOUT,
+    MIN_REQUEST_TIMEOUT,
     SIGNATURES,
 )
 
@@ -92,6 +95,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="S",
         default=DEFAULT_REFRESH,
         help="seconds between refreshes (default 5)",
+    )
+    add.add_argument(
+        "--request-timeout",
+        type=float,
+        metavar="S",
+        default=DEFAULT_REQUEST_TIMEOUT,
+        help=(
+            f"seconds one request may take in all, connect to last byte "
+            f"({MIN_REQUEST_TIMEOUT:g}..{MAX_REQUEST_TIMEOUT:g}, default "
+            f"{DEFAULT_REQUEST_TIMEOUT:g})"
+        ),
     )
     add.add_argument("--read-only", action="store_true", help="disable stop and delete")
     add.add_argument("--default", action="store_true", help="make it the default profile")
@@ -169,6 +183,7 @@ def _new_profile(args: argparse.Namespace) -> Profile:
         rate_limit=args.rate_limit,
         refresh=args.refresh,
         read_only=args.read_only,
+        request_timeout=args.request_timeout,
     )
     if args.credential_command is not None:
         if args.access_key_id or args.secret_stdin or args.sts_token_stdin:
@@ -242,6 +257,7 @@ def _describe(profile: Profile, profiles: ProfileSet) -> list[tuple[str, str]]:
         ("signature", profile.signature),
         ("rate limit", f"{profile.rate_limit} calls/s"),
         ("refresh", f"{profile.refresh:g} s"),
+        ("request timeout", f"{profile.request_timeout:g} s"),
         ("read-only", "yes" if profile.read_only else "no"),
     ]
     if profile.credential_command is not None:
@@ -309,6 +325,7 @@ async def _count_running(settings: ResolvedSettings, endpoint: str) -> int:
         signature=settings.signature,
         rate_limit=settings.rate_limit,
         profile=settings.profile,
+        request_timeout=settings.request_timeout,
     )
     async with client:
         tasks = await client.list_tasks(priority=True)

@@ -14,6 +14,7 @@ from asrtui.client import LiveClient
 from asrtui.errors import AsrtuiError, ConfigError, TaskNotFoundError
 from asrtui.models import Task
 from asrtui.printable import printable_line
+from asrtui.taskid import normalize_task_id
 
 __all__ = ["confirm", "register", "run_delete", "run_stop", "run_tasks"]
 
@@ -127,6 +128,8 @@ async def _tasks(args: argparse.Namespace, connection: Connection, out: TextIO) 
 
 def run_tasks(args: argparse.Namespace) -> int:
     """``asrtui tasks``: print the running tasks; with ``--watch``, until Ctrl-C (exit 0)."""
+    if args.task_id is not None:
+        args.task_id = normalize_task_id(args.task_id)
     connection = resolve_connection(args, environment())
     try:
         return asyncio.run(_tasks(args, connection, sys.stdout))
@@ -156,14 +159,12 @@ def confirm(question: str, *, stdin: TextIO | None = None, stdout: TextIO | None
 
 
 def _act(args: argparse.Namespace, verb: str, past: str) -> int:
-    task_id: str = args.task_id
+    task_id = normalize_task_id(args.task_id)
     shown = printable_line(task_id)  # as typed, but never a line break or an escape sequence
     connection = resolve_connection(args, environment())
     if connection.read_only:
-        raise ConfigError(
-            f"Profile {connection.profile_name!r} is read-only",
-            f"{verb.lower()} is disabled for it; use another profile",
-        )
+        # The client refuses too, before any request; refused here, nobody is asked first.
+        raise connection.read_only.refusal(f"{verb.lower()} task {shown}")
     if not args.yes and not confirm(f"{verb} task {shown}?"):
         print("Cancelled.", file=sys.stderr)
         return 1

@@ -28,6 +28,7 @@ from asrtui.profiles.external import ExternalCredentials
 from asrtui.profiles.model import (
     DEFAULT_RATE_LIMIT,
     DEFAULT_REFRESH,
+    DEFAULT_REQUEST_TIMEOUT,
     Profile,
     Signature,
     validate_endpoint,
@@ -97,6 +98,7 @@ class ResolvedSettings:
         rate_limit: calls per second for this account (1..20).
         refresh: seconds between automatic refreshes.
         read_only: whether stop and delete are disabled.
+        request_timeout: seconds one request may take in all, connect to last byte.
     """
 
     profile: str
@@ -107,6 +109,7 @@ class ResolvedSettings:
     rate_limit: int = DEFAULT_RATE_LIMIT
     refresh: float = DEFAULT_REFRESH
     read_only: bool = False
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT
 
 
 def env_value(env: Mapping[str, str], suffix: str) -> str | None:
@@ -217,4 +220,5 @@ def resolve_connection_settings(
         rate_limit=chosen.rate_limit,
         refresh=chosen.refresh,
         read_only=chosen.read_only,
+        request_timeout=chosen.request_timeout,
     )

@@ -15,9 +15,12 @@ __all__ = [
     "DEFAULT_RATE_LIMIT",
     "DEFAULT_REFRESH",
     "DEFAULT_REGION",
+    "DEFAULT_REQUEST_TIMEOUT",
     "MAX_RATE_LIMIT",
     "MAX_REFRESH",
+    "MAX_REQUEST_TIMEOUT",
     "MIN_REFRESH",
+    "MIN_REQUEST_TIMEOUT",
     "SIGNATURES",
     "Profile",
     "Signature",
@@ -28,6 +31,7 @@ __all__ = [
     "validate_rate_limit",
     "validate_refresh",
     "validate_region",
+    "validate_request_timeout",
     "validate_signature",
 ]
 
@@ -41,6 +45,13 @@ DEFAULT_RATE_LIMIT = MAX_RATE_LIMIT
 DEFAULT_REFRESH = 5.0
 MIN_REFRESH = 1.0
 MAX_REFRESH = 3600.0
+#: Seconds one request may take in all, connect to last byte (`asrtui.client` uses the same
+#: default; kept here too so that building the parser does not import the network stack).
+DEFAULT_REQUEST_TIMEOUT = 15.0
+#: Below a second even a healthy answer over a long link can miss it; above five minutes a
+#: stalled server would hold a console's refresh (and an operator) far too long.
+MIN_REQUEST_TIMEOUT = 1.0
+MAX_REQUEST_TIMEOUT = 300.0
 
 # ASCII only, starting with a letter or a digit. Names travel through TOML keys, shell command
 # lines, ALIBABA_CLOUD_PROFILE and status lines: ASCII avoids look-alike Unicode names and
@@ -108,6 +119,20 @@ def validate_refresh(value: float) -> float:
     return seconds
 
 
+def validate_request_timeout(value: float) -> float:
+    """Return ``value`` as seconds if it lies in 1..300, else raise `ConfigError`."""
+    hint = (
+        f"use a number of seconds from {MIN_REQUEST_TIMEOUT:g} to {MAX_REQUEST_TIMEOUT:g} "
+        f"(default {DEFAULT_REQUEST_TIMEOUT:g})"
+    )
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(f"Invalid request timeout {value!r}", hint)
+    seconds = float(value)
+    if not MIN_REQUEST_TIMEOUT <= seconds <= MAX_REQUEST_TIMEOUT:  # NaN fails this too
+        raise ConfigError(f"Invalid request timeout {value!r}", hint)
+    return seconds
+
+
 def validate_command(command: str) -> str:
     """Return ``command`` if it splits (``shlex``) into a program and arguments, else raise."""
     try:
@@ -140,6 +165,7 @@ class Profile:
         rate_limit: calls per second this console may use (1..20), leaving room for others.
         refresh: seconds between two automatic refreshes.
         read_only: whether stop and delete are disabled for this profile.
+        request_timeout: seconds one request may take in all, connect to last byte.
         credentials: the stored AccessKey pair, or ``None``.
         credential_command: a ``credential_process``-style command, or ``None``.
     """
@@ -153,6 +179,7 @@ class Profile:
     read_only: bool = False
     credentials: Credentials | None = field(default=None, compare=True)
     credential_command: str | None = None
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT
 
     def __post_init__(self) -> None:
         validate_name(self.name)
@@ -162,6 +189,7 @@ class Profile:
         validate_signature(self.signature)
         validate_rate_limit(self.rate_limit)
         object.__setattr__(self, "refresh", validate_refresh(self.refresh))
+        object.__setattr__(self, "request_timeout", validate_request_timeout(self.request_timeout))
         if self.credential_command is not None:
             validate_command(self.credential_command)
             if self.credentials is not None:

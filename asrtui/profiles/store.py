@@ -9,6 +9,7 @@ Layout, in `config_dir` (``$XDG_CONFIG_HOME/asrtui``, mode 0700)::
                        rate_limit = 20
                        refresh = 5.0
                        read_only = false
+                       request_timeout = 15.0     (optional)
                        endpoint = "https://..."   (optional)
                        credential_command = "..." (optional)
     credentials.toml   [prod]                     secrets only
@@ -53,7 +54,7 @@ import tomli_w
 
 from asrtui.credentials import Credentials
 from asrtui.errors import ConfigError, CredentialsError
-from asrtui.profiles.model import Profile, validate_name
+from asrtui.profiles.model import DEFAULT_REQUEST_TIMEOUT, Profile, validate_name
 
 __all__ = [
     "CONFIG_FILE",
@@ -72,7 +73,16 @@ LOCK_FILE = ".lock"
 LOCK_TIMEOUT = 5.0
 
 _SETTING_KEYS = frozenset(
-    {"region", "endpoint", "signature", "rate_limit", "refresh", "read_only", "credential_command"}
+    {
+        "region",
+        "endpoint",
+        "signature",
+        "rate_limit",
+        "refresh",
+        "read_only",
+        "credential_command",
+        "request_timeout",
+    }
 )
 _SECRET_KEYS = frozenset({"access_key_id", "access_key_secret", "security_token"})
 
@@ -418,6 +428,7 @@ def _profile(
         ("read_only", bool, "true or false"),
         ("rate_limit", int, "a whole number"),
         ("refresh", (int, float), "a number of seconds"),
+        ("request_timeout", (int, float), "a number of seconds"),
     ):
         if key in table:
             value = table[key]
@@ -465,6 +476,9 @@ def _settings_table(profile: Profile) -> dict[str, Any]:
         "refresh": profile.refresh,
         "read_only": profile.read_only,
     }
+    if profile.request_timeout != DEFAULT_REQUEST_TIMEOUT:
+        # Written only when set: files of earlier versions stay as they were.
+        table["request_timeout"] = profile.request_timeout
     if profile.endpoint is not None:
         table["endpoint"] = profile.endpoint
     if profile.credential_command is not None:

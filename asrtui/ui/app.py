@@ -167,6 +167,7 @@ class AsrtuiApp(App[int]):
             self._base_settings,
             refresh_interval=session.refresh_interval,
             read_only=session.read_only,
+            read_only_cause=session.read_only_cause,
             # The demo remembers nothing.
             state_path=None if session.demo else self._base_settings.state_path,
         )

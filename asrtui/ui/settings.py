@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
+from asrtui.readonly import WRITABLE, ReadOnly
+
 #: Bounds of the refresh interval the ``+``/``-`` keys move within, in seconds.
 MIN_INTERVAL = 1.0
 MAX_INTERVAL = 300.0
@@ -31,6 +33,7 @@ class ConsoleSettings:
     Attributes:
         refresh_interval: seconds between two automatic refreshes (1..300 for the keys).
         read_only: refuse stop and delete (the keys say why instead of acting).
+        read_only_cause: what makes the session read-only, named by the refusal.
         bell: ring the terminal bell when a task ends or errors begin (tmux flags the window).
         theme: the Textual theme name; a theme remembered in ``state_path`` wins over it.
         clock: aware UTC wall clock, for local times and ages shown on screen.
@@ -43,6 +46,7 @@ class ConsoleSettings:
 
     refresh_interval: float = 5.0
     read_only: bool = False
+    read_only_cause: ReadOnly = WRITABLE
     bell: bool = True
     theme: str = DEFAULT_THEME
     clock: Callable[[], datetime] = field(default=_utc_now, repr=False)

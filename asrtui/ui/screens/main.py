@@ -747,11 +747,14 @@ class MainScreen(Screen[None]):
         self._confirm_action("delete")
 
     def _confirm_action(self, kind: ActionKind) -> None:
-        if self._settings.read_only:
-            self.notify(
-                f"Read-only mode: cannot {kind} tasks. Start asrtui without --read-only to act.",
-                severity="warning",
-            )
+        cause = self._settings.read_only_cause
+        if self._settings.read_only or cause:
+            if cause:
+                hint = cause.hint[:1].upper() + cause.hint[1:]
+                text = f"Cannot {kind} tasks: read-only because {cause.because}.\n{hint}."
+            else:
+                text = f"Read-only mode: cannot {kind} tasks."
+            self.notify(text, severity="warning", markup=False)
             return
         task = self._require_task()
         if task is None:

@@ -42,9 +42,12 @@ from asrtui.profiles.model import (
     DEFAULT_RATE_LIMIT,
     DEFAULT_REFRESH,
     DEFAULT_REGION,
+    DEFAULT_REQUEST_TIMEOUT,
     MAX_RATE_LIMIT,
     MAX_REFRESH,
+    MAX_REQUEST_TIMEOUT,
     MIN_REFRESH,
+    MIN_REQUEST_TIMEOUT,
 )
 from asrtui.source import Connector, ProfileChoice
 
@@ -253,6 +256,16 @@ def _parse_refresh(text: str) -> float:
         ) from None
 
 
+def _parse_request_timeout(text: str) -> float:
+    try:
+        return float(text.strip())
+    except ValueError:
+        raise ConfigError(
+            f"Invalid request timeout {text!r}",
+            f"use a number of seconds from {MIN_REQUEST_TIMEOUT:g} to {MAX_REQUEST_TIMEOUT:g}",
+        ) from None
+
+
 @dataclass(frozen=True)
 class FormValues:
     """What the form's fields hold (secrets included: never shown or logged)."""
@@ -268,6 +281,8 @@ class FormValues:
     rate_limit: str
     refresh: str
     read_only: bool
+    #: Empty keeps the stored value (the default for a new profile).
+    request_timeout: str = ""
 
     def __repr__(self) -> str:
         return f"FormValues(name={self.name!r})"
@@ -321,6 +336,11 @@ def profile_from_form(values: FormValues, existing: Profile | None) -> Profile:
         read_only=values.read_only,
         credentials=credentials,
         credential_command=command or None,
+        request_timeout=(
+            _parse_request_timeout(values.request_timeout)
+            if values.request_timeout.strip()
+            else (existing.request_timeout if existing is not None else DEFAULT_REQUEST_TIMEOUT)
+        ),
     )
 
 
@@ -478,6 +498,13 @@ class ProfileForm(ModalScreen[str | None]):
                     id="refresh",
                     compact=True,
                 )
+                yield Label("Timeout s")
+                yield Input(
+                    f"{profile.request_timeout if profile else DEFAULT_REQUEST_TIMEOUT:g}",
+                    placeholder="whole request, connect to last byte",
+                    id="request-timeout",
+                    compact=True,
+                )
                 yield Label("Read-only")
                 yield Checkbox(
                     "no stop or delete",
@@ -519,6 +546,7 @@ class ProfileForm(ModalScreen[str | None]):
             rate_limit=text("rate-limit"),
             refresh=text("refresh"),
             read_only=self.query_one("#read-only", Checkbox).value,
+            request_timeout=text("request-timeout"),
         )
 
     @on(Input.Submitted)
