@@ -723,8 +723,9 @@ class MainScreen(Screen[None]):
     def action_copy_id(self) -> None:
         """Copy the highlighted task's id."""
         if task := self._require_task():
-            self.app.copy_to_clipboard(task.task_id)
-            self.notify(f"Copied task id {task.task_id}.", markup=False)
+            shown = clipboard.task_id(task, revealed=self.detail.revealed)
+            self.app.copy_to_clipboard(shown)
+            self.notify(f"Copied task id {shown}.", markup=False)
 
     def action_copy_url(self) -> None:
         """Copy the stream URL, masked unless secrets are revealed."""
