@@ -96,12 +96,14 @@ _NON_ALNUM_RE = re.compile(r"[^a-z0-9]")
 _URL_START_RE = re.compile(r"(?i)^\s*(?:[a-z][a-z0-9+.\-]*:)?//")
 # A URL inside free text, to the next whitespace, quote or bracket.
 _URL_IN_TEXT_RE = re.compile(r"(?i)(?:[a-z][a-z0-9+.\-]*:)?//[^\s\"'<>`\\]+")
-# ``//user:password@`` in free text, also JSON-escaped (``\/\/``); the password may hold ``@``.
-_USERINFO_TEXT_RE = re.compile(r"((?:\\?/){2}[^/?#\s@:\"'<>\\]*:)([^/?#\s\"'<>\\]*)@")
-# ``name=value``, ``name: value``, ``"name": "value"`` in free text; the name is judged by
-# `is_secret_name` (or `_STRICT_NAMES`) in `_mask_pair`.
+# ``//user:password@`` in free text, also escaped once or more (``\/\/`` in JSON, ``\\/\\/`` in
+# the ``repr`` of that JSON); the password may hold ``@``.
+_USERINFO_TEXT_RE = re.compile(r"((?:\\*/){2}[^/?#\s@:\"'<>\\]*:)([^/?#\s\"'<>\\]*)@")
+# ``name=value``, ``name: value``, ``"name": "value"`` (quotes escaped too: JSON in JSON) in free
+# text; the name is judged by `is_secret_name` (or `_STRICT_NAMES`) in `_masked_pair`.
 _PAIR_TEXT_RE = re.compile(
-    r"(?i)(?<![A-Za-z0-9_%\-])((?:[a-z0-9]|%5f|[_.\-])+)([\"']?[ \t]*([:=])[ \t]*([\"']?))"
+    r"(?i)(?<![A-Za-z0-9_%\-])((?:[a-z0-9]|%5f|[_.\-])+)"
+    r"((?:\\*[\"'])?[ \t]*([:=])[ \t]*((?:\\*[\"'])?))"
     r"([^\s\"'<>&#\\,;)}\]]*)"
 )
 # A whitespace-separated word holding a percent escape: decoded and masked as a whole.
