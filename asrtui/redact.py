@@ -92,6 +92,8 @@ _STRICT_NAMES = frozenset(
 _UID_NAMES = frozenset({"aliuid"})
 
 _NON_ALNUM_RE = re.compile(r"[^a-z0-9]")
+# A string without any of these holds no URL, no ``name=value`` and no escape: nothing to mask.
+_SUSPECT_RE = re.compile(r"[/%=:@\\]")
 # A string that is a URL: a scheme and ``//`` (or a protocol-relative ``//``) at its start.
 _URL_START_RE = re.compile(r"(?i)^\s*(?:[a-z][a-z0-9+.\-]*:)?//")
 # A URL inside free text, to the next whitespace, quote or bracket.
@@ -209,7 +211,8 @@ def _mask_url(url: str, depth: int) -> str:
     """URL mode: the userinfo password, path parameters, query and fragment parameters."""
     head, hash_sign, fragment = url.partition("#")
     base, question, query = head.partition("?")
-    base = _mask_text(_mask_userinfo(base), depth + 1, urls=False)
+    # The scheme's and the port's colons are no ``name: value``: only ``;name=value`` counts.
+    base = _mask_text(_mask_userinfo(base), depth + 1, in_url=True)
     if query:
         query = _mask_params(query, depth)
     if fragment:
@@ -277,18 +280,21 @@ def _mask_json(text: str, depth: int) -> str | None:
     return json.dumps(masked, ensure_ascii=False)
 
 
-def _mask_text(text: str, depth: int, *, urls: bool = True) -> str:
-    """Free-text mode: URLs inside the text, ``name=value`` pairs, percent-encoded words."""
+def _mask_text(text: str, depth: int, *, in_url: bool = False) -> str:
+    """Free-text mode: URLs inside the text, ``name=value`` pairs, percent-encoded words.
+
+    ``in_url``: ``text`` is the part of a URL before its query, already read as a URL.
+    """
     if depth > _MAX_DEPTH:
         return text
     as_json = _mask_json(text, depth)
     if as_json is not None:
         return as_json
-    if urls and "//" in text:
+    if not in_url and "//" in text:
         text = _URL_IN_TEXT_RE.sub(lambda m: _mask_url(m.group(0), depth + 1), text)
     if "@" in text:
         text = _USERINFO_TEXT_RE.sub(lambda m: m.group(1) + MASK + "@", text)
-    if ":" in text or "=" in text:
+    if "=" in text or (not in_url and ":" in text):
         text = _mask_pairs(text)
     if "%" in text:
         text = _ENCODED_WORD_RE.sub(lambda m: _mask_encoded_word(m, depth), text)
@@ -319,6 +325,8 @@ def mask_url(value: str) -> str:
     """
     if not isinstance(value, str):  # defensive: called from error paths with whatever arrived
         return MASK
+    if _SUSPECT_RE.search(value) is None:
+        return value  # no URL, no pair, no escape: most cells of the table
     return _mask_any(value, 0)
 
 
