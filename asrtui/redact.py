@@ -302,8 +302,8 @@ def _mask_text(text: str, depth: int, *, in_url: bool = False) -> str:
 
 
 def _mask_any(value: str, depth: int) -> str:
-    if depth > _MAX_DEPTH:
-        return value
+    if depth > _MAX_DEPTH or _SUSPECT_RE.search(value) is None:
+        return value  # no URL, no pair, no escape: most cells of the table
     if _URL_START_RE.match(value):
         return _mask_url(value, depth)
     return _mask_text(value, depth)
@@ -325,8 +325,6 @@ def mask_url(value: str) -> str:
     """
     if not isinstance(value, str):  # defensive: called from error paths with whatever arrived
         return MASK
-    if _SUSPECT_RE.search(value) is None:
-        return value  # no URL, no pair, no escape: most cells of the table
     return _mask_any(value, 0)
 
 
