@@ -134,3 +134,18 @@ def test_seen_a_password_in_the_userinfo_of_a_url() -> None:
     assert_gone(MARKER, outputs)
     assert "rtmp://user:****@host.example/app/stream" in outputs["csv"]
     assert "rtmp://user:****@host.example/app/stream" in outputs["copy URL"]
+
+
+def test_an_error_line_of_the_command_line_is_masked_too(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever an error quotes (a URL a user typed, a server's text) goes through the rule."""
+    from asrtui.__main__ import main
+
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAIkeyid")
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "goodsecret")
+    code = main(["--endpoint", f"http://h.example/x?token={MARKER}", "tasks"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("asrtui: ")
+    assert MARKER not in err
