@@ -149,3 +149,22 @@ def test_an_error_line_of_the_command_line_is_masked_too(
     assert code == 2
     assert err.startswith("asrtui: ")
     assert MARKER not in err
+
+
+async def test_a_refresh_error_quoting_a_url_is_masked_on_screen_in_the_log_and_toast() -> None:
+    from asrtui.errors import ConnectError
+    from tests.fakes import FakeTaskSource, running_console
+
+    source = FakeTaskSource.with_tasks(2)
+    async with running_console(source) as console:
+        source.fail(3, ConnectError(f"Cannot connect to rtmp://u:{MARKER}@h.example/?token=x"))
+        await console.advance(10)
+        screen = console.screen
+        assert "Cannot connect" in screen.schedule.error
+        texts = {
+            "status": screen.schedule.error,
+            "event log": "\n".join(line.plain for line in screen.event_log.entries),
+            "toasts": console.app.notes.texts(),
+        }
+        assert "Cannot connect" in texts["toasts"]
+        assert_gone(MARKER, texts)

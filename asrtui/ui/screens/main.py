@@ -402,6 +402,8 @@ class MainScreen(Screen[None]):
         self._arm()
 
     def _refresh_failed(self, message: str) -> None:
+        # Status line, event log and toast: whatever the error quotes, the one masking rule.
+        message = redact_text(message)
         now = self._clock()
         outcome = self.schedule.fail(self._mono(), message)
         if message != self._last_error_logged:
@@ -783,7 +785,9 @@ class MainScreen(Screen[None]):
                 await self._source.delete_task(task_id)
         except AsrtuiError as error:
             self._log_note(self._clock(), "error", f"{kind} {task_id} failed: {error}")
-            self.notify(str(error), title=f"Could not {kind}", severity="error", markup=False)
+            self.notify(
+                redact_text(str(error)), title=f"Could not {kind}", severity="error", markup=False
+            )
             return
         done = "stopped" if kind == "stop" else "deleted"
         self._log_note(self._clock(), "action", f"{task_id} {done}")
