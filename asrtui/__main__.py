@@ -206,11 +206,12 @@ def _say(text: str) -> None:
     """Print ``asrtui: text`` on stderr as one line, whatever characters ``text`` quotes.
 
     An error can quote what the user typed or what a server sent: a line break there would
-    make two lines of one, an escape sequence would drive the terminal (`printable_line`).
+    make two lines of one, an escape sequence would drive the terminal (`printable_line`), and a
+    URL in it could carry a token or a password (`redact_text`, the rule of every output).
     """
     from asrtui.printable import printable_line
 
-    print(f"asrtui: {printable_line(text)}", file=sys.stderr)
+    print(f"asrtui: {printable_line(redact_text(text))}", file=sys.stderr)
 
 
 def _start_logging(args: argparse.Namespace) -> None:

@@ -609,6 +609,16 @@ class LiveClient:
                 f"The answer from {where} could not be decoded ({kind})",
                 "check --endpoint; it does not look like the Live API",
             )
+        if isinstance(exc, httpx.LocalProtocolError):
+            # Refused before sending (``Illegal header value b'<token>\r\n'``): the message
+            # quotes a credential and a retry would fail the same way, so neither is done.
+            place = f" of profile '{self.profile}'" if self.profile else ""
+            return CredentialsError(
+                "The request could not be sent: a header value (the AccessKey id or STS token)"
+                " holds a character HTTP does not allow",
+                f"set the credentials{place} again without stray characters (a trailing CR"
+                " from Windows line endings is the usual cause)",
+            )
         return ConnectError(
             f"Connection to {where} failed ({kind}: {_short_reason(exc)})",
             "the connection was dropped or reset; check the network and retry",

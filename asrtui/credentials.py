@@ -1,9 +1,26 @@
-"""Credentials as a value: an AccessKey pair and optional STS token that never print a secret."""
+"""Credentials as a value: an AccessKey pair and optional STS token that never print a secret.
+
+Each value goes into an HTTP header (``Authorization``, ``x-acs-security-token``) or a signed
+query, so it must be printable ASCII. A stray CR or LF (a file saved with Windows line endings,
+a credential command that prints a newline inside the value), a NUL or any other control or
+non-ASCII character would otherwise fail later, inside the HTTP library, with the value in its
+message and looking like a network fault. `asrtui.profiles.model.check_credentials` refuses
+such values where they are read, naming the field and where it came from, never the value.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
+
+__all__ = [
+    "Credentials",
+    "RefreshingCredentials",
+    "credential_value_problem",
+    "mask_secret",
+]
+
+_CHARACTER_NAMES = {"\r": "a carriage return (CR)", "\n": "a line feed (LF)", "\x00": "a NUL"}
 
 
 def mask_secret(value: str, keep: int = 4) -> str:
@@ -11,6 +28,35 @@ def mask_secret(value: str, keep: int = 4) -> str:
     if len(value) <= keep * 2:
         return "*" * len(value)
     return "*" * (len(value) - keep) + value[-keep:]
+
+
+def _kind(char: str) -> str:
+    code = ord(char)
+    if code < 0x20 or 0x7F <= code <= 0x9F:
+        return _CHARACTER_NAMES.get(char, f"a control character (U+{code:04X})")
+    return "a non-ASCII character"
+
+
+def _allowed(char: str) -> bool:
+    return " " <= char <= "~"
+
+
+def credential_value_problem(value: str) -> str | None:
+    """Why ``value`` cannot be sent as a credential, or None: the answer never quotes it.
+
+    Allowed is printable ASCII (space to ``~``). A control character (C0, DEL, C1) or a
+    non-ASCII character is named by kind and place (``ends with a carriage return (CR) and a
+    line feed (LF)``), which is what the user needs to find it, and says nothing of the value.
+    """
+    for index, char in enumerate(value):
+        if _allowed(char):
+            continue
+        rest = value[index:]
+        if index > 0 and not any(_allowed(c) for c in rest):
+            kinds = list(dict.fromkeys(_kind(c) for c in rest))
+            return "ends with " + " and ".join(kinds)
+        return ("starts with " if index == 0 else "holds ") + _kind(char)
+    return None
 
 
 @dataclass(frozen=True)

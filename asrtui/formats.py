@@ -7,11 +7,12 @@ read by people and scripts alike, so they are the same text:
   fields kept (`asrtui.wire.task_to_wire`);
 - CSV: a header row and one row per task with every known field (`CSV_COLUMNS`).
 
-Secrets (the ``auth_key`` of stream URLs, ``aliUid``) are masked unless ``reveal`` is asked
-for. Text from the server never drives a terminal the output is shown on: JSON writes the
-invisible and control characters as ``\\uXXXX`` (the same JSON), CSV cells show them escaped
-(`asrtui.printable`). A CSV cell that a spreadsheet would evaluate as a formula (a tag
-``=HYPERLINK(...)``) is prefixed with ``'``.
+Secrets (tokens in any URL field, known or not, URL passwords, ``aliUid``) are masked by
+`asrtui.redact` unless ``reveal`` is asked for: JSON, CSV and the command line's table show the
+same masked values. Text from the server never drives a terminal the output is shown on:
+JSON writes the invisible and control characters as ``\\uXXXX`` (the same JSON), CSV cells
+show them escaped (`asrtui.printable`). A CSV cell that a spreadsheet would evaluate as a
+formula (a tag ``=HYPERLINK(...)``) is prefixed with ``'``.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any
 
 from asrtui.models import Task
 from asrtui.printable import printable_json, printable_line
-from asrtui.redact import mask_account_id, mask_stream_url, redact_task_dict
+from asrtui.redact import redact_task, redact_task_dict
 from asrtui.wire import task_to_wire
 
 __all__ = ["CSV_COLUMNS", "render_csv", "render_json", "task_values"]
@@ -80,6 +81,8 @@ def task_values(task: Task, *, reveal: bool = False) -> dict[str, str]:
             return "true" if value else "false"
         return str(value)
 
+    if not reveal:
+        task = redact_task(task)
     return {
         "task_id": task.task_id,
         "status": task.status_label,
@@ -89,12 +92,12 @@ def task_values(task: Task, *, reveal: bool = False) -> dict[str, str]:
         "tag": task.tag,
         "created_at": task.created_at.isoformat() if task.created_at else "",
         "updated_at": task.updated_at.isoformat() if task.updated_at else "",
-        "stream_url": task.stream_url if reveal else mask_stream_url(task.stream_url),
+        "stream_url": task.stream_url,
         "callback_url": task.callback_url,
         "translate_enabled": text(task.translate_enabled),
         "report_interval": text(task.report_interval),
         "auto_terminate_delay": text(task.auto_terminate_delay),
-        "ali_uid": task.ali_uid if reveal else mask_account_id(task.ali_uid),
+        "ali_uid": task.ali_uid,
     }
 
 

@@ -30,7 +30,8 @@ class Task:
         translate_enabled: whether translation is on, ``None`` when the server did not say.
         tag: the user's tag (may be empty).
         stream_url: the pulled stream URL; carries a live ``auth_key``: mask before display.
-        callback_url: where results are posted (``default`` for the built-in callback).
+        callback_url: where results are posted (``default`` for the built-in callback); may
+            carry a token too: mask before display.
         created_at: when the task was created (timezone-aware), if parseable.
         updated_at: when the task was last updated (timezone-aware), if parseable.
         report_interval: report interval in milliseconds, if numeric.
@@ -48,7 +49,7 @@ class Task:
     translate_enabled: bool | None = None
     tag: str = ""
     stream_url: str = field(default="", repr=False)
-    callback_url: str = ""
+    callback_url: str = field(default="", repr=False)
     created_at: datetime | None = None
     updated_at: datetime | None = None
     report_interval: int | None = None

@@ -1,104 +1,335 @@
-"""Masking of secrets (stream ``auth_key``, account ids, STS tokens) for screens, logs, exports.
+"""Masking of secrets (stream tokens, URL passwords, account ids, STS tokens) for every output.
 
-A pulled stream URL carries a live ``auth_key`` token that lets anyone pull the stream, and
-``aliUid`` is the account id: both are masked everywhere unless the user explicitly reveals
-them. Every function here is total: junk input comes back masked as well as it can be, never
-as an exception, because redaction runs inside error handling and logging where a raise would
-hide the original problem.
+One rule, applied by every view, format and log: what is a secret is decided here and nowhere
+else. A pulled stream URL carries a live ``auth_key`` token that lets anyone pull the stream, a
+callback or push URL may carry one too, a URL may hold ``user:password@``, and ``aliUid`` is the
+account id: all of these are masked everywhere unless the user explicitly reveals them. Every
+function here is total: junk input comes back masked as well as it can be, never as an
+exception, because redaction runs inside error handling and logging where a raise would hide
+the original problem.
 
-Two matching modes exist because the end of a value differs by context. In a URL the value of
-``auth_key`` runs to the next ``&`` or ``#`` (what the server reads); in free text (a log line,
-an error message) it also ends at whitespace and quotes. Percent-encoded forms
-(``auth%5Fkey``, ``auth_key%3D...``) of URLs nested inside other URLs are masked too.
+What is masked
+    - in a URL, anywhere in a string: the password of ``scheme://user:password@host`` (the user
+      name stays, to tell accounts apart), and the value of every query or fragment parameter
+      whose name says it is a secret (`is_secret_name`: ``auth_key``, ``token``, ``sign``,
+      ``txSecret``, ``password``...); ``aliUid`` keeps its last 4 characters;
+    - URLs nested in URLs, percent-encoded once or several times, as the server would decode
+      them, and URLs inside JSON text held in a string;
+    - in free text (log lines, error messages), ``name=value`` and ``"name": "value"`` pairs
+      with a secret name, and literal secrets handed in (the AccessKey secret, the STS token,
+      also percent-encoded or escaped);
+    - in a task object, the value of every member with a secret name, at any depth.
+
+Two matching modes exist because the end of a value differs by context. In a string that is a
+URL, the value of ``auth_key`` runs to the next ``&`` or ``#`` (what the server reads); in free
+text it also ends at whitespace and quotes.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote, quote_plus, unquote
 
+from asrtui.models import Task
+
 __all__ = [
     "MASK",
+    "is_secret_name",
     "mask_account_id",
     "mask_stream_url",
+    "mask_url",
+    "redact_task",
     "redact_task_dict",
     "redact_text",
+    "redact_value",
     "stream_host_path",
 ]
 
 #: What every masked value is replaced with.
 MASK = "****"
 
-#: Parameter names (lower case, percent-decoded) whose values are stream tokens.
-_AUTH_KEY_NAMES = frozenset({"auth_key", "authkey", "auth-key"})
+# How many URLs-in-URLs (or encodings of encodings) are unwrapped: more is not a real URL.
+_MAX_DEPTH = 6
 
-_NAME = r"auth(?:[_-]|%5f)?key"
-_SEP = r"(?:[_-]|%5f)?"
-# Every name whose value is a secret in free text: stream tokens, STS tokens, AccessKey secrets.
-_TEXT_NAMES = rf"(?:{_NAME}|(?:x-acs-)?security{_SEP}token|access{_SEP}key{_SEP}secret)"
+# Normalized names (lower case, percent-decoded, letters and digits only) whose values are
+# secrets whatever the context.
+_SECRET_NAMES = frozenset(
+    {
+        "auth",
+        "authkey",
+        "key",
+        "apikey",
+        "sign",
+        "sig",
+        "signature",
+        "token",
+        "secret",
+        "pass",
+        "password",
+        "passwd",
+        "pwd",
+        "accesskeysecret",
+        "securitytoken",
+        "xacssecuritytoken",
+        "authorization",
+        "credential",
+        "credentials",
+    }
+)
+# Parts of a normalized name that make it a secret (``access_token``, ``txSecret``, ``wsSecret``).
+_SECRET_PARTS = ("authkey", "token", "secret", "passw", "signature", "apikey", "privatekey")
+# ...unless the name ends with one of these: ``SignatureMethod``, ``SignatureNonce``... are not.
+_NOT_SECRET_ENDS = ("method", "version", "nonce", "type", "expires", "expiry", "expiration")
+# Names a free-text ``name: value`` (no quotes, a colon) is masked for: prose such as
+# "token: expired, sign in again" must stay readable, so only unmistakable names count there.
+_STRICT_NAMES = frozenset(
+    {"authkey", "accesskeysecret", "securitytoken", "xacssecuritytoken", "password", "passwd"}
+)
+_UID_NAMES = frozenset({"aliuid"})
 
-# A URL nested in another URL's query: ``auth_key%3D<value>`` runs to an encoded ``&`` or ``#``.
-_ENCODED_URL_RE = re.compile(rf"(?i)({_NAME}%3d)((?:(?!%26|%23)[^&#])*)")
-# A plain ``auth_key=<value>`` elsewhere in a URL (path parameters, unencoded nested URLs).
-# Query and fragment values were already masked whole by `_mask_params`.
-_PLAIN_URL_RE = re.compile(rf"(?i)({_NAME}=)([^&#?]*)")
-
-_TEXT_END = r"\s\"'<>&#\\"
-# Free text: ``auth_key=v``, ``auth_key: v``, ``"auth_key": "v"``, ``AuthKey=v``, and the
-# percent-encoded ``SecurityToken%3Dv`` that a server's string-to-sign echo contains.
-_ENCODED_TEXT_RE = re.compile(rf"(?i)({_TEXT_NAMES}%3d)((?:(?!%26|%23)[^{_TEXT_END}])*)")
-_PLAIN_TEXT_RE = re.compile(rf"(?i)({_TEXT_NAMES}[\"']?[ \t]*[:=][ \t]*[\"']?)([^{_TEXT_END}]*)")
-# The account id, as a JSON member or a query parameter.
-_ALI_UID_TEXT_RE = re.compile(r"(?i)(ali_?uid[\"']?[ \t]*[:=][ \t]*[\"']?)([^\s\"'<>&#,;}\]]+)")
-
-
-def _mask_value(match: re.Match[str]) -> str:
-    """Keep the name and separator of a ``name=value`` match, mask a non-empty value."""
-    return match.group(1) + (MASK if match.group(2) else "")
-
-
-def _mask_uid_match(match: re.Match[str]) -> str:
-    return match.group(1) + mask_account_id(match.group(2))
+_NON_ALNUM_RE = re.compile(r"[^a-z0-9]")
+# A string without any of these holds no URL, no ``name=value`` and no escape: nothing to mask.
+_SUSPECT_RE = re.compile(r"[/%=:@\\]")
+# A string that is a URL: a scheme and ``//`` (or a protocol-relative ``//``) at its start.
+_URL_START_RE = re.compile(r"(?i)^\s*(?:[a-z][a-z0-9+.\-]*:)?//")
+# A URL inside free text, to the next whitespace, quote or bracket.
+_URL_IN_TEXT_RE = re.compile(r"(?i)(?:[a-z][a-z0-9+.\-]*:)?//[^\s\"'<>`\\]+")
+# ``//user:password@`` in free text, also escaped once or more (``\/\/`` in JSON, ``\\/\\/`` in
+# the ``repr`` of that JSON); the password may hold ``@``.
+_USERINFO_TEXT_RE = re.compile(r"((?:\\*/){2}[^/?#\s@:\"'<>\\]*:)([^/?#\s\"'<>\\]*)@")
+# ``name=value``, ``name: value``, ``"name": "value"`` (quotes escaped too: JSON in JSON) in free
+# text; the name is judged by `is_secret_name` (or `_STRICT_NAMES`) in `_masked_pair`.
+_PAIR_TEXT_RE = re.compile(
+    r"(?i)(?<![A-Za-z0-9_%\-])((?:[a-z0-9]|%5f|[_.\-])+)"
+    r"((?:\\*[\"'])?[ \t]*([:=])[ \t]*((?:\\*[\"'])?))"
+    r"([^\s\"'<>&#\\,;)}\]]*)"
+)
+# A whitespace-separated word holding a percent escape: decoded and masked as a whole.
+_ENCODED_WORD_RE = re.compile(r"[^\s\"'<>]*%[0-9A-Fa-f]{2}[^\s\"'<>]*")
 
 
-def _mask_params(part: str) -> str:
-    """Mask ``auth_key`` values in a ``&``-separated list, reading names as a server does."""
-    if "=" not in part:
-        return part
+def _normal(name: str) -> str:
+    return _NON_ALNUM_RE.sub("", unquote(name).lower())
+
+
+def is_secret_name(name: object) -> bool:
+    """Whether a parameter or member called ``name`` holds a secret (``auth_key``, ``token``).
+
+    The name is compared lower case, percent-decoded and without separators, so ``auth_key``,
+    ``Auth-Key``, ``auth%5Fkey`` and ``AuthKey`` are the same name. A name is a secret when it
+    is one of the known names (``auth``, ``key``, ``sign``, ``password``...) or contains
+    ``token``, ``secret``, ``password``, ``signature``, ``authkey`` or ``apikey``, unless it
+    names a property of one (``SignatureMethod``, ``tokenType``).
+    """
+    if not isinstance(name, str):
+        return False
+    normal = _normal(name)
+    if normal in _SECRET_NAMES:
+        return True
+    if normal.endswith(_NOT_SECRET_ENDS):
+        return False
+    return any(part in normal for part in _SECRET_PARTS)
+
+
+def mask_account_id(uid: str) -> str:
+    """Keep the last 4 characters of an account id and star the rest (all stars when short).
+
+    ``1119309225474343`` becomes ``************4343``: enough to tell two accounts apart.
+    """
+    if not isinstance(uid, str):
+        uid = str(uid) if isinstance(uid, int) and not isinstance(uid, bool) else ""
+    uid = uid.strip()
+    if len(uid) <= 4:
+        return "*" * len(uid)
+    return "*" * (len(uid) - 4) + uid[-4:]
+
+
+def _mask_userinfo(base: str) -> str:
+    """``scheme://user:****@host/path`` from ``base`` (a URL without query and fragment)."""
+    start = base.find("//")
+    if start < 0:
+        return base
+    authority_start = start + 2
+    end = base.find("/", authority_start)
+    end = len(base) if end < 0 else end
+    authority = base[authority_start:end]
+    userinfo, at, host = authority.rpartition("@")
+    if not at:
+        return base
+    user, colon, password = userinfo.partition(":")
+    if not colon or not password:
+        return base
+    return base[:authority_start] + user + ":" + MASK + "@" + host + base[end:]
+
+
+def _encode_like(text: str, original: str) -> str:
+    """Percent-encode ``text`` again, leaving as they are the characters ``original`` had plain.
+
+    A nested URL keeps its look (``next=http%3A%2F%2Fh%3Fauth_key%3D****``) and an ``&`` that
+    was encoded stays encoded, so the outer URL keeps its parameters.
+    """
+    plain = "".join(sorted({c for c in original if c != "%" and c.isascii()}))
+    return quote(text, safe=plain + "*")
+
+
+def _mask_component(value: str, depth: int) -> str:
+    """A parameter value or path: masked as it is, then as the server decodes it."""
+    out = _mask_any(value, depth + 1)
+    if "%" in out and depth < _MAX_DEPTH:
+        decoded = unquote(out)
+        if decoded != out:
+            masked = _mask_any(decoded, depth + 1)
+            if masked != decoded:
+                # Something secret was hidden by the encoding: encode the masked text again.
+                out = _encode_like(masked, out)
+    return out
+
+
+def _mask_params(part: str, depth: int) -> str:
+    """Mask the secret values of a ``&``-separated list, reading names as a server does."""
     params = part.split("&")
-    changed = False
     for index, param in enumerate(params):
         name, sep, value = param.partition("=")
-        if sep and value and unquote(name).strip().lower() in _AUTH_KEY_NAMES:
+        if not sep:
+            params[index] = _mask_component(param, depth) if param else param
+        elif not value:
+            continue
+        elif is_secret_name(name):
             params[index] = name + sep + MASK
-            changed = True
-    return "&".join(params) if changed else part
+        elif _normal(name) in _UID_NAMES:
+            params[index] = name + sep + mask_account_id(unquote(value))
+        else:
+            params[index] = name + sep + _mask_component(value, depth)
+    return "&".join(params)
 
 
-def mask_stream_url(url: str) -> str:
-    """Replace the value of every ``auth_key`` in a URL with ``****``, keeping everything else.
-
-    The query and the fragment are split into parameters as the server does (so a
-    percent-encoded name such as ``auth%5Fkey`` is caught), then a pattern pass catches
-    ``auth_key`` in path parameters and in URLs nested (percent-encoded) inside this one.
-
-    Args:
-        url: a stream URL, or any string; never raises.
-
-    Returns:
-        The URL with each ``auth_key`` value replaced by ``****``.
-    """
-    if not isinstance(url, str):  # defensive: called from error paths with whatever arrived
-        return MASK
-    if "%" not in url and "key" not in url.lower():
-        return url
+def _mask_url(url: str, depth: int) -> str:
+    """URL mode: the userinfo password, path parameters, query and fragment parameters."""
     head, hash_sign, fragment = url.partition("#")
     base, question, query = head.partition("?")
-    masked = base + question + _mask_params(query) + hash_sign + _mask_params(fragment)
-    masked = _ENCODED_URL_RE.sub(_mask_value, masked)
-    return _PLAIN_URL_RE.sub(_mask_value, masked)
+    # The scheme's and the port's colons are no ``name: value``: only ``;name=value`` counts.
+    base = _mask_text(_mask_userinfo(base), depth + 1, in_url=True)
+    if query:
+        query = _mask_params(query, depth)
+    if fragment:
+        fragment = _mask_params(fragment, depth)
+    return base + question + query + hash_sign + fragment
+
+
+def _masked_pair(match: re.Match[str]) -> str | None:
+    """The masked text of a ``name=value`` match, or None when its name is not a secret."""
+    name, between, separator, quote_mark, value = match.groups()
+    if not value:
+        return None
+    normal = _normal(name)
+    if normal in _UID_NAMES:
+        return name + between + mask_account_id(value)
+    # ``token: expired`` in prose is not a secret; ``token=...`` and ``"token": "..."`` are.
+    strict = separator == ":" and not quote_mark and '"' not in between and "'" not in between
+    secret = normal in _STRICT_NAMES if strict else is_secret_name(name)
+    return name + between + MASK if secret else None
+
+
+def _mask_pairs(text: str) -> str:
+    """Mask the secret ``name=value`` pairs of ``text``.
+
+    A pair whose name is not a secret is not skipped whole: its value is searched again, so
+    ``KeyError: 'auth_key=...'`` masks the ``auth_key``.
+    """
+    parts: list[str] = []
+    position = 0
+    while (match := _PAIR_TEXT_RE.search(text, position)) is not None:
+        masked = _masked_pair(match)
+        if masked is not None:
+            parts.append(text[position : match.start()] + masked)
+            position = match.end()
+        else:
+            parts.append(text[position : match.end(2)])
+            position = match.end(2)
+    parts.append(text[position:])
+    return "".join(parts)
+
+
+def _mask_encoded_word(match: re.Match[str], depth: int) -> str:
+    word = match.group(0)
+    decoded = unquote(word)
+    if decoded == word:
+        return word
+    masked = _mask_text(decoded, depth + 1)
+    return word if masked == decoded else _encode_like(masked, word)
+
+
+def _mask_json(text: str, depth: int) -> str | None:
+    """JSON text (an object or an array) with every secret masked, or None if it is not JSON."""
+    stripped = text.strip()
+    if not stripped.startswith(("{", "[")) or depth >= _MAX_DEPTH:
+        return None
+    try:
+        value = json.loads(stripped)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(value, (dict, list)):
+        return None
+    masked = _redact_tree({"": value}, depth + 1)[""]
+    if masked == value:
+        return text
+    return json.dumps(masked, ensure_ascii=False)
+
+
+def _mask_text(text: str, depth: int, *, in_url: bool = False) -> str:
+    """Free-text mode: URLs inside the text, ``name=value`` pairs, percent-encoded words.
+
+    ``in_url``: ``text`` is the part of a URL before its query, already read as a URL.
+    """
+    if depth > _MAX_DEPTH:
+        return text
+    as_json = _mask_json(text, depth)
+    if as_json is not None:
+        return as_json
+    if not in_url and "//" in text:
+        text = _URL_IN_TEXT_RE.sub(lambda m: _mask_url(m.group(0), depth + 1), text)
+    if "@" in text:
+        text = _USERINFO_TEXT_RE.sub(lambda m: m.group(1) + MASK + "@", text)
+    if "=" in text or (not in_url and ":" in text):
+        text = _mask_pairs(text)
+    if "%" in text:
+        text = _ENCODED_WORD_RE.sub(lambda m: _mask_encoded_word(m, depth), text)
+    return text
+
+
+def _mask_any(value: str, depth: int) -> str:
+    if depth > _MAX_DEPTH or _SUSPECT_RE.search(value) is None:
+        return value  # no URL, no pair, no escape: most cells of the table
+    if _URL_START_RE.match(value):
+        return _mask_url(value, depth)
+    return _mask_text(value, depth)
+
+
+def mask_url(value: str) -> str:
+    """Mask every secret in a string field: a URL, a URL in text, nested or encoded URLs.
+
+    This is the one function every view, export and copy uses for a string a server sent: a
+    string that is a URL is read as a URL (a parameter runs to ``&`` or ``#``), any other
+    string as free text that may hold URLs and JSON. The user name of a URL, its host, path
+    and other parameters stay readable.
+
+    Args:
+        value: any string; never raises (a non-string comes back as ``****``).
+
+    Returns:
+        The string with each secret value replaced by ``****``.
+    """
+    if not isinstance(value, str):  # defensive: called from error paths with whatever arrived
+        return MASK
+    return _mask_any(value, 0)
+
+
+#: The older name of `mask_url`, for stream URLs.
+mask_stream_url = mask_url
 
 
 def stream_host_path(url: str) -> str:
@@ -120,32 +351,7 @@ def stream_host_path(url: str) -> str:
     return authority + slash + path
 
 
-def mask_account_id(uid: str) -> str:
-    """Keep the last 4 characters of an account id and star the rest (all stars when short).
-
-    ``1119309225474343`` becomes ``************4343``: enough to tell two accounts apart.
-    """
-    if not isinstance(uid, str):
-        uid = str(uid) if isinstance(uid, int) and not isinstance(uid, bool) else ""
-    uid = uid.strip()
-    if len(uid) <= 4:
-        return "*" * len(uid)
-    return "*" * (len(uid) - 4) + uid[-4:]
-
-
-def redact_task_dict(raw: Mapping[str, Any]) -> dict[str, Any]:
-    """Deep copy of a wire task object with every secret masked, for exports.
-
-    ``aliUid`` (at any depth) keeps its last 4 characters; every string that carries an
-    ``auth_key`` (``streamUrl`` and any nested URL) has the value masked. The walk is iterative
-    so that deeply nested junk cannot exhaust the stack.
-
-    Args:
-        raw: the task object as received.
-
-    Returns:
-        A new dict; ``raw`` is not modified.
-    """
+def _redact_tree(raw: Mapping[str, Any], depth: int) -> dict[str, Any]:
     result: dict[str, Any] = {}
     # Each entry: a source container and the fresh container to fill from it.
     stack: list[tuple[Any, Any]] = [(raw, result)]
@@ -154,47 +360,115 @@ def redact_task_dict(raw: Mapping[str, Any]) -> dict[str, Any]:
         items: Iterable[tuple[Any, Any]]
         items = source.items() if isinstance(source, Mapping) else enumerate(source)
         for key, value in items:
-            if (
-                isinstance(key, str)
-                and key.lower() in ("aliuid", "ali_uid")
-                and not isinstance(value, (Mapping, list, tuple))
-            ):
-                new: Any = mask_account_id(value) if value is not None else None
-            elif isinstance(value, str):
-                new = mask_stream_url(value)
-            elif isinstance(value, Mapping):
+            new: Any
+            if isinstance(value, Mapping):
                 new = {}
                 stack.append((value, new))
             elif isinstance(value, (list, tuple)):
                 new = [None] * len(value)
                 stack.append((value, new))
+            elif isinstance(key, str) and _normal(key) in _UID_NAMES:
+                new = mask_account_id(value) if value is not None else None
+            elif isinstance(key, str) and isinstance(value, str) and value and is_secret_name(key):
+                new = MASK
+            elif isinstance(value, str):
+                new = _mask_any(value, depth)
             else:
                 new = value
             target[key] = new
     return result
 
 
+def redact_task_dict(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Deep copy of a wire task object with every secret masked, for every view and export.
+
+    ``aliUid`` (at any depth) keeps its last 4 characters; a string member with a secret name
+    (``authKey``, ``token``) is masked whole; every other string goes through `mask_url`, so a
+    URL in any field, known or not, at any depth, has its secrets masked. The walk is iterative
+    so that deeply nested junk cannot exhaust the stack.
+
+    Args:
+        raw: the task object as received.
+
+    Returns:
+        A new dict; ``raw`` is not modified.
+    """
+    return _redact_tree(raw, 0)
+
+
+def redact_value(value: Any) -> Any:
+    """`mask_url` for a string, `redact_task_dict` for a mapping, each item of a list or tuple.
+
+    For a field of any type (a tuple of target languages, an unknown member's value).
+    """
+    if isinstance(value, str):
+        return mask_url(value)
+    if isinstance(value, Mapping):
+        return redact_task_dict(value)
+    if isinstance(value, (list, tuple)):
+        masked = redact_task_dict({"": list(value)})[""]
+        return tuple(masked) if isinstance(value, tuple) else masked
+    return value
+
+
+def redact_task(task: Task) -> Task:
+    """The task as every view shows it unless secrets are revealed: each field masked.
+
+    Every string field (the stream and callback URLs, and the tag, the mode... as any of them
+    may hold a URL) goes through `mask_url`, ``ali_uid`` keeps its last 4 characters, and the
+    unknown members and the raw object go through `redact_task_dict`. A field added to `Task`
+    later is masked by the same walk. The table, the detail pane, the copies, the exports and
+    the command line's formats all show this value, so one rule decides what they show.
+    """
+    changes: dict[str, Any] = {}
+    for item in dataclasses.fields(task):
+        value = getattr(task, item.name)
+        if item.name == "ali_uid":
+            masked: Any = mask_account_id(value)
+        elif isinstance(value, Mapping):
+            masked = redact_task_dict(value)
+        else:
+            masked = redact_value(value)
+        if masked is not value and masked != value:
+            changes[item.name] = masked
+    return dataclasses.replace(task, **changes) if changes else task
+
+
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+
+
 def _secret_variants(secrets: Iterable[str]) -> list[str]:
-    """The secrets as given and percent-encoded (as they appear in a logged query string)."""
+    """The secrets as given, percent-encoded, escaped, and their parts around control characters.
+
+    A value with a stray CR or LF may show up escaped (``'abc\\r\\n'`` in a ``repr``) or cut at
+    the control character, so each of those forms is matched too.
+    """
     variants: set[str] = set()
     for secret in secrets:
         if not isinstance(secret, str) or not secret:
             continue
-        variants.add(secret)
-        variants.add(quote(secret, safe=""))
-        variants.add(quote_plus(secret, safe=""))
+        forms = {secret, secret.strip(), repr(secret)[1:-1]}
+        forms.update(part for part in _CONTROL_RE.split(secret) if len(part) >= 6)
+        with_escapes = secret.encode("unicode_escape", "backslashreplace")
+        forms.add(with_escapes.decode("ascii", "replace"))
+        for form in forms:
+            if form:
+                variants.add(form)
+                variants.add(quote(form, safe=""))
+                variants.add(quote_plus(form, safe=""))
     # Longest first, so a secret that contains another is replaced whole.
     return sorted(variants, key=len, reverse=True)
 
 
 def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
-    """Replace each non-empty secret, and every ``auth_key`` value, with ``****``.
+    """Replace each non-empty secret, and every secret that `mask_url` finds, with ``****``.
 
     For log lines and error messages. Besides the given ``secrets`` (an AccessKey secret, an STS
-    token; also matched percent-encoded), values named ``auth_key``/``AuthKey``,
-    ``SecurityToken`` or ``AccessKeySecret`` are masked, and an ``aliUid`` keeps only its last
-    4 characters. The secrets are replaced last and in one pass, so no secret that contains no
-    ``*`` can survive.
+    token; also matched percent-encoded or escaped), every URL in the text has its secrets
+    masked, ``name=value`` pairs with a secret name (``auth_key``, ``SecurityToken``,
+    ``AccessKeySecret``...) are masked, and an ``aliUid`` keeps only its last 4 characters.
+    The secrets are replaced last and in one pass, so no secret that contains no ``*`` can
+    survive.
 
     Args:
         text: the text to clean; never raises.
@@ -205,13 +479,13 @@ def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
     """
     if not isinstance(text, str):
         return MASK
-    text = _ENCODED_TEXT_RE.sub(_mask_value, text)
-    text = _PLAIN_TEXT_RE.sub(_mask_value, text)
-    text = _ALI_UID_TEXT_RE.sub(_mask_uid_match, text)
-    # Literal secrets last and in one pass: no later step can re-create one, and a secret
-    # that happens to contain a name such as "auth" cannot hide an auth_key value.
     variants = _secret_variants(secrets)
-    if variants:
-        pattern = re.compile("|".join(re.escape(v) for v in variants))
+    pattern = re.compile("|".join(re.escape(v) for v in variants)) if variants else None
+    # Literal secrets first, so that no pattern can cut one (a token ending in ``=`` reads as
+    # ``name=value``) and leave a piece behind, and last, so that no step can re-create one.
+    if pattern is not None:
+        text = pattern.sub(MASK, text)
+    text = _mask_text(text, 0)
+    if pattern is not None:
         text = pattern.sub(MASK, text)
     return text

@@ -10,10 +10,12 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from asrtui.__main__ import main
 from asrtui.credentials import Credentials
-from asrtui.profiles import ProfileStore
+from asrtui.profiles import Profile, ProfileStore
 
 SECRET = "CLIsecret-0123456789abcdefWXYZ"
 TOKEN = "CLItoken-zyxwvutsrqponmlk9876"
@@ -80,8 +82,8 @@ def test_add_with_sts_token_from_stdin(run: Run) -> None:
     assert ProfileStore().load().get("sts").credentials == Credentials("STS.x", SECRET, TOKEN)
     code, out, _ = run("profile", "show", "sts")
     assert code == 0
-    assert "security token:" in out
-    assert TOKEN[-4:] in out
+    assert "security token:    set\n" in out
+    assert TOKEN[-4:] not in out
     assert SECRET not in "".join(run.transcript)
     assert TOKEN not in "".join(run.transcript)
 
@@ -193,13 +195,47 @@ def test_list_use_remove(run: Run) -> None:
     assert SECRET not in "".join(run.transcript)
 
 
-def test_show_masks_secret(run: Run) -> None:
+def test_show_says_whether_a_secret_is_set_never_a_part_or_its_length(run: Run) -> None:
+    """Seen: ``show`` printed the last 4 characters of the secret and the token, and stars."""
     _add(run, "prod", "--read-only")
     code, out, _ = run("profile", "show", "prod")
     assert code == 0
-    assert "access key secret: " + "*" * (len(SECRET) - 4) + SECRET[-4:] in out
+    assert "access key secret: set\n" in out
+    assert "security token:    not set\n" in out
     assert "read-only:         yes" in out
     assert "LTAIprod000" in out
+    assert SECRET[-4:] not in out
+    assert "*" not in out
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    secrets=st.lists(st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1),
+                     min_size=2, max_size=2),
+    tokens=st.lists(st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1),
+                    min_size=2, max_size=2),
+)  # fmt: skip
+def test_show_is_the_same_whatever_the_secret_and_token(
+    capsys: pytest.CaptureFixture[str], secrets: list[str], tokens: list[str]
+) -> None:
+    """Two profiles that differ only in their secret and token are shown alike."""
+    shown = []
+    for secret, token in zip(secrets, tokens, strict=True):
+        ProfileStore().add(
+            Profile("p", credentials=Credentials("LTAIp", secret, token)), replace=True
+        )
+        assert main(["profile", "show", "p"]) == 0
+        shown.append(capsys.readouterr().out)
+    assert shown[0] == shown[1]
+
+
+def test_show_masks_a_secret_in_the_credential_command(run: Run) -> None:
+    ProfileStore().add(Profile("c", credential_command=f"get-creds --password={SECRET} --x 1"))
+    code, out, _ = run("profile", "show", "c")
+    assert code == 0
+    assert "command:     get-creds --password=**** --x 1" in out
     assert SECRET not in out
 
 

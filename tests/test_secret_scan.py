@@ -15,18 +15,20 @@ from __future__ import annotations
 import asyncio
 import functools
 import io
+import json
 import os
 import stat
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import platformdirs
 import pytest
 from textual.widgets import Input
 
 import asrtui.cli
+from asrtui import logs, wire
 from asrtui.__main__ import main
 from asrtui.client import LiveClient
 from asrtui.credentials import Credentials
@@ -41,7 +43,8 @@ from asrtui.ui.dialogs import ExportDialog
 from asrtui.ui.screens.main import MainScreen
 from asrtui.ui.screens.profiles import ProfileForm, ProfileSwitcher
 from asrtui.ui.settings import ConsoleSettings
-from tests.fakes import settle
+from tests.fakes import FakeTaskSource, running_console, settle
+from tests.secret_cases import placements
 
 KEY_ID = "FAKE-scan-key-id-0001"
 SECRET = "FAKE-SECRET-d0c7c0ffee"
@@ -323,3 +326,183 @@ def test_no_secret_leaks_anywhere(
             continue
         for needle in needles:
             assert needle not in data, f"{needle!r} leaked in {path}"
+
+
+# =================================================================================================
+# A server whose tasks carry a secret in every field that can hold a URL, and credentials whose
+# values hold control characters: every output of every view is scanned for them.
+
+MARKER = "Zq9ScanMarker7"
+CRED_MARKER = "Zq9CredMarker8"
+UID = "7319283746501234"
+UID_NEEDLES = (UID, UID[:-4])  # the whole account id, and the part that is always masked
+
+
+def hostile_wire_task(index: int, where: str, value: str) -> dict[str, object]:
+    """A task whose every URL-bearing field, known and unknown, nested too, holds ``value``."""
+    return {
+        "taskId": f"asr-scan-{index:02d}",
+        "status": 1,
+        "mode": "live",
+        "language": "cn",
+        "tag": f"{where} {value}",
+        "streamUrl": value,
+        "callbackUrl": value,
+        "aliUid": UID,
+        "pushUrl": value,
+        "nested": {"urls": [value, {"deep": value}], "aliUid": UID, "authKey": MARKER},
+        "meta": json.dumps({"callback": value}),
+        "createdAt": "2024-05-14T03:52:02Z",
+    }
+
+
+def hostile_wire_tasks() -> list[dict[str, object]]:
+    return [
+        hostile_wire_task(index, where, value)
+        for index, (where, value) in enumerate(sorted(placements(MARKER).items()))
+    ]
+
+
+def assert_no_marker(collected: Collected, *paths: Path, allowed: Path | None = None) -> None:
+    needles = (MARKER, CRED_MARKER, *UID_NEEDLES)
+    for where, text in collected.texts:
+        for needle in needles:
+            for form in (text, unquote(text), unquote(unquote(text))):
+                assert needle not in form, f"{needle!r} leaked in {where}: {text[:300]!r}"
+    for path in files_under(*paths):
+        if path == allowed:
+            continue
+        data = path.read_bytes().decode("utf-8", errors="replace")
+        for needle in needles:
+            assert needle not in unquote(data), f"{needle!r} leaked in {path}"
+
+
+async def drive_hostile_console(collected: Collected, out_dir: Path) -> None:
+    """Every view, copy, export, toast and the event log of the console, over hostile tasks."""
+    tasks = wire.parse_tasks({"Tasks": {t["taskId"]: t for t in hostile_wire_tasks()}}).tasks
+    source = FakeTaskSource()
+    source.put(tasks)
+    async with running_console(source, size=(160, 50)) as console:
+        app, screen = console.app, console.screen
+        await console.press("e")  # the event log, beside the table
+        for index in range(len(tasks)):
+            if index:
+                await console.press("down")
+            collected.add(f"screen {index}", screen_text(app))
+            collected.add(f"detail {index}", screen.detail.as_text(200))
+            await console.press("J")
+            collected.add(f"raw JSON {index}", screen.detail.as_text(200))
+            collected.add(f"raw JSON screen {index}", screen_text(app))
+            await console.press("J", "c", "u", "y")
+        for name in ("scan.json", "scan.csv"):
+            await console.press("ctrl+s")
+            dialog = app.screen
+            assert isinstance(dialog, ExportDialog)
+            dialog.query_one("#path", Input).value = str(out_dir / name)
+            await console.press("enter")
+            assert (out_dir / name).exists()
+        # Fields change between two answers: the event log says how, masked.
+        first, second = tasks[0].task_id, tasks[1].task_id
+        source.change(first, callback_url=tasks[5].callback_url, tag=tasks[6].tag)
+        source.change(second, stream_url=tasks[7].stream_url, extra=tasks[8].extra)
+        await console.advance(10)
+        log_lines = [line.plain for line in screen.event_log.entries]
+        assert any("callback_url" in line for line in log_lines)
+        collected.add("event log", "\n".join(log_lines))
+        collected.add("screen at the end", screen_text(app))
+        for index, text in enumerate(app.notes.copied):
+            collected.add(f"clipboard {index}", text)
+        collected.add("toasts", app.notes.texts())
+        app.save_screenshot("hostile.svg", path=str(out_dir))
+
+
+def test_a_secret_in_any_url_field_or_a_control_character_leaks_nowhere(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every CLI format (and watch), the console's views, copies and exports, logs, crashes."""
+    pytest.importorskip("uvicorn")
+    collected = Collected()
+    cli = Cli(collected, capsys, monkeypatch)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    emulator = build_emulator(seed=7, tasks=0, credentials={KEY_ID: (SECRET, TOKEN)})
+    hostile = hostile_wire_tasks()
+    # The server's own task map, filled with hostile tasks (what a real server could send).
+    running = emulator.backend._running  # the emulator has no hook for this
+    for task in hostile:
+        running[str(task["taskId"])] = task
+
+    rounds = 0
+
+    async def two_rounds(seconds: float) -> None:
+        nonlocal rounds
+        rounds += 1
+        if rounds >= 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr("asrtui.cli.tasks.watch_sleep", two_rounds)
+    with running_server(emulator) as url:
+        code, out, _ = cli(
+            "profile", "add", "scan", "--access-key-id", KEY_ID, "--secret-stdin",
+            "--sts-token-stdin", "--endpoint", url, "--default", stdin=f"{SECRET}\n{TOKEN}\n",
+        )  # fmt: skip
+        assert code == 0, out
+        for fmt in ("json", "csv", "table"):
+            code, out, err = cli("--log-level", "debug", "tasks", "--format", fmt)
+            assert code == 0, err
+            assert "asr-scan-00" in out
+            code, out, err = cli("tasks", "--format", fmt, "--task-id", "asr-scan-03")
+            assert code == 0, err
+            rounds = 0
+            code, out, err = cli("tasks", "--format", fmt, "--watch", "0")
+            assert (code, rounds) == (0, 2), err
+        code, out, _ = cli("tasks", "--format", "csv")
+        assert "auth_key=****" in out
+        assert "user:****@host.example" in out
+
+    asyncio.run(drive_hostile_console(collected, out_dir))
+
+    # A crash whose message and locals hold a task and its URLs.
+    parsed = wire.parse_tasks({"Tasks": {t["taskId"]: t for t in hostile}}).tasks
+    try:
+        raise RuntimeError(f"boom on {parsed[3]!r} from {parsed[4].stream_url}")
+    except RuntimeError as error:
+        report = logs.write_crash_report(error, directory=tmp_path / "crash")
+    collected.add("crash report", report.read_text())
+
+    # Credentials whose values hold control characters, from every source.
+    store = ProfileStore()
+    store.add(Profile("cr", credentials=Credentials(KEY_ID, "goodsecret", "goodtoken")))
+    text = store.credentials_path.read_text().replace('"goodtoken"', f'"{CRED_MARKER}\\r\\n"')
+    store.credentials_path.write_text(text)
+    for argv in (("--profile", "cr", "tasks"), ("--log-level", "debug", "profile", "list")):
+        code, _, err = cli(*argv)
+        assert code == 2
+        assert "security_token" in err
+    store.credentials_path.write_text(text.replace(f'"{CRED_MARKER}\\r\\n"', '"goodtoken"'))
+    program = (
+        "import json; print(json.dumps({'mode': 'StsToken', 'access_key_id': 'k', "
+        f"'access_key_secret': '{CRED_MARKER[:6]}' + '{CRED_MARKER[6:]}' + chr(0), "
+        "'sts_token': 't'}))"
+    )  # the marker is built by the command: the command line itself is stored in config.toml
+    store.add(Profile("cmd", credential_command=f'{sys.executable} -c "{program}"'))
+    code, _, err = cli("--log-level", "debug", "--profile", "cmd", "tasks")
+    assert code == 2
+    assert "access_key_secret" in err
+    for name, bad in (("ACCESS_KEY_SECRET", "\x1b[2J"), ("SECURITY_TOKEN", "\u2028")):
+        monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", KEY_ID)
+        monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "goodsecret")
+        monkeypatch.setenv(f"ALIBABA_CLOUD_{name}", CRED_MARKER + bad + "x")
+        code, _, err = cli("--log-level", "debug", "tasks")
+        assert code == 2
+        assert f"ALIBABA_CLOUD_{name}" in err
+    monkeypatch.delenv("ALIBABA_CLOUD_SECURITY_TOKEN")
+
+    user_root = Path(os.environ["HOME"]).parent
+    log_dir = platformdirs.user_log_path("asrtui")
+    exported = (out_dir / "scan.csv").read_text() + (out_dir / "scan.json").read_text()
+    assert "asr-scan-00" in exported
+    assert (log_dir / logs.LOG_FILE_NAME).exists()
+    assert_no_marker(
+        collected, user_root, log_dir, out_dir, tmp_path / "crash", allowed=store.credentials_path
+    )

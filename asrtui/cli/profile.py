@@ -3,7 +3,7 @@
 Secrets never come from the command line (they would land in shell history and ``ps``): the
 AccessKey secret is read from a hidden prompt, or from one line of stdin with ``--secret-stdin``
 (then the STS token, with ``--sts-token-stdin``, from the next line). Output never shows a
-secret in full: ``show`` masks it, ``list`` does not mention it.
+secret or any part of it: ``show`` says whether one is set, ``list`` does not mention it.
 
 A failure (`AsrtuiError`) is left to the composition root, which prints it as one line and
 exits with its code; only ``test`` catches one, to say which profile failed.
@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 # The package, not its names: `asrtui.profiles` loads a module when one of its names is first
 # used, so building the parser (every start, ``--demo`` too) loads only the defaults below.
 import asrtui.profiles as _profiles
-from asrtui.credentials import Credentials, mask_secret
+from asrtui.credentials import Credentials
 from asrtui.endpoints import resolve_endpoint
 from asrtui.errors import AsrtuiError, ConfigError
 from asrtui.printable import printable_line
@@ -37,6 +37,7 @@ from asrtui.profiles.model import (
     MIN_REQUEST_TIMEOUT,
     SIGNATURES,
 )
+from asrtui.redact import redact_text
 
 if TYPE_CHECKING:
     from asrtui.profiles import Profile, ProfileSet, ResolvedSettings
@@ -248,6 +249,10 @@ def run_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _set_or_not(secret: str) -> str:
+    return "set" if secret else "not set"
+
+
 def _describe(profile: Profile, profiles: ProfileSet) -> list[tuple[str, str]]:
     endpoint = profile.endpoint or f"{resolve_endpoint(profile.region, None)} (from the region)"
     lines = [
@@ -262,14 +267,15 @@ def _describe(profile: Profile, profiles: ProfileSet) -> list[tuple[str, str]]:
     ]
     if profile.credential_command is not None:
         lines.append(("credentials", "external command"))
-        lines.append(("command", profile.credential_command))
+        # Its arguments may carry a secret (``--password=...``): the one masking rule applies.
+        lines.append(("command", redact_text(profile.credential_command)))
     elif profile.credentials is not None:
         creds = profile.credentials
         lines.append(("credentials", "STS token" if creds.is_sts else "AccessKey"))
         lines.append(("access key id", creds.access_key_id))
-        lines.append(("access key secret", mask_secret(creds.access_key_secret)))
-        if creds.is_sts:
-            lines.append(("security token", mask_secret(creds.security_token)))
+        # Whether a secret is there, never a part of it or its length.
+        lines.append(("access key secret", _set_or_not(creds.access_key_secret)))
+        lines.append(("security token", _set_or_not(creds.security_token)))
     else:
         lines.append(("credentials", "none (add them with 'asrtui profile add --replace')"))
     return lines

@@ -17,7 +17,13 @@ from pathlib import Path
 
 from asrtui.credentials import Credentials
 from asrtui.errors import AsrtuiError, ConfigError
-from asrtui.profiles.model import DEFAULT_REGION, Profile, validate_name, validate_region
+from asrtui.profiles.model import (
+    DEFAULT_REGION,
+    Profile,
+    check_credentials,
+    validate_name,
+    validate_region,
+)
 
 __all__ = ["AliyunImport", "default_aliyun_config_path", "read_aliyun_config"]
 
@@ -143,6 +149,12 @@ def _convert(name: str, entry: Mapping[str, object]) -> Profile:
         if mode == "StsToken" and not token:
             raise _Skip("mode StsToken without sts_token")
         credentials = Credentials(key_id, secret, token if mode == "StsToken" else "")
+        try:
+            check_credentials(
+                credentials, source="the aliyun CLI config", names={"security_token": "sts_token"}
+            )
+        except ConfigError as exc:
+            raise _Skip(exc.message) from None
         return _profile(name, region, credentials=credentials)
     if mode == "External":
         command = _text(entry, "process_command")

@@ -31,6 +31,7 @@ from asrtui.profiles.model import (
     DEFAULT_REQUEST_TIMEOUT,
     Profile,
     Signature,
+    check_credentials,
     validate_endpoint,
     validate_name,
     validate_region,
@@ -114,10 +115,16 @@ class ResolvedSettings:
 
 def env_value(env: Mapping[str, str], suffix: str) -> str | None:
     """The first non-empty ``<prefix><suffix>`` of `ENV_PREFIXES` in ``env``, stripped."""
+    found = _env_entry(env, suffix)
+    return found[1] if found is not None else None
+
+
+def _env_entry(env: Mapping[str, str], suffix: str) -> tuple[str, str] | None:
+    """The name and stripped value of the variable `env_value` reads, or None."""
     for prefix in ENV_PREFIXES:
         value = env.get(prefix + suffix, "").strip()
         if value:
-            return value
+            return prefix + suffix, value
     return None
 
 
@@ -136,7 +143,18 @@ def _env_credentials(env: Mapping[str, str]) -> Credentials | None:
             f"ALIBABA_CLOUD_{present} is set but ALIBABA_CLOUD_{missing} is not",
             "set both, or unset both to use a profile",
         )
-    return Credentials(key_id, secret, env_value(env, "SECURITY_TOKEN") or "")
+    token = _env_entry(env, "SECURITY_TOKEN")
+    names = {
+        attribute: entry[0]
+        for attribute, entry in (
+            ("access_key_id", _env_entry(env, "ACCESS_KEY_ID")),
+            ("access_key_secret", _env_entry(env, "ACCESS_KEY_SECRET")),
+            ("security_token", token),
+        )
+        if entry is not None
+    }
+    credentials = Credentials(key_id, secret, token[1] if token is not None else "")
+    return check_credentials(credentials, source="the environment", names=names)
 
 
 def _provider(profile: Profile) -> CredentialsProvider:

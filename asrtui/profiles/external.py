@@ -28,6 +28,7 @@ from pathlib import PurePath
 
 from asrtui.credentials import Credentials
 from asrtui.errors import CredentialsError
+from asrtui.profiles.model import check_credentials
 
 __all__ = [
     "COMMAND_TIMEOUT",
@@ -204,6 +205,12 @@ class ExternalCredentials:
             raise self._error("printed credentials that have already expired")
         token = fields["sts_token"] if mode == "StsToken" else ""
         credentials = Credentials(fields["access_key_id"], fields["access_key_secret"], token)
+        where = f" of profile '{self._profile}'" if self._profile else ""
+        check_credentials(
+            credentials,
+            source=f"credential command '{self.program}'{where}",
+            names={"security_token": "sts_token"},
+        )
         return credentials, expiration
 
     def _expiration(self, value: object) -> datetime | None:

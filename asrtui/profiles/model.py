@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from asrtui.credentials import Credentials, mask_secret
+from asrtui.credentials import Credentials, credential_value_problem, mask_secret
 from asrtui.endpoints import DEFAULT_REGION, resolve_endpoint
-from asrtui.errors import ConfigError
+from asrtui.errors import ConfigError, CredentialsError
 
 __all__ = [
     "DEFAULT_RATE_LIMIT",
@@ -24,6 +25,7 @@ __all__ = [
     "SIGNATURES",
     "Profile",
     "Signature",
+    "check_credentials",
     "credential_summary",
     "validate_command",
     "validate_endpoint",
@@ -146,6 +148,43 @@ def validate_command(command: str) -> str:
     return command
 
 
+#: Each attribute checked by `check_credentials`, with how a message names it.
+_CHECKED = (
+    ("access_key_id", "AccessKey id"),
+    ("access_key_secret", "AccessKey secret"),
+    ("security_token", "STS token"),
+)
+
+
+def check_credentials(
+    credentials: Credentials, *, source: str, names: Mapping[str, str] | None = None
+) -> Credentials:
+    """Return ``credentials`` if every value can be sent, else raise `CredentialsError`.
+
+    Args:
+        credentials: the values as read.
+        source: where they were read, for the message (``profile 'prod' in /path/...``,
+            ``the environment``, ``credential command 'aliyun' of profile 'x'``).
+        names: how the source calls each attribute (an environment variable, a JSON key),
+            by attribute name; the attribute names by default.
+
+    Raises:
+        CredentialsError: a value holds a control or non-ASCII character; the message names the
+            field and the source, never the value. A configuration error: it is not retried.
+    """
+    for attribute, label in _CHECKED:
+        problem = credential_value_problem(getattr(credentials, attribute))
+        if problem is None:
+            continue
+        name = (names or {}).get(attribute, attribute)
+        raise CredentialsError(
+            f"The {label} ({name}) from {source} {problem}; it cannot be sent in a request",
+            "set it again without that character: a file saved with Windows line endings "
+            "(CRLF), or a command that prints a line break inside the value, is the usual cause",
+        )
+    return credentials
+
+
 @dataclass(frozen=True)
 class Profile:
     """One named account configuration.
@@ -204,6 +243,8 @@ class Profile:
                 f"Profile {self.name!r} has an empty AccessKey id or secret",
                 f"add it again: asrtui profile add {self.name} --access-key-id ID --replace",
             )
+        if self.credentials is not None:
+            check_credentials(self.credentials, source=f"profile '{self.name}'")
 
     @property
     def credential_kind(self) -> str:

@@ -54,7 +54,12 @@ import tomli_w
 
 from asrtui.credentials import Credentials
 from asrtui.errors import ConfigError, CredentialsError
-from asrtui.profiles.model import DEFAULT_REQUEST_TIMEOUT, Profile, validate_name
+from asrtui.profiles.model import (
+    DEFAULT_REQUEST_TIMEOUT,
+    Profile,
+    check_credentials,
+    validate_name,
+)
 
 __all__ = [
     "CONFIG_FILE",
@@ -463,9 +468,11 @@ def _credentials(name: str, table: object, path: Path) -> Credentials:
             f"{where}: access_key_id and access_key_secret are both required",
             f"add them again: asrtui profile add {name} --access-key-id ID --replace",
         )
-    return Credentials(
+    credentials = Credentials(
         values["access_key_id"], values["access_key_secret"], values["security_token"]
     )
+    # Here, before the profile is built, so that the message names the file.
+    return check_credentials(credentials, source=f"profile '{name}' in {path}")
 
 
 def _settings_table(profile: Profile) -> dict[str, Any]:

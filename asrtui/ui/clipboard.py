@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 
 from asrtui.models import Task
-from asrtui.redact import mask_stream_url, redact_task_dict
+from asrtui.redact import redact_task, redact_task_dict
 from asrtui.wire import task_to_wire
 
 
@@ -25,5 +25,10 @@ def task_json(task: Task, *, revealed: bool) -> str:
 
 
 def stream_url(task: Task, *, revealed: bool) -> str:
-    """The stream URL, with its ``auth_key`` masked unless ``revealed``."""
-    return task.stream_url if revealed else mask_stream_url(task.stream_url)
+    """The stream URL, with its ``auth_key`` (and any password) masked unless ``revealed``."""
+    return task.stream_url if revealed else redact_task(task).stream_url
+
+
+def task_id(task: Task, *, revealed: bool) -> str:
+    """The task id, under the same rule as every other field (an id is never a secret)."""
+    return task.task_id if revealed else redact_task(task).task_id

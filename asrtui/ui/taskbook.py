@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from asrtui.models import Task
-from asrtui.redact import mask_stream_url
+from asrtui.redact import redact_value
 
 #: What can happen to a task between two answers.
 EventKind = Literal["started", "ended", "changed", "returned"]
@@ -319,4 +319,4 @@ def _describe_change(old: Task, new: Task) -> str:
 
 
 def _masked(value: object) -> object:
-    return mask_stream_url(value) if isinstance(value, str) else value
+    return redact_value(value)

@@ -402,6 +402,8 @@ class MainScreen(Screen[None]):
         self._arm()
 
     def _refresh_failed(self, message: str) -> None:
+        # Status line, event log and toast: whatever the error quotes, the one masking rule.
+        message = redact_text(message)
         now = self._clock()
         outcome = self.schedule.fail(self._mono(), message)
         if message != self._last_error_logged:
@@ -723,8 +725,9 @@ class MainScreen(Screen[None]):
     def action_copy_id(self) -> None:
         """Copy the highlighted task's id."""
         if task := self._require_task():
-            self.app.copy_to_clipboard(task.task_id)
-            self.notify(f"Copied task id {task.task_id}.", markup=False)
+            shown = clipboard.task_id(task, revealed=self.detail.revealed)
+            self.app.copy_to_clipboard(shown)
+            self.notify(f"Copied task id {shown}.", markup=False)
 
     def action_copy_url(self) -> None:
         """Copy the stream URL, masked unless secrets are revealed."""
@@ -785,7 +788,9 @@ class MainScreen(Screen[None]):
                 await self._source.delete_task(task_id)
         except AsrtuiError as error:
             self._log_note(self._clock(), "error", f"{kind} {task_id} failed: {error}")
-            self.notify(str(error), title=f"Could not {kind}", severity="error", markup=False)
+            self.notify(
+                redact_text(str(error)), title=f"Could not {kind}", severity="error", markup=False
+            )
             return
         done = "stopped" if kind == "stop" else "deleted"
         self._log_note(self._clock(), "action", f"{task_id} {done}")

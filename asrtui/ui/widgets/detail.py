@@ -30,7 +30,7 @@ from textual.widgets import Static
 
 from asrtui.models import Task
 from asrtui.printable import printable_json, printable_line
-from asrtui.redact import mask_account_id, mask_stream_url, redact_task_dict
+from asrtui.redact import redact_task, redact_task_dict
 from asrtui.ui.format import UNKNOWN, format_age, format_local_time
 from asrtui.ui.taskbook import Row, TaskEvent
 from asrtui.wire import task_to_wire
@@ -80,11 +80,12 @@ def _value(value: object) -> str:
 def render_fields(model: DetailModel, *, revealed: bool, tz: tzinfo | None) -> Table:
     """The task's fields as a two-column grid, unknown (``extra``) fields included.
 
-    Unless ``revealed``, secrets are masked as in the raw JSON view and the copies: besides
-    the stream URL and the account id, an ``auth_key`` in the callback URL and any secret in
-    an unknown field (a second stream URL, a nested ``aliUid``).
+    Unless ``revealed``, every field is shown as `asrtui.redact.redact_task` masks it, the rule
+    of the raw JSON view, the copies and the exports: a token or password in any URL (stream,
+    callback, an unknown field, nested), the account id.
     """
-    task, now = model.task, model.now
+    now = model.now
+    task = model.task if revealed else redact_task(model.task)
     grid = Table.grid(padding=(0, 1))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column(overflow="fold")
@@ -108,9 +109,8 @@ def render_fields(model: DetailModel, *, revealed: bool, tz: tzinfo | None) -> T
     add("language", task.language + (f" → {targets}" if targets else "") or UNKNOWN)
     add("translate", _value(task.translate_enabled))
     add("tag", task.tag)
-    stream = task.stream_url if revealed else mask_stream_url(task.stream_url)
-    add("stream", Text(stream, style="bold red" if revealed else ""))
-    add("callback", task.callback_url if revealed else mask_stream_url(task.callback_url))
+    add("stream", Text(task.stream_url, style="bold red" if revealed else ""))
+    add("callback", task.callback_url)
     add("created", _when(task.created_at, now, tz))
     add("updated", _when(task.updated_at, now, tz))
     add("report", UNKNOWN if task.report_interval is None else f"{task.report_interval} ms")
@@ -118,11 +118,9 @@ def render_fields(model: DetailModel, *, revealed: bool, tz: tzinfo | None) -> T
         "auto stop",
         UNKNOWN if task.auto_terminate_delay is None else f"{task.auto_terminate_delay} s",
     )
-    uid = task.ali_uid if revealed else mask_account_id(task.ali_uid)
-    add("aliUid", Text(uid, style="bold red" if revealed else ""))
-    extras = task.extra if revealed else redact_task_dict(task.extra)
-    for name in sorted(extras):
-        extra = extras[name]
+    add("aliUid", Text(task.ali_uid, style="bold red" if revealed else ""))
+    for name in sorted(task.extra):
+        extra = task.extra[name]
         add(name, Text("null" if extra is None else _value(extra), style="italic"))
     if model.row is not None:
         add("first seen", _when(model.row.first_seen, now, tz))
@@ -312,7 +310,7 @@ class TaskDetail(VerticalScroll):
             self._set_heading(title, Text(""))
             self._set_body(body, Text("No task selected.", style="dim"))
             return
-        heading = Text(model.task.task_id)
+        heading = Text(model.task.task_id if self.revealed else redact_task(model.task).task_id)
         if self.raw_json:
             heading.append("  (raw JSON)", style="dim")
         self._set_heading(title, heading)

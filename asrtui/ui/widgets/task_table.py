@@ -35,7 +35,7 @@ from textual.strip import Strip
 from textual.timer import Timer
 
 from asrtui.printable import is_unsafe
-from asrtui.redact import mask_stream_url, stream_host_path
+from asrtui.redact import mask_url, stream_host_path
 from asrtui.ui.format import format_age, format_uptime
 from asrtui.ui.taskbook import Row
 
@@ -258,15 +258,16 @@ class _Info:
             task = self.row.task
             targets = ",".join(task.target_languages)
             language = f"{task.language}→{targets}" if targets else task.language
+            # Never revealed here: every text goes through the one masking rule (a token in
+            # the callback URL, a URL pasted into a tag).
             cells = self._cells = {
-                "id": _clean(task.task_id),
-                "status": _clean(_status_label(self.row)),
-                "mode": _clean(task.mode),
-                "language": _clean(language),
-                "tag": _clean(task.tag),
+                "id": _clean(mask_url(task.task_id)),
+                "status": _clean(mask_url(_status_label(self.row))),
+                "mode": _clean(mask_url(task.mode)),
+                "language": _clean(mask_url(language)),
+                "tag": _clean(mask_url(task.tag)),
                 "stream": _clean(_stream_label(task.stream_url)),
-                # Never revealed here (as the stream column): a token in the callback is masked.
-                "callback": _clean(mask_stream_url(task.callback_url)),
+                "callback": _clean(mask_url(task.callback_url)),
             }
         return cells
 
@@ -325,10 +326,7 @@ def _position_of(view: list[_Info], task_id: str, old_view: list[_Info], old_ind
 
 def _stream_label(url: str) -> str:
     """``host/path`` of a stream URL, never its ``auth_key`` (even one hidden in the path)."""
-    label = stream_host_path(url)
-    if "key" in label.lower():
-        label = mask_stream_url(label)
-    return label
+    return mask_url(stream_host_path(url))
 
 
 class _TableMessage(Message):
