@@ -216,7 +216,7 @@ def test_crash_mid_write_keeps_old_file(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", crash)
-    with pytest.raises(ConfigError, match=r"Cannot write .*No space left"):
+    with pytest.raises(ConfigError, match=r"Cannot write .*credentials.toml: the disk .* is full"):
         store.add(_profile("b"))
     monkeypatch.undo()
     assert store.config_path.read_bytes() == config_before
