@@ -167,8 +167,8 @@ def _chown_hint(path: Path, uid: int) -> str:
 def _check_owned(path: Path, info: os.stat_result, uid: int, what: str) -> None:
     if info.st_uid != uid:
         raise ConfigError(
-            f"{what} {path} belongs to {_owner(info.st_uid)}, not to {_owner(uid)}, who runs asrtui; "
-            "refusing to use it",
+            f"{what} {path} belongs to {_owner(info.st_uid)}, "
+            f"not to {_owner(uid)}, who runs asrtui; refusing to use it",
             _chown_hint(path, uid),
         )
 
