@@ -60,10 +60,12 @@ _KINDS = (
 
 
 def _kind(mode: int) -> str:
+    if stat.S_ISREG(mode):
+        return "a file"
     for test, name in _KINDS:
         if test(mode):
             return name
-    return "not a regular file"
+    return "an unknown kind of file"
 
 
 def _mount_point(path: Path) -> Path | None:
@@ -229,7 +231,13 @@ def check_directory(directory: Path, *, uid: int | None = None) -> bool:
     try:
         info = directory.stat()
     except FileNotFoundError:
-        return False
+        if not os.path.islink(directory):
+            return False
+        raise ConfigError(
+            f"The config directory {directory} is a symbolic link to "
+            f"{os.readlink(directory)}, which does not exist; refusing to use it",
+            f"restore its target, or remove the link: rm {shlex.quote(str(directory))}",
+        ) from None
     except OSError as error:
         raise file_error("Cannot use", directory, error) from None
     if not stat.S_ISDIR(info.st_mode):
