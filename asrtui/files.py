@@ -127,6 +127,11 @@ def describe_os_error(error: OSError, path: Path) -> tuple[str, str]:
             "a symbolic link in the path points to itself (a loop)",
             f"fix or remove the link at {path}",
         )
+    if code == errno.ENXIO:
+        return (
+            f"{path} is a FIFO or a device with nothing at the other end, not a file",
+            "remove it (asrtui creates its files itself)",
+        )
     if code == errno.EIO:
         return (
             "input/output error: the disk or its connection failed",
