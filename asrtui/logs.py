@@ -46,7 +46,6 @@ import platformdirs
 
 from asrtui import __version__
 from asrtui.errors import ConfigError
-from asrtui.files import file_error, usable_directory
 from asrtui.redact import MASK, redact_text
 
 __all__ = [
@@ -246,6 +245,9 @@ def setup_logging(level: str = "warning", *, log_dir: Path | None = None) -> Pat
             way, permissions, a full disk...).
     """
     global _active_dir, _handler  # noqa: PLW0603 - one logging set-up per process
+    # Imported here: every real client loads this module (`register_secret`), few log.
+    from asrtui.files import file_error, usable_directory
+
     numeric = _parse_level(level)
     hint = "point XDG_STATE_HOME at a writable directory, or run without --log-level"
     directory = usable_directory(
