@@ -180,21 +180,23 @@ def _check_owned(path: Path, info: os.stat_result, uid: int, what: str) -> None:
         )
 
 
-def _home() -> Path | None:
+def _homes() -> set[Path]:
+    """The home directory, as named and as resolved (``/home`` may be a link)."""
     with contextlib.suppress(RuntimeError, KeyError):
-        return Path(os.path.realpath(Path.home()))
-    return None
+        home = Path.home()
+        return {Path(os.path.abspath(home)), Path(os.path.realpath(home))}
+    return set()
 
 
 def _ancestors(path: Path) -> list[Path]:
     """The directories above ``path`` to check: lexical and resolved, up to home or ``/``."""
-    home = _home()
+    homes = _homes()
     chains: list[Path] = []
     for start in (Path(os.path.abspath(path)), Path(os.path.realpath(path))):
         for parent in start.parents:
             if parent not in chains:
                 chains.append(parent)
-            if home is not None and parent == home:
+            if parent in homes:
                 break
     return chains
 
@@ -330,6 +332,9 @@ def inspect_file(path: Path, *, secret: bool, uid: int | None = None) -> Private
         return file
     try:
         pointed = os.readlink(path)
+    except OSError as error:  # replaced meanwhile
+        raise file_error("Cannot follow", path, error) from None
+    try:
         info = path.stat()
     except FileNotFoundError:
         raise ConfigError(

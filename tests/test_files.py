@@ -654,3 +654,23 @@ def test_exposed_credentials_stay_a_credentials_error(root: Path, store: Profile
     store.credentials_path.chmod(0o640)
     with pytest.raises(CredentialsError):
         store.load()
+
+
+def test_a_home_reached_through_a_link_still_ends_the_check(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``/home`` may be a link to ``/usr/home``: the check stops at home either way."""
+    shared = root / "shared"
+    real_home = shared / "real-home"
+    real_home.mkdir(parents=True)
+    linked = root / "home-link"
+    linked.symlink_to(real_home)
+    store = ProfileStore(linked / ".config" / "asrtui")
+    store.add(_profile())
+    shared.chmod(0o777)
+    for home in (linked, real_home):
+        monkeypatch.setenv("HOME", str(home))
+        assert list(store.load().profiles) == ["prod"]
+    monkeypatch.setenv("HOME", str(root / "elsewhere"))
+    with pytest.raises(ConfigError, match=f"directory {shared} above"):
+        store.load()
