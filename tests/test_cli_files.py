@@ -235,3 +235,18 @@ def test_seen_a_full_log_disk_is_called_full(
     assert words in err
     if code != errno.EACCES:
         assert "permission" not in err.lower()
+
+
+def test_a_refused_file_is_said_before_the_secret_is_asked_for(
+    run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _add(run, "prod")
+    ProfileStore().credentials_path.chmod(0o644)
+
+    def no_prompt(prompt: str = "") -> str:
+        raise AssertionError("asked for a secret that could not be stored")
+
+    monkeypatch.setattr("getpass.getpass", no_prompt)
+    code, _out, err = run("profile", "add", "b", "--access-key-id", "LTAIb")
+    _one_line_exit_2(code, err)
+    assert "chmod 600" in err
