@@ -10,6 +10,9 @@ every read and before every write:
 - each directory above (up to the home directory when the config is under it, else up to
   ``/``) belongs to the user or root and is not writable by group or others, unless it has the
   sticky bit (``/tmp``), where nobody else can rename or remove what is ours;
+- "writable by group" is let be when the group is the user's private group (its one member
+  is the user, as Debian's ssh allows): Debian and Ubuntu give users such a group and the
+  umask 002, so their ``~/.config`` is often 0775 and no one else can write it;
 - a file must be a regular file: a FIFO, a device, a socket or a directory is refused from its
   ``stat``, before it is opened, and the open itself is non-blocking and re-checked with
   ``fstat`` (so a file swapped in between is caught as well);
@@ -25,6 +28,8 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
+import grp
 import os
 import pwd
 import shlex
@@ -180,6 +185,31 @@ def _check_owned(path: Path, info: os.stat_result, uid: int, what: str) -> None:
         )
 
 
+@functools.cache
+def _group_is_private(gid: int, uid: int) -> bool:
+    """Whether group ``gid`` has exactly one member, the user ``uid`` (a user private group).
+
+    Members are those whose primary group it is and those it lists; an unknown group, an
+    empty one (used by setgid programs) or one with anybody else is not private.
+    """
+    try:
+        group = grp.getgrgid(gid)
+        user = pwd.getpwuid(uid)
+        primary = {entry.pw_uid for entry in pwd.getpwall() if entry.pw_gid == gid}
+    except KeyError:
+        return False
+    if primary - {uid} or set(group.gr_mem) - {user.pw_name}:
+        return False
+    return bool(primary or group.gr_mem)
+
+
+def _writable_by_others(info: os.stat_result, uid: int) -> bool:
+    """Whether someone other than ``uid`` (and root) can write what ``info`` describes."""
+    if info.st_mode & 0o002:
+        return True
+    return bool(info.st_mode & 0o020) and not _group_is_private(info.st_gid, uid)
+
+
 def _homes() -> set[Path]:
     """The home directory, as named and as resolved (``/home`` may be a link)."""
     with contextlib.suppress(RuntimeError, KeyError):
@@ -218,7 +248,7 @@ def _check_parents(path: Path, uid: int) -> None:
                 "could replace the profiles; refusing to use them",
                 f"{_chown_hint(parent, uid)}, or keep the config elsewhere (XDG_CONFIG_HOME)",
             )
-        if info.st_mode & 0o022 and not info.st_mode & stat.S_ISVTX:
+        if _writable_by_others(info, uid) and not info.st_mode & stat.S_ISVTX:
             raise ConfigError(
                 f"The directory {parent} above {path} is writable by other users "
                 f"(mode {stat.S_IMODE(info.st_mode):04o}), who could replace the profiles; "
@@ -253,7 +283,7 @@ def check_directory(directory: Path, *, uid: int | None = None) -> bool:
             "remove or rename it (asrtui creates the directory itself)",
         )
     _check_owned(directory, info, uid, "The config directory")
-    if info.st_mode & 0o022:
+    if _writable_by_others(info, uid):
         raise ConfigError(
             f"The config directory {directory} is writable by other users "
             f"(mode {stat.S_IMODE(info.st_mode):04o}); refusing to use it",
@@ -305,7 +335,7 @@ def _check_mode(file: PrivateFile, info: os.stat_result, *, secret: bool, uid: i
             "refusing to use it",
             f"run: chmod 600 {shlex.quote(str(path))}",
         )
-    if not secret and mode & 0o022:
+    if not secret and _writable_by_others(info, uid):
         raise ConfigError(
             f"{named} is writable by other users (mode {stat.S_IMODE(mode):04o}); "
             "refusing to use it",

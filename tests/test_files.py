@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import grp
 import os
+import pwd
 import signal
 import stat
 import subprocess
@@ -30,6 +32,7 @@ from asrtui.profiles import Profile, ProfileStore
 
 SECRET = "files-SECRET-abcdefghijklmnop"
 OTHER_UID = 4242
+OTHER_GID = 4242  # no such group: not the user's private group
 AS_ROOT = os.geteuid() == 0
 needs_root = pytest.mark.skipif(not AS_ROOT, reason="chown to another user needs root")
 
@@ -110,8 +113,17 @@ def _other_owner(path: Path, root: Path) -> None:
     os.chown(path, OTHER_UID, -1, follow_symlinks=False)
 
 
+def _share_group(path: Path) -> None:
+    """Give ``path`` a group others may be in (the user's private group is allowed)."""
+    if AS_ROOT:
+        os.chown(path, -1, OTHER_GID, follow_symlinks=False)
+    elif files._group_is_private(path.lstat().st_gid, os.geteuid()):
+        pytest.skip("only root can give a file a group other than the user's private one")
+
+
 @_bad("group-writable")
 def _group_writable(path: Path, root: Path) -> None:
+    _share_group(path)
     path.chmod(stat.S_IMODE(path.stat().st_mode) | 0o020)
 
 
@@ -276,6 +288,8 @@ def test_a_directory_above_that_others_can_change_is_refused(
     parent.mkdir()
     store = ProfileStore(parent / "cfg")
     store.add(_profile())
+    if mode & 0o020:
+        _share_group(parent)
     parent.chmod(mode)
     before = _snapshot(root)
     if refused:
@@ -674,3 +688,34 @@ def test_a_home_reached_through_a_link_still_ends_the_check(
     monkeypatch.setenv("HOME", str(root / "elsewhere"))
     with pytest.raises(ConfigError, match=f"directory {shared} above"):
         store.load()
+
+
+# -- the user's private group -----------------------------------------------------------------
+
+
+def test_a_group_of_the_user_alone_may_write(root: Path) -> None:
+    """Debian and Ubuntu: umask 002 and a group per user make ~/.config 0775, and that is fine."""
+    uid, gid = os.geteuid(), os.getegid()
+    primary = {p.pw_uid for p in pwd.getpwall() if p.pw_gid == gid}
+    listed = set(grp.getgrgid(gid).gr_mem)
+    if not primary <= {uid} or not listed <= {pwd.getpwuid(uid).pw_name}:
+        pytest.skip("the user's group has other members here")
+    parent = root / "parent"
+    parent.mkdir()
+    store = ProfileStore(parent / "cfg")
+    store.add(_profile())
+    for path in (parent, store.directory, store.config_path):
+        os.chown(path, -1, gid)
+        path.chmod(stat.S_IMODE(path.stat().st_mode) | 0o020)
+    assert list(store.load().profiles) == ["prod"]
+    store.credentials_path.chmod(0o620)  # secrets stay the user's alone, as ssh's keys
+    with pytest.raises(CredentialsError):
+        store.load()
+
+
+def test_which_groups_are_private() -> None:
+    assert not files._group_is_private(OTHER_GID, os.geteuid())  # no such group
+    nobody = next((p for p in pwd.getpwall() if p.pw_name == "nobody"), None)
+    if nobody is not None and nobody.pw_uid != os.geteuid():
+        # nobody's primary group: somebody else is in it.
+        assert not files._group_is_private(nobody.pw_gid, os.geteuid())

@@ -327,7 +327,7 @@ def test_config_writable_by_others_is_refused(store: ProfileStore) -> None:
     store.add(_profile("a"))
     store.config_path.chmod(0o644)
     assert store.load().default == "a"  # readable by others is fine: no secrets in it
-    store.config_path.chmod(0o664)
+    store.config_path.chmod(0o646)
     with pytest.raises(ConfigError, match=f"chmod 600 {store.config_path}"):
         store.load()
 
