@@ -13,6 +13,7 @@ import errno
 import io
 import os
 import signal
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
@@ -254,3 +255,62 @@ def test_a_refused_file_is_said_before_the_secret_is_asked_for(
     code, _out, err = run("profile", "add", "b", "--access-key-id", "LTAIb")
     _one_line_exit_2(code, err)
     assert "chmod 600" in err
+
+
+# -- real disks: a full one and one nobody can write (root mounts a tmpfs for them) -----------
+
+
+@contextlib.contextmanager
+def _tmpfs(where: Path, options: str) -> Iterator[Path]:
+    where.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(where)],
+        capture_output=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", "-l", str(where)], capture_output=True, check=False)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a tmpfs needs root")
+@pytest.mark.parametrize("argv", [("--log-level", "debug", "tasks", "--demo"), ()], ids=str)
+def test_a_really_full_state_disk_is_called_full(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, argv: tuple[str, ...]
+) -> None:
+    _add(run, "prod")
+    with _tmpfs(tmp_path / "state", "size=64k,mode=0700") as disk:
+        (disk / "asrtui" / "log").mkdir(parents=True, mode=0o700)
+        with contextlib.suppress(OSError), open(disk / "filler", "wb") as filler:
+            while True:
+                filler.write(b"x" * 4096)
+                filler.flush()
+        monkeypatch.setenv("XDG_STATE_HOME", str(disk))
+        code, _out, err = run(*argv)
+    _one_line_exit_2(code, err)
+    assert f"the disk holding {disk}/asrtui" in err
+    assert "is full" in err
+    assert "permission" not in err.lower()
+
+
+@pytest.mark.parametrize("argv", [("--log-level", "debug", "tasks", "--demo"), ()], ids=str)
+def test_a_state_directory_nobody_can_write_is_a_config_error(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, argv: tuple[str, ...]
+) -> None:
+    _add(run, "prod")
+    with contextlib.ExitStack() as stack:
+        if os.geteuid() == 0:  # root writes anywhere a mode allows: a read-only disk then
+            state = stack.enter_context(_tmpfs(tmp_path / "state", "ro,size=64k"))
+            words = "read-only file system"
+        else:
+            state = tmp_path / "state"
+            state.mkdir(mode=0o500)
+            words = "permission denied"
+        monkeypatch.setenv("XDG_STATE_HOME", str(state))
+        code, _out, err = run(*argv)
+    _one_line_exit_2(code, err)
+    assert words in err
+    assert "XDG_STATE_HOME" in err
