@@ -68,6 +68,17 @@ def launch_console(args: argparse.Namespace) -> int:
     from asrtui.tasksource import ClientConnector, Overrides
 
     demo = connection is not None and connection.demo
+    state_path = None if demo else _state_path()
+    if state_path is not None:
+        # Checked now: a state directory that cannot hold the theme is a configuration
+        # error to fix before the broadcast, not a surprise in the middle of it.
+        from asrtui.files import usable_directory
+
+        usable_directory(
+            state_path.parent,
+            "the state directory",
+            "point XDG_STATE_HOME at a writable directory",
+        )
     connector = ClientConnector(
         env=env,
         overrides=Overrides(
@@ -82,7 +93,7 @@ def launch_console(args: argparse.Namespace) -> int:
     )
     settings = ConsoleSettings(
         # The demo remembers nothing; real sessions keep the chosen theme.
-        state_path=None if demo else _state_path(),
+        state_path=state_path,
     )
 
     async def run() -> int:

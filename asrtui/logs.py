@@ -4,7 +4,10 @@ Where logs go
     `log_dir` is the one place that knows the directory: ``platformdirs.user_log_path("asrtui")``
     (``~/.local/state/asrtui/log`` on Linux), created 0700. `setup_logging` attaches a rotating
     file (1 MB, 3 old files kept, each 0600) to the ``asrtui`` logger only: third-party loggers
-    (httpx logs every request URL, query string and all) never reach the file.
+    (httpx logs every request URL, query string and all) never reach the file. A directory that
+    cannot hold the log (a file in its place, not writable, a full disk) is a `ConfigError`
+    at start, saying why; a write that fails later (the disk fills up during a broadcast) is
+    dropped without a word on the terminal, whose screen belongs to the console.
 
 Redaction
     Every record that reaches the file passes `RedactingFilter` first. It formats the message
@@ -24,12 +27,14 @@ Crash reports
 
 from __future__ import annotations
 
+import errno
 import io
 import logging
 import logging.handlers
 import os
 import platform
 import re
+import stat
 import threading
 import traceback
 from collections.abc import Callable
@@ -171,12 +176,23 @@ class _LocalTimeFormatter(logging.Formatter):
 
 
 def _private_opener(path: str, flags: int) -> int:
-    """``open`` opener that creates files 0600 whatever the umask."""
-    return os.open(path, flags, 0o600)
+    """``open`` opener that creates files 0600 whatever the umask, and only regular files.
+
+    Non-blocking, so that a FIFO in the log's place fails at once instead of waiting for a
+    reader forever; anything but a regular file is refused.
+    """
+    fd = os.open(path, flags | os.O_NONBLOCK, 0o600)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(errno.EINVAL, "not a regular file", path)
+    return fd
 
 
 class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
     """A `RotatingFileHandler` whose files (the current one and each new one) are 0600."""
+
+    #: Records that could not be written (see `handleError`).
+    dropped = 0
 
     def _open(self) -> io.TextIOWrapper:
         stream = open(  # noqa: SIM115 - the handler owns and closes the stream
@@ -188,6 +204,14 @@ class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
         )
         os.chmod(self.baseFilename, 0o600)  # a file left by an older version may be 0644
         return cast(io.TextIOWrapper, stream)  # text mode: ``self.mode`` is "a" or "w"
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        """Drop a record that cannot be written (a full disk): never a traceback on stderr.
+
+        `logging.Handler.handleError` prints one, over the console's screen; the log is a
+        help for later, not worth a broken screen or a stopped session.
+        """
+        self.dropped += 1
 
 
 def _parse_level(level: str) -> int:
@@ -216,16 +240,27 @@ def setup_logging(level: str = "warning", *, log_dir: Path | None = None) -> Pat
         The path of the log file.
 
     Raises:
-        ConfigError: an unknown level (the message names the valid ones).
-        OSError: the directory or the file cannot be created.
+        ConfigError: an unknown level (the message names the valid ones), or the directory
+            or the file cannot be created or written (the message says why: a file in the
+            way, permissions, a full disk...).
     """
     global _active_dir, _handler  # noqa: PLW0603 - one logging set-up per process
+    # Imported here: every real client loads this module (`register_secret`), few log.
+    from asrtui.files import file_error, usable_directory
+
     numeric = _parse_level(level)
-    directory = _private_dir(log_dir if log_dir is not None else _default_log_dir())
-    path = directory / LOG_FILE_NAME
-    handler = _PrivateRotatingFileHandler(
-        path, maxBytes=MAX_LOG_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8"
+    hint = "point XDG_STATE_HOME at a writable directory, or run without --log-level"
+    directory = usable_directory(
+        log_dir if log_dir is not None else _default_log_dir(), "the log directory", hint
     )
+    path = directory / LOG_FILE_NAME
+    try:
+        directory.chmod(0o700)
+        handler = _PrivateRotatingFileHandler(
+            path, maxBytes=MAX_LOG_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8"
+        )
+    except OSError as error:
+        raise file_error("Cannot open the log file", path, error, hint) from None
     formatter = _LocalTimeFormatter(_FORMAT)
     handler.setFormatter(formatter)
     handler.addFilter(RedactingFilter(formatter))

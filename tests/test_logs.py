@@ -385,3 +385,63 @@ def test_versions_text_names_each_component() -> None:
     import asrtui
 
     assert lines[0] in (f"asrtui {asrtui.__version__}", f"asrtui {metadata.version('asrtui')}")
+
+
+# --- a log directory or file that cannot be used ---------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["directory is a file", "parent is a file"])
+def test_a_log_directory_that_is_a_file_is_a_config_error(tmp_path: Path, where: str) -> None:
+    blocker = tmp_path / "blocker"
+    blocker.write_text("x")
+    directory = blocker if where == "directory is a file" else blocker / "log"
+    with pytest.raises(ConfigError) as caught:
+        logs.setup_logging("debug", log_dir=directory)
+    assert caught.value.exit_code == 2
+    assert "not a directory" in str(caught.value)
+    assert "XDG_STATE_HOME" in caught.value.hint
+
+
+@pytest.mark.parametrize("kind", ["fifo", "directory"])
+def test_a_log_file_that_is_not_a_file_is_refused_at_once(tmp_path: Path, kind: str) -> None:
+    import os
+    import signal
+
+    path = tmp_path / logs.LOG_FILE_NAME
+    if kind == "fifo":
+        os.mkfifo(path, 0o600)
+    else:
+        path.mkdir()
+
+    def blocked(signum: int, frame: object) -> None:
+        raise AssertionError("the log file was opened in a blocking way")
+
+    previous = signal.signal(signal.SIGALRM, blocked)
+    signal.alarm(20)  # a guard against a blocking open, not a timing
+    try:
+        with pytest.raises(ConfigError, match="Cannot open the log file"):
+            logs.setup_logging("debug", log_dir=tmp_path)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_a_write_that_fails_later_is_dropped_without_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The disk fills up during a broadcast: no "--- Logging error ---" over the console."""
+    import errno
+    import io
+
+    logs.setup_logging("info", log_dir=tmp_path)
+    handler = logging.getLogger("asrtui").handlers[-1]
+    assert isinstance(handler, logging.handlers.RotatingFileHandler)
+
+    class FullDisk(io.StringIO):
+        def write(self, text: str) -> int:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    handler.setStream(FullDisk())
+    logging.getLogger("asrtui.test").warning("during the broadcast")
+    assert capsys.readouterr().err == ""
+    assert getattr(handler, "dropped", 0) == 1

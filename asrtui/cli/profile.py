@@ -206,8 +206,9 @@ def _new_profile(args: argparse.Namespace) -> Profile:
 
 def run_add(args: argparse.Namespace) -> int:
     """``asrtui profile add``."""
-    profile = _new_profile(args)
     store = _profiles.ProfileStore()
+    store.load()  # a refused or broken file is said before the secret is typed, not after
+    profile = _new_profile(args)
     became_default = store.add(profile, make_default=args.default, replace=args.replace)
     note = " (default)" if became_default else ""
     print(f"Saved profile '{profile.name}'{note} in {store.directory}")

@@ -23,13 +23,19 @@ one small file whose permissions are checked on every read. Both are written 060
 
 Safety rules:
 
-- writes are atomic (temporary file in the same directory, fsync, ``os.replace``): a crash
-  leaves either the old file or the new one, never half of one;
+- writes are atomic (temporary file in the same directory, fsync, ``os.replace``): a crash,
+  a full disk or an I/O error leaves either the old file or the new one, never half of one,
+  and the two files are written in an order where no profile loses its secrets halfway
+  (`ProfileStore.save`);
 - a file that does not parse raises `ConfigError` naming the file and the line, and is never
   overwritten: every write first reads the current files, so it fails the same way;
 - ``credentials.toml`` readable or writable by group or others is refused (as ssh refuses a
   private key) with the ``chmod 600`` that fixes it; ``config.toml`` writable by group or
-  others is refused too, because its ``credential_command`` is run;
+  others is refused too, because its ``credential_command`` is run; so is a file or a
+  config directory that belongs to another user, a directory above it that others can
+  change, and anything but a regular file (a FIFO would hang the read): `asrtui.files`;
+- a file that is a symbolic link is read and written through to its target, which keeps
+  the link;
 - unknown keys are rejected by name, so a typo (``rate-limit``) is not silently ignored and
   then dropped by the next write.
 """
@@ -37,10 +43,10 @@ Safety rules:
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import stat
-import tempfile
 import time
 import tomllib
 from collections.abc import Iterator, Mapping
@@ -54,6 +60,7 @@ import tomli_w
 
 from asrtui.credentials import Credentials
 from asrtui.errors import ConfigError, CredentialsError
+from asrtui.files import check_directory, file_error, read_private, write_private
 from asrtui.profiles.model import (
     DEFAULT_REQUEST_TIMEOUT,
     Profile,
@@ -101,31 +108,15 @@ def config_dir() -> Path:
     return platformdirs.user_config_path("asrtui")
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` atomically, with mode 0600.
+def atomic_write(path: Path, data: bytes, *, secret: bool = False) -> None:
+    """Replace ``path`` (or its link's target) with ``data`` atomically, with mode 0600.
 
-    The bytes go to a temporary file in the same directory (same file system, so the rename is
-    atomic), are flushed to disk, and then renamed over ``path``; the directory is synced so the
-    rename itself survives a power cut. On any failure the temporary file is removed and the old
-    ``path`` is left as it was.
+    See `asrtui.files.write_private`: on any failure the old file is left as it was.
+
+    Raises:
+        ConfigError: the file is refused or cannot be written, with the reason in words.
     """
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            os.fchmod(handle.fileno(), 0o600)
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp_name)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    write_private(path, data, secret=secret)
 
 
 @dataclass(frozen=True)
@@ -157,10 +148,13 @@ class ProfileStore:
 
     Args:
         directory: the config directory; `config_dir` (looked up on each call) by default.
+        uid: the user the files must belong to; the effective user by default (tests pass
+            another to see the store as someone else would).
     """
 
-    def __init__(self, directory: Path | None = None) -> None:
+    def __init__(self, directory: Path | None = None, *, uid: int | None = None) -> None:
         self._directory = directory
+        self._uid = uid
 
     def __repr__(self) -> str:
         return f"ProfileStore({str(self.directory)!r})"
@@ -186,12 +180,14 @@ class ProfileStore:
         """Read both files (missing files mean no profiles).
 
         Raises:
-            ConfigError: a file does not parse, has unknown keys or invalid values, or
-                ``config.toml`` is writable by others.
+            ConfigError: a file does not parse, has unknown keys or invalid values, or is
+                refused by the rules of `asrtui.files` (owner, mode, kind, directories).
             CredentialsError: ``credentials.toml`` is accessible to group or others.
         """
-        config = _read_toml(self.config_path, secret=False)
-        secrets = _read_toml(self.credentials_path, secret=True)
+        if not check_directory(self.directory, uid=self._uid):
+            return ProfileSet()
+        config = _read_toml(self.config_path, secret=False, uid=self._uid)
+        secrets = _read_toml(self.credentials_path, secret=True, uid=self._uid)
         return _build(config, secrets, self.config_path, self.credentials_path)
 
     # -- writing ---------------------------------------------------------------------------
@@ -199,13 +195,16 @@ class ProfileStore:
     def save(self, profiles: ProfileSet) -> None:
         """Write ``profiles`` to both files atomically, creating the directory (0700) if needed.
 
-        Secrets are written first: a crash between the two writes leaves at worst unused
-        secrets behind (dropped by the next write), never a profile that lost its key.
+        Three steps, so that a failure (a crash, a full disk) after any of them leaves files
+        that load and no profile without the key it had or was given: the secrets of the old
+        and the new profiles together, then the settings, then the new secrets alone (when
+        that differs). A failure before the last step leaves unused secrets behind, dropped
+        by the next write.
         """
         if profiles.default is not None and profiles.default not in profiles.profiles:
             raise ConfigError(f"Default profile {profiles.default!r} does not exist")
         directory = self.directory
-        _ensure_dir(directory)
+        _ensure_dir(directory, self._uid)
         config: dict[str, Any] = {}
         if profiles.default is not None:
             config["default"] = profiles.default
@@ -215,16 +214,20 @@ class ProfileStore:
             for name, p in profiles.profiles.items()
             if p.credentials is not None
         }
-        self._write(self.credentials_path, tomli_w.dumps(secrets).encode())
-        self._write(self.config_path, tomli_w.dumps(config).encode())
+        old = _read_toml(self.credentials_path, secret=True, uid=self._uid)
+        merged = {
+            name: table
+            for name, table in old.items()
+            if name not in profiles.profiles or profiles.profiles[name].credentials is not None
+        }
+        merged.update(secrets)
+        self._write(self.credentials_path, merged, secret=True)
+        self._write(self.config_path, config, secret=False)
+        if secrets != merged:
+            self._write(self.credentials_path, secrets, secret=True)
 
-    def _write(self, path: Path, data: bytes) -> None:
-        try:
-            atomic_write(path, data)
-        except OSError as exc:
-            raise ConfigError(
-                f"Cannot write {path}: {exc.strerror or exc}", "check the directory's permissions"
-            ) from None
+    def _write(self, path: Path, table: Mapping[str, Any], *, secret: bool) -> None:
+        write_private(path, tomli_w.dumps(dict(table)).encode(), secret=secret, uid=self._uid)
 
     @contextlib.contextmanager
     def changing(self) -> Iterator[None]:
@@ -239,15 +242,20 @@ class ProfileStore:
             ConfigError: another process kept the lock for `LOCK_TIMEOUT` seconds.
         """
         directory = self.directory
-        _ensure_dir(directory)
+        _ensure_dir(directory, self._uid)
         path = directory / LOCK_FILE
+        flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK
         try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            fd = os.open(path, flags, 0o600)
         except OSError as exc:
-            raise ConfigError(
-                f"Cannot open {path}: {exc.strerror or exc}", "check the directory's permissions"
-            ) from None
+            if exc.errno == errno.ELOOP:
+                raise ConfigError(
+                    f"{path} is a symbolic link; refusing to use it", f"remove it: rm {path}"
+                ) from None
+            raise file_error("Cannot open", path, exc) from None
         try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise ConfigError(f"{path} is not a regular file", f"remove it: rm -r {path}")
             deadline = time.monotonic() + LOCK_TIMEOUT
             while True:
                 try:
@@ -311,33 +319,28 @@ class ProfileStore:
             self.save(replace(current, default=name))
 
 
-def _ensure_dir(directory: Path) -> None:
-    """Create ``directory`` with mode 0700 (parents with the usual mode) if it is missing."""
-    if directory.is_dir():
-        return
-    try:
-        directory.parent.mkdir(parents=True, exist_ok=True)
-        directory.mkdir(mode=0o700)
-        os.chmod(directory, 0o700)  # mkdir's mode is filtered by the umask
-    except FileExistsError:
-        return
-    except OSError as exc:
-        raise ConfigError(
-            f"Cannot create {directory}: {exc.strerror or exc}", "check the parent's permissions"
-        ) from None
+def _ensure_dir(directory: Path, uid: int | None) -> None:
+    """Create ``directory`` with mode 0700 (parents with the usual mode) if it is missing.
+
+    Then check it and the directories above it (`asrtui.files.check_directory`).
+    """
+    if not check_directory(directory, uid=uid):
+        try:
+            directory.parent.mkdir(parents=True, exist_ok=True)
+            directory.mkdir(mode=0o700)
+            os.chmod(directory, 0o700)  # mkdir's mode is filtered by the umask
+        except FileExistsError:
+            pass  # made by another process meanwhile, or a file: checked below
+        except OSError as exc:
+            raise file_error("Cannot create", directory, exc) from None
+        check_directory(directory, uid=uid)
 
 
-def _read_toml(path: Path, *, secret: bool) -> dict[str, Any]:
-    """Parse ``path`` (an empty table when missing), checking its permissions first."""
-    try:
-        with open(path, "rb") as handle:
-            mode = os.fstat(handle.fileno()).st_mode
-            _check_mode(path, mode, secret=secret)
-            data = handle.read()
-    except FileNotFoundError:
+def _read_toml(path: Path, *, secret: bool, uid: int | None) -> dict[str, Any]:
+    """Parse ``path`` (an empty table when missing), checking it first (`read_private`)."""
+    data = read_private(path, secret=secret, uid=uid)
+    if data is None:
         return {}
-    except OSError as exc:
-        raise ConfigError(f"Cannot read {path}: {exc.strerror or exc}") from None
     try:
         return tomllib.loads(data.decode("utf-8"))
     except UnicodeDecodeError:
@@ -350,21 +353,6 @@ def _read_toml(path: Path, *, secret: bool) -> dict[str, Any]:
         raise ConfigError(
             f"Cannot read {path}: {exc}", "fix or remove the file; asrtui will not overwrite it"
         ) from None
-
-
-def _check_mode(path: Path, mode: int, *, secret: bool) -> None:
-    if secret and mode & 0o077:
-        raise CredentialsError(
-            f"{path} is accessible to other users (mode {stat.S_IMODE(mode):04o}); "
-            "refusing to use it",
-            f"run: chmod 600 {path}",
-        )
-    if not secret and mode & 0o022:
-        raise ConfigError(
-            f"{path} is writable by other users (mode {stat.S_IMODE(mode):04o}); "
-            "refusing to use it",
-            f"run: chmod 600 {path}",
-        )
 
 
 def _reject_unknown(
