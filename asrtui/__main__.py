@@ -23,7 +23,7 @@ from asrtui.errors import AsrtuiError, CredentialsError
 from asrtui.redact import redact_text
 
 if TYPE_CHECKING:
-    from asrtui.cli import Connection
+    from asrtui.connect import Connection
 
 __all__ = ["launch_console", "main"]
 
@@ -49,7 +49,7 @@ def launch_console(args: argparse.Namespace) -> int:
     Returns:
         The console's exit code; 2 when the console is not installed.
     """
-    from asrtui.cli import environment, resolve_connection
+    from asrtui.cli.connection import environment, option, resolve_connection
 
     env = environment()
     try:
@@ -82,10 +82,10 @@ def launch_console(args: argparse.Namespace) -> int:
     connector = ClientConnector(
         env=env,
         overrides=Overrides(
-            profile=_option(args, "profile"),
-            region=_option(args, "region"),
-            endpoint=_option(args, "endpoint"),
-            signature=_option(args, "signature"),
+            profile=option(args, "profile"),
+            region=option(args, "region"),
+            endpoint=option(args, "endpoint"),
+            signature=option(args, "signature"),
             read_only=bool(getattr(args, "read_only", False)),
         ),
         demo_only=demo,
@@ -152,11 +152,6 @@ def _gc_paused() -> Iterator[None]:
 def _refresh_of(args: argparse.Namespace) -> float | None:
     value = getattr(args, "refresh", None)
     return float(value) if isinstance(value, (int, float)) else None
-
-
-def _option(args: argparse.Namespace, name: str) -> str | None:
-    value = getattr(args, name, None)
-    return value if isinstance(value, str) and value else None
 
 
 def _nothing_configured(error: CredentialsError) -> bool:

@@ -109,7 +109,7 @@ def register_secret(value: str) -> None:
     """Mask ``value`` in every log record and crash report from now on.
 
     Every real client registers the AccessKey secret and the STS token it signs with as it
-    first uses them (``asrtui.cli.registering_secrets``), and again whenever a credential
+    first uses them (``asrtui.connect.registering_secrets``), and again whenever a credential
     command hands out new ones. Empty values are ignored.
     """
     if isinstance(value, str) and value:

@@ -8,25 +8,21 @@ the composition root hands it the real client (or a client wired to the in-proce
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, Self
+from typing import TYPE_CHECKING, Self
 
-import httpx
-
-from asrtui import cli
-from asrtui.cli import Connection
+from asrtui import connect
 from asrtui.client import LiveClient
-from asrtui.credentials import Credentials, mask_secret
+from asrtui.connect import DEMO_ENDPOINT, DEMO_FAULTS, Connection, open_demo_client
+from asrtui.credentials import mask_secret
 from asrtui.endpoints import DEFAULT_REGION, resolve_endpoint
 from asrtui.errors import ConfigError, CredentialsError
 from asrtui.models import Task, TaskList
-from asrtui.ratelimit import WindowLimiter
-from asrtui.readonly import ReadOnly, read_only_of
+from asrtui.readonly import read_only_of
 from asrtui.source import ProfileChoice, ProfileSession, QuotaStats
 
 if TYPE_CHECKING:
-    from asrtui.emulator import EmulatorApp
     from asrtui.profiles import ProfileStore
 
 # `asrtui.profiles` is imported where profiles are first needed, not here: `asrtui --demo`
@@ -43,12 +39,6 @@ __all__ = [
     "Overrides",
     "open_demo_client",
 ]
-
-#: The base URL of the in-process emulator (never resolved: the ASGI transport answers).
-DEMO_ENDPOINT = "http://emulator.asrtui.invalid"
-
-#: Mild faults so the demo shows retries and the error paths without being unusable.
-DEMO_FAULTS = "latency=0.05,503=0.02,throttle=0.01,retry_after=300"
 
 
 class ClientTaskSource:
@@ -115,82 +105,6 @@ class ClientTaskSource:
         )
 
 
-def open_demo_client(
-    *,
-    seed: int = 0,
-    tasks: int = 12,
-    fault_spec: str = DEMO_FAULTS,
-    lively: bool = True,
-    signature: Literal["v3", "rpc"] = "v3",
-    limiter: WindowLimiter | None = None,
-    rate_limit: int = 20,
-    region: str = "cn-shanghai",
-    read_only: ReadOnly | None = None,
-) -> LiveClient:
-    """A `LiveClient` wired to an in-process emulator with the demo credentials.
-
-    Nothing leaves the process: requests go through ``httpx.ASGITransport`` to the emulator,
-    which checks signatures, quota and wire format exactly as it does on a socket.
-
-    Args:
-        seed: the emulator's seed (task ids and lifecycles are deterministic per seed).
-        tasks: how many tasks the emulator starts with.
-        fault_spec: the emulator's fault plan (see ``asrtui emulator --fault``).
-        lively: whether tasks start and end over time.
-        signature: the signature version to use.
-        limiter: the limiter; by default the process-wide one of the demo AccessKey id.
-        rate_limit: calls per second for the default limiter.
-        region: the region id sent (the emulator accepts any).
-        read_only: refuse every change, as for a real account (see `asrtui.readonly`).
-    """
-    # Imported here: the emulator is only needed in demo mode.
-    from asrtui.emulator import DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, build_emulator
-
-    app = build_emulator(seed=seed, tasks=tasks, lively=lively, fault_spec=fault_spec)
-    credentials = Credentials(DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET)
-    return LiveClient(
-        lambda: credentials,
-        DEMO_ENDPOINT,
-        region=region,
-        signature=signature,
-        limiter=limiter,
-        rate_limit=rate_limit,
-        profile="demo",
-        transport=httpx.ASGITransport(app=_FirstAnswerAtOnce(app)),
-        read_only=read_only,
-    )
-
-
-_ASGIMessage = Mapping[str, object]
-
-
-class _FirstAnswerAtOnce:
-    """The demo's emulator, serving its first request without the plan's injected latency.
-
-    The latency makes the demo feel like a network; on the first request, the console's
-    first list of tasks, it would only hold back the first frame.
-    """
-
-    def __init__(self, app: EmulatorApp) -> None:
-        self._app = app
-        self._latency: float | None = app.faults.latency
-        app.faults.set("latency", 0.0)
-
-    async def __call__(
-        self,
-        scope: Mapping[str, object],
-        receive: Callable[[], Awaitable[_ASGIMessage]],
-        send: Callable[[dict[str, object]], Awaitable[None]],
-    ) -> None:
-        try:
-            await self._app(scope, receive, send)
-        finally:
-            latency = self._latency
-            if latency is not None and scope.get("type") == "http":
-                self._latency = None
-                self._app.faults.set("latency", latency)
-
-
 #: `ProfileChoice.key` of the credentials in the environment (never a valid profile name).
 ENV_KEY = "(environment)"
 #: `ProfileChoice.key` of the built-in demo (never a valid profile name).
@@ -201,8 +115,8 @@ ClientFactory = Callable[[Connection], LiveClient]
 
 
 def _open_client(connection: Connection) -> LiveClient:
-    # Looked up on each call so that tests replacing ``asrtui.cli.LiveClient`` reach it too.
-    return cli.open_client(connection)
+    # Looked up on each call so that tests replacing ``asrtui.connect.LiveClient`` reach it too.
+    return connect.open_client(connection)
 
 
 @dataclass(frozen=True)
@@ -230,7 +144,7 @@ class Overrides:
 
 
 class ClientConnector:
-    """Satisfies `asrtui.source.Connector` with clients built by `asrtui.cli.open_client`.
+    """Satisfies `asrtui.source.Connector` with clients built by `asrtui.connect.open_client`.
 
     Profiles come from the store, credentials from the environment are offered as one more
     entry while they are set, and the demo is offered in demo mode (then alone, and nothing
@@ -430,12 +344,9 @@ class ClientConnector:
         if key == DEMO_KEY:
             if not self._offer_demo:
                 raise ConfigError("The demo is not offered here", "start it with 'asrtui --demo'")
-            return Connection(
-                profile_name="demo",
+            return Connection.demo_of(
                 region=self._demo_region(),
-                endpoint="",
-                signature="rpc" if self._overrides.signature == "rpc" else "v3",
-                demo=True,
+                signature=self._overrides.signature,
                 read_only=read_only_of(flag=self._overrides.read_only, env=self._env),
             )
         if self._demo_only:

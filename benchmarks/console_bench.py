@@ -49,9 +49,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from textual.pilot import Pilot
 from textual.worker import WorkerCancelled
 
+from asrtui.connect import open_demo_client
 from asrtui.models import Task, TaskList
 from asrtui.source import QuotaStats
-from asrtui.tasksource import ClientTaskSource, open_demo_client
+from asrtui.tasksource import ClientTaskSource
 from asrtui.ui.app import AsrtuiApp
 from asrtui.ui.screens.main import MainScreen
 from asrtui.ui.settings import ConsoleSettings

@@ -43,7 +43,7 @@ from asrtui.ui.app import AsrtuiApp
 from asrtui.ui.screens.main import MainScreen
 from asrtui.ui.settings import ConsoleSettings
 
-#: The demo's emulator seed and size (those of `asrtui.tasksource.open_demo_client`).
+#: The demo's emulator seed and size (those of `asrtui.connect.open_demo_client`).
 SEED = 0
 TASKS = 12
 #: The moment every screenshot starts at.
@@ -136,7 +136,7 @@ class SteadySource:
 
 
 def demo_client(clock: ManualClock) -> LiveClient:
-    """The demo's client (as `asrtui.tasksource.open_demo_client` builds it) on ``clock``.
+    """The demo's client (as `asrtui.connect.open_demo_client` builds it) on ``clock``.
 
     The difference: the emulator, the client and a limiter of its own (20 calls per second, as
     the demo's) read the manual clock, sleep virtually and draw seeded jitter, so the tasks'

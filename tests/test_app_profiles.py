@@ -17,8 +17,8 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 import asrtui.__main__
-from asrtui.cli import Connection
 from asrtui.client import LiveClient
+from asrtui.connect import Connection
 from asrtui.credentials import Credentials
 from asrtui.emulator import EmulatorApp, build_emulator
 from asrtui.errors import AsrtuiError, CredentialsError

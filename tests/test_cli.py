@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 import asrtui.cli
 import asrtui.cli.emulator
 import asrtui.cli.tasks
+import asrtui.connect
 from asrtui.__main__ import main
 from asrtui.cli.output import render_csv, render_json, render_table
 from asrtui.client import LiveClient
@@ -40,7 +41,9 @@ async def _no_sleep(seconds: float) -> None:
 @pytest.fixture(autouse=True)
 def _no_real_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     """Retries in CLI tests back off on a fake sleep (the CLI builds its own clients)."""
-    monkeypatch.setattr(asrtui.cli, "LiveClient", functools.partial(LiveClient, sleep=_no_sleep))
+    monkeypatch.setattr(
+        asrtui.connect, "LiveClient", functools.partial(LiveClient, sleep=_no_sleep)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -457,7 +460,7 @@ def test_ctrl_c_is_130_quietly(
     def interrupted(*args: object, **kwargs: object) -> object:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("asrtui.tasksource.open_demo_client", interrupted)
+    monkeypatch.setattr("asrtui.connect.open_demo_client", interrupted)
     assert main(["tasks", "--demo"]) == 130
     assert capsys.readouterr().err == ""
 
@@ -492,7 +495,7 @@ def test_any_argv_gives_an_exit_code_never_a_traceback(
 
     # Nothing may block or reach the network: the demo client, the console and the server
     # are replaced; without credentials every other path ends in a configuration error.
-    monkeypatch.setattr("asrtui.tasksource.open_demo_client", interrupted)
+    monkeypatch.setattr("asrtui.connect.open_demo_client", interrupted)
     monkeypatch.setattr("asrtui.ui.app.run_console_async", no_console)
     monkeypatch.setattr("asrtui.emulator.server.serve", no_serve)
     monkeypatch.setattr(sys, "stdin", io.StringIO(""))

@@ -16,6 +16,7 @@ import pytest
 from rich.text import Text
 
 import asrtui.cli
+import asrtui.connect
 from asrtui.__main__ import main
 from asrtui.credentials import Credentials
 from asrtui.emulator import DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET
@@ -190,7 +191,9 @@ def run_cli_skewed(
     vt = VirtualTime()
     host: Callable[[], datetime] = lambda: T0  # noqa: E731 - a fixed clock
     wire = Wire(build_emulator(vt, lambda: T0 + server_ahead))
-    monkeypatch.setattr(asrtui.cli, "LiveClient", client_factory(wire, vt, clock=host, **client))
+    monkeypatch.setattr(
+        asrtui.connect, "LiveClient", client_factory(wire, vt, clock=host, **client)
+    )
     return main(["tasks", "--endpoint", ENDPOINT]), wire
 
 

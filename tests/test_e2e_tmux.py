@@ -32,8 +32,8 @@ from typing import Literal
 import pytest
 from rich.cells import cell_len
 
+from asrtui.connect import open_demo_client
 from asrtui.emulator.backend import EmulatorBackend
-from asrtui.tasksource import open_demo_client
 from asrtui.ui.screens.main import WIDE_AT
 from tests.tmux_driver import (
     USER_DIR_VARS,

@@ -29,6 +29,7 @@ import httpx
 import pytest
 
 import asrtui.cli
+import asrtui.connect
 from asrtui.__main__ import main
 from asrtui.client import LiveClient
 from asrtui.credentials import Credentials
@@ -495,7 +496,7 @@ def cli_rig(monkeypatch: pytest.MonkeyPatch, env_creds: None) -> Iterator[CliRig
 
 def run_cli(rig: CliRig, monkeypatch: pytest.MonkeyPatch, fault: Fault, *args: str) -> int:
     factory = client_factory(rig.wire, rig.vt, **fault.client)
-    monkeypatch.setattr(asrtui.cli, "LiveClient", factory)
+    monkeypatch.setattr(asrtui.connect, "LiveClient", factory)
     return main(["tasks", "--endpoint", ENDPOINT, *args])
 
 
@@ -586,7 +587,7 @@ def test_cli_prints_a_hostile_error_answer_as_one_escaped_line(
         limiter=WindowLimiter(20, clock=vt.monotonic, sleep=vt.sleep),
         sleep=vt.retry_sleep,
     )
-    monkeypatch.setattr(asrtui.cli, "LiveClient", factory)
+    monkeypatch.setattr(asrtui.connect, "LiveClient", factory)
     assert main(["tasks", "--endpoint", ENDPOINT]) == 1
     err = capsys.readouterr().err
     line = one_line(err)

@@ -308,13 +308,13 @@ def sts_account(monkeypatch: pytest.MonkeyPatch) -> None:
     """STS credentials in the environment, accepted by an in-process emulator every client uses."""
     import httpx
 
-    import asrtui.cli
+    import asrtui.connect
     from asrtui.client import LiveClient
     from asrtui.emulator import build_emulator
 
     app = build_emulator(seed=3, tasks=2, credentials={KEY_ID: (SECRET, TOKEN)})
     client = functools.partial(LiveClient, transport=httpx.ASGITransport(app=app), sleep=_no_sleep)
-    monkeypatch.setattr(asrtui.cli, "LiveClient", client)
+    monkeypatch.setattr(asrtui.connect, "LiveClient", client)
     monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", KEY_ID)
     monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET)
     monkeypatch.setenv("ALIBABA_CLOUD_SECURITY_TOKEN", TOKEN)
@@ -345,7 +345,7 @@ def test_the_key_a_command_signs_with_is_masked_even_when_logged_by_mistake(
 
 def test_registering_keeps_a_due_refresh_visible_to_the_client() -> None:
     """The client runs a due credential command off the event loop only if it can see it is due."""
-    from asrtui.cli import registering_secrets
+    from asrtui.connect import registering_secrets
     from asrtui.credentials import Credentials, RefreshingCredentials
 
     class Command:

@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 import asrtui.cli
 import asrtui.cli.tasks
 import asrtui.client
+import asrtui.connect
 import asrtui.tasksource
 from asrtui.__main__ import main
 from asrtui.client import LiveClient
@@ -199,11 +200,11 @@ def sandbox(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", ENV_KEY_ID)
     monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", ENV_SECRET)
     client = _emulator_client(LiveClient)
-    monkeypatch.setattr(asrtui.cli, "LiveClient", client)
+    monkeypatch.setattr(asrtui.connect, "LiveClient", client)
     monkeypatch.setattr(asrtui.client, "LiveClient", client)
     monkeypatch.setattr(httpx.AsyncHTTPTransport, "handle_async_request", _refused)
-    demo = functools.partial(asrtui.tasksource.open_demo_client, fault_spec="", lively=False)
-    monkeypatch.setattr(asrtui.tasksource, "open_demo_client", demo)
+    demo = functools.partial(asrtui.connect.open_demo_client, fault_spec="", lively=False)
+    monkeypatch.setattr(asrtui.connect, "open_demo_client", demo)
     monkeypatch.setattr("asrtui.ui.app.run_console_async", _no_console, raising=False)
     monkeypatch.setattr("asrtui.emulator.server.serve", _no_serve)
     monkeypatch.setattr(asrtui.cli.tasks, "watch_sleep", _interrupt)

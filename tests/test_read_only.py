@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 import asrtui.cli
+import asrtui.connect
 from asrtui.__main__ import main
 from asrtui.client import READ_ACTIONS, LiveClient
 from asrtui.credentials import Credentials
@@ -33,7 +34,9 @@ async def _no_sleep(seconds: float) -> None:
 
 @pytest.fixture(autouse=True)
 def _no_real_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(asrtui.cli, "LiveClient", functools.partial(LiveClient, sleep=_no_sleep))
+    monkeypatch.setattr(
+        asrtui.connect, "LiveClient", functools.partial(LiveClient, sleep=_no_sleep)
+    )
 
 
 @pytest.fixture(scope="module")

@@ -28,6 +28,7 @@ import pytest
 from textual.widgets import Input
 
 import asrtui.cli
+import asrtui.connect
 from asrtui import logs, wire
 from asrtui.__main__ import main
 from asrtui.client import LiveClient
@@ -118,7 +119,9 @@ def files_under(*roots: Path) -> Iterator[Path]:
 
 @pytest.fixture(autouse=True)
 def _no_real_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(asrtui.cli, "LiveClient", functools.partial(LiveClient, sleep=_no_sleep))
+    monkeypatch.setattr(
+        asrtui.connect, "LiveClient", functools.partial(LiveClient, sleep=_no_sleep)
+    )
     reset_registry()
 
 

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 # The package, not its names: `asrtui.profiles` loads a module when one of its names is first
 # used, so building the parser (every start, ``--demo`` too) loads only the defaults below.
 import asrtui.profiles as _profiles
+from asrtui.cli.connection import option
 from asrtui.credentials import Credentials
 from asrtui.endpoints import resolve_endpoint
 from asrtui.errors import AsrtuiError, ConfigError
@@ -315,15 +316,10 @@ def run_use(args: argparse.Namespace) -> int:
 # -- test ------------------------------------------------------------------------------------
 
 
-def _option(args: argparse.Namespace, name: str) -> str | None:
-    value = getattr(args, name, None)
-    return value if isinstance(value, str) and value else None
-
-
 async def _count_running(settings: ResolvedSettings, endpoint: str) -> int:
     # Imported here: the network stack is only needed by this subcommand.
-    from asrtui.cli import registering_secrets
     from asrtui.client import LiveClient
+    from asrtui.connect import registering_secrets
 
     client = LiveClient(
         registering_secrets(settings.credentials),
@@ -344,9 +340,9 @@ def run_test(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> 
     try:
         settings = _profiles.resolve_connection_settings(
             profile=args.name,
-            endpoint=_option(args, "endpoint"),
-            region=_option(args, "region"),
-            signature=_option(args, "signature"),
+            endpoint=option(args, "endpoint"),
+            region=option(args, "region"),
+            signature=option(args, "signature"),
             env=os.environ if env is None else env,
         )
         endpoint = resolve_endpoint(settings.region, settings.endpoint)

@@ -8,9 +8,10 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TextIO
 
-from asrtui.cli import Connection, environment, open_client, resolve_connection
+from asrtui.cli.connection import environment, resolve_connection
 from asrtui.cli.output import render_csv, render_json, render_table
 from asrtui.client import LiveClient
+from asrtui.connect import Connection, open_client
 from asrtui.errors import AsrtuiError, ConfigError, TaskNotFoundError
 from asrtui.models import Task
 from asrtui.printable import printable_line

@@ -6,6 +6,7 @@ import re
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import Literal
 
 from asrtui.credentials import Credentials, credential_value_problem, mask_secret
@@ -26,6 +27,7 @@ __all__ = [
     "Profile",
     "Signature",
     "check_credentials",
+    "command_program",
     "credential_summary",
     "validate_command",
     "validate_endpoint",
@@ -148,6 +150,19 @@ def validate_command(command: str) -> str:
     return command
 
 
+def command_program(command: str) -> str:
+    """The program name of a credential command: the only part of it quoted anywhere.
+
+    The arguments may hold secrets (``--password=...``); a command that does not parse is
+    named by its first word.
+    """
+    try:
+        argv = shlex.split(command)
+    except ValueError:
+        argv = command.split()
+    return PurePath(argv[0]).name if argv else ""
+
+
 #: Each attribute checked by `check_credentials`, with how a message names it.
 _CHECKED = (
     ("access_key_id", "AccessKey id"),
@@ -263,10 +278,7 @@ def credential_summary(profile: Profile) -> str:
     ****abcd``, ``sts ****abcd`` or ``none``.
     """
     if profile.credential_command is not None:
-        # Imported here: the parser loads this module for its defaults, at every start.
-        from asrtui.profiles.external import ExternalCredentials
-
-        return "command " + ExternalCredentials(profile.credential_command).program
+        return "command " + command_program(profile.credential_command)
     if profile.credentials is None:
         return "none"
     kind = "sts" if profile.credentials.is_sts else "access key"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import ClassVar
 
 from rich.console import Group
@@ -67,23 +67,21 @@ class HelpScreen(ModalScreen[None]):
         scroll.border_title = "asrtui keys"
         yield scroll
 
-    def _sections(self) -> list[tuple[str, list[BindingType]]]:
-        from asrtui.ui.screens.main import MainScreen
-        from asrtui.ui.screens.profiles import ProfileForm, ProfileSwitcher
-        from asrtui.ui.widgets.task_table import TaskTable
+    def __init__(self, sections: Sequence[tuple[str, Sequence[BindingType]]]) -> None:
+        """Show ``sections`` (a title and its bindings each), then the application's keys.
 
+        The screens that open help say which keys are theirs, so this module depends on none.
+        """
+        super().__init__()
+        self._given = [(title, list(bindings)) for title, bindings in sections]
+
+    def _sections(self) -> list[tuple[str, list[BindingType]]]:
         # Bindings are inherited: list the app's own, then those of Textual's App and Screen
         # (ctrl+q, tab...), so that every key that works is listed.
         inherited: list[BindingType] = []
         for cls in (*type(self.app).__mro__, Screen):
             inherited.extend(cls.__dict__.get("BINDINGS", []))
-        return [
-            ("Tasks", list(MainScreen.BINDINGS)),
-            ("Table", list(TaskTable.BINDINGS)),
-            ("Profiles (P)", [Binding("enter", "switch", "Switch"), *ProfileSwitcher.BINDINGS]),
-            ("Profile form", list(ProfileForm.BINDINGS)),
-            ("Application", inherited),
-        ]
+        return [*self._given, ("Application", inherited)]
 
     def _display(self, bindings: Iterable[BindingType]) -> dict[str, str]:
         return {b.key: self.app.get_key_display(b) for b in Binding.make_bindings(bindings)}

@@ -706,8 +706,21 @@ class MainScreen(Screen[None]):
     def action_help(self) -> None:
         """Show every key."""
         from asrtui.ui.screens.help import HelpScreen
+        from asrtui.ui.screens.profiles import ProfileForm, ProfileSwitcher
 
-        self.app.push_screen(HelpScreen())
+        self.app.push_screen(
+            HelpScreen(
+                [
+                    ("Tasks", self.BINDINGS),
+                    ("Table", TaskTable.BINDINGS),
+                    (
+                        "Profiles (P)",
+                        [Binding("enter", "switch", "Switch"), *ProfileSwitcher.BINDINGS],
+                    ),
+                    ("Profile form", ProfileForm.BINDINGS),
+                ]
+            )
+        )
 
     # ------------------------------------------------------------------ clipboard
 

@@ -1,0 +1,273 @@
+"""The composition root: resolved settings become an open-able client, and nothing else does.
+
+Everything that talks to the Live API is wired here, in one direction: credentials provider
+(registered with the log redaction) → limiter (the account's, shared across processes) →
+signer → transport → `asrtui.client.LiveClient`. `__main__`, the headless commands, the demo
+and the console's profile switch (`asrtui.tasksource.ClientConnector`) all open their clients
+through `open_client`, so a new way of getting credentials or sharing the quota is added here
+once. This module is core: it never imports `asrtui.cli` or `asrtui.ui`; the command line
+turns its arguments into a `Connection` and hands it over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+import httpx
+
+from asrtui.client import DEFAULT_REQUEST_TIMEOUT, LiveClient
+from asrtui.credentials import Credentials, RefreshingCredentials
+from asrtui.endpoints import resolve_endpoint
+from asrtui.errors import CredentialsError
+from asrtui.ratelimit import WindowLimiter
+from asrtui.readonly import WRITABLE, ReadOnly, read_only_of
+
+if TYPE_CHECKING:
+    from asrtui.emulator import EmulatorApp
+    from asrtui.profiles import ResolvedSettings
+
+__all__ = [
+    "DEMO_ENDPOINT",
+    "DEMO_FAULTS",
+    "Connection",
+    "open_client",
+    "open_demo_client",
+    "registering_secrets",
+]
+
+Signature = Literal["v3", "rpc"]
+
+#: The base URL of the in-process emulator (never resolved: the ASGI transport answers).
+DEMO_ENDPOINT = "http://emulator.asrtui.invalid"
+
+#: Mild faults so the demo shows retries and the error paths without being unusable.
+DEMO_FAULTS = "latency=0.05,503=0.02,throttle=0.01,retry_after=300"
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Everything needed to open a client, resolved once from options, env and profile.
+
+    Attributes:
+        profile_name: shown in the status line and named in credential hints.
+        region: the ``RegionId`` sent.
+        endpoint: the base URL (ignored in demo mode).
+        signature: ``v3`` or ``rpc``.
+        credentials: returns the credentials to sign with (``None`` in demo mode).
+        demo: whether to talk to the in-process emulator.
+        rate_limit: calls per second allowed for the account.
+        refresh: seconds between automatic refreshes of the console.
+        read_only: whether (and because of what: the option, the environment, the profile)
+            stop, delete and every other change are refused; false when none applies.
+        request_timeout: seconds one request may take in all, connect to last byte.
+    """
+
+    profile_name: str
+    region: str
+    endpoint: str
+    signature: Signature = "v3"
+    credentials: Callable[[], Credentials] | None = field(default=None, repr=False)
+    demo: bool = False
+    rate_limit: int = 20
+    refresh: float = 5.0
+    read_only: ReadOnly = WRITABLE
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: ResolvedSettings,
+        *,
+        read_only_flag: bool = False,
+        env: Mapping[str, str] | None = None,
+    ) -> Connection:
+        """The connection of resolved profile settings (the endpoint derived from the region).
+
+        Args:
+            settings: the resolved profile settings.
+            read_only_flag: ``--read-only`` was given.
+            env: the environment, for `asrtui.readonly.ENV_VAR` (none read when ``None``).
+
+        Raises:
+            ConfigError: `asrtui.readonly.ENV_VAR` holds an invalid value.
+        """
+        return cls(
+            profile_name=settings.profile,
+            region=settings.region,
+            endpoint=resolve_endpoint(settings.region, settings.endpoint),
+            signature=settings.signature,
+            credentials=settings.credentials,
+            rate_limit=settings.rate_limit,
+            refresh=settings.refresh,
+            read_only=read_only_of(
+                flag=read_only_flag,
+                env={} if env is None else env,
+                profile=settings.profile,
+                profile_read_only=settings.read_only,
+            ),
+            request_timeout=settings.request_timeout,
+        )
+
+    @classmethod
+    def demo_of(
+        cls, *, region: str, signature: str | None, read_only: ReadOnly = WRITABLE
+    ) -> Connection:
+        """The connection of the built-in demo (any signature but ``rpc`` means v3)."""
+        return cls(
+            profile_name="demo",
+            region=region,
+            endpoint="",
+            signature="rpc" if signature == "rpc" else "v3",
+            demo=True,
+            read_only=read_only,
+        )
+
+
+class _RegisteringCredentials:
+    """A credentials provider that registers what it hands out with the log redaction.
+
+    The AccessKey secret and the STS token are masked in the log file and in crash reports
+    from the moment they are first used (`asrtui.logs.register_secret`), so that even a line
+    that quotes one by accident shows ``****``. New credentials are registered as they come
+    (a credential command hands out a new STS token now and then). `is_due` passes through,
+    so the client still runs a due refresh off the event loop (`RefreshingCredentials`).
+    """
+
+    def __init__(self, provider: Callable[[], Credentials]) -> None:
+        self._provider = provider
+        self._registered: Credentials | None = None
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._provider!r})"
+
+    def __call__(self) -> Credentials:
+        credentials = self._provider()
+        if credentials is not self._registered:  # once per credentials, not per request
+            # Imported here: a command that never signs a request never loads the log module.
+            from asrtui.logs import register_secret
+
+            register_secret(credentials.access_key_secret)
+            register_secret(credentials.security_token)
+            self._registered = credentials
+        return credentials
+
+    def is_due(self) -> bool:
+        provider = self._provider
+        return isinstance(provider, RefreshingCredentials) and provider.is_due()
+
+
+def registering_secrets(provider: Callable[[], Credentials]) -> Callable[[], Credentials]:
+    """``provider``, with the secret and the STS token of every answer masked in the log.
+
+    Every real client gets its credentials through this (`open_client`, ``profile test``):
+    it is where the command line and the console learn the secrets they sign with.
+    """
+    if isinstance(provider, _RegisteringCredentials):
+        return provider
+    return _RegisteringCredentials(provider)
+
+
+def open_client(connection: Connection) -> LiveClient:
+    """A client (not yet opened) for the connection: in-process emulator in demo mode.
+
+    The credentials of a real connection are registered for masking as they are used
+    (`registering_secrets`); the demo's are public.
+    """
+    if connection.demo:
+        return open_demo_client(
+            signature=connection.signature,
+            region=connection.region,
+            read_only=connection.read_only,
+        )
+    if connection.credentials is None:
+        raise CredentialsError("No credentials found", "pass --profile or set the environment")
+    return LiveClient(
+        registering_secrets(connection.credentials),
+        connection.endpoint,
+        region=connection.region,
+        signature=connection.signature,
+        rate_limit=connection.rate_limit,
+        # Two consoles and a `tasks --watch` of one account spend one budget together.
+        share_quota=True,
+        profile=connection.profile_name,
+        request_timeout=connection.request_timeout,
+        read_only=connection.read_only,
+    )
+
+
+def open_demo_client(
+    *,
+    seed: int = 0,
+    tasks: int = 12,
+    fault_spec: str = DEMO_FAULTS,
+    lively: bool = True,
+    signature: Literal["v3", "rpc"] = "v3",
+    limiter: WindowLimiter | None = None,
+    rate_limit: int = 20,
+    region: str = "cn-shanghai",
+    read_only: ReadOnly | None = None,
+) -> LiveClient:
+    """A `LiveClient` wired to an in-process emulator with the demo credentials.
+
+    Nothing leaves the process: requests go through ``httpx.ASGITransport`` to the emulator,
+    which checks signatures, quota and wire format exactly as it does on a socket.
+
+    Args:
+        seed: the emulator's seed (task ids and lifecycles are deterministic per seed).
+        tasks: how many tasks the emulator starts with.
+        fault_spec: the emulator's fault plan (see ``asrtui emulator --fault``).
+        lively: whether tasks start and end over time.
+        signature: the signature version to use.
+        limiter: the limiter; by default the process-wide one of the demo AccessKey id.
+        rate_limit: calls per second for the default limiter.
+        region: the region id sent (the emulator accepts any).
+        read_only: refuse every change, as for a real account (see `asrtui.readonly`).
+    """
+    # Imported here: the emulator is only needed in demo mode.
+    from asrtui.emulator import DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, build_emulator
+
+    app = build_emulator(seed=seed, tasks=tasks, lively=lively, fault_spec=fault_spec)
+    credentials = Credentials(DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET)
+    return LiveClient(
+        lambda: credentials,
+        DEMO_ENDPOINT,
+        region=region,
+        signature=signature,
+        limiter=limiter,
+        rate_limit=rate_limit,
+        profile="demo",
+        transport=httpx.ASGITransport(app=_FirstAnswerAtOnce(app)),
+        read_only=read_only,
+    )
+
+
+_ASGIMessage = Mapping[str, object]
+
+
+class _FirstAnswerAtOnce:
+    """The demo's emulator, serving its first request without the plan's injected latency.
+
+    The latency makes the demo feel like a network; on the first request, the console's
+    first list of tasks, it would only hold back the first frame.
+    """
+
+    def __init__(self, app: EmulatorApp) -> None:
+        self._app = app
+        self._latency: float | None = app.faults.latency
+        app.faults.set("latency", 0.0)
+
+    async def __call__(
+        self,
+        scope: Mapping[str, object],
+        receive: Callable[[], Awaitable[_ASGIMessage]],
+        send: Callable[[dict[str, object]], Awaitable[None]],
+    ) -> None:
+        try:
+            await self._app(scope, receive, send)
+        finally:
+            latency = self._latency
+            if latency is not None and scope.get("type") == "http":
+                self._latency = None
+                self._app.faults.set("latency", latency)
