@@ -404,13 +404,7 @@ class SharedLedger:
         if len(self._completions) >= _MAX_PENDING_COMPLETIONS:
             del self._completions[0]  # a lock busy for that long: the oldest no longer matter
         self._completions.append((granted_at, now))
-        try:
-            with self._locked(now, 1.0) as (fd, state, _):
-                self._write(fd, state)
-        except _Busy:
-            pass  # applied by the next call that gets the lock
-        except OSError as error:
-            self._fail_open(error)
+        self._flush(now)
 
     def report_throttled(
         self, now: float, effective_limit: float, retry_after: float | None = None
@@ -426,11 +420,19 @@ class SharedLedger:
         if retry_after is not None and retry_after > 0:
             report.hold_until = now + min(retry_after, MAX_HOLD)
         self._pending = report if self._pending is None else self._merge(self._pending, report)
+        self._flush(now)
+
+    def _flush(self, now: float) -> None:
+        """Write what is pending (answers, throttling reports) if the lock is free now.
+
+        `_locked` merges the pending changes into the state; a busy lock leaves them pending
+        for the next call that gets it.
+        """
         try:
             with self._locked(now, 1.0) as (fd, state, _):
                 self._write(fd, state)
         except _Busy:
-            pass  # applied by the next call that gets the lock
+            pass
         except OSError as error:
             self._fail_open(error)
 

@@ -14,6 +14,7 @@ when run as ``python benchmarks/<name>.py``) after putting the repository root o
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import random
 import statistics
@@ -206,3 +207,14 @@ def report(result: Result) -> None:
     )
     line(result.throttled == 0, f"throttling answers: {result.throttled} (target 0)")
     print(f"  info  failed calls: {result.errors}")
+
+
+def add_jitter_option(parser: argparse.ArgumentParser) -> None:
+    """``--jitter MS``: the emulator's random one-way delay before it counts a request."""
+    parser.add_argument(
+        "--jitter",
+        type=float,
+        default=0.0,
+        metavar="MS",
+        help="the emulator delays each request by a random 0..MS ms before counting it",
+    )

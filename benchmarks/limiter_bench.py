@@ -44,7 +44,15 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _report import LIMIT, Result, TimedLimiter, measure, report, saturate
+from _report import (
+    LIMIT,
+    Result,
+    TimedLimiter,
+    add_jitter_option,
+    measure,
+    report,
+    saturate,
+)
 
 from asrtui.client import LiveClient
 from asrtui.credentials import Credentials
@@ -109,13 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--compare", action="store_true", help="also run the other modes, for comparison only"
     )
-    parser.add_argument(
-        "--jitter",
-        type=float,
-        default=0.0,
-        metavar="MS",
-        help="the emulator delays each request by a random 0..MS ms before counting it",
-    )
+    add_jitter_option(parser)
     args = parser.parse_args(argv)
     result = asyncio.run(run(args.mode, args.seconds, args.workers, args.jitter / 1000))
     report(result)

@@ -46,7 +46,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _report import LIMIT, Result, TimedLimiter, measure, report, saturate
+from _report import (
+    LIMIT,
+    Result,
+    TimedLimiter,
+    add_jitter_option,
+    measure,
+    report,
+    saturate,
+)
 
 from asrtui.client import LiveClient
 from asrtui.credentials import Credentials
@@ -172,13 +180,7 @@ def main(argv: list[str] | None = None) -> int:
         "--cold", action="store_true", help="no warm-up request before the start (see above)"
     )
     parser.add_argument("--unshared", action="store_true", help="no ledger (comparison)")
-    parser.add_argument(
-        "--jitter",
-        type=float,
-        default=0.0,
-        metavar="MS",
-        help="the emulator delays each request by a random 0..MS ms before counting it",
-    )
+    add_jitter_option(parser)
     args = parser.parse_args(argv)
     failed = False
     for procs in args.procs:

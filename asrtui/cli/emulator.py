@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import sys
+from collections.abc import Callable
 
 from asrtui.errors import ConfigError
 from asrtui.printable import printable_line
@@ -47,34 +48,31 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(func=run_emulator)
 
 
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError("must be between 0 and 65535")
-    return value
+def _bounded(
+    parse: Callable[[str], float], what: str, low: float, high: float, unit: str = ""
+) -> Callable[[str], float]:
+    """An argparse type: ``parse`` the text and keep it within ``[low, high]``."""
+
+    def convert(text: str) -> float:
+        try:
+            value = parse(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not {what}: {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low:g} and {high:g}{unit}")
+        return value
+
+    return convert
 
 
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 <= value <= 100_000:
-        raise argparse.ArgumentTypeError("must be between 0 and 100000")
-    return value
+_port = _bounded(int, "a port number", 0, 65535)
+_count = _bounded(int, "a number", 0, 100_000)
+_jitter_ms = _bounded(float, "a number of milliseconds", 0, 10_000, " milliseconds")
 
 
 def _jitter(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of milliseconds: {text!r}") from None
-    if not 0 <= value <= 10_000:
-        raise argparse.ArgumentTypeError("must be between 0 and 10000 milliseconds")
-    return value / 1000
+    """``--jitter MS`` in seconds."""
+    return _jitter_ms(text) / 1000
 
 
 def run_emulator(args: argparse.Namespace) -> int:
