@@ -419,3 +419,74 @@ def test_a_console_that_cannot_end_after_a_hang_up_is_killed() -> None:
     status = _wait_exit(pid, EXIT_TIMEOUT)
     assert os.WIFSIGNALED(status)
     assert os.WTERMSIG(status) == signal.SIGKILL
+
+
+# -- a terminal that goes away without a signal ---------------------------------------------
+
+
+async def test_a_terminal_that_hangs_up_without_a_signal_ends_the_console(
+    sentinel: Sentinel,
+) -> None:
+    master, slave = os.openpty()
+    app = StubApp()
+    restore = install_exit_signals(app, terminal_fds=[slave], hangup_poll=0.01)
+    try:
+        await asyncio.sleep(0.05)
+        assert app.exits == []  # a terminal that is there is left alone
+        os.close(master)
+        await until(lambda: bool(app.exits), turns=2000)
+        assert app.exits == [exit_code_for(signal.SIGHUP)]
+    finally:
+        restore()
+        os.close(slave)
+    assert sentinel.calls == []
+
+
+async def test_no_terminal_to_watch_means_no_polling(sentinel: Sentinel) -> None:
+    read_end, write_end = os.pipe()  # not a terminal: nothing to watch
+    app = StubApp()
+    restore = install_exit_signals(app, terminal_fds=[], hangup_poll=0.01)
+    try:
+        os.close(write_end)
+        await asyncio.sleep(0.05)
+        assert app.exits == []
+    finally:
+        restore()
+        os.close(read_end)
+
+
+_DETACHED_CONSOLE = """
+import os, sys
+pid = os.fork()
+if pid == 0:
+    os.setsid()  # its own session: the terminal's hang-up sends it no SIGHUP
+    os.execv(sys.argv[2], sys.argv[2:])
+open(sys.argv[1], "w").write(str(pid))
+os.waitpid(pid, 0)
+"""
+
+
+@pytest.mark.e2e
+def test_installed_console_ends_when_its_terminal_goes_away_without_a_sighup(
+    asrtui_script: Path, tmp_path: Path
+) -> None:
+    """The tmux server dies, or a wrapper takes the SIGHUP: the console must not linger."""
+    pid_file = tmp_path / "console.pid"
+    pid, master = _spawn_on_a_terminal(
+        [sys.executable, "-c", _DETACHED_CONSOLE, str(pid_file), str(asrtui_script), "--demo"]
+    )
+    try:
+        _read_until(master, b"cn-shanghai", START_TIMEOUT)
+    finally:
+        os.close(master)
+    _wait_exit(pid, EXIT_TIMEOUT)  # the wrapper, which had the SIGHUP
+    console = int(pid_file.read_text())
+    deadline = time.monotonic() + EXIT_TIMEOUT
+    while Path(f"/proc/{console}").exists():
+        state = Path(f"/proc/{console}/stat").read_text().split(")")[-1].split()[0]
+        if state == "Z":
+            break
+        if time.monotonic() >= deadline:
+            os.kill(console, signal.SIGKILL)
+            pytest.fail(f"the console still ran {EXIT_TIMEOUT:g} s after its terminal went away")
+        time.sleep(POLL)

@@ -12,6 +12,12 @@ every write to it fails. On SIGHUP with a hung-up terminal the console's output 
 thread kills the process if it has not ended `HANGUP_GRACE` seconds later: an orphaned console
 that nobody can see must never linger, polling the account's shared quota.
 
+A terminal can also go away without a signal reaching the console (the tmux server killed, a
+wrapper that took the SIGHUP itself): Textual's input thread then reads end-of-file in a busy
+loop, and the orphan would spin at half a core for ever. So while the console runs, the
+terminal it started on is checked every `HANGUP_POLL` seconds, and a hang-up found there is
+handled exactly as a SIGHUP.
+
 The handlers are the event loop's (``loop.add_signal_handler``), so they run in the loop between
 two callbacks, never in the middle of one; where the loop cannot install them (not the main
 thread, or a platform without Unix signals) installing does nothing.
@@ -37,6 +43,7 @@ __all__ = [
     "ESCALATE_AFTER",
     "EXIT_SIGNALS",
     "HANGUP_GRACE",
+    "HANGUP_POLL",
     "exit_code_for",
     "exit_signals",
     "install_exit_signals",
@@ -55,6 +62,9 @@ ESCALATE_AFTER = 2.0
 
 #: Seconds a console whose terminal has hung up may take to end before it is killed outright.
 HANGUP_GRACE = 5.0
+
+#: Seconds between two checks that the console's terminal is still there.
+HANGUP_POLL = 2.0
 
 _Handler = Callable[[int, Any], Any] | int | None
 
@@ -195,6 +205,8 @@ def install_exit_signals(
     loop: asyncio.AbstractEventLoop | None = None,
     clock: Callable[[], float] | None = None,
     hangup_grace: float = HANGUP_GRACE,
+    terminal_fds: Iterable[int] | None = None,
+    hangup_poll: float = HANGUP_POLL,
 ) -> Callable[[], None]:
     """Make ``signals`` end ``app`` cleanly (``app.exit``) instead of killing the process.
 
@@ -214,6 +226,9 @@ def install_exit_signals(
         clock: monotonic seconds for `ESCALATE_AFTER`; the loop's clock by default.
         hangup_grace: seconds after a SIGHUP whose terminal has hung up before the process is
             killed if it has not ended by then.
+        terminal_fds: the terminal to watch for a hang-up that came without a SIGHUP; the
+            process's stdin and stdout where they are terminals, by default.
+        hangup_poll: seconds between two of those checks.
 
     Returns:
         A function that removes the handlers, restores the previous ones and cancels the
@@ -230,9 +245,13 @@ def install_exit_signals(
     watchdog: list[threading.Timer] = []
     asked_at: float | None = None
 
+    polling: list[asyncio.TimerHandle] = []
+
     def restore() -> None:
         while watchdog:
             watchdog.pop().cancel()
+        while polling:
+            polling.pop().cancel()
         while installed:
             _pop(running_loop, installed.pop(), on_signal)
 
@@ -262,7 +281,30 @@ def install_exit_signals(
         except (NotImplementedError, RuntimeError, ValueError, OSError):
             continue
         installed.append(signum)
+    hangup = getattr(signal, "SIGHUP", None)
+    watched = _terminal_fds() if terminal_fds is None else list(terminal_fds)
+    if hangup is not None and hangup in installed and watched:
+
+        def check_terminal() -> None:
+            polling.clear()
+            if any(terminal_hung_up(fd) for fd in watched):
+                on_signal(hangup)  # as if the SIGHUP had come; a later check escalates
+            if installed:
+                polling.append(running_loop.call_later(hangup_poll, check_terminal))
+
+        polling.append(loop.call_later(hangup_poll, check_terminal))
     return restore
+
+
+def _terminal_fds() -> list[int]:
+    """The process's stdin and stdout, where they are terminals."""
+    fds: list[int] = []
+    for stream in (sys.__stdin__, sys.__stdout__):
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            fd = stream.fileno()  # type: ignore[union-attr]
+            if os.isatty(fd) and fd not in fds:
+                fds.append(fd)
+    return fds
 
 
 def _forward(loop: asyncio.AbstractEventLoop, signum: int) -> None:
