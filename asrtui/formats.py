@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Sequence
 from typing import Any
 
+from asrtui.jsontext import to_text
 from asrtui.models import Task
 from asrtui.printable import printable_json, printable_line
 from asrtui.redact import mask_account_id, mask_stream_url, redact_task_dict
@@ -60,11 +60,8 @@ def render_json(tasks: Sequence[Task], *, reveal: bool = False, compact: bool = 
     for task in tasks:
         wire = task_to_wire(task)
         objects.append(wire if reveal else redact_task_dict(wire))
-    if compact:
-        text = json.dumps(objects, ensure_ascii=False, separators=(",", ":"), default=str)
-    else:
-        text = json.dumps(objects, ensure_ascii=False, indent=2, default=str)
-    return printable_json(text)
+    # `to_text` writes a value kept as text for its depth back verbatim, and never raises.
+    return printable_json(to_text(objects, indent=None if compact else 2))
 
 
 def task_values(task: Task, *, reveal: bool = False) -> dict[str, str]:

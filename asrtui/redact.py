@@ -19,6 +19,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote, quote_plus, unquote
 
+from asrtui.jsontext import RawJSON
+
 __all__ = [
     "MASK",
     "mask_account_id",
@@ -162,6 +164,9 @@ def redact_task_dict(raw: Mapping[str, Any]) -> dict[str, Any]:
                 new: Any = mask_account_id(value) if value is not None else None
             elif isinstance(value, str):
                 new = mask_stream_url(value)
+            elif isinstance(value, RawJSON):
+                # Kept as text for its depth: mask the value it was made of and write it again.
+                new = RawJSON.of(redact_task_dict({"": value.value})[""])
             elif isinstance(value, Mapping):
                 new = {}
                 stack.append((value, new))

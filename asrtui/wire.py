@@ -19,7 +19,6 @@ and body excerpts are short and escaped, so an error never carries a stream toke
 from __future__ import annotations
 
 import codecs
-import copy
 import dataclasses
 import json
 import math
@@ -34,6 +33,7 @@ from asrtui.errors import (
     ThrottledError,
     api_error_from,
 )
+from asrtui.jsontext import copy_value, tame, to_text
 from asrtui.models import Task, TaskList
 from asrtui.printable import printable_line
 from asrtui.redact import redact_text
@@ -123,11 +123,8 @@ def _short(value: object) -> str:
 
 
 def _compact_json(value: object) -> str:
-    """Compact JSON text of a decoded value (never raises: junk becomes its type name)."""
-    try:
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-    except (TypeError, ValueError, RecursionError):
-        return f"<{type(value).__name__}>"
+    """Compact JSON text of a decoded value, at any depth (never raises: see `to_text`)."""
+    return to_text(value)
 
 
 def _loads(text: str) -> tuple[bool, Any]:
@@ -661,8 +658,13 @@ def _task(obj: Mapping[Any, Any], key: Any) -> Task:
         status = _status(status)
     created = get("createdAt")
     updated = get("updatedAt")
+    raw = dict(obj)
+    kinds = set(map(type, raw.values()))
+    if list in kinds or dict in kinds:
+        # A value nested deeper than anything can walk recursively is kept as its text.
+        raw = {name: tame(value) for name, value in raw.items()}
     extra = (
-        {} if obj.keys() <= TASK_FIELDS else {k: v for k, v in obj.items() if k not in TASK_FIELDS}
+        {} if raw.keys() <= TASK_FIELDS else {k: v for k, v in raw.items() if k not in TASK_FIELDS}
     )
     values: dict[str, Any] = {
         "task_id": task_id,
@@ -680,7 +682,7 @@ def _task(obj: Mapping[Any, Any], key: Any) -> Task:
         "auto_terminate_delay": _int_or_none(get("autoTerminateDelay")),
         "ali_uid": _text(get("aliUid")),
         "extra": extra,
-        "raw": dict(obj),
+        "raw": raw,
     }
     if _FAST_TASK_INIT:
         task = _new_object(Task)
@@ -844,14 +846,17 @@ def _flag(value: object) -> bool | None:
 
 
 def task_to_wire(task: Task) -> dict[str, Any]:
-    """The wire object of a task for JSON export: a deep copy of what was received.
+    """The wire object of a task for JSON export: a copy of what was received, at any depth.
+
+    A value nested too deeply to walk is a `asrtui.jsontext.RawJSON` (written back verbatim
+    by `asrtui.jsontext.to_text`).
 
     A task built in code (with no ``raw``) is written in the wire's own shape and types.
     Secrets are not masked here: pass the result through `asrtui.redact.redact_task_dict`
     unless the user asked for them.
     """
     if task.raw:
-        return copy.deepcopy(dict(task.raw))
+        return copy_value(task.raw)  # type: ignore[no-any-return]
     wire: dict[str, Any] = {
         "taskId": task.task_id,
         "status": task.status,
@@ -874,5 +879,5 @@ def task_to_wire(task: Task) -> dict[str, Any]:
         wire["targetLanguages"] = list(task.target_languages)
     if task.translate_enabled is not None:
         wire["translateEnabled"] = task.translate_enabled
-    wire.update(copy.deepcopy(dict(task.extra)))
+    wire.update(copy_value(task.extra))
     return wire

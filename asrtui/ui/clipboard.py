@@ -10,8 +10,7 @@ Terminal) copy nothing, so each copy also tells the operator what was sent.
 
 from __future__ import annotations
 
-import json
-
+from asrtui.jsontext import to_text
 from asrtui.models import Task
 from asrtui.redact import mask_stream_url, redact_task_dict
 from asrtui.wire import task_to_wire
@@ -21,7 +20,7 @@ def task_json(task: Task, *, revealed: bool) -> str:
     """The task object as received, pretty-printed; secrets masked unless ``revealed``."""
     raw = task_to_wire(task)
     shown = raw if revealed else redact_task_dict(raw)
-    return json.dumps(shown, indent=2, ensure_ascii=False, default=str)
+    return to_text(shown, indent=2)
 
 
 def stream_url(task: Task, *, revealed: bool) -> str:

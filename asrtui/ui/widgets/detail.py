@@ -12,7 +12,6 @@ when the number of lines changed: an idle console redraws one pane, not the whol
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
@@ -28,10 +27,11 @@ from textual.containers import VerticalScroll
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from asrtui.jsontext import RawJSON, to_text
 from asrtui.models import Task
 from asrtui.printable import printable_json, printable_line
 from asrtui.redact import mask_account_id, mask_stream_url, redact_task_dict
-from asrtui.ui.format import UNKNOWN, format_age, format_local_time
+from asrtui.ui.format import UNKNOWN, format_age, format_clock_time, format_local_time
 from asrtui.ui.taskbook import Row, TaskEvent
 from asrtui.wire import task_to_wire
 
@@ -74,7 +74,9 @@ def _value(value: object) -> str:
         return "yes" if value else "no"
     if isinstance(value, str):
         return value
-    return json.dumps(value, ensure_ascii=False, default=str)
+    if isinstance(value, RawJSON):  # too deep to walk: the text as received, marked
+        return f"{value.text}  ({value.note})"
+    return to_text(value, spaced=True)
 
 
 def render_fields(model: DetailModel, *, revealed: bool, tz: tzinfo | None) -> Table:
@@ -142,7 +144,7 @@ def render_history(history: Sequence[TaskEvent], tz: tzinfo | None) -> Text:
     if not history:
         text.append("\n  (nothing yet)", style="dim")
     for event in history:
-        stamp = event.at.astimezone(tz).strftime("%H:%M:%S")
+        stamp = format_clock_time(event.at, tz)
         text.append(f"\n  {stamp} ", style="dim")
         text.append(f"{event.kind:<8}")
         text.append(f" {event.detail}")
@@ -155,8 +157,13 @@ def render_raw(task: Task, *, revealed: bool) -> RenderableType:
     shown = raw if revealed else redact_task_dict(raw)
     # Highlighted here rather than by `rich.json.JSON`, which would parse the text again and
     # undo `printable_json`'s escapes (an ESC in a tag must reach the screen as text).
-    dumped = json.dumps(shown, indent=2, ensure_ascii=False, default=str)
+    dumped = to_text(shown, indent=2)
     highlighted = JSONHighlighter()(Text(printable_json(dumped)))
+    deep = sorted(name for name, value in shown.items() if isinstance(value, RawJSON))
+    if deep:
+        # Written back verbatim on one line: say why those lines look different.
+        notes = "\n".join(f"{printable_line(str(name))}: {shown[name].note}" for name in deep)
+        highlighted = Text.assemble(highlighted, "\n", Text(notes, style="italic dim"))
     # Rich does not wrap JSON; a stream URL is longer than the pane, so fold long lines.
     highlighted.no_wrap = False
     highlighted.overflow = "fold"
