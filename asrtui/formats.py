@@ -87,7 +87,7 @@ def task_values(task: Task, *, reveal: bool = False) -> dict[str, str]:
         "created_at": task.created_at.isoformat() if task.created_at else "",
         "updated_at": task.updated_at.isoformat() if task.updated_at else "",
         "stream_url": task.stream_url if reveal else mask_stream_url(task.stream_url),
-        "callback_url": task.callback_url,
+        "callback_url": task.callback_url if reveal else mask_stream_url(task.callback_url),
         "translate_enabled": text(task.translate_enabled),
         "report_interval": text(task.report_interval),
         "auto_terminate_delay": text(task.auto_terminate_delay),

@@ -56,6 +56,14 @@ _PLAIN_TEXT_RE = re.compile(rf"(?i)({_TEXT_NAMES}[\"']?[ \t]*[:=][ \t]*[\"']?)([
 _ALI_UID_TEXT_RE = re.compile(r"(?i)(ali_?uid[\"']?[ \t]*[:=][ \t]*[\"']?)([^\s\"'<>&#,;}\]]+)")
 
 
+# The password of a URL's user information, ``scheme://user:PASSWORD@host``; it runs to the
+# last ``@`` of the authority, as URL parsers read it. In free text it also ends at quotes.
+_USERINFO_URL_RE = re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://[^/?#@\s:]*:)([^/?#\s]+)(?=@)")
+_USERINFO_TEXT_RE = re.compile(
+    r"(?i)(\b[a-z][a-z0-9+.-]*://[^/?#@\s:\"'<>]*:)([^/?#\s\"'<>]+)(?=@)"
+)
+
+
 def _mask_value(match: re.Match[str]) -> str:
     """Keep the name and separator of a ``name=value`` match, mask a non-empty value."""
     return match.group(1) + (MASK if match.group(2) else "")
@@ -82,6 +90,8 @@ def _mask_params(part: str) -> str:
 def mask_stream_url(url: str) -> str:
     """Replace the value of every ``auth_key`` in a URL with ``****``, keeping everything else.
 
+    The password of a URL's user information (``rtmp://user:PASSWORD@host/...``) is masked too.
+
     The query and the fragment are split into parameters as the server does (so a
     percent-encoded name such as ``auth%5Fkey`` is caught), then a pattern pass catches
     ``auth_key`` in path parameters and in URLs nested (percent-encoded) inside this one.
@@ -94,6 +104,8 @@ def mask_stream_url(url: str) -> str:
     """
     if not isinstance(url, str):  # defensive: called from error paths with whatever arrived
         return MASK
+    if "@" in url:
+        url = _USERINFO_URL_RE.sub(_mask_value, url)
     if "%" not in url and "key" not in url.lower():
         return url
     head, hash_sign, fragment = url.partition("#")
@@ -210,6 +222,7 @@ def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
     """
     if not isinstance(text, str):
         return MASK
+    text = _USERINFO_TEXT_RE.sub(_mask_value, text)
     text = _ENCODED_TEXT_RE.sub(_mask_value, text)
     text = _PLAIN_TEXT_RE.sub(_mask_value, text)
     text = _ALI_UID_TEXT_RE.sub(_mask_uid_match, text)
