@@ -723,8 +723,8 @@ class MainScreen(Screen[None]):
     def action_copy_id(self) -> None:
         """Copy the highlighted task's id."""
         if task := self._require_task():
-            self.app.copy_to_clipboard(task.task_id)
-            self.notify(f"Copied task id {task.task_id}.", markup=False)
+            self.app.copy_to_clipboard(clipboard.clipboard_text(task.task_id))
+            self.notify(f"Copied task id {printable_line(task.task_id)}.", markup=False)
 
     def action_copy_url(self) -> None:
         """Copy the stream URL, masked unless secrets are revealed."""

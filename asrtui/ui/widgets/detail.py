@@ -319,7 +319,7 @@ class TaskDetail(VerticalScroll):
             self._set_heading(title, Text(""))
             self._set_body(body, Text("No task selected.", style="dim"))
             return
-        heading = Text(model.task.task_id)
+        heading = Text(printable_line(model.task.task_id))
         if self.raw_json:
             heading.append("  (raw JSON)", style="dim")
         self._set_heading(title, heading)
