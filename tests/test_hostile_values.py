@@ -28,7 +28,7 @@ from asrtui.formats import render_csv, render_json
 from asrtui.jsontext import MAX_DEPTH, RawJSON, copy_value, depth_of, tame, to_text
 from asrtui.models import Task
 from asrtui.redact import redact_task_dict
-from asrtui.ui.clipboard import task_json
+from asrtui.ui.clipboard import clipboard_text, task_json
 from asrtui.ui.format import (
     AS_SENT,
     format_age,
@@ -320,3 +320,37 @@ def test_an_accepted_endpoint_is_one_httpx_accepts(host: str, idna_form: bool, p
         url.raw_host  # noqa: B018 - each of these encodes or decodes the host
         url.port  # noqa: B018
         httpx.URL(resolved + "/?Action=QueryRtcAsrTasks")
+
+
+# -- copies and URL passwords ------------------------------------------------------------------
+
+
+def test_a_lone_surrogate_reaches_the_clipboard_escaped() -> None:
+    """A JSON string may hold ``"\\ud800"``; the clipboard takes UTF-8 only."""
+    task = one_task(taskId="asr-\ud800", tag="\udfff")
+    assert clipboard_text(task.task_id) == "asr-\\ud800"
+    task_json(task, revealed=True).encode("utf-8")
+    task_json(task, revealed=False).encode("utf-8")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "rtmp://user:PASSWORD9@pull.example.com/live/s",
+        "rtmp://:PASSWORD9@pull.example.com/live/s?auth_key=PASSWORD9",
+        "rtmp://user:PASS@WORD9@pull.example.com/live/s",
+    ],
+)
+def test_a_url_password_is_masked_in_every_output(url: str) -> None:
+    task = one_task(streamUrl=url, callbackUrl=url, backup=[url])
+    outputs = [
+        render_json([task]),
+        render_csv([task]),
+        render_table([task]),
+        task_json(task, revealed=False),
+        rendered(render_raw(task, revealed=False)),
+        rendered(render_fields(DetailModel(task, now=NOW), revealed=False, tz=UTC)),
+    ]
+    for text in outputs:
+        assert "WORD9" not in text
+    assert "WORD9" in render_json([task], reveal=True)
