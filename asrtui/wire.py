@@ -658,14 +658,15 @@ def _task(obj: Mapping[Any, Any], key: Any) -> Task:
         status = _status(status)
     created = get("createdAt")
     updated = get("updatedAt")
-    raw = dict(obj)
-    kinds = set(map(type, raw.values()))
-    if list in kinds or dict in kinds:
-        # A value nested deeper than anything can walk recursively is kept as its text.
-        raw = {name: tame(value) for name, value in raw.items()}
-    extra = (
-        {} if raw.keys() <= TASK_FIELDS else {k: v for k, v in raw.items() if k not in TASK_FIELDS}
-    )
+    if obj.keys() <= TASK_FIELDS:  # the fast path: known fields only
+        raw = dict(obj)
+        extra = {}
+    else:
+        # Unknown fields are compared as they are (a task that changed is found by equality):
+        # one nested deeper than a comparison can recurse is kept as its text. Known fields
+        # become text or numbers here, and `raw` is not compared and only walked iteratively.
+        raw = {name: tame(value) for name, value in obj.items()}
+        extra = {k: v for k, v in raw.items() if k not in TASK_FIELDS}
     values: dict[str, Any] = {
         "task_id": task_id,
         "status": status,

@@ -161,7 +161,6 @@ def test_deep_values_reach_every_output(levels: int) -> None:
 def test_a_deep_value_in_a_known_field_is_shown_as_its_text() -> None:
     task = one_task(tag=nested(600, 1), targetLanguages=[nested(600, "en")], status=nested(600))
     assert task.tag == "[" * 600 + "1" + "]" * 600
-    assert isinstance(task.raw["tag"], RawJSON)
     assert json.loads(render_json([task]))[0]["tag"] == nested(600, 1)
 
 
