@@ -19,13 +19,14 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from asrtui.jsontext import to_text
 from asrtui.models import Task
 from asrtui.printable import printable_json, printable_line
 from asrtui.redact import mask_account_id, mask_stream_url, redact_task_dict
-from asrtui.wire import task_to_wire
+from asrtui.wire import task_to_wire, unread_value
 
 __all__ = ["CSV_COLUMNS", "render_csv", "render_json", "task_values"]
 
@@ -70,11 +71,13 @@ def task_values(task: Task, *, reveal: bool = False) -> dict[str, str]:
     Not yet escaped: each output escapes them its own way (and a table cuts them to width).
     """
 
-    def text(value: object) -> str:
-        if value is None:
-            return ""
+    def text(value: object, field: str = "") -> str:
+        if value is None:  # absent, or sent but not readable: then what was sent
+            return unread_value(task, field) or "" if field else ""
         if isinstance(value, bool):
             return "true" if value else "false"
+        if isinstance(value, datetime):
+            return value.isoformat()
         return str(value)
 
     return {
@@ -84,13 +87,13 @@ def task_values(task: Task, *, reveal: bool = False) -> dict[str, str]:
         "language": task.language,
         "target_languages": ",".join(task.target_languages),
         "tag": task.tag,
-        "created_at": task.created_at.isoformat() if task.created_at else "",
-        "updated_at": task.updated_at.isoformat() if task.updated_at else "",
+        "created_at": text(task.created_at, "created_at"),
+        "updated_at": text(task.updated_at, "updated_at"),
         "stream_url": task.stream_url if reveal else mask_stream_url(task.stream_url),
         "callback_url": task.callback_url if reveal else mask_stream_url(task.callback_url),
-        "translate_enabled": text(task.translate_enabled),
-        "report_interval": text(task.report_interval),
-        "auto_terminate_delay": text(task.auto_terminate_delay),
+        "translate_enabled": text(task.translate_enabled, "translate_enabled"),
+        "report_interval": text(task.report_interval, "report_interval"),
+        "auto_terminate_delay": text(task.auto_terminate_delay, "auto_terminate_delay"),
         "ali_uid": task.ali_uid if reveal else mask_account_id(task.ali_uid),
     }
 

@@ -33,7 +33,7 @@ from asrtui.errors import (
     ThrottledError,
     api_error_from,
 )
-from asrtui.jsontext import copy_value, tame, to_text
+from asrtui.jsontext import RawJSON, copy_value, tame, to_text
 from asrtui.models import Task, TaskList
 from asrtui.printable import printable_line
 from asrtui.redact import redact_text
@@ -48,6 +48,7 @@ __all__ = [
     "parse_tasks",
     "request_id_of",
     "task_to_wire",
+    "unread_value",
 ]
 
 #: The ``RetCode`` of a successful answer on the second error channel.
@@ -843,6 +844,38 @@ def _flag(value: object) -> bool | None:
 
 
 # --------------------------------------------------------------------------------------------
+# Values that could not be read
+
+#: The known fields that are parsed into something else than text, by wire name.
+_READ_FIELDS: Final = {
+    "created_at": "createdAt",
+    "updated_at": "updatedAt",
+    "report_interval": "reportInterval",
+    "auto_terminate_delay": "autoTerminateDelay",
+    "translate_enabled": "translateEnabled",
+}
+
+
+def unread_value(task: Task, field: str) -> str | None:
+    """What the server sent for a known field that could not be read, as text, else ``None``.
+
+    ``createdAt: "yesterday"`` leaves ``Task.created_at`` ``None``, as an absent one does; the
+    views show this text instead (marked), so that a value is never dropped silently.
+
+    Args:
+        task: the task.
+        field: a `Task` field name (``created_at``, ``report_interval``...).
+    """
+    name = _READ_FIELDS.get(field)
+    if name is None or getattr(task, field, None) is not None:
+        return None
+    value = task.raw.get(name)
+    if value is None:
+        return None
+    return value if isinstance(value, str) else to_text(value)
+
+
+# --------------------------------------------------------------------------------------------
 # Export
 
 
@@ -857,7 +890,13 @@ def task_to_wire(task: Task) -> dict[str, Any]:
     unless the user asked for them.
     """
     if task.raw:
-        return copy_value(task.raw)  # type: ignore[no-any-return]
+        # A known field may hold a deep value too (the parser keeps only unknown ones as text,
+        # for speed): here each is kept as text as well, so a view shows it on one marked line.
+        wire_object: dict[str, Any] = {}
+        for name, value in task.raw.items():
+            kept = tame(value)
+            wire_object[name] = kept if isinstance(kept, RawJSON) else copy_value(kept)
+        return wire_object
     wire: dict[str, Any] = {
         "taskId": task.task_id,
         "status": task.status,

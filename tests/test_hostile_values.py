@@ -162,6 +162,10 @@ def test_a_deep_value_in_a_known_field_is_shown_as_its_text() -> None:
     task = one_task(tag=nested(600, 1), targetLanguages=[nested(600, "en")], status=nested(600))
     assert task.tag == "[" * 600 + "1" + "]" * 600
     assert json.loads(render_json([task]))[0]["tag"] == nested(600, 1)
+    # The raw view shows it on one marked line, not as a pyramid of 1,200 lines.
+    raw_view = rendered(render_raw(task, revealed=False))
+    assert len(raw_view.splitlines()) < 60
+    assert "tag: nested 600 levels deep" in raw_view
 
 
 @settings(max_examples=200, deadline=None)
@@ -353,3 +357,30 @@ def test_a_url_password_is_masked_in_every_output(url: str) -> None:
     for text in outputs:
         assert "WORD9" not in text
     assert "WORD9" in render_json([task], reveal=True)
+
+
+# -- values that cannot be read are shown as sent, never dropped -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("wire_name", "field", "value", "column"),
+    [
+        ("createdAt", "created", "yesterday", "created_at"),
+        ("updatedAt", "updated", {"at": 1}, "updated_at"),
+        ("createdAt", "created", "2024-05-14T04:00:00", "created_at"),  # no offset: not guessed
+        ("reportInterval", "report", "every second", "report_interval"),
+        ("autoTerminateDelay", "auto stop", [10], "auto_terminate_delay"),
+        ("translateEnabled", "translate", "maybe", "translate_enabled"),
+    ],
+)
+def test_a_value_that_cannot_be_read_is_shown_as_sent_and_marked(
+    wire_name: str, field: str, value: Any, column: str
+) -> None:
+    task = one_task(**{wire_name: value})
+    sent = value if isinstance(value, str) else to_text(value)
+    fields = rendered(render_fields(DetailModel(task, now=NOW), revealed=False, tz=UTC))
+    line = next(line for line in fields.splitlines() if line.startswith(field))
+    assert sent in line
+    assert "(as sent: not" in line
+    row = next(csv.DictReader(io.StringIO(render_csv([task]))))
+    assert row[column] == sent

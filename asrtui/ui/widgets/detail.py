@@ -33,7 +33,7 @@ from asrtui.printable import printable_json, printable_line
 from asrtui.redact import mask_account_id, mask_stream_url, redact_task_dict
 from asrtui.ui.format import UNKNOWN, format_age, format_clock_time, format_local_time
 from asrtui.ui.taskbook import Row, TaskEvent
-from asrtui.wire import task_to_wire
+from asrtui.wire import task_to_wire, unread_value
 
 #: Shown at the top of the pane while secrets are revealed.
 SECRETS_MARKER = " SECRETS SHOWN "
@@ -108,18 +108,25 @@ def render_fields(model: DetailModel, *, revealed: bool, tz: tzinfo | None) -> T
     add("mode", task.mode or UNKNOWN)
     targets = ", ".join(task.target_languages)
     add("language", task.language + (f" → {targets}" if targets else "") or UNKNOWN)
-    add("translate", _value(task.translate_enabled))
+
+    def read(field: str, shown: str, what: str) -> str | Text:
+        """``shown``, or what the server sent when it could not be read, marked."""
+        unread = unread_value(task, field)
+        if unread is None:
+            return shown
+        return Text.assemble(printable_line(unread), (f"  (as sent: {what})", "italic"))
+
+    add("translate", read("translate_enabled", _value(task.translate_enabled), "not yes or no"))
     add("tag", task.tag)
     stream = task.stream_url if revealed else mask_stream_url(task.stream_url)
     add("stream", Text(stream, style="bold red" if revealed else ""))
     add("callback", task.callback_url if revealed else mask_stream_url(task.callback_url))
-    add("created", _when(task.created_at, now, tz))
-    add("updated", _when(task.updated_at, now, tz))
-    add("report", UNKNOWN if task.report_interval is None else f"{task.report_interval} ms")
-    add(
-        "auto stop",
-        UNKNOWN if task.auto_terminate_delay is None else f"{task.auto_terminate_delay} s",
-    )
+    add("created", read("created_at", _when(task.created_at, now, tz), "not a time"))
+    add("updated", read("updated_at", _when(task.updated_at, now, tz), "not a time"))
+    report = UNKNOWN if task.report_interval is None else f"{task.report_interval} ms"
+    add("report", read("report_interval", report, "not a whole number"))
+    auto_stop = UNKNOWN if task.auto_terminate_delay is None else f"{task.auto_terminate_delay} s"
+    add("auto stop", read("auto_terminate_delay", auto_stop, "not a whole number"))
     uid = task.ali_uid if revealed else mask_account_id(task.ali_uid)
     add("aliUid", Text(uid, style="bold red" if revealed else ""))
     extras = task.extra if revealed else redact_task_dict(task.extra)
