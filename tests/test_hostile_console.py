@@ -180,6 +180,7 @@ def run_console(tasks: Sequence[Task], later: Sequence[Task], export_dir: Path) 
     asyncio.run(_drive(tasks, later, export_dir))
 
 
+@pytest.mark.timeout(600)  # a console per example: slow on a loaded machine, never stuck
 @settings(
     max_examples=8,
     deadline=None,
@@ -291,6 +292,7 @@ def check_cli(endpoint: str, capsys: pytest.CaptureFixture[str]) -> None:
         assert not any(is_unsafe(char) for char in out.replace("\n", ""))
 
 
+@pytest.mark.timeout(600)
 @settings(
     max_examples=15,
     deadline=None,
