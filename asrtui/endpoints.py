@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from urllib.parse import urlsplit
+
+import idna
 
 from asrtui.errors import ConfigError
 
@@ -39,6 +42,8 @@ LISTED_REGIONS: frozenset[str] = frozenset(
 # A region id becomes a DNS label: lower-case letters, digits and inner hyphens only.
 _REGION_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+# What the HTTP stack reads as an IPv4 address (and then refuses if it is not one).
+_IPV4_STYLE_RE = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$")
 
 
 def resolve_endpoint(region: str | None, override: str | None) -> str:
@@ -147,7 +152,38 @@ def _validate_override(value: str) -> str:
         raise ConfigError(f"Invalid endpoint {value!r}: no host", hint)
     if parts.path not in {"", "/"} or parts.query or parts.fragment:
         raise ConfigError(f"Invalid endpoint {value!r}: expected no path or query", hint)
+    problem = _host_problem(host)
+    if problem:
+        raise ConfigError(f"Invalid endpoint {value!r}: {problem}", hint)
     netloc = f"[{host}]" if ":" in host else host
     if port is not None:
         netloc += f":{port}"
     return f"{parts.scheme.lower()}://{netloc}"
+
+
+def _host_problem(host: str) -> str:
+    """Why the HTTP stack would refuse ``host`` (completing "Invalid endpoint X: ..."), or ``""``.
+
+    httpx reads a dotted quad as an IPv4 address and any other host as a name; a name that is
+    not ASCII is encoded with IDNA, and one written in IDNA's ASCII form (``xn--...``) is
+    decoded with it. Each of these raises (``idna.IDNAError``, not httpx's own error) only when
+    the first request is made, so the same checks run here, where they give a usage error.
+    """
+    if ":" in host:  # an IPv6 literal: urlsplit has checked it
+        return ""
+    if _IPV4_STYLE_RE.fullmatch(host):
+        try:
+            ipaddress.IPv4Address(host)
+        except ValueError:
+            return f"{host!r} is not an IPv4 address"
+        return ""
+    try:
+        if not host.isascii():
+            idna.encode(host.lower())
+        else:
+            for label in host.split("."):
+                if label.lower().startswith("xn--"):
+                    idna.decode(label.lower())
+    except (UnicodeError, ValueError):  # idna.IDNAError is a UnicodeError
+        return f"the host name {host!r} is not a valid internationalised (IDNA) name"
+    return ""

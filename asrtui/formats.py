@@ -19,14 +19,15 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
+from asrtui.jsontext import to_text
 from asrtui.models import Task
 from asrtui.printable import printable_json, printable_line
 from asrtui.redact import redact_task, redact_task_dict
-from asrtui.wire import task_to_wire
+from asrtui.wire import task_to_wire, unread_value
 
 __all__ = ["CSV_COLUMNS", "render_csv", "render_json", "task_values"]
 
@@ -61,11 +62,8 @@ def render_json(tasks: Sequence[Task], *, reveal: bool = False, compact: bool = 
     for task in tasks:
         wire = task_to_wire(task)
         objects.append(wire if reveal else redact_task_dict(wire))
-    if compact:
-        text = json.dumps(objects, ensure_ascii=False, separators=(",", ":"), default=str)
-    else:
-        text = json.dumps(objects, ensure_ascii=False, indent=2, default=str)
-    return printable_json(text)
+    # `to_text` writes a value kept as text for its depth back verbatim, and never raises.
+    return printable_json(to_text(objects, indent=None if compact else 2))
 
 
 def task_values(task: Task, *, reveal: bool = False) -> dict[str, str]:
@@ -74,11 +72,13 @@ def task_values(task: Task, *, reveal: bool = False) -> dict[str, str]:
     Not yet escaped: each output escapes them its own way (and a table cuts them to width).
     """
 
-    def text(value: object) -> str:
-        if value is None:
-            return ""
+    def text(value: object, field: str = "") -> str:
+        if value is None:  # absent, or sent but not readable: then what was sent
+            return unread_value(task, field) or "" if field else ""
         if isinstance(value, bool):
             return "true" if value else "false"
+        if isinstance(value, datetime):
+            return value.isoformat()
         return str(value)
 
     if not reveal:
@@ -90,13 +90,13 @@ def task_values(task: Task, *, reveal: bool = False) -> dict[str, str]:
         "language": task.language,
         "target_languages": ",".join(task.target_languages),
         "tag": task.tag,
-        "created_at": task.created_at.isoformat() if task.created_at else "",
-        "updated_at": task.updated_at.isoformat() if task.updated_at else "",
+        "created_at": text(task.created_at, "created_at"),
+        "updated_at": text(task.updated_at, "updated_at"),
         "stream_url": task.stream_url,
         "callback_url": task.callback_url,
-        "translate_enabled": text(task.translate_enabled),
-        "report_interval": text(task.report_interval),
-        "auto_terminate_delay": text(task.auto_terminate_delay),
+        "translate_enabled": text(task.translate_enabled, "translate_enabled"),
+        "report_interval": text(task.report_interval, "report_interval"),
+        "auto_terminate_delay": text(task.auto_terminate_delay, "auto_terminate_delay"),
         "ali_uid": task.ali_uid,
     }
 

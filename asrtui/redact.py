@@ -34,6 +34,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote, quote_plus, unquote
 
+from asrtui.jsontext import RawJSON
 from asrtui.models import Task
 
 __all__ = [
@@ -361,7 +362,10 @@ def _redact_tree(raw: Mapping[str, Any], depth: int) -> dict[str, Any]:
         items = source.items() if isinstance(source, Mapping) else enumerate(source)
         for key, value in items:
             new: Any
-            if isinstance(value, Mapping):
+            if isinstance(value, RawJSON):
+                # Kept as text for its depth: mask the value it was made of and write it again.
+                new = RawJSON.of(redact_task_dict({"": value.value})[""])
+            elif isinstance(value, Mapping):
                 new = {}
                 stack.append((value, new))
             elif isinstance(value, (list, tuple)):

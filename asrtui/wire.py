@@ -19,7 +19,6 @@ and body excerpts are short and escaped, so an error never carries a stream toke
 from __future__ import annotations
 
 import codecs
-import copy
 import dataclasses
 import json
 import math
@@ -35,6 +34,7 @@ from asrtui.errors import (
     ThrottledError,
     api_error_from,
 )
+from asrtui.jsontext import RawJSON, copy_value, tame, to_text
 from asrtui.models import Task, TaskList
 from asrtui.printable import printable_line
 from asrtui.redact import redact_text
@@ -49,6 +49,7 @@ __all__ = [
     "parse_tasks",
     "request_id_of",
     "task_to_wire",
+    "unread_value",
 ]
 
 #: The ``RetCode`` of a successful answer on the second error channel.
@@ -124,11 +125,8 @@ def _short(value: object) -> str:
 
 
 def _compact_json(value: object) -> str:
-    """Compact JSON text of a decoded value (never raises: junk becomes its type name)."""
-    try:
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-    except (TypeError, ValueError, RecursionError):
-        return f"<{type(value).__name__}>"
+    """Compact JSON text of a decoded value, at any depth (never raises: see `to_text`)."""
+    return to_text(value)
 
 
 def _loads(text: str) -> tuple[bool, Any]:
@@ -746,9 +744,15 @@ def _task(obj: Mapping[Any, Any], key: Any) -> Task:
         status = _status(status)
     created = get("createdAt")
     updated = get("updatedAt")
-    extra = (
-        {} if obj.keys() <= TASK_FIELDS else {k: v for k, v in obj.items() if k not in TASK_FIELDS}
-    )
+    if obj.keys() <= TASK_FIELDS:  # the fast path: known fields only
+        raw = dict(obj)
+        extra = {}
+    else:
+        # Unknown fields are compared as they are (a task that changed is found by equality):
+        # one nested deeper than a comparison can recurse is kept as its text. Known fields
+        # become text or numbers here, and `raw` is not compared and only walked iteratively.
+        raw = {name: tame(value) for name, value in obj.items()}
+        extra = {k: v for k, v in raw.items() if k not in TASK_FIELDS}
     values: dict[str, Any] = {
         "task_id": task_id,
         "status": status,
@@ -765,7 +769,7 @@ def _task(obj: Mapping[Any, Any], key: Any) -> Task:
         "auto_terminate_delay": _int_or_none(get("autoTerminateDelay")),
         "ali_uid": _text(get("aliUid")),
         "extra": extra,
-        "raw": dict(obj),
+        "raw": raw,
     }
     if _FAST_TASK_INIT:
         task = _new_object(Task)
@@ -925,18 +929,59 @@ def _flag(value: object) -> bool | None:
 
 
 # --------------------------------------------------------------------------------------------
+# Values that could not be read
+
+#: The known fields that are parsed into something else than text, by wire name.
+_READ_FIELDS: Final = {
+    "created_at": "createdAt",
+    "updated_at": "updatedAt",
+    "report_interval": "reportInterval",
+    "auto_terminate_delay": "autoTerminateDelay",
+    "translate_enabled": "translateEnabled",
+}
+
+
+def unread_value(task: Task, field: str) -> str | None:
+    """What the server sent for a known field that could not be read, as text, else ``None``.
+
+    ``createdAt: "yesterday"`` leaves ``Task.created_at`` ``None``, as an absent one does; the
+    views show this text instead (marked), so that a value is never dropped silently.
+
+    Args:
+        task: the task.
+        field: a `Task` field name (``created_at``, ``report_interval``...).
+    """
+    name = _READ_FIELDS.get(field)
+    if name is None or getattr(task, field, None) is not None:
+        return None
+    value = task.raw.get(name)
+    if value is None:
+        return None
+    return value if isinstance(value, str) else to_text(value)
+
+
+# --------------------------------------------------------------------------------------------
 # Export
 
 
 def task_to_wire(task: Task) -> dict[str, Any]:
-    """The wire object of a task for JSON export: a deep copy of what was received.
+    """The wire object of a task for JSON export: a copy of what was received, at any depth.
+
+    A value nested too deeply to walk is a `asrtui.jsontext.RawJSON` (written back verbatim
+    by `asrtui.jsontext.to_text`).
 
     A task built in code (with no ``raw``) is written in the wire's own shape and types.
     Secrets are not masked here: pass the result through `asrtui.redact.redact_task_dict`
     unless the user asked for them.
     """
     if task.raw:
-        return copy.deepcopy(dict(task.raw))
+        # A known field may hold a deep value too (the parser keeps only unknown ones as text,
+        # for speed): here each is kept as text as well, so a view shows it on one marked line.
+        wire_object: dict[str, Any] = {}
+        for name, value in task.raw.items():
+            kept = tame(value)
+            wire_object[name] = kept if isinstance(kept, RawJSON) else copy_value(kept)
+        return wire_object
     wire: dict[str, Any] = {
         "taskId": task.task_id,
         "status": task.status,
@@ -959,5 +1004,5 @@ def task_to_wire(task: Task) -> dict[str, Any]:
         wire["targetLanguages"] = list(task.target_languages)
     if task.translate_enabled is not None:
         wire["translateEnabled"] = task.translate_enabled
-    wire.update(copy.deepcopy(dict(task.extra)))
+    wire.update(copy_value(task.extra))
     return wire

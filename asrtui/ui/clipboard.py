@@ -10,25 +10,44 @@ Terminal) copy nothing, so each copy also tells the operator what was sent.
 
 from __future__ import annotations
 
-import json
+import re
 
+from asrtui.jsontext import to_text
 from asrtui.models import Task
+from asrtui.printable import printable_json
 from asrtui.redact import redact_task, redact_task_dict
 from asrtui.wire import task_to_wire
 
+# A lone surrogate: a JSON string may hold one (``"\ud800"``), UTF-8 text cannot.
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+def clipboard_text(text: str) -> str:
+    """``text`` as the clipboard can take it: each lone surrogate written as an escape.
+
+    The terminal's clipboard is reached with base64 of UTF-8 text, which a lone surrogate
+    cannot be encoded in; it is the only character changed.
+    """
+    if text.isprintable() or not _SURROGATE_RE.search(text):
+        return text
+    return _SURROGATE_RE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+
 
 def task_json(task: Task, *, revealed: bool) -> str:
-    """The task object as received, pretty-printed; secrets masked unless ``revealed``."""
+    """The task object as received, pretty-printed; secrets masked unless ``revealed``.
+
+    The same JSON text as an export: invisible characters and lone surrogates escaped.
+    """
     raw = task_to_wire(task)
     shown = raw if revealed else redact_task_dict(raw)
-    return json.dumps(shown, indent=2, ensure_ascii=False, default=str)
+    return printable_json(to_text(shown, indent=2))
 
 
 def stream_url(task: Task, *, revealed: bool) -> str:
     """The stream URL, with its ``auth_key`` (and any password) masked unless ``revealed``."""
-    return task.stream_url if revealed else redact_task(task).stream_url
+    return clipboard_text(task.stream_url if revealed else redact_task(task).stream_url)
 
 
 def task_id(task: Task, *, revealed: bool) -> str:
     """The task id, under the same rule as every other field (an id is never a secret)."""
-    return task.task_id if revealed else redact_task(task).task_id
+    return clipboard_text(task.task_id if revealed else redact_task(task).task_id)

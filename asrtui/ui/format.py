@@ -11,6 +11,9 @@ from datetime import datetime, tzinfo
 #: Shown where a value is unknown (an unparseable or missing timestamp).
 UNKNOWN = "-"
 
+#: Marks a time shown as the server wrote it, because it has no equivalent in local time.
+AS_SENT = "(as sent: outside the local time range)"
+
 
 def format_duration(seconds: float) -> str:
     """A compact duration for narrow columns: ``45s``, ``2m05s``, ``3h12m``, ``4d03h``.
@@ -42,7 +45,20 @@ def format_uptime(created_at: datetime | None, now: datetime) -> str:
     """How long a task has existed, e.g. ``3h12m``; `UNKNOWN` without a creation time."""
     if created_at is None:
         return UNKNOWN
-    return format_duration((now - created_at).total_seconds())
+    seconds = _seconds_between(created_at, now)
+    return UNKNOWN if seconds is None else format_duration(seconds)
+
+
+def _seconds_between(then: datetime, now: datetime) -> float | None:
+    """``now - then`` in seconds, ``None`` if it cannot be computed (never raises).
+
+    Aware datetimes subtract over the whole range with any offset, but a naive one (a task
+    built in code) cannot meet an aware one.
+    """
+    try:
+        return (now - then).total_seconds()
+    except (OverflowError, TypeError, ValueError):
+        return None
 
 
 def format_age(then: datetime | None, now: datetime) -> str:
@@ -52,7 +68,9 @@ def format_age(then: datetime | None, now: datetime) -> str:
     """
     if then is None:
         return UNKNOWN
-    seconds = (now - then).total_seconds()
+    seconds = _seconds_between(then, now)
+    if seconds is None:
+        return UNKNOWN
     if seconds < 1:
         return "just now"
     return f"{format_duration(seconds)} ago"
@@ -62,15 +80,36 @@ def format_local_time(moment: datetime | None, tz: tzinfo | None = None) -> str:
     """A timestamp in the operator's local time zone: ``2024-05-15 11:51:02 +0800``.
 
     The offset is always printed because operators and servers are often in different zones.
+    A time that has no local equivalent (``0001-01-01T00:00:00+08:00`` is in year 0 in UTC,
+    ``9999-12-31T23:59:59-08:00`` in year 10000) is shown as the server wrote it, marked.
 
     Args:
         moment: a timezone-aware datetime, or ``None``.
         tz: the zone to show; ``None`` for this host's local zone (tests pass one).
 
     Returns:
-        The formatted time, or `UNKNOWN`.
+        The formatted time, or `UNKNOWN`; never raises.
     """
     if moment is None:
         return UNKNOWN
-    local = moment.astimezone(tz)
-    return local.strftime("%Y-%m-%d %H:%M:%S %z")
+    try:
+        local = moment.astimezone(tz)
+        offset = local.strftime("%z")
+    except (OverflowError, ValueError, OSError):
+        return f"{moment.isoformat()} {AS_SENT}"
+    # %Y is not zero-padded below year 1000 on every platform: spell the date out.
+    return (
+        f"{local.year:04d}-{local.month:02d}-{local.day:02d} "
+        f"{local.hour:02d}:{local.minute:02d}:{local.second:02d} {offset}"
+    )
+
+
+def format_clock_time(moment: datetime, tz: tzinfo | None = None) -> str:
+    """The time of day of ``moment`` in ``tz`` (local), ``HH:MM:SS``; never raises.
+
+    For the history and the event log. Outside the local range it is the ISO text, marked.
+    """
+    try:
+        return moment.astimezone(tz).strftime("%H:%M:%S")
+    except (OverflowError, ValueError, OSError):
+        return f"{moment.isoformat()} {AS_SENT}"

@@ -319,4 +319,6 @@ def _describe_change(old: Task, new: Task) -> str:
 
 
 def _masked(value: object) -> object:
+    if isinstance(value, datetime):  # as the server wrote it: total over the whole range
+        return value.isoformat()
     return redact_value(value)

@@ -740,7 +740,7 @@ class MainScreen(Screen[None]):
         if task := self._require_task():
             shown = clipboard.task_id(task, revealed=self.detail.revealed)
             self.app.copy_to_clipboard(shown)
-            self.notify(f"Copied task id {shown}.", markup=False)
+            self.notify(f"Copied task id {printable_line(shown)}.", markup=False)
 
     def action_copy_url(self) -> None:
         """Copy the stream URL, masked unless secrets are revealed."""

@@ -12,7 +12,6 @@ when the number of lines changed: an idle console redraws one pane, not the whol
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
@@ -28,12 +27,13 @@ from textual.containers import VerticalScroll
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from asrtui.jsontext import RawJSON, to_text
 from asrtui.models import Task
 from asrtui.printable import printable_json, printable_line
 from asrtui.redact import redact_task, redact_task_dict
-from asrtui.ui.format import UNKNOWN, format_age, format_local_time
+from asrtui.ui.format import UNKNOWN, format_age, format_clock_time, format_local_time
 from asrtui.ui.taskbook import Row, TaskEvent
-from asrtui.wire import task_to_wire
+from asrtui.wire import task_to_wire, unread_value
 
 #: Shown at the top of the pane while secrets are revealed.
 SECRETS_MARKER = " SECRETS SHOWN "
@@ -74,7 +74,9 @@ def _value(value: object) -> str:
         return "yes" if value else "no"
     if isinstance(value, str):
         return value
-    return json.dumps(value, ensure_ascii=False, default=str)
+    if isinstance(value, RawJSON):  # too deep to walk: the text as received, marked
+        return f"{value.text}  ({value.note})"
+    return to_text(value, spaced=True)
 
 
 def render_fields(model: DetailModel, *, revealed: bool, tz: tzinfo | None) -> Table:
@@ -107,17 +109,24 @@ def render_fields(model: DetailModel, *, revealed: bool, tz: tzinfo | None) -> T
     add("mode", task.mode or UNKNOWN)
     targets = ", ".join(task.target_languages)
     add("language", task.language + (f" → {targets}" if targets else "") or UNKNOWN)
-    add("translate", _value(task.translate_enabled))
+
+    def read(field: str, shown: str, what: str) -> str | Text:
+        """``shown``, or what the server sent when it could not be read, marked."""
+        unread = unread_value(task, field)
+        if unread is None:
+            return shown
+        return Text.assemble(printable_line(unread), (f"  (as sent: {what})", "italic"))
+
+    add("translate", read("translate_enabled", _value(task.translate_enabled), "not yes or no"))
     add("tag", task.tag)
     add("stream", Text(task.stream_url, style="bold red" if revealed else ""))
     add("callback", task.callback_url)
-    add("created", _when(task.created_at, now, tz))
-    add("updated", _when(task.updated_at, now, tz))
-    add("report", UNKNOWN if task.report_interval is None else f"{task.report_interval} ms")
-    add(
-        "auto stop",
-        UNKNOWN if task.auto_terminate_delay is None else f"{task.auto_terminate_delay} s",
-    )
+    add("created", read("created_at", _when(task.created_at, now, tz), "not a time"))
+    add("updated", read("updated_at", _when(task.updated_at, now, tz), "not a time"))
+    report = UNKNOWN if task.report_interval is None else f"{task.report_interval} ms"
+    add("report", read("report_interval", report, "not a whole number"))
+    auto_stop = UNKNOWN if task.auto_terminate_delay is None else f"{task.auto_terminate_delay} s"
+    add("auto stop", read("auto_terminate_delay", auto_stop, "not a whole number"))
     add("aliUid", Text(task.ali_uid, style="bold red" if revealed else ""))
     for name in sorted(task.extra):
         extra = task.extra[name]
@@ -140,7 +149,7 @@ def render_history(history: Sequence[TaskEvent], tz: tzinfo | None) -> Text:
     if not history:
         text.append("\n  (nothing yet)", style="dim")
     for event in history:
-        stamp = event.at.astimezone(tz).strftime("%H:%M:%S")
+        stamp = format_clock_time(event.at, tz)
         text.append(f"\n  {stamp} ", style="dim")
         text.append(f"{event.kind:<8}")
         text.append(f" {event.detail}")
@@ -153,8 +162,13 @@ def render_raw(task: Task, *, revealed: bool) -> RenderableType:
     shown = raw if revealed else redact_task_dict(raw)
     # Highlighted here rather than by `rich.json.JSON`, which would parse the text again and
     # undo `printable_json`'s escapes (an ESC in a tag must reach the screen as text).
-    dumped = json.dumps(shown, indent=2, ensure_ascii=False, default=str)
+    dumped = to_text(shown, indent=2)
     highlighted = JSONHighlighter()(Text(printable_json(dumped)))
+    deep = sorted(name for name, value in shown.items() if isinstance(value, RawJSON))
+    if deep:
+        # Written back verbatim on one line: say why those lines look different.
+        notes = "\n".join(f"{printable_line(str(name))}: {shown[name].note}" for name in deep)
+        highlighted = Text.assemble(highlighted, "\n", Text(notes, style="italic dim"))
     # Rich does not wrap JSON; a stream URL is longer than the pane, so fold long lines.
     highlighted.no_wrap = False
     highlighted.overflow = "fold"
@@ -310,7 +324,8 @@ class TaskDetail(VerticalScroll):
             self._set_heading(title, Text(""))
             self._set_body(body, Text("No task selected.", style="dim"))
             return
-        heading = Text(model.task.task_id if self.revealed else redact_task(model.task).task_id)
+        shown_id = model.task.task_id if self.revealed else redact_task(model.task).task_id
+        heading = Text(printable_line(shown_id))
         if self.raw_json:
             heading.append("  (raw JSON)", style="dim")
         self._set_heading(title, heading)

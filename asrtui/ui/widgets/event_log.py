@@ -10,6 +10,7 @@ from rich.text import Text
 from textual.widgets import RichLog
 
 from asrtui.printable import printable_line
+from asrtui.ui.format import format_clock_time
 from asrtui.ui.taskbook import TaskEvent
 
 #: Kinds of lines the log shows besides task events.
@@ -52,7 +53,7 @@ class EventLog(RichLog):
         """The lines of the session (the newest `MAX_LINES`), kept while the panel is hidden."""
 
     def _line(self, at: datetime, kind: str, subject: str, detail: str) -> Text:
-        stamp = at.astimezone(self._tz).strftime("%H:%M:%S")
+        stamp = format_clock_time(at, self._tz)
         text = Text.assemble(
             (stamp, "dim"),
             " ",
