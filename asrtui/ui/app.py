@@ -24,6 +24,7 @@ from asrtui.redact import redact_text
 from asrtui.source import Connector, ProfileSession, TaskSource
 from asrtui.ui.commands import ConsoleCommands
 from asrtui.ui.lifecycle import exit_signals
+from asrtui.ui.render_caches import TRIM_SECONDS, trim_render_caches
 from asrtui.ui.screens.main import FirstAnswer, MainScreen
 from asrtui.ui.settings import ConsoleSettings, load_theme, save_theme
 from asrtui.ui.toasts import SWEEP_SECONDS, ToastSweeper
@@ -81,6 +82,9 @@ class AsrtuiApp(App[int]):
         """Remember theme changes and show the main screen (or the first-run screen)."""
         self.theme_changed_signal.subscribe(self, self._remember_theme)
         self.set_interval(SWEEP_SECONDS, self.sweep_toasts)
+        # Textual's and Rich's process-wide caches grew ~20 MiB over the first 40 minutes of a
+        # broadcast before reaching their caps; emptied every minute they stay small.
+        self.set_interval(TRIM_SECONDS, trim_render_caches)
         if self.source is None:
             from asrtui.ui.screens.profiles import FirstRunScreen
 
