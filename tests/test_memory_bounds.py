@@ -12,6 +12,7 @@ from typing import Any
 
 from textual.pilot import Pilot
 
+from asrtui.ui.render_caches import TRIM_SECONDS, render_caches, trim_render_caches
 from asrtui.ui.taskbook import DEPARTED_SIZE, EVENT_LOG_SIZE, HISTORY_SIZE
 from asrtui.ui.widgets.event_log import MAX_LINES
 from tests.fakes import FakeClock, FakeTaskSource, RecordingApp, console_settings, make_task, settle
@@ -112,3 +113,21 @@ async def test_a_long_churning_session_keeps_every_structure_within_its_cap() ->
         holders, empty = toast_holders(app)
         assert empty == 0
         assert holders <= len(app._notifications)
+
+
+async def test_rendering_caches_are_emptied_and_the_console_trims_them_on_a_timer() -> None:
+    clock = FakeClock()
+    app = RecordingApp(FakeTaskSource.with_tasks(30), console_settings(clock), toasts=True)
+    async with app.run_test(size=(160, 45), notifications=True) as pilot:
+        await settle(pilot)
+        app.notify("a toast, for the regions and styles it brings")
+        await pilot.pause()
+        caches = list(render_caches())
+        assert sum(cache.cache_info().currsize for cache in caches) > 0
+        assert trim_render_caches() > 0
+        assert all(cache.cache_info().currsize == 0 for cache in caches)
+        # Still drawn correctly afterwards.
+        await pilot.pause()
+        assert "asr-00000001" in app.export_screenshot()
+        timers = [timer for timer in app._timers if timer._callback is trim_render_caches]
+        assert [timer._interval for timer in timers] == [TRIM_SECONDS]
