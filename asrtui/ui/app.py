@@ -24,8 +24,10 @@ from asrtui.redact import redact_text
 from asrtui.source import Connector, ProfileSession, TaskSource
 from asrtui.ui.commands import ConsoleCommands
 from asrtui.ui.lifecycle import exit_signals
+from asrtui.ui.render_caches import TRIM_SECONDS, trim_render_caches
 from asrtui.ui.screens.main import FirstAnswer, MainScreen
 from asrtui.ui.settings import ConsoleSettings, load_theme, save_theme
+from asrtui.ui.toasts import SWEEP_SECONDS, ToastSweeper
 
 if TYPE_CHECKING:
     from asrtui.ui.screens.profiles import SwitchRequested
@@ -71,6 +73,7 @@ class AsrtuiApp(App[int]):
         self._base_settings = settings
         self._first_answer = first_answer
         self._switching = False
+        self._toasts = ToastSweeper()
         theme = load_theme(settings.state_path) or settings.theme
         if theme in self.available_themes:
             self.theme = theme
@@ -78,6 +81,10 @@ class AsrtuiApp(App[int]):
     def on_mount(self) -> None:
         """Remember theme changes and show the main screen (or the first-run screen)."""
         self.theme_changed_signal.subscribe(self, self._remember_theme)
+        self.set_interval(SWEEP_SECONDS, self.sweep_toasts)
+        # Textual's and Rich's process-wide caches grew ~20 MiB over the first 40 minutes of a
+        # broadcast before reaching their caps; emptied every minute they stay small.
+        self.set_interval(TRIM_SECONDS, trim_render_caches)
         if self.source is None:
             from asrtui.ui.screens.profiles import FirstRunScreen
 
@@ -85,6 +92,17 @@ class AsrtuiApp(App[int]):
         else:
             first, self._first_answer = self._first_answer, None
             self.push_screen(MainScreen(self.source, self.settings, first_answer=first))
+
+    def sweep_toasts(self) -> int:
+        """Remove the empty toast holders Textual leaves behind (see `asrtui.ui.toasts`).
+
+        Run every `SWEEP_SECONDS`: without it, a console notifying on every refresh gathered
+        thousands of them over a broadcast, growing in memory and CPU use.
+
+        Returns:
+            How many holders were removed.
+        """
+        return self._toasts.sweep(self.screen_stack)
 
     def _fatal_error(self) -> None:
         """Exit after an unhandled exception without Textual's traceback on the terminal.
