@@ -25,6 +25,7 @@ from textual.widgets import Input
 
 import asrtui.cli
 import asrtui.cli.tasks
+import asrtui.connect
 from asrtui.__main__ import main
 from asrtui.client import LiveClient
 from asrtui.jsontext import RawJSON
@@ -254,7 +255,9 @@ async def _no_sleep(seconds: float) -> None:
 def cli_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "AKIDEXAMPLE")
     monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "example-secret-value")
-    monkeypatch.setattr(asrtui.cli, "LiveClient", functools.partial(LiveClient, sleep=_no_sleep))
+    monkeypatch.setattr(
+        asrtui.connect, "LiveClient", functools.partial(LiveClient, sleep=_no_sleep)
+    )
     rounds: list[float] = []
 
     async def two_rounds(seconds: float) -> None:
