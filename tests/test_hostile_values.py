@@ -249,7 +249,13 @@ def test_any_json_in_any_field_reaches_every_output(fields: dict[str, Any]) -> N
 
 @pytest.mark.parametrize(
     "endpoint",
-    ["http://xn--zz:1", "xn--zz", "https://a.xn--zz", "http://xn--a.com", "https://1.2.3.999"],
+    [
+        "http://xn--zz:1",
+        "https://xn--zz",
+        "https://a.xn--zz",
+        "http://xn--a.com",
+        "https://1.2.3.999",
+    ],
 )
 def test_an_endpoint_the_http_stack_would_refuse_is_a_usage_error(endpoint: str) -> None:
     """Seen: ``--endpoint http://xn--zz:1`` passed validation, then raised ``IDNAError``."""
@@ -257,6 +263,12 @@ def test_an_endpoint_the_http_stack_would_refuse_is_a_usage_error(endpoint: str)
         resolve_endpoint(None, endpoint)
     assert info.value.exit_code == 2
     assert "--endpoint" in info.value.hint
+
+
+def test_a_bare_idna_host_is_first_told_its_missing_scheme() -> None:
+    with pytest.raises(ConfigError, match="no scheme") as info:
+        resolve_endpoint(None, "xn--zz")
+    assert info.value.exit_code == 2
 
 
 def test_cli_refuses_an_idna_endpoint_in_one_line(
