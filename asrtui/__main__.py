@@ -1,8 +1,9 @@
-"""The composition root: parse arguments, resolve the connection, run a subcommand or the console.
+"""The entry point: parse arguments, resolve the connection, run a subcommand or the console.
 
-This is the only place that wires limiter, signing, transport and client into the `TaskSource`
-the console sees, and the only place allowed to catch every exception: whatever happens, the
-user gets one line on stderr and an exit code, never a traceback.
+The wiring of credentials, limiter, signing, transport and client is `asrtui.connect`'s; this
+module hands the console its `TaskSource` and is the only place allowed to catch every
+exception: whatever happens, the user gets one line on stderr and an exit code, never a
+traceback.
 """
 
 from __future__ import annotations
