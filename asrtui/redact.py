@@ -28,6 +28,7 @@ text it also ends at whitespace and quotes.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -103,12 +104,14 @@ _URL_IN_TEXT_RE = re.compile(r"(?i)(?:[a-z][a-z0-9+.\-]*:)?//[^\s\"'<>`\\]+")
 # the ``repr`` of that JSON); the password may hold ``@``.
 _USERINFO_TEXT_RE = re.compile(r"((?:\\*/){2}[^/?#\s@:\"'<>\\]*:)([^/?#\s\"'<>\\]*)@")
 # ``name=value``, ``name: value``, ``"name": "value"`` (quotes escaped too: JSON in JSON) in free
-# text; the name is judged by `is_secret_name` (or `_STRICT_NAMES`) in `_masked_pair`.
+# text; the name is judged by `is_secret_name` (or `_STRICT_NAMES`) in `_masked_value`.
 _PAIR_TEXT_RE = re.compile(
     r"(?i)(?<![A-Za-z0-9_%\-])((?:[a-z0-9]|%5f|[_.\-])+)"
     r"((?:\\*[\"'])?[ \t]*([:=])[ \t]*((?:\\*[\"'])?))"
     r"([^\s\"'<>&#\\,;)}\]]*)"
 )
+# A URL's scheme and ``//``, or a protocol-relative ``//``.
+_SCHEME_RE = re.compile(r"(?i)(?:[a-z][a-z0-9+.\-]*:)?//")
 # A whitespace-separated word holding a percent escape: decoded and masked as a whole.
 _ENCODED_WORD_RE = re.compile(r"[^\s\"'<>]*%[0-9A-Fa-f]{2}[^\s\"'<>]*")
 
@@ -221,36 +224,45 @@ def _mask_url(url: str, depth: int) -> str:
     return base + question + query + hash_sign + fragment
 
 
-def _masked_pair(match: re.Match[str]) -> str | None:
-    """The masked text of a ``name=value`` match, or None when its name is not a secret."""
+def _masked_value(match: re.Match[str]) -> str | None:
+    """What the value of a ``name=value`` match becomes, or None when its name is no secret."""
     name, between, separator, quote_mark, value = match.groups()
     if not value:
         return None
     normal = _normal(name)
     if normal in _UID_NAMES:
-        return name + between + mask_account_id(value)
+        return mask_account_id(value)
     # ``token: expired`` in prose is not a secret; ``token=...`` and ``"token": "..."`` are.
     strict = separator == ":" and not quote_mark and '"' not in between and "'" not in between
     secret = normal in _STRICT_NAMES if strict else is_secret_name(name)
-    return name + between + MASK if secret else None
+    return MASK if secret else None
 
 
 def _mask_pairs(text: str) -> str:
     """Mask the secret ``name=value`` pairs of ``text``.
 
-    A pair whose name is not a secret is not skipped whole: its value is searched again, so
-    ``KeyError: 'auth_key=...'`` masks the ``auth_key``.
+    Every value is searched again for pairs, masked or not: ``KeyError: 'auth_key=...'`` masks
+    the ``auth_key``, and in ``KEY= "auth_key": "v"`` the value the first pair seems to have is
+    the name of the next, whose value is masked too (two masked values that overlap become
+    one ``****``).
     """
-    parts: list[str] = []
+    edits: list[list[Any]] = []  # [start, end, replacement], in order, never overlapping
     position = 0
     while (match := _PAIR_TEXT_RE.search(text, position)) is not None:
-        masked = _masked_pair(match)
-        if masked is not None:
-            parts.append(text[position : match.start()] + masked)
-            position = match.end()
-        else:
-            parts.append(text[position : match.end(2)])
-            position = match.end(2)
+        replacement = _masked_value(match)
+        if replacement is not None:
+            start, end = match.span(5)
+            if edits and start < edits[-1][1]:
+                edits[-1][1] = max(edits[-1][1], end)
+                edits[-1][2] = MASK
+            else:
+                edits.append([start, end, replacement])
+        position = match.end(2)
+    parts: list[str] = []
+    position = 0
+    for start, end, replacement in edits:
+        parts.append(text[position:start] + replacement)
+        position = end
     parts.append(text[position:])
     return "".join(parts)
 
@@ -484,12 +496,50 @@ def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
     if not isinstance(text, str):
         return MASK
     variants = _secret_variants(secrets)
-    pattern = re.compile("|".join(re.escape(v) for v in variants)) if variants else None
-    # Literal secrets first, so that no pattern can cut one (a token ending in ``=`` reads as
-    # ``name=value``) and leave a piece behind, and last, so that no step can re-create one.
-    if pattern is not None:
-        text = pattern.sub(MASK, text)
-    text = _mask_text(text, 0)
-    if pattern is not None:
-        text = pattern.sub(MASK, text)
-    return text
+    if not variants:
+        return _mask_text(text, 0)
+    pattern = re.compile("|".join(re.escape(v) for v in variants))
+    found = [match.span() for match in pattern.finditer(text)]
+    syntax = _syntax_spans(text) if found else []
+    if any(start < stop and begin < end for start, end in found for begin, stop in syntax):
+        # A secret overlaps what the patterns read (a secret ``t`` inside ``auth_key=``, or a
+        # token that holds ``Token=``): masking either first would hide the other from it, so
+        # both are found in the text as it is, and every character either would mask is masked.
+        text = _mask_spans(text, [*found, *_pattern_spans(text)])
+    else:
+        # Literal secrets first, so that no pattern can cut one and leave a piece behind.
+        text = _mask_text(pattern.sub(MASK, text), 0)
+    # And last, so that no step can re-create one.
+    return pattern.sub(MASK, text)
+
+
+def _syntax_spans(text: str) -> list[tuple[int, int]]:
+    """Where ``text`` holds what the patterns read: parameter names, separators, URL prefixes."""
+    spans = [(m.start(1), m.end(2)) for m in _PAIR_TEXT_RE.finditer(text)]
+    for m in _USERINFO_TEXT_RE.finditer(text):
+        spans += [(m.start(1), m.end(1)), (m.end(2), m.end())]
+    spans += [m.span() for m in _SCHEME_RE.finditer(text)]
+    return spans
+
+
+def _pattern_spans(text: str) -> list[tuple[int, int]]:
+    """The parts of ``text`` that `_mask_text` masks (or rewrites), as spans of ``text``."""
+    masked = _mask_text(text, 0)
+    matcher = difflib.SequenceMatcher(None, text, masked, autojunk=False)
+    return [(i1, i2) for tag, i1, i2, _, _ in matcher.get_opcodes() if tag != "equal" and i2 > i1]
+
+
+def _mask_spans(text: str, spans: Iterable[tuple[int, int]]) -> str:
+    """``text`` with each run of characters covered by ``spans`` replaced by one ``****``."""
+    covered = [False] * len(text)
+    for start, end in spans:
+        covered[start:end] = [True] * (end - start)
+    parts: list[str] = []
+    position = 0
+    while position < len(text):
+        run_start = position
+        masked = covered[position]
+        while position < len(text) and covered[position] == masked:
+            position += 1
+        parts.append(MASK if masked else text[run_start:position])
+    return "".join(parts)

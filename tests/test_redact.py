@@ -169,3 +169,25 @@ def test_redact_text_longest_secret_first() -> None:
 def test_redact_text_tolerates_junk() -> None:
     assert redact_text(None, ["x"]) == "****"  # type: ignore[arg-type]
     assert redact_text("a.b", [None, 5, ".*"]) == "a.b"  # type: ignore[list-item]
+
+
+@pytest.mark.parametrize(
+    ("text", "secrets", "hidden"),
+    [
+        # A secret inside a parameter name must not hide the value that follows it.
+        ("auth_key=TOKEN0", ["t"], ["TOKEN0"]),
+        ("AuthKey=TOKEN0", ["AuthKey="], ["TOKEN0"]),
+        ("see https://h/a?auth_key=TOKEN1 now", ["/"], ["TOKEN1"]),
+        # A token that holds a name and a separator is masked whole, not cut at its ``=``.
+        ("token: CAIS+sts/Token==x", ["CAIS+sts/Token==x"], ["CAIS", "sts/Token"]),
+        # What looks like the value of one pair is the name of the next.
+        ('KEY= "auth_key": "TOKEN2 ', [], ["TOKEN2"]),
+        ("key=auth_key=TOKEN3", [], ["TOKEN3"]),
+    ],
+)
+def test_secrets_and_names_that_overlap_hide_nothing(
+    text: str, secrets: list[str], hidden: list[str]
+) -> None:
+    out = redact_text(text, secrets)
+    for piece in [*hidden, *secrets]:
+        assert piece not in out
