@@ -97,7 +97,7 @@ class AsrtuiApp(App[int]):
         """Remove the empty toast holders Textual leaves behind (see `asrtui.ui.toasts`).
 
         Run every `SWEEP_SECONDS`: without it, a console notifying on every refresh gathered
-        thousands of them over a broadcast, growing in memory and CPU use.
+        hundreds of them an hour, growing in memory and in CPU use.
 
         Returns:
             How many holders were removed.

@@ -3,9 +3,10 @@
 Textual and Rich memoise small pure functions with ``functools.lru_cache`` (region
 arithmetic, style composition, ANSI codes, cell widths of strings): up to 4,096 or 16,384
 entries each, process-wide. A console drawing a table of changing tasks in a real terminal
-feeds them new keys all the time (times, ages, regions of toasts coming and going): some 5,000
-new entries a minute, so they kept growing for the first ~40 minutes of a broadcast, ~20 MiB
-in all, before they reached their caps, in a straight line that looked like a leak.
+feeds them new keys all the time (times, ages, regions of toasts coming and going): ~5,000
+new entries a minute at 1-second refreshes. So they kept growing for the first ~40 minutes of
+a broadcast, ~20 MiB in all, before they reached their caps, in a straight line that looked
+like a leak.
 
 `trim_render_caches` empties every bounded one of them; the console does so every
 `TRIM_SECONDS`, so they hold no more than a minute's worth of entries. What is still in use is
