@@ -236,34 +236,27 @@ class ProfileSwitcher(ModalScreen[str | None]):
 # ---------------------------------------------------------------------- the form
 
 
-def _parse_rate_limit(text: str) -> int:
+def _parse_number(text: str, kind: type[int] | type[float], what: str, rule: str) -> float:
+    """A form field's number, or a `ConfigError` naming the field and its rule."""
     try:
-        return int(text.strip())
+        return kind(text.strip())
     except ValueError:
-        raise ConfigError(
-            f"Invalid rate limit {text!r}",
-            f"use a whole number of calls per second from 1 to {MAX_RATE_LIMIT}",
-        ) from None
+        raise ConfigError(f"Invalid {what} {text!r}", f"use {rule}") from None
+
+
+def _parse_rate_limit(text: str) -> int:
+    rule = f"a whole number of calls per second from 1 to {MAX_RATE_LIMIT}"
+    return int(_parse_number(text, int, "rate limit", rule))
 
 
 def _parse_refresh(text: str) -> float:
-    try:
-        return float(text.strip())
-    except ValueError:
-        raise ConfigError(
-            f"Invalid refresh interval {text!r}",
-            f"use a number of seconds from {MIN_REFRESH:g} to {MAX_REFRESH:g}",
-        ) from None
+    rule = f"a number of seconds from {MIN_REFRESH:g} to {MAX_REFRESH:g}"
+    return _parse_number(text, float, "refresh interval", rule)
 
 
 def _parse_request_timeout(text: str) -> float:
-    try:
-        return float(text.strip())
-    except ValueError:
-        raise ConfigError(
-            f"Invalid request timeout {text!r}",
-            f"use a number of seconds from {MIN_REQUEST_TIMEOUT:g} to {MAX_REQUEST_TIMEOUT:g}",
-        ) from None
+    rule = f"a number of seconds from {MIN_REQUEST_TIMEOUT:g} to {MAX_REQUEST_TIMEOUT:g}"
+    return _parse_number(text, float, "request timeout", rule)
 
 
 @dataclass(frozen=True)
