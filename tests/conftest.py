@@ -70,3 +70,15 @@ def _no_registered_secrets() -> Iterator[None]:
     forget_secrets()
     yield
     forget_secrets()
+
+
+@pytest.fixture
+def no_real_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every client the composition root opens backs off on a sleep that returns at once."""
+    import functools
+
+    import asrtui.connect
+    from asrtui.client import LiveClient
+    from tests.fakes import no_sleep
+
+    monkeypatch.setattr(asrtui.connect, "LiveClient", functools.partial(LiveClient, sleep=no_sleep))

@@ -310,3 +310,8 @@ async def running_console(
     async with app.run_test(size=size) as pilot:
         await settle(pilot)
         yield Console(pilot, app, source, clock)
+
+
+async def no_sleep(seconds: float) -> None:
+    """A sleep that returns at once: retries and backoff in tests cost no time."""
+    return None

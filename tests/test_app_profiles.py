@@ -30,14 +30,10 @@ from asrtui.ui.app import AsrtuiApp
 from asrtui.ui.screens.main import MainScreen
 from asrtui.ui.screens.profiles import FirstRunScreen, ProfileForm, ProfileSwitcher
 from asrtui.ui.settings import ConsoleSettings
-from tests.fakes import FakeClock, FakeTaskSource, Notes, console_settings, settle
+from tests.fakes import FakeClock, FakeTaskSource, Notes, console_settings, no_sleep, settle
 
 SECRET_A = "secretA-0123456789abcdef"
 SECRET_B = "secretB-fedcba9876543210"
-
-
-async def _no_sleep(seconds: float) -> None:
-    return None
 
 
 @pytest.fixture(autouse=True)
@@ -360,7 +356,7 @@ async def real_connector(
             rate_limit=connection.rate_limit,
             profile=connection.profile_name,
             transport=httpx.ASGITransport(app=emulator),
-            sleep=_no_sleep,
+            sleep=no_sleep,
         )
 
     kwargs.setdefault("env", {})

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import functools
 import gc
 import io
 import json
@@ -24,7 +23,6 @@ import asrtui.cli.tasks
 import asrtui.connect
 from asrtui.__main__ import main
 from asrtui.cli.output import render_csv, render_json, render_table
-from asrtui.client import LiveClient
 from asrtui.emulator import DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, EmulatorApp, build_emulator
 from asrtui.emulator.server import running_server
 from asrtui.errors import ConfigError
@@ -34,16 +32,9 @@ from asrtui.source import TaskSource
 from tests.cli_driver import ROOT, asrtui_command, demo_env, run_cli
 
 
-async def _no_sleep(seconds: float) -> None:
-    return None
-
-
 @pytest.fixture(autouse=True)
-def _no_real_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Retries in CLI tests back off on a fake sleep (the CLI builds its own clients)."""
-    monkeypatch.setattr(
-        asrtui.connect, "LiveClient", functools.partial(LiveClient, sleep=_no_sleep)
-    )
+def _no_real_backoff(no_real_backoff: None) -> None:
+    """Retries back off on a fake sleep (commands build their own clients)."""
 
 
 @pytest.fixture(scope="module")

@@ -31,7 +31,7 @@ from asrtui.profiles import model as profile_model
 from asrtui.tasksource import ClientTaskSource
 from asrtui.ui.widgets.status_line import render_status
 from tests.cli_driver import asrtui_command, run_cli
-from tests.fakes import FakeClock, FakeTaskSource, running_console
+from tests.fakes import FakeClock, FakeTaskSource, no_sleep, running_console
 
 #: The deadline the tests give the client: short, so a failing deadline shows as a slow test.
 DEADLINE = 0.3
@@ -138,7 +138,7 @@ async def test_a_trickling_answer_ends_as_a_timeout_with_a_hint(trickle: str) ->
             url,
             request_timeout=DEADLINE,
             max_attempts=4,
-            sleep=_no_sleep,
+            sleep=no_sleep,
         )
         async with client:
             with pytest.raises(TimeoutError) as info:
@@ -160,10 +160,6 @@ async def test_a_steady_answer_within_the_deadline_still_succeeds() -> None:
     ):
         listed = await client.list_tasks()
     assert listed.tasks == ()
-
-
-async def _no_sleep(seconds: float) -> None:
-    return None
 
 
 def test_the_request_timeout_must_be_positive() -> None:
@@ -240,7 +236,7 @@ async def test_the_console_goes_stale_on_a_trickling_server_and_recovers(
         url,
         request_timeout=CONSOLE_DEADLINE,
         timeout=httpx.Timeout(5.0),
-        sleep=_no_sleep,
+        sleep=no_sleep,
     )
     async with client:
         source = ClientTaskSource(client, profile_name="slow", region="cn-shanghai")

@@ -39,6 +39,7 @@ from tests.fakes import (
     FakeTaskSource,
     RecordingApp,
     console_settings,
+    no_sleep,
     settle,
 )
 from tests.hostile import (
@@ -247,17 +248,11 @@ async def test_the_raw_view_follows_an_answer_with_deep_nesting() -> None:
 # -- the same values through every CLI format --------------------------------------------------
 
 
-async def _no_sleep(seconds: float) -> None:
-    return None
-
-
 @pytest.fixture
 def cli_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "AKIDEXAMPLE")
     monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "example-secret-value")
-    monkeypatch.setattr(
-        asrtui.connect, "LiveClient", functools.partial(LiveClient, sleep=_no_sleep)
-    )
+    monkeypatch.setattr(asrtui.connect, "LiveClient", functools.partial(LiveClient, sleep=no_sleep))
     rounds: list[float] = []
 
     async def two_rounds(seconds: float) -> None:

@@ -17,6 +17,7 @@ import pytest
 
 from asrtui import logs
 from asrtui.errors import ConfigError
+from tests.fakes import no_sleep
 
 SECRET = "Zk3rT0pS3cr3tV4lu3xx"
 TOKEN = "CAIS+sts/Token==9f8e7d"
@@ -299,10 +300,6 @@ def test_without_setup_crash_reports_go_to_the_user_log_dir() -> None:
 KEY_ID = "AKIDEXAMPLE"
 
 
-async def _no_sleep(seconds: float) -> None:
-    return None
-
-
 @pytest.fixture
 def sts_account(monkeypatch: pytest.MonkeyPatch) -> None:
     """STS credentials in the environment, accepted by an in-process emulator every client uses."""
@@ -313,7 +310,7 @@ def sts_account(monkeypatch: pytest.MonkeyPatch) -> None:
     from asrtui.emulator import build_emulator
 
     app = build_emulator(seed=3, tasks=2, credentials={KEY_ID: (SECRET, TOKEN)})
-    client = functools.partial(LiveClient, transport=httpx.ASGITransport(app=app), sleep=_no_sleep)
+    client = functools.partial(LiveClient, transport=httpx.ASGITransport(app=app), sleep=no_sleep)
     monkeypatch.setattr(asrtui.connect, "LiveClient", client)
     monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", KEY_ID)
     monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET)

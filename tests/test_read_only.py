@@ -6,7 +6,6 @@ cause, and no request reaches the emulator (its request counter does not move).
 
 from __future__ import annotations
 
-import functools
 import io
 import sys
 from collections.abc import Iterator
@@ -14,8 +13,6 @@ from typing import Any
 
 import pytest
 
-import asrtui.cli
-import asrtui.connect
 from asrtui.__main__ import main
 from asrtui.client import READ_ACTIONS, LiveClient
 from asrtui.credentials import Credentials
@@ -28,15 +25,9 @@ from asrtui.ui.screens.main import MainScreen
 from tests.fakes import FakeTaskSource, running_console
 
 
-async def _no_sleep(seconds: float) -> None:
-    return None
-
-
 @pytest.fixture(autouse=True)
-def _no_real_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(
-        asrtui.connect, "LiveClient", functools.partial(LiveClient, sleep=_no_sleep)
-    )
+def _no_real_backoff(no_real_backoff: None) -> None:
+    """Retries back off on a fake sleep (commands build their own clients)."""
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,6 @@ place only: ``credentials.toml``, mode 0600.
 from __future__ import annotations
 
 import asyncio
-import functools
 import io
 import json
 import os
@@ -27,8 +26,6 @@ import platformdirs
 import pytest
 from textual.widgets import Input
 
-import asrtui.cli
-import asrtui.connect
 from asrtui import logs, wire
 from asrtui.__main__ import main
 from asrtui.client import LiveClient
@@ -44,7 +41,7 @@ from asrtui.ui.dialogs import ExportDialog
 from asrtui.ui.screens.main import MainScreen
 from asrtui.ui.screens.profiles import ProfileForm, ProfileSwitcher
 from asrtui.ui.settings import ConsoleSettings
-from tests.fakes import FakeTaskSource, running_console, settle
+from tests.fakes import FakeTaskSource, no_sleep, running_console, settle
 from tests.secret_cases import placements
 
 KEY_ID = "FAKE-scan-key-id-0001"
@@ -52,10 +49,6 @@ SECRET = "FAKE-SECRET-d0c7c0ffee"
 TOKEN = "FAKE-STS-TOKEN-5ca1ab1e"
 WRONG_SECRET = "FAKE-WRONG-SECRET-0badcafe"
 SECRETS = (SECRET, TOKEN, WRONG_SECRET)
-
-
-async def _no_sleep(seconds: float) -> None:
-    return None
 
 
 class Collected:
@@ -118,10 +111,8 @@ def files_under(*roots: Path) -> Iterator[Path]:
 
 
 @pytest.fixture(autouse=True)
-def _no_real_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(
-        asrtui.connect, "LiveClient", functools.partial(LiveClient, sleep=_no_sleep)
-    )
+def _no_real_backoff(no_real_backoff: None) -> None:
+    """Retries back off on a fake sleep (commands build their own clients)."""
     reset_registry()
 
 
@@ -260,7 +251,7 @@ def test_no_secret_leaks_anywhere(
         settings = resolve_connection_settings(
             profile="wrong", endpoint=None, region=None, signature=None, env={}
         )
-        client = LiveClient(settings.credentials, url, profile="wrong", sleep=_no_sleep)
+        client = LiveClient(settings.credentials, url, profile="wrong", sleep=no_sleep)
         collected.add("reprs", repr(settings) + repr(client) + repr(settings.credentials))
 
         async def list_with_the_wrong_secret() -> None:
