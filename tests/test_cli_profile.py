@@ -408,3 +408,29 @@ def test_import_aliyun_default_file_and_errors(run: Run, tmp_path: Path) -> None
     code, _, err = run("profile", "import-aliyun", "--only", "zzz")
     assert code == 2
     assert "No profile named 'zzz'" in err
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "op read --secret hunter2-SECRETX",
+        "get-creds --token hunter2-SECRETX --x 1",
+        "get-creds --api-key=hunter2-SECRETX",
+        "get-creds -p x --password hunter2-SECRETX",
+    ],
+)
+def test_show_masks_the_value_of_any_secret_option_of_the_command(run: Run, command: str) -> None:
+    ProfileStore().add(Profile("c", credential_command=command))
+    code, out, _ = run("profile", "show", "c")
+    assert code == 0
+    assert "hunter2-SECRETX" not in out
+    assert "get-creds" in out or "op read" in out
+
+
+def test_the_global_read_only_option_does_not_make_an_added_profile_read_only(run: Run) -> None:
+    code, _, _ = run("--read-only", "profile", "add", "w", "--credential-command", "get-creds")
+    assert code == 0
+    assert ProfileStore().load().profiles["w"].read_only is False
+    code, _, _ = run("profile", "add", "r", "--credential-command", "get-creds", "--read-only")
+    assert code == 0
+    assert ProfileStore().load().profiles["r"].read_only is True

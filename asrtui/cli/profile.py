@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import getpass
 import os
+import shlex
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -37,8 +38,9 @@ from asrtui.profiles.model import (
     MAX_REQUEST_TIMEOUT,
     MIN_REQUEST_TIMEOUT,
     SIGNATURES,
+    command_program,
 )
-from asrtui.redact import redact_text
+from asrtui.redact import MASK, is_secret_name, redact_text
 
 if TYPE_CHECKING:
     from asrtui.profiles import Profile, ProfileSet, ResolvedSettings
@@ -109,7 +111,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             f"{DEFAULT_REQUEST_TIMEOUT:g})"
         ),
     )
-    add.add_argument("--read-only", action="store_true", help="disable stop and delete")
+    add.add_argument(
+        "--read-only",
+        dest="profile_read_only",
+        action="store_true",
+        help="the profile refuses stop, delete and every other change",
+    )
     add.add_argument("--default", action="store_true", help="make it the default profile")
     add.add_argument("--replace", action="store_true", help="overwrite an existing profile")
     add.set_defaults(func=run_add)
@@ -184,7 +191,7 @@ def _new_profile(args: argparse.Namespace) -> Profile:
         signature=args.signature,
         rate_limit=args.rate_limit,
         refresh=args.refresh,
-        read_only=args.read_only,
+        read_only=args.profile_read_only,
         request_timeout=args.request_timeout,
     )
     if args.credential_command is not None:
@@ -251,6 +258,29 @@ def run_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _shown_command(command: str) -> str:
+    """A credential command with the values of its secret-looking options masked.
+
+    ``--password=x`` goes through the one masking rule; the argument after an option named
+    like a secret (``--secret x``, ``--token x``) is masked too. A command that does not parse
+    shows its program only.
+    """
+    try:
+        argv = shlex.split(command)
+    except ValueError:
+        return f"{command_program(command)} (arguments hidden)"
+    shown: list[str] = []
+    hide_next = False
+    for arg in argv:
+        if hide_next:
+            shown.append(MASK)
+            hide_next = False
+            continue
+        hide_next = arg.startswith("-") and "=" not in arg and is_secret_name(arg.lstrip("-"))
+        shown.append(redact_text(arg))
+    return " ".join(shown)
+
+
 def _set_or_not(secret: str) -> str:
     return "set" if secret else "not set"
 
@@ -269,8 +299,7 @@ def _describe(profile: Profile, profiles: ProfileSet) -> list[tuple[str, str]]:
     ]
     if profile.credential_command is not None:
         lines.append(("credentials", "external command"))
-        # Its arguments may carry a secret (``--password=...``): the one masking rule applies.
-        lines.append(("command", redact_text(profile.credential_command)))
+        lines.append(("command", _shown_command(profile.credential_command)))
     elif profile.credentials is not None:
         creds = profile.credentials
         lines.append(("credentials", "STS token" if creds.is_sts else "AccessKey"))
