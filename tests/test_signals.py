@@ -490,3 +490,18 @@ def test_installed_console_ends_when_its_terminal_goes_away_without_a_sighup(
             os.kill(console, signal.SIGKILL)
             pytest.fail(f"the console still ran {EXIT_TIMEOUT:g} s after its terminal went away")
         time.sleep(POLL)
+
+
+async def test_a_hang_up_found_by_the_watch_is_handled_once(sentinel: Sentinel) -> None:
+    master, slave = os.openpty()
+    app = StubApp()  # a console that keeps running: only the watchdog may end it
+    restore = install_exit_signals(app, terminal_fds=[slave], hangup_poll=0.01, hangup_grace=3600)
+    try:
+        os.close(master)
+        await until(lambda: bool(app.exits), turns=2000)
+        await asyncio.sleep(0.1)  # ten more polls' worth: none may escalate to the old handler
+        assert app.exits == [exit_code_for(signal.SIGHUP)]
+        assert sentinel.calls == []
+    finally:
+        restore()
+        os.close(slave)

@@ -288,8 +288,10 @@ def install_exit_signals(
         def check_terminal() -> None:
             polling.clear()
             if any(terminal_hung_up(fd) for fd in watched):
-                on_signal(hangup)  # as if the SIGHUP had come; a later check escalates
-            if installed:
+                # As if the SIGHUP had come, once: its watchdog ends a console that cannot end,
+                # after `HANGUP_GRACE`; another check here would escalate at `ESCALATE_AFTER`.
+                on_signal(hangup)
+            elif installed:
                 polling.append(running_loop.call_later(hangup_poll, check_terminal))
 
         polling.append(loop.call_later(hangup_poll, check_terminal))
