@@ -413,16 +413,15 @@ def redact_task_dict(raw: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def redact_value(value: Any) -> Any:
-    """`mask_url` for a string, `redact_task_dict` for a mapping, each item of a list or tuple.
+    """`mask_url` for a string; any container (a mapping, list, tuple, `RawJSON`) walked whole.
 
-    For a field of any type (a tuple of target languages, an unknown member's value).
+    For a field of any type (a tuple of target languages, an unknown member's value); the walk
+    is `redact_task_dict`'s, so what it masks at any depth is masked here too.
     """
     if isinstance(value, str):
         return mask_url(value)
-    if isinstance(value, Mapping):
-        return redact_task_dict(value)
-    if isinstance(value, (list, tuple)):
-        masked = redact_task_dict({"": list(value)})[""]
+    if isinstance(value, (Mapping, list, tuple, RawJSON)):
+        masked = redact_task_dict({"": value})[""]
         return tuple(masked) if isinstance(value, tuple) else masked
     return value
 
@@ -439,13 +438,10 @@ def redact_task(task: Task) -> Task:
     changes: dict[str, Any] = {}
     for item in dataclasses.fields(task):
         value = getattr(task, item.name)
-        if item.name == "ali_uid":
-            masked: Any = mask_account_id(value)
-        elif isinstance(value, Mapping):
-            masked = redact_task_dict(value)
-        else:
-            masked = redact_value(value)
-        if masked is not value and masked != value:
+        masked: Any = mask_account_id(value) if item.name == "ali_uid" else redact_value(value)
+        # A mapping is never compared: ``==`` on a deeply nested one recurses (and it is a
+        # fresh copy anyway). Strings and tuples of strings compare cheaply.
+        if isinstance(value, Mapping) or (masked is not value and masked != value):
             changes[item.name] = masked
     return dataclasses.replace(task, **changes) if changes else task
 

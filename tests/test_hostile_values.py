@@ -27,7 +27,7 @@ from asrtui.errors import ConfigError, MalformedResponseError
 from asrtui.formats import render_csv, render_json
 from asrtui.jsontext import MAX_DEPTH, RawJSON, copy_value, depth_of, tame, to_text
 from asrtui.models import Task
-from asrtui.redact import redact_task_dict
+from asrtui.redact import redact_task, redact_task_dict, redact_value
 from asrtui.ui.clipboard import clipboard_text, task_json
 from asrtui.ui.format import (
     AS_SENT,
@@ -396,3 +396,21 @@ def test_a_value_that_cannot_be_read_is_shown_as_sent_and_marked(
     assert "(as sent: not" in line
     row = next(csv.DictReader(io.StringIO(render_csv([task]))))
     assert row[column] == sent
+
+
+def test_masking_a_deep_task_far_down_the_stack_does_not_recurse() -> None:
+    """The views mask inside Textual's render calls, hundreds of frames down."""
+    deep = "[" * 600 + "]" * 600
+    body = '{"RetCode": 2000, "Tasks": {"t1": {"taskId": "t1", "status": 1, "tag": ' + deep + "}}}"
+    task = parse_tasks(json.loads(body)).tasks[0]
+
+    def down(frames: int) -> Task:
+        return redact_task(task) if frames == 0 else down(frames - 1)
+
+    assert down(700).task_id == "t1"
+
+
+def test_a_value_kept_as_text_for_its_depth_is_masked_like_any_other() -> None:
+    kept = RawJSON.of({"u": "rtmp://h/a?auth_key=SECRETX"})
+    assert "SECRETX" not in str(redact_value(kept))
+    assert "SECRETX" not in str(redact_value([kept]))
