@@ -281,6 +281,8 @@ class MainScreen(Screen[None]):
         return log
 
     def _log_note(self, at: datetime, kind: NoteKind, text: str) -> None:
+        # Every note goes through the one masking rule here, whatever it quotes.
+        text = redact_text(text)
         if self._event_log is None:
             self._unlogged.append((at, kind, text))
         else:
@@ -800,10 +802,9 @@ class MainScreen(Screen[None]):
             else:
                 await self._source.delete_task(task_id)
         except AsrtuiError as error:
-            self._log_note(self._clock(), "error", f"{kind} {task_id} failed: {error}")
-            self.notify(
-                redact_text(str(error)), title=f"Could not {kind}", severity="error", markup=False
-            )
+            message = redact_text(str(error))
+            self._log_note(self._clock(), "error", f"{kind} {task_id} failed: {message}")
+            self.notify(message, title=f"Could not {kind}", severity="error", markup=False)
             return
         done = "stopped" if kind == "stop" else "deleted"
         self._log_note(self._clock(), "action", f"{task_id} {done}")
