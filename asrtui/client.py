@@ -428,9 +428,6 @@ class LiveClient:
         if http is None:
             raise RuntimeError("LiveClient used outside 'async with'")
         await self._refresh_credentials()
-        limiter = self.limiter
-        grant = await limiter.acquire(priority=priority)
-        self._count(attempts=1)
         try:
             request = http.build_request(
                 "POST",
@@ -439,7 +436,11 @@ class LiveClient:
                 headers={"x-acs-action": action, "x-acs-version": API_VERSION},
             )
         except httpx.InvalidURL as exc:
+            # Before the limiter: a request that cannot be sent takes no slot of the quota.
             raise self._invalid_url(exc, query) from None
+        limiter = self.limiter
+        grant = await limiter.acquire(priority=priority)
+        self._count(attempts=1)
         started = self._monotonic()
         try:
             async with asyncio.timeout(self.request_timeout):
