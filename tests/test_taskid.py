@@ -107,14 +107,19 @@ async def test_a_value_too_long_for_a_url_is_named_not_blamed_on_the_endpoint() 
         sent.append(request)
         return httpx.Response(200, json={"RetCode": 2000})
 
+    from asrtui.ratelimit import WindowLimiter
+
+    limiter = WindowLimiter(20)
     client = LiveClient(
         lambda: Credentials("LTAIx", "s3cret"),
         "http://emulator.test",
         transport=httpx.MockTransport(handler),
+        limiter=limiter,
     )
     async with client:
         with pytest.raises(ConfigError) as info:
             await client.stop_task("a" * 100_000)
     assert sent == []
+    assert limiter.stats().granted_total == 0  # refused before it took a slot of the quota
     assert "TaskId is 100000 characters long" in info.value.message
     assert "endpoint" not in str(info.value).lower()
