@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
 from collections import Counter
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from types import FrameType
 from typing import Any
 
 from textual.pilot import Pilot
@@ -315,3 +318,19 @@ async def running_console(
 async def no_sleep(seconds: float) -> None:
     """A sleep that returns at once: retries and backoff in tests cost no time."""
     return None
+
+
+@contextlib.contextmanager
+def no_hang(seconds: int = 20) -> Iterator[None]:
+    """Fail instead of hanging for ever (a blocking open of a FIFO): a guard, not a timing."""
+
+    def expired(signum: int, frame: FrameType | None) -> None:
+        raise AssertionError("blocked: a file was opened in a blocking way")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)

@@ -12,16 +12,15 @@ import contextlib
 import errno
 import io
 import os
-import signal
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
-from types import FrameType
 
 import pytest
 
 from asrtui.__main__ import main
 from asrtui.profiles import ProfileStore
+from tests.fakes import no_hang
 
 SECRET = "cli-files-SECRET-0123456789"
 
@@ -35,26 +34,10 @@ class Run:
 
     def __call__(self, *argv: str, stdin: str = "") -> tuple[int, str, str]:
         self.monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
-        with _no_hang():
+        with no_hang():
             code = main(list(argv))
         out, err = self.capsys.readouterr()
         return code, out, err
-
-
-@contextlib.contextmanager
-def _no_hang(seconds: int = 20) -> Iterator[None]:
-    """A guard against a blocking open (a FIFO): fails the test instead of hanging it."""
-
-    def expired(signum: int, frame: FrameType | None) -> None:
-        raise AssertionError("main blocked")
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.fixture

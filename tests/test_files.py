@@ -15,13 +15,11 @@ import errno
 import grp
 import os
 import pwd
-import signal
 import stat
 import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
-from types import FrameType
 
 import pytest
 
@@ -29,6 +27,7 @@ from asrtui import files
 from asrtui.credentials import Credentials
 from asrtui.errors import ConfigError, CredentialsError
 from asrtui.profiles import Profile, ProfileStore
+from tests.fakes import no_hang
 
 SECRET = "files-SECRET-abcdefghijklmnop"
 OTHER_UID = 4242
@@ -77,22 +76,6 @@ def _snapshot(root: Path, *, dir_times: bool = True) -> dict[str, tuple[object, 
             extra,
         )
     return result
-
-
-@contextlib.contextmanager
-def _no_hang(seconds: int = 10) -> Iterator[None]:
-    """Fail instead of hanging forever (a blocking open of a FIFO): a guard, not a timing."""
-
-    def expired(signum: int, frame: FrameType | None) -> None:
-        raise AssertionError("blocked: the file was opened in a blocking way")
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 # -- the bad kinds, for each file -------------------------------------------------------------
@@ -205,7 +188,7 @@ def test_every_file_of_every_bad_kind_is_refused_and_left_untouched(
         pytest.skip("chown to another user needs root (see the injected-uid test)")
     MAKERS[kind](TARGETS[which](store), root)
     before = _snapshot(root)
-    with _no_hang():
+    with no_hang():
         with pytest.raises(ConfigError) as read_error:
             store.load()
         with pytest.raises(ConfigError) as write_error:
@@ -640,7 +623,7 @@ def test_a_file_swapped_for_a_fifo_after_the_check_is_refused_on_the_open_descri
         return checked
 
     monkeypatch.setattr(files, "inspect_file", swap_after_check)
-    with _no_hang(), pytest.raises(ConfigError, match="FIFO"):
+    with no_hang(), pytest.raises(ConfigError, match="FIFO"):
         store.load()
 
 
@@ -660,7 +643,7 @@ def test_the_lock_file_must_be_a_regular_file(root: Path, store: ProfileStore) -
     assert not (root / "elsewhere").exists()
     lock.unlink()
     os.mkfifo(lock, 0o600)
-    with _no_hang(), pytest.raises(ConfigError, match="not a regular file"):
+    with no_hang(), pytest.raises(ConfigError, match="not a regular file"):
         store.add(_profile("b"))
 
 
