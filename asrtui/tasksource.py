@@ -7,7 +7,6 @@ the composition root hands it the real client (or a client wired to the in-proce
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Self
@@ -273,8 +272,7 @@ class ClientConnector:
         )
 
     def _env_choice(self, active: bool) -> ProfileChoice | None:
-        from asrtui.profiles import ENV_PROFILE_NAME
-        from asrtui.profiles.env import env_value
+        from asrtui.credentials.chain import ENV_PROFILE_NAME, env_value
 
         key_id = env_value(self._env, "ACCESS_KEY_ID")
         if key_id is None:
@@ -310,8 +308,7 @@ class ClientConnector:
         """The `ProfileChoice.key` of a connection resolved from the command line."""
         if connection.demo:
             return DEMO_KEY
-        from asrtui.profiles import ENV_PROFILE_NAME
-        from asrtui.profiles.env import env_value
+        from asrtui.credentials.chain import ENV_PROFILE_NAME, env_value
 
         from_env = (
             connection.profile_name == ENV_PROFILE_NAME
@@ -353,8 +350,7 @@ class ClientConnector:
             raise ConfigError(
                 "Only the demo is available with --demo", "start asrtui without --demo"
             )
-        from asrtui.profiles import resolve_connection_settings
-        from asrtui.profiles.env import env_value
+        from asrtui.credentials.chain import env_value, resolve_connection_settings
 
         if key == ENV_KEY and env_value(self._env, "ACCESS_KEY_ID") is None:
             raise CredentialsError(
@@ -376,9 +372,9 @@ class ClientConnector:
 
     async def _open_connection(self, key: str, connection: Connection) -> ProfileSession:
         if connection.credentials is not None:
-            # Runs a credential command now (off the event loop; it may take seconds), so that
-            # a failing one fails the switch instead of leaving a screen of refresh errors.
-            await asyncio.to_thread(connection.credentials)
+            # Fetches now (a command runs in a thread, STS over httpx: the loop keeps going), so
+            # that a failing source fails the switch instead of leaving a screen of errors.
+            await connection.credentials.get()
         client = self._factory(connection)
         client.open()
         source = ClientTaskSource(

@@ -20,6 +20,7 @@ import asrtui.__main__
 from asrtui.client import LiveClient
 from asrtui.connect import Connection
 from asrtui.credentials import Credentials
+from asrtui.credentials.provider import StaticProvider
 from asrtui.emulator import EmulatorApp, build_emulator
 from asrtui.errors import AsrtuiError, CredentialsError
 from asrtui.profiles import Profile, ProfileStore
@@ -596,7 +597,7 @@ async def test_connector_start_applies_options_to_the_initial_profile_only(
             profile_name="prod",
             region="ap-southeast-1",
             endpoint="https://live.aliyuncs.com",
-            credentials=lambda: Credentials("LTAIprod", SECRET_A),
+            credentials=StaticProvider(Credentials("LTAIprod", SECRET_A)),
         )
         first = await connector.start(connection)
         assert (first.key, first.source.region) == ("prod", "ap-southeast-1")

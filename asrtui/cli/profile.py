@@ -43,7 +43,8 @@ from asrtui.profiles.model import (
 from asrtui.redact import MASK, is_secret_name, redact_text
 
 if TYPE_CHECKING:
-    from asrtui.profiles import Profile, ProfileSet, ResolvedSettings
+    from asrtui.credentials.chain import ResolvedSettings
+    from asrtui.profiles import Profile, ProfileSet
 
 __all__ = ["register"]
 
@@ -348,7 +349,7 @@ def run_use(args: argparse.Namespace) -> int:
 async def _count_running(settings: ResolvedSettings, endpoint: str) -> int:
     # Imported here: the network stack is only needed by this subcommand.
     from asrtui.client import LiveClient
-    from asrtui.connect import registering_secrets
+    from asrtui.credentials.provider import registering_secrets
 
     client = LiveClient(
         registering_secrets(settings.credentials),
@@ -367,7 +368,9 @@ async def _count_running(settings: ResolvedSettings, endpoint: str) -> int:
 def run_test(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> int:
     """``asrtui profile test NAME``: one real query; exit 1 on an API or network failure."""
     try:
-        settings = _profiles.resolve_connection_settings(
+        from asrtui.credentials.chain import resolve_connection_settings
+
+        settings = resolve_connection_settings(
             profile=args.name,
             endpoint=option(args, "endpoint"),
             region=option(args, "region"),

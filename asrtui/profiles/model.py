@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import PurePath
 from typing import Literal
 
-from asrtui.credentials import Credentials, credential_value_problem, mask_secret
+from asrtui.credentials.value import (
+    Credentials,
+    check_credentials,
+    command_program,
+    mask_secret,
+)
 from asrtui.endpoints import DEFAULT_REGION, resolve_endpoint
-from asrtui.errors import ConfigError, CredentialsError
+from asrtui.errors import ConfigError
 
 __all__ = [
     "DEFAULT_RATE_LIMIT",
@@ -150,63 +153,13 @@ def validate_command(command: str) -> str:
     return command
 
 
-def command_program(command: str) -> str:
-    """The program name of a credential command: the only part of it quoted anywhere.
-
-    The arguments may hold secrets (``--password=...``); a command that does not parse is
-    named by its first word.
-    """
-    try:
-        argv = shlex.split(command)
-    except ValueError:
-        argv = command.split()
-    return PurePath(argv[0]).name if argv else ""
-
-
-#: Each attribute checked by `check_credentials`, with how a message names it.
-_CHECKED = (
-    ("access_key_id", "AccessKey id"),
-    ("access_key_secret", "AccessKey secret"),
-    ("security_token", "STS token"),
-)
-
-
-def check_credentials(
-    credentials: Credentials, *, source: str, names: Mapping[str, str] | None = None
-) -> Credentials:
-    """Return ``credentials`` if every value can be sent, else raise `CredentialsError`.
-
-    Args:
-        credentials: the values as read.
-        source: where they were read, for the message (``profile 'prod' in /path/...``,
-            ``the environment``, ``credential command 'aliyun' of profile 'x'``).
-        names: how the source calls each attribute (an environment variable, a JSON key),
-            by attribute name; the attribute names by default.
-
-    Raises:
-        CredentialsError: a value holds a control or non-ASCII character; the message names the
-            field and the source, never the value. A configuration error: it is not retried.
-    """
-    for attribute, label in _CHECKED:
-        problem = credential_value_problem(getattr(credentials, attribute))
-        if problem is None:
-            continue
-        name = (names or {}).get(attribute, attribute)
-        raise CredentialsError(
-            f"The {label} ({name}) from {source} {problem}; it cannot be sent in a request",
-            "set it again without that character: a file saved with Windows line endings "
-            "(CRLF), or a command that prints a line break inside the value, is the usual cause",
-        )
-    return credentials
-
-
 @dataclass(frozen=True)
 class Profile:
     """One named account configuration.
 
     Credentials come either from ``credentials`` (stored AccessKey pair, optionally with an STS
     token) or from ``credential_command`` (run on demand, see
-    `asrtui.profiles.external.ExternalCredentials`), never both. A profile may have neither
+    `asrtui.credentials.external.ExternalCredentials`), never both. A profile may have neither
     when its secrets were removed by hand; resolving it then fails with a hint.
 
     ``repr`` never shows a secret: `Credentials` hides the secret and the token.

@@ -18,13 +18,14 @@ explicit ``--profile`` beats environment credentials, as ``aws --profile`` does.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from asrtui.credentials import Credentials
+from asrtui.credentials.external import ExternalCredentials
+from asrtui.credentials.provider import CredentialsProvider, StaticProvider
+from asrtui.credentials.value import Credentials
 from asrtui.endpoints import DEFAULT_REGION
 from asrtui.errors import CredentialsError
-from asrtui.profiles.external import ExternalCredentials
 from asrtui.profiles.model import (
     DEFAULT_RATE_LIMIT,
     DEFAULT_REFRESH,
@@ -42,10 +43,8 @@ from asrtui.profiles.store import ProfileStore
 __all__ = [
     "ENV_PREFIXES",
     "ENV_PROFILE_NAME",
-    "CredentialsProvider",
     "NothingConfiguredError",
     "ResolvedSettings",
-    "StaticCredentials",
     "env_value",
     "resolve_connection_settings",
 ]
@@ -54,8 +53,6 @@ __all__ = [
 ENV_PREFIXES: tuple[str, ...] = ("ALIBABA_CLOUD_", "ALIBABACLOUD_", "ALICLOUD_")
 #: The profile name reported when credentials come from the environment.
 ENV_PROFILE_NAME = "env"
-
-CredentialsProvider = Callable[[], Credentials]
 
 _NOTHING_CONFIGURED_HINT = (
     "add a profile with 'asrtui profile add NAME --access-key-id ID' (the secret is prompted for),"
@@ -72,27 +69,13 @@ class NothingConfiguredError(CredentialsError):
     """
 
 
-class StaticCredentials:
-    """A credentials provider that always returns the same `Credentials` (secrets hidden)."""
-
-    def __init__(self, credentials: Credentials) -> None:
-        self._credentials = credentials
-
-    def __call__(self) -> Credentials:
-        """Return the credentials."""
-        return self._credentials
-
-    def __repr__(self) -> str:
-        return f"StaticCredentials({self._credentials!r})"
-
-
 @dataclass(frozen=True)
 class ResolvedSettings:
     """Everything the composition root needs to build a client for one session.
 
     Attributes:
         profile: the profile name, or ``env`` when credentials came from the environment.
-        credentials: returns the current credentials (runs an external command when due).
+        credentials: hands out the current credentials (`CredentialsProvider`).
         region: the region id.
         endpoint: the explicit endpoint override, normalised, or ``None`` for the region's.
         signature: ``v3`` or ``rpc``.
@@ -161,7 +144,7 @@ def _provider(profile: Profile) -> CredentialsProvider:
     if profile.credential_command is not None:
         return ExternalCredentials(profile.credential_command, profile=profile.name)
     if profile.credentials is not None:
-        return StaticCredentials(profile.credentials)
+        return StaticProvider(profile.credentials, source=f"profile '{profile.name}'")
     raise CredentialsError(
         f"Profile {profile.name!r} has no credentials",
         f"add them with 'asrtui profile add {profile.name} --access-key-id ID --replace'",
@@ -210,7 +193,7 @@ def resolve_connection_settings(
         if env_credentials is not None:
             return ResolvedSettings(
                 profile=ENV_PROFILE_NAME,
-                credentials=StaticCredentials(env_credentials),
+                credentials=StaticProvider(env_credentials, source="the environment"),
                 region=cli_region or env_region or DEFAULT_REGION,
                 endpoint=cli_endpoint,
                 signature=cli_signature or "v3",
