@@ -63,6 +63,7 @@ class Connection:
         read_only: whether (and because of what: the option, the environment, the profile)
             stop, delete and every other change are refused; false when none applies.
         request_timeout: seconds one request may take in all, connect to last byte.
+        trail: why each credentials source before the chosen one was passed over.
     """
 
     profile_name: str
@@ -75,6 +76,7 @@ class Connection:
     refresh: float = 5.0
     read_only: ReadOnly = WRITABLE
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    trail: tuple[str, ...] = ()
 
     @classmethod
     def from_settings(
@@ -109,6 +111,7 @@ class Connection:
                 profile_read_only=settings.read_only,
             ),
             request_timeout=settings.request_timeout,
+            trail=settings.trail,
         )
 
     @classmethod
