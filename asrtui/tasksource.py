@@ -19,7 +19,7 @@ from asrtui.endpoints import DEFAULT_REGION, resolve_endpoint
 from asrtui.errors import ConfigError, CredentialsError
 from asrtui.models import Task, TaskList
 from asrtui.readonly import read_only_of
-from asrtui.source import ProfileChoice, ProfileSession, QuotaStats
+from asrtui.source import CredentialsStatus, ProfileChoice, ProfileSession, QuotaStats
 
 if TYPE_CHECKING:
     from asrtui.profiles import ProfileStore
@@ -87,6 +87,11 @@ class ClientTaskSource:
     async def delete_task(self, task_id: str) -> None:
         """Delete a task."""
         await self._client.delete_task(task_id)
+
+    def credentials_status(self) -> CredentialsStatus:
+        """The mode, expiry and refresh health of the client's credentials."""
+        info = self._client.credentials_info
+        return CredentialsStatus(info.mode, info.expiration, info.refresh_error)
 
     def quota(self) -> QuotaStats:
         """The shared limiter's stats plus the client's own counters."""
