@@ -564,3 +564,133 @@ def test_the_provider_is_asked_once_per_attempt() -> None:
         assert len(asked) == 1
 
     run(scenario())
+
+
+# -- the ECS probe of the default chain ---------------------------------------------------------
+
+
+def test_the_probe_asks_once_per_run_and_off_the_cloud_only_the_token() -> None:
+    from asrtui.credentials.ecs import forget_probes, probe_instance_role
+
+    asked: list[str] = []
+
+    def nothing_there(request: httpx.Request) -> httpx.Response:
+        asked.append(request.method)
+        raise httpx.ConnectTimeout("timed out", request=request)
+
+    forget_probes()
+    env = {"ASRTUI_ECS_METADATA_URL": "http://probe-a.invalid"}
+    transport = httpx.MockTransport(nothing_there)
+    assert probe_instance_role(env, transport=transport) is None
+    assert probe_instance_role(env, transport=transport) is None
+    assert asked == ["PUT"]  # no IMDSv1 try after no answer, and no second probe
+
+    def ecs(request: httpx.Request) -> httpx.Response:
+        asked.append(request.method)
+        if request.method == "PUT":
+            return httpx.Response(200, text="v2-token")
+        assert request.headers["X-aliyun-ecs-metadata-token"] == "v2-token"
+        return httpx.Response(200, text="ecs-asr\n")
+
+    other = {"ASRTUI_ECS_METADATA_URL": "http://probe-b.invalid"}
+    assert probe_instance_role(other, transport=httpx.MockTransport(ecs)) == "ecs-asr"
+    assert asked == ["PUT", "PUT", "GET"]
+    forget_probes()
+
+
+def test_the_probe_falls_back_to_imdsv1_unless_disabled() -> None:
+    from asrtui.credentials.ecs import forget_probes, probe_instance_role
+
+    def v1_only(request: httpx.Request) -> httpx.Response:
+        if request.method == "PUT":
+            return httpx.Response(403, text="Forbidden")
+        assert "X-aliyun-ecs-metadata-token" not in request.headers
+        return httpx.Response(200, text="old-role")
+
+    forget_probes()
+    env = {"ASRTUI_ECS_METADATA_URL": "http://probe-c.invalid"}
+    assert probe_instance_role(env, transport=httpx.MockTransport(v1_only)) == "old-role"
+    forget_probes()
+    disabled = {**env, "ALIBABA_CLOUD_IMDSV1_DISABLED": "true"}
+    assert probe_instance_role(disabled, transport=httpx.MockTransport(v1_only)) is None
+    forget_probes()
+
+
+# -- masking -----------------------------------------------------------------------------------
+
+
+def test_temporary_secrets_are_masked_in_the_log_once_handed_out() -> None:
+    from asrtui import logs
+    from asrtui.credentials.provider import registering_secrets
+
+    world = World()
+    provider = registering_secrets(world.role())
+
+    async def scenario() -> Credentials:
+        return await provider.get()
+
+    issued = asyncio.run(scenario())
+    text = f"{issued.access_key_secret} {issued.security_token}"
+    assert logs.redact_log_text(text) == "**** ****"
+
+
+# -- any answer at all: an error of the tree, never a value of the answer -----------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=30),
+    lambda children: st.lists(children, max_size=3)
+    | st.dictionaries(
+        st.sampled_from(
+            ["Code", "Credentials", "AccessKeyId", "AccessKeySecret", "SecurityToken",
+             "Expiration", "RequestId", "x"]
+        ),
+        children,
+        max_size=6,
+    ),
+    max_leaves=12,
+)  # fmt: skip
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    status=st.sampled_from([200, 400, 403, 404, 500, 503]),
+    body=_json
+    | st.fixed_dictionaries(
+        {"Code": st.text(max_size=90), "RequestId": st.text(max_size=90), "Message": st.text()}
+    ),
+)
+def test_any_answer_becomes_an_error_of_the_tree_or_valid_credentials(
+    tmp_path_factory: pytest.TempPathFactory, status: int, body: object
+) -> None:
+    marker = "Zq9LeakMarker"
+
+    def poison(value: object) -> object:
+        if isinstance(value, str):
+            return marker + value
+        if isinstance(value, list):
+            return [poison(v) for v in value]
+        if isinstance(value, dict):
+            # Code and RequestId are the server's identifiers, shown on purpose (when they
+            # have the shape of one): everything else of an answer is never quoted.
+            return {k: v if k in {"Code", "RequestId"} else poison(v) for k, v in value.items()}
+        return value
+
+    transport = _answering(status, json.dumps(poison(body)).encode(), "application/json")
+    tmp = tmp_path_factory.mktemp("any")
+
+    async def scenario() -> list[str]:
+        said: list[str] = []
+        for provider in _providers(transport, tmp):
+            try:
+                await provider.get()
+            except AsrtuiError as error:
+                said.append(str(error) + repr(error))
+        return said
+
+    for text in asyncio.run(scenario()):
+        assert marker not in text

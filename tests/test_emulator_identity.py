@@ -261,3 +261,29 @@ def test_without_identity_services_the_paths_are_unknown() -> None:
             assert answer.json()["Code"] == "InvalidApi.NotFound"
 
     run(scenario())
+
+
+def test_emulator_command_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``asrtui emulator --sts --metadata ROLE --sts-expiry S`` builds the services it says."""
+    import asrtui.emulator.server
+    from asrtui.__main__ import main
+
+    built: list[object] = []
+
+    def fake_serve(app: object, host: str, port: int, *, on_ready: object) -> None:
+        built.append(app)
+
+    monkeypatch.setattr(asrtui.emulator.server, "serve", fake_serve)
+    assert main(["emulator", "--sts", "--metadata", "jump-role", "--sts-expiry", "30"]) == 0
+    app = built[-1]
+    identity = app.identity  # type: ignore[attr-defined]
+    assert identity.instance_role == "jump-role"
+    assert identity.lifetime == 30
+    assert identity.imdsv1
+    assert main(["emulator", "--metadata", "--imdsv2-only"]) == 0
+    identity = built[-1].identity  # type: ignore[attr-defined]
+    assert identity.instance_role == "asrtui-ecs-role"
+    assert not identity.imdsv1
+    assert main(["emulator"]) == 0
+    assert built[-1].identity is None  # type: ignore[attr-defined]
+    assert main(["emulator", "--sts-expiry", "0"]) == 2
