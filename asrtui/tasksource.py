@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 # never reads the store, and the package is a good part of a start-up's own imports.
 
 __all__ = [
+    "CHAIN_KEY",
     "DEMO_ENDPOINT",
     "DEMO_FAULTS",
     "DEMO_KEY",
@@ -111,6 +112,9 @@ class ClientTaskSource:
 
 #: `ProfileChoice.key` of the credentials in the environment (never a valid profile name).
 ENV_KEY = "(environment)"
+#: `ProfileChoice.key` of credentials found further down the chain (the aliyun CLI's file,
+#: credentials.ini, ECS, a credentials URI, OIDC): never a valid profile name.
+CHAIN_KEY = "(chain)"
 #: `ProfileChoice.key` of the built-in demo (never a valid profile name).
 DEMO_KEY = "(demo)"
 
@@ -243,6 +247,19 @@ class ClientConnector:
         env_choice = self._env_choice(active == ENV_KEY)
         if env_choice is not None:
             choices.append(env_choice)
+        elif active == CHAIN_KEY and self._active is not None:
+            source = self._active.source
+            choices.append(
+                ProfileChoice(
+                    key=CHAIN_KEY,
+                    name=source.profile_name,
+                    region=source.region,
+                    endpoint=self._env_endpoint(source.region),
+                    credentials=self._chain_credentials(),
+                    kind="environment",
+                    active=True,
+                )
+            )
         from asrtui.profiles import credential_summary
 
         stored = self._store.load()
@@ -297,8 +314,15 @@ class ClientConnector:
             active=active,
         )
 
+    def _chain_credentials(self) -> str:
+        status_of = getattr(
+            self._active.source if self._active else None, "credentials_status", None
+        )
+        status = status_of() if callable(status_of) else None
+        return f"{status.mode} (default chain)" if status is not None else "default chain"
+
     def _env_endpoint(self, region: str) -> str:
-        override = self._overrides.endpoint if self._initial_key == ENV_KEY else None
+        override = self._overrides.endpoint if self._initial_key in {ENV_KEY, CHAIN_KEY} else None
         try:
             return resolve_endpoint(region, override)
         except ConfigError:
@@ -320,7 +344,13 @@ class ClientConnector:
             and not self._overrides.profile
             and env_value(self._env, "ACCESS_KEY_ID") is not None
         )
-        return ENV_KEY if from_env else connection.profile_name
+        if from_env:
+            return ENV_KEY
+        if not self._overrides.profile and ":" in connection.profile_name:
+            return CHAIN_KEY  # aliyun:NAME, ini:SECTION, ecs:ROLE: never a profile name
+        if connection.profile_name == ENV_PROFILE_NAME and not self._overrides.profile:
+            return CHAIN_KEY  # OIDC, a credentials URI: the environment without a key pair
+        return connection.profile_name
 
     async def start(self, connection: Connection) -> ProfileSession:
         """Open and activate the session the command line resolved (its options apply to it).
@@ -364,7 +394,7 @@ class ClientConnector:
             )
         overrides = self._overrides if key == self._initial_key else Overrides()
         settings = resolve_connection_settings(
-            profile=None if key == ENV_KEY else key,
+            profile=None if key in {ENV_KEY, CHAIN_KEY} else key,
             endpoint=overrides.endpoint,
             region=overrides.region,
             signature=overrides.signature,

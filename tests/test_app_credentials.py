@@ -6,10 +6,12 @@ provider and the emulator (STS included), so hours of a broadcast take no time.
 from __future__ import annotations
 
 import itertools
+import json
 import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import cast
 
 import httpx
@@ -135,3 +137,45 @@ def test_long_term_keys_leave_the_status_line_as_it_was() -> None:
         credentials_left=3 * 3600 + 120,
     )
     assert "EcsRamRole 3h02m" in render_status(sts).plain
+
+
+async def test_a_session_from_further_down_the_chain_can_be_switched_back_to(
+    tmp_path: Path,
+) -> None:
+    """The aliyun CLI's profile (no asrtui profile): listed, active, and opened again."""
+    from asrtui.connect import Connection
+    from asrtui.credentials.chain import resolve_connection_settings
+    from asrtui.profiles import ProfileStore
+    from asrtui.tasksource import CHAIN_KEY, ClientConnector
+
+    (tmp_path / ".aliyun").mkdir()
+    entry = {"name": "cli", "mode": "AK", "access_key_id": "LTAIcli", "access_key_secret": SECRET}
+    (tmp_path / ".aliyun" / "config.json").write_text(
+        json.dumps({"current": "cli", "profiles": [entry]})
+    )
+    env = {"HOME": str(tmp_path)}
+    store = ProfileStore(tmp_path / "asrtui")
+    emulator = build_emulator(credentials={"LTAIcli": SECRET, "LTAIother": SECRET})
+
+    def build(connection: Connection) -> LiveClient:
+        assert connection.credentials is not None
+        return LiveClient(
+            connection.credentials,
+            connection.endpoint,
+            transport=httpx.ASGITransport(app=emulator),
+            sleep=no_sleep,
+        )
+
+    settings = resolve_connection_settings(
+        profile=None, endpoint=None, region=None, signature=None, env=env, store=store
+    )
+    connector = ClientConnector(env=env, store=store, client_factory=build)
+    async with connector:
+        session = await connector.start(Connection.from_settings(settings))
+        assert session.key == CHAIN_KEY
+        choices = {choice.key: choice for choice in connector.profiles()}
+        assert choices[CHAIN_KEY].name == "aliyun:cli"
+        assert choices[CHAIN_KEY].active
+        assert "AK" in choices[CHAIN_KEY].credentials
+        again = await connector.open(CHAIN_KEY)
+        assert again.source.profile_name == "aliyun:cli"

@@ -178,7 +178,7 @@ ROWS = [
         "ECS role named",
         env={"ALIBABA_CLOUD_ECS_METADATA": "ecs-role"},
         mode="EcsRamRole",
-        profile="ecs",
+        profile="ecs:ecs-role",
     ),
     Row(
         "credentials URI",
@@ -194,7 +194,12 @@ ROWS = [
         profile="env",
         differs="the SDK probes the metadata service before the URI",
     ),
-    Row("probed ECS role, the last resort", probe="ecs-role", mode="EcsRamRole", profile="ecs"),
+    Row(
+        "probed ECS role, the last resort",
+        probe="ecs-role",
+        mode="EcsRamRole",
+        profile="ecs:ecs-role",
+    ),
     Row(
         "probe switched off",
         env={"ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true"},

@@ -439,7 +439,7 @@ class _Chain:
             imdsv1=not _true(self.env, "ALIBABA_CLOUD_IMDSV1_DISABLED"),
             where=where,
         )
-        return provider, "ecs", None
+        return provider, f"ecs:{role}", None
 
 
 def _oidc_trio(env: Mapping[str, str]) -> tuple[Path, str] | None:

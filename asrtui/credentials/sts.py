@@ -49,6 +49,10 @@ _STS_DEADLINE = 20.0
 _ROLE_ARN = re.compile(r"^acs:ram::\d{1,32}:role/[A-Za-z0-9._@-]{1,64}$")
 _OIDC_PROVIDER_ARN = re.compile(r"^acs:ram::\d{1,32}:oidc-provider/[A-Za-z0-9._-]{1,128}$")
 _SESSION_NAME = re.compile(r"^[A-Za-z0-9._@-]{2,64}$")
+#: What an error code and a request id look like: quoted only then (a hostile service could
+#: echo a token it was sent in either).
+_CODE = re.compile(r"^[A-Z][A-Za-z0-9]{1,40}(\.[A-Za-z0-9]{1,40}){0,4}$")
+_REQUEST_ID = re.compile(r"^[A-Fa-f0-9-]{8,64}$")
 #: The longest OIDC token file read (a JWT is a few kilobytes).
 _MAX_TOKEN_BYTES = 64 * 1024
 
@@ -155,9 +159,10 @@ def _utc_now() -> datetime:
 def _sts_failure(answer: Answer, data: Mapping[str, object], source: str) -> Exception:
     """The error of an STS answer that is not a success: the code, never the message."""
     code = data.get("Code")
-    code_text = code if isinstance(code, str) and len(code) <= 80 else ""
+    code_text = code if isinstance(code, str) and _CODE.fullmatch(code) else ""
     request_id = data.get("RequestId")
-    suffix = f" [request {request_id}]" if isinstance(request_id, str) and request_id else ""
+    shown_id = isinstance(request_id, str) and _REQUEST_ID.fullmatch(request_id)
+    suffix = f" [request {request_id}]" if shown_id else ""
     if answer.status >= 500 or code_text.startswith("Throttling") or not code_text:
         return CredentialsServiceError(
             f"{source} failed (HTTP {answer.status}{', ' + code_text if code_text else ''})"
