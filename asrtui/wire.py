@@ -367,7 +367,7 @@ def error_from_gateway(
     )
     if not code:
         ret_code = envelope.get("RetCode")
-        number = _ret_code_number(ret_code) if ret_code is not None else None
+        number = _whole_number(ret_code) if ret_code is not None else None
         code = f"RetCode.{number}" if number is not None else f"HTTP{http_status}"
         if not message:
             message = f"HTTP {http_status} answer without an error code"
@@ -491,7 +491,7 @@ _REDIRECTS: Final = frozenset({301, 302, 303, 307, 308})
 # Errors, channel 2: HTTP 200 with RetCode
 
 
-def _ret_code_number(value: object) -> int | None:
+def _whole_number(value: object) -> int | None:
     """``RetCode`` as an int (from a number or a numeric string), ``None`` if it is not one."""
     if isinstance(value, bool):
         return None
@@ -550,7 +550,7 @@ def check_ret_code(envelope: Mapping[str, Any], *, action: str, profile: str = "
     value = envelope.get("RetCode")
     if value is None:
         return
-    number = _ret_code_number(value)
+    number = _whole_number(value)
     if number is None:
         raise MalformedResponseError(
             _ret_code_problem(value),
@@ -846,7 +846,7 @@ def _status(value: object) -> int | str | None:
         text = value.strip()
         if not text:
             return None
-        number = _ret_code_number(text)
+        number = _whole_number(text)
         return number if number is not None else value
     if isinstance(value, float) and value.is_integer():
         return int(value)
@@ -865,7 +865,7 @@ def _int_or_none(value: object) -> int | None:
         except ValueError:
             pass
         text = value.strip()
-        number = _ret_code_number(text)
+        number = _whole_number(text)
         if number is not None:
             return number
         try:

@@ -51,7 +51,7 @@ from textual.worker import WorkerCancelled
 
 from asrtui.connect import open_demo_client
 from asrtui.models import Task, TaskList
-from asrtui.source import QuotaStats
+from asrtui.protocols import QuotaStats
 from asrtui.tasksource import ClientTaskSource
 from asrtui.ui.app import AsrtuiApp
 from asrtui.ui.screens.main import MainScreen

@@ -36,8 +36,8 @@ from asrtui.client import LiveClient
 from asrtui.credentials import Credentials
 from asrtui.emulator import DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, build_emulator
 from asrtui.models import Task, TaskList
+from asrtui.protocols import QuotaStats
 from asrtui.ratelimit import WindowLimiter
-from asrtui.source import QuotaStats
 from asrtui.tasksource import DEMO_ENDPOINT, DEMO_FAULTS, ClientTaskSource
 from asrtui.ui.app import AsrtuiApp
 from asrtui.ui.screens.main import MainScreen

@@ -17,7 +17,7 @@ from textual.pilot import Pilot
 
 from asrtui.errors import AsrtuiError, TaskNotFoundError
 from asrtui.models import Task, TaskList
-from asrtui.source import QuotaStats
+from asrtui.protocols import QuotaStats
 from asrtui.ui.app import AsrtuiApp
 from asrtui.ui.screens.main import MainScreen
 from asrtui.ui.settings import ConsoleSettings

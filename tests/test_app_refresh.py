@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from asrtui.errors import AsrtuiError, ConnectError, ThrottledError
-from asrtui.source import QuotaStats
+from asrtui.protocols import QuotaStats
 from asrtui.ui.app import AsrtuiApp
 from asrtui.ui.refresh import RefreshSchedule
 from asrtui.ui.screens.main import FirstAnswer, MainScreen, step_interval

@@ -20,8 +20,8 @@ from textual.theme import Theme
 from textual.worker import Worker, WorkerState
 
 from asrtui.errors import AsrtuiError
+from asrtui.protocols import Connector, ProfileSession, TaskSource
 from asrtui.redact import redact_text
-from asrtui.source import Connector, ProfileSession, TaskSource
 from asrtui.ui.commands import ConsoleCommands
 from asrtui.ui.lifecycle import exit_signals
 from asrtui.ui.render_caches import TRIM_SECONDS, trim_render_caches

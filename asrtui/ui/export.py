@@ -1,6 +1,6 @@
 """Writing the tasks in view to a JSON or CSV file, secrets always masked, atomically.
 
-The text is `asrtui.formats`', the same as ``asrtui tasks --format json|csv`` prints.
+The text is `asrtui.output`', the same as ``asrtui tasks --format json|csv`` prints.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from datetime import datetime, tzinfo
 from enum import StrEnum
 from pathlib import Path
 
-from asrtui.formats import render_csv, render_json
 from asrtui.models import Task
+from asrtui.output import render_csv, render_json
 from asrtui.ui.settings import write_atomically
 
 __all__ = [

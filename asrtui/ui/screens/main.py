@@ -42,10 +42,10 @@ from textual.worker import Worker, WorkerState
 from asrtui.errors import AsrtuiError
 from asrtui.models import Task, TaskList
 from asrtui.printable import printable_line
+from asrtui.protocols import QuotaStats, TaskSource
 from asrtui.redact import redact_text
-from asrtui.source import QuotaStats, TaskSource
 from asrtui.ui import clipboard
-from asrtui.ui.format import format_duration
+from asrtui.ui.durations import format_duration
 from asrtui.ui.refresh import RefreshSchedule
 from asrtui.ui.settings import MAX_INTERVAL, MIN_INTERVAL, ConsoleSettings, clamp_interval
 from asrtui.ui.taskbook import EVENT_LOG_SIZE, TaskBook, TaskEvent

@@ -1,6 +1,6 @@
 """Profile screens: the switcher (``P``), the add/edit form, and the first-run welcome.
 
-They list profiles through the `asrtui.source.Connector` and write them through its
+They list profiles through the `asrtui.protocols.Connector` and write them through its
 `asrtui.profiles.ProfileStore` (atomic, 0600), validated by the store's own rules, so the
 console and ``asrtui profile add`` accept exactly the same profiles. Opening a profile is the
 app's job: the switcher dismisses with the key to open, the first-run screen posts
@@ -49,7 +49,7 @@ from asrtui.profiles.model import (
     MIN_REFRESH,
     MIN_REQUEST_TIMEOUT,
 )
-from asrtui.source import Connector, ProfileChoice
+from asrtui.protocols import Connector, ProfileChoice
 
 #: Why the demo refuses to add or edit profiles.
 DEMO_REFUSAL = (

@@ -36,7 +36,7 @@ from textual.timer import Timer
 
 from asrtui.printable import is_unsafe
 from asrtui.redact import mask_url, stream_host_path
-from asrtui.ui.format import format_age, format_uptime
+from asrtui.ui.durations import format_age, format_uptime
 from asrtui.ui.taskbook import Row
 
 #: The columns the table can be sorted by, in display (and `TaskTable.cycle_sort`) order.
