@@ -454,9 +454,11 @@ async def memory_growth(
         await settle(pilot, app)
 
         async def refresh() -> None:
-            # As the one-second tick does once the interval has passed: start the refresh
-            # (and the detail pane's poll), let the workers finish, and wait for the paint.
+            # As the armed timer and the one-second tick do once the interval has passed:
+            # start the refresh (and the detail pane's poll), let the workers finish, and
+            # wait for the paint.
             clock.advance(settings.refresh_interval)
+            screen.refresh_if_due()
             screen.tick()
             await workers_done(app)
             await next_paint(app)

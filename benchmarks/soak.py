@@ -196,6 +196,7 @@ async def soak(args: argparse.Namespace) -> int:
             cpu_start = wall_start = 0.0
             for done in range(1, total + 1):
                 clock.advance(INTERVAL)
+                screen.refresh_if_due()
                 screen.tick()
                 await settle(pilot)
                 if done == warmup:

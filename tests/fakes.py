@@ -284,8 +284,9 @@ class Console:
         raise AssertionError("no MainScreen on the stack")
 
     async def advance(self, seconds: float) -> None:
-        """Move the clocks, run the screen's tick and let what it started finish."""
+        """Move the clocks, run what is due (refresh trigger, tick) and let it finish."""
         self.clock.advance(seconds)
+        self.screen.refresh_if_due()
         self.screen.tick()
         await settle(self.pilot)
 

@@ -127,6 +127,7 @@ class Session:
 
     async def advance(self, seconds: float) -> None:
         self.clock.advance(seconds)
+        self.main.refresh_if_due()
         self.main.tick()
         await settle(self.pilot)
 
