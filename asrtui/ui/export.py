@@ -10,9 +10,9 @@ from datetime import datetime, tzinfo
 from enum import StrEnum
 from pathlib import Path
 
+from asrtui.files import replace_file
 from asrtui.models import Task
 from asrtui.output import render_csv, render_json
-from asrtui.ui.settings import write_atomically
 
 __all__ = [
     "ExportFormat",
@@ -55,5 +55,5 @@ def export_tasks(tasks: Sequence[Task], path: Path, fmt: ExportFormat) -> Path:
     """
     text = render_json(tasks) + "\n" if fmt is ExportFormat.JSON else render_csv(tasks)
     target = path.expanduser().absolute()
-    write_atomically(target, text)
+    replace_file(target, text.encode("utf-8"))
     return target
