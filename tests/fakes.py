@@ -19,7 +19,7 @@ from asrtui.credentials import Credentials
 from asrtui.credentials.provider import CredentialsProvider
 from asrtui.errors import AsrtuiError, TaskNotFoundError
 from asrtui.models import Task, TaskList
-from asrtui.source import QuotaStats
+from asrtui.protocols import QuotaStats
 from asrtui.ui.app import AsrtuiApp
 from asrtui.ui.screens.main import MainScreen
 from asrtui.ui.settings import ConsoleSettings
@@ -286,8 +286,9 @@ class Console:
         raise AssertionError("no MainScreen on the stack")
 
     async def advance(self, seconds: float) -> None:
-        """Move the clocks, run the screen's tick and let what it started finish."""
+        """Move the clocks, run what is due (refresh trigger, tick) and let it finish."""
         self.clock.advance(seconds)
+        self.screen.refresh_if_due()
         self.screen.tick()
         await settle(self.pilot)
 

@@ -21,8 +21,8 @@ from asrtui.credentials import Credentials
 from asrtui.credentials.provider import StaticProvider
 from asrtui.credentials.sts import RoleProvider, RoleSettings
 from asrtui.emulator import EmulatorApp, IdentityServices, build_emulator
+from asrtui.protocols import CredentialsStatus
 from asrtui.ratelimit import WindowLimiter
-from asrtui.source import CredentialsStatus
 from asrtui.tasksource import ClientTaskSource
 from asrtui.ui.widgets.status_line import StatusSnapshot, render_status
 from tests.fakes import Console, FakeClock, FakeTaskSource, no_sleep, running_console
