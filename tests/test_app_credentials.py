@@ -25,7 +25,8 @@ from asrtui.protocols import CredentialsStatus
 from asrtui.ratelimit import WindowLimiter
 from asrtui.tasksource import ClientTaskSource
 from asrtui.ui.widgets.status_line import StatusSnapshot, render_status
-from tests.fakes import Console, FakeClock, FakeTaskSource, no_sleep, running_console
+from tests.support.clock import FakeClock
+from tests.support.fakes import Console, FakeTaskSource, no_sleep, running_console
 
 KEY_ID = "LTAIconsole"
 SECRET = "console-secret-abcdef"

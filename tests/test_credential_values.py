@@ -28,7 +28,7 @@ from asrtui.errors import CredentialsError
 from asrtui.profiles import Profile, ProfileStore
 from asrtui.profiles.aliyun import read_aliyun_config
 from asrtui.ratelimit import WindowLimiter
-from tests.fakes import credentials_now
+from tests.support.fakes import credentials_now
 
 PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 MARKER = "Zq9CredentialMarker"

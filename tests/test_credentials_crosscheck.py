@@ -5,7 +5,7 @@ emulator on a loopback socket (the official library's requests to ``*.aliyuncs.c
 the metadata address are sent there instead, the way a resolver would point those names at a
 test server). For each row both must pick the same mode and, for long-term keys, the same
 AccessKey id; temporary keys must be ones the emulator issued. Where asrtui differs on purpose,
-the row says how (`tests.test_credentials_chain.Row.differs`) and this test checks that the
+the row says how (`tests.support.credential_rows.Row.differs`) and this test checks that the
 official library does what the row says it does.
 """
 
@@ -24,7 +24,7 @@ import pytest
 from asrtui.credentials.chain import resolve_connection_settings
 from asrtui.emulator import EmulatorApp, IdentityServices, build_emulator
 from asrtui.errors import AsrtuiError
-from tests.test_credentials_chain import ROWS, Row, _write
+from tests.support.credential_rows import ROWS, Row, write_row
 
 pytest.importorskip("alibabacloud_credentials")
 pytest.importorskip("uvicorn")
@@ -78,7 +78,7 @@ def to_emulator(served: tuple[EmulatorApp, str], monkeypatch: pytest.MonkeyPatch
 
 def _official(row: Row, home: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
     """(mode, key id) as the official library resolves the row, or ('error', message)."""
-    _write(row, home)
+    write_row(row, home)
     for name in list(os.environ):
         if name.startswith("ALIBABA_CLOUD_"):
             monkeypatch.delenv(name)
@@ -108,7 +108,7 @@ def _official(row: Row, home: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[st
 
 
 def _ours(row: Row, home: Path) -> tuple[str, str]:
-    store = _write(row, home)
+    store = write_row(row, home)
     try:
         settings = resolve_connection_settings(
             profile=None,

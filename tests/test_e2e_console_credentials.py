@@ -20,7 +20,7 @@ from asrtui.profiles import Profile, ProfileStore
 from asrtui.profiles.modes import ModeSettings
 from asrtui.tasksource import ClientTaskSource
 from asrtui.ui.widgets.status_line import render_status
-from tests.fakes import FakeTaskSource, running_console
+from tests.support.fakes import FakeTaskSource, running_console
 
 pytest.importorskip("uvicorn")
 

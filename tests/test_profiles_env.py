@@ -15,7 +15,7 @@ from asrtui.credentials.chain import (
 from asrtui.credentials.external import ExternalCredentials
 from asrtui.errors import ConfigError, CredentialsError
 from asrtui.profiles import Profile, ProfileStore, credential_summary
-from tests.fakes import credentials_now
+from tests.support.fakes import credentials_now
 
 PROD = Credentials("LTAIprod", "prod-secret-value-123456")
 STAGE = Credentials("LTAIstage", "stage-secret-value-123456")
