@@ -10,9 +10,10 @@ from typing import TextIO
 
 from asrtui.cli.connection import environment, resolve_connection
 from asrtui.cli.output import render_csv, render_json, render_table
+from asrtui.cli.watch import watch
 from asrtui.client import LiveClient
 from asrtui.connect import Connection, open_client
-from asrtui.errors import AsrtuiError, ConfigError, TaskNotFoundError
+from asrtui.errors import ConfigError, TaskNotFoundError
 from asrtui.models import Task
 from asrtui.printable import printable_line
 from asrtui.taskid import normalize_task_id
@@ -43,7 +44,14 @@ def register(
         "--watch",
         metavar="SECONDS",
         type=_non_negative_float,
-        help="repeat every SECONDS until Ctrl-C (0: as fast as the rate limit allows)",
+        help="repeat every SECONDS until Ctrl-C, which exits 130 (0: as fast as the rate limit "
+        "allows); with --format json one JSON object per round (NDJSON), with csv the header once",
+    )
+    tasks.add_argument(
+        "--changes",
+        action="store_true",
+        help="with --watch: print only tasks appeared, ended and changed, one event per line "
+        "(a JSON object each with --format json)",
     )
     tasks.add_argument(
         "--reveal-secrets",
@@ -74,10 +82,9 @@ def _non_negative_float(text: str) -> float:
     return value
 
 
-def _render(tasks: Sequence[Task], fmt: str, *, reveal: bool, watching: bool) -> str:
+def _render(tasks: Sequence[Task], fmt: str, *, reveal: bool) -> str:
     if fmt == "json":
-        # One compact array per line while watching, so the stream stays line-oriented.
-        return render_json(tasks, reveal=reveal, compact=watching)
+        return render_json(tasks, reveal=reveal)
     if fmt == "csv":
         return render_csv(tasks, reveal=reveal).rstrip("\n")
     return render_table(tasks, reveal=reveal)
@@ -97,46 +104,35 @@ async def _fetch(client: LiveClient, task_id: str | None, *, priority: bool) -> 
 
 
 async def _tasks(args: argparse.Namespace, connection: Connection, out: TextIO) -> int:
-    watch: float | None = args.watch
     async with open_client(connection) as client:
-        first = True
-        while True:
-            # The first answer is awaited by a person: it goes ahead. Later rounds of a watch are
-            # background work; as priority requests, a ``--watch 0`` loop would take every slot
-            # of the shared quota and starve the consoles of the same account.
-            priority, first = first, False
-            try:
-                tasks = await _fetch(client, args.task_id, priority=priority)
-            except AsrtuiError as error:
-                # While watching, a transient failure is reported and the watch goes on.
-                if watch is None or not error.retryable:
-                    raise
-                print(f"asrtui: {printable_line(str(error))}", file=sys.stderr)
-            else:
-                if watch is not None and args.format == "table" and out.isatty():
-                    out.write("\x1b[H\x1b[2J")
-                print(
-                    _render(
-                        tasks, args.format, reveal=args.reveal_secrets, watching=watch is not None
-                    ),
-                    file=out,
-                )
-                out.flush()
-            if watch is None:
-                return 0
-            await watch_sleep(watch)
+        if args.watch is not None:
+
+            async def fetch(client: LiveClient, first: bool) -> list[Task]:
+                # The first answer is awaited by a person: it goes ahead. Later rounds are
+                # background work; as priority requests, a ``--watch 0`` loop would take every
+                # slot of the shared quota and starve the consoles of the same account.
+                return await _fetch(client, args.task_id, priority=first)
+
+            return await watch(client, fetch, args, out, watch_sleep)
+        tasks = await _fetch(client, args.task_id, priority=True)
+        print(_render(tasks, args.format, reveal=args.reveal_secrets), file=out)
+        out.flush()
+        return 0
 
 
 def run_tasks(args: argparse.Namespace) -> int:
-    """``asrtui tasks``: print the running tasks; with ``--watch``, until Ctrl-C (exit 0)."""
+    """``asrtui tasks``: print the running tasks; with ``--watch``, until Ctrl-C (exit 130)."""
     if args.task_id is not None:
         args.task_id = normalize_task_id(args.task_id)
+    if args.changes and args.watch is None:
+        raise ConfigError("--changes needs --watch", "add --watch SECONDS")
     connection = resolve_connection(args, environment())
     try:
         return asyncio.run(_tasks(args, connection, sys.stdout))
     except KeyboardInterrupt:
         if args.watch is not None:
-            return 0
+            # What was printed is complete lines; the interruption is the way a watch ends.
+            return 130
         raise
 
 
