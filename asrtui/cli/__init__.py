@@ -83,6 +83,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     """The root parser with every subcommand registered."""
     from asrtui.cli import emulator as emulator_cli
+    from asrtui.cli import journal as journal_cli
     from asrtui.cli import tasks as tasks_cli
 
     # Typed as the base class: the subcommand modules take plain `ArgumentParser`s.
@@ -116,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     tasks_cli.register(subparsers, parents=[common])
     emulator_cli.register(subparsers)
+    journal_cli.register(subparsers, parents=[common])
     try:
         # Written separately; plugs in when present.
         profile_cli = importlib.import_module("asrtui.cli.profile")

@@ -6,14 +6,17 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
 from typing import TextIO
 
 from asrtui.cli.connection import environment, resolve_connection
+from asrtui.cli.journal import record
 from asrtui.cli.output import render_csv, render_json, render_table
 from asrtui.cli.watch import watch
 from asrtui.client import LiveClient
 from asrtui.connect import Connection, open_client
-from asrtui.errors import ConfigError, TaskNotFoundError
+from asrtui.errors import AsrtuiError, ConfigError, TaskNotFoundError
+from asrtui.events import action_event
 from asrtui.models import Task
 from asrtui.printable import printable_line
 from asrtui.taskid import normalize_task_id
@@ -70,6 +73,16 @@ def register(
         sub.add_argument("task_id", metavar="TASK_ID")
         sub.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
         sub.set_defaults(func=run_stop if name == "stop" else run_delete)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def error_code(error: AsrtuiError) -> str:
+    """The error's code (``Throttling.User``), else its kind (``ConnectError``)."""
+    code = getattr(error, "code", "")
+    return code if isinstance(code, str) and code else type(error).__name__
 
 
 def _non_negative_float(text: str) -> float:
@@ -173,7 +186,15 @@ def _act(args: argparse.Namespace, verb: str, past: str) -> int:
             else:
                 await client.delete_task(task_id)
 
-    asyncio.run(act())
+    try:
+        asyncio.run(act())
+    except AsrtuiError as error:
+        record(
+            connection,
+            action_event(verb.lower(), _now(), task_id=task_id, ok=False, note=error_code(error)),
+        )
+        raise
+    record(connection, action_event(verb.lower(), _now(), task_id=task_id, note="command line"))
     print(f"{past} task {shown}.")
     return 0
 
