@@ -21,9 +21,10 @@ from asrtui.errors import ConfigError, CredentialsError
 from asrtui.events import Event, event_line
 from asrtui.journal import Follower, Journal, Problem, journal_dir, journal_path, read_journal
 from asrtui.printable import printable_line
+from asrtui.report import build_report, render_json, render_markdown
 from asrtui.taskid import normalize_task_id
 
-__all__ = ["journal_of", "parse_since", "record", "register", "run_journal"]
+__all__ = ["journal_of", "parse_since", "record", "register", "run_journal", "run_report"]
 
 #: Seconds between two looks at a followed journal.
 FOLLOW_POLL = 0.5
@@ -95,6 +96,21 @@ def register(
         "--format", choices=("text", "json"), default="text", help="a line per event (json: NDJSON)"
     )
     journal.set_defaults(func=run_journal)
+
+    report = subparsers.add_parser(
+        "report",
+        parents=list(parents),
+        help="summarise the journal: tasks, outages, throttling, operator actions, timeline",
+        description="The report after the show, from the profile's journal: per task its tag, "
+        "stream, language, first and last seen, running time, gaps and how it ended; API "
+        "outages and throttling with their durations; every operator action; a timeline. "
+        "Markdown by default (readable in a terminal, pasteable into a ticket).",
+    )
+    add_journal_options(report)
+    report.add_argument(
+        "--format", choices=("md", "json"), default="md", help="Markdown (default) or JSON"
+    )
+    report.set_defaults(func=run_report)
 
 
 def journal_of(args: argparse.Namespace) -> str:
@@ -171,3 +187,15 @@ def run_journal(args: argparse.Namespace) -> int:
     finally:
         follower.close()
     return 0  # pragma: no cover - the loop above ends only by Ctrl-C
+
+
+def run_report(args: argparse.Namespace) -> int:
+    """``asrtui report``: the summary of the profile's journal (damaged lines said on stderr)."""
+    task = normalize_task_id(args.task) if args.task else None
+    profile = journal_of(args)
+    found = read_journal(journal_path(profile), since=args.since, task=task)
+    for problem in found.problems:
+        _report_problem(problem)
+    summary = build_report(found.events, profile=profile)
+    sys.stdout.write(render_json(summary) if args.format == "json" else render_markdown(summary))
+    return 0
