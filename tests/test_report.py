@@ -1,4 +1,4 @@
-"""``asrtui report`` over a scripted journal: the durations are exact, the README example is this."""
+"""``asrtui report`` over a scripted journal: exact durations; the README example is this one."""
 
 from __future__ import annotations
 
@@ -141,7 +141,8 @@ def test_running_time_never_exceeds_the_journal_and_runs_never_overlap(
     ]
     report = build_report(events)
     for task in report.tasks:
-        assert report.start is not None and report.end is not None
+        assert report.start is not None
+        assert report.end is not None
         assert 0 <= task.running_seconds <= (report.end - report.start).total_seconds()
         for before, after in zip(task.runs, task.runs[1:], strict=False):
             assert before.end <= after.start
