@@ -82,6 +82,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The root parser with every subcommand registered."""
+    from asrtui.cli import create as create_cli
     from asrtui.cli import emulator as emulator_cli
     from asrtui.cli import journal as journal_cli
     from asrtui.cli import tasks as tasks_cli
@@ -116,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_connection_options(common, suppress=True)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     tasks_cli.register(subparsers, parents=[common])
+    create_cli.register(subparsers, parents=[common])
     emulator_cli.register(subparsers)
     journal_cli.register(subparsers, parents=[common])
     try:
