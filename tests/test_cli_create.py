@@ -213,7 +213,7 @@ def test_the_auth_key_comes_from_stdin_and_is_never_shown(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    app, url = served
+    _, url = served
     monkeypatch.setattr("sys.stdin", io.StringIO("AUTHKEY-SECRET-1\n"))
     assert main(["create", *LIVE, "--auth-key-stdin", "-y", "--endpoint", url]) == 0
     captured = capsys.readouterr()
