@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
 
+from asrtui.errors import AuthError, CredentialsError, ThrottledError
 from asrtui.models import Task
 from asrtui.printable import printable_json, printable_line
 from asrtui.redact import mask_url, redact_text, redact_value, stream_host_path
@@ -37,6 +38,7 @@ __all__ = [
     "TASK_CHANGED",
     "TASK_ENDED",
     "THROTTLED",
+    "ErrorEpisodes",
     "Event",
     "action_event",
     "diff_tasks",
@@ -292,3 +294,46 @@ def event_line(event: Event) -> str:
 def with_time(event: Event, now: datetime) -> Event:
     """The same event at another time (tests and the journal's clock)."""
     return dataclasses.replace(event, time=now)
+
+
+class ErrorEpisodes:
+    """Turns each round's outcome into episode events: began (or throttled, or credentials
+    failing) at the first failure, ended at the first success after it; nothing in between.
+
+    One episode at a time: a failure of another kind while one is open does not start another,
+    so the report counts the time the API could not be used once.
+    """
+
+    def __init__(self) -> None:
+        self.open: Event | None = None
+
+    def failed(self, error: BaseException, now: datetime) -> Event | None:
+        """A round failed: the episode's first event, or ``None`` if one is open."""
+        if self.open is not None:
+            return None
+        if isinstance(error, ThrottledError):
+            kind = THROTTLED
+        elif isinstance(error, (AuthError, CredentialsError)):
+            kind = CREDENTIALS_FAILING
+        else:
+            kind = API_ERROR_BEGAN
+        self.open = error_event(kind, now, error)
+        return self.open
+
+    def succeeded(self, now: datetime) -> Event | None:
+        """A round succeeded: the end of the open episode, if any."""
+        if self.open is None:
+            return None
+        began, self.open = self.open, None
+        seconds = (now - began.time).total_seconds()
+        return Event(
+            now,
+            API_ERROR_ENDED,
+            "",
+            {
+                "began": began.time.isoformat(),
+                "seconds": seconds,
+                "code": began.detail.get("code", ""),
+            },
+            f"the API answers again after {seconds:.0f} s",
+        )

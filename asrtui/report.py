@@ -35,6 +35,7 @@ from asrtui.events import (
     ACTION,
     API_ERROR_BEGAN,
     API_ERROR_ENDED,
+    CREDENTIALS_FAILING,
     SESSION_STARTED,
     STATUS_CHANGED,
     TASK_APPEARED,
@@ -144,7 +145,7 @@ def _blind_spans(events: Sequence[Event], end: datetime) -> tuple[list[Span], li
                 open_episode = None
             if event.time > previous.time:
                 blind.append(Span(previous.time, event.time, "no console running"))
-        elif event.kind in (API_ERROR_BEGAN, THROTTLED):
+        elif event.kind in (API_ERROR_BEGAN, THROTTLED, CREDENTIALS_FAILING):
             if open_episode is None:
                 open_episode = event
         elif event.kind == API_ERROR_ENDED and open_episode is not None:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 from asrtui.cli.connection import environment, resolve_connection
+from asrtui.cli.hookopts import add_hook_options, hook_specs, hooks_of
 from asrtui.cli.journal import record
 from asrtui.cli.output import render_csv, render_json, render_table
 from asrtui.cli.watch import watch
@@ -61,6 +62,7 @@ def register(
         action="store_true",
         help="show stream auth_key tokens and account ids unmasked",
     )
+    add_hook_options(tasks)
     tasks.set_defaults(func=run_tasks)
 
     for name, verb in (("stop", "Stop"), ("delete", "Delete")):
@@ -126,7 +128,12 @@ async def _tasks(args: argparse.Namespace, connection: Connection, out: TextIO) 
                 # slot of the shared quota and starve the consoles of the same account.
                 return await _fetch(client, args.task_id, priority=first)
 
-            return await watch(client, fetch, args, out, watch_sleep)
+            hooks = hooks_of(args, lambda text: print(f"asrtui: {text}", file=sys.stderr))
+            try:
+                return await watch(client, fetch, args, out, watch_sleep, hooks=hooks)
+            finally:
+                for hook in hooks:
+                    await hook.aclose()
         tasks = await _fetch(client, args.task_id, priority=True)
         print(_render(tasks, args.format, reveal=args.reveal_secrets), file=out)
         out.flush()
@@ -139,6 +146,8 @@ def run_tasks(args: argparse.Namespace) -> int:
         args.task_id = normalize_task_id(args.task_id)
     if args.changes and args.watch is None:
         raise ConfigError("--changes needs --watch", "add --watch SECONDS")
+    if hook_specs(args) and args.watch is None:
+        raise ConfigError("--on-event needs --watch here", "add --watch SECONDS")
     connection = resolve_connection(args, environment())
     try:
         return asyncio.run(_tasks(args, connection, sys.stdout))

@@ -8,6 +8,8 @@ Each format is a stream a script reads line by line:
 - ``csv``: the header once, then the rows of every round, each led by the round's time and
   number (``time,round,task_id,...``);
 - ``table``: the table of each round (the screen cleared first on a terminal);
+- ``--on-event CMD``: the alert hooks (`asrtui.hooks`) get the events of each round (tasks
+  appeared, ended, changed; API errors began and ended, throttling) as the console's do;
 - ``--changes``: only what changed, one event per line (`asrtui.events`): a JSON object each
   with ``--format json``, else a readable line. The first round reports every task present as
   appeared, so a script starting late still learns what is running.
@@ -22,15 +24,16 @@ import csv
 import io
 import json
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from asrtui.cli.output import render_csv, render_json, render_table
 from asrtui.client import LiveClient
 from asrtui.errors import AsrtuiError
-from asrtui.events import diff_tasks, event_line
+from asrtui.events import ErrorEpisodes, Event, diff_tasks, event_line
 from asrtui.formats import CSV_COLUMNS
+from asrtui.hooks import HookRunner
 from asrtui.models import Task
 from asrtui.printable import printable_json, printable_line
 from asrtui.redact import redact_text
@@ -87,6 +90,7 @@ async def watch(
     sleep: Callable[[float], Awaitable[None]],
     *,
     clock: Callable[[], datetime] = _now,
+    hooks: Sequence[HookRunner] = (),
 ) -> int:
     """Print rounds until interrupted (`KeyboardInterrupt` goes to the caller).
 
@@ -100,6 +104,14 @@ async def watch(
     previous: dict[str, Task] | None = None
     number = 0
     header_written = False
+    episodes = ErrorEpisodes()
+
+    def tell(events: Sequence[Event | None]) -> None:
+        for event in events:
+            if event is not None:
+                for hook in hooks:
+                    hook.offer(event)
+
     while True:
         number += 1
         now = clock()
@@ -108,6 +120,7 @@ async def watch(
         try:
             tasks = await fetch(client, number == 1)
         except AsrtuiError as error:
+            tell([episodes.failed(error, now)])
             if fmt == "json":
                 text = _json_line({"time": stamp, "round": number, "error": _error_object(error)})
                 print(text, file=out, flush=True)
@@ -116,9 +129,10 @@ async def watch(
             if fmt != "json":
                 print(f"asrtui: {printable_line(str(error))}", file=sys.stderr, flush=True)
         else:
+            events = diff_tasks(previous, tasks, now) if changes_only or hooks else []
+            previous = {task.task_id: task for task in tasks}
+            tell([episodes.succeeded(now), *events])
             if changes_only:
-                events = diff_tasks(previous, tasks, now)
-                previous = {task.task_id: task for task in tasks}
                 lines = [e.to_line() if fmt == "json" else event_line(e) for e in events]
                 text = "\n".join(lines)
             else:
