@@ -215,6 +215,8 @@ def diff_tasks(
         )
     for task_id in sorted(previous.keys() & current.keys()):
         old, new = previous[task_id], current[task_id]
+        if old is new:
+            continue  # the same object: a book that kept an unchanged task
         if old.status != new.status:
             detail = task_summary(new) | {"from": old.status_label, "to": new.status_label}
             events.append(

@@ -60,7 +60,7 @@ __all__ = [
 ]
 
 #: A journal file is rotated once it reaches this size.
-MAX_JOURNAL_BYTES: Final = 2_000_000
+MAX_JOURNAL_BYTES: Final = 10_000_000
 #: Rotated files kept besides the current one.
 JOURNAL_BACKUPS: Final = 5
 #: A line longer than this is stored with its detail dropped (a hostile tag of megabytes).

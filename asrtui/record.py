@@ -1,0 +1,199 @@
+"""The console's broadcast record: what each refresh and each operator action adds to it.
+
+The console tells a `Recorder` what happened (an answer with its tasks, a failed refresh, an
+action of the operator) and the recorder turns it into events (`asrtui.events`), appends them
+to the profile's journal (`asrtui.journal`) and offers them to the alert hooks
+(`asrtui.hooks`). No Textual here: the console shows what `Recorder` returns.
+
+On start (`Recorder.start`) the recent journal is read back, so a restarted console continues
+the history and the event log where the last one stopped, and the tasks the journal last knew
+running are the baseline of the first answer: a task that ended while no console ran is
+reported ended then (not silently forgotten), and one still running is not reported again as
+appeared. A ``session_started`` event marks the place ("restarted here").
+
+Nothing here raises into the console: a journal that cannot be written is said once
+(`Recorder.journal_failure`), a hook's failure goes to its ``on_failure``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
+
+from asrtui.events import (
+    SESSION_STARTED,
+    STATUS_CHANGED,
+    TASK_APPEARED,
+    TASK_ENDED,
+    ErrorEpisodes,
+    Event,
+    action_event,
+    diff_tasks,
+)
+from asrtui.hooks import HookRunner
+from asrtui.journal import Journal, Problem, read_journal
+from asrtui.models import Task
+
+__all__ = ["RELOAD_SPAN", "Recorder", "Reloaded", "running_at_end"]
+
+#: How far back a starting console reads the journal for its history and event log.
+RELOAD_SPAN: Final = timedelta(hours=24)
+#: The most events a starting console takes back (the newest).
+RELOAD_MOST: Final = 5000
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def running_at_end(events: Sequence[Event]) -> set[str]:
+    """The tasks the events leave running: appeared and not ended since."""
+    running: set[str] = set()
+    for event in events:
+        if event.kind == TASK_APPEARED:
+            running.add(event.task_id)
+        elif event.kind == TASK_ENDED or (
+            event.kind == STATUS_CHANGED and event.detail.get("to") != "running"
+        ):
+            running.discard(event.task_id)
+    return running
+
+
+@dataclass
+class Reloaded:
+    """What a starting console gets back from the journal."""
+
+    events: list[Event] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    running: set[str] = field(default_factory=set)
+    marker: Event | None = None
+
+
+class Recorder:
+    """Events of one console session → the journal and the hooks.
+
+    Args:
+        journal: the profile's journal, ``None`` in the demo (nothing is written).
+        hooks: the alert hooks.
+        clock: the wall clock (aware).
+    """
+
+    def __init__(
+        self,
+        journal: Journal | None,
+        hooks: Sequence[HookRunner] = (),
+        *,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        self.journal = journal
+        self.hooks = list(hooks)
+        self.clock = clock
+        self._tasks: dict[str, Task] | None = None
+        self._known: set[str] | None = None
+        self._episodes = ErrorEpisodes()
+        self._failure_told = False
+
+    def __repr__(self) -> str:
+        return f"Recorder(journal={self.journal!r}, hooks={len(self.hooks)})"
+
+    # -- the session -----------------------------------------------------------------------
+
+    def start(self, *, span: timedelta = RELOAD_SPAN, most: int = RELOAD_MOST) -> Reloaded:
+        """Read the recent journal back and mark this session's start in it."""
+        reloaded = Reloaded()
+        now = self.clock()
+        if self.journal is not None:
+            found = read_journal(self.journal.path, since=now - span)
+            reloaded.events = found.events[-most:]
+            reloaded.problems = found.problems
+            reloaded.running = running_at_end(found.events)
+            self._known = set(reloaded.running)
+        restarted = bool(reloaded.events)
+        marker = Event(
+            now,
+            SESSION_STARTED,
+            "",
+            {"restarted": restarted},
+            "console started (restarted here)" if restarted else "console started",
+        )
+        reloaded.marker = marker
+        self._emit([marker])
+        return reloaded
+
+    def close(self) -> None:
+        """Let go of the journal file."""
+        if self.journal is not None:
+            self.journal.close()
+
+    @property
+    def journal_failure(self) -> str | None:
+        """A journal write failure not yet told (then ``None`` until it fails again later)."""
+        if self.journal is None or self.journal.failure is None:
+            self._failure_told = False
+            return None
+        if self._failure_told:
+            return None
+        self._failure_told = True
+        return self.journal.failure
+
+    # -- what the console tells it ---------------------------------------------------------
+
+    def answered(self, tasks: Sequence[Task], now: datetime | None = None) -> list[Event]:
+        """A successful answer: the episode's end if one was open, and the task events."""
+        now = now or self.clock()
+        events: list[Event] = []
+        ended = self._episodes.succeeded(now)
+        if ended is not None:
+            events.append(ended)
+        if self._tasks is None and self._known is not None:
+            # The first answer after a restart: the journal's running tasks are the baseline.
+            current = {task.task_id: task for task in tasks}
+            events += diff_tasks(
+                None, [current[i] for i in sorted(current.keys() - self._known)], now
+            )
+            events += [
+                Event(
+                    now, TASK_ENDED, i, {"while_away": True}, f"task {i} ended while no console ran"
+                )
+                for i in sorted(self._known - current.keys())
+            ]
+        else:
+            events += diff_tasks(self._tasks, tasks, now)
+        self._tasks = {task.task_id: task for task in tasks}
+        self._known = None
+        self._emit(events)
+        return events
+
+    def failed(self, error: BaseException, now: datetime | None = None) -> Event | None:
+        """A failed refresh: the episode's first event, once."""
+        event = self._episodes.failed(error, now or self.clock())
+        if event is not None:
+            self._emit([event])
+        return event
+
+    def acted(
+        self,
+        action: str,
+        *,
+        task_id: str = "",
+        ok: bool = True,
+        note: str = "",
+        **facts: Any,
+    ) -> Event:
+        """An operator action (stop, delete, create, restart, export, profile switch)."""
+        event = action_event(action, self.clock(), task_id=task_id, ok=ok, note=note, **facts)
+        self._emit([event])
+        return event
+
+    def noted(self, event: Event) -> None:
+        """Any other event (credentials refreshed...)."""
+        self._emit([event])
+
+    def _emit(self, events: Sequence[Event]) -> None:
+        for event in events:
+            if self.journal is not None:
+                self.journal.append(event)
+            for hook in self.hooks:
+                hook.offer(event)
