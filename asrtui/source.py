@@ -16,6 +16,7 @@ from asrtui.readonly import WRITABLE, ReadOnly
 
 if TYPE_CHECKING:
     from asrtui.profiles import ProfileStore
+    from asrtui.taskspec import TaskSpec
 
 
 @dataclass(frozen=True)
@@ -185,4 +186,20 @@ class Connector(Protocol):
 
     async def aclose(self) -> None:
         """Close every client still open."""
+        ...
+
+
+@runtime_checkable
+class TaskCreator(Protocol):
+    """A `TaskSource` that can also create tasks (``CreateRtcAsrTask``, in maintenance mode
+    upstream). Kept apart from `TaskSource` so that a source without it (a test double, a
+    read-only view) still is one; the console offers create and restart only when it is one.
+    """
+
+    async def create_task(self, spec: TaskSpec) -> str:
+        """Create a task from checked values (`asrtui.taskspec.validate`); its new id.
+
+        Raises:
+            AsrtuiError: the service refused it (a value, the permission, the quota...).
+        """
         ...

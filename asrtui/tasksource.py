@@ -21,6 +21,7 @@ from asrtui.errors import ConfigError, CredentialsError
 from asrtui.models import Task, TaskList
 from asrtui.readonly import read_only_of
 from asrtui.source import ProfileChoice, ProfileSession, QuotaStats
+from asrtui.taskspec import TaskSpec
 
 if TYPE_CHECKING:
     from asrtui.profiles import ProfileStore
@@ -88,6 +89,10 @@ class ClientTaskSource:
     async def delete_task(self, task_id: str) -> None:
         """Delete a task."""
         await self._client.delete_task(task_id)
+
+    async def create_task(self, spec: TaskSpec) -> str:
+        """Create a task from checked values (`asrtui.source.TaskCreator`); its new id."""
+        return await self._client.create_task(**spec.arguments())
 
     def quota(self) -> QuotaStats:
         """The shared limiter's stats plus the client's own counters."""
