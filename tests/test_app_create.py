@@ -18,8 +18,8 @@ from asrtui.emulator.backend import EmulatorBackend, InvalidTaskRequest
 from asrtui.emulator.server import running_server
 from asrtui.ratelimit import reset_registry
 from asrtui.source import TaskCreator
-from asrtui.taskspec import FIELDS, MAINTENANCE_NOTE, values_of_task
 from asrtui.tasksource import ClientTaskSource
+from asrtui.taskspec import FIELDS, MAINTENANCE_NOTE, values_of_task
 from asrtui.ui.create_form import CreateTaskForm
 from tests.fakes import settle, settle_workers
 
