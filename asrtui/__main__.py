@@ -25,6 +25,8 @@ from asrtui.redact import redact_text
 
 if TYPE_CHECKING:
     from asrtui.connect import Connection
+    from asrtui.hooks import HookSpec
+    from asrtui.record import Recorder
 
 __all__ = ["launch_console", "main"]
 
@@ -92,9 +94,11 @@ def launch_console(args: argparse.Namespace) -> int:
         demo_only=demo,
         offer_demo=first_run,
     )
+    new_recorder = _recorder_factory(args)
     settings = ConsoleSettings(
         # The demo remembers nothing; real sessions keep the chosen theme.
         state_path=state_path,
+        new_recorder=new_recorder,
     )
 
     async def run() -> int:
@@ -105,6 +109,7 @@ def launch_console(args: argparse.Namespace) -> int:
             session = await connector.start(connection)
             # Asked now, the first answer is on its way while Textual starts up.
             first = FirstAnswer(session.source, settings.monotonic)
+            recorder = new_recorder(session.source.profile_name, session.demo)
             try:
                 return await run_console_async(
                     session.source,
@@ -113,15 +118,44 @@ def launch_console(args: argparse.Namespace) -> int:
                         refresh_interval=_refresh_of(args) or session.refresh_interval,
                         read_only=session.read_only,
                         read_only_cause=session.read_only_cause,
+                        recorder=recorder,
                     ),
                     connector=connector,
                     first_answer=first,
                 )
             finally:
                 first.cancel()
+                for made in new_recorder.made:
+                    await made.aclose()
 
     with _gc_paused():
         return asyncio.run(run())
+
+
+class _RecorderFactory:
+    """Makes each console session's record: the profile's journal (none for the demo) and the
+    alert hooks of ``--on-event``; keeps them all, to close them when the console exits."""
+
+    def __init__(self, specs: list[HookSpec]) -> None:
+        self.specs = specs
+        self.made: list[Recorder] = []
+
+    def __call__(self, profile: str, demo: bool) -> Recorder:
+        from asrtui.hooks import HookRunner
+        from asrtui.journal import Journal, journal_path
+        from asrtui.record import Recorder
+
+        recorder = Recorder(None if demo else Journal(journal_path(profile)))
+        recorder.hooks = [HookRunner(spec, recorder.hook_failed) for spec in self.specs]
+        self.made.append(recorder)
+        return recorder
+
+
+def _recorder_factory(args: argparse.Namespace) -> _RecorderFactory:
+    """Checked before the console starts: a bad ``--on-event`` is a usage error (exit 2)."""
+    from asrtui.cli.hookopts import hook_specs
+
+    return _RecorderFactory(hook_specs(args))
 
 
 #: Seconds the garbage collector stays off while the console starts (see `_gc_paused`).

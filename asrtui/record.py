@@ -17,6 +17,7 @@ Nothing here raises into the console: a journal that cannot be written is said o
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -94,6 +95,7 @@ class Recorder:
         self._known: set[str] | None = None
         self._episodes = ErrorEpisodes()
         self._failure_told = False
+        self._notices: deque[str] = deque(maxlen=20)
 
     def __repr__(self) -> str:
         return f"Recorder(journal={self.journal!r}, hooks={len(self.hooks)})"
@@ -127,6 +129,12 @@ class Recorder:
         if self.journal is not None:
             self.journal.close()
 
+    async def aclose(self) -> None:
+        """`close`, and stop the hooks (a run in progress is killed)."""
+        self.close()
+        for hook in self.hooks:
+            await hook.aclose()
+
     @property
     def journal_failure(self) -> str | None:
         """A journal write failure not yet told (then ``None`` until it fails again later)."""
@@ -137,6 +145,17 @@ class Recorder:
             return None
         self._failure_told = True
         return self.journal.failure
+
+    def hook_failed(self, message: str) -> None:
+        """A hook's ``on_failure``: kept for the console to show (`take_notices`)."""
+        self._notices.append(message)
+
+    def take_notices(self) -> list[str]:
+        """Journal and hook failures not yet told; each is told once."""
+        told = [failure] if (failure := self.journal_failure) else []
+        while self._notices:
+            told.append(self._notices.popleft())
+        return told
 
     # -- what the console tells it ---------------------------------------------------------
 

@@ -23,6 +23,7 @@ from asrtui.cli.connection import (
     option,
     resolve_connection,
 )
+from asrtui.cli.hookopts import add_hook_options
 from asrtui.connect import Connection, open_client, registering_secrets
 from asrtui.printable import printable_line
 
@@ -113,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="console: seconds between automatic refreshes (1-300; default: the profile's, 5)",
     )
     add_connection_options(parser, suppress=False)
+    add_hook_options(parser)
     common = argparse.ArgumentParser(add_help=False)
     add_connection_options(common, suppress=True)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -62,7 +62,9 @@ def register(
         action="store_true",
         help="show stream auth_key tokens and account ids unmasked",
     )
-    add_hook_options(tasks)
+    # Suppressed defaults: given before the subcommand (``asrtui --on-event X tasks``), the
+    # root's value stays.
+    add_hook_options(tasks, suppress=True)
     tasks.set_defaults(func=run_tasks)
 
     for name, verb in (("stop", "Stop"), ("delete", "Delete")):

@@ -1,0 +1,123 @@
+"""The console's side of the broadcast record: journal events shown as the console shows its own.
+
+The main screen tells its `asrtui.record.Recorder` (if it has one: the demo has none) what
+happens, and shows what comes back: on start, the recent journal as event-log lines and as the
+history of each task, with a "restarted here" line where this session begins; afterwards, the
+journal and hook failures, once each. The mapping from journal events to the console's
+`TaskEvent` and notes is here, so the screen keeps one line per place it records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from asrtui.events import (
+    ACTION,
+    API_ERROR_BEGAN,
+    API_ERROR_ENDED,
+    CREDENTIALS_FAILING,
+    SESSION_STARTED,
+    STATUS_CHANGED,
+    TASK_APPEARED,
+    TASK_CHANGED,
+    TASK_ENDED,
+    THROTTLED,
+    Event,
+)
+from asrtui.printable import printable_line
+from asrtui.record import Recorder
+from asrtui.redact import redact_text
+from asrtui.ui.taskbook import EventKind, TaskEvent
+from asrtui.ui.widgets.event_log import NoteKind
+
+__all__ = ["RESTARTED_HERE", "Restart", "as_log_item", "as_task_event", "restart"]
+
+#: The line that marks where this session took over from the journal.
+RESTARTED_HERE = "── console restarted here ──"
+
+_TASK_KINDS: dict[str, EventKind] = {
+    TASK_APPEARED: "started",
+    TASK_ENDED: "ended",
+    TASK_CHANGED: "changed",
+    STATUS_CHANGED: "changed",
+}
+_NOTE_KINDS: dict[str, NoteKind] = {
+    API_ERROR_BEGAN: "error",
+    THROTTLED: "error",
+    CREDENTIALS_FAILING: "error",
+    API_ERROR_ENDED: "recovered",
+    ACTION: "action",
+    SESSION_STARTED: "info",
+}
+
+#: What the event log shows: a task event, or a note (time, kind, text).
+LogItem = TaskEvent | tuple[datetime, NoteKind, str]
+
+
+def as_task_event(event: Event) -> TaskEvent | None:
+    """A journal event about a task as the console's `TaskEvent` (``None`` for the others)."""
+    kind = _TASK_KINDS.get(event.kind)
+    if kind is None or not event.task_id:
+        return None
+    message = event.message
+    # The journal's message names the task; the console's line shows it apart.
+    for prefix in (f"task {event.task_id} ", f"task {event.task_id}"):
+        message = message.removeprefix(prefix)
+    return TaskEvent(event.time, kind, event.task_id, printable_line(redact_text(message)))
+
+
+def as_log_item(event: Event) -> LogItem | None:
+    """A journal event as an event-log line (``None`` for a kind the log does not show)."""
+    task_event = as_task_event(event)
+    if task_event is not None:
+        return task_event
+    kind = _NOTE_KINDS.get(event.kind)
+    if kind is None:
+        return None
+    return (event.time, kind, printable_line(redact_text(event.message or event.kind)))
+
+
+@dataclass
+class Restart:
+    """What a starting console shows of the journal.
+
+    Attributes:
+        log: event-log lines, oldest first, ending with the "restarted here" line.
+        history: per task, its reloaded events (oldest first) and the "restarted here" mark.
+        problems: lines of the journal that could not be read, said once.
+    """
+
+    log: list[LogItem] = field(default_factory=list)
+    history: dict[str, list[TaskEvent]] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+def restart(recorder: Recorder | None) -> Restart:
+    """Start ``recorder``'s session and turn the recent journal into log lines and histories.
+
+    Without a recorder (the demo) there is nothing to show and nothing is written.
+    """
+    shown = Restart()
+    if recorder is None:
+        return shown
+    reloaded = recorder.start()
+    previous = reloaded.events
+    for event in previous:
+        item = as_log_item(event)
+        if item is None:
+            continue
+        shown.log.append(item)
+        if isinstance(item, TaskEvent):
+            shown.history.setdefault(item.task_id, []).append(item)
+    marker = reloaded.marker
+    if previous and marker is not None:
+        shown.log.append((marker.time, "info", RESTARTED_HERE))
+        for task_id in reloaded.running:
+            shown.history.setdefault(task_id, []).append(
+                TaskEvent(marker.time, "changed", task_id, RESTARTED_HERE)
+            )
+    shown.problems = [str(problem) for problem in reloaded.problems[:5]]
+    if len(reloaded.problems) > 5:
+        shown.problems.append(f"and {len(reloaded.problems) - 5} more unreadable lines")
+    return shown
