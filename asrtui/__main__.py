@@ -146,9 +146,38 @@ class _RecorderFactory:
         from asrtui.record import Recorder
 
         recorder = Recorder(None if demo else Journal(journal_path(profile)))
-        recorder.hooks = [HookRunner(spec, recorder.hook_failed) for spec in self.specs]
+        specs = list(self.specs)
+        if not demo:
+            try:
+                specs += _profile_hooks(profile)
+            except AsrtuiError as error:
+                # Said in the console (once), which runs on without that hook.
+                recorder.hook_failed(str(error))
+        recorder.hooks = [HookRunner(spec, recorder.hook_failed) for spec in specs]
         self.made.append(recorder)
         return recorder
+
+
+def _profile_hooks(profile: str) -> list[HookSpec]:
+    """The alert hook of the stored profile ``profile`` (``on_event``), if it has one.
+
+    Raises:
+        ConfigError: its ``on_event_kinds`` names an unknown kind.
+    """
+    from asrtui.errors import ConfigError
+    from asrtui.hooks import parse_hook
+    from asrtui.profiles import ProfileStore
+
+    try:
+        stored = ProfileStore().load().profiles.get(profile)
+    except AsrtuiError:
+        return []  # the session opened it; a store read failing now is not the hook's to tell
+    if stored is None or stored.on_event is None:
+        return []
+    try:
+        return [parse_hook(stored.on_event, stored.on_event_kinds)]
+    except ValueError as error:
+        raise ConfigError(f"Profile {profile!r}: on_event: {error}", "fix config.toml") from None
 
 
 def _recorder_factory(args: argparse.Namespace) -> _RecorderFactory:

@@ -296,3 +296,59 @@ def test_watch_runs_the_hook_for_a_task_that_ended(
     events = [json.loads(line[6:]) for line in out.read_text().splitlines() if line[:6] == "event "]
     assert [(e["kind"], e["task"]) for e in events] == [(TASK_ENDED, gone)]
     assert code == 130
+
+
+# -- the profile setting ----------------------------------------------------------------------
+
+
+def test_a_profile_keeps_its_hook_and_the_console_runs_it(tmp_path: Path) -> None:
+    from asrtui.__main__ import _RecorderFactory
+    from asrtui.credentials import Credentials
+    from asrtui.profiles import Profile, ProfileSet, ProfileStore
+
+    profile = Profile(
+        "studio",
+        credentials=Credentials("LTAI5tExampleKey1", "an-example-secret-value"),
+        on_event="page-oncall --team live",
+        on_event_kinds=("task_ended", "throttled"),
+    )
+    store = ProfileStore()
+    store.save(ProfileSet({"studio": profile}, default="studio"))
+    loaded = store.load().get("studio")
+    assert loaded.on_event == "page-oncall --team live"
+    assert loaded.on_event_kinds == ("task_ended", "throttled")
+    recorder = _RecorderFactory([])("studio", False)
+    (hook,) = recorder.hooks
+    assert hook.spec.argv == ("page-oncall", "--team", "live")
+    assert hook.spec.kinds == {"task_ended", "throttled"}
+    # The demo writes no journal and runs no profile's hook.
+    demo = _RecorderFactory([])("studio", True)
+    assert demo.journal is None
+    assert demo.hooks == []
+
+
+def test_a_profile_hook_with_an_unknown_kind_is_said_not_run(tmp_path: Path) -> None:
+    from asrtui.__main__ import _RecorderFactory
+    from asrtui.credentials import Credentials
+    from asrtui.profiles import Profile, ProfileSet, ProfileStore
+
+    profile = Profile(
+        "studio",
+        credentials=Credentials("LTAI5tExampleKey1", "an-example-secret-value"),
+        on_event="page-oncall",
+        on_event_kinds=("no_such_kind",),
+    )
+    ProfileStore().save(ProfileSet({"studio": profile}, default="studio"))
+    recorder = _RecorderFactory([])("studio", False)
+    assert recorder.hooks == []
+    (notice,) = recorder.take_notices()
+    assert "unknown event kind" in notice
+
+
+@pytest.mark.parametrize("bad", ["", "'unbalanced"])
+def test_a_profile_hook_that_cannot_be_split_is_refused(bad: str) -> None:
+    from asrtui.errors import ConfigError
+    from asrtui.profiles import Profile
+
+    with pytest.raises(ConfigError, match="on_event"):
+        Profile("studio", on_event=bad)

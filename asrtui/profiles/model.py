@@ -222,6 +222,8 @@ class Profile:
         request_timeout: seconds one request may take in all, connect to last byte.
         credentials: the stored AccessKey pair, or ``None``.
         credential_command: a ``credential_process``-style command, or ``None``.
+        on_event: an alert hook run for this profile's events (`asrtui.hooks`), or ``None``.
+        on_event_kinds: the event kinds the hook gets; ``None`` for the default ones.
     """
 
     name: str
@@ -234,6 +236,8 @@ class Profile:
     credentials: Credentials | None = field(default=None, compare=True)
     credential_command: str | None = None
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    on_event: str | None = None
+    on_event_kinds: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         validate_name(self.name)
@@ -260,6 +264,17 @@ class Profile:
             )
         if self.credentials is not None:
             check_credentials(self.credentials, source=f"profile '{self.name}'")
+        if self.on_event is not None:
+            # The kinds are checked where the hook is made (`asrtui.hooks.parse_hook`).
+            try:
+                words = shlex.split(self.on_event)
+            except ValueError as error:
+                raise ConfigError(
+                    f"Profile {self.name!r}: on_event cannot be split: {error}",
+                    "quote it as a shell would",
+                ) from None
+            if not words:
+                raise ConfigError(f"Profile {self.name!r}: on_event is empty", "remove it")
 
     @property
     def credential_kind(self) -> str:
