@@ -9,9 +9,13 @@ journal and hook failures, once each. The mapping from journal events to the con
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from textual.screen import Screen
+
+from asrtui.errors import AsrtuiError
 from asrtui.events import (
     ACTION,
     API_ERROR_BEGAN,
@@ -25,13 +29,26 @@ from asrtui.events import (
     THROTTLED,
     Event,
 )
+from asrtui.models import Task
 from asrtui.printable import printable_line
 from asrtui.record import Recorder
 from asrtui.redact import redact_text
+from asrtui.source import TaskCreator, TaskSource
+from asrtui.taskspec import TaskSpec, values_of_task
+from asrtui.ui.create_form import CreateTaskForm
+from asrtui.ui.settings import ConsoleSettings
 from asrtui.ui.taskbook import EventKind, TaskEvent
 from asrtui.ui.widgets.event_log import NoteKind
 
-__all__ = ["RESTARTED_HERE", "Restart", "as_log_item", "as_task_event", "restart"]
+__all__ = [
+    "RESTARTED_HERE",
+    "Restart",
+    "as_log_item",
+    "as_task_event",
+    "open_create",
+    "refusal",
+    "restart",
+]
 
 #: The line that marks where this session took over from the journal.
 RESTARTED_HERE = "── console restarted here ──"
@@ -121,3 +138,62 @@ def restart(recorder: Recorder | None) -> Restart:
     if len(reloaded.problems) > 5:
         shown.problems.append(f"and {len(reloaded.problems) - 5} more unreadable lines")
     return shown
+
+
+def refusal(settings: ConsoleSettings, verb: str) -> str | None:
+    """Why a change is refused in this session (read-only), or ``None`` when it is allowed."""
+    cause = settings.read_only_cause
+    if not (settings.read_only or cause):
+        return None
+    if cause:
+        hint = cause.hint[:1].upper() + cause.hint[1:]
+        return f"Cannot {verb} tasks: read-only because {cause.because}.\n{hint}."
+    return f"Read-only mode: cannot {verb} tasks."
+
+
+def open_create(
+    screen: Screen[None],
+    source: TaskSource,
+    settings: ConsoleSettings,
+    like: Task | None,
+    created: Callable[[str, str], None],
+) -> None:
+    """Open the create form, prefilled from ``like`` for a restart; refused when read-only.
+
+    Args:
+        screen: the main screen (notified of refusals).
+        source: where the task is created.
+        settings: the session's settings (read-only state, the record).
+        like: the task to restart (ended or running), ``None`` for a new task.
+        created: called with the verb (``create`` or ``restart``) and the new task's id.
+    """
+    verb = "restart" if like is not None else "create"
+    refused = refusal(settings, verb)
+    if refused is not None:
+        screen.notify(refused, severity="warning", markup=False)
+        return
+    if not isinstance(source, TaskCreator):
+        screen.notify("This session cannot create tasks.", severity="warning", markup=False)
+        return
+    recorder = settings.recorder
+    like_id = like.task_id if like is not None else None
+    create = source.create_task
+
+    async def send(spec: TaskSpec) -> str:
+        try:
+            return await create(spec)
+        except AsrtuiError as error:
+            if recorder is not None:
+                code = getattr(error, "code", "") or type(error).__name__
+                recorder.acted(verb, ok=False, note=str(code), like=like_id, **spec.masked())
+            raise
+
+    def finished(task_id: str | None) -> None:
+        if task_id is None:
+            return
+        if recorder is not None:
+            recorder.acted(verb, task_id=task_id, like=like_id)
+        created(verb, task_id)
+
+    values = values_of_task(like) if like is not None else {}
+    screen.app.push_screen(CreateTaskForm(send, values, like=like_id), finished)
