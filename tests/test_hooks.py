@@ -352,3 +352,12 @@ def test_a_profile_hook_that_cannot_be_split_is_refused(bad: str) -> None:
 
     with pytest.raises(ConfigError, match="on_event"):
         Profile("studio", on_event=bad)
+
+
+def test_a_bad_console_hook_stops_before_the_console_starts(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["--demo", "--on-event", "'unbalanced"]) == 2
+    assert "--on-event" in capsys.readouterr().err
+    assert main(["--demo", "--on-event", "true", "--on-event-kinds", "nope"]) == 2
+    assert "unknown event kind" in capsys.readouterr().err
