@@ -18,6 +18,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from operator import attrgetter
 from typing import Any, Final
 
 from asrtui.errors import AuthError, CredentialsError, ThrottledError
@@ -89,6 +90,10 @@ _COMPARED: Final = (
     "report_interval",
     "auto_terminate_delay",
 )
+
+
+#: The compared fields of a task at once (one C call, not ten ``getattr``: 10,000 tasks a round).
+_compared_of = attrgetter(*_COMPARED)
 
 
 @dataclass(frozen=True)
@@ -215,8 +220,8 @@ def diff_tasks(
         )
     for task_id in sorted(previous.keys() & current.keys()):
         old, new = previous[task_id], current[task_id]
-        if old is new:
-            continue  # the same object: a book that kept an unchanged task
+        if old is new or (old.status == new.status and _compared_of(old) == _compared_of(new)):
+            continue  # unchanged (the same object, or equal where it matters)
         if old.status != new.status:
             detail = task_summary(new) | {"from": old.status_label, "to": new.status_label}
             events.append(

@@ -238,6 +238,13 @@ def _decode(raw: bytes, path: Path, number: int) -> Event | Problem | None:
         return Problem(path, number, printable_line(str(error)))
 
 
+def _written_before(file: Path, since: datetime) -> bool:
+    try:
+        return file.stat().st_mtime < since.timestamp()
+    except OSError:
+        return False
+
+
 def _wanted(event: Event, since: datetime | None, task: str | None) -> bool:
     if since is not None and event.time < since:
         return False
@@ -267,6 +274,8 @@ def read_journal(
     for file in journal_files(path, backups):
         if file == path and not current:
             continue
+        if since is not None and file != path and _written_before(file, since):
+            continue  # a rotated file last written before ``since`` holds nothing wanted
         try:
             data = file.read_bytes()
         except OSError as error:

@@ -114,11 +114,14 @@ def test_a_journal_failure_is_told_once(tmp_path: Path) -> None:
     blocker.write_text("")
     recorder = Recorder(Journal(blocker / "p.jsonl"))
     recorder.start()
+    recorder.flush()
     first = recorder.journal_failure
     assert first is not None
     assert "Cannot write the journal" in first
     recorder.answered(_tasks("asr-a"))
+    recorder.flush()
     assert recorder.journal_failure is None
+    recorder.close()
 
 
 def test_actions_are_journaled(tmp_path: Path) -> None:
