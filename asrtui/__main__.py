@@ -26,6 +26,7 @@ from asrtui.redact import redact_text
 if TYPE_CHECKING:
     from asrtui.connect import Connection
     from asrtui.hooks import HookSpec
+    from asrtui.protocols import ProfileSession
     from asrtui.record import Recorder
 
 __all__ = ["launch_console", "main"]
@@ -109,7 +110,7 @@ def launch_console(args: argparse.Namespace) -> int:
             session = await connector.start(connection)
             # Asked now, the first answer is on its way while Textual starts up.
             first = FirstAnswer(session.source, settings.monotonic)
-            recorder = new_recorder(session.source.profile_name, session.demo)
+            recorder = new_recorder(session)
             try:
                 return await run_console_async(
                     session.source,
@@ -140,44 +141,24 @@ class _RecorderFactory:
         self.specs = specs
         self.made: list[Recorder] = []
 
-    def __call__(self, profile: str, demo: bool) -> Recorder:
-        from asrtui.hooks import HookRunner
+    def __call__(self, session: ProfileSession) -> Recorder:
+        from asrtui.hooks import HookRunner, parse_hook
         from asrtui.journal import Journal, journal_path
         from asrtui.record import Recorder
 
-        recorder = Recorder(None if demo else Journal(journal_path(profile)))
+        demo = session.demo
+        recorder = Recorder(None if demo else Journal(journal_path(session.source.profile_name)))
         specs = list(self.specs)
-        if not demo:
+        if not demo and session.on_event is not None:
             try:
-                specs += _profile_hooks(profile)
-            except AsrtuiError as error:
+                specs.append(parse_hook(session.on_event, session.on_event_kinds))
+            except ValueError as error:
                 # Said in the console (once), which runs on without that hook.
-                recorder.hook_failed(str(error))
+                name = session.source.profile_name
+                recorder.hook_failed(f"Profile {name!r}: on_event not run: {error}")
         recorder.hooks = [HookRunner(spec, recorder.hook_failed) for spec in specs]
         self.made.append(recorder)
         return recorder
-
-
-def _profile_hooks(profile: str) -> list[HookSpec]:
-    """The alert hook of the stored profile ``profile`` (``on_event``), if it has one.
-
-    Raises:
-        ConfigError: its ``on_event_kinds`` names an unknown kind.
-    """
-    from asrtui.errors import ConfigError
-    from asrtui.hooks import parse_hook
-    from asrtui.profiles import ProfileStore
-
-    try:
-        stored = ProfileStore().load().profiles.get(profile)
-    except AsrtuiError:
-        return []  # the session opened it; a store read failing now is not the hook's to tell
-    if stored is None or stored.on_event is None:
-        return []
-    try:
-        return [parse_hook(stored.on_event, stored.on_event_kinds)]
-    except ValueError as error:
-        raise ConfigError(f"Profile {profile!r}: on_event: {error}", "fix config.toml") from None
 
 
 def _recorder_factory(args: argparse.Namespace) -> _RecorderFactory:

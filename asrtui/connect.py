@@ -74,6 +74,9 @@ class Connection:
     refresh: float = 5.0
     read_only: ReadOnly = WRITABLE
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    #: The profile's alert hook (``on_event``) and its kinds, if it has one.
+    on_event: str | None = None
+    on_event_kinds: tuple[str, ...] | None = None
 
     @classmethod
     def from_settings(
@@ -108,6 +111,8 @@ class Connection:
                 profile_read_only=settings.read_only,
             ),
             request_timeout=settings.request_timeout,
+            on_event=settings.on_event,
+            on_event_kinds=settings.on_event_kinds,
         )
 
     @classmethod

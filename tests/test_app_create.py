@@ -16,8 +16,8 @@ from asrtui.credentials import Credentials
 from asrtui.emulator import DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, EmulatorApp, build_emulator
 from asrtui.emulator.backend import EmulatorBackend, InvalidTaskRequest
 from asrtui.emulator.server import running_server
+from asrtui.protocols import TaskCreator
 from asrtui.ratelimit import reset_registry
-from asrtui.source import TaskCreator
 from asrtui.tasksource import ClientTaskSource
 from asrtui.taskspec import FIELDS, MAINTENANCE_NOTE, values_of_task
 from asrtui.ui.create_form import CreateTaskForm

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,6 +29,7 @@ from asrtui.events import (
     Event,
 )
 from asrtui.hooks import MAX_OUTPUT, MAX_PENDING, HookRunner, parse_hook
+from asrtui.protocols import ProfileSession
 from tests.cli_driver import ROOT, asrtui_command, demo_env
 
 T0 = datetime(2026, 12, 6, 20, 0, tzinfo=UTC)
@@ -297,10 +299,17 @@ def test_watch_runs_the_hook_for_a_task_that_ended(
 # -- the profile setting ----------------------------------------------------------------------
 
 
-def test_a_profile_keeps_its_hook_and_the_console_runs_it(tmp_path: Path) -> None:
+def _session(demo: bool = False, **hook: Any) -> ProfileSession:
+    from tests.fakes import FakeTaskSource
+
+    source = FakeTaskSource.with_tasks(1, profile="studio")
+    return ProfileSession(key="studio", source=source, demo=demo, **hook)
+
+
+def test_a_profile_keeps_its_hook_and_the_console_runs_it() -> None:
     from asrtui.__main__ import _RecorderFactory
     from asrtui.credentials import Credentials
-    from asrtui.profiles import Profile, ProfileSet, ProfileStore
+    from asrtui.profiles import Profile, ProfileSet, ProfileStore, resolve_connection_settings
 
     profile = Profile(
         "studio",
@@ -313,29 +322,31 @@ def test_a_profile_keeps_its_hook_and_the_console_runs_it(tmp_path: Path) -> Non
     loaded = store.load().get("studio")
     assert loaded.on_event == "page-oncall --team live"
     assert loaded.on_event_kinds == ("task_ended", "throttled")
-    recorder = _RecorderFactory([])("studio", False)
-    (hook,) = recorder.hooks
-    assert hook.spec.argv == ("page-oncall", "--team", "live")
-    assert hook.spec.kinds == {"task_ended", "throttled"}
+    # Resolved with the profile, as the console's session is.
+    settings = resolve_connection_settings(
+        profile="studio", endpoint=None, region=None, signature=None, env={}
+    )
+    assert (settings.on_event, settings.on_event_kinds) == (
+        "page-oncall --team live",
+        ("task_ended", "throttled"),
+    )
+    hook = {"on_event": settings.on_event, "on_event_kinds": settings.on_event_kinds}
+    recorder = _RecorderFactory([])(_session(**hook))
+    (runner,) = recorder.hooks
+    assert runner.spec.argv == ("page-oncall", "--team", "live")
+    assert runner.spec.kinds == {"task_ended", "throttled"}
+    assert recorder.journal is not None
     # The demo writes no journal and runs no profile's hook.
-    demo = _RecorderFactory([])("studio", True)
+    demo = _RecorderFactory([])(_session(demo=True, **hook))
     assert demo.journal is None
     assert demo.hooks == []
 
 
-def test_a_profile_hook_with_an_unknown_kind_is_said_not_run(tmp_path: Path) -> None:
+def test_a_profile_hook_with_an_unknown_kind_is_said_not_run() -> None:
     from asrtui.__main__ import _RecorderFactory
-    from asrtui.credentials import Credentials
-    from asrtui.profiles import Profile, ProfileSet, ProfileStore
 
-    profile = Profile(
-        "studio",
-        credentials=Credentials("LTAI5tExampleKey1", "an-example-secret-value"),
-        on_event="page-oncall",
-        on_event_kinds=("no_such_kind",),
-    )
-    ProfileStore().save(ProfileSet({"studio": profile}, default="studio"))
-    recorder = _RecorderFactory([])("studio", False)
+    session = _session(on_event="page-oncall", on_event_kinds=("no_such_kind",))
+    recorder = _RecorderFactory([])(session)
     assert recorder.hooks == []
     (notice,) = recorder.take_notices()
     assert "unknown event kind" in notice

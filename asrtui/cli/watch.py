@@ -32,9 +32,9 @@ from asrtui.cli.output import render_csv, render_json, render_table
 from asrtui.client import LiveClient
 from asrtui.errors import AsrtuiError
 from asrtui.events import ErrorEpisodes, Event, diff_tasks, event_line
-from asrtui.formats import CSV_COLUMNS
 from asrtui.hooks import HookRunner
 from asrtui.models import Task
+from asrtui.output import CSV_COLUMNS
 from asrtui.printable import printable_json, printable_line
 from asrtui.redact import redact_text
 

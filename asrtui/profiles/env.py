@@ -111,6 +111,9 @@ class ResolvedSettings:
     refresh: float = DEFAULT_REFRESH
     read_only: bool = False
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    #: The profile's alert hook (``on_event``) and its kinds, if it has one.
+    on_event: str | None = None
+    on_event_kinds: tuple[str, ...] | None = None
 
 
 def env_value(env: Mapping[str, str], suffix: str) -> str | None:
@@ -239,4 +242,6 @@ def resolve_connection_settings(
         refresh=chosen.refresh,
         read_only=chosen.read_only,
         request_timeout=chosen.request_timeout,
+        on_event=chosen.on_event,
+        on_event_kinds=chosen.on_event_kinds,
     )

@@ -31,9 +31,9 @@ from asrtui.events import (
 )
 from asrtui.models import Task
 from asrtui.printable import printable_line
+from asrtui.protocols import TaskCreator, TaskSource
 from asrtui.record import Recorder
 from asrtui.redact import redact_text
-from asrtui.source import TaskCreator, TaskSource
 from asrtui.taskspec import TaskSpec, values_of_task
 from asrtui.ui.create_form import CreateTaskForm
 from asrtui.ui.settings import ConsoleSettings

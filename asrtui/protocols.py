@@ -133,6 +133,8 @@ class ProfileSession:
         read_only_cause: what makes it read-only (the option, the environment, the profile),
             named when an action is refused; empty when unknown.
         demo: whether it talks to the built-in emulator (which writes no files).
+        on_event: the profile's alert hook (``on_event``), if it has one.
+        on_event_kinds: the event kinds of that hook; ``None`` for the default ones.
     """
 
     key: str
@@ -141,6 +143,8 @@ class ProfileSession:
     read_only: bool = False
     read_only_cause: ReadOnly = WRITABLE
     demo: bool = False
+    on_event: str | None = None
+    on_event_kinds: tuple[str, ...] | None = None
 
 
 @runtime_checkable
