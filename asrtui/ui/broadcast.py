@@ -9,11 +9,10 @@ journal and hook failures, once each. The mapping from journal events to the con
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-
-from textual.screen import Screen
+from typing import Any, Protocol
 
 from asrtui.errors import AsrtuiError
 from asrtui.events import (
@@ -36,13 +35,15 @@ from asrtui.record import Recorder
 from asrtui.redact import redact_text
 from asrtui.taskspec import TaskSpec, values_of_task
 from asrtui.ui.create_form import CreateTaskForm
+from asrtui.ui.event_feed import EventFeed
 from asrtui.ui.settings import ConsoleSettings
-from asrtui.ui.taskbook import EventKind, TaskEvent
+from asrtui.ui.taskbook import EventKind, TaskBook, TaskEvent
 from asrtui.ui.widgets.event_log import NoteKind
 
 __all__ = [
     "RESTARTED_HERE",
     "Restart",
+    "ScreenRecord",
     "as_log_item",
     "as_task_event",
     "open_create",
@@ -67,6 +68,26 @@ _NOTE_KINDS: dict[str, NoteKind] = {
     ACTION: "action",
     SESSION_STARTED: "info",
 }
+
+
+class RecordingScreen(Protocol):
+    """What `ScreenRecord` uses of the main screen."""
+
+    @property
+    def feed(self) -> EventFeed: ...
+
+    @property
+    def book(self) -> TaskBook: ...
+
+    @property
+    def app(self) -> Any: ...
+
+    def notify(
+        self, message: str, *, title: str = ..., severity: Any = ..., markup: bool = ...
+    ) -> None: ...
+
+    def action_refresh_now(self) -> None: ...
+
 
 #: What the event log shows: a task event, or a note (time, kind, text).
 LogItem = TaskEvent | tuple[datetime, NoteKind, str]
@@ -152,7 +173,7 @@ def refusal(settings: ConsoleSettings, verb: str) -> str | None:
 
 
 def open_create(
-    screen: Screen[None],
+    screen: RecordingScreen,
     source: TaskSource,
     settings: ConsoleSettings,
     like: Task | None,
@@ -197,3 +218,73 @@ def open_create(
 
     values = values_of_task(like) if like is not None else {}
     screen.app.push_screen(CreateTaskForm(send, values, like=like_id), finished)
+
+
+class ScreenRecord:
+    """The main screen's record: one object, so the screen has one line per place it records.
+
+    Args:
+        screen: the main screen (its event feed, task book, notifications, refresh).
+        source: where tasks are created.
+        settings: the session's settings; `ConsoleSettings.recorder` is the record (``None``:
+            nothing is recorded, nothing reloaded).
+    """
+
+    def __init__(
+        self, screen: RecordingScreen, source: TaskSource, settings: ConsoleSettings
+    ) -> None:
+        self._screen = screen
+        self._source = source
+        self._settings = settings
+        self.recorder = settings.recorder
+
+    def start(self) -> None:
+        """Show the recent journal in the event log and the task histories, marked where this
+        session begins, and say which of its lines could not be read."""
+        shown = restart(self.recorder)
+        feed = self._screen.feed
+        for item in shown.log:
+            if isinstance(item, TaskEvent):
+                feed.event(item)
+            else:
+                feed.note(*item)
+        self._screen.book.recall(shown.history)
+        for problem in shown.problems:
+            feed.note(self._settings.clock(), "error", f"Journal: {problem}")
+
+    def answered(self, tasks: Sequence[Task]) -> None:
+        """A refresh succeeded."""
+        if self.recorder is not None:
+            self.recorder.answered(tasks, self._settings.clock())
+
+    def failed(self, error: BaseException) -> None:
+        """A refresh failed (an episode begins, once)."""
+        if self.recorder is not None:
+            self.recorder.failed(error, self._settings.clock())
+
+    def acted(self, action: str, *, task_id: str = "", ok: bool = True, note: str = "") -> None:
+        """An operator action (stop, delete, export...)."""
+        if self.recorder is not None:
+            self.recorder.acted(action, task_id=task_id, ok=ok, note=note)
+
+    def tell(self) -> None:
+        """Say journal and hook failures, once each (called by the tick)."""
+        if self.recorder is None:
+            return
+        for notice in self.recorder.take_notices():
+            text = printable_line(redact_text(notice))
+            self._screen.feed.note(self._settings.clock(), "error", text)
+            self._screen.notify(text, title="Broadcast record", severity="warning", markup=False)
+
+    def create(self, like: Task | None) -> None:
+        """``n`` (restart ``like``) or ``N`` (a new task): the form, then the new task at once."""
+        screen = self._screen
+
+        def created(verb: str, task_id: str) -> None:
+            what = "restarted as" if verb == "restart" else "created:"
+            shown = printable_line(task_id)
+            screen.feed.note(self._settings.clock(), "action", f"task {what} {shown}")
+            screen.notify(f"Task {what} {shown}.", markup=False)
+            screen.action_refresh_now()
+
+        open_create(screen, self._source, self._settings, like, created)
