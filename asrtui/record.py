@@ -43,8 +43,10 @@ __all__ = ["RELOAD_SPAN", "Recorder", "Reloaded", "running_at_end"]
 
 #: How far back a starting console reads the journal for its history and event log.
 RELOAD_SPAN: Final = timedelta(hours=24)
-#: The most events a starting console takes back (the newest).
-RELOAD_MOST: Final = 5000
+#: The most events a starting console takes back (the newest; the event log keeps 1000).
+RELOAD_MOST: Final = 1000
+#: The most calls kept while the journal is read at start.
+_EARLY_MOST: Final = 100
 
 
 def _utc_now() -> datetime:
@@ -141,6 +143,9 @@ class Recorder:
         self._episodes = ErrorEpisodes()
         self._failure_told = False
         self._notices: deque[str] = deque(maxlen=20)
+        # Calls made before `begin` (the console reads the journal meanwhile), in order; the
+        # oldest are dropped past `_EARLY_MOST`. ``None`` once begun.
+        self._early: deque[Callable[[], object]] | None = deque(maxlen=_EARLY_MOST)
 
     def __repr__(self) -> str:
         return f"Recorder(journal={self.journal!r}, hooks={len(self.hooks)})"
@@ -148,18 +153,32 @@ class Recorder:
     # -- the session -----------------------------------------------------------------------
 
     def start(self, *, span: timedelta = RELOAD_SPAN, most: int = RELOAD_MOST) -> Reloaded:
-        """Read the recent journal back and mark this session's start in it."""
+        """Read the recent journal back and mark this session's start in it (`load`, then
+        `begin`, in one go)."""
+        return self.begin(self.load(span=span, most=most))
+
+    def load(self, *, span: timedelta = RELOAD_SPAN, most: int = RELOAD_MOST) -> Reloaded:
+        """Read the recent journal (no event is emitted: safe in a thread of its own).
+
+        A full journal of a busy account is tens of megabytes: the console reads it off its
+        loop, and what it is told meanwhile waits for `begin`.
+        """
         reloaded = Reloaded()
-        now = self.clock()
         if self.journal is not None:
-            found = read_journal(self.journal.path, since=now - span)
+            found = read_journal(self.journal.path, since=self.clock() - span)
             reloaded.events = found.events[-most:]
             reloaded.problems = found.problems
             reloaded.running = running_at_end(found.events)
+        return reloaded
+
+    def begin(self, reloaded: Reloaded) -> Reloaded:
+        """Start the session on what `load` read: its running tasks are the first answer's
+        baseline; the session's mark is written; what came meanwhile is recorded now."""
+        if self.journal is not None:
             self._known = set(reloaded.running)
         restarted = bool(reloaded.events)
         marker = Event(
-            now,
+            self.clock(),
             SESSION_STARTED,
             "",
             {"restarted": restarted},
@@ -167,6 +186,9 @@ class Recorder:
         )
         reloaded.marker = marker
         self._emit([marker])
+        early, self._early = self._early, None
+        for call in early or ():
+            call()
         return reloaded
 
     def flush(self) -> None:
@@ -212,6 +234,9 @@ class Recorder:
     def answered(self, tasks: Sequence[Task], now: datetime | None = None) -> list[Event]:
         """A successful answer: the episode's end if one was open, and the task events."""
         now = now or self.clock()
+        if self._early is not None:
+            self._early.append(lambda: self.answered(tasks, now))
+            return []
         events: list[Event] = []
         ended = self._episodes.succeeded(now)
         if ended is not None:
@@ -237,7 +262,11 @@ class Recorder:
 
     def failed(self, error: BaseException, now: datetime | None = None) -> Event | None:
         """A failed refresh: the episode's first event, once."""
-        event = self._episodes.failed(error, now or self.clock())
+        now = now or self.clock()
+        if self._early is not None:
+            self._early.append(lambda: self.failed(error, now))
+            return None
+        event = self._episodes.failed(error, now)
         if event is not None:
             self._emit([event])
         return event
@@ -253,12 +282,18 @@ class Recorder:
     ) -> Event:
         """An operator action (stop, delete, create, restart, export, profile switch)."""
         event = action_event(action, self.clock(), task_id=task_id, ok=ok, note=note, **facts)
-        self._emit([event])
+        if self._early is not None:
+            self._early.append(lambda: self._emit([event]))
+        else:
+            self._emit([event])
         return event
 
     def noted(self, event: Event) -> None:
         """Any other event (credentials refreshed...)."""
-        self._emit([event])
+        if self._early is not None:
+            self._early.append(lambda: self._emit([event]))
+        else:
+            self._emit([event])
 
     def _emit(self, events: Sequence[Event]) -> None:
         for event in events:

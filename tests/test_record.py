@@ -126,10 +126,13 @@ def test_a_journal_failure_is_told_once(tmp_path: Path) -> None:
 
 def test_actions_are_journaled(tmp_path: Path) -> None:
     recorder = Recorder(Journal(tmp_path / "p.jsonl"))
+    # Told before the session begins (the console reads the journal meanwhile): kept, then
+    # written in order once it has begun.
     recorder.acted("export", note="json, 3 tasks")
+    recorder.start()
     recorder.acted("stop", task_id="asr-a", ok=False, note="ConfigNotFound")
     recorder.close()
-    events = read_journal(tmp_path / "p.jsonl").events
+    events = [e for e in read_journal(tmp_path / "p.jsonl").events if e.kind == "action"]
     assert [(e.detail["action"], e.detail["ok"]) for e in events] == [
         ("export", True),
         ("stop", False),

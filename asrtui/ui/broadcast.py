@@ -9,6 +9,7 @@ journal and hook failures, once each. The mapping from journal events to the con
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,7 +32,7 @@ from asrtui.events import (
 from asrtui.models import Task
 from asrtui.printable import printable_line
 from asrtui.protocols import TaskCreator, TaskSource
-from asrtui.record import Recorder
+from asrtui.record import Recorder, Reloaded
 from asrtui.redact import redact_text
 from asrtui.taskspec import TaskSpec, values_of_task
 from asrtui.ui.create_form import CreateTaskForm
@@ -46,9 +47,11 @@ __all__ = [
     "ScreenRecord",
     "as_log_item",
     "as_task_event",
+    "mark",
     "open_create",
     "refusal",
     "restart",
+    "shown_of",
 ]
 
 #: The line that marks where this session took over from the journal.
@@ -87,6 +90,8 @@ class RecordingScreen(Protocol):
     ) -> None: ...
 
     def action_refresh_now(self) -> None: ...
+
+    def run_worker(self, work: Any, *, group: str = ..., exit_on_error: bool = ...) -> Any: ...
 
 
 #: What the event log shows: a task event, or a note (time, kind, text).
@@ -136,10 +141,14 @@ def restart(recorder: Recorder | None) -> Restart:
 
     Without a recorder (the demo) there is nothing to show and nothing is written.
     """
-    shown = Restart()
     if recorder is None:
-        return shown
-    reloaded = recorder.start()
+        return Restart()
+    return shown_of(recorder.start())
+
+
+def shown_of(reloaded: Reloaded) -> Restart:
+    """The log lines and histories of what `asrtui.record.Recorder.load` read."""
+    shown = Restart()
     previous = reloaded.events
     for event in previous:
         item = as_log_item(event)
@@ -148,17 +157,25 @@ def restart(recorder: Recorder | None) -> Restart:
         shown.log.append(item)
         if isinstance(item, TaskEvent):
             shown.history.setdefault(item.task_id, []).append(item)
-    marker = reloaded.marker
-    if previous and marker is not None:
-        shown.log.append((marker.time, "info", RESTARTED_HERE))
-        for task_id in reloaded.running:
-            shown.history.setdefault(task_id, []).append(
-                TaskEvent(marker.time, "changed", task_id, RESTARTED_HERE)
-            )
+    if reloaded.marker is not None:
+        mark(shown, reloaded)
     shown.problems = [str(problem) for problem in reloaded.problems[:5]]
     if len(reloaded.problems) > 5:
         shown.problems.append(f"and {len(reloaded.problems) - 5} more unreadable lines")
     return shown
+
+
+def mark(shown: Restart, reloaded: Reloaded) -> None:
+    """Add the "restarted here" line (log, and the history of each task still running) where
+    the session began (`Reloaded.marker`, set by `asrtui.record.Recorder.begin`)."""
+    marker = reloaded.marker
+    if not reloaded.events or marker is None:
+        return
+    shown.log.append((marker.time, "info", RESTARTED_HERE))
+    for task_id in reloaded.running:
+        shown.history.setdefault(task_id, []).append(
+            TaskEvent(marker.time, "changed", task_id, RESTARTED_HERE)
+        )
 
 
 def refusal(settings: ConsoleSettings, verb: str) -> str | None:
@@ -239,15 +256,33 @@ class ScreenRecord:
         self.recorder = settings.recorder
 
     def start(self) -> None:
-        """Show the recent journal in the event log and the task histories, marked where this
-        session begins, and say which of its lines could not be read."""
-        shown = restart(self.recorder)
+        """Read the recent journal off the loop, then show it in the event log and the task
+        histories, marked where this session begins, and say which lines could not be read.
+
+        What happens meanwhile (the first answer) is recorded once the reading is done.
+        """
+        recorder = self.recorder
+        if recorder is None:
+            return
+
+        async def load() -> None:
+            def read() -> tuple[Reloaded, Restart]:
+                reloaded = recorder.load()
+                return reloaded, shown_of(reloaded)
+
+            reloaded, shown = await asyncio.to_thread(read)
+            recorder.begin(reloaded)
+            mark(shown, reloaded)
+            self._show(shown, reloaded.marker)
+
+        self._screen.run_worker(load(), group="journal", exit_on_error=False)
+
+    def _show(self, shown: Restart, marker: Event | None) -> None:
         feed = self._screen.feed
-        for item in shown.log:
-            if isinstance(item, TaskEvent):
-                feed.event(item)
-            else:
-                feed.note(*item)
+        log = list(shown.log)
+        if marker is not None and not shown.log:
+            log.append((marker.time, "info", marker.message))
+        feed.earlier(log)
         self._screen.book.recall(shown.history)
         for problem in shown.problems:
             feed.note(self._settings.clock(), "error", f"Journal: {problem}")
