@@ -159,3 +159,41 @@ async def test_n_restarts_the_highlighted_task_over_a_socket(
     ]
     new = (emulator.backend.query(new_id) or {})[new_id]
     assert new["streamUrl"] == old.stream_url
+
+
+async def test_a_profile_switch_is_journaled_and_the_new_profile_keeps_its_own(
+    tmp_path: Path,
+) -> None:
+    from asrtui.protocols import ProfileSession
+    from tests.test_app_profiles import FakeConnector, ProfilesApp
+
+    clock = FakeClock()
+    sources = {
+        "prod": FakeTaskSource.with_tasks(2, profile="prod"),
+        "staging": FakeTaskSource.with_tasks(3, profile="staging"),
+    }
+    made: dict[str, Recorder] = {}
+
+    def new_recorder(session: ProfileSession) -> Recorder:
+        name = session.source.profile_name
+        made[name] = Recorder(Journal(tmp_path / f"{name}.jsonl"), clock=clock.now)
+        return made[name]
+
+    first = new_recorder(ProfileSession("prod", sources["prod"]))
+    settings = console_settings(clock, recorder=first, new_recorder=new_recorder)
+    app = ProfilesApp(sources["prod"], settings, FakeConnector(sources, "prod"))
+    async with app.run_test(size=(110, 32)) as pilot:
+        await settle(pilot)
+        app.switch_profile("staging")
+        await settle(pilot)
+        await settle_workers(pilot)
+    for recorder in made.values():
+        recorder.close()
+    prod = read_journal(tmp_path / "prod.jsonl").events
+    staging = read_journal(tmp_path / "staging.jsonl").events
+    assert [(e.kind, e.detail.get("action")) for e in prod][-1] == ("action", "profile_switch")
+    assert "to staging" in prod[-1].message
+    assert staging[0].kind == "session_started"
+    assert sorted(e.task_id for e in staging if e.kind == "task_appeared") == sorted(
+        sources["staging"].tasks
+    )
