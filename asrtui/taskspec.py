@@ -254,8 +254,10 @@ def validate(values: Mapping[str, object]) -> tuple[TaskSpec | None, dict[str, s
     language = _text(values, "language")
     if language not in LANGUAGES:
         errors["language"] = (
-            "required" if not language else f"must be one of {', '.join(LANGUAGES)}"
-        ) + ("" if not language else f", not {printable_line(language)!r}")
+            f"required: {', '.join(LANGUAGES)}"
+            if not language
+            else f"must be one of {', '.join(LANGUAGES)}, not {printable_line(language)!r}"
+        )
     callback = _text(values, "callback_url")
     if not callback:
         errors["callback_url"] = "required: 'default' or an http(s):// URL"

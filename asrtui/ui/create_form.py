@@ -79,7 +79,7 @@ class CreateTaskForm(ModalScreen[str | None]):
     CreateTaskForm Grid {
         grid-size: 3;
         grid-columns: 20 1fr 1fr;
-        grid-rows: 1;
+        grid-rows: auto;
         grid-gutter: 0 1;
         height: auto;
     }
@@ -145,7 +145,6 @@ class CreateTaskForm(ModalScreen[str | None]):
                     yield Label(rule.label)
                     yield Input(
                         shown,
-                        placeholder=rule.rule.split(":")[0],
                         password=rule.key in _HIDDEN,
                         id=f"field-{rule.key}",
                         compact=True,
