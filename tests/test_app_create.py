@@ -21,7 +21,7 @@ from asrtui.ratelimit import reset_registry
 from asrtui.tasksource import ClientTaskSource
 from asrtui.taskspec import FIELDS, MAINTENANCE_NOTE, values_of_task
 from asrtui.ui.create_form import CreateTaskForm
-from tests.fakes import settle, settle_workers
+from tests.support.fakes import settle, settle_workers
 
 STREAM = "http://pull.example.com/live/news.flv?auth_key=1700000000-0-0-STREAMSECRET"
 

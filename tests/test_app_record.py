@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.widgets import Input
@@ -21,8 +22,8 @@ from asrtui.record import Recorder
 from asrtui.tasksource import ClientTaskSource
 from asrtui.ui.broadcast import RESTARTED_HERE
 from asrtui.ui.create_form import CreateTaskForm
-from tests.fakes import (
-    FakeClock,
+from tests.support.clock import FakeClock
+from tests.support.fakes import (
     FakeTaskSource,
     RecordingApp,
     console_settings,
@@ -165,7 +166,29 @@ async def test_a_profile_switch_is_journaled_and_the_new_profile_keeps_its_own(
     tmp_path: Path,
 ) -> None:
     from asrtui.protocols import ProfileSession
-    from tests.test_app_profiles import FakeConnector, ProfilesApp
+    from asrtui.ui.app import AsrtuiApp
+
+    class Connector:
+        """Opens the fake sources by name (enough for a switch)."""
+
+        def __init__(self, sources: dict[str, FakeTaskSource]) -> None:
+            self.sources = sources
+            self.active_key: str | None = "prod"
+
+        def profiles(self) -> list[Any]:
+            return []
+
+        def store(self) -> None:
+            return None
+
+        async def open(self, key: str) -> ProfileSession:
+            return ProfileSession(key, self.sources[key])
+
+        async def activate(self, session: ProfileSession) -> None:
+            self.active_key = session.key
+
+        async def aclose(self) -> None:
+            return None
 
     clock = FakeClock()
     sources = {
@@ -181,7 +204,7 @@ async def test_a_profile_switch_is_journaled_and_the_new_profile_keeps_its_own(
 
     first = new_recorder(ProfileSession("prod", sources["prod"]))
     settings = console_settings(clock, recorder=first, new_recorder=new_recorder)
-    app = ProfilesApp(sources["prod"], settings, FakeConnector(sources, "prod"))
+    app = AsrtuiApp(sources["prod"], settings, connector=Connector(sources))  # type: ignore[arg-type]
     async with app.run_test(size=(110, 32)) as pilot:
         await settle(pilot)
         app.switch_profile("staging")

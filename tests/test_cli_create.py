@@ -22,7 +22,7 @@ from asrtui.emulator.server import running_server
 from asrtui.journal import journal_path, read_journal
 from asrtui.models import Task
 from asrtui.taskspec import FIELDS, field_of_error, validate, values_of_task
-from tests.cli_driver import asrtui_command, demo_env, run_cli
+from tests.support.cli import asrtui_command, demo_env, run_cli
 
 STREAM = "http://pull.example.com/live/news.flv?auth_key=1700000000-0-0-STREAMSECRET"
 LIVE = [

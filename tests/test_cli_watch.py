@@ -23,7 +23,7 @@ from asrtui.emulator.server import running_server
 from asrtui.events import TASK_APPEARED, TASK_ENDED, diff_tasks
 from asrtui.models import Task
 from asrtui.output import CSV_COLUMNS
-from tests.cli_driver import ROOT, asrtui_command, demo_env
+from tests.support.cli import ROOT, asrtui_command, demo_env
 
 #: Seconds to wait for a line before the test fails (the machine is loaded).
 LINE_TIMEOUT = 60

@@ -30,7 +30,7 @@ from asrtui.events import (
 )
 from asrtui.hooks import MAX_OUTPUT, MAX_PENDING, HookRunner, parse_hook
 from asrtui.protocols import ProfileSession
-from tests.cli_driver import ROOT, asrtui_command, demo_env
+from tests.support.cli import ROOT, asrtui_command, demo_env
 
 T0 = datetime(2026, 12, 6, 20, 0, tzinfo=UTC)
 PY = sys.executable
@@ -300,7 +300,7 @@ def test_watch_runs_the_hook_for_a_task_that_ended(
 
 
 def _session(demo: bool = False, **hook: Any) -> ProfileSession:
-    from tests.fakes import FakeTaskSource
+    from tests.support.fakes import FakeTaskSource
 
     source = FakeTaskSource.with_tasks(1, profile="studio")
     return ProfileSession(key="studio", source=source, demo=demo, **hook)

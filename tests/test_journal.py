@@ -40,7 +40,7 @@ from asrtui.journal import (
 )
 from asrtui.logs import register_secret
 from asrtui.models import Task
-from tests.cli_driver import ROOT, asrtui_command, demo_env, run_cli
+from tests.support.cli import ROOT, asrtui_command, demo_env, run_cli
 
 T0 = datetime(2026, 12, 6, 20, 0, tzinfo=UTC)
 

@@ -27,7 +27,6 @@ from asrtui.events import (
 )
 from asrtui.journal import Journal, journal_path
 from asrtui.report import build_report, format_duration, render_markdown, report_json
-from tests.cli_driver import ROOT
 
 DAY = datetime(2026, 12, 6, tzinfo=UTC)
 
@@ -198,7 +197,7 @@ def test_report_since_keeps_the_later_part(capsys: pytest.CaptureFixture[str]) -
 
 # -- the README's example is generated from the scripted journal --------------------------------
 
-README = ROOT / "README.md"
+README = Path(__file__).resolve().parent.parent / "README.md"
 _BLOCK_RE = re.compile(
     r"(<!-- example-report: begin -->\n```markdown\n)(.*?)(```\n<!-- example-report: end -->)",
     re.DOTALL,
