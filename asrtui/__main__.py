@@ -25,6 +25,9 @@ from asrtui.redact import redact_text
 
 if TYPE_CHECKING:
     from asrtui.connect import Connection
+    from asrtui.hooks import HookSpec
+    from asrtui.protocols import ProfileSession
+    from asrtui.record import Recorder
 
 __all__ = ["launch_console", "main"]
 
@@ -88,9 +91,11 @@ def launch_console(args: argparse.Namespace) -> int:
         demo_only=demo,
         offer_demo=first_run,
     )
+    new_recorder = _recorder_factory(args)
     settings = ConsoleSettings(
         # The demo remembers nothing; real sessions keep the chosen theme.
         state_path=state_path,
+        new_recorder=new_recorder,
     )
 
     async def run() -> int:
@@ -101,6 +106,7 @@ def launch_console(args: argparse.Namespace) -> int:
             session = await connector.start(connection)
             # Asked now, the first answer is on its way while Textual starts up.
             first = FirstAnswer(session.source, settings.monotonic)
+            recorder = new_recorder(session)
             try:
                 return await run_console_async(
                     session.source,
@@ -109,15 +115,53 @@ def launch_console(args: argparse.Namespace) -> int:
                         refresh_interval=_refresh_of(args) or session.refresh_interval,
                         read_only=session.read_only,
                         read_only_cause=session.read_only_cause,
+                        recorder=recorder,
                     ),
                     connector=connector,
                     first_answer=first,
                 )
             finally:
                 first.cancel()
+                for made in new_recorder.made:
+                    await made.aclose()
 
     with _gc_paused():
         return asyncio.run(run())
+
+
+class _RecorderFactory:
+    """Makes each console session's record: the profile's journal (none for the demo) and the
+    alert hooks of ``--on-event``; keeps them all, to close them when the console exits."""
+
+    def __init__(self, specs: list[HookSpec]) -> None:
+        self.specs = specs
+        self.made: list[Recorder] = []
+
+    def __call__(self, session: ProfileSession) -> Recorder:
+        from asrtui.hooks import HookRunner, parse_hook
+        from asrtui.journal import Journal, journal_path
+        from asrtui.record import Recorder
+
+        demo = session.demo
+        recorder = Recorder(None if demo else Journal(journal_path(session.source.profile_name)))
+        specs = list(self.specs)
+        if not demo and session.on_event is not None:
+            try:
+                specs.append(parse_hook(session.on_event, session.on_event_kinds))
+            except ValueError as error:
+                # Said in the console (once), which runs on without that hook.
+                name = session.source.profile_name
+                recorder.hook_failed(f"Profile {name!r}: on_event not run: {error}")
+        recorder.hooks = [HookRunner(spec, recorder.hook_failed) for spec in specs]
+        self.made.append(recorder)
+        return recorder
+
+
+def _recorder_factory(args: argparse.Namespace) -> _RecorderFactory:
+    """Checked before the console starts: a bad ``--on-event`` is a usage error (exit 2)."""
+    from asrtui.cli.hookopts import hook_specs
+
+    return _RecorderFactory(hook_specs(args))
 
 
 #: Seconds the garbage collector stays off while the console starts (see `_gc_paused`).

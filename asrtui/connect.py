@@ -77,6 +77,9 @@ class Connection:
     read_only: ReadOnly = WRITABLE
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT
     trail: tuple[str, ...] = ()
+    #: The profile's alert hook (``on_event``) and its kinds, if it has one.
+    on_event: str | None = None
+    on_event_kinds: tuple[str, ...] | None = None
 
     @classmethod
     def from_settings(
@@ -112,6 +115,8 @@ class Connection:
             ),
             request_timeout=settings.request_timeout,
             trail=settings.trail,
+            on_event=settings.on_event,
+            on_event_kinds=settings.on_event_kinds,
         )
 
     @classmethod

@@ -17,6 +17,7 @@ from asrtui.readonly import WRITABLE, ReadOnly
 
 if TYPE_CHECKING:
     from asrtui.profiles import ProfileStore
+    from asrtui.taskspec import TaskSpec
 
 
 @dataclass(frozen=True)
@@ -151,6 +152,8 @@ class ProfileSession:
         read_only_cause: what makes it read-only (the option, the environment, the profile),
             named when an action is refused; empty when unknown.
         demo: whether it talks to the built-in emulator (which writes no files).
+        on_event: the profile's alert hook (``on_event``), if it has one.
+        on_event_kinds: the event kinds of that hook; ``None`` for the default ones.
     """
 
     key: str
@@ -159,6 +162,8 @@ class ProfileSession:
     read_only: bool = False
     read_only_cause: ReadOnly = WRITABLE
     demo: bool = False
+    on_event: str | None = None
+    on_event_kinds: tuple[str, ...] | None = None
 
 
 @runtime_checkable
@@ -204,4 +209,20 @@ class Connector(Protocol):
 
     async def aclose(self) -> None:
         """Close every client still open."""
+        ...
+
+
+@runtime_checkable
+class TaskCreator(Protocol):
+    """A `TaskSource` that can also create tasks (``CreateRtcAsrTask``, in maintenance mode
+    upstream). Kept apart from `TaskSource` so that a source without it (a test double, a
+    read-only view) still is one; the console offers create and restart only when it is one.
+    """
+
+    async def create_task(self, spec: TaskSpec) -> str:
+        """Create a task from checked values (`asrtui.taskspec.validate`); its new id.
+
+        Raises:
+            AsrtuiError: the service refused it (a value, the permission, the quota...).
+        """
         ...

@@ -20,6 +20,7 @@ from asrtui.errors import ConfigError, CredentialsError
 from asrtui.models import Task, TaskList
 from asrtui.protocols import CredentialsStatus, ProfileChoice, ProfileSession, QuotaStats
 from asrtui.readonly import read_only_of
+from asrtui.taskspec import TaskSpec
 
 if TYPE_CHECKING:
     from asrtui.profiles import ProfileStore
@@ -93,6 +94,9 @@ class ClientTaskSource:
         """The mode, expiry and refresh health of the client's credentials."""
         info = self._client.credentials_info
         return CredentialsStatus(info.mode, info.expiration, info.refresh_error)
+    async def create_task(self, spec: TaskSpec) -> str:
+        """Create a task from checked values (`asrtui.protocols.TaskCreator`); its new id."""
+        return await self._client.create_task(**spec.arguments())
 
     def quota(self) -> QuotaStats:
         """The shared limiter's stats plus the client's own counters."""
@@ -422,6 +426,8 @@ class ClientConnector:
             read_only=bool(connection.read_only),
             read_only_cause=connection.read_only,
             demo=connection.demo,
+            on_event=connection.on_event,
+            on_event_kinds=connection.on_event_kinds,
         )
         self._open.append((session, client))
         return session

@@ -219,7 +219,7 @@ def test_unreachable_endpoint_is_one_line_exit_1(
     assert "Cannot connect" in line
 
 
-def test_watch_repeats_until_ctrl_c_then_exits_0(
+def test_watch_repeats_until_ctrl_c_then_exits_130(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     waits: list[float] = []
@@ -230,10 +230,12 @@ def test_watch_repeats_until_ctrl_c_then_exits_0(
             raise KeyboardInterrupt
 
     monkeypatch.setattr(asrtui.cli.tasks, "watch_sleep", fake_sleep)
-    assert main(["tasks", "--demo", "--format", "json", "--watch", "2"]) == 0
+    assert main(["tasks", "--demo", "--format", "json", "--watch", "2"]) == 130
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 3
-    assert all(len(json.loads(line)) >= 1 for line in lines)
+    rounds = [json.loads(line) for line in lines]
+    assert [r["round"] for r in rounds] == [1, 2, 3]
+    assert all(len(r["tasks"]) >= 1 for r in rounds)
     assert waits == [2.0, 2.0, 2.0]
 
 

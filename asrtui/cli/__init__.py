@@ -23,6 +23,7 @@ from asrtui.cli.connection import (
     option,
     resolve_connection,
 )
+from asrtui.cli.hookopts import add_hook_options
 from asrtui.connect import Connection, open_client, registering_secrets
 from asrtui.printable import printable_line
 
@@ -82,7 +83,9 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The root parser with every subcommand registered."""
+    from asrtui.cli import create as create_cli
     from asrtui.cli import emulator as emulator_cli
+    from asrtui.cli import journal as journal_cli
     from asrtui.cli import tasks as tasks_cli
     from asrtui.cli import whoami as whoami_cli
 
@@ -112,12 +115,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="console: seconds between automatic refreshes (1-300; default: the profile's, 5)",
     )
     add_connection_options(parser, suppress=False)
+    add_hook_options(parser)
     common = argparse.ArgumentParser(add_help=False)
     add_connection_options(common, suppress=True)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     tasks_cli.register(subparsers, parents=[common])
     whoami_cli.register(subparsers, parents=[common])
+    create_cli.register(subparsers, parents=[common])
     emulator_cli.register(subparsers)
+    journal_cli.register(subparsers, parents=[common])
     try:
         # Written separately; plugs in when present.
         profile_cli = importlib.import_module("asrtui.cli.profile")

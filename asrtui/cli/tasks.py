@@ -6,13 +6,18 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
 from typing import TextIO
 
 from asrtui.cli.connection import environment, resolve_connection
+from asrtui.cli.hookopts import add_hook_options, hook_specs, hooks_of
+from asrtui.cli.journal import record
 from asrtui.cli.output import render_csv, render_json, render_table
+from asrtui.cli.watch import watch
 from asrtui.client import LiveClient
 from asrtui.connect import Connection, open_client
 from asrtui.errors import AsrtuiError, ConfigError, TaskNotFoundError
+from asrtui.events import action_event
 from asrtui.models import Task
 from asrtui.printable import printable_line
 from asrtui.taskid import normalize_task_id
@@ -43,13 +48,23 @@ def register(
         "--watch",
         metavar="SECONDS",
         type=_non_negative_float,
-        help="repeat every SECONDS until Ctrl-C (0: as fast as the rate limit allows)",
+        help="repeat every SECONDS until Ctrl-C, which exits 130 (0: as fast as the rate limit "
+        "allows); with --format json one JSON object per round (NDJSON), with csv the header once",
+    )
+    tasks.add_argument(
+        "--changes",
+        action="store_true",
+        help="with --watch: print only tasks appeared, ended and changed, one event per line "
+        "(a JSON object each with --format json)",
     )
     tasks.add_argument(
         "--reveal-secrets",
         action="store_true",
         help="show stream auth_key tokens and account ids unmasked",
     )
+    # Suppressed defaults: given before the subcommand (``asrtui --on-event X tasks``), the
+    # root's value stays.
+    add_hook_options(tasks, suppress=True)
     tasks.set_defaults(func=run_tasks)
 
     for name, verb in (("stop", "Stop"), ("delete", "Delete")):
@@ -64,6 +79,16 @@ def register(
         sub.set_defaults(func=run_stop if name == "stop" else run_delete)
 
 
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def error_code(error: AsrtuiError) -> str:
+    """The error's code (``Throttling.User``), else its kind (``ConnectError``)."""
+    code = getattr(error, "code", "")
+    return code if isinstance(code, str) and code else type(error).__name__
+
+
 def _non_negative_float(text: str) -> float:
     try:
         value = float(text)
@@ -74,10 +99,9 @@ def _non_negative_float(text: str) -> float:
     return value
 
 
-def _render(tasks: Sequence[Task], fmt: str, *, reveal: bool, watching: bool) -> str:
+def _render(tasks: Sequence[Task], fmt: str, *, reveal: bool) -> str:
     if fmt == "json":
-        # One compact array per line while watching, so the stream stays line-oriented.
-        return render_json(tasks, reveal=reveal, compact=watching)
+        return render_json(tasks, reveal=reveal)
     if fmt == "csv":
         return render_csv(tasks, reveal=reveal).rstrip("\n")
     return render_table(tasks, reveal=reveal)
@@ -97,46 +121,42 @@ async def _fetch(client: LiveClient, task_id: str | None, *, priority: bool) -> 
 
 
 async def _tasks(args: argparse.Namespace, connection: Connection, out: TextIO) -> int:
-    watch: float | None = args.watch
     async with open_client(connection) as client:
-        first = True
-        while True:
-            # The first answer is awaited by a person: it goes ahead. Later rounds of a watch are
-            # background work; as priority requests, a ``--watch 0`` loop would take every slot
-            # of the shared quota and starve the consoles of the same account.
-            priority, first = first, False
+        if args.watch is not None:
+
+            async def fetch(client: LiveClient, first: bool) -> list[Task]:
+                # The first answer is awaited by a person: it goes ahead. Later rounds are
+                # background work; as priority requests, a ``--watch 0`` loop would take every
+                # slot of the shared quota and starve the consoles of the same account.
+                return await _fetch(client, args.task_id, priority=first)
+
+            hooks = hooks_of(args, lambda text: print(f"asrtui: {text}", file=sys.stderr))
             try:
-                tasks = await _fetch(client, args.task_id, priority=priority)
-            except AsrtuiError as error:
-                # While watching, a transient failure is reported and the watch goes on.
-                if watch is None or not error.retryable:
-                    raise
-                print(f"asrtui: {printable_line(str(error))}", file=sys.stderr)
-            else:
-                if watch is not None and args.format == "table" and out.isatty():
-                    out.write("\x1b[H\x1b[2J")
-                print(
-                    _render(
-                        tasks, args.format, reveal=args.reveal_secrets, watching=watch is not None
-                    ),
-                    file=out,
-                )
-                out.flush()
-            if watch is None:
-                return 0
-            await watch_sleep(watch)
+                return await watch(client, fetch, args, out, watch_sleep, hooks=hooks)
+            finally:
+                for hook in hooks:
+                    await hook.aclose()
+        tasks = await _fetch(client, args.task_id, priority=True)
+        print(_render(tasks, args.format, reveal=args.reveal_secrets), file=out)
+        out.flush()
+        return 0
 
 
 def run_tasks(args: argparse.Namespace) -> int:
-    """``asrtui tasks``: print the running tasks; with ``--watch``, until Ctrl-C (exit 0)."""
+    """``asrtui tasks``: print the running tasks; with ``--watch``, until Ctrl-C (exit 130)."""
     if args.task_id is not None:
         args.task_id = normalize_task_id(args.task_id)
+    if args.changes and args.watch is None:
+        raise ConfigError("--changes needs --watch", "add --watch SECONDS")
+    if hook_specs(args) and args.watch is None:
+        raise ConfigError("--on-event needs --watch here", "add --watch SECONDS")
     connection = resolve_connection(args, environment())
     try:
         return asyncio.run(_tasks(args, connection, sys.stdout))
     except KeyboardInterrupt:
         if args.watch is not None:
-            return 0
+            # What was printed is complete lines; the interruption is the way a watch ends.
+            return 130
         raise
 
 
@@ -177,7 +197,15 @@ def _act(args: argparse.Namespace, verb: str, past: str) -> int:
             else:
                 await client.delete_task(task_id)
 
-    asyncio.run(act())
+    try:
+        asyncio.run(act())
+    except AsrtuiError as error:
+        record(
+            connection,
+            action_event(verb.lower(), _now(), task_id=task_id, ok=False, note=error_code(error)),
+        )
+        raise
+    record(connection, action_event(verb.lower(), _now(), task_id=task_id, note="command line"))
     print(f"{past} task {shown}.")
     return 0
 

@@ -126,6 +126,9 @@ class ResolvedSettings:
     read_only: bool = False
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT
     trail: tuple[str, ...] = ()
+    #: The profile's alert hook (``on_event``) and its kinds, if it has one.
+    on_event: str | None = None
+    on_event_kinds: tuple[str, ...] | None = None
 
 
 def env_value(env: Mapping[str, str], suffix: str) -> str | None:
@@ -556,4 +559,6 @@ def resolve_connection_settings(
         read_only=chosen.read_only,
         request_timeout=chosen.request_timeout,
         trail=(*chain.trail, f"asrtui profile '{chosen.name}': {why}"),
+        on_event=chosen.on_event,
+        on_event_kinds=chosen.on_event_kinds,
     )

@@ -179,6 +179,8 @@ class Profile:
         credential_command: a ``credential_process``-style command, or ``None``.
         mode: the settings of a role, ECS, OIDC, URI or aliyun-profile mode
             (`asrtui.profiles.modes`), or ``None`` for a stored key or a command.
+        on_event: an alert hook run for this profile's events (`asrtui.hooks`), or ``None``.
+        on_event_kinds: the event kinds the hook gets; ``None`` for the default ones.
     """
 
     name: str
@@ -192,6 +194,8 @@ class Profile:
     credential_command: str | None = None
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT
     mode: ModeSettings | None = None
+    on_event: str | None = None
+    on_event_kinds: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         validate_name(self.name)
@@ -226,6 +230,17 @@ class Profile:
                 has_command=self.credential_command is not None,
             )
             object.__setattr__(self, "mode", checked)
+        if self.on_event is not None:
+            # The kinds are checked where the hook is made (`asrtui.hooks.parse_hook`).
+            try:
+                words = shlex.split(self.on_event)
+            except ValueError as error:
+                raise ConfigError(
+                    f"Profile {self.name!r}: on_event cannot be split: {error}",
+                    "quote it as a shell would",
+                ) from None
+            if not words:
+                raise ConfigError(f"Profile {self.name!r}: on_event is empty", "remove it")
 
     @property
     def credential_kind(self) -> str:

@@ -12,6 +12,8 @@ Layout, in `config_dir` (``$XDG_CONFIG_HOME/asrtui``, mode 0700)::
                        request_timeout = 15.0     (optional)
                        endpoint = "https://..."   (optional)
                        credential_command = "..." (optional)
+                       on_event = "page-oncall"   (optional alert hook)
+                       on_event_kinds = ["task_ended"]  (optional)
     credentials.toml   [prod]                     secrets only
                        access_key_id = "LTAI..."
                        access_key_secret = "..."
@@ -96,6 +98,8 @@ _SETTING_KEYS = frozenset(
         "request_timeout",
         "mode",
         *SETTING_NAMES,
+        "on_event",
+        "on_event_kinds",
     }
 )
 _SECRET_KEYS = frozenset({"access_key_id", "access_key_secret", "security_token"})
@@ -413,6 +417,7 @@ def _profile(
         ("rate_limit", int, "a whole number"),
         ("refresh", (int, float), "a number of seconds"),
         ("request_timeout", (int, float), "a number of seconds"),
+        ("on_event", str, "a quoted string"),
     ):
         if key in table:
             value = table[key]
@@ -423,6 +428,13 @@ def _profile(
                 )
             kwargs[key] = value
     mode = _mode(table, where)
+    if "on_event_kinds" in table:
+        kinds = table["on_event_kinds"]
+        if not isinstance(kinds, list) or not all(isinstance(k, str) for k in kinds):
+            raise ConfigError(
+                f"{where}: on_event_kinds has the wrong type", 'make it a list: ["task_ended"]'
+            )
+        kwargs["on_event_kinds"] = tuple(kinds)
     credentials = None
     if secret_table is not None:
         credentials = _credentials(name, secret_table, credentials_path)
@@ -502,6 +514,10 @@ def _settings_table(profile: Profile) -> dict[str, Any]:
         table["credential_command"] = profile.credential_command
     if profile.mode is not None:
         table.update(profile.mode.items())
+    if profile.on_event is not None:
+        table["on_event"] = profile.on_event
+    if profile.on_event_kinds is not None:
+        table["on_event_kinds"] = list(profile.on_event_kinds)
     return table
 
 

@@ -181,8 +181,14 @@ class AsrtuiApp(App[int]):
     async def _show_session(self, session: ProfileSession) -> None:
         """Replace the main screen (and any dialog above it) with one on ``session``."""
         self.source = session.source
+        old = self.settings.recorder
+        if old is not None:
+            old.acted("profile_switch", note=f"to {session.source.profile_name}")
+            old.close()
+        make = self._base_settings.new_recorder
         self.settings = replace(
             self._base_settings,
+            recorder=make(session) if make else None,
             refresh_interval=session.refresh_interval,
             read_only=session.read_only,
             read_only_cause=session.read_only_cause,

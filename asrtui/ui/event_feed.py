@@ -10,6 +10,7 @@ whatever it quotes, whether the panel is mounted yet or not.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -55,6 +56,24 @@ class EventFeed:
             self._pending.append(event)
         else:
             self._log.add_task_event(event)
+
+    def earlier(self, items: Iterable[TaskEvent | tuple[datetime, NoteKind, str]]) -> None:
+        """Put what happened before everything logged so far (a reloaded journal) first.
+
+        Once the panel is mounted they can only follow what it shows.
+        """
+        masked = [
+            item if isinstance(item, TaskEvent) else (item[0], item[1], redact_text(item[2]))
+            for item in items
+        ]
+        if self._log is None:
+            self._pending = deque([*masked, *self._pending], maxlen=EVENT_LOG_SIZE)
+            return
+        for item in masked:
+            if isinstance(item, TaskEvent):
+                self._log.add_task_event(item)
+            else:
+                self._log.add_note(*item)
 
     def attach(self, log: EventLog) -> None:
         """Write to ``log`` from now on, after what was kept for it, in order."""

@@ -10,7 +10,9 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
 from asrtui.files import replace_file
+from asrtui.protocols import ProfileSession
 from asrtui.readonly import WRITABLE, ReadOnly
+from asrtui.record import Recorder
 
 #: Bounds of the refresh interval the ``+``/``-`` keys move within, in seconds.
 MIN_INTERVAL = 1.0
@@ -41,6 +43,9 @@ class ConsoleSettings:
         detail_interval: seconds between two fetches of the highlighted task.
         detail_debounce: seconds the cursor must rest on a task before it is fetched.
         tz: the zone local times are shown in; ``None`` for this host's zone (tests fix it).
+        recorder: this session's broadcast record (journal and alert hooks); ``None`` writes
+            nothing (the demo, and tests that do not ask for one).
+        new_recorder: makes the record of a profile switched to (``None`` for the demo's).
     """
 
     refresh_interval: float = 5.0
@@ -54,6 +59,10 @@ class ConsoleSettings:
     detail_interval: float = 2.0
     detail_debounce: float = 0.25
     tz: tzinfo | None = None
+    recorder: Recorder | None = field(default=None, repr=False)
+    new_recorder: Callable[[ProfileSession], Recorder | None] | None = field(
+        default=None, repr=False
+    )
 
 
 def clamp_interval(seconds: float) -> float:

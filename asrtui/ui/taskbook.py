@@ -259,6 +259,14 @@ class TaskBook:
         """
         return list(self._history.get(task_id, ()))
 
+    def recall(self, history: dict[str, list[TaskEvent]]) -> None:
+        """Put events of an earlier session (the journal's) before each task's history."""
+        for task_id, events in history.items():
+            kept = self._history.get(task_id, ())
+            merged: deque[TaskEvent] = deque(maxlen=HISTORY_SIZE)
+            merged.extend([*events, *kept])
+            self._history[task_id] = merged
+
     def __len__(self) -> int:
         """The number of rows, lingering ended ones included."""
         return len(self._rows)

@@ -52,6 +52,7 @@ from asrtui.printable import printable_line
 from asrtui.protocols import QuotaStats, TaskSource
 from asrtui.redact import redact_text
 from asrtui.ui import clipboard
+from asrtui.ui.broadcast import ScreenRecord
 from asrtui.ui.durations import format_duration
 from asrtui.ui.event_feed import EventFeed
 from asrtui.ui.first_answer import FirstAnswer
@@ -122,6 +123,10 @@ class MainScreen(Screen[None]):
         Binding("X", "delete_task", "Delete", show=False),
         Binding("ctrl+s,E", "export", "Export", show=False),
         Binding("P", "profiles", "Profiles", show=False),
+        Binding(
+            "n", "restart_task", "Restart as a new task (Create: maintenance mode)", show=False
+        ),
+        Binding("N", "new_task", "New task (Create: maintenance mode upstream)", show=False),
     ]
 
     revealed: var[bool] = var(False)
@@ -157,6 +162,8 @@ class MainScreen(Screen[None]):
         self._last_error_logged = ""
         self.feed = EventFeed()
         """What the event log shows, kept until its panel is mounted."""
+        self.record = ScreenRecord(self, source, settings)
+        """The broadcast record: the journal and the alert hooks (`asrtui.ui.broadcast`)."""
 
     # ------------------------------------------------------------------ composition
 
@@ -223,6 +230,7 @@ class MainScreen(Screen[None]):
     def on_mount(self) -> None:
         """Focus the table, start the 1 Hz tick and the first refresh."""
         self.table.focus()
+        self.record.start()
         self._log_note(
             self._clock(),
             "info",
@@ -255,6 +263,7 @@ class MainScreen(Screen[None]):
         if detail_due:
             self._fetch_detail(self.table.cursor_task_id or "", 0.0)
         self._update_status()
+        self.record.tell()
 
     def _start_refresh(self) -> None:
         manual = self.schedule.start()
@@ -305,6 +314,7 @@ class MainScreen(Screen[None]):
             else:
                 answer = await self._source.list_tasks(priority=manual)
         except AsrtuiError as error:
+            self.record.failed(error)
             self._refresh_failed(str(error))
             return
         latency = first.latency if first is not None else self._mono() - started
@@ -315,6 +325,7 @@ class MainScreen(Screen[None]):
         now = self._clock()
         first = self.schedule.last_success is None
         events = self._book.update(answer.tasks, now)
+        self.record.answered(answer.tasks)
         self._list_mono = now_mono
         outcome = self.schedule.succeed(now_mono, latency)
         self.table.set_rows(self._book.rows())
@@ -639,6 +650,7 @@ class MainScreen(Screen[None]):
 
     def action_help(self) -> None:
         """Show every key."""
+        from asrtui.ui.create_form import CreateTaskForm
         from asrtui.ui.screens.help import HelpScreen
         from asrtui.ui.screens.profiles import ProfileForm, ProfileSwitcher
 
@@ -652,6 +664,7 @@ class MainScreen(Screen[None]):
                         [Binding("enter", "switch", "Switch"), *ProfileSwitcher.BINDINGS],
                     ),
                     ("Profile form", ProfileForm.BINDINGS),
+                    ("Create form (n, N)", CreateTaskForm.BINDINGS),
                 ]
             )
         )
@@ -736,12 +749,23 @@ class MainScreen(Screen[None]):
         except AsrtuiError as error:
             message = redact_text(str(error))
             self._log_note(self._clock(), "error", f"{kind} {task_id} failed: {message}")
+            self.record.acted(kind, task_id=task_id, ok=False, note=message)
             self.notify(message, title=f"Could not {kind}", severity="error", markup=False)
             return
         done = "stopped" if kind == "stop" else "deleted"
         self._log_note(self._clock(), "action", f"{task_id} {done}")
+        self.record.acted(kind, task_id=task_id)
         self.notify(f"Task {task_id} {done}.", markup=False)
         self._request_refresh()
+
+    def action_restart_task(self) -> None:
+        """A new task like the highlighted one (running or ended), prefilled, to confirm."""
+        if task := self._require_task():
+            self.record.create(task)
+
+    def action_new_task(self) -> None:
+        """A new task from the create form."""
+        self.record.create(None)
 
     # ------------------------------------------------------------------ export
 
@@ -773,4 +797,5 @@ class MainScreen(Screen[None]):
             )
             return
         self._log_note(self._clock(), "action", f"exported {len(tasks)} to {written}")
+        self.record.acted("export", note=f"{len(tasks)} task(s) as {fmt.value}")
         self.notify(f"Exported {len(tasks)} task(s) to {written}", markup=False)

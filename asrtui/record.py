@@ -1,0 +1,303 @@
+"""The console's broadcast record: what each refresh and each operator action adds to it.
+
+The console tells a `Recorder` what happened (an answer with its tasks, a failed refresh, an
+action of the operator) and the recorder turns it into events (`asrtui.events`), appends them
+to the profile's journal (`asrtui.journal`) and offers them to the alert hooks
+(`asrtui.hooks`). No Textual here: the console shows what `Recorder` returns.
+
+On start (`Recorder.start`) the recent journal is read back, so a restarted console continues
+the history and the event log where the last one stopped, and the tasks the journal last knew
+running are the baseline of the first answer: a task that ended while no console ran is
+reported ended then (not silently forgotten), and one still running is not reported again as
+appeared. A ``session_started`` event marks the place ("restarted here").
+
+Nothing here raises into the console: a journal that cannot be written is said once
+(`Recorder.journal_failure`), a hook's failure goes to its ``on_failure``.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
+
+from asrtui.events import (
+    SESSION_STARTED,
+    STATUS_CHANGED,
+    TASK_APPEARED,
+    TASK_ENDED,
+    ErrorEpisodes,
+    Event,
+    action_event,
+    diff_tasks,
+)
+from asrtui.hooks import HookRunner
+from asrtui.journal import Journal, Problem, read_journal
+from asrtui.models import Task
+
+__all__ = ["RELOAD_SPAN", "Recorder", "Reloaded", "running_at_end"]
+
+#: How far back a starting console reads the journal for its history and event log.
+RELOAD_SPAN: Final = timedelta(hours=24)
+#: The most events a starting console takes back (the newest; the event log keeps 1000).
+RELOAD_MOST: Final = 1000
+#: The most calls kept while the journal is read at start.
+_EARLY_MOST: Final = 100
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class _Writer:
+    """Appends events to a journal from a thread of its own.
+
+    Masking and writing a line costs some 100 us; the first answer of an account with 10,000
+    tasks is 10,000 lines, a second the console's loop must not stand still for. The thread
+    writes each line as it comes (flushed), so little waits in the queue; `close` writes
+    what is left.
+    """
+
+    def __init__(self, journal: Journal) -> None:
+        self.journal = journal
+        self._queue: queue.Queue[Event | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+
+    def put(self, event: Event) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="asrtui-journal", daemon=True)
+            self._thread.start()
+        self._queue.put(event)
+
+    def _run(self) -> None:
+        while (event := self._queue.get()) is not None:
+            try:
+                self.journal.append(event)  # never raises: a failure is kept in `failure`
+            finally:
+                self._queue.task_done()
+        self._queue.task_done()
+
+    def flush(self) -> None:
+        """Wait until every event put so far is written."""
+        if self._thread is not None:
+            self._queue.join()
+
+    def close(self) -> None:
+        """Write what is left and stop the thread."""
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join(timeout=10)
+            self._thread = None
+        self.journal.close()
+
+
+def running_at_end(events: Sequence[Event]) -> set[str]:
+    """The tasks the events leave running: appeared and not ended since."""
+    running: set[str] = set()
+    for event in events:
+        if event.kind == TASK_APPEARED:
+            running.add(event.task_id)
+        elif event.kind == TASK_ENDED or (
+            event.kind == STATUS_CHANGED and event.detail.get("to") != "running"
+        ):
+            running.discard(event.task_id)
+    return running
+
+
+@dataclass
+class Reloaded:
+    """What a starting console gets back from the journal."""
+
+    events: list[Event] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    running: set[str] = field(default_factory=set)
+    marker: Event | None = None
+
+
+class Recorder:
+    """Events of one console session → the journal and the hooks.
+
+    Args:
+        journal: the profile's journal, ``None`` in the demo (nothing is written).
+        hooks: the alert hooks.
+        clock: the wall clock (aware).
+    """
+
+    def __init__(
+        self,
+        journal: Journal | None,
+        hooks: Sequence[HookRunner] = (),
+        *,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        self.journal = journal
+        self._writer = _Writer(journal) if journal is not None else None
+        self.hooks = list(hooks)
+        self.clock = clock
+        self._tasks: dict[str, Task] | None = None
+        self._known: set[str] | None = None
+        self._episodes = ErrorEpisodes()
+        self._failure_told = False
+        self._notices: deque[str] = deque(maxlen=20)
+        # Calls made before `begin` (the console reads the journal meanwhile), in order; the
+        # oldest are dropped past `_EARLY_MOST`. ``None`` once begun.
+        self._early: deque[Callable[[], object]] | None = deque(maxlen=_EARLY_MOST)
+
+    def __repr__(self) -> str:
+        return f"Recorder(journal={self.journal!r}, hooks={len(self.hooks)})"
+
+    # -- the session -----------------------------------------------------------------------
+
+    def start(self, *, span: timedelta = RELOAD_SPAN, most: int = RELOAD_MOST) -> Reloaded:
+        """Read the recent journal back and mark this session's start in it (`load`, then
+        `begin`, in one go)."""
+        return self.begin(self.load(span=span, most=most))
+
+    def load(self, *, span: timedelta = RELOAD_SPAN, most: int = RELOAD_MOST) -> Reloaded:
+        """Read the recent journal (no event is emitted: safe in a thread of its own).
+
+        A full journal of a busy account is tens of megabytes: the console reads it off its
+        loop, and what it is told meanwhile waits for `begin`.
+        """
+        reloaded = Reloaded()
+        if self.journal is not None:
+            found = read_journal(self.journal.path, since=self.clock() - span)
+            reloaded.events = found.events[-most:]
+            reloaded.problems = found.problems
+            reloaded.running = running_at_end(found.events)
+        return reloaded
+
+    def begin(self, reloaded: Reloaded) -> Reloaded:
+        """Start the session on what `load` read: its running tasks are the first answer's
+        baseline; the session's mark is written; what came meanwhile is recorded now."""
+        if self.journal is not None:
+            self._known = set(reloaded.running)
+        restarted = bool(reloaded.events)
+        marker = Event(
+            self.clock(),
+            SESSION_STARTED,
+            "",
+            {"restarted": restarted},
+            "console started (restarted here)" if restarted else "console started",
+        )
+        reloaded.marker = marker
+        self._emit([marker])
+        early, self._early = self._early, None
+        for call in early or ():
+            call()
+        return reloaded
+
+    def flush(self) -> None:
+        """Wait until every event so far is in the journal."""
+        if self._writer is not None:
+            self._writer.flush()
+
+    def close(self) -> None:
+        """Write what is left and let go of the journal file."""
+        if self._writer is not None:
+            self._writer.close()
+
+    async def aclose(self) -> None:
+        """`close`, and stop the hooks (a run in progress is killed)."""
+        self.close()
+        for hook in self.hooks:
+            await hook.aclose()
+
+    @property
+    def journal_failure(self) -> str | None:
+        """A journal write failure not yet told (then ``None`` until it fails again later)."""
+        if self.journal is None or self.journal.failure is None:
+            self._failure_told = False
+            return None
+        if self._failure_told:
+            return None
+        self._failure_told = True
+        return self.journal.failure
+
+    def hook_failed(self, message: str) -> None:
+        """A hook's ``on_failure``: kept for the console to show (`take_notices`)."""
+        self._notices.append(message)
+
+    def take_notices(self) -> list[str]:
+        """Journal and hook failures not yet told; each is told once."""
+        told = [failure] if (failure := self.journal_failure) else []
+        while self._notices:
+            told.append(self._notices.popleft())
+        return told
+
+    # -- what the console tells it ---------------------------------------------------------
+
+    def answered(self, tasks: Sequence[Task], now: datetime | None = None) -> list[Event]:
+        """A successful answer: the episode's end if one was open, and the task events."""
+        now = now or self.clock()
+        if self._early is not None:
+            self._early.append(lambda: self.answered(tasks, now))
+            return []
+        events: list[Event] = []
+        ended = self._episodes.succeeded(now)
+        if ended is not None:
+            events.append(ended)
+        if self._tasks is None and self._known is not None:
+            # The first answer after a restart: the journal's running tasks are the baseline.
+            current = {task.task_id: task for task in tasks}
+            events += diff_tasks(
+                None, [current[i] for i in sorted(current.keys() - self._known)], now
+            )
+            events += [
+                Event(
+                    now, TASK_ENDED, i, {"while_away": True}, f"task {i} ended while no console ran"
+                )
+                for i in sorted(self._known - current.keys())
+            ]
+        else:
+            events += diff_tasks(self._tasks, tasks, now)
+        self._tasks = {task.task_id: task for task in tasks}
+        self._known = None
+        self._emit(events)
+        return events
+
+    def failed(self, error: BaseException, now: datetime | None = None) -> Event | None:
+        """A failed refresh: the episode's first event, once."""
+        now = now or self.clock()
+        if self._early is not None:
+            self._early.append(lambda: self.failed(error, now))
+            return None
+        event = self._episodes.failed(error, now)
+        if event is not None:
+            self._emit([event])
+        return event
+
+    def acted(
+        self,
+        action: str,
+        *,
+        task_id: str = "",
+        ok: bool = True,
+        note: str = "",
+        **facts: Any,
+    ) -> Event:
+        """An operator action (stop, delete, create, restart, export, profile switch)."""
+        event = action_event(action, self.clock(), task_id=task_id, ok=ok, note=note, **facts)
+        if self._early is not None:
+            self._early.append(lambda: self._emit([event]))
+        else:
+            self._emit([event])
+        return event
+
+    def noted(self, event: Event) -> None:
+        """Any other event (credentials refreshed...)."""
+        if self._early is not None:
+            self._early.append(lambda: self._emit([event]))
+        else:
+            self._emit([event])
+
+    def _emit(self, events: Sequence[Event]) -> None:
+        for event in events:
+            if self._writer is not None:
+                self._writer.put(event)
+            for hook in self.hooks:
+                hook.offer(event)
