@@ -94,6 +94,7 @@ class ClientTaskSource:
         """The mode, expiry and refresh health of the client's credentials."""
         info = self._client.credentials_info
         return CredentialsStatus(info.mode, info.expiration, info.refresh_error)
+
     async def create_task(self, spec: TaskSpec) -> str:
         """Create a task from checked values (`asrtui.protocols.TaskCreator`); its new id."""
         return await self._client.create_task(**spec.arguments())
