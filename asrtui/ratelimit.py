@@ -55,16 +55,40 @@ Counting where the server counts
     in its window here. The cost is each request's own round trip, not a fixed guess: on
     loopback a few milliseconds a window, with 50 ms of one-way jitter about 5 %.
 
+Pacing, and a margin that follows the network
+    A sliding log alone, under saturating demand, replays its first burst forever: N grants at
+    the window edge, then nothing for a whole window, so a priority request waits up to a
+    window and the server sees the burst land within its jitter. So grants are also paced on a
+    schedule (a GCRA): slots ``T = (window + margin) / (N * pacing)`` apart, a background
+    grant allowed from `BACKGROUND_LEAD` ``* T`` before its slot (a timer that fires a little
+    late keeps it), a priority grant from `PRIORITY_LEAD` ``* T`` before it (it goes ahead of
+    the background schedule, which then waits a slot more). ``pacing`` (`DEFAULT_PACING`, a
+    little under 1) keeps the schedule slightly slower than the window, so a cluster of
+    priority grants never leaves the window full for good. The ``margin`` is the spread of
+    the round trips this limiter saw (the 95th minus the 5th percentile of the last
+    `SPREAD_SAMPLES`, between `MIN_MARGIN` and `MAX_MARGIN`; `MAX_MARGIN` until
+    `MIN_SAMPLES` answers are in, so a process's first requests, slow with a new connection,
+    count as the slowest case): requests N slots apart then reach the server at least a window
+    apart whatever the jitter, and the window check (with answered entries) rarely has to act.
+    The cost is visible: with 50 ms of one-way jitter the schedule runs at about 20/1.05/s.
+
+Fairness of the priority lane
+    Priority requests go first, but at most `PRIORITY_SHARE` of the window's capacity goes to
+    them: past that, a priority request has no lead on the schedule (it is still first in the
+    queue), so background refreshes are never starved by a stream of user actions.
+
 One limiter per account (AccessKey id) per process: `limiter_for` keeps the registry, shared by
 every request of every view, retries included.
 
-Across processes
-    Several processes of the same account on one host share one budget through an optional
-    `asrtui.sharedquota.SharedLedger` (``limiter_for(..., shared=True)``). Queues, lanes and
-    throttling feedback stay local; the ledger is consulted only when the local head of the
-    queue would be granted, with this limiter's clock, effective limit, window and lane. When
-    it says no, the head sleeps for the delay it returns and checks again, exactly as for a
-    local hold. Throttling answers are passed on to it so that the other processes slow down too.
+Across processes and hosts
+    Several processes of the same account share one budget through an optional ledger, an
+    `asrtui.sharedquota.QuotaLedger`: the host's `asrtui.sharedquota.SharedLedger`
+    (``limiter_for(..., shared=True)``) or, across hosts, `asrtui.redisquota.RedisQuota`.
+    Queues, lanes and throttling feedback stay local; the ledger is consulted only when the
+    local head of the queue would be granted, with this limiter's clock, effective limit,
+    window (plus the margin) and lane. The slot is taken locally first and given back if the
+    ledger says no; the head then sleeps for the delay it returns and checks again, exactly as
+    for a local hold. Throttling answers are passed on to it so that the others slow down too.
 """
 
 from __future__ import annotations
@@ -82,14 +106,45 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     # For annotations only: `limiter_for` imports the module when a ledger is wanted, so a
     # process that limits itself alone (the demo) never loads it.
-    from asrtui.sharedquota import SharedLedger
+    from asrtui.sharedquota import QuotaLedger
 
-__all__ = ["Grant", "LimiterStats", "WindowLimiter", "limiter_for", "reset_registry"]
+__all__ = [
+    "BACKGROUND_LEAD",
+    "DEFAULT_PACING",
+    "MAX_MARGIN",
+    "MIN_MARGIN",
+    "MIN_SAMPLES",
+    "PRIORITY_LEAD",
+    "PRIORITY_SHARE",
+    "SPREAD_SAMPLES",
+    "Grant",
+    "LimiterStats",
+    "WindowLimiter",
+    "limiter_for",
+    "reset_registry",
+]
 
 _PRIORITY = 0
 _BACKGROUND = 1
 # Absorbs float noise in additive recovery (10 + 0.1 * 10 is 10.999999999999998).
 _EPSILON = 1e-9
+
+#: The share of the window's capacity that the pacing schedule hands out (see the module doc).
+DEFAULT_PACING = 0.985
+#: How many slot spacings before its slot a background request may be granted.
+BACKGROUND_LEAD = 0.5
+#: How many slot spacings before its slot a priority request may be granted.
+PRIORITY_LEAD = 2.5
+#: The most of a window's capacity that priority requests get ahead of the schedule.
+PRIORITY_SHARE = 0.5
+#: Bounds of the margin, in seconds: the measured spread of round trips, kept in reason.
+MIN_MARGIN = 0.005
+MAX_MARGIN = 0.1
+#: Round trips the spread is measured over, and how many are needed before it is trusted.
+SPREAD_SAMPLES = 64
+MIN_SAMPLES = 8
+#: The shortest wait asked for: a float-rounding delay of a few ulps would spin a virtual clock.
+_MIN_DELAY = 1e-6
 
 
 @dataclass(frozen=True)
@@ -183,6 +238,8 @@ class WindowLimiter:
         ledger: the cross-process gate of the account's budget; ``None`` to limit this
             process alone. It is given this limiter's ``clock`` readings, so a virtual clock
             drives both.
+        pacing: the share of the capacity the pacing schedule hands out, in (0, 1]; ``None``
+            for the bare sliding window (bursts of N at the window edge).
 
     Raises:
         ValueError: when ``limit`` < 1, ``window`` <= 0 or ``min_limit`` is outside [1, limit].
@@ -199,7 +256,8 @@ class WindowLimiter:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         min_limit: float = 1.0,
-        ledger: SharedLedger | None = None,
+        ledger: QuotaLedger | None = None,
+        pacing: float | None = DEFAULT_PACING,
     ) -> None:
         if limit < 1:
             raise ValueError(f"limit must be at least 1 call per window, got {limit}")
@@ -207,14 +265,24 @@ class WindowLimiter:
             raise ValueError(f"window must be a positive number of seconds, got {window}")
         if not 1 <= min_limit <= limit:
             raise ValueError(f"min_limit must be between 1 and limit ({limit}), got {min_limit}")
+        if pacing is not None and not 0 < pacing <= 1:
+            raise ValueError(f"pacing must be in (0, 1] or None, got {pacing}")
         self._limit = limit
         self._window = window
         self._clock = clock
         self._sleep = sleep
         self._min_limit = min_limit
         self._ledger = ledger
+        self._pacing = pacing
         self._effective = float(limit)
         self._grants: deque[float] = deque()
+        #: Grant times of the priority lane in the last window (for `PRIORITY_SHARE`).
+        self._priority_grants: deque[float] = deque()
+        #: The pacing schedule: the time of the next free slot (GCRA).
+        self._next_slot = -math.inf
+        #: Round trips (grant to answer) of the last `SPREAD_SAMPLES` answers.
+        self._trips: deque[float] = deque(maxlen=SPREAD_SAMPLES)
+        self._margin = MAX_MARGIN
         self._lanes: tuple[deque[_Waiter], deque[_Waiter]] = (deque(), deque())
         self._live = [0, 0]
         self._hold_until = -math.inf
@@ -245,9 +313,14 @@ class WindowLimiter:
         return self._window
 
     @property
-    def ledger(self) -> SharedLedger | None:
+    def ledger(self) -> QuotaLedger | None:
         """The cross-process gate, when the budget is shared with other processes."""
         return self._ledger
+
+    @property
+    def margin(self) -> float:
+        """Seconds the pacing schedule adds to the window: the measured round-trip spread."""
+        return self._margin
 
     async def acquire(self, *, priority: bool = False) -> Grant:
         """Wait for a slot in the window, then record it as used.
@@ -261,7 +334,7 @@ class WindowLimiter:
         lane = _PRIORITY if priority else _BACKGROUND
         if self._live[_PRIORITY] == 0 and (priority or self._live[_BACKGROUND] == 0):
             now = self._clock()
-            if self._try_grant(now, lane) <= 0:
+            if await self._try_grant(now, lane) <= 0:
                 return Grant(self, now)
         waiter = _Waiter(asyncio.get_running_loop(), lane)
         self._lanes[lane].append(waiter)
@@ -339,7 +412,7 @@ class WindowLimiter:
                 if self._head() is not waiter:
                     continue  # overtaken by a priority request: the new head wakes us later
                 now = self._clock()
-                delay = self._try_grant(now, waiter.lane)
+                delay = await self._try_grant(now, waiter.lane)
                 if delay <= 0:
                     waiter.granted_at = now
                     return
@@ -378,9 +451,17 @@ class WindowLimiter:
         grants, window = self._grants, self._window
         while grants and grants[0] + window <= now:
             grants.popleft()
+        priority = self._priority_grants
+        while priority and priority[0] + window <= now:
+            priority.popleft()
 
-    def _delay(self, now: float) -> float:
-        """Seconds until a grant is allowed (<= 0: allowed now)."""
+    def _spacing(self) -> float:
+        """Seconds between two slots of the pacing schedule."""
+        assert self._pacing is not None
+        return (self._window + self._margin) / (self._capacity() * self._pacing)
+
+    def _delay(self, now: float, lane: int = _BACKGROUND) -> float:
+        """Seconds until a grant of ``lane`` is allowed (<= 0: allowed now)."""
         self._prune(now)
         delay = self._hold_until - now
         capacity = self._capacity()
@@ -388,36 +469,70 @@ class WindowLimiter:
         if used >= capacity:
             # The grant whose expiry brings the window below capacity.
             delay = max(delay, self._grants[used - capacity] + self._window - now)
+        if self._pacing is not None:
+            lead = BACKGROUND_LEAD
+            if lane == _PRIORITY and len(self._priority_grants) < PRIORITY_SHARE * capacity:
+                lead = PRIORITY_LEAD
+            delay = max(delay, self._next_slot - lead * self._spacing() - now)
+        if delay > 0:
+            delay = max(delay, _MIN_DELAY)
         return delay
 
-    def _try_grant(self, now: float, lane: int) -> float:
-        """Record a grant at ``now`` if the local window and the ledger allow it.
+    async def _try_grant(self, now: float, lane: int) -> float:
+        """Record a grant at ``now`` if the local window, the schedule and the ledger allow it.
+
+        The slot is taken here first, before the ledger is asked (which may await the
+        network), so that two requests asking meanwhile cannot both count on it; it is given
+        back if the ledger says no.
 
         Returns:
             0 when granted, else the seconds to wait before checking again.
         """
-        delay = self._delay(now)
+        delay = self._delay(now, lane)
         if delay > 0:
             return delay
+        taken = self._grant(now, lane)
         if self._ledger is not None:
-            delay = self._ledger.try_grant(
-                now, self._capacity(), self._window, priority=lane == _PRIORITY
+            delay = await self._ledger.reserve(
+                now,
+                self._capacity(),
+                self._window + self._margin,
+                priority=lane == _PRIORITY,
             )
             if delay > 0:
+                self._give_back(now, lane, taken)
                 return delay
-        self._grant(now)
         return 0.0
 
-    def _attach_ledger(self, ledger: SharedLedger) -> None:
+    def _attach_ledger(self, ledger: QuotaLedger) -> None:
         """Start sharing the budget with other processes.
 
         Called by `limiter_for`, under its lock, only while the limiter has no ledger.
         """
         self._ledger = ledger
 
-    def _grant(self, now: float) -> None:
+    def _grant(self, now: float, lane: int) -> tuple[float, float]:
+        """Record a grant at ``now``; return the schedule before and after it (`_give_back`)."""
         self._grants.append(now)
+        if lane == _PRIORITY:
+            self._priority_grants.append(now)
         self._granted_total += 1
+        before = self._next_slot
+        if self._pacing is not None:
+            self._next_slot = max(self._next_slot, now) + self._spacing()
+        return before, self._next_slot
+
+    def _give_back(self, now: float, lane: int, taken: tuple[float, float]) -> None:
+        """Undo `_grant` after the ledger refused the slot."""
+        with contextlib.suppress(ValueError):
+            self._grants.remove(now)
+        if lane == _PRIORITY:
+            with contextlib.suppress(ValueError):
+                self._priority_grants.remove(now)
+        self._granted_total -= 1
+        before, after = taken
+        if self._next_slot == after:  # nobody was scheduled after it meanwhile
+            self._next_slot = before
 
     def _complete(self, granted_at: float) -> None:
         """Move the entry of a grant made at ``granted_at`` to now, when its answer came.
@@ -429,11 +544,23 @@ class WindowLimiter:
         now = self._clock()
         if not now > granted_at:
             return
+        self._measure_trip(now - granted_at)
         with contextlib.suppress(ValueError):
             self._grants.remove(granted_at)
         self._grants.append(now)
         if self._ledger is not None:
             self._ledger.complete(granted_at, now)
+
+    def _measure_trip(self, seconds: float) -> None:
+        """Add one round trip; the margin becomes the spread of the recent ones (bounded)."""
+        trips = self._trips
+        trips.append(seconds)
+        if len(trips) < MIN_SAMPLES:
+            return  # too few to trust: the slowest case (a new connection) holds
+        ordered = sorted(trips)
+        last = len(ordered) - 1
+        spread = ordered[round(0.95 * last)] - ordered[round(0.05 * last)]
+        self._margin = min(MAX_MARGIN, max(MIN_MARGIN, spread))
 
 
 _registry: dict[str, WindowLimiter] = {}

@@ -95,6 +95,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
+from typing import Protocol, runtime_checkable
 
 import platformdirs
 
@@ -114,6 +115,7 @@ __all__ = [
     "STUCK_AFTER",
     "SUPPORTED",
     "LedgerSnapshot",
+    "QuotaLedger",
     "SharedLedger",
     "ledger_dir",
     "ledger_path",
@@ -263,6 +265,43 @@ class _State:
         return cls(grants, hold, since, slow, nxt, waiting)
 
 
+@runtime_checkable
+class QuotaLedger(Protocol):
+    """The gate an account's `asrtui.ratelimit.WindowLimiter` asks before each grant.
+
+    Two implement it: `SharedLedger` (the processes of one host, a locked file) and
+    `asrtui.redisquota.RedisQuota` (every host, through Redis). Both keep the same promises:
+    at most ``capacity`` grants in any ``window``, paced, priority first, throttling shared,
+    and a grant counted from its answer once `complete` is called.
+    """
+
+    @property
+    def where(self) -> str:
+        """Where the budget is shared right now: ``host`` or ``redis`` (for the status line)."""
+        ...
+
+    @property
+    def degraded(self) -> str:
+        """Why sharing is less than configured (``redis unreachable``), or empty."""
+        ...
+
+    async def reserve(
+        self, now: float, capacity: int, window: float, *, priority: bool = False
+    ) -> float:
+        """Record a grant if the shared window allows it: 0, else the seconds to wait."""
+        ...
+
+    def complete(self, granted_at: float, now: float) -> None:
+        """Count the grant made at ``granted_at`` from ``now``, when its answer arrived."""
+        ...
+
+    def report_throttled(
+        self, now: float, effective_limit: float, retry_after: float | None = None
+    ) -> None:
+        """Share a ``Throttling*`` answer so that every other user slows down too."""
+        ...
+
+
 @dataclass(frozen=True)
 class LedgerSnapshot:
     """What the state file says right now, for tests and diagnostics.
@@ -358,6 +397,22 @@ class SharedLedger:
     def path(self) -> Path:
         """The state file."""
         return self._path
+
+    @property
+    def where(self) -> str:
+        """``host``: the processes of this host share the budget."""
+        return "host"
+
+    @property
+    def degraded(self) -> str:
+        """Empty: a file that cannot be used makes the process limit itself alone (logged)."""
+        return ""
+
+    async def reserve(
+        self, now: float, capacity: int, window: float, *, priority: bool = False
+    ) -> float:
+        """`try_grant` for the `QuotaLedger` protocol (the file is never waited on)."""
+        return self.try_grant(now, capacity, window, priority=priority)
 
     # -- the gate ------------------------------------------------------------------------------
 

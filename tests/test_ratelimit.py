@@ -78,9 +78,14 @@ def run_virtual(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
 
 
 def virtual_limiter(limit: int = 20, window: float = 1.0, **kwargs: Any) -> WindowLimiter:
-    """A limiter on the running virtual loop's clock and sleep."""
+    """A limiter on the running virtual loop's clock and sleep.
+
+    Unpaced unless ``pacing`` is given: most tests here are of the sliding window itself; the
+    pacing schedule on top of it has its own tests below.
+    """
     loop = asyncio.get_running_loop()
     assert isinstance(loop, VirtualLoop)
+    kwargs.setdefault("pacing", None)
     return WindowLimiter(limit, window, clock=loop.time, sleep=asyncio.sleep, **kwargs)
 
 
@@ -234,7 +239,7 @@ def test_thousands_of_grants_per_second_hold_the_window_with_one_timer_per_turn(
             await asyncio.sleep(delay)
 
         loop = asyncio.get_running_loop()
-        limiter = WindowLimiter(2000, 1.0, clock=loop.time, sleep=counting_sleep)
+        limiter = WindowLimiter(2000, 1.0, clock=loop.time, sleep=counting_sleep, pacing=None)
         return await drive(limiter, [Request(0.0001 * (i % 13)) for i in range(7000)])
 
     out = run_virtual(main)
@@ -502,7 +507,7 @@ def test_stats_count_use_waiters_and_totals() -> None:
 
 
 async def test_the_default_clock_and_sleep_grant_a_free_window_without_waiting() -> None:
-    limiter = WindowLimiter()
+    limiter = WindowLimiter(pacing=None)
     for _ in range(20):
         await asyncio.wait_for(limiter.acquire(), timeout=1)
     assert limiter.stats().used_last_window == 20
