@@ -50,7 +50,7 @@ from asrtui.errors import (
 )
 from asrtui.models import Task, TaskList
 from asrtui.printable import printable_line
-from asrtui.ratelimit import WindowLimiter, limiter_for
+from asrtui.ratelimit import WindowLimiter
 from asrtui.readonly import ReadOnly
 from asrtui.signing import SignerAuth
 from asrtui.wire import (
@@ -133,11 +133,10 @@ class LiveClient:
         endpoint: base URL (``https://live.aliyuncs.com``, ``http://127.0.0.1:8080``).
         region: the ``RegionId`` sent with every action.
         signature: ``v3`` (ACS3-HMAC-SHA256, the default) or ``rpc`` (HMAC-SHA1).
-        limiter: the account's limiter; by default the process-wide one for the AccessKey id.
+        limiter: the account's limiter, or what builds it on first use (the composition root,
+            `asrtui.connect`, chooses it by account: the client never looks one up). By
+            default a limiter of this client alone.
         rate_limit: calls per second for the default limiter (20 is the documented quota).
-        share_quota: whether the default limiter shares its budget with the other asrtui
-            processes of the same AccessKey on this host (a lock-protected ledger file). Real
-            accounts want this; the demo's private emulator does not.
         profile: the profile name, quoted in credential hints.
         transport: an httpx transport (tests and ``--demo`` pass ``httpx.ASGITransport``).
         timeout: httpx timeout; the official SDK's connect 5 s / read 10 s by default.
@@ -163,9 +162,8 @@ class LiveClient:
         *,
         region: str = "cn-shanghai",
         signature: Literal["v3", "rpc"] = "v3",
-        limiter: WindowLimiter | None = None,
+        limiter: WindowLimiter | Callable[[], WindowLimiter] | None = None,
         rate_limit: int = 20,
-        share_quota: bool = False,
         profile: str = "",
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: httpx.Timeout | float | None = None,
@@ -191,7 +189,6 @@ class LiveClient:
         self.profile = profile
         self._limiter = limiter
         self._rate_limit = rate_limit
-        self._share_quota = share_quota
         self._transport = transport
         self._timeout = _DEFAULT_TIMEOUT if timeout is None else timeout
         self.request_timeout = request_timeout
@@ -251,12 +248,12 @@ class LiveClient:
 
     @property
     def limiter(self) -> WindowLimiter:
-        """The account's limiter (resolved from the AccessKey id on first use)."""
-        if self._limiter is None:
-            self._limiter = limiter_for(
-                self._credentials().access_key_id, self._rate_limit, shared=self._share_quota
-            )
-        return self._limiter
+        """The account's limiter (built on first use by what the composition root handed in)."""
+        limiter = self._limiter
+        if not isinstance(limiter, WindowLimiter):
+            limiter = limiter() if limiter is not None else WindowLimiter(self._rate_limit)
+            self._limiter = limiter
+        return limiter
 
     @property
     def counters(self) -> ClientCounters:

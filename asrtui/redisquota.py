@@ -87,7 +87,7 @@ _MIN_DELAY = 1e-6
 
 # KEYS: the log (sorted set), the state (hash). ARGV[1] is the operation.
 #   grant: capacity, window, priority (0/1), pacing (0: none), member, background lead,
-#          priority lead, recovery per second
+#          priority lead, recovery per second, spread (added to the schedule's window)
 #   complete: member
 #   throttled: effective limit, retry after (0: none), recovery per second
 # Numbers go back as strings: Redis turns a Lua number into an integer.
@@ -138,13 +138,14 @@ local member = ARGV[7]
 local lead = tonumber(ARGV[8])
 if priority then lead = tonumber(ARGV[9]) end
 local recovery = tonumber(ARGV[10])
+local spread = tonumber(ARGV[11])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 local shared = shared_limit(slow, since, recovery)
 if shared < math.huge then
   capacity = math.max(1, math.min(capacity, math.floor(shared + 1e-9)))
 end
 local delay = hold - now
-local spacing = window / (capacity * (pacing > 0 and pacing or 1))
+local spacing = (window + spread) / (capacity * (pacing > 0 and pacing or 1))
 if pacing > 0 then
   delay = math.max(delay, next_slot - lead * spacing - now)
 end
@@ -331,7 +332,13 @@ class RedisQuota:
     # -- the gate ------------------------------------------------------------------------------
 
     async def reserve(
-        self, now: float, capacity: int, window: float, *, priority: bool = False
+        self,
+        now: float,
+        capacity: int,
+        window: float,
+        *,
+        priority: bool = False,
+        spread: float = 0.0,
     ) -> float:
         """Record a grant in Redis if the shared window allows it; the host ledger if Redis is away.
 
@@ -340,15 +347,15 @@ class RedisQuota:
             capacity: the caller's effective limit per window.
             window: the caller's window in seconds (the ledger adds its margin).
             priority: a user-initiated request (see `asrtui.sharedquota`).
+            spread: seconds added to the pacing schedule (the caller's round-trip spread).
 
         Returns:
             ``0.0`` when granted, else the seconds after which a grant may be possible.
         """
         if self._down_reason:
             self._ensure_probe()
-            return await self._host(now, capacity, window, priority)
+            return await self._host(now, capacity, window, priority, spread)
         member = f"{self._prefix}-{next(self._seq)}"
-        lead = PRIORITY_LEAD if priority else BACKGROUND_LEAD
         try:
             granted, value = await self._run(
                 "grant",
@@ -358,12 +365,14 @@ class RedisQuota:
                 repr(self._pacing or 0),
                 member,
                 repr(BACKGROUND_LEAD),
-                repr(lead),
+                repr(PRIORITY_LEAD),
                 repr(self._recovery),
+                # The margin is in the window already; the larger of the two widens the schedule.
+                repr(max(0.0, spread - self._margin)),
             )
         except _Unavailable as error:
             self._went_down(error.reason)
-            return await self._host(now, capacity, window, priority)
+            return await self._host(now, capacity, window, priority, spread)
         if not granted:
             return max(float(value), _MIN_DELAY)
         if len(self._open) >= _MAX_OPEN_GRANTS:
@@ -413,10 +422,12 @@ class RedisQuota:
 
     # -- Redis ---------------------------------------------------------------------------------
 
-    async def _host(self, now: float, capacity: int, window: float, priority: bool) -> float:
+    async def _host(
+        self, now: float, capacity: int, window: float, priority: bool, spread: float
+    ) -> float:
         if self._fallback is None:
             return 0.0
-        return await self._fallback.reserve(now, capacity, window, priority=priority)
+        return await self._fallback.reserve(now, capacity, window, priority=priority, spread=spread)
 
     def _redis(self) -> Redis:
         """The client of the running event loop (a client is bound to the loop it started on)."""

@@ -286,9 +286,19 @@ class QuotaLedger(Protocol):
         ...
 
     async def reserve(
-        self, now: float, capacity: int, window: float, *, priority: bool = False
+        self,
+        now: float,
+        capacity: int,
+        window: float,
+        *,
+        priority: bool = False,
+        spread: float = 0.0,
     ) -> float:
-        """Record a grant if the shared window allows it: 0, else the seconds to wait."""
+        """Record a grant if the shared window allows it: 0, else the seconds to wait.
+
+        ``spread`` (seconds, the caller's measured round-trip spread) widens the pacing
+        schedule, not the window: the window counts answered grants from their answers.
+        """
         ...
 
     def complete(self, granted_at: float, now: float) -> None:
@@ -409,15 +419,27 @@ class SharedLedger:
         return ""
 
     async def reserve(
-        self, now: float, capacity: int, window: float, *, priority: bool = False
+        self,
+        now: float,
+        capacity: int,
+        window: float,
+        *,
+        priority: bool = False,
+        spread: float = 0.0,
     ) -> float:
         """`try_grant` for the `QuotaLedger` protocol (the file is never waited on)."""
-        return self.try_grant(now, capacity, window, priority=priority)
+        return self.try_grant(now, capacity, window, priority=priority, spread=spread)
 
     # -- the gate ------------------------------------------------------------------------------
 
     def try_grant(
-        self, now: float, capacity: int, window: float, *, priority: bool = False
+        self,
+        now: float,
+        capacity: int,
+        window: float,
+        *,
+        priority: bool = False,
+        spread: float = 0.0,
     ) -> float:
         """Record a grant at ``now`` if the shared window allows it.
 
@@ -427,6 +449,9 @@ class SharedLedger:
             window: the caller's window in seconds (the ledger adds its margin).
             priority: a user-initiated request: it may take a slot ahead of every background
                 request (see the module docstring).
+            spread: the caller's measured round-trip spread (`asrtui.ratelimit`): when larger
+                than the margin it widens the pacing schedule's window in its place, so that
+                slots N apart reach the server a window apart whatever the jitter.
 
         Returns:
             ``0.0`` when the grant was recorded; otherwise the seconds after which a grant
@@ -434,7 +459,9 @@ class SharedLedger:
         """
         try:
             with self._locked(now, window) as (fd, state, changed):
-                delay, dirty = self._decide(state, now, max(1, capacity), window, priority)
+                delay, dirty = self._decide(
+                    state, now, max(1, capacity), window, priority, spread=max(0.0, spread)
+                )
                 if dirty or changed:
                     self._write(fd, state)
                 return delay
@@ -512,7 +539,14 @@ class SharedLedger:
     # -- policy --------------------------------------------------------------------------------
 
     def _decide(
-        self, state: _State, now: float, capacity: int, window: float, priority: bool
+        self,
+        state: _State,
+        now: float,
+        capacity: int,
+        window: float,
+        priority: bool,
+        *,
+        spread: float = 0.0,
     ) -> tuple[float, bool]:
         """Append a grant to ``state`` or say how long to wait.
 
@@ -525,7 +559,9 @@ class SharedLedger:
         if shared < math.inf:
             capacity = max(1, min(capacity, math.floor(shared + 1e-9)))
         delay = state.hold_until - now
-        spacing = horizon / (capacity * (self._pacing or 1.0))
+        # The margin and the caller's measured spread both stand for the same delays (clock
+        # readings and round trips a scheduling delay apart): the larger one widens the schedule.
+        spacing = (window + max(self._margin, spread)) / (capacity * (self._pacing or 1.0))
         if self._pacing is not None:
             lead = PRIORITY_LEAD if priority else BACKGROUND_LEAD
             delay = max(delay, state.next_slot - lead * spacing - now)

@@ -32,6 +32,10 @@ class QuotaStats:
         errors_total: failed calls (after retries) since start.
         clock_offset: local minus server clock in seconds, from the last answer's ``Date``
             header; ``None`` until measured. Signatures are refused beyond 15 minutes of skew.
+        shared: where the budget is shared with other users of the account right now:
+            ``host`` (this host's processes), ``redis`` (every host), empty for nowhere.
+        shared_degraded: why it is shared less widely than configured (``Redis
+            unreachable``: the host's ledger stands in), empty when it is not.
     """
 
     limit: int
@@ -42,6 +46,8 @@ class QuotaStats:
     throttled_total: int = 0
     errors_total: int = 0
     clock_offset: float | None = None
+    shared: str = ""
+    shared_degraded: str = ""
 
 
 @runtime_checkable

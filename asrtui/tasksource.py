@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Self
 
 from asrtui import connect
@@ -91,9 +91,13 @@ class ClientTaskSource:
 
     def quota(self) -> QuotaStats:
         """The shared limiter's stats plus the client's own counters."""
-        stats = self._client.limiter.stats()
+        limiter = self._client.limiter
+        stats = limiter.stats()
         counters = self._client.counters
+        ledger = limiter.ledger
         return QuotaStats(
+            shared="" if ledger is None else ledger.where,
+            shared_degraded="" if ledger is None else ledger.degraded,
             limit=stats.limit,
             effective_limit=stats.effective_limit,
             used_last_second=stats.used_last_window,
@@ -134,6 +138,8 @@ class Overrides:
         endpoint: ``--endpoint``, or ``None``.
         signature: ``--signature``, or ``None``.
         read_only: ``--read-only``, for every profile of the session.
+        shared_quota: ``--shared-quota URL``, for every profile of the session (the Redis
+            server is the site's, not an account's); never in ``repr``, it may hold a password.
     """
 
     profile: str | None = None
@@ -141,6 +147,7 @@ class Overrides:
     endpoint: str | None = None
     signature: str | None = None
     read_only: bool = False
+    shared_quota: str | None = field(default=None, repr=False)
 
 
 class ClientConnector:
@@ -371,7 +378,10 @@ class ClientConnector:
             store=self._store,
         )
         return Connection.from_settings(
-            settings, read_only_flag=self._overrides.read_only, env=self._env
+            settings,
+            read_only_flag=self._overrides.read_only,
+            env=self._env,
+            shared_quota_flag=self._overrides.shared_quota,
         )
 
     async def _open_connection(self, key: str, connection: Connection) -> ProfileSession:

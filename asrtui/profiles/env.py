@@ -100,6 +100,7 @@ class ResolvedSettings:
         refresh: seconds between automatic refreshes.
         read_only: whether stop and delete are disabled.
         request_timeout: seconds one request may take in all, connect to last byte.
+        shared_quota: the profile's Redis URL sharing the quota across hosts, or ``None``.
     """
 
     profile: str
@@ -111,6 +112,7 @@ class ResolvedSettings:
     refresh: float = DEFAULT_REFRESH
     read_only: bool = False
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    shared_quota: str | None = field(default=None, repr=False)
 
 
 def env_value(env: Mapping[str, str], suffix: str) -> str | None:
@@ -239,4 +241,5 @@ def resolve_connection_settings(
         refresh=chosen.refresh,
         read_only=chosen.read_only,
         request_timeout=chosen.request_timeout,
+        shared_quota=chosen.shared_quota,
     )

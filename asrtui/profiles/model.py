@@ -220,6 +220,8 @@ class Profile:
         refresh: seconds between two automatic refreshes.
         read_only: whether stop and delete are disabled for this profile.
         request_timeout: seconds one request may take in all, connect to last byte.
+        shared_quota: the Redis URL sharing the account's quota across hosts, or ``None``;
+            its password is a secret (never in ``repr``).
         credentials: the stored AccessKey pair, or ``None``.
         credential_command: a ``credential_process``-style command, or ``None``.
     """
@@ -234,6 +236,7 @@ class Profile:
     credentials: Credentials | None = field(default=None, compare=True)
     credential_command: str | None = None
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    shared_quota: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         validate_name(self.name)
@@ -244,6 +247,10 @@ class Profile:
         validate_rate_limit(self.rate_limit)
         object.__setattr__(self, "refresh", validate_refresh(self.refresh))
         object.__setattr__(self, "request_timeout", validate_request_timeout(self.request_timeout))
+        if self.shared_quota is not None:
+            from asrtui.redisquota import check_url
+
+            object.__setattr__(self, "shared_quota", check_url(self.shared_quota))
         if self.credential_command is not None:
             validate_command(self.credential_command)
             if self.credentials is not None:
