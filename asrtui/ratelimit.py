@@ -65,17 +65,17 @@ Pacing, and a margin that follows the network
     the background schedule, which then waits a slot more). ``pacing`` (`DEFAULT_PACING`, a
     little under 1) keeps the schedule slightly slower than the window, so a cluster of
     priority grants never leaves the window full for good. The ``margin`` is the spread of
-    the round trips this limiter saw (twice their interquartile range over the last
-    `SPREAD_SAMPLES`, between `MIN_MARGIN` and `MAX_MARGIN`; `MAX_MARGIN` until
+    the round trips this limiter saw (twice the distance from their 5th percentile to their
+    median over the last `SPREAD_SAMPLES`, between `MIN_MARGIN` and `MAX_MARGIN`; `MAX_MARGIN` until
     `MIN_SAMPLES` answers are in, so a process's first requests, slow with a new connection,
     count as the slowest case): requests N slots apart then reach the server at least a window
     apart whatever the jitter, and the window check (with answered entries) rarely has to act.
-    Twice the interquartile range is the whole width of a uniform jitter, about 2.7 standard
-    deviations of a normal one, and blind to a minority of slow round trips (a stalled event
-    loop, a response delayed on its way back, a new connection) that say nothing about when
-    the server counted; a high-minus-low percentile is not (on the loopback emulator a fifth of
-    the round trips take 40 ms more on the way back, and the 90th minus the 10th percentile
-    then cost 4 % of the rate for no jitter at all).
+    Twice the low half's width is the whole width of a symmetric jitter (0.9 of a uniform one)
+    and blind to a slow tail of up to half the round trips: a stalled event loop, a new
+    connection, an answer delayed on its way back, none of which says when the server counted
+    (delays only ever add). A high-minus-low percentile is not: on the loopback emulator a
+    quarter of the round trips of a busy client take 40 ms more on the way back, and the 90th
+    minus the 10th percentile then cost 4 % of the rate for no jitter at all.
     The cost is visible: with 50 ms of one-way jitter the schedule runs at about 20/1.05/s.
 
 Fairness of the priority lane
@@ -109,9 +109,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+# The schedule's parameters are the ledgers' too: one pace for a process and for its host.
+from asrtui.sharedquota import BACKGROUND_LEAD, DEFAULT_PACING, PRIORITY_LEAD, PRIORITY_SHARE
+
 if TYPE_CHECKING:
-    # For annotations only: `limiter_for` imports the module when a ledger is wanted, so a
-    # process that limits itself alone (the demo) never loads it.
     from asrtui.sharedquota import QuotaLedger
 
 __all__ = [
@@ -135,14 +136,6 @@ _BACKGROUND = 1
 # Absorbs float noise in additive recovery (10 + 0.1 * 10 is 10.999999999999998).
 _EPSILON = 1e-9
 
-#: The share of the window's capacity that the pacing schedule hands out (see the module doc).
-DEFAULT_PACING = 0.985
-#: How many slot spacings before its slot a background request may be granted.
-BACKGROUND_LEAD = 0.5
-#: How many slot spacings before its slot a priority request may be granted.
-PRIORITY_LEAD = 2.5
-#: The most of a window's capacity that priority requests get ahead of the schedule.
-PRIORITY_SHARE = 0.5
 #: Bounds of the margin, in seconds: the measured spread of round trips, kept in reason.
 MIN_MARGIN = 0.005
 MAX_MARGIN = 0.1
@@ -198,10 +191,11 @@ class Grant:
 class _Waiter:
     """One queued `WindowLimiter.acquire` call: its lane, its wake-up future and its timer."""
 
-    __slots__ = ("dead", "granted_at", "lane", "timer", "wake")
+    __slots__ = ("dead", "granted", "granted_at", "lane", "timer", "wake")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, lane: int) -> None:
         self.lane = lane
+        self.granted = False
         self.granted_at = 0.0
         self.wake: asyncio.Future[None] = loop.create_future()
         self.timer: asyncio.Future[None] | None = None
@@ -415,12 +409,17 @@ class WindowLimiter:
                 await waiter.wake
                 waiter.wake = loop.create_future()
                 waiter.cancel_timer()
-                if self._head() is not waiter:
-                    continue  # overtaken by a priority request: the new head wakes us later
+                head = self._head()
+                if head is not waiter:
+                    # Overtaken by a priority request, or the priority share freed up: the
+                    # head (woken here, in case time alone made it the head) wakes us later.
+                    if head is not None:
+                        head.poke()
+                    continue
                 now = self._clock()
                 delay = await self._try_grant(now, waiter.lane)
                 if delay <= 0:
-                    waiter.granted_at = now
+                    waiter.granted, waiter.granted_at = True, now
                     return
                 timer = asyncio.ensure_future(self._sleep(delay))
                 waiter.timer = timer
@@ -429,21 +428,42 @@ class WindowLimiter:
             waiter.cancel_timer()
 
     def _retire(self, waiter: _Waiter) -> None:
-        """Take a granted or cancelled waiter out of its lane and hand the turn on if it had it."""
+        """Take a granted or cancelled waiter out of its lane and hand the turn on if it had it.
+
+        A grant can also change who the head is without the granted waiter having been it
+        (the priority share just filled up), so a granted waiter always wakes the new head.
+        """
         was_head = self._head() is waiter
         waiter.dead = True
         self._live[waiter.lane] -= 1
-        if was_head:
+        if was_head or waiter.granted:
             self._poke_head()
 
     def _head(self) -> _Waiter | None:
-        """The waiter whose turn it is: the first live priority waiter, else the first live one."""
+        """The waiter whose turn it is: the first live priority waiter, else the first live one.
+
+        On the paced schedule a priority lane that has had its share of the window
+        (`PRIORITY_SHARE`) lets a waiting background request go first, so that user actions
+        never starve the refreshes.
+        """
         for lane in self._lanes:
             while lane and lane[0].dead:
                 lane.popleft()
-            if lane:
-                return lane[0]
-        return None
+        priority, background = self._lanes
+        if priority and background and self._priority_share_used():
+            return background[0]
+        if priority:
+            return priority[0]
+        return background[0] if background else None
+
+    def _priority_share_used(self) -> bool:
+        """Whether priority grants took their share of the last window (paced only)."""
+        if self._pacing is None:
+            return False
+        grants, window, now = self._priority_grants, self._window, self._clock()
+        while grants and grants[0] + window <= now:
+            grants.popleft()
+        return len(grants) >= PRIORITY_SHARE * self._capacity()
 
     def _poke_head(self) -> None:
         head = self._head()
@@ -477,7 +497,7 @@ class WindowLimiter:
             delay = max(delay, self._grants[used - capacity] + self._window - now)
         if self._pacing is not None:
             lead = BACKGROUND_LEAD
-            if lane == _PRIORITY and len(self._priority_grants) < PRIORITY_SHARE * capacity:
+            if lane == _PRIORITY and not self._priority_share_used():
                 lead = PRIORITY_LEAD
             delay = max(delay, self._next_slot - lead * self._spacing() - now)
         if delay > 0:
@@ -566,8 +586,7 @@ class WindowLimiter:
             return  # too few to trust: the slowest case (a new connection) holds
         ordered = sorted(trips)
         last = len(ordered) - 1
-        quartiles = ordered[round(0.75 * last)] - ordered[round(0.25 * last)]
-        spread = 2.0 * quartiles
+        spread = 2.0 * (ordered[round(0.5 * last)] - ordered[round(0.05 * last)])
         self._margin = min(MAX_MARGIN, max(MIN_MARGIN, spread))
 
 

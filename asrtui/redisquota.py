@@ -50,6 +50,7 @@ from asrtui.sharedquota import (
     DEFAULT_MARGIN,
     DEFAULT_PACING,
     PRIORITY_LEAD,
+    PRIORITY_SHARE,
     SharedLedger,
 )
 
@@ -85,9 +86,11 @@ _MAX_OPEN_GRANTS = 4096
 _DOMAIN = b"asrtui shared quota v1\x00"
 _MIN_DELAY = 1e-6
 
-# KEYS: the log (sorted set), the state (hash). ARGV[1] is the operation.
+# KEYS: the log (sorted set), the state (hash), the priority grants (sorted set). ARGV[1] is
+# the operation, ARGV[2] the keys' time to live in milliseconds.
 #   grant: capacity, window, priority (0/1), pacing (0: none), member, background lead,
-#          priority lead, recovery per second, spread (added to the schedule's window)
+#          priority lead, recovery per second, spread (added to the schedule's window),
+#          priority share
 #   complete: member
 #   throttled: effective limit, retry after (0: none), recovery per second
 # Numbers go back as strings: Redis turns a Lua number into an integer.
@@ -103,6 +106,7 @@ end
 local function keep()
   redis.call('PEXPIRE', KEYS[1], ttl)
   redis.call('PEXPIRE', KEYS[2], ttl)
+  redis.call('PEXPIRE', KEYS[3], ttl)
 end
 if op == 'complete' then
   redis.call('ZADD', KEYS[1], now, ARGV[3])
@@ -135,15 +139,18 @@ local window = tonumber(ARGV[4])
 local priority = ARGV[5] == '1'
 local pacing = tonumber(ARGV[6])
 local member = ARGV[7]
-local lead = tonumber(ARGV[8])
-if priority then lead = tonumber(ARGV[9]) end
 local recovery = tonumber(ARGV[10])
 local spread = tonumber(ARGV[11])
+local share = tonumber(ARGV[12])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - window)
 local shared = shared_limit(slow, since, recovery)
 if shared < math.huge then
   capacity = math.max(1, math.min(capacity, math.floor(shared + 1e-9)))
 end
+local ahead = priority and redis.call('ZCARD', KEYS[3]) < share * capacity
+local lead = tonumber(ARGV[8])
+if ahead then lead = tonumber(ARGV[9]) end
 local delay = hold - now
 local spacing = (window + spread) / (capacity * (pacing > 0 and pacing or 1))
 if pacing > 0 then
@@ -158,7 +165,7 @@ if used >= room then
 end
 if delay > 0 then
   delay = math.max(delay, 1e-6)
-  if priority then
+  if ahead then
     local comeback = now + math.min(delay, window) + spacing
     if comeback > waiting then
       redis.call('HSET', KEYS[2], 'priority_waiting_until', tostring(comeback))
@@ -168,6 +175,7 @@ if delay > 0 then
   return {0, tostring(delay)}
 end
 redis.call('ZADD', KEYS[1], now, member)
+if priority then redis.call('ZADD', KEYS[3], now, member) end
 if pacing > 0 then
   redis.call('HSET', KEYS[2], 'next_slot', tostring(math.max(next_slot, now) + spacing))
 end
@@ -237,10 +245,15 @@ def display_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
-def redis_keys(access_key_id: str) -> tuple[str, str]:
-    """The keys of an account's ledger: a hash of the AccessKey id, never the id itself."""
+def redis_keys(access_key_id: str) -> tuple[str, str, str]:
+    """The keys of an account's ledger: a hash of the AccessKey id, never the id itself.
+
+    They share one hash tag (``{...}``), so that a Redis Cluster keeps them on one node, as a
+    script touching several keys needs.
+    """
     digest = hashlib.sha256(_DOMAIN + access_key_id.encode("utf-8")).hexdigest()[:32]
-    return f"asrtui:quota:{digest}:log", f"asrtui:quota:{digest}:state"
+    base = f"asrtui:quota:{{{digest}}}"
+    return f"{base}:log", f"{base}:state", f"{base}:priority"
 
 
 def _connect(url: str) -> Redis:
@@ -369,6 +382,7 @@ class RedisQuota:
                 repr(self._recovery),
                 # The margin is in the window already; the larger of the two widens the schedule.
                 repr(max(0.0, spread - self._margin)),
+                repr(PRIORITY_SHARE),
             )
         except _Unavailable as error:
             self._went_down(error.reason)
@@ -448,7 +462,7 @@ class RedisQuota:
         try:
             async with asyncio.timeout(OP_TIMEOUT):
                 reply = await self._redis().eval(
-                    _SCRIPT, 2, *self._keys, op, str(KEY_TTL_MS), *map(str, args)
+                    _SCRIPT, len(self._keys), *self._keys, op, str(KEY_TTL_MS), *map(str, args)
                 )
         except TimeoutError:
             raise _Unavailable(f"Redis did not answer within {OP_TIMEOUT * 1000:.0f} ms") from None

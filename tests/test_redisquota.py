@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import multiprocessing
 import time
 from collections.abc import Callable, Iterator
@@ -31,7 +32,13 @@ from asrtui.redisquota import (
     redis_keys,
     url_password,
 )
-from asrtui.sharedquota import QuotaLedger, SharedLedger, ledger_path
+from asrtui.sharedquota import (
+    DEFAULT_MARGIN,
+    PRIORITY_SHARE,
+    QuotaLedger,
+    SharedLedger,
+    ledger_path,
+)
 from tests.redis_server import RedisServer, free_port, redis_server
 from tests.test_ratelimit import max_in_any_window
 
@@ -220,11 +227,17 @@ def test_two_hosts_share_one_quota_through_redis_only(redis: RedisServer, tmp_pa
         ]
         for host in hosts:
             host.start()
-        barrier.wait(timeout=120)
-        started = time.monotonic()
-        for host in hosts:
-            host.join(timeout=120)
-            assert host.exitcode == 0
+        try:
+            barrier.wait(timeout=60)  # a host that died before the start breaks it
+            started = time.monotonic()
+            for host in hosts:
+                host.join(timeout=40)
+                assert host.exitcode == 0
+        finally:
+            for host in hosts:
+                if host.is_alive():
+                    host.kill()
+                    host.join()
     # Each host used a ledger of its own, and never saw the other's.
     assert all(list((Path(r) / "asrtui").iterdir()) for r in runtimes)
     # Together they never went over the limit at the server, and were never throttled.
@@ -289,3 +302,85 @@ async def test_a_redis_outage_mid_run_falls_back_and_sharing_resumes(
     assert longest < OP_TIMEOUT + 1.0, longest
     # The quota held all along, Redis or not: this host never went over it.
     assert max_in_any_window(grants, 1.0) <= N
+
+
+# --- one protocol, one behaviour: the host ledger and Redis side by side --------------------
+
+
+@pytest.fixture(params=["host", "redis"])
+def two_users(
+    request: pytest.FixtureRequest, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[QuotaLedger, QuotaLedger]]:
+    """Two users of one account's budget: two processes of a host, or two hosts on Redis."""
+    if request.param == "host":
+        yield host_ledger(tmp_path / "host"), host_ledger(tmp_path / "host")
+        return
+    for server in redis_server(tmp_path_factory.mktemp("redis")):
+        # No host ledger to fall back on: a fall-back would hide a Redis failure here.
+        yield RedisQuota(server.url, KEY), RedisQuota(server.url, KEY)
+
+
+async def grant(ledger: QuotaLedger, capacity: int, *, priority: bool = False) -> float:
+    return await ledger.reserve(time.monotonic(), capacity, 1.0, priority=priority)
+
+
+async def granted(ledger: QuotaLedger, capacity: int, *, priority: bool = False) -> None:
+    """Ask until granted, waiting as long as the ledger says each time."""
+    for _ in range(100):
+        delay = await grant(ledger, capacity, priority=priority)
+        if delay <= 0:
+            return
+        await asyncio.sleep(delay)
+    pytest.fail("never granted")
+
+
+async def test_both_ledgers_keep_one_window_between_their_users(
+    two_users: tuple[QuotaLedger, QuotaLedger],
+) -> None:
+    first, second = two_users
+    await granted(first, 2)
+    await granted(second, 2)
+    # Two in the window: the next waits for the first to leave it, whoever asks.
+    refused = await grant(first, 2, priority=True)
+    assert 0.4 < refused <= 1.0 + DEFAULT_MARGIN
+    assert first.where == second.where != ""
+
+
+async def test_both_ledgers_let_priority_ahead_of_the_schedule_within_its_share(
+    two_users: tuple[QuotaLedger, QuotaLedger],
+) -> None:
+    first, second = two_users
+    assert await grant(first, N) == 0
+    # A background request right after waits for its slot; a priority one goes ahead.
+    assert await grant(second, N) > 0
+    assert await grant(second, N, priority=True) == 0
+    # Priority requests take their share of the window...
+    for _ in range(math.ceil(PRIORITY_SHARE * N) - 1):
+        await granted(first, N, priority=True)
+    # ... and then wait for their slot like the others.
+    await granted(first, N)
+    assert await grant(second, N, priority=True) > 0
+    assert first.degraded == second.degraded == ""
+
+
+async def test_both_ledgers_share_a_throttling_answer(
+    two_users: tuple[QuotaLedger, QuotaLedger],
+) -> None:
+    first, second = two_users
+    first.report_throttled(time.monotonic(), 5.0, retry_after=0.6)
+    await asyncio.sleep(0.05)  # Redis is told off the request path
+    held = await grant(second, N, priority=True)
+    assert 0.3 < held <= 0.6
+
+
+async def test_both_ledgers_count_an_answered_grant_from_its_answer(
+    two_users: tuple[QuotaLedger, QuotaLedger],
+) -> None:
+    first, second = two_users
+    granted_at = time.monotonic()
+    assert await first.reserve(granted_at, 1, 1.0, priority=True) == 0
+    await asyncio.sleep(0.3)
+    first.complete(granted_at, time.monotonic())
+    await asyncio.sleep(0.05)
+    # Held a window from the answer, not from the grant.
+    assert await grant(second, 1, priority=True) > 0.8
