@@ -50,6 +50,7 @@ from asrtui.errors import (
 )
 from asrtui.models import Task, TaskList
 from asrtui.printable import printable_line
+from asrtui.quotastats import QuotaStats
 from asrtui.ratelimit import WindowLimiter
 from asrtui.readonly import ReadOnly
 from asrtui.signing import SignerAuth
@@ -254,6 +255,14 @@ class LiveClient:
             limiter = limiter() if limiter is not None else WindowLimiter(self._rate_limit)
             self._limiter = limiter
         return limiter
+
+    def quota_stats(self) -> QuotaStats:
+        """The status line's record: the limiter's, with this client's failures and clock."""
+        return replace(
+            self.limiter.stats(),
+            errors_total=self._counters.errors_total,
+            clock_offset=self.clock_offset,
+        )
 
     @property
     def counters(self) -> ClientCounters:

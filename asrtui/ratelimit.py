@@ -106,8 +106,9 @@ import threading
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from asrtui.quotastats import QuotaStats
 
 # The schedule's parameters are the ledgers' too: one pace for a process and for its host.
 from asrtui.sharedquota import BACKGROUND_LEAD, DEFAULT_PACING, PRIORITY_LEAD, PRIORITY_SHARE
@@ -146,25 +147,8 @@ MIN_SAMPLES = 8
 _MIN_DELAY = 1e-6
 
 
-@dataclass(frozen=True)
-class LimiterStats:
-    """A snapshot of the limiter for the status line.
-
-    Attributes:
-        limit: the configured grants per window (20 unless lowered).
-        effective_limit: the current limit after slowing down for throttling answers.
-        used_last_window: grants in the last window, up to now.
-        waiting: requests queued right now.
-        granted_total: grants since start.
-        throttled_total: ``Throttling*`` answers reported since start.
-    """
-
-    limit: int
-    effective_limit: float
-    used_last_window: int
-    waiting: int
-    granted_total: int
-    throttled_total: int
+#: What `WindowLimiter.stats` returns: the status line's one record, the limiter's part filled.
+LimiterStats = QuotaStats
 
 
 class Grant:
@@ -382,16 +366,19 @@ class WindowLimiter:
         if self._capacity() > before:
             self._poke_head()
 
-    def stats(self) -> LimiterStats:
-        """A snapshot of limits, use and counters for the status line."""
+    def stats(self) -> QuotaStats:
+        """A snapshot of limits, use, counters and sharing for the status line."""
         self._prune(self._clock())
-        return LimiterStats(
+        ledger = self._ledger
+        return QuotaStats(
             limit=self._limit,
             effective_limit=self._effective,
-            used_last_window=len(self._grants),
+            used_last_second=len(self._grants),
             waiting=sum(self._live),
             granted_total=self._granted_total,
             throttled_total=self._throttled_total,
+            shared="" if ledger is None else ledger.where,
+            shared_degraded="" if ledger is None else ledger.degraded,
         )
 
     def _lower_limit(self, limit: int) -> None:

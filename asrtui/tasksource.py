@@ -90,23 +90,8 @@ class ClientTaskSource:
         await self._client.delete_task(task_id)
 
     def quota(self) -> QuotaStats:
-        """The shared limiter's stats plus the client's own counters."""
-        limiter = self._client.limiter
-        stats = limiter.stats()
-        counters = self._client.counters
-        ledger = limiter.ledger
-        return QuotaStats(
-            shared="" if ledger is None else ledger.where,
-            shared_degraded="" if ledger is None else ledger.degraded,
-            limit=stats.limit,
-            effective_limit=stats.effective_limit,
-            used_last_second=stats.used_last_window,
-            waiting=stats.waiting,
-            granted_total=stats.granted_total,
-            throttled_total=counters.throttled_total,
-            errors_total=counters.errors_total,
-            clock_offset=self._client.clock_offset,
-        )
+        """The client's record for the status line (limiter, sharing, failures, clock)."""
+        return self._client.quota_stats()
 
 
 #: `ProfileChoice.key` of the credentials in the environment (never a valid profile name).

@@ -235,7 +235,7 @@ def test_a_grant_leaves_the_window_exactly_one_window_later() -> None:
     async def main() -> tuple[Outcome, int]:
         limiter = virtual_limiter(2, 0.5)
         out = await drive(limiter, [Request(0.0), Request(0.0), Request(0.5)])
-        return out, limiter.stats().used_last_window
+        return out, limiter.stats().used_last_second
 
     out, used_at_half = run_virtual(main)
     assert out.granted == {0: 0.0, 1: 0.0, 2: 0.5}
@@ -522,7 +522,7 @@ async def test_the_default_clock_and_sleep_grant_a_free_window_without_waiting()
     limiter = WindowLimiter(pacing=None)
     for _ in range(20):
         await asyncio.wait_for(limiter.acquire(), timeout=1)
-    assert limiter.stats().used_last_window == 20
+    assert limiter.stats().used_last_second == 20
 
 
 def test_one_limiter_per_account_and_the_stricter_limit_wins() -> None:
