@@ -48,6 +48,7 @@ __all__ = [
     "file_error",
     "inspect_file",
     "read_private",
+    "replace_file",
     "usable_directory",
     "write_private",
 ]
@@ -434,9 +435,24 @@ def write_private(path: Path, data: bytes, *, secret: bool, uid: int | None = No
     file = inspect_file(path, secret=secret, uid=uid)
     target = file.target
     try:
-        fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        replace_file(target, data)
     except OSError as error:
         raise file_error("Cannot write", path, error, "the old file was left as it was") from None
+    _sync_directory(target.parent)
+
+
+def replace_file(target: Path, data: bytes) -> None:
+    """Replace ``target`` with ``data`` atomically: a reader never sees half a file.
+
+    The one atomic writer of asrtui (profiles, the console's state, exports): the bytes go to
+    a temporary file (mode 0600) in the target's directory, so the rename is atomic, are
+    synced, and the file is renamed over the target. On any failure the temporary file is
+    removed and the old file is left as it was. Checks (`write_private`) are the caller's.
+
+    Raises:
+        OSError: the directory is not writable, the disk is full, and so on.
+    """
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         try:
             os.fchmod(fd, 0o600)
@@ -448,15 +464,10 @@ def write_private(path: Path, data: bytes, *, secret: bool, uid: int | None = No
         finally:
             os.close(fd)
         os.replace(tmp_name, target)
-    except BaseException as error:
+    except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp_name)
-        if isinstance(error, OSError):
-            raise file_error(
-                "Cannot write", path, error, "the old file was left as it was"
-            ) from None
         raise
-    _sync_directory(target.parent)
 
 
 def _sync_directory(directory: Path) -> None:

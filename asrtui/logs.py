@@ -46,6 +46,7 @@ import platformdirs
 
 from asrtui import __version__
 from asrtui.errors import ConfigError
+from asrtui.privatedir import ensure_private_dir
 from asrtui.redact import MASK, redact_text
 
 __all__ = [
@@ -221,12 +222,6 @@ def _parse_level(level: str) -> int:
     return value
 
 
-def _private_dir(directory: Path) -> Path:
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    directory.chmod(0o700)
-    return directory
-
-
 def setup_logging(level: str = "warning", *, log_dir: Path | None = None) -> Path:
     """Send the ``asrtui`` loggers to a rotating, redacted, private log file.
 
@@ -343,7 +338,7 @@ def write_crash_report(
     Raises:
         OSError: the report cannot be written.
     """
-    target = _private_dir(directory or _active_dir or _default_log_dir())
+    target = ensure_private_dir(directory or _active_dir or _default_log_dir())
     moment = clock().astimezone(UTC)
     lines = [
         "asrtui crash report",

@@ -99,6 +99,8 @@ from typing import Protocol, runtime_checkable
 
 import platformdirs
 
+from asrtui.privatedir import ensure_private_dir as _ensure_private_dir
+
 try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows: each process limits itself alone
@@ -196,23 +198,6 @@ def ledger_path(access_key_id: str, directory: Path | None = None) -> Path:
     """
     digest = hashlib.sha256(_DOMAIN + access_key_id.encode("utf-8")).hexdigest()[:32]
     return (directory if directory is not None else ledger_dir()) / f"quota-{digest}.state"
-
-
-def _ensure_private_dir(directory: Path) -> None:
-    """Create ``directory`` 0700 if needed; refuse one that is not safely this user's."""
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    info = directory.lstat()
-    if not stat.S_ISDIR(info.st_mode):
-        raise NotADirectoryError(f"{directory} is not a directory")
-    if info.st_uid != os.getuid():
-        raise PermissionError(f"{directory} belongs to another user")
-    if stat.S_IMODE(info.st_mode) != 0o700:
-        directory.chmod(0o700)
-    parent = directory.parent.lstat()
-    if parent.st_uid not in (0, os.getuid()) or (
-        parent.st_mode & 0o022 and not parent.st_mode & stat.S_ISVTX
-    ):
-        raise PermissionError(f"{directory.parent} is writable by other users")
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """The console's `TaskSource` over a `LiveClient`, the in-process demo client, and the connector.
 
-The UI sees only `asrtui.source.TaskSource` and `asrtui.source.Connector`; this module is how
+The UI sees only `asrtui.protocols.TaskSource` and `asrtui.protocols.Connector`; this module is how
 the composition root hands it the real client (or a client wired to the in-process emulator for
 ``--demo``), and how the console opens another profile's client when the operator switches.
 """
@@ -19,8 +19,8 @@ from asrtui.credentials import mask_secret
 from asrtui.endpoints import DEFAULT_REGION, resolve_endpoint
 from asrtui.errors import ConfigError, CredentialsError
 from asrtui.models import Task, TaskList
+from asrtui.protocols import ProfileChoice, ProfileSession, QuotaStats
 from asrtui.readonly import read_only_of
-from asrtui.source import ProfileChoice, ProfileSession, QuotaStats
 
 if TYPE_CHECKING:
     from asrtui.profiles import ProfileStore
@@ -136,7 +136,7 @@ class Overrides:
 
 
 class ClientConnector:
-    """Satisfies `asrtui.source.Connector` with clients built by `asrtui.connect.open_client`.
+    """Satisfies `asrtui.protocols.Connector` with clients built by `asrtui.connect.open_client`.
 
     Profiles come from the store, credentials from the environment are offered as one more
     entry while they are set, and the demo is offered in demo mode (then alone, and nothing

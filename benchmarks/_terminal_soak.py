@@ -21,6 +21,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.tmux_driver import TmuxServer
+
 MIB = 1024 * 1024
 #: Target: resident memory may vary by at most this much after the warm-up.
 TARGET_SPREAD_MIB = 2.0
@@ -83,34 +85,6 @@ def slope(points: list[tuple[float, float]]) -> float:
     return num / den if den else 0.0
 
 
-class Tmux:
-    """A private tmux server: its own socket, no configuration file, killed at the end."""
-
-    def __init__(self, executable: str) -> None:
-        self.executable = executable
-        self.socket = f"asrtui-soak-{os.getpid()}"
-
-    def run(self, *args: str, check: bool = True) -> str:
-        env = {k: v for k, v in os.environ.items() if k != "TMUX"}
-        env["LC_ALL"] = "C.UTF-8"
-        done = subprocess.run(
-            [self.executable, "-u", "-L", self.socket, "-f", "/dev/null", *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
-        if check and done.returncode != 0:
-            raise RuntimeError(f"tmux {' '.join(args)} failed: {done.stderr.strip()}")
-        return done.stdout
-
-    def kill(self) -> None:
-        self.run("kill-server", check=False)
-        socket_dir = Path(os.environ.get("TMUX_TMPDIR") or "/tmp") / f"tmux-{os.getuid()}"
-        (socket_dir / self.socket).unlink(missing_ok=True)
-
-
 def _wait_for_url(log: Path, emulator: subprocess.Popen[bytes]) -> str:
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
@@ -123,7 +97,7 @@ def _wait_for_url(log: Path, emulator: subprocess.Popen[bytes]) -> str:
     raise RuntimeError(f"the emulator did not start: {log.read_text(errors='replace')[-500:]}")
 
 
-def _status(tmux: Tmux) -> tuple[str, str]:
+def _status(tmux: TmuxServer) -> tuple[str, str]:
     """The task count and freshness read from the console's status line."""
     try:
         first = tmux.run("capture-pane", "-p", "-t", "soak", check=False).splitlines()[:1]
@@ -152,7 +126,8 @@ def run(
         print("soak: --terminal needs tmux (apt install tmux)", file=sys.stderr)
         return 2
     asrtui = installed_asrtui()
-    tmux = Tmux(tmux_exe)
+    # A private server: its own socket, no configuration file, killed at the end.
+    tmux = TmuxServer(tmux_exe, f"asrtui-soak-{os.getpid()}", Path("/dev/null"))
     emulator: subprocess.Popen[bytes] | None = None
     with tempfile.TemporaryDirectory(prefix="asrtui-soak-") as tmp:
         home = Path(tmp)
@@ -224,7 +199,7 @@ def run(
 
 
 def _measure(
-    tmux: Tmux,
+    tmux: TmuxServer,
     pid: int,
     emulator_pid: int,
     *,

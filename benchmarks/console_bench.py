@@ -51,7 +51,7 @@ from textual.worker import WorkerCancelled
 
 from asrtui.connect import open_demo_client
 from asrtui.models import Task, TaskList
-from asrtui.source import QuotaStats
+from asrtui.protocols import QuotaStats
 from asrtui.tasksource import ClientTaskSource
 from asrtui.ui.app import AsrtuiApp
 from asrtui.ui.screens.main import MainScreen
@@ -454,9 +454,11 @@ async def memory_growth(
         await settle(pilot, app)
 
         async def refresh() -> None:
-            # As the one-second tick does once the interval has passed: start the refresh
-            # (and the detail pane's poll), let the workers finish, and wait for the paint.
+            # As the armed timer and the one-second tick do once the interval has passed:
+            # start the refresh (and the detail pane's poll), let the workers finish, and
+            # wait for the paint.
             clock.advance(settings.refresh_interval)
+            screen.refresh_if_due()
             screen.tick()
             await workers_done(app)
             await next_paint(app)

@@ -64,8 +64,8 @@ from asrtui.client import LiveClient
 from asrtui.credentials import Credentials
 from asrtui.emulator import DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, build_emulator
 from asrtui.models import Task, TaskList
+from asrtui.protocols import QuotaStats
 from asrtui.ratelimit import WindowLimiter
-from asrtui.source import QuotaStats
 from asrtui.tasksource import ClientTaskSource
 from asrtui.ui.app import AsrtuiApp
 from asrtui.ui.screens.main import MainScreen
@@ -196,6 +196,7 @@ async def soak(args: argparse.Namespace) -> int:
             cpu_start = wall_start = 0.0
             for done in range(1, total + 1):
                 clock.advance(INTERVAL)
+                screen.refresh_if_due()
                 screen.tick()
                 await settle(pilot)
                 if done == warmup:

@@ -33,7 +33,7 @@ from textual.widgets import DataTable
 
 from asrtui.models import Task
 from asrtui.redact import stream_host_path
-from asrtui.ui.format import format_age, format_uptime
+from asrtui.ui.durations import format_age, format_uptime
 from asrtui.ui.taskbook import TaskBook
 from asrtui.ui.widgets.task_table import TaskTable
 

@@ -36,8 +36,8 @@ from asrtui.client import LiveClient
 from asrtui.credentials import Credentials
 from asrtui.emulator import DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, build_emulator
 from asrtui.models import Task, TaskList
+from asrtui.protocols import QuotaStats
 from asrtui.ratelimit import WindowLimiter
-from asrtui.source import QuotaStats
 from asrtui.tasksource import DEMO_ENDPOINT, DEMO_FAULTS, ClientTaskSource
 from asrtui.ui.app import AsrtuiApp
 from asrtui.ui.screens.main import MainScreen
@@ -204,10 +204,11 @@ async def press(pilot: Pilot_, *keys: str) -> None:
 async def let_time_pass(pilot: Pilot_, clock: ManualClock, seconds: float) -> None:
     """Let ``seconds`` pass and refresh, so that tasks end and start on screen.
 
-    The screen's tick runs at once, in the same turn of the loop as the clock moves, so the
-    console's own one-second timer cannot start the refresh first (and ``r`` another one).
+    The screen's refresh trigger runs at once, in the same turn of the loop as the clock
+    moves, so the console's own timer cannot start the refresh first (and ``r`` another one).
     """
     clock.advance(seconds)
+    main_screen(pilot).refresh_if_due()
     main_screen(pilot).tick()
     await settle(pilot)
 

@@ -17,7 +17,7 @@ from textual.pilot import Pilot
 
 from asrtui.errors import AsrtuiError, TaskNotFoundError
 from asrtui.models import Task, TaskList
-from asrtui.source import QuotaStats
+from asrtui.protocols import QuotaStats
 from asrtui.ui.app import AsrtuiApp
 from asrtui.ui.screens.main import MainScreen
 from asrtui.ui.settings import ConsoleSettings
@@ -284,8 +284,9 @@ class Console:
         raise AssertionError("no MainScreen on the stack")
 
     async def advance(self, seconds: float) -> None:
-        """Move the clocks, run the screen's tick and let what it started finish."""
+        """Move the clocks, run what is due (refresh trigger, tick) and let it finish."""
         self.clock.advance(seconds)
+        self.screen.refresh_if_due()
         self.screen.tick()
         await settle(self.pilot)
 

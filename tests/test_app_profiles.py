@@ -23,8 +23,8 @@ from asrtui.credentials import Credentials
 from asrtui.emulator import EmulatorApp, build_emulator
 from asrtui.errors import AsrtuiError, CredentialsError
 from asrtui.profiles import Profile, ProfileStore
+from asrtui.protocols import Connector, ProfileChoice, ProfileSession, QuotaStats
 from asrtui.ratelimit import reset_registry
-from asrtui.source import Connector, ProfileChoice, ProfileSession, QuotaStats
 from asrtui.tasksource import DEMO_KEY, ENV_KEY, ClientConnector, ClientTaskSource
 from asrtui.ui.app import AsrtuiApp
 from asrtui.ui.screens.main import MainScreen
@@ -127,6 +127,7 @@ class Session:
 
     async def advance(self, seconds: float) -> None:
         self.clock.advance(seconds)
+        self.main.refresh_if_due()
         self.main.tick()
         await settle(self.pilot)
 

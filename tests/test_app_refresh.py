@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 
 from asrtui.errors import AsrtuiError, ConnectError, ThrottledError
-from asrtui.source import QuotaStats
+from asrtui.protocols import QuotaStats
 from asrtui.ui.app import AsrtuiApp
-from asrtui.ui.refresh import RefreshSchedule
-from asrtui.ui.screens.main import FirstAnswer, MainScreen, step_interval
+from asrtui.ui.first_answer import FirstAnswer
+from asrtui.ui.refresh import RefreshSchedule, step_interval
+from asrtui.ui.screens.main import MainScreen
 from asrtui.ui.widgets.status_line import render_status
 from tests.fakes import (
     FakeClock,
@@ -65,12 +66,12 @@ async def test_a_slow_refresh_is_never_overlapped_and_pushes_the_next_one_back()
     async with running_console(source) as console:
         source.gate = asyncio.Event()
         console.clock.advance(5)
-        console.screen.tick()
+        console.screen.refresh_if_due()
         await console.pilot.pause()
         assert console.screen.schedule.running
         for _ in range(3):
             console.clock.advance(10)
-            console.screen.tick()
+            console.screen.refresh_if_due()
             await console.pilot.pause()
         assert source.calls["list_tasks"] == 2
         source.gate.set()
@@ -112,7 +113,7 @@ async def test_manual_refreshes_during_a_run_coalesce_into_one() -> None:
         assert source.calls["list_tasks"] == 2
         source.gate.set()
         await settle(console.pilot)
-        console.screen.tick()
+        console.screen.refresh_if_due()
         await settle(console.pilot)
         assert source.calls["list_tasks"] == 3
         assert source.priorities == [False, True, True]
@@ -335,7 +336,7 @@ async def test_a_failed_first_answer_is_a_failed_refresh_that_is_retried() -> No
         assert screen.schedule.stale
         assert "Could not connect" in screen.schedule.error
         clock.advance(screen.schedule.seconds_until_due(clock.monotonic()))
-        screen.tick()
+        screen.refresh_if_due()
         await settle(pilot)
         assert source.calls["list_tasks"] == 2
         assert not screen.schedule.stale
@@ -387,3 +388,53 @@ async def test_the_status_line_lays_the_screen_out_again_only_when_its_height_ch
         assert line.snapshot is not None
         assert line.snapshot.stale
         assert any(layouts[seen:])
+
+
+@pytest.mark.parametrize("seconds", [1, 299, 300, 301, 3600])
+async def test_the_tick_never_starts_a_refresh_whatever_the_clock_says(seconds: float) -> None:
+    # A long interval: the timer armed on the real clock cannot fire during the test.
+    async with running_console(refresh_interval=300) as console:
+        due = seconds >= 300
+        console.clock.advance(seconds)
+        for _ in range(3):
+            console.screen.tick()
+        await settle(console.pilot)
+        assert console.source.calls["list_tasks"] == 1
+        # The one trigger starts it once, however often it is called while the run is on.
+        source = console.source
+        source.gate = asyncio.Event()
+        console.screen.refresh_if_due()
+        console.screen.refresh_if_due()
+        console.screen.tick()
+        await console.pilot.pause()
+        assert source.calls["list_tasks"] == (2 if due else 1)
+        source.gate.set()
+        await settle(console.pilot)
+        assert source.calls["list_tasks"] == (2 if due else 1)
+
+
+async def test_the_refresh_timer_is_armed_again_when_a_run_ends() -> None:
+    async with running_console(refresh_interval=300) as console:
+        screen = console.screen
+        timer = screen._due_timer
+        assert timer is not None
+        await console.advance(300)
+        assert console.source.calls["list_tasks"] == 2
+        assert screen._due_timer is not None
+        assert screen._due_timer is not timer
+
+
+async def test_revealing_is_screen_state_bound_down_to_the_detail_pane() -> None:
+    async with running_console() as console:
+        screen = console.screen
+        assert not screen.revealed
+        assert not screen.detail.revealed
+        await console.press("v")
+        assert screen.revealed
+        assert screen.detail.revealed
+        snapshot = screen.status_line.snapshot
+        assert snapshot is not None
+        assert snapshot.revealed
+        await console.press("v")
+        assert not screen.revealed
+        assert not screen.detail.revealed

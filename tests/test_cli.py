@@ -28,7 +28,7 @@ from asrtui.emulator.server import running_server
 from asrtui.errors import ConfigError
 from asrtui.models import Task
 from asrtui.printable import is_unsafe
-from asrtui.source import TaskSource
+from asrtui.protocols import TaskSource
 from tests.cli_driver import ROOT, asrtui_command, demo_env, run_cli
 
 

@@ -20,7 +20,7 @@ import asrtui.connect
 from asrtui.__main__ import main
 from asrtui.credentials import Credentials
 from asrtui.emulator import DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET
-from asrtui.source import QuotaStats
+from asrtui.protocols import QuotaStats
 from asrtui.tasksource import ClientTaskSource
 from asrtui.ui.widgets.status_line import (
     CLOCK_ERROR_SECONDS,

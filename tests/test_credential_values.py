@@ -274,13 +274,13 @@ async def test_the_client_neither_retries_nor_shows_an_illegal_header_value(bad:
 @pytest.mark.parametrize("bad", SEEN)
 def test_the_console_form_refuses_them_with_the_field_named(bad: str) -> None:
     """What the console's profile form saves goes through the same check (a pasted ESC, a ``“``)."""
-    from asrtui.ui.screens.profiles import FormValues, profile_from_form
+    from asrtui.profiles.entry import ProfileEntry, profile_from_entry
 
-    values = FormValues(
+    values = ProfileEntry(
         name="p", access_key_id="LTAIkeyid", secret="x" + MARKER + bad + "x",
         token="", command="", region="cn-shanghai", endpoint="", signature="v3",
         rate_limit="20", refresh="5", read_only=False,
     )  # fmt: skip
     with pytest.raises(CredentialsError) as caught:
-        profile_from_form(values, None)
+        profile_from_entry(values, None)
     assert_refused(caught.value, "access_key_secret", "profile 'p'")

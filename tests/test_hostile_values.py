@@ -24,12 +24,12 @@ from asrtui.__main__ import main
 from asrtui.cli.output import render_table
 from asrtui.endpoints import resolve_endpoint
 from asrtui.errors import ConfigError, MalformedResponseError
-from asrtui.formats import render_csv, render_json
 from asrtui.jsontext import MAX_DEPTH, RawJSON, copy_value, depth_of, tame, to_text
 from asrtui.models import Task
+from asrtui.output import render_csv, render_json
 from asrtui.redact import redact_task, redact_task_dict, redact_value
 from asrtui.ui.clipboard import clipboard_text, task_json
-from asrtui.ui.format import (
+from asrtui.ui.durations import (
     AS_SENT,
     format_age,
     format_clock_time,

@@ -323,7 +323,7 @@ def test_the_key_a_command_signs_with_is_masked_even_when_logged_by_mistake(
 ) -> None:
     """The real path (options, environment, client) registers the secret and the token."""
     from asrtui.__main__ import main
-    from asrtui.source import TaskSource
+    from asrtui.protocols import TaskSource
 
     async def console(source: TaskSource, settings: object, **kwargs: Any) -> int:
         await kwargs["first_answer"].wait()  # the console's first request, signed

@@ -21,8 +21,8 @@ from rich.console import Console
 
 from asrtui import wire
 from asrtui.cli.output import render_table
-from asrtui.formats import render_csv, render_json
 from asrtui.models import Task
+from asrtui.output import render_csv, render_json
 from asrtui.ui import clipboard
 from asrtui.ui.taskbook import TaskBook
 from asrtui.ui.widgets.detail import DetailModel, render_fields, render_raw

@@ -89,6 +89,7 @@ async def test_a_long_churning_session_keeps_every_structure_within_its_cap() ->
             source.put(make_task(n) for n in range(next_number, next_number + churn))
             next_number += churn
             clock.advance(5)
+            screen.refresh_if_due()
             screen.tick()
             await settle(pilot)
             if cycle % 10 == 9:
@@ -106,7 +107,7 @@ async def test_a_long_churning_session_keeps_every_structure_within_its_cap() ->
         assert all(len(h) <= HISTORY_SIZE for h in book._history.values())
         assert len(book._departed) == DEPARTED_SIZE  # full: ~1,200 tasks left
         assert len(book.events) == EVENT_LOG_SIZE
-        assert len(screen._unlogged) == 0
+        assert screen.feed.pending == 0
         assert len(screen.event_log.entries) == MAX_LINES
         assert len(screen.event_log.lines) <= MAX_LINES
         assert len(screen.table._line_cache) <= min(LINE_CACHE_SIZE, len(book))

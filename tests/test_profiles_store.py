@@ -12,6 +12,7 @@ import pytest
 
 from asrtui.credentials import Credentials
 from asrtui.errors import ConfigError, CredentialsError
+from asrtui.files import write_private
 from asrtui.profiles import Profile, ProfileSet, ProfileStore, config_dir
 from asrtui.profiles import store as store_module
 
@@ -242,7 +243,7 @@ def test_atomic_write_cleans_up_on_interrupt(
 
     monkeypatch.setattr(os, "replace", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        store_module.atomic_write(target, b"new")
+        write_private(target, b"new", secret=False)
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["f.toml"]
 

@@ -19,10 +19,10 @@ from asrtui.credentials import Credentials
 from asrtui.errors import AsrtuiError, ConfigError
 from asrtui.logs import redact_log_text
 from asrtui.profiles import Profile, ProfileStore
+from asrtui.protocols import QuotaStats
 from asrtui.ratelimit import reset_registry
 from asrtui.redisquota import RedisQuota
 from asrtui.sharedquota import SharedLedger
-from asrtui.source import QuotaStats
 from asrtui.tasksource import ClientTaskSource, Overrides
 from asrtui.ui.widgets.status_line import StatusSnapshot, render_status
 
@@ -166,3 +166,33 @@ async def test_the_source_reports_where_its_limiter_shares() -> None:
     source = ClientTaskSource(client, profile_name="p", region="cn-shanghai")
     assert source.quota().shared == "host"
     assert source.quota().shared_degraded == ""
+
+
+async def test_the_console_logs_when_sharing_across_hosts_stops_and_resumes() -> None:
+    from dataclasses import replace
+
+    from tests.fakes import FakeTaskSource, running_console
+
+    source = FakeTaskSource.with_tasks(1)
+    shared = QuotaStats(limit=20, effective_limit=20.0, used_last_second=1, shared="redis")
+    source.quota_stats = shared
+    async with running_console(source) as console:
+        screen = console.screen
+
+        def log() -> str:
+            return "\n".join(line.plain for line in screen.event_log.entries)
+
+        source.quota_stats = replace(shared, shared="host", shared_degraded="Redis unreachable")
+        await console.advance(1)
+        status = screen.status_line.snapshot
+        assert status is not None
+        assert "QUOTA HOST ONLY" in render_status(status).plain
+        assert "Quota no longer shared across hosts (Redis unreachable)" in log()
+        await console.advance(1)
+        assert log().count("no longer shared") == 1  # once, not every second
+        source.quota_stats = shared
+        await console.advance(1)
+        assert "Quota shared across hosts again" in log()
+        status = screen.status_line.snapshot
+        assert status is not None
+        assert "QUOTA" not in render_status(status).plain

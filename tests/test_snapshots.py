@@ -81,6 +81,7 @@ def test_stale_error_state(snap_compare: SnapCompare) -> None:
         source.fail(3, ConnectError("Could not connect to live.aliyuncs.com", "check the network"))
         source.fail_only = "list_tasks"
         app.fake_clock.advance(65)  # type: ignore[attr-defined]
+        app.screen.refresh_if_due()  # type: ignore[attr-defined]
         app.screen.tick()  # type: ignore[attr-defined]
         await settle(pilot)
 

@@ -1,16 +1,16 @@
-"""Task lists for the headless CLI: JSON and CSV (`asrtui.formats`) and a plain-text table."""
+"""Task lists for the headless CLI: JSON and CSV (`asrtui.output`) and a plain-text table."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from asrtui.formats import render_csv, render_json, task_values
 from asrtui.models import Task
+from asrtui.output import render_csv, render_json, task_values
 from asrtui.printable import printable_line
 
 __all__ = ["render_csv", "render_json", "render_table"]
 
-#: The table's columns: heading, `asrtui.formats.task_values` key, most characters (0: all).
+#: The table's columns: heading, `asrtui.output.task_values` key, most characters (0: all).
 _TABLE_COLUMNS = (
     ("TASK ID", "task_id", 44),
     ("STATUS", "status", 8),

@@ -30,6 +30,7 @@ from asrtui.credentials import Credentials
 from asrtui.endpoints import resolve_endpoint
 from asrtui.errors import AsrtuiError, ConfigError
 from asrtui.printable import printable_line
+from asrtui.profiles.entry import COMMAND, mode_given
 from asrtui.profiles.model import (
     DEFAULT_RATE_LIMIT,
     DEFAULT_REFRESH,
@@ -194,12 +195,18 @@ def _new_profile(args: argparse.Namespace) -> Profile:
         read_only=args.profile_read_only,
         request_timeout=args.request_timeout,
     )
-    if args.credential_command is not None:
-        if args.access_key_id or args.secret_stdin or args.sts_token_stdin:
-            raise ConfigError(
-                "--credential-command cannot be combined with an AccessKey",
-                "use either --credential-command or --access-key-id",
-            )
+    given = {
+        key
+        for key, value in (
+            ("command", args.credential_command is not None),
+            ("access_key_id", args.access_key_id),
+            ("secret", args.secret_stdin),
+            ("token", args.sts_token_stdin),
+        )
+        if value
+    }
+    # The secret is prompted for when no option gives one: an AccessKey unless said otherwise.
+    if mode_given(given, options=True) is COMMAND:
         return replace(base, credential_command=args.credential_command)
     key_id = (args.access_key_id or "").strip()
     if not key_id:

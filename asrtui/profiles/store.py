@@ -73,7 +73,6 @@ __all__ = [
     "CREDENTIALS_FILE",
     "ProfileSet",
     "ProfileStore",
-    "atomic_write",
     "config_dir",
 ]
 
@@ -107,17 +106,6 @@ def config_dir() -> Path:
     ``XDG_CONFIG_HOME``. Tests point it elsewhere through that variable or a monkeypatch.
     """
     return platformdirs.user_config_path("asrtui")
-
-
-def atomic_write(path: Path, data: bytes, *, secret: bool = False) -> None:
-    """Replace ``path`` (or its link's target) with ``data`` atomically, with mode 0600.
-
-    See `asrtui.files.write_private`: on any failure the old file is left as it was.
-
-    Raises:
-        ConfigError: the file is refused or cannot be written, with the reason in words.
-    """
-    write_private(path, data, secret=secret)
 
 
 @dataclass(frozen=True)

@@ -20,12 +20,13 @@ from textual.theme import Theme
 from textual.worker import Worker, WorkerState
 
 from asrtui.errors import AsrtuiError
+from asrtui.protocols import Connector, ProfileSession, TaskSource
 from asrtui.redact import redact_text
-from asrtui.source import Connector, ProfileSession, TaskSource
 from asrtui.ui.commands import ConsoleCommands
+from asrtui.ui.first_answer import FirstAnswer
 from asrtui.ui.lifecycle import exit_signals
 from asrtui.ui.render_caches import TRIM_SECONDS, trim_render_caches
-from asrtui.ui.screens.main import FirstAnswer, MainScreen
+from asrtui.ui.screens.main import MainScreen
 from asrtui.ui.settings import ConsoleSettings, load_theme, save_theme
 from asrtui.ui.toasts import SWEEP_SECONDS, ToastSweeper
 

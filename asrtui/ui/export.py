@@ -1,6 +1,6 @@
 """Writing the tasks in view to a JSON or CSV file, secrets always masked, atomically.
 
-The text is `asrtui.formats`', the same as ``asrtui tasks --format json|csv`` prints.
+The text is `asrtui.output`', the same as ``asrtui tasks --format json|csv`` prints.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from datetime import datetime, tzinfo
 from enum import StrEnum
 from pathlib import Path
 
-from asrtui.formats import render_csv, render_json
+from asrtui.files import replace_file
 from asrtui.models import Task
-from asrtui.ui.settings import write_atomically
+from asrtui.output import render_csv, render_json
 
 __all__ = [
     "ExportFormat",
@@ -55,5 +55,5 @@ def export_tasks(tasks: Sequence[Task], path: Path, fmt: ExportFormat) -> Path:
     """
     text = render_json(tasks) + "\n" if fmt is ExportFormat.JSON else render_csv(tasks)
     target = path.expanduser().absolute()
-    write_atomically(target, text)
+    replace_file(target, text.encode("utf-8"))
     return target

@@ -1,10 +1,10 @@
 """When the task list is refreshed next: interval, pause, coalescing and staleness.
 
 Pure bookkeeping over monotonic seconds handed in by the caller, so the cadence can be tested
-without a running app. The screen asks `RefreshSchedule.due` on its ticks and starts a refresh
-worker; because the next due time is computed only when a run *completes*, two refreshes never
-overlap and a slow answer pushes the next one back (dolphie's WorkerManager re-arms its timer the
-same way).
+without a running app. The screen asks `RefreshSchedule.due` from its one refresh trigger (a
+timer re-armed when a run ends) and starts a refresh worker; because the next due time is
+computed only when a run *completes*, two refreshes never overlap and a slow answer pushes the
+next one back (dolphie's WorkerManager re-arms its timer the same way).
 
 While refreshes fail the cadence does not stretch: the next attempt still comes one interval after
 the last one ended, so the console is current again within one interval of a fault ending. The
@@ -17,9 +17,13 @@ freshness during the part of a broadcast that matters most.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 
-from asrtui.ui.settings import clamp_interval
+from asrtui.ui.settings import MAX_INTERVAL, MIN_INTERVAL, clamp_interval
+
+#: The refresh intervals ``+`` and ``-`` step through, in seconds.
+INTERVAL_STEPS = (1, 2, 3, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 240, 300)
 
 #: Timers may fire a hair early; a refresh this close to its due time counts as due.
 _EARLY = 0.05
@@ -125,10 +129,19 @@ class RefreshSchedule:
         return self.interval
 
     def toggle_pause(self) -> bool:
-        """Pause or resume; on resume a refresh already due starts at the next tick."""
+        """Pause or resume; on resume a refresh already due starts at once."""
         self.paused = not self.paused
         return self.paused
 
     def data_age(self, now: float) -> float | None:
         """Seconds since the last good answer, ``None`` before the first one."""
         return None if self.last_success is None else max(0.0, now - self.last_success)
+
+
+def step_interval(current: float, direction: int) -> float:
+    """The next interval on the `INTERVAL_STEPS` ladder up (``+1``) or down (``-1``)."""
+    if direction > 0:
+        index = bisect.bisect_right(INTERVAL_STEPS, current)
+        return float(INTERVAL_STEPS[index]) if index < len(INTERVAL_STEPS) else MAX_INTERVAL
+    index = bisect.bisect_left(INTERVAL_STEPS, current) - 1
+    return float(INTERVAL_STEPS[index]) if index >= 0 else MIN_INTERVAL

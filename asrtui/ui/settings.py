@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
+from asrtui.files import replace_file
 from asrtui.readonly import WRITABLE, ReadOnly
 
 #: Bounds of the refresh interval the ``+``/``-`` keys move within, in seconds.
@@ -87,24 +86,4 @@ def save_theme(state_path: Path | None, theme: str) -> None:
     if state_path is None:
         return
     state_path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomically(state_path, json.dumps({"theme": theme}, indent=2) + "\n")
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and `os.replace`.
-
-    A reader never sees half a file, and a failed write leaves the old file in place.
-
-    Raises:
-        OSError: the directory is not writable, the disk is full, and so on.
-    """
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+    replace_file(state_path, (json.dumps({"theme": theme}, indent=2) + "\n").encode("utf-8"))

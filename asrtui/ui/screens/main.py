@@ -4,7 +4,10 @@ State flows down (the screen feeds the table, the pane and the status line); eve
 (the table's `TaskTable.Highlighted`, dialog results). Network calls happen only in workers:
 
 - ``refresh`` (one at a time): `TaskSource.list_tasks` when `RefreshSchedule` says it is due.
-  The next run is armed only when a run completes, so runs never overlap.
+  One trigger starts it, `MainScreen.refresh_if_due`: run at mount, then by a timer armed again
+  each time a run ends (or the schedule changes), so runs never overlap and nothing else starts
+  one. The 1 Hz `MainScreen.tick` only redraws what the clock moves (the status line's ages,
+  rows leaving) and polls the detail pane.
 - ``detail`` (exclusive): `TaskSource.get_task` for the highlighted task, at once (debounced)
   when the cursor moves and every ``detail_interval`` seconds while it rests.
 - ``action``: stop or delete after a confirmation.
@@ -16,14 +19,17 @@ Escape inside tmux: tmux holds a lone Escape for ``escape-time`` (500 ms by defa
 from the start of an escape sequence, then Textual waits its own ``ESCDELAY`` (100 ms). Measured
 through a real tmux client, closing the filter took about 0.8 s with the default and about
 0.2 s with ``set -sg escape-time 10`` in ``~/.tmux.conf``; the help screen says so.
+
+Longer than most modules on purpose: what is not the screen lives elsewhere (start-up in
+`asrtui.ui.first_answer`, the event log's buffer in `asrtui.ui.event_feed`, the cadence in
+`asrtui.ui.refresh`, dialogs, export and clipboard in their modules); what is left is the
+screen's key bindings, each a few lines over the same state (the book, the schedule, the task
+fetched by id), which would only be handed around if split.
 """
 
 from __future__ import annotations
 
 import asyncio
-import bisect
-from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar, Literal
@@ -34,6 +40,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Container, Horizontal
 from textual.events import Key, Resize
 from textual.message import Message
+from textual.reactive import var
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Input, Label
@@ -42,13 +49,15 @@ from textual.worker import Worker, WorkerState
 from asrtui.errors import AsrtuiError
 from asrtui.models import Task, TaskList
 from asrtui.printable import printable_line
+from asrtui.protocols import QuotaStats, TaskSource
 from asrtui.redact import redact_text
-from asrtui.source import QuotaStats, TaskSource
 from asrtui.ui import clipboard
-from asrtui.ui.format import format_duration
-from asrtui.ui.refresh import RefreshSchedule
-from asrtui.ui.settings import MAX_INTERVAL, MIN_INTERVAL, ConsoleSettings, clamp_interval
-from asrtui.ui.taskbook import EVENT_LOG_SIZE, TaskBook, TaskEvent
+from asrtui.ui.durations import format_duration
+from asrtui.ui.event_feed import EventFeed
+from asrtui.ui.first_answer import FirstAnswer
+from asrtui.ui.refresh import RefreshSchedule, step_interval
+from asrtui.ui.settings import ConsoleSettings, clamp_interval
+from asrtui.ui.taskbook import TaskBook, TaskEvent
 from asrtui.ui.widgets.detail import DetailModel, TaskDetail
 from asrtui.ui.widgets.key_bar import KeyBar
 from asrtui.ui.widgets.status_line import StatusLine, StatusSnapshot
@@ -62,82 +71,10 @@ if TYPE_CHECKING:
 
 #: Terminal width from which the detail pane sits beside the table instead of below it.
 WIDE_AT = 120
-#: The refresh intervals ``+`` and ``-`` step through, in seconds.
-INTERVAL_STEPS = (1, 2, 3, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 240, 300)
 #: Seconds between two status line updates (and checks of what is due).
 TICK_SECONDS = 1.0
 
 ActionKind = Literal["stop", "delete"]
-
-
-class FirstAnswer:
-    """The session's first `TaskSource.list_tasks`, asked before the console is on screen.
-
-    Textual takes a few tens of milliseconds to start (styles, driver, the screen's widgets)
-    and the first answer about as long again. Asked by the composition root just before the
-    app runs, the two overlap; when the answer is in by the time `MainScreen` mounts, the
-    first frame already shows the tasks, and the screen is laid out once instead of twice.
-
-    Must be created in the event loop the console runs in.
-
-    Args:
-        source: where the tasks come from (the main screen's source).
-        monotonic: the clock the answer's latency is measured with.
-    """
-
-    def __init__(self, source: TaskSource, monotonic: Callable[[], float]) -> None:
-        self.source = source
-        """The source asked."""
-        self._mono = monotonic
-        self._started = monotonic()
-        self._finished: float | None = None
-        self._task = asyncio.ensure_future(self._ask())
-
-    def __repr__(self) -> str:
-        return f"FirstAnswer(source={self.source!r}, done={self.done()})"
-
-    async def _ask(self) -> TaskList:
-        try:
-            return await self.source.list_tasks()
-        finally:
-            self._finished = self._mono()
-
-    def done(self) -> bool:
-        """Whether the answer (or the error) is in."""
-        return self._task.done()
-
-    @property
-    def latency(self) -> float:
-        """Seconds the answer took (so far, while it is awaited)."""
-        end = self._finished if self._finished is not None else self._mono()
-        return end - self._started
-
-    def result(self) -> TaskList:
-        """The answer, once `done`.
-
-        Raises:
-            AsrtuiError: the source failed.
-            asyncio.InvalidStateError: not done yet.
-        """
-        return self._task.result()
-
-    async def wait(self) -> TaskList:
-        """The answer, once it is in.
-
-        Raises:
-            AsrtuiError: the source failed.
-        """
-        return await self._task
-
-    def cancel(self) -> None:
-        """Give up on an answer nobody took (the console ended first or showed no tasks).
-
-        An error nobody will read is marked as seen, so asyncio does not log it at exit.
-        """
-        if not self._task.done():
-            self._task.cancel()
-        elif not self._task.cancelled():
-            self._task.exception()
 
 
 @dataclass(frozen=True)
@@ -149,15 +86,6 @@ class _Fetched:
     mono: float
     at: datetime
     note: str = ""
-
-
-def step_interval(current: float, direction: int) -> float:
-    """The next interval on the `INTERVAL_STEPS` ladder up (``+1``) or down (``-1``)."""
-    if direction > 0:
-        index = bisect.bisect_right(INTERVAL_STEPS, current)
-        return float(INTERVAL_STEPS[index]) if index < len(INTERVAL_STEPS) else MAX_INTERVAL
-    index = bisect.bisect_left(INTERVAL_STEPS, current) - 1
-    return float(INTERVAL_STEPS[index]) if index >= 0 else MIN_INTERVAL
 
 
 class MainScreen(Screen[None]):
@@ -196,6 +124,9 @@ class MainScreen(Screen[None]):
         Binding("P", "profiles", "Profiles", show=False),
     ]
 
+    revealed: var[bool] = var(False)
+    """Whether secrets are shown in clear: in the detail pane (bound down) and in copies."""
+
     class ProfilesRequested(Message):
         """The operator asked for the profile switcher; the app owns switching."""
 
@@ -224,10 +155,9 @@ class MainScreen(Screen[None]):
         self._detail_worker: Worker[None] | None = None
         self._due_timer: Timer | None = None
         self._last_error_logged = ""
-        self._event_log: EventLog | None = None
-        self._unlogged: deque[TaskEvent | tuple[datetime, NoteKind, str]] = deque(
-            maxlen=EVENT_LOG_SIZE
-        )
+        self._sharing_degraded = ""
+        self.feed = EventFeed()
+        """What the event log shows, kept until its panel is mounted."""
 
     # ------------------------------------------------------------------ composition
 
@@ -239,7 +169,7 @@ class MainScreen(Screen[None]):
         yield StatusLine(id="status")
         with Container(id="body"):
             yield TaskTable(clock=self._clock, id="tasks")
-            yield TaskDetail(tz=tz, id="detail")
+            yield TaskDetail(tz=tz, id="detail").data_bind(MainScreen.revealed)
         with Horizontal(id="filter-bar"):
             yield Label("Filter:", id="filter-label")
             yield Input(placeholder="id, tag, stream or language", id="filter")
@@ -264,35 +194,22 @@ class MainScreen(Screen[None]):
         """Mount the event log with what was logged so far, unless it is mounted already.
 
         Hidden until the operator opens it, the panel is not part of the first frame; until it
-        is mounted the screen keeps the last `EVENT_LOG_SIZE` things to log.
+        is mounted `feed` keeps what there is to log.
         """
-        log = self._event_log
+        log = self.feed.log
         if log is None:
             from asrtui.ui.widgets.event_log import EventLog
 
-            log = self._event_log = EventLog(tz=self._settings.tz, id="events")
-            for item in self._unlogged:
-                if isinstance(item, TaskEvent):
-                    log.add_task_event(item)
-                else:
-                    log.add_note(*item)
-            self._unlogged.clear()
+            log = EventLog(tz=self._settings.tz, id="events")
+            self.feed.attach(log)
             self.mount(log, before="#filter-bar")
         return log
 
     def _log_note(self, at: datetime, kind: NoteKind, text: str) -> None:
-        # Every note goes through the one masking rule here, whatever it quotes.
-        text = redact_text(text)
-        if self._event_log is None:
-            self._unlogged.append((at, kind, text))
-        else:
-            self._event_log.add_note(at, kind, text)
+        self.feed.note(at, kind, text)
 
     def _log_event(self, event: TaskEvent) -> None:
-        if self._event_log is None:
-            self._unlogged.append(event)
-        else:
-            self._event_log.add_task_event(event)
+        self.feed.event(event)
 
     @property
     def status_line(self) -> StatusLine:
@@ -313,7 +230,10 @@ class MainScreen(Screen[None]):
             f"Watching profile {self._source.profile_name} in {self._source.region}",
         )
         self.set_interval(TICK_SECONDS, self.tick)
+        # The tick first: the first answer, shown at once, puts the cursor on a task, and that
+        # highlight fetches the task already (the tick would fetch it a second time).
         self.tick()
+        self.refresh_if_due()
 
     def on_resize(self, event: Resize) -> None:
         """Detail beside the table on wide terminals, below it on narrow ones."""
@@ -325,17 +245,12 @@ class MainScreen(Screen[None]):
     # ------------------------------------------------------------------ the tick
 
     def tick(self) -> None:
-        """Start whatever is due and update the status line; runs once per second.
+        """Redraw what the clock moves, and poll the detail pane; runs once per second.
 
-        Everything here reads the injected clocks, so a test moves the fake clock and calls
-        this instead of waiting.
+        It never starts a refresh (`refresh_if_due` alone does). Everything here reads the
+        injected clocks, so a test moves the fake clock and calls this instead of waiting.
         """
-        now = self._mono()
-        # Decided first: a first answer shown at once puts the cursor on a task, and that
-        # highlight fetches the task already.
-        detail_due = self._detail_due(now)
-        if self.schedule.due(now):
-            self._start_refresh()
+        detail_due = self._detail_due(self._mono())
         if self._book.prune(self._clock()):
             self.table.set_rows(self._book.rows())
         if detail_due:
@@ -357,17 +272,28 @@ class MainScreen(Screen[None]):
         self._update_status()
         self._refresh(manual, first)
 
+    def refresh_if_due(self) -> None:
+        """The one refresh trigger: start a refresh if one is due, else arm the timer for it.
+
+        Runs at mount and from the timer that `_arm` sets each time a run ends or the schedule
+        changes; nothing else starts a refresh (a manual one goes through the schedule too).
+        While a run is in flight it does nothing (the run's end re-arms); while paused it
+        arms nothing (resuming calls it). A test that moves a fake clock calls it instead of
+        waiting for the timer.
+        """
+        schedule = self.schedule
+        if schedule.due(self._mono()):
+            self._start_refresh()
+        elif not schedule.running and not schedule.paused:
+            self._arm()
+
     def _arm(self) -> None:
-        """Arm a timer for the next refresh, now that the previous run is over."""
+        """Arm the timer for the next refresh, now that the previous run is over."""
         if self._due_timer is not None:
             self._due_timer.stop()
         delay = self.schedule.seconds_until_due(self._mono())
-        self._due_timer = self.set_timer(max(delay, 0.01), self._refresh_if_due)
+        self._due_timer = self.set_timer(max(delay, 0.01), self.refresh_if_due)
         self._update_status()
-
-    def _refresh_if_due(self) -> None:
-        if self.schedule.due(self._mono()):
-            self._start_refresh()
 
     # ------------------------------------------------------------------ refresh worker
 
@@ -553,6 +479,7 @@ class MainScreen(Screen[None]):
             quota = self._source.quota()
         except AsrtuiError:
             quota = None
+        self._note_sharing(quota)
         table = self.table
         self.status_line.show(
             StatusSnapshot(
@@ -569,11 +496,27 @@ class MainScreen(Screen[None]):
                 quota=quota,
                 read_only=self._settings.read_only,
                 bell=self.bell_enabled,
-                revealed=self.detail.revealed,
+                revealed=self.revealed,
                 shown=table.row_count,
                 total=table.total_count,
             )
         )
+
+    def _note_sharing(self, quota: QuotaStats | None) -> None:
+        """Log when the quota stops being shared as configured (Redis away), and when it is again.
+
+        The status line's badge shows the state; the event log keeps when it changed.
+        """
+        degraded = quota.shared_degraded if quota is not None else ""
+        if degraded == self._sharing_degraded:
+            return
+        self._sharing_degraded = degraded
+        if degraded:
+            where = "this host's" if quota is not None and quota.shared == "host" else "no shared"
+            text = f"Quota no longer shared across hosts ({degraded}): {where} budget meanwhile"
+            self._log_note(self._clock(), "error", text)
+        else:
+            self._log_note(self._clock(), "recovered", "Quota shared across hosts again")
 
     # ------------------------------------------------------------------ refresh actions
 
@@ -593,6 +536,7 @@ class MainScreen(Screen[None]):
         """Pause or resume the automatic refresh (and the detail pane's polling)."""
         paused = self.schedule.toggle_pause()
         self.notify("Auto-refresh paused (r still refreshes)." if paused else "Auto-refresh on.")
+        self.refresh_if_due()
         self.tick()
 
     def _set_interval(self, direction: int) -> None:
@@ -678,9 +622,8 @@ class MainScreen(Screen[None]):
 
     def action_toggle_reveal(self) -> None:
         """Show secrets in clear, or mask them again."""
-        detail = self.detail
-        detail.revealed = not detail.revealed
-        if detail.revealed:
+        self.revealed = not self.revealed
+        if self.revealed:
             self.notify("Secrets shown in the detail pane and copies; v masks them again.")
         else:
             self.notify("Secrets masked.")
@@ -734,25 +677,25 @@ class MainScreen(Screen[None]):
 
     def _copy(self, text: str, what: str) -> None:
         self.app.copy_to_clipboard(text)
-        masked = "" if self.detail.revealed else " (secrets masked; v reveals)"
+        masked = "" if self.revealed else " (secrets masked; v reveals)"
         self.notify(f"Copied {what}{masked}.", markup=False)
 
     def action_copy_id(self) -> None:
         """Copy the highlighted task's id."""
         if task := self._require_task():
-            shown = clipboard.task_id(task, revealed=self.detail.revealed)
+            shown = clipboard.task_id(task, revealed=self.revealed)
             self.app.copy_to_clipboard(shown)
             self.notify(f"Copied task id {printable_line(shown)}.", markup=False)
 
     def action_copy_url(self) -> None:
         """Copy the stream URL, masked unless secrets are revealed."""
         if task := self._require_task():
-            self._copy(clipboard.stream_url(task, revealed=self.detail.revealed), "stream URL")
+            self._copy(clipboard.stream_url(task, revealed=self.revealed), "stream URL")
 
     def action_copy_json(self) -> None:
         """Copy the task as JSON, masked unless secrets are revealed."""
         if task := self._require_task():
-            self._copy(clipboard.task_json(task, revealed=self.detail.revealed), "task JSON")
+            self._copy(clipboard.task_json(task, revealed=self.revealed), "task JSON")
 
     # ------------------------------------------------------------------ stop / delete
 

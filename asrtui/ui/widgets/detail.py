@@ -31,7 +31,7 @@ from asrtui.jsontext import RawJSON, to_text
 from asrtui.models import Task
 from asrtui.printable import printable_json, printable_line
 from asrtui.redact import redact_task, redact_task_dict
-from asrtui.ui.format import UNKNOWN, format_age, format_clock_time, format_local_time
+from asrtui.ui.durations import UNKNOWN, format_age, format_clock_time, format_local_time
 from asrtui.ui.taskbook import Row, TaskEvent
 from asrtui.wire import task_to_wire, unread_value
 

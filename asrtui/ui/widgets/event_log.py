@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.widgets import RichLog
 
 from asrtui.printable import printable_line
-from asrtui.ui.format import format_clock_time
+from asrtui.ui.durations import format_clock_time
 from asrtui.ui.taskbook import TaskEvent
 
 #: Kinds of lines the log shows besides task events.

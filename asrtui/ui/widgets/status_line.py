@@ -16,8 +16,8 @@ from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import Static
 
-from asrtui.source import QuotaStats
-from asrtui.ui.format import format_duration
+from asrtui.protocols import QuotaStats
+from asrtui.ui.durations import format_duration
 
 #: From this many seconds of clock offset the status line warns (NTP keeps clocks far closer).
 CLOCK_WARN_SECONDS = 60.0

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from asrtui.ui.format import (
+from asrtui.ui.durations import (
     UNKNOWN,
     format_age,
     format_duration,

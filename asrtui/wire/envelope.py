@@ -1,0 +1,131 @@
+"""The answer as a whole: a body that must be one JSON object, and its ``RequestId``.
+
+Every answer passes here first (`decode_json_object`); the two error channels
+(`asrtui.wire.failures`) and the task parser (`asrtui.wire.tasks`) read the decoded envelope.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from asrtui.errors import MalformedResponseError
+from asrtui.redact import redact_text
+from asrtui.wire.text import (
+    _EXCERPT_CHARS,
+    _MALFORMED_HINT,
+    _excerpt,
+    _first_text,
+    _header,
+    _kind,
+    _loads,
+    _one_line,
+    _reject_constant,
+)
+
+__all__ = ["decode_json_object", "request_id_of"]
+
+
+def request_id_of(
+    envelope: Mapping[str, Any] | None = None, headers: Mapping[str, str] | None = None
+) -> str:
+    """The ``RequestId`` of an answer, from its body or else its ``x-acs-request-id`` header.
+
+    Args:
+        envelope: the decoded body, if it could be decoded.
+        headers: the response headers.
+
+    Returns:
+        The request id, or ``""`` when the answer carries none.
+    """
+    if isinstance(envelope, Mapping):
+        found = _first_text(envelope, ("RequestId", "requestId"))
+        if found:
+            return found[:128]
+    return _one_line(_header(headers, "x-acs-request-id"))[:128]
+
+
+def decode_json_object(
+    body: bytes, *, http_status: int = 200, request_id_hint: str = ""
+) -> dict[str, Any]:
+    """Decode a response body that must be one JSON object.
+
+    Args:
+        body: the raw body bytes.
+        http_status: the HTTP status, carried into the error.
+        request_id_hint: the request id from the headers, carried into the error.
+
+    Returns:
+        The decoded object.
+
+    Raises:
+        MalformedResponseError: empty, non-UTF-8, HTML, truncated or invalid JSON, or a JSON
+            value other than an object. The message quotes at most a short escaped excerpt.
+    """
+    value, problem, excerpt = _read_object(body)
+    if value is not None:
+        return value
+    status = f"HTTP {http_status} " if http_status and http_status != 200 else ""
+    message = f"The {status}answer is {problem}"
+    if excerpt:
+        message += f"; it starts {excerpt}"
+    raise MalformedResponseError(
+        message, _MALFORMED_HINT, request_id=request_id_hint, http_status=http_status
+    )
+
+
+def _read_object(body: bytes) -> tuple[dict[str, Any] | None, str, str]:
+    """Decode a JSON object: ``(value, "", "")``, or ``(None, problem, excerpt)`` saying why not.
+
+    ``problem`` completes "The answer is ..."; ``excerpt`` is a short quoted start of the body.
+    """
+    if body.startswith(codecs.BOM_UTF8):
+        body = body[len(codecs.BOM_UTF8) :]
+    if not body.strip():
+        return None, "an empty body", ""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        head = body[: _EXCERPT_CHARS * 8].decode("utf-8", "replace")
+        return None, f"not UTF-8 text (invalid byte at offset {exc.start})", _excerpt(head)
+    stripped = text.strip()
+    if stripped.startswith("<"):
+        return None, f"{_markup_kind(stripped)}, not JSON", _excerpt(stripped)
+    ok, value = _loads(text)
+    if not ok:
+        return None, _json_failure(text), _excerpt(stripped)
+    if not isinstance(value, dict):
+        return None, f"a JSON {_kind(value)}, not an object", _excerpt(stripped)
+    return value, "", ""
+
+
+def _markup_kind(text: str) -> str:
+    """Describe a markup body: an HTML page (with its title when it has one) or XML."""
+    head = text[:2048]
+    lowered = head.lower()
+    if "<html" not in lowered and "<!doctype html" not in lowered:
+        return "XML or HTML markup"
+    start = lowered.find("<title>")
+    end = lowered.find("</title>", start)
+    if start >= 0 and end > start:
+        title = " ".join(head[start + len("<title>") : end].split())
+        if title:
+            return f"an HTML page titled {redact_text(title[:60])!r}"
+    return "an HTML page"
+
+
+def _json_failure(text: str) -> str:
+    """Why ``text`` is not JSON (completing "The answer is ..."): truncated, too deep, invalid."""
+    try:
+        json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        if exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string"):
+            return f"truncated JSON (it ends after {len(text)} characters)"
+        return f"not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+    except RecursionError:
+        return "JSON nested too deeply to read"
+    except ValueError as exc:
+        return f"not valid JSON ({str(exc).split(':')[0][:80]})"
+    return "not valid JSON"  # pragma: no cover - only reached if the decoder changes its mind
