@@ -196,3 +196,16 @@ async def test_the_console_logs_when_sharing_across_hosts_stops_and_resumes() ->
         status = screen.status_line.snapshot
         assert status is not None
         assert "QUOTA" not in render_status(status).plain
+
+
+def test_profile_show_masks_the_shared_quota_password(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from asrtui.__main__ import main
+
+    store = ProfileStore()
+    store.add(Profile("ops", credentials=Credentials(KEY_ID, "secret-not-real"), shared_quota=URL))
+    assert main(["profile", "show", "ops"]) == 0
+    out = capsys.readouterr().out
+    assert "redis://:****@redis.example:6379/0" in out
+    assert PASSWORD not in out
