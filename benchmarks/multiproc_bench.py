@@ -152,8 +152,27 @@ async def _work(spec: WorkerSpec, barrier: Barrier) -> dict[str, Any]:
 
 
 def worker(spec: WorkerSpec, barrier: Barrier, results: multiprocessing.Queue[Any]) -> None:
-    """One worker process: wait for the others, saturate for ``spec.seconds``, report."""
-    results.put(asyncio.run(_work(spec, barrier)))
+    """One worker process: wait for the others, saturate for ``spec.seconds``, report.
+
+    A worker that hangs says where before the parent gives up on it: the stacks of its
+    coroutines on stderr (SIGALRM), then of its threads (faulthandler).
+    """
+    import faulthandler
+    import signal
+
+    loop = asyncio.new_event_loop()
+
+    def dump_tasks(signum: int, frame: object) -> None:
+        for task in asyncio.all_tasks(loop):
+            task.print_stack(file=sys.stderr)
+
+    signal.signal(signal.SIGALRM, dump_tasks)
+    signal.alarm(int(WARM_UP_PAUSE + spec.seconds + 40))
+    faulthandler.dump_traceback_later(WARM_UP_PAUSE + spec.seconds + 50, exit=True)
+    try:
+        results.put(loop.run_until_complete(_work(spec, barrier)))
+    finally:
+        loop.close()
 
 
 def run(
