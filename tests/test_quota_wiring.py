@@ -171,7 +171,7 @@ async def test_the_source_reports_where_its_limiter_shares() -> None:
 async def test_the_console_logs_when_sharing_across_hosts_stops_and_resumes() -> None:
     from dataclasses import replace
 
-    from tests.fakes import FakeTaskSource, running_console
+    from tests.support.fakes import FakeTaskSource, running_console
 
     source = FakeTaskSource.with_tasks(1)
     shared = QuotaStats(limit=20, effective_limit=20.0, used_last_second=1, shared="redis")

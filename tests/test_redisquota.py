@@ -38,8 +38,8 @@ from asrtui.sharedquota import (
     SharedLedger,
     ledger_path,
 )
-from tests.redis_server import RedisServer, free_port, redis_server
-from tests.test_ratelimit import max_in_any_window
+from tests.support.redis_server import RedisServer, free_port, redis_server
+from tests.support.virtual_loop import max_in_any_window
 
 KEY = "AKIDEXAMPLEREDISQUOTA"
 N = 20
