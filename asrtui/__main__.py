@@ -87,6 +87,7 @@ def launch_console(args: argparse.Namespace) -> int:
             endpoint=option(args, "endpoint"),
             signature=option(args, "signature"),
             read_only=bool(getattr(args, "read_only", False)),
+            shared_quota=option(args, "shared_quota"),
         ),
         demo_only=demo,
         offer_demo=first_run,

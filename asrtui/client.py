@@ -51,7 +51,8 @@ from asrtui.errors import (
 )
 from asrtui.models import Task, TaskList
 from asrtui.printable import printable_line
-from asrtui.ratelimit import WindowLimiter, limiter_for
+from asrtui.quotastats import QuotaStats
+from asrtui.ratelimit import WindowLimiter
 from asrtui.readonly import ReadOnly
 from asrtui.signing import CREDENTIALS_EXTENSION, SignerAuth
 from asrtui.wire import (
@@ -140,11 +141,10 @@ class LiveClient:
         endpoint: base URL (``https://live.aliyuncs.com``, ``http://127.0.0.1:8080``).
         region: the ``RegionId`` sent with every action.
         signature: ``v3`` (ACS3-HMAC-SHA256, the default) or ``rpc`` (HMAC-SHA1).
-        limiter: the account's limiter; by default the process-wide one for the AccessKey id.
+        limiter: the account's limiter, or what builds it on first use from the account's
+            quota key (the composition root, `asrtui.connect`, chooses it by account: the
+            client never looks one up). By default a limiter of this client alone.
         rate_limit: calls per second for the default limiter (20 is the documented quota).
-        share_quota: whether the default limiter shares its budget with the other asrtui
-            processes of the same AccessKey on this host (a lock-protected ledger file). Real
-            accounts want this; the demo's private emulator does not.
         profile: the profile name, quoted in credential hints.
         transport: an httpx transport (tests and ``--demo`` pass ``httpx.ASGITransport``).
         timeout: httpx timeout; the official SDK's connect 5 s / read 10 s by default.
@@ -170,9 +170,8 @@ class LiveClient:
         *,
         region: str = "cn-shanghai",
         signature: Literal["v3", "rpc"] = "v3",
-        limiter: WindowLimiter | None = None,
+        limiter: WindowLimiter | Callable[[str], WindowLimiter] | None = None,
         rate_limit: int = 20,
-        share_quota: bool = False,
         profile: str = "",
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: httpx.Timeout | float | None = None,
@@ -198,7 +197,6 @@ class LiveClient:
         self.profile = profile
         self._limiter = limiter
         self._rate_limit = rate_limit
-        self._share_quota = share_quota
         self._transport = transport
         self._timeout = _DEFAULT_TIMEOUT if timeout is None else timeout
         self.request_timeout = request_timeout
@@ -263,17 +261,26 @@ class LiveClient:
 
     @property
     def limiter(self) -> WindowLimiter:
-        """The account's limiter (resolved from the account's identity on first use).
+        """The account's limiter (built on first use by what the composition root handed in).
 
         Before the first attempt of a provider that does not know its key id yet (a role
         not assumed yet), a private limiter with no history stands in: it is not kept.
         """
-        if self._limiter is None:
-            key = self._quota_key(None)
-            if not key:
-                return WindowLimiter(self._rate_limit)
-            self._limiter = limiter_for(key, self._rate_limit, shared=self._share_quota)
-        return self._limiter
+        limiter = self._limiter
+        if isinstance(limiter, WindowLimiter):
+            return limiter
+        key = self._quota_key(None)
+        if not key:
+            return WindowLimiter(self._rate_limit)
+        return self._build_limiter(key)
+
+    def quota_stats(self) -> QuotaStats:
+        """The status line's record: the limiter's, with this client's failures and clock."""
+        return replace(
+            self.limiter.stats(),
+            errors_total=self._counters.errors_total,
+            clock_offset=self.clock_offset,
+        )
 
     def _quota_key(self, credentials: Credentials | None) -> str:
         """The account's identity for the quota: stable across refreshes of temporary keys."""
@@ -285,11 +292,18 @@ class LiveClient:
         return info.access_key_id
 
     def _limiter_of(self, credentials: Credentials) -> WindowLimiter:
-        if self._limiter is None:
-            self._limiter = limiter_for(
-                self._quota_key(credentials), self._rate_limit, shared=self._share_quota
-            )
-        return self._limiter
+        limiter = self._limiter
+        if isinstance(limiter, WindowLimiter):
+            return limiter
+        return self._build_limiter(self._quota_key(credentials))
+
+    def _build_limiter(self, key: str) -> WindowLimiter:
+        """The limiter the composition root chooses for ``key`` (else one of this client alone)."""
+        factory = self._limiter
+        assert not isinstance(factory, WindowLimiter)
+        limiter = factory(key) if factory is not None else WindowLimiter(self._rate_limit)
+        self._limiter = limiter
+        return limiter
 
     @property
     def counters(self) -> ClientCounters:

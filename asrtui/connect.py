@@ -21,9 +21,10 @@ from asrtui.client import DEFAULT_REQUEST_TIMEOUT, LiveClient
 from asrtui.credentials import Credentials
 from asrtui.credentials.provider import CredentialsProvider, registering_secrets
 from asrtui.endpoints import resolve_endpoint
-from asrtui.errors import CredentialsError
-from asrtui.ratelimit import WindowLimiter
+from asrtui.errors import ConfigError, CredentialsError
+from asrtui.ratelimit import WindowLimiter, limiter_for
 from asrtui.readonly import WRITABLE, ReadOnly, read_only_of
+from asrtui.sharedquota import QuotaLedger, SharedLedger
 
 if TYPE_CHECKING:
     from asrtui.credentials.chain import ResolvedSettings
@@ -35,8 +36,13 @@ __all__ = [
     "Connection",
     "open_client",
     "open_demo_client",
+    "quota_ledger",
     "registering_secrets",
+    "shared_quota_of",
 ]
+
+#: The environment variable naming the Redis URL that shares the quota across hosts.
+SHARED_QUOTA_ENV = "ASRTUI_SHARED_QUOTA"
 
 Signature = Literal["v3", "rpc"]
 
@@ -64,6 +70,8 @@ class Connection:
             stop, delete and every other change are refused; false when none applies.
         request_timeout: seconds one request may take in all, connect to last byte.
         trail: why each credentials source before the chosen one was passed over.
+        shared_quota: the Redis URL sharing the account's quota across hosts (it may hold a
+            password: never shown), ``None`` to share it between this host's processes only.
     """
 
     profile_name: str
@@ -80,6 +88,7 @@ class Connection:
     #: The profile's alert hook (``on_event``) and its kinds, if it has one.
     on_event: str | None = None
     on_event_kinds: tuple[str, ...] | None = None
+    shared_quota: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_settings(
@@ -88,16 +97,20 @@ class Connection:
         *,
         read_only_flag: bool = False,
         env: Mapping[str, str] | None = None,
+        shared_quota_flag: str | None = None,
     ) -> Connection:
         """The connection of resolved profile settings (the endpoint derived from the region).
 
         Args:
             settings: the resolved profile settings.
             read_only_flag: ``--read-only`` was given.
-            env: the environment, for `asrtui.readonly.ENV_VAR` (none read when ``None``).
+            env: the environment, for `asrtui.readonly.ENV_VAR` and `SHARED_QUOTA_ENV`
+                (none read when ``None``).
+            shared_quota_flag: ``--shared-quota URL``, or ``None``.
 
         Raises:
-            ConfigError: `asrtui.readonly.ENV_VAR` holds an invalid value.
+            ConfigError: `asrtui.readonly.ENV_VAR` holds an invalid value, or the shared
+                quota's URL is not a Redis URL.
         """
         return cls(
             profile_name=settings.profile,
@@ -117,6 +130,11 @@ class Connection:
             trail=settings.trail,
             on_event=settings.on_event,
             on_event_kinds=settings.on_event_kinds,
+            shared_quota=shared_quota_of(
+                flag=shared_quota_flag,
+                env={} if env is None else env,
+                profile=settings.shared_quota,
+            ),
         )
 
     @classmethod
@@ -134,11 +152,63 @@ class Connection:
         )
 
 
+def shared_quota_of(*, flag: str | None, env: Mapping[str, str], profile: str | None) -> str | None:
+    """The Redis URL sharing the quota: ``--shared-quota``, else `SHARED_QUOTA_ENV`, else the
+    profile's ``shared_quota``; ``None`` when none says (the host's processes share it).
+
+    The URL's password is registered with the log redaction at once.
+
+    Raises:
+        ConfigError: the URL is not ``redis://`` or ``rediss://`` (the message never quotes it).
+    """
+    from asrtui.redisquota import check_url, url_password
+
+    for value in (flag, env.get(SHARED_QUOTA_ENV), profile):
+        if value is not None and value.strip():
+            # Imported here: a command that never signs a request never loads the log module.
+            from asrtui.logs import register_secret
+
+            register_secret(url_password(value))
+            return check_url(value)
+    return None
+
+
+def quota_ledger(account: str, shared_quota: str | None) -> QuotaLedger | None:
+    """The ledger an account's limiter shares its budget through.
+
+    Redis when a URL is configured (with the host's ledger to fall back on while Redis is
+    away), else the host's ledger; ``None`` where the host cannot share one either.
+
+    Raises:
+        ConfigError: a Redis URL is configured but the ``redis`` package is not installed.
+    """
+    host = SharedLedger.for_account(account)
+    if shared_quota is None:
+        return host
+    from asrtui.redisquota import RedisQuota
+
+    return RedisQuota(shared_quota, account, fallback=host)
+
+
+def _require_redis() -> None:
+    """Refuse a Redis URL when the optional ``redis`` package is missing, before any request."""
+    import importlib.util
+
+    if importlib.util.find_spec("redis") is None:
+        raise ConfigError(
+            "Sharing the quota through Redis needs the redis package, which is not installed",
+            "install it with: pip install 'asrtui[redis]' (or remove shared_quota / "
+            f"{SHARED_QUOTA_ENV} / --shared-quota)",
+        )
+
+
 def open_client(connection: Connection) -> LiveClient:
     """A client (not yet opened) for the connection: in-process emulator in demo mode.
 
     The credentials of a real connection are registered for masking as they are used
-    (`registering_secrets`); the demo's are public.
+    (`registering_secrets`); the demo's are public. The account's limiter is chosen here
+    (`limiter_for`, sharing through `quota_ledger`) when the client first needs it, by the
+    account's quota key: the key id may come from a command or a role only assumed then.
     """
     if connection.demo:
         return open_demo_client(
@@ -148,14 +218,25 @@ def open_client(connection: Connection) -> LiveClient:
         )
     if connection.credentials is None:
         raise CredentialsError("No credentials found", "pass --profile or set the environment")
+    shared_quota = connection.shared_quota
+    if shared_quota is not None:
+        _require_redis()
+    credentials = registering_secrets(connection.credentials)
+
+    def account_limiter(account: str) -> WindowLimiter:
+        # Two consoles and a `tasks --watch` of one account spend one budget together, on
+        # this host or, through Redis, on every host. ``account`` is the client's quota key:
+        # the AccessKey id, or a role's identity that outlives its rotating STS keys.
+        return limiter_for(
+            account, connection.rate_limit, ledger=lambda: quota_ledger(account, shared_quota)
+        )
+
     return LiveClient(
-        registering_secrets(connection.credentials),
+        credentials,
         connection.endpoint,
         region=connection.region,
         signature=connection.signature,
-        rate_limit=connection.rate_limit,
-        # Two consoles and a `tasks --watch` of one account spend one budget together.
-        share_quota=True,
+        limiter=account_limiter,
         profile=connection.profile_name,
         request_timeout=connection.request_timeout,
         read_only=connection.read_only,
@@ -200,7 +281,8 @@ def open_demo_client(
         DEMO_ENDPOINT,
         region=region,
         signature=signature,
-        limiter=limiter,
+        # The demo's private emulator shares its budget with nobody.
+        limiter=limiter or (lambda _account: limiter_for(DEMO_ACCESS_KEY_ID, rate_limit)),
         rate_limit=rate_limit,
         profile="demo",
         transport=httpx.ASGITransport(app=_FirstAnswerAtOnce(app)),

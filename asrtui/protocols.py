@@ -13,37 +13,15 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 from asrtui.models import Task, TaskList
+from asrtui.quotastats import QuotaStats
 from asrtui.readonly import WRITABLE, ReadOnly
 
 if TYPE_CHECKING:
     from asrtui.profiles import ProfileStore
     from asrtui.taskspec import TaskSpec
 
-
-@dataclass(frozen=True)
-class QuotaStats:
-    """How the shared rate limiter is doing, for the status line.
-
-    Attributes:
-        limit: the configured calls per second for the account (20 unless lowered).
-        effective_limit: the current limit after slowing down for throttling answers.
-        used_last_second: requests sent in the last second.
-        waiting: requests queued in the limiter right now.
-        granted_total: requests let through since start.
-        throttled_total: ``Throttling*`` answers seen since start.
-        errors_total: failed calls (after retries) since start.
-        clock_offset: local minus server clock in seconds, from the last answer's ``Date``
-            header; ``None`` until measured. Signatures are refused beyond 15 minutes of skew.
-    """
-
-    limit: int
-    effective_limit: float
-    used_last_second: int
-    waiting: int = 0
-    granted_total: int = 0
-    throttled_total: int = 0
-    errors_total: int = 0
-    clock_offset: float | None = None
+# The status line's record lives below the client, which fills it in; the UI finds it here.
+__all__ = ["ChoiceKind", "Connector", "ProfileChoice", "ProfileSession", "QuotaStats", "TaskSource"]
 
 
 @dataclass(frozen=True)

@@ -55,16 +55,46 @@ Counting where the server counts
     in its window here. The cost is each request's own round trip, not a fixed guess: on
     loopback a few milliseconds a window, with 50 ms of one-way jitter about 5 %.
 
+Pacing, and a margin that follows the network
+    A sliding log alone, under saturating demand, replays its first burst forever: N grants at
+    the window edge, then nothing for a whole window, so a priority request waits up to a
+    window and the server sees the burst land within its jitter. So grants are also paced on a
+    schedule (a GCRA): slots ``T = (window + margin) / (N * pacing)`` apart, a background
+    grant allowed from `BACKGROUND_LEAD` ``* T`` before its slot (a timer that fires a little
+    late keeps it), a priority grant from `PRIORITY_LEAD` ``* T`` before it (it goes ahead of
+    the background schedule, which then waits a slot more). ``pacing`` (`DEFAULT_PACING`, a
+    little under 1) keeps the schedule slightly slower than the window, so a cluster of
+    priority grants never leaves the window full for good. The ``margin`` is the spread of
+    the round trips this limiter saw (twice the distance from their 5th percentile to their
+    median over the last `SPREAD_SAMPLES`, between `MIN_MARGIN` and `MAX_MARGIN`; `MAX_MARGIN` until
+    `MIN_SAMPLES` answers are in, so a process's first requests, slow with a new connection,
+    count as the slowest case): requests N slots apart then reach the server at least a window
+    apart whatever the jitter, and the window check (with answered entries) rarely has to act.
+    Twice the low half's width is the whole width of a symmetric jitter (0.9 of a uniform one)
+    and blind to a slow tail of up to half the round trips: a stalled event loop, a new
+    connection, an answer delayed on its way back, none of which says when the server counted
+    (delays only ever add). A high-minus-low percentile is not: on the loopback emulator a
+    quarter of the round trips of a busy client take 40 ms more on the way back, and the 90th
+    minus the 10th percentile then cost 4 % of the rate for no jitter at all.
+    The cost is visible: with 50 ms of one-way jitter the schedule runs at about 20/1.05/s.
+
+Fairness of the priority lane
+    Priority requests go first, but at most `PRIORITY_SHARE` of the window's capacity goes to
+    them: past that, a priority request has no lead on the schedule (it is still first in the
+    queue), so background refreshes are never starved by a stream of user actions.
+
 One limiter per account (AccessKey id) per process: `limiter_for` keeps the registry, shared by
 every request of every view, retries included.
 
-Across processes
-    Several processes of the same account on one host share one budget through an optional
-    `asrtui.sharedquota.SharedLedger` (``limiter_for(..., shared=True)``). Queues, lanes and
-    throttling feedback stay local; the ledger is consulted only when the local head of the
-    queue would be granted, with this limiter's clock, effective limit, window and lane. When
-    it says no, the head sleeps for the delay it returns and checks again, exactly as for a
-    local hold. Throttling answers are passed on to it so that the other processes slow down too.
+Across processes and hosts
+    Several processes of the same account share one budget through an optional ledger, an
+    `asrtui.sharedquota.QuotaLedger`: the host's `asrtui.sharedquota.SharedLedger`
+    (``limiter_for(..., shared=True)``) or, across hosts, `asrtui.redisquota.RedisQuota`.
+    Queues, lanes and throttling feedback stay local; the ledger is consulted only when the
+    local head of the queue would be granted, with this limiter's clock, effective limit,
+    window (plus the margin) and lane. The slot is taken locally first and given back if the
+    ledger says no; the head then sleeps for the delay it returns and checks again, exactly as
+    for a local hold. Throttling answers are passed on to it so that the others slow down too.
 """
 
 from __future__ import annotations
@@ -76,41 +106,49 @@ import threading
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    # For annotations only: `limiter_for` imports the module when a ledger is wanted, so a
-    # process that limits itself alone (the demo) never loads it.
-    from asrtui.sharedquota import SharedLedger
+from asrtui.quotastats import QuotaStats
 
-__all__ = ["Grant", "LimiterStats", "WindowLimiter", "limiter_for", "reset_registry"]
+# The schedule's parameters are the ledgers' too: one pace for a process and for its host.
+from asrtui.sharedquota import BACKGROUND_LEAD, DEFAULT_PACING, PRIORITY_LEAD, PRIORITY_SHARE
+
+if TYPE_CHECKING:
+    from asrtui.sharedquota import QuotaLedger
+
+__all__ = [
+    "BACKGROUND_LEAD",
+    "DEFAULT_PACING",
+    "MAX_MARGIN",
+    "MIN_MARGIN",
+    "MIN_SAMPLES",
+    "PRIORITY_LEAD",
+    "PRIORITY_SHARE",
+    "SPREAD_SAMPLES",
+    "Grant",
+    "LimiterStats",
+    "WindowLimiter",
+    "limiter_for",
+    "reset_registry",
+]
 
 _PRIORITY = 0
 _BACKGROUND = 1
 # Absorbs float noise in additive recovery (10 + 0.1 * 10 is 10.999999999999998).
 _EPSILON = 1e-9
 
+#: Bounds of the margin, in seconds: the measured spread of round trips, kept in reason.
+MIN_MARGIN = 0.005
+MAX_MARGIN = 0.1
+#: Round trips the spread is measured over, and how many are needed before it is trusted.
+SPREAD_SAMPLES = 64
+MIN_SAMPLES = 8
+#: The shortest wait asked for: a float-rounding delay of a few ulps would spin a virtual clock.
+_MIN_DELAY = 1e-6
 
-@dataclass(frozen=True)
-class LimiterStats:
-    """A snapshot of the limiter for the status line.
 
-    Attributes:
-        limit: the configured grants per window (20 unless lowered).
-        effective_limit: the current limit after slowing down for throttling answers.
-        used_last_window: grants in the last window, up to now.
-        waiting: requests queued right now.
-        granted_total: grants since start.
-        throttled_total: ``Throttling*`` answers reported since start.
-    """
-
-    limit: int
-    effective_limit: float
-    used_last_window: int
-    waiting: int
-    granted_total: int
-    throttled_total: int
+#: What `WindowLimiter.stats` returns: the status line's one record, the limiter's part filled.
+LimiterStats = QuotaStats
 
 
 class Grant:
@@ -137,10 +175,11 @@ class Grant:
 class _Waiter:
     """One queued `WindowLimiter.acquire` call: its lane, its wake-up future and its timer."""
 
-    __slots__ = ("dead", "granted_at", "lane", "timer", "wake")
+    __slots__ = ("dead", "granted", "granted_at", "lane", "timer", "wake")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, lane: int) -> None:
         self.lane = lane
+        self.granted = False
         self.granted_at = 0.0
         self.wake: asyncio.Future[None] = loop.create_future()
         self.timer: asyncio.Future[None] | None = None
@@ -183,6 +222,8 @@ class WindowLimiter:
         ledger: the cross-process gate of the account's budget; ``None`` to limit this
             process alone. It is given this limiter's ``clock`` readings, so a virtual clock
             drives both.
+        pacing: the share of the capacity the pacing schedule hands out, in (0, 1]; ``None``
+            for the bare sliding window (bursts of N at the window edge).
 
     Raises:
         ValueError: when ``limit`` < 1, ``window`` <= 0 or ``min_limit`` is outside [1, limit].
@@ -199,7 +240,8 @@ class WindowLimiter:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         min_limit: float = 1.0,
-        ledger: SharedLedger | None = None,
+        ledger: QuotaLedger | None = None,
+        pacing: float | None = DEFAULT_PACING,
     ) -> None:
         if limit < 1:
             raise ValueError(f"limit must be at least 1 call per window, got {limit}")
@@ -207,14 +249,24 @@ class WindowLimiter:
             raise ValueError(f"window must be a positive number of seconds, got {window}")
         if not 1 <= min_limit <= limit:
             raise ValueError(f"min_limit must be between 1 and limit ({limit}), got {min_limit}")
+        if pacing is not None and not 0 < pacing <= 1:
+            raise ValueError(f"pacing must be in (0, 1] or None, got {pacing}")
         self._limit = limit
         self._window = window
         self._clock = clock
         self._sleep = sleep
         self._min_limit = min_limit
         self._ledger = ledger
+        self._pacing = pacing
         self._effective = float(limit)
         self._grants: deque[float] = deque()
+        #: Grant times of the priority lane in the last window (for `PRIORITY_SHARE`).
+        self._priority_grants: deque[float] = deque()
+        #: The pacing schedule: the time of the next free slot (GCRA).
+        self._next_slot = -math.inf
+        #: Round trips (grant to answer) of the last `SPREAD_SAMPLES` answers.
+        self._trips: deque[float] = deque(maxlen=SPREAD_SAMPLES)
+        self._margin = MAX_MARGIN
         self._lanes: tuple[deque[_Waiter], deque[_Waiter]] = (deque(), deque())
         self._live = [0, 0]
         self._hold_until = -math.inf
@@ -245,9 +297,14 @@ class WindowLimiter:
         return self._window
 
     @property
-    def ledger(self) -> SharedLedger | None:
+    def ledger(self) -> QuotaLedger | None:
         """The cross-process gate, when the budget is shared with other processes."""
         return self._ledger
+
+    @property
+    def margin(self) -> float:
+        """Seconds the pacing schedule adds to the window: the measured round-trip spread."""
+        return self._margin
 
     async def acquire(self, *, priority: bool = False) -> Grant:
         """Wait for a slot in the window, then record it as used.
@@ -261,7 +318,7 @@ class WindowLimiter:
         lane = _PRIORITY if priority else _BACKGROUND
         if self._live[_PRIORITY] == 0 and (priority or self._live[_BACKGROUND] == 0):
             now = self._clock()
-            if self._try_grant(now, lane) <= 0:
+            if await self._try_grant(now, lane) <= 0:
                 return Grant(self, now)
         waiter = _Waiter(asyncio.get_running_loop(), lane)
         self._lanes[lane].append(waiter)
@@ -309,16 +366,19 @@ class WindowLimiter:
         if self._capacity() > before:
             self._poke_head()
 
-    def stats(self) -> LimiterStats:
-        """A snapshot of limits, use and counters for the status line."""
+    def stats(self) -> QuotaStats:
+        """A snapshot of limits, use, counters and sharing for the status line."""
         self._prune(self._clock())
-        return LimiterStats(
+        ledger = self._ledger
+        return QuotaStats(
             limit=self._limit,
             effective_limit=self._effective,
-            used_last_window=len(self._grants),
+            used_last_second=len(self._grants),
             waiting=sum(self._live),
             granted_total=self._granted_total,
             throttled_total=self._throttled_total,
+            shared="" if ledger is None else ledger.where,
+            shared_degraded="" if ledger is None else ledger.degraded,
         )
 
     def _lower_limit(self, limit: int) -> None:
@@ -336,12 +396,17 @@ class WindowLimiter:
                 await waiter.wake
                 waiter.wake = loop.create_future()
                 waiter.cancel_timer()
-                if self._head() is not waiter:
-                    continue  # overtaken by a priority request: the new head wakes us later
+                head = self._head()
+                if head is not waiter:
+                    # Overtaken by a priority request, or the priority share freed up: the
+                    # head (woken here, in case time alone made it the head) wakes us later.
+                    if head is not None:
+                        head.poke()
+                    continue
                 now = self._clock()
-                delay = self._try_grant(now, waiter.lane)
+                delay = await self._try_grant(now, waiter.lane)
                 if delay <= 0:
-                    waiter.granted_at = now
+                    waiter.granted, waiter.granted_at = True, now
                     return
                 timer = asyncio.ensure_future(self._sleep(delay))
                 waiter.timer = timer
@@ -350,21 +415,42 @@ class WindowLimiter:
             waiter.cancel_timer()
 
     def _retire(self, waiter: _Waiter) -> None:
-        """Take a granted or cancelled waiter out of its lane and hand the turn on if it had it."""
+        """Take a granted or cancelled waiter out of its lane and hand the turn on if it had it.
+
+        A grant can also change who the head is without the granted waiter having been it
+        (the priority share just filled up), so a granted waiter always wakes the new head.
+        """
         was_head = self._head() is waiter
         waiter.dead = True
         self._live[waiter.lane] -= 1
-        if was_head:
+        if was_head or waiter.granted:
             self._poke_head()
 
     def _head(self) -> _Waiter | None:
-        """The waiter whose turn it is: the first live priority waiter, else the first live one."""
+        """The waiter whose turn it is: the first live priority waiter, else the first live one.
+
+        On the paced schedule a priority lane that has had its share of the window
+        (`PRIORITY_SHARE`) lets a waiting background request go first, so that user actions
+        never starve the refreshes.
+        """
         for lane in self._lanes:
             while lane and lane[0].dead:
                 lane.popleft()
-            if lane:
-                return lane[0]
-        return None
+        priority, background = self._lanes
+        if priority and background and self._priority_share_used():
+            return background[0]
+        if priority:
+            return priority[0]
+        return background[0] if background else None
+
+    def _priority_share_used(self) -> bool:
+        """Whether priority grants took their share of the last window (paced only)."""
+        if self._pacing is None:
+            return False
+        grants, window, now = self._priority_grants, self._window, self._clock()
+        while grants and grants[0] + window <= now:
+            grants.popleft()
+        return len(grants) >= PRIORITY_SHARE * self._capacity()
 
     def _poke_head(self) -> None:
         head = self._head()
@@ -378,9 +464,17 @@ class WindowLimiter:
         grants, window = self._grants, self._window
         while grants and grants[0] + window <= now:
             grants.popleft()
+        priority = self._priority_grants
+        while priority and priority[0] + window <= now:
+            priority.popleft()
 
-    def _delay(self, now: float) -> float:
-        """Seconds until a grant is allowed (<= 0: allowed now)."""
+    def _spacing(self) -> float:
+        """Seconds between two slots of the pacing schedule."""
+        assert self._pacing is not None
+        return (self._window + self._margin) / (self._capacity() * self._pacing)
+
+    def _delay(self, now: float, lane: int = _BACKGROUND) -> float:
+        """Seconds until a grant of ``lane`` is allowed (<= 0: allowed now)."""
         self._prune(now)
         delay = self._hold_until - now
         capacity = self._capacity()
@@ -388,36 +482,71 @@ class WindowLimiter:
         if used >= capacity:
             # The grant whose expiry brings the window below capacity.
             delay = max(delay, self._grants[used - capacity] + self._window - now)
+        if self._pacing is not None:
+            lead = BACKGROUND_LEAD
+            if lane == _PRIORITY and not self._priority_share_used():
+                lead = PRIORITY_LEAD
+            delay = max(delay, self._next_slot - lead * self._spacing() - now)
+        if delay > 0:
+            delay = max(delay, _MIN_DELAY)
         return delay
 
-    def _try_grant(self, now: float, lane: int) -> float:
-        """Record a grant at ``now`` if the local window and the ledger allow it.
+    async def _try_grant(self, now: float, lane: int) -> float:
+        """Record a grant at ``now`` if the local window, the schedule and the ledger allow it.
+
+        The slot is taken here first, before the ledger is asked (which may await the
+        network), so that two requests asking meanwhile cannot both count on it; it is given
+        back if the ledger says no.
 
         Returns:
             0 when granted, else the seconds to wait before checking again.
         """
-        delay = self._delay(now)
+        delay = self._delay(now, lane)
         if delay > 0:
             return delay
+        taken = self._grant(now, lane)
         if self._ledger is not None:
-            delay = self._ledger.try_grant(
-                now, self._capacity(), self._window, priority=lane == _PRIORITY
+            delay = await self._ledger.reserve(
+                now,
+                self._capacity(),
+                self._window,
+                priority=lane == _PRIORITY,
+                spread=self._margin,
             )
             if delay > 0:
+                self._give_back(now, lane, taken)
                 return delay
-        self._grant(now)
         return 0.0
 
-    def _attach_ledger(self, ledger: SharedLedger) -> None:
+    def _attach_ledger(self, ledger: QuotaLedger) -> None:
         """Start sharing the budget with other processes.
 
         Called by `limiter_for`, under its lock, only while the limiter has no ledger.
         """
         self._ledger = ledger
 
-    def _grant(self, now: float) -> None:
+    def _grant(self, now: float, lane: int) -> tuple[float, float]:
+        """Record a grant at ``now``; return the schedule before and after it (`_give_back`)."""
         self._grants.append(now)
+        if lane == _PRIORITY:
+            self._priority_grants.append(now)
         self._granted_total += 1
+        before = self._next_slot
+        if self._pacing is not None:
+            self._next_slot = max(self._next_slot, now) + self._spacing()
+        return before, self._next_slot
+
+    def _give_back(self, now: float, lane: int, taken: tuple[float, float]) -> None:
+        """Undo `_grant` after the ledger refused the slot."""
+        with contextlib.suppress(ValueError):
+            self._grants.remove(now)
+        if lane == _PRIORITY:
+            with contextlib.suppress(ValueError):
+                self._priority_grants.remove(now)
+        self._granted_total -= 1
+        before, after = taken
+        if self._next_slot == after:  # nobody was scheduled after it meanwhile
+            self._next_slot = before
 
     def _complete(self, granted_at: float) -> None:
         """Move the entry of a grant made at ``granted_at`` to now, when its answer came.
@@ -429,18 +558,36 @@ class WindowLimiter:
         now = self._clock()
         if not now > granted_at:
             return
+        self._measure_trip(now - granted_at)
         with contextlib.suppress(ValueError):
             self._grants.remove(granted_at)
         self._grants.append(now)
         if self._ledger is not None:
             self._ledger.complete(granted_at, now)
 
+    def _measure_trip(self, seconds: float) -> None:
+        """Add one round trip; the margin becomes the spread of the recent ones (bounded)."""
+        trips = self._trips
+        trips.append(seconds)
+        if len(trips) < MIN_SAMPLES:
+            return  # too few to trust: the slowest case (a new connection) holds
+        ordered = sorted(trips)
+        last = len(ordered) - 1
+        spread = 2.0 * (ordered[round(0.5 * last)] - ordered[round(0.05 * last)])
+        self._margin = min(MAX_MARGIN, max(MIN_MARGIN, spread))
+
 
 _registry: dict[str, WindowLimiter] = {}
 _registry_lock = threading.Lock()
 
 
-def limiter_for(account: str, limit: int = 20, *, shared: bool = False) -> WindowLimiter:
+def limiter_for(
+    account: str,
+    limit: int = 20,
+    *,
+    shared: bool = False,
+    ledger: Callable[[], QuotaLedger | None] | None = None,
+) -> WindowLimiter:
     """The process-wide limiter of an account, created on first use.
 
     Every client of the same account (AccessKey id) gets the same limiter, so all views and
@@ -452,6 +599,8 @@ def limiter_for(account: str, limit: int = 20, *, shared: bool = False) -> Windo
         limit: grants per second wanted by the caller.
         shared: also share the budget with the other asrtui processes of this account on
             this host (`asrtui.sharedquota`); where that is impossible the limiter works alone.
+        ledger: builds the ledger to share the budget through (the composition root's
+            choice: the host's, or Redis); called only while the limiter has none yet.
     """
     with _registry_lock:
         limiter = _registry.get(account)
@@ -459,12 +608,16 @@ def limiter_for(account: str, limit: int = 20, *, shared: bool = False) -> Windo
             limiter = _registry[account] = WindowLimiter(limit)
         else:
             limiter._lower_limit(limit)
+        if ledger is not None and limiter.ledger is None:
+            built = ledger()
+            if built is not None:
+                limiter._attach_ledger(built)
         if shared and limiter.ledger is None:
             from asrtui.sharedquota import SharedLedger
 
-            ledger = SharedLedger.for_account(account)
-            if ledger is not None:
-                limiter._attach_ledger(ledger)
+            host = SharedLedger.for_account(account)
+            if host is not None:
+                limiter._attach_ledger(host)
         return limiter
 
 

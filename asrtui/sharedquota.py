@@ -95,6 +95,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
+from typing import Protocol, runtime_checkable
 
 import platformdirs
 
@@ -113,9 +114,11 @@ __all__ = [
     "DEFAULT_PACING",
     "LOCK_RETRY",
     "PRIORITY_LEAD",
+    "PRIORITY_SHARE",
     "STUCK_AFTER",
     "SUPPORTED",
     "LedgerSnapshot",
+    "QuotaLedger",
     "SharedLedger",
     "ledger_dir",
     "ledger_path",
@@ -134,6 +137,10 @@ DEFAULT_PACING = 0.985
 BACKGROUND_LEAD = 0.5
 #: How many slot spacings before its slot a priority request may be granted.
 PRIORITY_LEAD = 2.5
+#: The most of a window's capacity that priority requests get ahead of the schedule: past
+#: it they keep their place first in line but wait for their slot like background ones, so
+#: that a stream of user actions in many consoles never starves the refreshes.
+PRIORITY_SHARE = 0.5
 #: Seconds a process waits before trying a lock that another process holds.
 LOCK_RETRY = 0.002
 #: Seconds of a continuously busy lock after which a process limits itself alone.
@@ -141,10 +148,11 @@ STUCK_AFTER = 2.0
 #: The longest hold a state file may ask for; anything longer is junk and resets the file.
 MAX_HOLD = 3600.0
 
-_MAGIC = b"ASRTQL01"
-# magic, crc32 of the rest, number of grants, hold_until, slow_since, slow_limit, next_slot,
-# priority_waiting_until; then the grant times.
-_HEADER = struct.Struct("<8sII5d")
+_MAGIC = b"ASRTQL02"
+# magic, crc32 of the rest, number of grants, number of priority grants, hold_until,
+# slow_since, slow_limit, next_slot, priority_waiting_until; then the grant times, then the
+# priority grant times.
+_HEADER = struct.Struct("<8sIII5d")
 _ENTRY = struct.Struct("<d")
 _MAX_ENTRIES = 4096
 #: Answers kept while the lock is busy (a few windows' worth; older ones have left the window).
@@ -204,17 +212,21 @@ class _State:
     next_slot: float = -math.inf
     #: Until when a refused priority request will come back for the next free slot.
     priority_waiting_until: float = -math.inf
+    #: Grant times of priority requests in the last window (for `PRIORITY_SHARE`).
+    priority: list[float] = field(default_factory=list)
 
     def encode(self) -> bytes:
         body = struct.pack(
-            f"<I5d{len(self.grants)}d",
+            f"<II5d{len(self.grants)}d{len(self.priority)}d",
             len(self.grants),
+            len(self.priority),
             self.hold_until,
             self.slow_since,
             self.slow_limit,
             self.next_slot,
             self.priority_waiting_until,
             *self.grants,
+            *self.priority,
         )
         return _MAGIC + struct.pack("<I", zlib.crc32(body)) + body
 
@@ -231,13 +243,19 @@ class _State:
             return cls()
         if len(data) < _HEADER.size or data[:8] != _MAGIC:
             return None
-        _, crc, count, hold, since, slow, nxt, waiting = _HEADER.unpack_from(data)
-        end = _HEADER.size + count * _ENTRY.size
-        if count > _MAX_ENTRIES or len(data) < end or zlib.crc32(data[12:end]) != crc:
+        _, crc, count, pcount, hold, since, slow, nxt, waiting = _HEADER.unpack_from(data)
+        end = _HEADER.size + (count + pcount) * _ENTRY.size
+        if (
+            count > _MAX_ENTRIES
+            or pcount > _MAX_ENTRIES
+            or len(data) < end
+            or zlib.crc32(data[12:end]) != crc
+        ):
             return None
         grants = list(struct.unpack_from(f"<{count}d", data, _HEADER.size))
+        priority = list(struct.unpack_from(f"<{pcount}d", data, _HEADER.size + count * _ENTRY.size))
         latest = now + horizon
-        if any(not math.isfinite(g) or g > latest for g in grants):
+        if any(not math.isfinite(g) or g > latest for g in grants + priority):
             return None
         if math.isnan(hold) or hold > now + MAX_HOLD:
             return None
@@ -245,7 +263,54 @@ class _State:
             return None
         if math.isnan(nxt) or nxt > latest or math.isnan(waiting) or waiting > latest:
             return None
-        return cls(grants, hold, since, slow, nxt, waiting)
+        return cls(grants, hold, since, slow, nxt, waiting, priority)
+
+
+@runtime_checkable
+class QuotaLedger(Protocol):
+    """The gate an account's `asrtui.ratelimit.WindowLimiter` asks before each grant.
+
+    Two implement it: `SharedLedger` (the processes of one host, a locked file) and
+    `asrtui.redisquota.RedisQuota` (every host, through Redis). Both keep the same promises:
+    at most ``capacity`` grants in any ``window``, paced, priority first, throttling shared,
+    and a grant counted from its answer once `complete` is called.
+    """
+
+    @property
+    def where(self) -> str:
+        """Where the budget is shared right now: ``host`` or ``redis`` (for the status line)."""
+        ...
+
+    @property
+    def degraded(self) -> str:
+        """Why sharing is less than configured (``redis unreachable``), or empty."""
+        ...
+
+    async def reserve(
+        self,
+        now: float,
+        capacity: int,
+        window: float,
+        *,
+        priority: bool = False,
+        spread: float = 0.0,
+    ) -> float:
+        """Record a grant if the shared window allows it: 0, else the seconds to wait.
+
+        ``spread`` (seconds, the caller's measured round-trip spread) widens the pacing
+        schedule, not the window: the window counts answered grants from their answers.
+        """
+        ...
+
+    def complete(self, granted_at: float, now: float) -> None:
+        """Count the grant made at ``granted_at`` from ``now``, when its answer arrived."""
+        ...
+
+    def report_throttled(
+        self, now: float, effective_limit: float, retry_after: float | None = None
+    ) -> None:
+        """Share a ``Throttling*`` answer so that every other user slows down too."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -344,10 +409,38 @@ class SharedLedger:
         """The state file."""
         return self._path
 
+    @property
+    def where(self) -> str:
+        """``host``: the processes of this host share the budget."""
+        return "host"
+
+    @property
+    def degraded(self) -> str:
+        """Empty: a file that cannot be used makes the process limit itself alone (logged)."""
+        return ""
+
+    async def reserve(
+        self,
+        now: float,
+        capacity: int,
+        window: float,
+        *,
+        priority: bool = False,
+        spread: float = 0.0,
+    ) -> float:
+        """`try_grant` for the `QuotaLedger` protocol (the file is never waited on)."""
+        return self.try_grant(now, capacity, window, priority=priority, spread=spread)
+
     # -- the gate ------------------------------------------------------------------------------
 
     def try_grant(
-        self, now: float, capacity: int, window: float, *, priority: bool = False
+        self,
+        now: float,
+        capacity: int,
+        window: float,
+        *,
+        priority: bool = False,
+        spread: float = 0.0,
     ) -> float:
         """Record a grant at ``now`` if the shared window allows it.
 
@@ -357,6 +450,9 @@ class SharedLedger:
             window: the caller's window in seconds (the ledger adds its margin).
             priority: a user-initiated request: it may take a slot ahead of every background
                 request (see the module docstring).
+            spread: the caller's measured round-trip spread (`asrtui.ratelimit`): when larger
+                than the margin it widens the pacing schedule's window in its place, so that
+                slots N apart reach the server a window apart whatever the jitter.
 
         Returns:
             ``0.0`` when the grant was recorded; otherwise the seconds after which a grant
@@ -364,7 +460,9 @@ class SharedLedger:
         """
         try:
             with self._locked(now, window) as (fd, state, changed):
-                delay, dirty = self._decide(state, now, max(1, capacity), window, priority)
+                delay, dirty = self._decide(
+                    state, now, max(1, capacity), window, priority, spread=max(0.0, spread)
+                )
                 if dirty or changed:
                     self._write(fd, state)
                 return delay
@@ -442,7 +540,14 @@ class SharedLedger:
     # -- policy --------------------------------------------------------------------------------
 
     def _decide(
-        self, state: _State, now: float, capacity: int, window: float, priority: bool
+        self,
+        state: _State,
+        now: float,
+        capacity: int,
+        window: float,
+        priority: bool,
+        *,
+        spread: float = 0.0,
     ) -> tuple[float, bool]:
         """Append a grant to ``state`` or say how long to wait.
 
@@ -451,13 +556,18 @@ class SharedLedger:
         """
         horizon = window + self._margin
         state.grants = sorted(g for g in state.grants if g + horizon > now)
+        state.priority = [g for g in state.priority if g + horizon > now]
         shared = self._shared_limit(state, now)
         if shared < math.inf:
             capacity = max(1, min(capacity, math.floor(shared + 1e-9)))
+        # Priority goes ahead of the schedule only within its share of the window.
+        ahead = priority and len(state.priority) < PRIORITY_SHARE * capacity
         delay = state.hold_until - now
-        spacing = horizon / (capacity * (self._pacing or 1.0))
+        # The margin and the caller's measured spread both stand for the same delays (clock
+        # readings and round trips a scheduling delay apart): the larger one widens the schedule.
+        spacing = (window + max(self._margin, spread)) / (capacity * (self._pacing or 1.0))
         if self._pacing is not None:
-            lead = PRIORITY_LEAD if priority else BACKGROUND_LEAD
+            lead = PRIORITY_LEAD if ahead else BACKGROUND_LEAD
             delay = max(delay, state.next_slot - lead * spacing - now)
         # A refused priority request of any process gets the next slot that leaves the window.
         room = capacity
@@ -470,12 +580,14 @@ class SharedLedger:
             # Float rounding can leave a delay of a few ulps; a waiter sleeping that long may
             # be woken at the same clock reading and ask again forever (a virtual clock does).
             delay = max(delay, _MIN_DELAY)
-            if not priority:
+            if not ahead:
                 return delay, False
             comeback = now + min(delay, horizon) + spacing
             state.priority_waiting_until = max(state.priority_waiting_until, comeback)
             return delay, True
         state.grants.append(now)
+        if priority:
+            state.priority.append(now)
         if self._pacing is not None:
             state.next_slot = max(state.next_slot, now) + spacing
         if shared < math.inf and shared >= capacity + self._recovery * horizon:
@@ -576,7 +688,7 @@ class SharedLedger:
     @staticmethod
     def _read(fd: int, now: float, horizon: float) -> _State | None:
         size = os.fstat(fd).st_size
-        data = os.pread(fd, min(size, _HEADER.size + _MAX_ENTRIES * _ENTRY.size), 0)
+        data = os.pread(fd, min(size, _HEADER.size + 2 * _MAX_ENTRIES * _ENTRY.size), 0)
         return _State.decode(data, now, horizon)
 
     @staticmethod

@@ -8,7 +8,7 @@ the composition root hands it the real client (or a client wired to the in-proce
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Self
 
 from asrtui import connect
@@ -100,19 +100,8 @@ class ClientTaskSource:
         return await self._client.create_task(**spec.arguments())
 
     def quota(self) -> QuotaStats:
-        """The shared limiter's stats plus the client's own counters."""
-        stats = self._client.limiter.stats()
-        counters = self._client.counters
-        return QuotaStats(
-            limit=stats.limit,
-            effective_limit=stats.effective_limit,
-            used_last_second=stats.used_last_window,
-            waiting=stats.waiting,
-            granted_total=stats.granted_total,
-            throttled_total=counters.throttled_total,
-            errors_total=counters.errors_total,
-            clock_offset=self._client.clock_offset,
-        )
+        """The client's record for the status line (limiter, sharing, failures, clock)."""
+        return self._client.quota_stats()
 
 
 #: `ProfileChoice.key` of the credentials in the environment (never a valid profile name).
@@ -147,6 +136,8 @@ class Overrides:
         endpoint: ``--endpoint``, or ``None``.
         signature: ``--signature``, or ``None``.
         read_only: ``--read-only``, for every profile of the session.
+        shared_quota: ``--shared-quota URL``, for every profile of the session (the Redis
+            server is the site's, not an account's); never in ``repr``, it may hold a password.
     """
 
     profile: str | None = None
@@ -154,6 +145,7 @@ class Overrides:
     endpoint: str | None = None
     signature: str | None = None
     read_only: bool = False
+    shared_quota: str | None = field(default=None, repr=False)
 
 
 class ClientConnector:
@@ -407,7 +399,10 @@ class ClientConnector:
             store=self._store,
         )
         return Connection.from_settings(
-            settings, read_only_flag=self._overrides.read_only, env=self._env
+            settings,
+            read_only_flag=self._overrides.read_only,
+            env=self._env,
+            shared_quota_flag=self._overrides.shared_quota,
         )
 
     async def _open_connection(self, key: str, connection: Connection) -> ProfileSession:

@@ -1,18 +1,29 @@
 """Benchmark: one account's quota shared by several processes, against the emulator on a socket.
 
-Run: ``python benchmarks/multiproc_bench.py [--procs 1 2 3] [--seconds 8] [--unshared]``
+Run: ``python benchmarks/multiproc_bench.py [--procs 1 2 3] [--seconds 8] [--unshared]
+[--via host|redis] [--jitter MS]``, or ``--table`` for the whole matrix (below).
 
 The emulator is served on a real loopback socket (uvicorn in a thread of this process). For each
 process count, that many worker processes (``multiprocessing``, spawn) each open the real
 `asrtui.client.LiveClient` with their own `WindowLimiter` gated by one `SharedLedger` state file,
-and saturate ``list_tasks`` with many concurrent coroutines while a priority ``get_task`` is
-sent every ~200 ms. All workers start together at a barrier. The emulator counts what it
-accepts, independently of the clients.
+and saturate ``list_tasks`` with many concurrent coroutines while user-initiated (priority)
+``get_task`` requests come at ``--priority-rate`` per second over all processes (5 by default:
+an operator's key presses, not one process's; each process sends its share). All workers start
+together at a barrier. The emulator counts what it accepts, independently of the clients.
+
+``--via redis`` makes the processes "hosts": each has a runtime directory of its own (their
+host ledgers never meet) and they share only a Redis URL (`asrtui.redisquota.RedisQuota`);
+``--redis-url`` names the server, else a private ``redis-server`` is started on a free
+loopback port with no persistence.
+
+``--table`` runs every cell of the quota's report: ``--jitter`` 0, 20 and 50 ms, for 1, 3 and
+8 processes on the host ledger and 2 and 4 through Redis, and prints one line per cell.
 
 Prints, per process count, and checks (exit status 1 when a target is missed):
 
 - the most requests the emulator accepted in any 1-second window (must be <= 20);
-- the sustained accepted rate after the first second, as a share of 20/s (target >= 95 %);
+- the sustained accepted rate after the first second, as a share of 20/s (target >= 95 % with
+  no jitter, >= 90 % with 50 ms);
 - the p99 limiter wait of priority requests, over all processes (target <= 100 ms);
 - throttling answers seen (target 0).
 
@@ -35,11 +46,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import multiprocessing
+import secrets
+import shutil
+import socket
+import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
 from typing import Any
@@ -60,7 +77,7 @@ from asrtui.client import LiveClient
 from asrtui.credentials import Credentials
 from asrtui.emulator import DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, build_emulator
 from asrtui.emulator.server import running_server
-from asrtui.sharedquota import DEFAULT_MARGIN, DEFAULT_PACING, SharedLedger
+from asrtui.sharedquota import DEFAULT_MARGIN, DEFAULT_PACING, QuotaLedger, SharedLedger
 
 #: Seconds between the warm-up request and the start: its grant has left every window by then.
 WARM_UP_PAUSE = 1.2
@@ -79,14 +96,26 @@ class WorkerSpec:
     margin: float
     pacing: float | None
     warm_up: bool
+    redis_url: str | None = None
 
 
 async def _work(spec: WorkerSpec, barrier: Barrier) -> dict[str, Any]:
-    ledger = None
+    host = None
     if spec.ledger_dir is not None:
-        ledger = SharedLedger.for_account(
+        host = SharedLedger.for_account(
             DEMO_ACCESS_KEY_ID,
             directory=Path(spec.ledger_dir),
+            margin=spec.margin,
+            pacing=spec.pacing,
+        )
+    ledger: QuotaLedger | None = host
+    if spec.redis_url is not None:
+        from asrtui.redisquota import RedisQuota
+
+        ledger = RedisQuota(
+            spec.redis_url,
+            DEMO_ACCESS_KEY_ID,
+            fallback=host,
             margin=spec.margin,
             pacing=spec.pacing,
         )
@@ -106,24 +135,59 @@ async def _work(spec: WorkerSpec, barrier: Barrier) -> dict[str, Any]:
             priority_every=spec.priority_every,
             spread=True,
         )
+    degraded = ""
+    if ledger is not None:
+        degraded = ledger.degraded
+        aclose = getattr(ledger, "aclose", None)
+        if aclose is not None:
+            await aclose()
     return {
         "priority_waits": limiter.priority_waits,
         "throttled": client.counters.throttled_total,
         "errors": load.errors,
         "attempts": client.counters.attempts_total,
+        "degraded": degraded,
+        "margin": limiter.margin,
     }
 
 
 def worker(spec: WorkerSpec, barrier: Barrier, results: multiprocessing.Queue[Any]) -> None:
-    """One worker process: wait for the others, saturate for ``spec.seconds``, report."""
-    results.put(asyncio.run(_work(spec, barrier)))
+    """One worker process: wait for the others, saturate for ``spec.seconds``, report.
+
+    A worker that hangs says where before the parent gives up on it: the stacks of its
+    coroutines on stderr (SIGALRM), then of its threads (faulthandler).
+    """
+    import faulthandler
+    import signal
+
+    loop = asyncio.new_event_loop()
+
+    def dump_tasks(signum: int, frame: object) -> None:
+        for task in asyncio.all_tasks(loop):
+            task.print_stack(file=sys.stderr)
+
+    signal.signal(signal.SIGALRM, dump_tasks)
+    signal.alarm(int(WARM_UP_PAUSE + spec.seconds + 40))
+    faulthandler.dump_traceback_later(WARM_UP_PAUSE + spec.seconds + 50, exit=True)
+    try:
+        results.put(loop.run_until_complete(_work(spec, barrier)))
+    finally:
+        loop.close()
 
 
-def run(procs: int, args: argparse.Namespace) -> Result:
-    """Run ``procs`` worker processes against a fresh emulator; return what it saw."""
-    app = build_emulator(seed=1, tasks=8, jitter=args.jitter / 1000)
+def run(
+    procs: int, args: argparse.Namespace, *, redis_url: str | None = None, jitter: float = 0.0
+) -> Result:
+    """Run ``procs`` worker processes against a fresh emulator; return what it saw.
+
+    Args:
+        redis_url: share through Redis, each process with a host ledger of its own.
+        jitter: the emulator's largest one-way delay, in milliseconds.
+    """
+    app = build_emulator(seed=1, tasks=8, jitter=jitter / 1000)
     task_id = sorted(app.backend.query(None) or {})[0]
     context = multiprocessing.get_context("spawn")
+    priority_every = args.priority_every or procs / args.priority_rate
     with (
         tempfile.TemporaryDirectory(prefix="asrtui-bench-") as ledger_dir,
         running_server(app) as url,
@@ -133,17 +197,24 @@ def run(procs: int, args: argparse.Namespace) -> Result:
             ledger_dir=None if args.unshared else ledger_dir,
             seconds=args.seconds,
             coroutines=args.coroutines,
-            priority_every=args.priority_every,
+            priority_every=priority_every,
             task_id=task_id,
             margin=args.margin,
             pacing=args.pacing or None,
             warm_up=not args.cold,
+            redis_url=redis_url,
         )
+        specs = [spec] * procs
+        if redis_url is not None and spec.ledger_dir is not None:
+            # Hosts: a host ledger each, never met; only Redis is shared.
+            specs = []
+            for index in range(procs):
+                own = Path(ledger_dir) / f"host-{index}"
+                own.mkdir(mode=0o700)
+                specs.append(replace(spec, ledger_dir=str(own)))
         barrier = context.Barrier(procs + 1)
         results: multiprocessing.Queue[Any] = context.Queue()
-        workers = [
-            context.Process(target=worker, args=(spec, barrier, results)) for _ in range(procs)
-        ]
+        workers = [context.Process(target=worker, args=(one, barrier, results)) for one in specs]
         for process in workers:
             process.start()
         barrier.wait(timeout=120)
@@ -152,15 +223,91 @@ def run(procs: int, args: argparse.Namespace) -> Result:
         ended = started + args.seconds
         for process in workers:
             process.join(timeout=30)
-    return measure(
-        f"{procs} process(es), {args.seconds:.0f} s:",
+    via = "redis" if redis_url is not None else "host"
+    degraded = sorted({o["degraded"] for o in outcomes if o["degraded"]})
+    result = measure(
+        f"{procs} process(es) via {via}, jitter {jitter:g} ms, {args.seconds:.0f} s:",
         app.stats,
         started=started,
         ended=ended,
         priority_waits=(w for outcome in outcomes for w in outcome["priority_waits"]),
         throttled=max(app.stats.throttled, sum(o["throttled"] for o in outcomes)),
         errors=sum(o["errors"] for o in outcomes),
+        jitter=jitter / 1000,
     )
+    margins = sorted(o["margin"] for o in outcomes)
+    print(
+        f"  info  measured round-trip spread: {margins[0] * 1000:.0f}-{margins[-1] * 1000:.0f} ms"
+    )
+    if degraded:
+        result.failures.append("Redis fell back to the host ledger: " + "; ".join(degraded))
+    return result
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def private_redis() -> Iterator[str]:
+    """A ``redis-server`` on a free loopback port, no persistence; yields its URL."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise SystemExit("redis-server is not installed: give --redis-url or install it")
+    import redis
+
+    port, password = _free_port(), secrets.token_hex(12)
+    with tempfile.TemporaryDirectory(prefix="asrtui-bench-redis-") as directory:
+        process = subprocess.Popen(
+            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--requirepass", password, "--dir", directory],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            client = redis.Redis(host="127.0.0.1", port=port, password=password)
+            deadline = time.monotonic() + 20
+            while True:
+                try:
+                    client.ping()
+                    break
+                except redis.RedisError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.05)
+            client.close()
+            yield f"redis://:{password}@127.0.0.1:{port}/0"
+        finally:
+            process.terminate()
+            process.wait(10)
+
+
+#: The cells of ``--table``: (processes, through Redis) for each jitter in `TABLE_JITTERS`.
+TABLE_CELLS = ((1, False), (3, False), (8, False), (2, True), (4, True))
+TABLE_JITTERS = (0.0, 20.0, 50.0)
+
+
+def table(args: argparse.Namespace, redis_url: str) -> bool:
+    """Run every cell of the report and print it as one table; True when every target held."""
+    rows: list[tuple[str, Result]] = []
+    for jitter in TABLE_JITTERS:
+        for procs, via_redis in TABLE_CELLS:
+            result = run(procs, args, redis_url=redis_url if via_redis else None, jitter=jitter)
+            report(result)
+            cell = f"{jitter:>6g} ms  {procs} x {'redis' if via_redis else 'host '}"
+            rows.append((cell, result))
+    print()
+    print("  jitter  processes  max/1s  sustained  prio p99  throttled  result")
+    for cell, result in rows:
+        verdict = "PASS" if not result.failures else "FAIL"
+        print(
+            f"{cell}  {result.max_in_window:>6}  {result.share:>8.1%}  "
+            f"{result.p99_wait * 1000:>6.0f} ms  {result.throttled:>9}  {verdict}"
+        )
+    return all(not result.failures for _, result in rows)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -169,7 +316,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--procs", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument("--seconds", type=float, default=8.0, help="length of each run")
     parser.add_argument("--coroutines", type=int, default=32, help="background coroutines")
-    parser.add_argument("--priority-every", type=float, default=0.2, help="seconds")
+    parser.add_argument(
+        "--priority-rate",
+        type=float,
+        default=5.0,
+        help="priority requests per second over all processes (each sends its share)",
+    )
+    parser.add_argument(
+        "--priority-every",
+        type=float,
+        default=0.0,
+        help="seconds between one process's priority requests (overrides --priority-rate)",
+    )
     parser.add_argument(
         "--margin", type=float, default=DEFAULT_MARGIN, help="the ledger's margin, seconds"
     )
@@ -180,13 +338,26 @@ def main(argv: list[str] | None = None) -> int:
         "--cold", action="store_true", help="no warm-up request before the start (see above)"
     )
     parser.add_argument("--unshared", action="store_true", help="no ledger (comparison)")
+    parser.add_argument(
+        "--via", choices=("host", "redis"), default="host", help="share through what"
+    )
+    parser.add_argument("--redis-url", help="the Redis server (else a private one is started)")
+    parser.add_argument("--table", action="store_true", help="run the whole matrix (see above)")
     add_jitter_option(parser)
     args = parser.parse_args(argv)
-    failed = False
-    for procs in args.procs:
-        result = run(procs, args)
-        report(result)
-        failed = failed or bool(result.failures)
+    with contextlib.ExitStack() as stack:
+        redis_url = args.redis_url
+        if redis_url is None and (args.table or args.via == "redis"):
+            redis_url = stack.enter_context(private_redis())
+        if args.table:
+            failed = not table(args, redis_url)
+        else:
+            failed = False
+            for procs in args.procs:
+                via = redis_url if args.via == "redis" else None
+                result = run(procs, args, redis_url=via, jitter=args.jitter)
+                report(result)
+                failed = failed or bool(result.failures)
     print("FAIL" if failed else "PASS")
     return 1 if failed else 0
 

@@ -120,7 +120,8 @@ def make_client(
     if transport is None:
         assert app is not None
         transport = httpx.ASGITransport(app=app)
-    limiter = WindowLimiter(limit, clock=vt.monotonic, sleep=vt.limiter_sleep)
+    # Unpaced: these tests count the virtual time of retries against the bare window.
+    limiter = WindowLimiter(limit, clock=vt.monotonic, sleep=vt.limiter_sleep, pacing=None)
     return LiveClient(
         lambda: creds,
         ENDPOINT,

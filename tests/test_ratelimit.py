@@ -10,6 +10,8 @@ clock resolution early), only instantly.
 from __future__ import annotations
 
 import asyncio
+import itertools
+import math
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -17,7 +19,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from asrtui.ratelimit import LimiterStats, WindowLimiter, limiter_for, reset_registry
+from asrtui.ratelimit import (
+    DEFAULT_PACING,
+    MAX_MARGIN,
+    MIN_MARGIN,
+    MIN_SAMPLES,
+    PRIORITY_SHARE,
+    LimiterStats,
+    WindowLimiter,
+    limiter_for,
+    reset_registry,
+)
 from tests.support.virtual_loop import VirtualLoop, max_in_any_window, run_virtual
 
 T = TypeVar("T")
@@ -25,9 +37,14 @@ TOLERANCE = 1e-6
 
 
 def virtual_limiter(limit: int = 20, window: float = 1.0, **kwargs: Any) -> WindowLimiter:
-    """A limiter on the running virtual loop's clock and sleep."""
+    """A limiter on the running virtual loop's clock and sleep.
+
+    Unpaced unless ``pacing`` is given: most tests here are of the sliding window itself; the
+    pacing schedule on top of it has its own tests below.
+    """
     loop = asyncio.get_running_loop()
     assert isinstance(loop, VirtualLoop)
+    kwargs.setdefault("pacing", None)
     return WindowLimiter(limit, window, clock=loop.time, sleep=asyncio.sleep, **kwargs)
 
 
@@ -148,7 +165,7 @@ def test_a_grant_leaves_the_window_exactly_one_window_later() -> None:
     async def main() -> tuple[Outcome, int]:
         limiter = virtual_limiter(2, 0.5)
         out = await drive(limiter, [Request(0.0), Request(0.0), Request(0.5)])
-        return out, limiter.stats().used_last_window
+        return out, limiter.stats().used_last_second
 
     out, used_at_half = run_virtual(main)
     assert out.granted == {0: 0.0, 1: 0.0, 2: 0.5}
@@ -164,7 +181,7 @@ def test_thousands_of_grants_per_second_hold_the_window_with_one_timer_per_turn(
             await asyncio.sleep(delay)
 
         loop = asyncio.get_running_loop()
-        limiter = WindowLimiter(2000, 1.0, clock=loop.time, sleep=counting_sleep)
+        limiter = WindowLimiter(2000, 1.0, clock=loop.time, sleep=counting_sleep, pacing=None)
         return await drive(limiter, [Request(0.0001 * (i % 13)) for i in range(7000)])
 
     out = run_virtual(main)
@@ -432,10 +449,10 @@ def test_stats_count_use_waiters_and_totals() -> None:
 
 
 async def test_the_default_clock_and_sleep_grant_a_free_window_without_waiting() -> None:
-    limiter = WindowLimiter()
+    limiter = WindowLimiter(pacing=None)
     for _ in range(20):
         await asyncio.wait_for(limiter.acquire(), timeout=1)
-    assert limiter.stats().used_last_window == 20
+    assert limiter.stats().used_last_second == 20
 
 
 def test_one_limiter_per_account_and_the_stricter_limit_wins() -> None:
@@ -606,3 +623,187 @@ def test_done_is_idempotent_and_an_unreported_grant_keeps_its_grant_time() -> No
         return [second_at, loop.time()]
 
     assert run_virtual(main) == pytest.approx([1.5, 2.5])
+
+
+# --- pacing, the measured margin and the priority share ----------------------------------------
+
+
+def paced_limiter(limit: int = 20, window: float = 1.0, **kwargs: Any) -> WindowLimiter:
+    """A limiter on the virtual loop with the product's pacing schedule."""
+    return virtual_limiter(limit, window, pacing=DEFAULT_PACING, **kwargs)
+
+
+def spacing_of(limiter: WindowLimiter) -> float:
+    return (limiter.window + limiter.margin) / (limiter.limit * DEFAULT_PACING)
+
+
+def test_paced_saturation_never_bursts_at_the_window_edge() -> None:
+    async def main() -> tuple[Outcome, float]:
+        limiter = paced_limiter(20)
+        out = await drive(limiter, [Request(0.0) for _ in range(120)])
+        return out, spacing_of(limiter)
+
+    out, spacing = run_virtual(main)
+    times = out.grant_times()
+    assert max_in_any_window(times, 1.0) <= 20
+    # No burst anywhere: a tenth of a window never holds more than its share and a lead.
+    assert max_in_any_window(times, 0.1) <= 2 + math.ceil(0.1 / spacing)
+    # ... and the rate is the schedule's: 20 per (1 + margin) / pacing.
+    steady = [t for t in times if 1.0 <= t < 5.0]
+    assert len(steady) >= 4 * 20 * DEFAULT_PACING / (1 + MAX_MARGIN) - 2
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    limit=st.integers(1, 6),
+    window=st.sampled_from([0.25, 1.0]),
+    requests=requests_strategy,
+)
+def test_random_traffic_on_the_schedule_keeps_the_window_fifo_and_finishes(
+    limit: int, window: float, requests: list[Request]
+) -> None:
+    async def main() -> tuple[Outcome, LimiterStats]:
+        limiter = paced_limiter(limit, window)
+        out = await drive(limiter, requests)
+        return out, limiter.stats()
+
+    out, stats = run_virtual(main)
+    assert max_in_any_window(out.grant_times(), window) <= limit
+    assert set(out.granted) | out.cancelled == set(range(len(requests)))
+    assert stats.waiting == 0
+    for lane in (False, True):
+        calls = [i for kind, i in out.events if kind == "call" and requests[i].priority is lane]
+        grants = [i for i in out.grant_order() if requests[i].priority is lane]
+        assert grants == [i for i in calls if i in out.granted]
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(limit=st.integers(1, 6), trips=trips_strategy)
+def test_the_paced_limiter_keeps_the_server_s_count_whatever_the_network_does(
+    limit: int, trips: list[tuple[float, float, float]]
+) -> None:
+    async def main() -> list[float]:
+        return await through_network(paced_limiter(limit, 1.0), trips)
+
+    arrivals = run_virtual(main)
+    assert max_in_any_window(arrivals, 1.0) <= limit
+
+
+async def measured_margin(trips: list[float]) -> float:
+    """The margin after answers that each took the given round trip, one after another."""
+    limiter = paced_limiter(20)
+    for trip in trips:
+        grant = await limiter.acquire()
+        await asyncio.sleep(trip)
+        grant.done()
+    return limiter.margin
+
+
+@pytest.mark.parametrize(
+    ("trips", "expected"),
+    [
+        # Too few answers: the slowest case (a new connection) holds.
+        ([0.003] * (MIN_SAMPLES - 1), MAX_MARGIN),
+        # A steady network: the floor.
+        ([0.003] * 40, MIN_MARGIN),
+        # Uniform jitter of 50 ms: about its width (0.9 of it, from the low half).
+        ([0.003 + 0.05 * k / 39 for k in range(40)], 0.045),
+        # A slow tail (a third of the answers 40 ms late on their way back) is not jitter.
+        ([0.003] * 27 + [0.043] * 13, MIN_MARGIN),
+        # Wild round trips: bounded.
+        ([0.001, 2.0] * 20, MAX_MARGIN),
+    ],
+    ids=["first-requests", "steady", "uniform-50ms", "slow-tail", "wild"],
+)
+def test_the_margin_follows_the_spread_of_round_trips(trips: list[float], expected: float) -> None:
+    assert run_virtual(lambda: measured_margin(trips)) == pytest.approx(expected, abs=0.003)
+
+
+@settings(max_examples=60, deadline=None)
+@given(trips=st.lists(st.floats(0, 3, allow_nan=False), min_size=1, max_size=80))
+def test_the_margin_stays_within_its_bounds(trips: list[float]) -> None:
+    margin = run_virtual(lambda: measured_margin(trips))
+    assert MIN_MARGIN <= margin <= MAX_MARGIN
+
+
+def test_the_margin_widens_the_schedule() -> None:
+    async def main(trip: float) -> float:
+        limiter = paced_limiter(20)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        for _ in range(60):
+            grant = await limiter.acquire()
+            await asyncio.sleep(trip)
+            grant.done()
+        return 60 / (loop.time() - started)
+
+    steady, jittery = run_virtual(lambda: main(0.002)), run_virtual(lambda: main(0.06))
+    assert jittery < steady
+
+
+async def share_run(priority_loops: int, background_loops: int, seconds: float) -> Outcome:
+    """Loops that each ask again as soon as granted, for ``seconds`` of virtual time."""
+    limiter = paced_limiter(20)
+    loop = asyncio.get_running_loop()
+    out = Outcome()
+    index = itertools.count()
+
+    async def spend(priority: bool) -> None:
+        while True:
+            i = next(index)
+            await limiter.acquire(priority=priority)
+            out.granted[i] = loop.time()
+            out.events.append(("priority" if priority else "background", i))
+
+    tasks = [asyncio.create_task(spend(True)) for _ in range(priority_loops)]
+    tasks += [asyncio.create_task(spend(False)) for _ in range(background_loops)]
+    await asyncio.sleep(seconds)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    return out
+
+
+def test_a_stream_of_priority_requests_takes_its_share_and_never_starves_the_rest() -> None:
+    out = run_virtual(lambda: share_run(priority_loops=5, background_loops=5, seconds=8.0))
+    steady = [(kind, out.granted[i]) for kind, i in out.events if out.granted[i] >= 2.0]
+    priority = sum(1 for kind, _ in steady if kind == "priority") / 6
+    background = sum(1 for kind, _ in steady if kind == "background") / 6
+    assert max_in_any_window([t for _, t in steady], 1.0) <= 20
+    # Priority takes its share of the window, the background the rest of the schedule: never
+    # starved (no answer is reported here, so the margin stays at its most).
+    assert priority <= PRIORITY_SHARE * 20 + 1
+    assert background >= 20 * DEFAULT_PACING / (1 + MAX_MARGIN) - PRIORITY_SHARE * 20 - 1
+
+
+def test_priority_within_its_share_goes_ahead_of_saturating_background() -> None:
+    async def main() -> list[float]:
+        limiter = paced_limiter(20)
+        loop = asyncio.get_running_loop()
+        waits: list[float] = []
+
+        async def background() -> None:
+            while True:
+                grant = await limiter.acquire()
+                await asyncio.sleep(0.003)
+                grant.done()
+
+        async def user() -> None:
+            await asyncio.sleep(0.0371)
+            while True:
+                asked = loop.time()
+                await limiter.acquire(priority=True)
+                waits.append(loop.time() - asked)
+                await asyncio.sleep(0.2)
+
+        tasks = [asyncio.create_task(background()) for _ in range(30)]
+        tasks.append(asyncio.create_task(user()))
+        await asyncio.sleep(10.0)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        return waits
+
+    waits = run_virtual(main)
+    assert len(waits) >= 45
+    assert max(waits) <= 0.1

@@ -27,8 +27,10 @@ import platformdirs
 import pytest
 
 from asrtui import sharedquota
-from asrtui.ratelimit import WindowLimiter, limiter_for, reset_registry
+from asrtui.ratelimit import MIN_MARGIN, WindowLimiter, limiter_for, reset_registry
 from asrtui.sharedquota import (
+    DEFAULT_MARGIN,
+    DEFAULT_PACING,
     LOCK_RETRY,
     STUCK_AFTER,
     SharedLedger,
@@ -387,9 +389,10 @@ def test_two_limiters_sharing_a_ledger_keep_one_window_and_serve_priority_fast()
 
         async def background(limiter: WindowLimiter) -> None:
             while True:
-                await limiter.acquire()
+                grant = await limiter.acquire()
                 grants.append(loop.time())
                 await asyncio.sleep(0.003)  # the request itself
+                grant.done()
 
         async def user(limiter: WindowLimiter, phase: float) -> None:
             await asyncio.sleep(phase)
@@ -413,7 +416,9 @@ def test_two_limiters_sharing_a_ledger_keep_one_window_and_serve_priority_fast()
     assert max_in_any_window(grants, 1.0) <= N
     assert len([g for g in grants if 1.0 <= g < 6.0]) >= 0.9 * 5 * N
     assert len(waits) >= 50
-    assert max(waits) <= 2 * 1.02 / N  # never more than two slots
+    # Never more than two slots of the schedule (the window, the ledger's margin and the
+    # limiter's measured one, its least here: every round trip takes 3 ms).
+    assert max(waits) <= 2 * (1.0 + DEFAULT_MARGIN + MIN_MARGIN) / (N * DEFAULT_PACING)
 
 
 def test_limiter_for_shares_only_when_asked() -> None:
@@ -435,7 +440,7 @@ def test_limiter_for_shares_only_when_asked() -> None:
 def test_without_a_ledger_the_limiter_is_unchanged() -> None:
     async def main() -> list[float]:
         loop = asyncio.get_running_loop()
-        limiter = WindowLimiter(N, clock=loop.time)
+        limiter = WindowLimiter(N, clock=loop.time, pacing=None)
         times = []
         for _ in range(N + 1):
             await limiter.acquire()

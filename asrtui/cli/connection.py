@@ -62,7 +62,12 @@ def resolve_connection(args: argparse.Namespace, env: Mapping[str, str]) -> Conn
         signature=signature_opt,
         env=env,
     )
-    return Connection.from_settings(settings, read_only_flag=read_only_flag, env=env)
+    return Connection.from_settings(
+        settings,
+        read_only_flag=read_only_flag,
+        env=env,
+        shared_quota_flag=option(args, "shared_quota"),
+    )
 
 
 def add_connection_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
@@ -98,6 +103,13 @@ def add_connection_options(parser: argparse.ArgumentParser, *, suppress: bool) -
         default=default(False),
         help="refuse stop, delete and every other change (also: ASRTUI_READ_ONLY=1, or the "
         "profile's read_only setting)",
+    )
+    parser.add_argument(
+        "--shared-quota",
+        metavar="URL",
+        default=default(None),
+        help="share the account's quota across hosts through Redis (redis://[:password@]host"
+        "[:port][/db] or rediss://; also: ASRTUI_SHARED_QUOTA, or the profile's shared_quota)",
     )
 
 

@@ -385,6 +385,11 @@ def _describe(profile: Profile, profiles: ProfileSet) -> list[tuple[str, str]]:
         for key, value in profile.mode.items().items():
             if key != "mode":
                 lines.append((key.replace("_", " "), str(value)))
+    if profile.shared_quota is not None:
+        from asrtui.redisquota import display_url
+
+        # The URL's password is a secret: masked like the AccessKey secret.
+        lines.append(("shared quota", display_url(profile.shared_quota)))
     if profile.credential_command is not None:
         lines.append(("credentials", "external command"))
         lines.append(("command", _shown_command(profile.credential_command)))

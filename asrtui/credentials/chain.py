@@ -114,6 +114,7 @@ class ResolvedSettings:
         read_only: whether stop and delete are disabled.
         request_timeout: seconds one request may take in all, connect to last byte.
         trail: why each source before the chosen one was passed over (``asrtui whoami``).
+        shared_quota: the profile's Redis URL sharing the quota across hosts, or ``None``.
     """
 
     profile: str
@@ -129,6 +130,7 @@ class ResolvedSettings:
     #: The profile's alert hook (``on_event``) and its kinds, if it has one.
     on_event: str | None = None
     on_event_kinds: tuple[str, ...] | None = None
+    shared_quota: str | None = field(default=None, repr=False)
 
 
 def env_value(env: Mapping[str, str], suffix: str) -> str | None:
@@ -561,4 +563,5 @@ def resolve_connection_settings(
         trail=(*chain.trail, f"asrtui profile '{chosen.name}': {why}"),
         on_event=chosen.on_event,
         on_event_kinds=chosen.on_event_kinds,
+        shared_quota=chosen.shared_quota,
     )

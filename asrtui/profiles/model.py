@@ -176,6 +176,8 @@ class Profile:
         request_timeout: seconds one request may take in all, connect to last byte.
         credentials: the stored AccessKey pair, or ``None``; the source key of a
             ``RamRoleArn`` profile.
+        shared_quota: the Redis URL sharing the account's quota across hosts, or ``None``;
+            its password is a secret (never in ``repr``).
         credential_command: a ``credential_process``-style command, or ``None``.
         mode: the settings of a role, ECS, OIDC, URI or aliyun-profile mode
             (`asrtui.profiles.modes`), or ``None`` for a stored key or a command.
@@ -196,6 +198,7 @@ class Profile:
     mode: ModeSettings | None = None
     on_event: str | None = None
     on_event_kinds: tuple[str, ...] | None = None
+    shared_quota: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         validate_name(self.name)
@@ -206,6 +209,10 @@ class Profile:
         validate_rate_limit(self.rate_limit)
         object.__setattr__(self, "refresh", validate_refresh(self.refresh))
         object.__setattr__(self, "request_timeout", validate_request_timeout(self.request_timeout))
+        if self.shared_quota is not None:
+            from asrtui.redisquota import check_url
+
+            object.__setattr__(self, "shared_quota", check_url(self.shared_quota))
         if self.credential_command is not None:
             validate_command(self.credential_command)
             if self.credentials is not None:

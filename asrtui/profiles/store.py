@@ -100,6 +100,7 @@ _SETTING_KEYS = frozenset(
         *SETTING_NAMES,
         "on_event",
         "on_event_kinds",
+        "shared_quota",
     }
 )
 _SECRET_KEYS = frozenset({"access_key_id", "access_key_secret", "security_token"})
@@ -413,6 +414,7 @@ def _profile(
         ("endpoint", str, "a quoted string"),
         ("signature", str, "a quoted string"),
         ("credential_command", str, "a quoted string"),
+        ("shared_quota", str, "a quoted redis:// URL"),
         ("read_only", bool, "true or false"),
         ("rate_limit", int, "a whole number"),
         ("refresh", (int, float), "a number of seconds"),
@@ -510,6 +512,8 @@ def _settings_table(profile: Profile) -> dict[str, Any]:
         table["request_timeout"] = profile.request_timeout
     if profile.endpoint is not None:
         table["endpoint"] = profile.endpoint
+    if profile.shared_quota is not None:
+        table["shared_quota"] = profile.shared_quota
     if profile.credential_command is not None:
         table["credential_command"] = profile.credential_command
     if profile.mode is not None:

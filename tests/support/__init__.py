@@ -10,4 +10,5 @@
 - `emulator`: the emulator's rig: a wired app and signed in-process clients;
 - `hostile` and `hostile_server`: hostile values and a server that answers with them;
 - `secret_cases`: secrets in every place a URL can hold one.
+- `redis_server`: a private ``redis-server`` on a free loopback port, for the quota across hosts.
 """

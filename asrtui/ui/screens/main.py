@@ -160,6 +160,7 @@ class MainScreen(Screen[None]):
         self._detail_worker: Worker[None] | None = None
         self._due_timer: Timer | None = None
         self._last_error_logged = ""
+        self._sharing_degraded = ""
         self.feed = EventFeed()
         """What the event log shows, kept until its panel is mounted."""
         self.record = ScreenRecord(self, source, settings)
@@ -489,6 +490,7 @@ class MainScreen(Screen[None]):
             quota = self._source.quota()
         except AsrtuiError:
             quota = None
+        self._note_sharing(quota)
         table = self.table
         # Optional on a source (`asrtui.protocols.CredentialsStatus`): asked with getattr.
         status_of = getattr(self._source, "credentials_status", None)
@@ -517,6 +519,22 @@ class MainScreen(Screen[None]):
                 credentials_left=left,
             )
         )
+
+    def _note_sharing(self, quota: QuotaStats | None) -> None:
+        """Log when the quota stops being shared as configured (Redis away), and when it is again.
+
+        The status line's badge shows the state; the event log keeps when it changed.
+        """
+        degraded = quota.shared_degraded if quota is not None else ""
+        if degraded == self._sharing_degraded:
+            return
+        self._sharing_degraded = degraded
+        if degraded:
+            where = "this host's" if quota is not None and quota.shared == "host" else "no shared"
+            text = f"Quota no longer shared across hosts ({degraded}): {where} budget meanwhile"
+            self._log_note(self._clock(), "error", text)
+        else:
+            self._log_note(self._clock(), "recovered", "Quota shared across hosts again")
 
     # ------------------------------------------------------------------ refresh actions
 

@@ -199,6 +199,14 @@ def _render(status: StatusSnapshot, *, compact: bool) -> Text:
             text += f" (slowed from {quota.limit})"
             style = "yellow"
         parts.append((text, style))
+        # Where the budget is shared: a quota meant for every host that only this one sees
+        # (Redis away) is worth a badge, since other hosts may spend it meanwhile.
+        if quota.shared_degraded:
+            parts.append(" ")
+            badge = " QUOTA HOST ONLY " if quota.shared == "host" else " QUOTA NOT SHARED "
+            parts.append((badge, "bold black on yellow"))
+        elif quota.shared and not compact:
+            parts.append((f" {quota.shared}", "dim"))
         if quota.throttled_total or quota.errors_total:
             parts.append(sep)
             parts.append((f"throttled {quota.throttled_total} err {quota.errors_total}", "yellow"))

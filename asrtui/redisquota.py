@@ -1,0 +1,565 @@
+"""One account's request budget shared by every host, through Redis.
+
+The host ledger (`asrtui.sharedquota.SharedLedger`) shares the budget between the processes of
+one host; operators on several hosts, and scripts on other servers, using the same AccessKey
+cannot see it. `RedisQuota` keeps the same ledger in Redis, with the same promises (the
+`asrtui.sharedquota.QuotaLedger` protocol): at most N grants in any window, paced on one
+schedule, priority requests first, throttling answers shared, and a grant counted from its
+answer once it is in.
+
+The script
+    One Lua script does every change atomically in Redis: a sliding log (a sorted set of grant
+    times, each a unique member) and a small hash (the shared hold, the slowed-down limit, the
+    pacing schedule, the mark of a refused priority request), the same decisions as the host
+    ledger's. Its one clock is Redis's own ``TIME``: the hosts' clocks never meet, so their
+    skew does not matter. The keys are named after a hash of the AccessKey id (never the id
+    in clear, never the secret) and expire a minute after their last use.
+
+When Redis is away
+    Every call to Redis has a short deadline (`OP_TIMEOUT`). A call that fails or runs out of
+    time makes this process fall back *at once* to the host ledger (or to its own limiter when
+    the host cannot share), so a refresh never waits for Redis longer than that deadline; the
+    status line shows the badge and the log says so. While it is down only a probe (a ``PING``
+    every `PROBE_EVERY` seconds, off the request path) talks to Redis; when it answers,
+    sharing across hosts resumes. Every grant taken through Redis is also written to the host
+    ledger, so that a fall-back in the middle of a window starts from what this host spent.
+
+The URL
+    ``redis://[[user]:password@]host[:port][/db]`` or ``rediss://`` (TLS). The password is a
+    secret: `display_url` masks it, and the composition root registers it with the log
+    redaction before anything can print it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import itertools
+import logging
+import math
+import os
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+from asrtui.errors import ConfigError
+from asrtui.sharedquota import (
+    BACKGROUND_LEAD,
+    DEFAULT_MARGIN,
+    DEFAULT_PACING,
+    PRIORITY_LEAD,
+    PRIORITY_SHARE,
+    SharedLedger,
+)
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+__all__ = [
+    "ENV_VAR",
+    "OP_TIMEOUT",
+    "PROBE_EVERY",
+    "SCHEMES",
+    "RedisQuota",
+    "check_url",
+    "display_url",
+    "redis_keys",
+    "url_password",
+]
+
+_log = logging.getLogger("asrtui.redisquota")
+
+#: The environment variable naming the Redis URL (the option and the profile setting win).
+ENV_VAR = "ASRTUI_SHARED_QUOTA"
+#: The URL schemes accepted: plain and TLS.
+SCHEMES = ("redis", "rediss")
+#: Seconds one call to Redis may take before this process falls back to the host ledger.
+OP_TIMEOUT = 0.25
+#: Seconds between two probes of a Redis that went away.
+PROBE_EVERY = 1.0
+#: Seconds the keys live after their last use.
+KEY_TTL_MS = 60_000
+#: Grants whose answers are awaited, at most (older ones have left every window).
+_MAX_OPEN_GRANTS = 4096
+_DOMAIN = b"asrtui shared quota v1\x00"
+_MIN_DELAY = 1e-6
+
+# KEYS: the log (sorted set), the state (hash), the priority grants (sorted set). ARGV[1] is
+# the operation, ARGV[2] the keys' time to live in milliseconds.
+#   grant: capacity, window, priority (0/1), pacing (0: none), member, background lead,
+#          priority lead, recovery per second, spread (added to the schedule's window),
+#          priority share
+#   complete: member
+#   throttled: effective limit, retry after (0: none), recovery per second
+# Numbers go back as strings: Redis turns a Lua number into an integer.
+_SCRIPT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local op = ARGV[1]
+local ttl = tonumber(ARGV[2])
+local function shared_limit(slow, since, recovery)
+  if not slow then return math.huge end
+  return slow + recovery * math.max(0, now - since)
+end
+local function keep()
+  redis.call('PEXPIRE', KEYS[1], ttl)
+  redis.call('PEXPIRE', KEYS[2], ttl)
+  redis.call('PEXPIRE', KEYS[3], ttl)
+end
+if op == 'complete' then
+  redis.call('ZADD', KEYS[1], now, ARGV[3])
+  keep()
+  return {1, tostring(now)}
+end
+local st = redis.call('HMGET', KEYS[2], 'hold_until', 'slow_limit', 'slow_since',
+                      'next_slot', 'priority_waiting_until')
+local hold = tonumber(st[1]) or -math.huge
+local slow = tonumber(st[2])
+local since = tonumber(st[3]) or now
+local next_slot = tonumber(st[4]) or -math.huge
+local waiting = tonumber(st[5]) or -math.huge
+if op == 'throttled' then
+  local limit = tonumber(ARGV[3])
+  local retry = tonumber(ARGV[4])
+  local recovery = tonumber(ARGV[5])
+  local shared = math.min(shared_limit(slow, since, recovery), limit)
+  redis.call('HSET', KEYS[2], 'slow_limit', tostring(math.max(1, shared)),
+             'slow_since', tostring(now))
+  if retry > 0 and now + retry > hold then
+    redis.call('HSET', KEYS[2], 'hold_until', tostring(now + retry))
+    ttl = ttl + math.ceil(retry * 1000)
+  end
+  keep()
+  return {1, tostring(now)}
+end
+local capacity = tonumber(ARGV[3])
+local window = tonumber(ARGV[4])
+local priority = ARGV[5] == '1'
+local pacing = tonumber(ARGV[6])
+local member = ARGV[7]
+local recovery = tonumber(ARGV[10])
+local spread = tonumber(ARGV[11])
+local share = tonumber(ARGV[12])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - window)
+local shared = shared_limit(slow, since, recovery)
+if shared < math.huge then
+  capacity = math.max(1, math.min(capacity, math.floor(shared + 1e-9)))
+end
+local ahead = priority and redis.call('ZCARD', KEYS[3]) < share * capacity
+local lead = tonumber(ARGV[8])
+if ahead then lead = tonumber(ARGV[9]) end
+local delay = hold - now
+local spacing = (window + spread) / (capacity * (pacing > 0 and pacing or 1))
+if pacing > 0 then
+  delay = math.max(delay, next_slot - lead * spacing - now)
+end
+local room = capacity
+if not priority and now < waiting then room = math.max(1, capacity - 1) end
+local used = redis.call('ZCARD', KEYS[1])
+if used >= room then
+  local entry = redis.call('ZRANGE', KEYS[1], used - room, used - room, 'WITHSCORES')
+  delay = math.max(delay, tonumber(entry[2]) + window - now)
+end
+if delay > 0 then
+  delay = math.max(delay, 1e-6)
+  if ahead then
+    local comeback = now + math.min(delay, window) + spacing
+    if comeback > waiting then
+      redis.call('HSET', KEYS[2], 'priority_waiting_until', tostring(comeback))
+      keep()
+    end
+  end
+  return {0, tostring(delay)}
+end
+redis.call('ZADD', KEYS[1], now, member)
+if priority then redis.call('ZADD', KEYS[3], now, member) end
+if pacing > 0 then
+  redis.call('HSET', KEYS[2], 'next_slot', tostring(math.max(next_slot, now) + spacing))
+end
+if shared < math.huge and shared >= capacity + recovery * window then
+  redis.call('HDEL', KEYS[2], 'slow_limit', 'slow_since')
+end
+keep()
+return {1, tostring(now)}
+"""
+
+
+def check_url(url: str) -> str:
+    """``url`` if it is a Redis URL this quota can use, else a `ConfigError` saying why.
+
+    The message never quotes the URL: it may hold the password.
+
+    Raises:
+        ConfigError: not ``redis://`` or ``rediss://``, no host, a bad port or database.
+    """
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        raise ConfigError(
+            "The shared quota URL cannot be read",
+            "give redis://[:password@]host[:port][/db] (or rediss:// for TLS)",
+        ) from None
+    if parts.scheme not in SCHEMES or not parts.hostname:
+        raise ConfigError(
+            "The shared quota URL must be redis://host[:port][/db] or rediss://...",
+            "give the Redis URL, e.g. redis://:password@redis.example:6379/0",
+        )
+    del port
+    db = parts.path.strip("/")
+    if db and not db.isdigit():
+        raise ConfigError(
+            "The shared quota URL names a database that is not a number",
+            "end the URL with /0 (or another database number), or with nothing",
+        )
+    return url.strip()
+
+
+def url_password(url: str) -> str:
+    """The password in a Redis URL (a secret), empty when it has none."""
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        return ""
+    return unquote(password) if password else ""
+
+
+def display_url(url: str) -> str:
+    """The URL with its password masked (``redis://:****@host:6379/0``), for screens and logs."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:
+        return "(a Redis URL that cannot be read)"
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = host if port is None else f"{host}:{port}"
+    if parts.password is not None:
+        netloc = f"{parts.username or ''}:****@{netloc}"
+    elif parts.username:
+        netloc = f"{parts.username}@{netloc}"
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def redis_keys(access_key_id: str) -> tuple[str, str, str]:
+    """The keys of an account's ledger: a hash of the AccessKey id, never the id itself.
+
+    They share one hash tag (``{...}``), so that a Redis Cluster keeps them on one node, as a
+    script touching several keys needs.
+    """
+    digest = hashlib.sha256(_DOMAIN + access_key_id.encode("utf-8")).hexdigest()[:32]
+    base = f"asrtui:quota:{{{digest}}}"
+    return f"{base}:log", f"{base}:state", f"{base}:priority"
+
+
+def _connect(url: str) -> Redis:
+    """A Redis client with short deadlines (imported here: ``redis`` is an optional extra)."""
+    from redis.asyncio import Redis
+
+    client: Redis = Redis.from_url(
+        url,
+        socket_timeout=OP_TIMEOUT,
+        socket_connect_timeout=OP_TIMEOUT,
+        retry_on_timeout=False,
+        health_check_interval=0,
+        decode_responses=True,
+    )
+    return client
+
+
+class RedisQuota:
+    """The cross-host gate of one account's budget, in Redis, with the host ledger to fall back on.
+
+    Args:
+        url: the Redis URL (`check_url`); its password is never shown (`display_url`).
+        access_key_id: the account's AccessKey id (hashed into the key names).
+        fallback: the host ledger used while Redis is away (and kept up to date meanwhile);
+            ``None`` when the host cannot share one (the process then limits itself alone).
+        margin: seconds added to the window against network jitter (as the host ledger's).
+        pacing: the share of the capacity the pacing schedule hands out; ``None`` for none.
+        recovery_per_second: calls per window a shared slowed-down limit regains per second.
+        connect: builds the Redis client (tests pass another).
+        sleep: sleeps between probes (tests pass a fake).
+        on_change: called with `where` and `degraded` whenever they change (the event).
+
+    Raises:
+        ConfigError: the URL is not a usable Redis URL.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        access_key_id: str,
+        *,
+        fallback: SharedLedger | None = None,
+        margin: float = DEFAULT_MARGIN,
+        pacing: float | None = DEFAULT_PACING,
+        recovery_per_second: float = 1.0,
+        connect: Callable[[str], Redis] = _connect,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        on_change: Callable[[str, str], None] | None = None,
+    ) -> None:
+        self._url = check_url(url)
+        self._keys = redis_keys(access_key_id)
+        self._fallback = fallback
+        self._margin = margin
+        self._pacing = pacing
+        self._recovery = recovery_per_second
+        self._connect = connect
+        self._sleep = sleep
+        self._on_change = on_change
+        self._client: Redis | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._down_reason = ""
+        self._probe: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Task[Any]] = set()
+        #: This process's grants in Redis whose answers are awaited: local grant time -> member.
+        self._open: dict[float, str] = {}
+        self._prefix = f"{os.getpid()}-{secrets.token_hex(4)}"
+        self._seq = itertools.count()
+
+    def __repr__(self) -> str:
+        return f"RedisQuota({display_url(self._url)!r}, where={self.where!r})"
+
+    @property
+    def url(self) -> str:
+        """The Redis URL, password masked."""
+        return display_url(self._url)
+
+    @property
+    def where(self) -> str:
+        """``redis`` while Redis answers; ``host`` (or empty, alone) while it is away."""
+        if not self._down_reason:
+            return "redis"
+        return "" if self._fallback is None else self._fallback.where
+
+    @property
+    def degraded(self) -> str:
+        """Why the budget is not shared across hosts right now (``redis unreachable``)."""
+        return self._down_reason
+
+    # -- the gate ------------------------------------------------------------------------------
+
+    async def reserve(
+        self,
+        now: float,
+        capacity: int,
+        window: float,
+        *,
+        priority: bool = False,
+        spread: float = 0.0,
+    ) -> float:
+        """Record a grant in Redis if the shared window allows it; the host ledger if Redis is away.
+
+        Args:
+            now: the caller's monotonic clock (for the host ledger; Redis uses its own).
+            capacity: the caller's effective limit per window.
+            window: the caller's window in seconds (the ledger adds its margin).
+            priority: a user-initiated request (see `asrtui.sharedquota`).
+            spread: seconds added to the pacing schedule (the caller's round-trip spread).
+
+        Returns:
+            ``0.0`` when granted, else the seconds after which a grant may be possible.
+        """
+        if self._down_reason:
+            self._ensure_probe()
+            return await self._host(now, capacity, window, priority, spread)
+        member = f"{self._prefix}-{next(self._seq)}"
+        try:
+            granted, value = await self._run(
+                "grant",
+                max(1, capacity),
+                repr(window + self._margin),
+                "1" if priority else "0",
+                repr(self._pacing or 0),
+                member,
+                repr(BACKGROUND_LEAD),
+                repr(PRIORITY_LEAD),
+                repr(self._recovery),
+                # The margin is in the window already; the larger of the two widens the schedule.
+                repr(max(0.0, spread - self._margin)),
+                repr(PRIORITY_SHARE),
+            )
+        except _Unavailable as error:
+            self._went_down(error.reason)
+            return await self._host(now, capacity, window, priority, spread)
+        if not granted:
+            return max(float(value), _MIN_DELAY)
+        if len(self._open) >= _MAX_OPEN_GRANTS:
+            del self._open[next(iter(self._open))]
+        self._open[now] = member
+        if self._fallback is not None:
+            # What this host spent, in case Redis goes away within the window.
+            self._fallback.complete(now, now)
+        return 0.0
+
+    def complete(self, granted_at: float, now: float) -> None:
+        """Count the grant made at ``granted_at`` from its answer, in Redis and on the host."""
+        if self._fallback is not None:
+            self._fallback.complete(granted_at, now)
+        member = self._open.pop(granted_at, None)
+        if member is not None and not self._down_reason:
+            self._spawn(self._run("complete", member))
+
+    def report_throttled(
+        self, now: float, effective_limit: float, retry_after: float | None = None
+    ) -> None:
+        """Share a ``Throttling*`` answer with every host (and this host's other processes)."""
+        if self._fallback is not None:
+            self._fallback.report_throttled(now, effective_limit, retry_after)
+        if not self._down_reason:
+            wait = retry_after if retry_after is not None and retry_after > 0 else 0.0
+            self._spawn(
+                self._run(
+                    "throttled",
+                    repr(max(1.0, effective_limit)),
+                    repr(wait),
+                    repr(self._recovery),
+                )
+            )
+
+    async def aclose(self) -> None:
+        """Stop the probe and close the connection to Redis."""
+        tasks = [*self._background, *([self._probe] if self._probe is not None else [])]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._probe = None
+        client, self._client = self._client, None
+        if client is not None:
+            with contextlib.suppress(Exception):
+                await client.aclose()
+
+    # -- Redis ---------------------------------------------------------------------------------
+
+    async def _host(
+        self, now: float, capacity: int, window: float, priority: bool, spread: float
+    ) -> float:
+        if self._fallback is None:
+            return 0.0
+        return await self._fallback.reserve(now, capacity, window, priority=priority, spread=spread)
+
+    def _redis(self) -> Redis:
+        """The client of the running event loop (a client is bound to the loop it started on)."""
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._loop is not loop:
+            self._client = self._connect(self._url)
+            self._loop = loop
+        return self._client
+
+    async def _run(self, op: str, *args: object) -> tuple[bool, float]:
+        """Run the script once, within `OP_TIMEOUT`.
+
+        Raises:
+            _Unavailable: Redis did not answer in time, refused, or answered nonsense.
+        """
+        from redis.exceptions import RedisError
+
+        try:
+            async with asyncio.timeout(OP_TIMEOUT):
+                reply = await self._redis().eval(
+                    _SCRIPT, len(self._keys), *self._keys, op, str(KEY_TTL_MS), *map(str, args)
+                )
+        except TimeoutError:
+            raise _Unavailable(f"Redis did not answer within {OP_TIMEOUT * 1000:.0f} ms") from None
+        except (RedisError, OSError) as error:
+            raise _Unavailable(_reason(error)) from None
+        try:
+            flag, value = reply
+            number = float(value)
+        except (TypeError, ValueError):
+            raise _Unavailable("Redis answered the quota script with nonsense") from None
+        if not math.isfinite(number):
+            raise _Unavailable("Redis answered the quota script with nonsense")
+        return bool(int(flag)), number
+
+    def _spawn(self, work: Awaitable[tuple[bool, float]]) -> None:
+        """Send an update without waiting for it; a failure makes this process fall back."""
+
+        async def send() -> None:
+            try:
+                await work
+            except _Unavailable as error:
+                self._went_down(error.reason)
+
+        try:
+            task = asyncio.get_running_loop().create_task(send())
+        except RuntimeError:  # no running loop (a test's synchronous call): nothing to send
+            if asyncio.iscoroutine(work):
+                work.close()
+            return
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    def _went_down(self, reason: str) -> None:
+        if self._down_reason:
+            return
+        self._down_reason = reason or "Redis unreachable"
+        self._open.clear()
+        self._client = None  # a new connection for the probe and after it
+        _log.warning(
+            "quota no longer shared across hosts (%s, %s): %s; probing every %g s",
+            display_url(self._url),
+            self._down_reason,
+            "limiting with this host's ledger" if self._fallback else "limiting this process",
+            PROBE_EVERY,
+        )
+        self._changed()
+        self._ensure_probe()
+
+    def _ensure_probe(self) -> None:
+        if self._probe is not None and not self._probe.done():
+            return
+        try:
+            self._probe = asyncio.get_running_loop().create_task(self._probing())
+        except RuntimeError:
+            self._probe = None
+
+    async def _probing(self) -> None:
+        """PING Redis every `PROBE_EVERY` seconds until it answers; then share through it again."""
+        from redis.exceptions import RedisError
+
+        while self._down_reason:
+            await self._sleep(PROBE_EVERY)
+            try:
+                async with asyncio.timeout(OP_TIMEOUT):
+                    await self._redis().ping()
+            except (TimeoutError, RedisError, OSError):
+                self._client = None
+                continue
+            self._down_reason = ""
+            _log.warning("quota shared across hosts again (%s)", display_url(self._url))
+            self._changed()
+
+    def _changed(self) -> None:
+        if self._on_change is not None:
+            self._on_change(self.where, self._down_reason)
+
+
+class _Unavailable(Exception):
+    """Redis did not serve a call; ``reason`` says how, without the URL's password."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _reason(error: BaseException) -> str:
+    """A short reason for a Redis failure; never the URL (it may hold the password)."""
+    from redis.exceptions import AuthenticationError, ResponseError
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    if isinstance(error, AuthenticationError):
+        return "Redis refused the password"
+    if isinstance(error, ResponseError):
+        return "Redis refused the quota script"
+    if isinstance(error, RedisTimeoutError):
+        return f"Redis did not answer within {OP_TIMEOUT * 1000:.0f} ms"
+    if isinstance(error, RedisConnectionError | OSError):
+        return "Redis unreachable"
+    return f"Redis failed ({type(error).__name__})"
