@@ -16,6 +16,7 @@ import pytest
 from asrtui.cli.connection import add_connection_options, resolve_connection
 from asrtui.connect import SHARED_QUOTA_ENV, Connection, open_client, shared_quota_of
 from asrtui.credentials import Credentials
+from asrtui.credentials.provider import StaticProvider
 from asrtui.errors import AsrtuiError, ConfigError
 from asrtui.logs import redact_log_text
 from asrtui.profiles import Profile, ProfileStore
@@ -97,7 +98,8 @@ def connection(shared_quota: str | None) -> Connection:
         profile_name="p",
         region="cn-shanghai",
         endpoint="http://127.0.0.1:9",
-        credentials=lambda: credentials,
+        # A stored key, as a profile gives: its id is known before the first request.
+        credentials=StaticProvider(credentials),
         shared_quota=shared_quota,
     )
 
