@@ -309,7 +309,8 @@ def _session(demo: bool = False, **hook: Any) -> ProfileSession:
 def test_a_profile_keeps_its_hook_and_the_console_runs_it() -> None:
     from asrtui.__main__ import _RecorderFactory
     from asrtui.credentials import Credentials
-    from asrtui.profiles import Profile, ProfileSet, ProfileStore, resolve_connection_settings
+    from asrtui.credentials.chain import resolve_connection_settings
+    from asrtui.profiles import Profile, ProfileSet, ProfileStore
 
     profile = Profile(
         "studio",
