@@ -35,6 +35,7 @@ from typing import Literal, Self
 import httpx
 
 from asrtui import __version__
+from asrtui.answersize import DEFAULT_MAX_ANSWER_MB, MIB, size_text, too_big_hint
 from asrtui.credentials import Credentials, RefreshingCredentials
 from asrtui.errors import (
     ApiError,
@@ -74,8 +75,13 @@ _log = logging.getLogger("asrtui.client")
 #: The Live API version every action of this client speaks.
 API_VERSION = "2016-11-01"
 
-#: Answers larger than this are refused rather than buffered (a 10,000-task answer is ~6 MB).
-DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
+#: Answers larger than this are refused rather than buffered (a 10,000-task answer is ~5 MB);
+#: the console and the command line pass the setting of `asrtui.answersize`.
+DEFAULT_MAX_BODY_BYTES = DEFAULT_MAX_ANSWER_MB * MIB
+
+#: Bytes read past the limit, not kept, to say how big a refused answer was: reading them
+#: costs time, not memory, and an answer that never ends is cut off here.
+_COUNT_PAST_LIMIT = 64 * MIB
 
 _DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 
@@ -521,23 +527,39 @@ class LiveClient:
         return response.status_code, headers, body
 
     async def _read_capped(self, response: httpx.Response, headers: Mapping[str, str]) -> bytes:
-        """Read the body by streaming, refusing more than ``max_body_bytes``."""
+        """Read the body by streaming, refusing more than ``max_body_bytes``.
+
+        A refused answer is still counted (not kept), up to `_COUNT_PAST_LIMIT` past the
+        limit, so that the message can say how big it was.
+        """
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_body_bytes:
-            raise self._too_big(response.status_code, headers)
+            raise self._too_big(response.status_code, headers, int(declared), exact=True)
         chunks: list[bytes] = []
         size = 0
-        async for chunk in response.aiter_bytes():
+        stream = response.aiter_bytes()  # one iterator: the count goes on where reading stopped
+        async for chunk in stream:
             size += len(chunk)
             if size > self.max_body_bytes:
-                raise self._too_big(response.status_code, headers)
+                chunks.clear()
+                break
             chunks.append(chunk)
-        return b"".join(chunks)
+        else:
+            return b"".join(chunks)
+        async for chunk in stream:
+            size += len(chunk)
+            if size > self.max_body_bytes + _COUNT_PAST_LIMIT:
+                raise self._too_big(response.status_code, headers, size, exact=False)
+        raise self._too_big(response.status_code, headers, size, exact=True)
 
-    def _too_big(self, status: int, headers: Mapping[str, str]) -> MalformedResponseError:
+    def _too_big(
+        self, status: int, headers: Mapping[str, str], size: int, *, exact: bool
+    ) -> MalformedResponseError:
+        limit = self.max_body_bytes
+        how_big = size_text(size) if exact else f"more than {size_text(size)}"
         error = MalformedResponseError(
-            f"The answer from {self.endpoint} is larger than {self.max_body_bytes} bytes",
-            "the endpoint does not look like the Live API; check --endpoint",
+            f"The answer from {self.endpoint} is {how_big}, above the limit of {size_text(limit)}",
+            too_big_hint(size if exact else None, limit),
             request_id=headers.get("x-acs-request-id", ""),
             http_status=status,
         )

@@ -134,6 +134,7 @@ class Overrides:
         endpoint: ``--endpoint``, or ``None``.
         signature: ``--signature``, or ``None``.
         read_only: ``--read-only``, for every profile of the session.
+        max_answer_mb: ``--max-answer-mb``, for every profile of the session, or ``None``.
     """
 
     profile: str | None = None
@@ -141,6 +142,7 @@ class Overrides:
     endpoint: str | None = None
     signature: str | None = None
     read_only: bool = False
+    max_answer_mb: int | None = None
 
 
 class ClientConnector:
@@ -371,7 +373,10 @@ class ClientConnector:
             store=self._store,
         )
         return Connection.from_settings(
-            settings, read_only_flag=self._overrides.read_only, env=self._env
+            settings,
+            read_only_flag=self._overrides.read_only,
+            env=self._env,
+            max_answer_mb=self._overrides.max_answer_mb,
         )
 
     async def _open_connection(self, key: str, connection: Connection) -> ProfileSession:

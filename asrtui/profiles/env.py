@@ -100,6 +100,8 @@ class ResolvedSettings:
         refresh: seconds between automatic refreshes.
         read_only: whether stop and delete are disabled.
         request_timeout: seconds one request may take in all, connect to last byte.
+        max_answer_mb: the profile's answer size limit in MiB; ``None`` when credentials
+            come from the environment (then the option, the variable or the default apply).
     """
 
     profile: str
@@ -111,6 +113,7 @@ class ResolvedSettings:
     refresh: float = DEFAULT_REFRESH
     read_only: bool = False
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    max_answer_mb: int | None = None
 
 
 def env_value(env: Mapping[str, str], suffix: str) -> str | None:
@@ -239,4 +242,5 @@ def resolve_connection_settings(
         refresh=chosen.refresh,
         read_only=chosen.read_only,
         request_timeout=chosen.request_timeout,
+        max_answer_mb=chosen.max_answer_mb,
     )

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Literal
 
+from asrtui.answersize import DEFAULT_MAX_ANSWER_MB, validate_max_answer_mb
 from asrtui.credentials import Credentials, credential_value_problem, mask_secret
 from asrtui.endpoints import DEFAULT_REGION, resolve_endpoint
 from asrtui.errors import ConfigError, CredentialsError
@@ -220,6 +221,7 @@ class Profile:
         refresh: seconds between two automatic refreshes.
         read_only: whether stop and delete are disabled for this profile.
         request_timeout: seconds one request may take in all, connect to last byte.
+        max_answer_mb: the largest answer accepted, in MiB (`asrtui.answersize`).
         credentials: the stored AccessKey pair, or ``None``.
         credential_command: a ``credential_process``-style command, or ``None``.
     """
@@ -234,6 +236,7 @@ class Profile:
     credentials: Credentials | None = field(default=None, compare=True)
     credential_command: str | None = None
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    max_answer_mb: int = DEFAULT_MAX_ANSWER_MB
 
     def __post_init__(self) -> None:
         validate_name(self.name)
@@ -244,6 +247,7 @@ class Profile:
         validate_rate_limit(self.rate_limit)
         object.__setattr__(self, "refresh", validate_refresh(self.refresh))
         object.__setattr__(self, "request_timeout", validate_request_timeout(self.request_timeout))
+        validate_max_answer_mb(self.max_answer_mb)
         if self.credential_command is not None:
             validate_command(self.credential_command)
             if self.credentials is not None:
