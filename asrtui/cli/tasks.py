@@ -5,15 +5,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import TextIO
 
 from asrtui.cli.connection import environment, resolve_connection
-from asrtui.cli.output import render_csv, render_json, render_table
+from asrtui.cli.output import render_table
 from asrtui.client import LiveClient
 from asrtui.connect import Connection, open_client
 from asrtui.errors import AsrtuiError, ConfigError, TaskNotFoundError
 from asrtui.models import Task
+from asrtui.output import iter_csv, iter_json
 from asrtui.printable import printable_line
 from asrtui.taskid import normalize_task_id
 
@@ -74,13 +75,20 @@ def _non_negative_float(text: str) -> float:
     return value
 
 
-def _render(tasks: Sequence[Task], fmt: str, *, reveal: bool, watching: bool) -> str:
+def _render(tasks: Sequence[Task], fmt: str, *, reveal: bool, watching: bool) -> Iterator[str]:
+    """The output of one listing in pieces, ending with its newline, to write as they come.
+
+    JSON and CSV are written a few hundred tasks at a time (`asrtui.output.iter_json`), so a
+    listing of 100,000 tasks starts at once and is never held whole as text.
+    """
     if fmt == "json":
         # One compact array per line while watching, so the stream stays line-oriented.
-        return render_json(tasks, reveal=reveal, compact=watching)
-    if fmt == "csv":
-        return render_csv(tasks, reveal=reveal).rstrip("\n")
-    return render_table(tasks, reveal=reveal)
+        yield from iter_json(tasks, reveal=reveal, compact=watching)
+        yield "\n"
+    elif fmt == "csv":
+        yield from iter_csv(tasks, reveal=reveal)  # each row ends with its newline
+    else:
+        yield render_table(tasks, reveal=reveal) + "\n"
 
 
 async def _fetch(client: LiveClient, task_id: str | None, *, priority: bool) -> list[Task]:
@@ -115,12 +123,10 @@ async def _tasks(args: argparse.Namespace, connection: Connection, out: TextIO) 
             else:
                 if watch is not None and args.format == "table" and out.isatty():
                     out.write("\x1b[H\x1b[2J")
-                print(
-                    _render(
-                        tasks, args.format, reveal=args.reveal_secrets, watching=watch is not None
-                    ),
-                    file=out,
-                )
+                for piece in _render(
+                    tasks, args.format, reveal=args.reveal_secrets, watching=watch is not None
+                ):
+                    out.write(piece)
                 out.flush()
             if watch is None:
                 return 0
