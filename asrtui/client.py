@@ -55,6 +55,7 @@ from asrtui.ratelimit import WindowLimiter, limiter_for
 from asrtui.readonly import ReadOnly
 from asrtui.signing import SignerAuth
 from asrtui.wire import (
+    TaskMemo,
     check_ret_code,
     decode_json_object,
     error_from_gateway,
@@ -78,6 +79,14 @@ API_VERSION = "2016-11-01"
 #: Answers larger than this are refused rather than buffered (a 10,000-task answer is ~5 MB);
 #: the console and the command line pass the setting of `asrtui.answersize`.
 DEFAULT_MAX_BODY_BYTES = DEFAULT_MAX_ANSWER_MB * MIB
+
+#: Answers at least this large are decoded and parsed in a worker thread, not on the event
+#: loop: some 500 tasks, a few milliseconds of work. The thread holds the GIL while it works
+#: (the JSON decoder is C code that does not let go of it), but the interpreter hands the GIL
+#: back to the loop every few milliseconds of Python work, so a console keeps drawing and
+#: answering keys while tens of thousands of tasks are read. Smaller answers stay on the loop:
+#: the hop to a thread would cost more than it saves.
+OFF_LOOP_BYTES = 256 * 1024
 
 #: Bytes read past the limit, not kept, to say how big a refused answer was: reading them
 #: costs time, not memory, and an answer that never ends is cut off here.
@@ -214,6 +223,10 @@ class LiveClient:
         #: Local minus server clock in seconds, measured from ``Date``; ``None`` until known.
         self.clock_offset: float | None = None
         self._counters = ClientCounters()
+        #: The tasks of the last listing, so that those received unchanged are not parsed again.
+        self._task_memo = TaskMemo()
+        #: Whether the answer just decoded was large enough to be worked on off the loop.
+        self._large_answer = False
 
     def __repr__(self) -> str:
         return (
@@ -291,7 +304,9 @@ class LiveClient:
             priority: ``True`` for a user-initiated refresh, which overtakes background ones.
         """
         envelope = await self._call("QueryRtcAsrTasks", {}, priority=priority)
-        return parse_tasks(envelope)
+        if self._large_answer:
+            return await asyncio.to_thread(parse_tasks, envelope, self._task_memo)
+        return parse_tasks(envelope, self._task_memo)
 
     async def get_task(self, task_id: str, *, priority: bool = True) -> Task | None:
         """One task by id; ``None`` when the service no longer knows it.
@@ -480,7 +495,13 @@ class LiveClient:
             else:
                 limiter.on_success()
             raise error
-        envelope = decode_json_object(body, http_status=status, request_id_hint=request_id)
+        self._large_answer = len(body) >= OFF_LOOP_BYTES
+        if self._large_answer:
+            envelope = await asyncio.to_thread(
+                decode_json_object, body, http_status=status, request_id_hint=request_id
+            )
+        else:
+            envelope = decode_json_object(body, http_status=status, request_id_hint=request_id)
         limiter.on_success()
         check_ret_code(envelope, action=action, profile=self.profile)
         return envelope
