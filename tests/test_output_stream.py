@@ -62,8 +62,8 @@ _values = st.recursive(
 _names = st.sampled_from(
     ["taskId", "status", "streamUrl", "aliUid", "tag", "createdAt", "token", "x", "nested"]
 )
-_task_objects = st.dictionaries(_names, _values, max_size=6).map(
-    lambda d: {**d, "taskId": d.get("taskId") if isinstance(d.get("taskId"), str) else "asr-1"}
+_task_objects = st.tuples(st.dictionaries(_names, _values, max_size=6), st.text(max_size=5)).map(
+    lambda pair: {**pair[0], "taskId": "asr-" + pair[1]}
 )
 
 
@@ -163,3 +163,11 @@ def test_a_secret_after_a_colon_in_plain_words_is_still_masked(
 ) -> None:
     # What the time shortcut must never take: letters, a colon, a secret.
     assert mask_url(f"{name}{colon}{secret}") == f"{name}{colon}****"
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0xA0), max_size=40))
+def test_json_text_of_any_near_ascii_string_reaches_the_terminal_escaped(text: str) -> None:
+    # The plain-ASCII pass must leave to the slow one every DEL, C0 and C1 control.
+    shown = printable_json(json.dumps([text], ensure_ascii=False, indent=2))
+    assert json.loads(shown) == [text]
+    assert all(char == "\n" or 0x20 <= ord(char) < 0x7F or ord(char) == 0xA0 for char in shown)
