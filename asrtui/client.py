@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import gc
 import logging
 import random
 import ssl
@@ -30,7 +31,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import Literal, Self
+from typing import Any, Literal, Self, TypeVar
 
 import httpx
 
@@ -73,6 +74,8 @@ __all__ = [
 
 _log = logging.getLogger("asrtui.client")
 
+_T = TypeVar("_T")
+
 #: The Live API version every action of this client speaks.
 API_VERSION = "2016-11-01"
 
@@ -99,6 +102,23 @@ _DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 #: trickles a byte every few seconds would hold a request forever: this bounds the whole.
 #: A little above the read timeout, so a slow but steady answer still fits.
 DEFAULT_REQUEST_TIMEOUT = 15.0
+
+
+def _without_cycle_collection(work: Callable[..., _T], /, *args: Any, **kwargs: Any) -> _T:
+    """``work(*args, **kwargs)`` with the cyclic garbage collector kept out of it.
+
+    Decoding and parsing a large answer makes a few objects per task, none in a cycle, that
+    live on: the collector, triggered every 700 new objects, would walk them all again and
+    again, a cost growing faster than the task count (a third of the work at 50,000 tasks).
+    Reference counting frees what is dropped; collecting resumes when the work is done.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return work(*args, **kwargs)
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 @dataclass(frozen=True)
@@ -305,7 +325,9 @@ class LiveClient:
         """
         envelope = await self._call("QueryRtcAsrTasks", {}, priority=priority)
         if self._large_answer:
-            return await asyncio.to_thread(parse_tasks, envelope, self._task_memo)
+            return await asyncio.to_thread(
+                _without_cycle_collection, parse_tasks, envelope, self._task_memo
+            )
         return parse_tasks(envelope, self._task_memo)
 
     async def get_task(self, task_id: str, *, priority: bool = True) -> Task | None:
@@ -498,7 +520,11 @@ class LiveClient:
         self._large_answer = len(body) >= OFF_LOOP_BYTES
         if self._large_answer:
             envelope = await asyncio.to_thread(
-                decode_json_object, body, http_status=status, request_id_hint=request_id
+                _without_cycle_collection,
+                decode_json_object,
+                body,
+                http_status=status,
+                request_id_hint=request_id,
             )
         else:
             envelope = decode_json_object(body, http_status=status, request_id_hint=request_id)

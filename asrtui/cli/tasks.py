@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import gc
 import sys
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import TextIO
@@ -104,6 +106,24 @@ async def _fetch(client: LiveClient, task_id: str | None, *, priority: bool) -> 
     return [task]
 
 
+@contextlib.contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Keep the cyclic garbage collector out of reading and writing one listing.
+
+    A listing makes a few objects per task that all live until it is written: the collector,
+    triggered by every 700 new objects, would walk all of them again and again, a cost that
+    grows faster than the task count (a third of the time at 50,000 tasks). They hold no
+    cycles, so reference counting frees them; collecting resumes after each listing.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 async def _tasks(args: argparse.Namespace, connection: Connection, out: TextIO) -> int:
     watch: float | None = args.watch
     async with open_client(connection) as client:
@@ -114,7 +134,8 @@ async def _tasks(args: argparse.Namespace, connection: Connection, out: TextIO) 
             # of the shared quota and starve the consoles of the same account.
             priority, first = first, False
             try:
-                tasks = await _fetch(client, args.task_id, priority=priority)
+                with _no_cycle_collection():
+                    tasks = await _fetch(client, args.task_id, priority=priority)
             except AsrtuiError as error:
                 # While watching, a transient failure is reported and the watch goes on.
                 if watch is None or not error.retryable:
@@ -123,11 +144,13 @@ async def _tasks(args: argparse.Namespace, connection: Connection, out: TextIO) 
             else:
                 if watch is not None and args.format == "table" and out.isatty():
                     out.write("\x1b[H\x1b[2J")
-                for piece in _render(
-                    tasks, args.format, reveal=args.reveal_secrets, watching=watch is not None
-                ):
-                    out.write(piece)
+                with _no_cycle_collection():
+                    for piece in _render(
+                        tasks, args.format, reveal=args.reveal_secrets, watching=watch is not None
+                    ):
+                        out.write(piece)
                 out.flush()
+                del tasks  # a watch holds one listing at a time
             if watch is None:
                 return 0
             await watch_sleep(watch)
