@@ -30,7 +30,8 @@ from asrtui.ui.app import AsrtuiApp
 from asrtui.ui.screens.main import MainScreen
 from asrtui.ui.screens.profiles import FirstRunScreen, ProfileForm, ProfileSwitcher
 from asrtui.ui.settings import ConsoleSettings
-from tests.fakes import FakeClock, FakeTaskSource, Notes, console_settings, no_sleep, settle
+from tests.support.clock import FakeClock
+from tests.support.fakes import FakeTaskSource, Notes, console_settings, no_sleep, settle
 
 SECRET_A = "secretA-0123456789abcdef"
 SECRET_B = "secretB-fedcba9876543210"

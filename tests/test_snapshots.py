@@ -12,7 +12,8 @@ from typing import Any
 from textual.pilot import Pilot
 
 from asrtui.errors import ConnectError
-from tests.fakes import FakeClock, FakeTaskSource, RecordingApp, console_settings, make_task, settle
+from tests.support.clock import FakeClock
+from tests.support.fakes import FakeTaskSource, RecordingApp, console_settings, make_task, settle
 
 SnapCompare = Callable[..., bool]
 

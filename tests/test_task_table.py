@@ -13,23 +13,10 @@ from textual.pilot import Pilot
 from asrtui.models import Task
 from asrtui.ui.taskbook import Row, TaskBook
 from asrtui.ui.widgets.task_table import SORT_COLUMNS, TaskTable, layout_columns
+from tests.support.clock import FakeClock
 
 T0 = datetime(2024, 5, 15, 3, 0, 0, tzinfo=UTC)
 SECRET = "1715745062-0-0-fbc68f2ccebb4d46b5ab6d4801ed9999"
-
-
-class FakeClock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, now: datetime = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> datetime:
-        self.now += timedelta(seconds=seconds)
-        return self.now
 
 
 class TableApp(App[None]):
@@ -91,7 +78,7 @@ async def start(pilot: Pilot[None], rows: list[Row]) -> TaskTable:
 
 
 async def test_shows_rows_with_header_and_essential_columns() -> None:
-    app = TableApp(FakeClock())
+    app = TableApp(FakeClock(T0))
     async with app.run_test(size=(160, 20)) as pilot:
         tasks = [make_task(1, target_languages=("en", "ja")), make_task(2, status=7)]
         table = await start(pilot, rows_of(tasks))
@@ -113,7 +100,7 @@ async def test_shows_rows_with_header_and_essential_columns() -> None:
 
 
 async def test_narrow_80_columns_keeps_essential_columns() -> None:
-    app = TableApp(FakeClock())
+    app = TableApp(FakeClock(T0))
     async with app.run_test(size=(80, 24)) as pilot:
         table = await start(pilot, rows_of([make_task(1)]))
         assert table.size.width <= 80
@@ -140,7 +127,7 @@ def test_layout_fits_the_width_and_keeps_essentials() -> None:
 
 
 async def test_cursor_stays_on_the_same_task_across_set_rows() -> None:
-    app = TableApp(FakeClock())
+    app = TableApp(FakeClock(T0))
     async with app.run_test(size=(120, 20)) as pilot:
         tasks = [make_task(index) for index in range(10)]
         table = await start(pilot, rows_of(tasks))
@@ -157,7 +144,7 @@ async def test_cursor_stays_on_the_same_task_across_set_rows() -> None:
 
 
 async def test_cursor_moves_to_the_neighbour_when_its_task_leaves() -> None:
-    app = TableApp(FakeClock())
+    app = TableApp(FakeClock(T0))
     async with app.run_test(size=(120, 20)) as pilot:
         tasks = [make_task(index) for index in range(5)]
         table = await start(pilot, rows_of(tasks))
@@ -174,7 +161,7 @@ async def test_cursor_moves_to_the_neighbour_when_its_task_leaves() -> None:
 
 
 async def test_highlighted_and_selected_messages() -> None:
-    app = TableApp(FakeClock())
+    app = TableApp(FakeClock(T0))
     async with app.run_test(size=(120, 20)) as pilot:
         tasks = [make_task(index) for index in range(3)]
         await start(pilot, rows_of(tasks))
@@ -219,7 +206,7 @@ EXPECTED_ORDER = {
 
 
 async def test_sort_by_each_column_and_reverse() -> None:
-    app = TableApp(FakeClock())
+    app = TableApp(FakeClock(T0))
     async with app.run_test(size=(160, 20)) as pilot:
         table = await start(pilot, rows_of(SORT_TASKS))
         assert set(EXPECTED_ORDER) == set(SORT_COLUMNS)
@@ -239,7 +226,7 @@ async def test_sort_by_each_column_and_reverse() -> None:
 
 
 async def test_sort_keeps_the_cursor_task_and_cycle_sort_walks_columns() -> None:
-    app = TableApp(FakeClock())
+    app = TableApp(FakeClock(T0))
     async with app.run_test(size=(160, 20)) as pilot:
         tasks = [make_task(index) for index in range(6)]
         table = await start(pilot, rows_of(tasks))
@@ -257,7 +244,7 @@ async def test_sort_keeps_the_cursor_task_and_cycle_sort_walks_columns() -> None
 
 
 async def test_filter_narrows_and_clears() -> None:
-    app = TableApp(FakeClock())
+    app = TableApp(FakeClock(T0))
     async with app.run_test(size=(120, 20)) as pilot:
         tasks = [
             make_task(1, tag="Evening-News"),
@@ -289,7 +276,7 @@ async def test_filter_narrows_and_clears() -> None:
 
 
 async def test_filter_applies_to_new_data() -> None:
-    app = TableApp(FakeClock())
+    app = TableApp(FakeClock(T0))
     async with app.run_test(size=(120, 20)) as pilot:
         table = await start(pilot, rows_of([make_task(1, tag="keep"), make_task(2)]))
         table.set_filter("keep")
@@ -299,7 +286,7 @@ async def test_filter_applies_to_new_data() -> None:
 
 
 async def test_new_rows_are_marked_and_the_mark_expires() -> None:
-    clock = FakeClock()
+    clock = FakeClock(T0)
     app = TableApp(clock)
     async with app.run_test(size=(120, 20)) as pilot:
         book = TaskBook(new_for=30)
@@ -322,7 +309,7 @@ async def test_new_rows_are_marked_and_the_mark_expires() -> None:
 
 
 async def test_ended_rows_are_dimmed_then_leave_after_linger() -> None:
-    clock = FakeClock()
+    clock = FakeClock(T0)
     app = TableApp(clock)
     async with app.run_test(size=(120, 20)) as pilot:
         book = TaskBook(linger=60)
@@ -342,7 +329,7 @@ async def test_ended_rows_are_dimmed_then_leave_after_linger() -> None:
 
 
 async def test_non_running_status_is_highlighted() -> None:
-    app = TableApp(FakeClock())
+    app = TableApp(FakeClock(T0))
     async with app.run_test(size=(120, 20)) as pilot:
         table = await start(pilot, rows_of([make_task(1), make_task(2, status=3)]))
         alert = table.get_component_rich_style("task-table--status-alert")
@@ -356,7 +343,7 @@ async def test_non_running_status_is_highlighted() -> None:
 
 
 async def test_cursor_is_drawn_with_the_cursor_style() -> None:
-    app = TableApp(FakeClock())
+    app = TableApp(FakeClock(T0))
     async with app.run_test(size=(120, 20)) as pilot:
         table = await start(pilot, rows_of([make_task(1), make_task(2)]))
         cursor = table.get_component_rich_style("task-table--cursor")
@@ -374,7 +361,7 @@ async def test_cursor_is_drawn_with_the_cursor_style() -> None:
 
 
 async def test_scrolls_to_the_cursor_in_10000_rows() -> None:
-    app = TableApp(FakeClock())
+    app = TableApp(FakeClock(T0))
     async with app.run_test(size=(120, 24)) as pilot:
         tasks = [make_task(index) for index in range(10_000)]
         table = await start(pilot, rows_of(tasks))
@@ -405,7 +392,7 @@ async def test_scrolls_to_the_cursor_in_10000_rows() -> None:
 
 
 async def test_clock_drives_uptime_and_age_columns() -> None:
-    clock = FakeClock()
+    clock = FakeClock(T0)
     app = TableApp(clock)
     async with app.run_test(size=(160, 20)) as pilot:
         table = await start(pilot, rows_of([make_task(0)]))
@@ -416,7 +403,7 @@ async def test_clock_drives_uptime_and_age_columns() -> None:
 
 
 async def test_no_secret_or_control_character_is_ever_rendered() -> None:
-    app = TableApp(FakeClock())
+    app = TableApp(FakeClock(T0))
     async with app.run_test(size=(240, 20)) as pilot:
         tasks = [
             make_task(1),
@@ -437,7 +424,7 @@ async def test_no_secret_or_control_character_is_ever_rendered() -> None:
 
 
 async def test_a_token_in_the_callback_url_is_masked() -> None:
-    app = TableApp(FakeClock())
+    app = TableApp(FakeClock(T0))
     async with app.run_test(size=(240, 20)) as pilot:
         callback = f"https://cb.io/h?auth_key={SECRET}"
         table = await start(pilot, rows_of([make_task(1, callback_url=callback)]))
@@ -447,7 +434,7 @@ async def test_a_token_in_the_callback_url_is_masked() -> None:
 
 
 async def test_set_rows_before_mount_is_shown_once_mounted() -> None:
-    clock = FakeClock()
+    clock = FakeClock(T0)
 
     class EarlyApp(App[None]):
         def compose(self) -> ComposeResult:
@@ -464,7 +451,7 @@ async def test_set_rows_before_mount_is_shown_once_mounted() -> None:
 
 
 async def test_cursor_style_follows_focus() -> None:
-    app = TableApp(FakeClock())
+    app = TableApp(FakeClock(T0))
     async with app.run_test(size=(120, 20)) as pilot:
         table = await start(pilot, rows_of([make_task(1), make_task(2)]))
         focused = table.render_line(1)
@@ -479,7 +466,7 @@ async def test_cursor_style_follows_focus() -> None:
 
 
 async def test_refresh_with_a_few_changes_keeps_the_sort_order_exact() -> None:
-    app = TableApp(FakeClock())
+    app = TableApp(FakeClock(T0))
     async with app.run_test(size=(120, 20)) as pilot:
         tasks = [make_task(index, tag=f"t{(index * 37) % 101:03d}") for index in range(100)]
         book = TaskBook()
@@ -499,7 +486,7 @@ async def test_refresh_with_a_few_changes_keeps_the_sort_order_exact() -> None:
 
 
 async def test_ended_rows_say_ended_in_the_status_column_and_sort_after_running_ones() -> None:
-    clock = FakeClock()
+    clock = FakeClock(T0)
     app = TableApp(clock)
     async with app.run_test(size=(120, 20)) as pilot:
         book = TaskBook(linger=60)
@@ -520,7 +507,7 @@ async def test_ended_rows_say_ended_in_the_status_column_and_sort_after_running_
 
 
 async def test_rendered_lines_of_rows_that_left_are_dropped() -> None:
-    app = TableApp(FakeClock())
+    app = TableApp(FakeClock(T0))
     async with app.run_test(size=(120, 20)) as pilot:
         table = await start(pilot, rows_of([make_task(n) for n in range(1, 6)]))
         await pilot.pause()
@@ -531,7 +518,7 @@ async def test_rendered_lines_of_rows_that_left_are_dropped() -> None:
 
 
 async def test_the_tick_redraws_the_rows_whose_time_texts_moved_on() -> None:
-    clock = FakeClock()
+    clock = FakeClock(T0)
     app = TableApp(clock)
     async with app.run_test(size=(160, 20)) as pilot:
         # Task 0 is brand new (ages in seconds), task 120 two hours old (minutes).
