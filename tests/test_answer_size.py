@@ -3,7 +3,12 @@ a refusal that says how big the answer was and what raises the limit."""
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import gc
+import io
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +29,8 @@ from asrtui.answersize import (
     size_text,
     too_big_hint,
 )
+from asrtui.cli.connection import resolve_connection
+from asrtui.cli.tasks import _tasks
 from asrtui.client import LiveClient
 from asrtui.credentials import Credentials
 from asrtui.emulator import (
@@ -225,6 +232,7 @@ def test_tasks_obeys_the_limit_and_says_how_to_raise_it(
         monkeypatch.setenv(ENV_VAR, "1")
     code = main(["tasks", "--format", "json", "--endpoint", url, *small])
     err = capsys.readouterr().err
+    assert gc.isenabled()  # kept out of the listing only, also when it fails
     assert code != 0
     assert "above the limit of 1.0 MiB" in err
     assert "--max-answer-mb 2" in err
@@ -233,6 +241,7 @@ def test_tasks_obeys_the_limit_and_says_how_to_raise_it(
     if how == "env":
         monkeypatch.setenv(ENV_VAR, "16")
     assert main(["tasks", "--format", "json", "--endpoint", url, *big]) == 0
+    assert gc.isenabled()
     assert len(json.loads(capsys.readouterr().out)) == MANY
 
 
@@ -241,3 +250,32 @@ def test_tasks_obeys_the_limit_and_says_how_to_raise_it(
 def test_a_bad_option_is_a_usage_error(value: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["tasks", "--max-answer-mb", value]) == 2
     assert "--max-answer-mb" in capsys.readouterr().err
+
+
+class _GcRecorder(io.StringIO):
+    """Output that notes whether the cyclic collector ran while each piece was written."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.collecting: list[bool] = []
+
+    def write(self, text: str) -> int:
+        self.collecting.append(gc.isenabled())
+        return super().write(text)
+
+
+@pytest.mark.usefixtures("env_creds")
+def test_a_listing_is_read_and_written_without_the_cycle_collector(
+    served: tuple[EmulatorApp, str],
+) -> None:
+    _, url = served
+    args = argparse.Namespace(
+        watch=None, task_id=None, format="json", reveal_secrets=False, endpoint=url
+    )
+    out = _GcRecorder()
+    assert gc.isenabled()
+    assert asyncio.run(_tasks(args, resolve_connection(args, os.environ), out)) == 0
+    assert out.collecting
+    assert not any(out.collecting)
+    assert gc.isenabled()  # and back afterwards
+    assert len(json.loads(out.getvalue())) == MANY
