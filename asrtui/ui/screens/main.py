@@ -479,6 +479,11 @@ class MainScreen(Screen[None]):
         except AsrtuiError:
             quota = None
         table = self.table
+        # Optional on a source (`asrtui.protocols.CredentialsStatus`): asked with getattr.
+        status_of = getattr(self._source, "credentials_status", None)
+        credentials = status_of() if callable(status_of) else None
+        expiration = getattr(credentials, "expiration", None)
+        left = (expiration - self._clock()).total_seconds() if expiration is not None else None
         self.status_line.show(
             StatusSnapshot(
                 profile=self._source.profile_name,
@@ -497,6 +502,8 @@ class MainScreen(Screen[None]):
                 revealed=self.revealed,
                 shown=table.row_count,
                 total=table.total_count,
+                credentials=credentials,
+                credentials_left=left,
             )
         )
 
