@@ -53,7 +53,12 @@ def launch_console(args: argparse.Namespace) -> int:
     Returns:
         The console's exit code; 2 when the console is not installed.
     """
-    from asrtui.cli.connection import environment, option, resolve_connection
+    from asrtui.cli.connection import (
+        environment,
+        max_answer_mb_option,
+        option,
+        resolve_connection,
+    )
 
     env = environment()
     try:
@@ -88,6 +93,7 @@ def launch_console(args: argparse.Namespace) -> int:
             signature=option(args, "signature"),
             read_only=bool(getattr(args, "read_only", False)),
             shared_quota=option(args, "shared_quota"),
+            max_answer_mb=max_answer_mb_option(args),
         ),
         demo_only=demo,
         offer_demo=first_run,

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import gc
 import logging
 import random
 import ssl
@@ -30,11 +31,12 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import Literal, Self
+from typing import Any, Literal, Self, TypeVar
 
 import httpx
 
 from asrtui import __version__
+from asrtui.answersize import DEFAULT_MAX_ANSWER_MB, MIB, size_text, too_big_hint
 from asrtui.credentials import Credentials
 from asrtui.credentials.provider import CredentialsInfo, CredentialsProvider, as_provider
 from asrtui.errors import (
@@ -56,6 +58,7 @@ from asrtui.ratelimit import WindowLimiter
 from asrtui.readonly import ReadOnly
 from asrtui.signing import CREDENTIALS_EXTENSION, SignerAuth
 from asrtui.wire import (
+    TaskMemo,
     check_ret_code,
     decode_json_object,
     error_from_gateway,
@@ -73,11 +76,26 @@ __all__ = [
 
 _log = logging.getLogger("asrtui.client")
 
+_T = TypeVar("_T")
+
 #: The Live API version every action of this client speaks.
 API_VERSION = "2016-11-01"
 
-#: Answers larger than this are refused rather than buffered (a 10,000-task answer is ~6 MB).
-DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
+#: Answers larger than this are refused rather than buffered (a 10,000-task answer is ~5 MB);
+#: the console and the command line pass the setting of `asrtui.answersize`.
+DEFAULT_MAX_BODY_BYTES = DEFAULT_MAX_ANSWER_MB * MIB
+
+#: Answers at least this large are decoded and parsed in a worker thread, not on the event
+#: loop: some 500 tasks, a few milliseconds of work. The thread holds the GIL while it works
+#: (the JSON decoder is C code that does not let go of it), but the interpreter hands the GIL
+#: back to the loop every few milliseconds of Python work, so a console keeps drawing and
+#: answering keys while tens of thousands of tasks are read. Smaller answers stay on the loop:
+#: the hop to a thread would cost more than it saves.
+OFF_LOOP_BYTES = 256 * 1024
+
+#: Bytes read past the limit, not kept, to say how big a refused answer was: reading them
+#: costs time, not memory, and an answer that never ends is cut off here.
+_COUNT_PAST_LIMIT = 64 * MIB
 
 _DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 
@@ -86,6 +104,23 @@ _DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 #: trickles a byte every few seconds would hold a request forever: this bounds the whole.
 #: A little above the read timeout, so a slow but steady answer still fits.
 DEFAULT_REQUEST_TIMEOUT = 15.0
+
+
+def _without_cycle_collection(work: Callable[..., _T], /, *args: Any, **kwargs: Any) -> _T:
+    """``work(*args, **kwargs)`` with the cyclic garbage collector kept out of it.
+
+    Decoding and parsing a large answer makes a few objects per task, none in a cycle, that
+    live on: the collector, triggered every 700 new objects, would walk them all again and
+    again, a cost growing faster than the task count (a third of the work at 50,000 tasks).
+    Reference counting frees what is dropped; collecting resumes when the work is done.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return work(*args, **kwargs)
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 @dataclass(frozen=True)
@@ -213,6 +248,10 @@ class LiveClient:
         #: Local minus server clock in seconds, measured from ``Date``; ``None`` until known.
         self.clock_offset: float | None = None
         self._counters = ClientCounters()
+        #: The tasks of the last listing, so that those received unchanged are not parsed again.
+        self._task_memo = TaskMemo()
+        #: Whether the answer just decoded was large enough to be worked on off the loop.
+        self._large_answer = False
 
     def __repr__(self) -> str:
         return (
@@ -332,7 +371,11 @@ class LiveClient:
             priority: ``True`` for a user-initiated refresh, which overtakes background ones.
         """
         envelope = await self._call("QueryRtcAsrTasks", {}, priority=priority)
-        return parse_tasks(envelope)
+        if self._large_answer:
+            return await asyncio.to_thread(
+                _without_cycle_collection, parse_tasks, envelope, self._task_memo
+            )
+        return parse_tasks(envelope, self._task_memo)
 
     async def get_task(self, task_id: str, *, priority: bool = True) -> Task | None:
         """One task by id; ``None`` when the service no longer knows it.
@@ -524,7 +567,17 @@ class LiveClient:
             else:
                 limiter.on_success()
             raise error
-        envelope = decode_json_object(body, http_status=status, request_id_hint=request_id)
+        self._large_answer = len(body) >= OFF_LOOP_BYTES
+        if self._large_answer:
+            envelope = await asyncio.to_thread(
+                _without_cycle_collection,
+                decode_json_object,
+                body,
+                http_status=status,
+                request_id_hint=request_id,
+            )
+        else:
+            envelope = decode_json_object(body, http_status=status, request_id_hint=request_id)
         limiter.on_success()
         check_ret_code(envelope, action=action, profile=self.profile)
         return envelope
@@ -561,23 +614,39 @@ class LiveClient:
         return response.status_code, headers, body
 
     async def _read_capped(self, response: httpx.Response, headers: Mapping[str, str]) -> bytes:
-        """Read the body by streaming, refusing more than ``max_body_bytes``."""
+        """Read the body by streaming, refusing more than ``max_body_bytes``.
+
+        A refused answer is still counted (not kept), up to `_COUNT_PAST_LIMIT` past the
+        limit, so that the message can say how big it was.
+        """
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_body_bytes:
-            raise self._too_big(response.status_code, headers)
+            raise self._too_big(response.status_code, headers, int(declared), exact=True)
         chunks: list[bytes] = []
         size = 0
-        async for chunk in response.aiter_bytes():
+        stream = response.aiter_bytes()  # one iterator: the count goes on where reading stopped
+        async for chunk in stream:
             size += len(chunk)
             if size > self.max_body_bytes:
-                raise self._too_big(response.status_code, headers)
+                chunks.clear()
+                break
             chunks.append(chunk)
-        return b"".join(chunks)
+        else:
+            return b"".join(chunks)
+        async for chunk in stream:
+            size += len(chunk)
+            if size > self.max_body_bytes + _COUNT_PAST_LIMIT:
+                raise self._too_big(response.status_code, headers, size, exact=False)
+        raise self._too_big(response.status_code, headers, size, exact=True)
 
-    def _too_big(self, status: int, headers: Mapping[str, str]) -> MalformedResponseError:
+    def _too_big(
+        self, status: int, headers: Mapping[str, str], size: int, *, exact: bool
+    ) -> MalformedResponseError:
+        limit = self.max_body_bytes
+        how_big = size_text(size) if exact else f"more than {size_text(size)}"
         error = MalformedResponseError(
-            f"The answer from {self.endpoint} is larger than {self.max_body_bytes} bytes",
-            "the endpoint does not look like the Live API; check --endpoint",
+            f"The answer from {self.endpoint} is {how_big}, above the limit of {size_text(limit)}",
+            too_big_hint(size if exact else None, limit),
             request_id=headers.get("x-acs-request-id", ""),
             http_status=status,
         )

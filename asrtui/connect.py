@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Literal
 
 import httpx
 
-from asrtui.client import DEFAULT_REQUEST_TIMEOUT, LiveClient
+from asrtui.answersize import MIB, max_answer_mb_of
+from asrtui.client import DEFAULT_MAX_BODY_BYTES, DEFAULT_REQUEST_TIMEOUT, LiveClient
 from asrtui.credentials import Credentials
 from asrtui.credentials.provider import CredentialsProvider, registering_secrets
 from asrtui.endpoints import resolve_endpoint
@@ -69,6 +70,7 @@ class Connection:
         read_only: whether (and because of what: the option, the environment, the profile)
             stop, delete and every other change are refused; false when none applies.
         request_timeout: seconds one request may take in all, connect to last byte.
+        max_answer_bytes: the largest answer accepted (`asrtui.answersize`).
         trail: why each credentials source before the chosen one was passed over.
         shared_quota: the Redis URL sharing the account's quota across hosts (it may hold a
             password: never shown), ``None`` to share it between this host's processes only.
@@ -84,6 +86,7 @@ class Connection:
     refresh: float = 5.0
     read_only: ReadOnly = WRITABLE
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    max_answer_bytes: int = DEFAULT_MAX_BODY_BYTES
     trail: tuple[str, ...] = ()
     #: The profile's alert hook (``on_event``) and its kinds, if it has one.
     on_event: str | None = None
@@ -98,20 +101,23 @@ class Connection:
         read_only_flag: bool = False,
         env: Mapping[str, str] | None = None,
         shared_quota_flag: str | None = None,
+        max_answer_mb: int | None = None,
     ) -> Connection:
         """The connection of resolved profile settings (the endpoint derived from the region).
 
         Args:
             settings: the resolved profile settings.
             read_only_flag: ``--read-only`` was given.
-            env: the environment, for `asrtui.readonly.ENV_VAR` and `SHARED_QUOTA_ENV`
-                (none read when ``None``).
+            env: the environment, for `asrtui.readonly.ENV_VAR`, `SHARED_QUOTA_ENV` and
+                `asrtui.answersize.ENV_VAR` (none read when ``None``).
             shared_quota_flag: ``--shared-quota URL``, or ``None``.
+            max_answer_mb: ``--max-answer-mb``, or ``None``.
 
         Raises:
-            ConfigError: `asrtui.readonly.ENV_VAR` holds an invalid value, or the shared
-                quota's URL is not a Redis URL.
+            ConfigError: `asrtui.readonly.ENV_VAR` or `asrtui.answersize.ENV_VAR` holds an
+                invalid value, or the shared quota's URL is not a Redis URL.
         """
+        env = {} if env is None else env
         return cls(
             profile_name=settings.profile,
             region=settings.region,
@@ -122,11 +128,13 @@ class Connection:
             refresh=settings.refresh,
             read_only=read_only_of(
                 flag=read_only_flag,
-                env={} if env is None else env,
+                env=env,
                 profile=settings.profile,
                 profile_read_only=settings.read_only,
             ),
             request_timeout=settings.request_timeout,
+            max_answer_bytes=MIB
+            * max_answer_mb_of(option=max_answer_mb, env=env, profile=settings.max_answer_mb),
             trail=settings.trail,
             on_event=settings.on_event,
             on_event_kinds=settings.on_event_kinds,
@@ -239,6 +247,7 @@ def open_client(connection: Connection) -> LiveClient:
         limiter=account_limiter,
         profile=connection.profile_name,
         request_timeout=connection.request_timeout,
+        max_body_bytes=connection.max_answer_bytes,
         read_only=connection.read_only,
     )
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from json.encoder import encode_basestring
 from typing import Any, Final
 
-__all__ = ["MAX_DEPTH", "RawJSON", "copy_value", "depth_of", "tame", "to_text"]
+__all__ = ["MAX_DEPTH", "RawJSON", "c_compact_text", "copy_value", "depth_of", "tame", "to_text"]
 
 #: How deeply a value may nest (arrays and objects in one another) and still be kept as a
 #: value; deeper ones are kept as text. Real task fields nest two or three levels.
@@ -134,6 +134,19 @@ def _default(value: object) -> object:
     if isinstance(value, RawJSON):
         raise _NeedsSlowPath
     return str(value)
+
+
+def c_compact_text(value: object) -> str | None:
+    """``to_text(value)`` when the C encoder alone writes it, else ``None``.
+
+    ``None`` means the value holds a `RawJSON`, nests too deeply or holds an integer too long
+    to print: then only `to_text` knows how to write it. For callers that reformat compact
+    text (an indent added by a faster formatter) and must not reformat a `RawJSON`'s text.
+    """
+    try:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_default)
+    except (_NeedsSlowPath, RecursionError, ValueError, TypeError):
+        return None
 
 
 def to_text(value: object, *, indent: int | None = None, spaced: bool = False) -> str:

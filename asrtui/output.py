@@ -13,23 +13,30 @@ same masked values. Text from the server never drives a terminal the output is s
 JSON writes the invisible and control characters as ``\\uXXXX`` (the same JSON), CSV cells
 show them escaped (`asrtui.printable`). A CSV cell that a spreadsheet would evaluate as a
 formula (a tag ``=HYPERLINK(...)``) is prefixed with ``'``.
+
+Both come as text in pieces (`iter_json`, `iter_csv`), so that the command line writes tens of
+thousands of tasks as it goes instead of building the whole text first. JSON is encoded by the
+standard library's C encoder, then indented by msgspec's C formatter (the standard library
+indents in pure Python: most of the time of a large listing); the text is the same as
+``json.dumps(..., ensure_ascii=False, indent=2)``'s. A value the C encoder cannot write alone
+(one kept as text for its depth) takes `asrtui.jsontext.to_text`'s way for its piece.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from asrtui.jsontext import to_text
+from asrtui.jsontext import c_compact_text, tame, to_text
 from asrtui.models import Task
 from asrtui.printable import printable_json, printable_line
 from asrtui.redact import redact_task, redact_task_dict
 from asrtui.wire import task_to_wire, unread_value
 
-__all__ = ["CSV_COLUMNS", "render_csv", "render_json", "task_values"]
+__all__ = ["CSV_COLUMNS", "iter_csv", "iter_json", "render_csv", "render_json", "task_values"]
 
 #: The CSV columns, in order: every known field of `Task`, the most used first.
 CSV_COLUMNS = (
@@ -53,17 +60,72 @@ CSV_COLUMNS = (
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+#: Tasks per piece of streamed output: enough for the C encoder and formatter to run at full
+#: speed, few enough that the first bytes leave at once and the text is never held whole.
+_BATCH = 512
+
+#: Value types written as they are: `asrtui.jsontext.tame` has nothing to do for them.
+_SCALARS = (str, int, float, bool, type(None))
+
+
 def render_json(tasks: Sequence[Task], *, reveal: bool = False, compact: bool = False) -> str:
     """A JSON array of the tasks' wire objects; ``compact`` puts it on one line.
 
     Non-ASCII text stays readable; invisible and control characters are escaped.
     """
-    objects: list[dict[str, Any]] = []
-    for task in tasks:
+    return "".join(iter_json(tasks, reveal=reveal, compact=compact))
+
+
+def iter_json(
+    tasks: Sequence[Task], *, reveal: bool = False, compact: bool = False
+) -> Iterator[str]:
+    """`render_json`'s text in pieces of up to `_BATCH` tasks, to write as they come."""
+    if not tasks:
+        yield "[]"
+        return
+    yield "["
+    for start in range(0, len(tasks), _BATCH):
+        objects = [_wire_object(task, reveal) for task in tasks[start : start + _BATCH]]
+        inner = _array_text(objects, compact)
+        yield printable_json(inner if start == 0 else "," + inner)
+    yield "]" if compact else "\n]"
+
+
+def _wire_object(task: Task, reveal: bool) -> dict[str, Any]:
+    """The task's wire object, masked unless ``reveal``, with no copy made just to be masked.
+
+    As `asrtui.wire.task_to_wire` writes it: a known field nested too deeply is kept as text.
+    The masking walk builds the one new object; the received one is never changed.
+    """
+    if task.raw:
+        wire = {
+            name: value if type(value) in _SCALARS else tame(value)
+            for name, value in task.raw.items()
+        }
+    else:
         wire = task_to_wire(task)
-        objects.append(wire if reveal else redact_task_dict(wire))
-    # `to_text` writes a value kept as text for its depth back verbatim, and never raises.
-    return printable_json(to_text(objects, indent=None if compact else 2))
+    return wire if reveal else redact_task_dict(wire)
+
+
+def _array_text(objects: list[dict[str, Any]], compact: bool) -> str:
+    """The JSON text of a non-empty array of ``objects`` without its brackets.
+
+    Indented, it starts with the newline before the first item and ends after the last one.
+    """
+    text = c_compact_text(objects)
+    if compact:
+        return (text if text is not None else to_text(objects))[1:-1]
+    indented: str | None = None
+    if text is not None:
+        import msgspec  # loaded with the first JSON listing, not by every command
+
+        try:
+            indented = msgspec.json.format(text, indent=2)
+        except (msgspec.DecodeError, ValueError):  # NaN or Infinity: not JSON to msgspec
+            indented = None
+    if indented is None:
+        indented = to_text(objects, indent=2)
+    return indented[1:-2]
 
 
 def task_values(task: Task, *, reveal: bool = False) -> dict[str, str]:
@@ -109,10 +171,19 @@ def _cell(value: str) -> str:
 
 def render_csv(tasks: Sequence[Task], *, reveal: bool = False) -> str:
     """CSV with a header row and every known field of each task."""
+    return "".join(iter_csv(tasks, reveal=reveal))
+
+
+def iter_csv(tasks: Sequence[Task], *, reveal: bool = False) -> Iterator[str]:
+    """`render_csv`'s text in pieces: the header, then up to `_BATCH` rows at a time."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
-    for task in tasks:
-        values = task_values(task, reveal=reveal)
-        writer.writerow([_cell(values[name]) for name in CSV_COLUMNS])
-    return buffer.getvalue()
+    for start in range(0, len(tasks), _BATCH):
+        for task in tasks[start : start + _BATCH]:
+            values = task_values(task, reveal=reveal)
+            writer.writerow([_cell(values[name]) for name in CSV_COLUMNS])
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    yield buffer.getvalue()

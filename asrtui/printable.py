@@ -68,6 +68,8 @@ def printable_line(text: str) -> str:
 
 #: Runs of characters outside printable ASCII: where `printable_json` has to look.
 _NON_ASCII_RE = re.compile(r"[^\x20-\x7e\n]+")
+#: The bytes `_NON_ASCII_RE` never matches: deleting them from ASCII text leaves nothing to do.
+_PLAIN_ASCII = bytes(range(0x20, 0x7F)) + b"\n"
 
 
 def _json_escape(char: str) -> str:
@@ -84,6 +86,9 @@ def printable_json(text: str) -> str:
     separators would reach the terminal as they are. Written ``\\u009b`` they are the same
     JSON; letters of any script stay readable.
     """
+
+    if text.isascii() and not text.encode("ascii").translate(None, _PLAIN_ASCII):
+        return text  # every character printable ASCII or a newline: a C pass, no regex
 
     def escape(match: re.Match[str]) -> str:
         run = match.group()

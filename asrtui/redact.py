@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -96,6 +97,10 @@ _UID_NAMES = frozenset({"aliuid"})
 _NON_ALNUM_RE = re.compile(r"[^a-z0-9]")
 # A string without any of these holds no URL, no ``name=value`` and no escape: nothing to mask.
 _SUSPECT_RE = re.compile(r"[/%=:@\\]")
+# A string of digits, ``T``/``Z`` and time punctuation only (``2026-05-15T10:00:00+08:00``):
+# its one suspect character is ``:``, and no unquoted ``name: value`` can name a secret
+# without letters, so it is returned as it is without the free-text passes.
+_TIME_LIKE_RE = re.compile(r"[0-9:TZ+\-. ]*")
 # A string that is a URL: a scheme and ``//`` (or a protocol-relative ``//``) at its start.
 _URL_START_RE = re.compile(r"(?i)^\s*(?:[a-z][a-z0-9+.\-]*:)?//")
 # A URL inside free text, to the next whitespace, quote or bracket.
@@ -116,6 +121,12 @@ _SCHEME_RE = re.compile(r"(?i)(?:[a-z][a-z0-9+.\-]*:)?//")
 _ENCODED_WORD_RE = re.compile(r"[^\s\"'<>]*%[0-9A-Fa-f]{2}[^\s\"'<>]*")
 
 
+#: Names judged and normalised are remembered: a task list repeats the same dozen member and
+#: parameter names thousands of times. Bounded, so a server inventing names costs no memory.
+_NAME_CACHE = 4096
+
+
+@functools.lru_cache(maxsize=_NAME_CACHE)
 def _normal(name: str) -> str:
     return _NON_ALNUM_RE.sub("", unquote(name).lower())
 
@@ -131,7 +142,11 @@ def is_secret_name(name: object) -> bool:
     """
     if not isinstance(name, str):
         return False
-    normal = _normal(name)
+    return _is_secret_normal(_normal(name))
+
+
+@functools.lru_cache(maxsize=_NAME_CACHE)
+def _is_secret_normal(normal: str) -> bool:
     if normal in _SECRET_NAMES:
         return True
     if normal.endswith(_NOT_SECRET_ENDS):
@@ -317,6 +332,8 @@ def _mask_text(text: str, depth: int, *, in_url: bool = False) -> str:
 def _mask_any(value: str, depth: int) -> str:
     if depth > _MAX_DEPTH or _SUSPECT_RE.search(value) is None:
         return value  # no URL, no pair, no escape: most cells of the table
+    if _TIME_LIKE_RE.fullmatch(value):
+        return value  # a time: its colons start no secret
     if _URL_START_RE.match(value):
         return _mask_url(value, depth)
     return _mask_text(value, depth)
@@ -374,7 +391,21 @@ def _redact_tree(raw: Mapping[str, Any], depth: int) -> dict[str, Any]:
         items = source.items() if isinstance(source, Mapping) else enumerate(source)
         for key, value in items:
             new: Any
-            if isinstance(value, RawJSON):
+            kind = type(value)
+            if kind is str:  # most members: the checks below, in the same order, made cheaply
+                normal = _normal(key) if isinstance(key, str) else None
+                if normal is not None and normal in _UID_NAMES:
+                    new = mask_account_id(value)
+                elif normal is not None and value and _is_secret_normal(normal):
+                    new = MASK
+                elif _SUSPECT_RE.search(value) is None:
+                    new = value  # `_mask_any`'s first test, without the call
+                else:
+                    new = _mask_any(value, depth)
+            elif kind is int or kind is float or kind is bool or value is None:
+                uid = isinstance(key, str) and _normal(key) in _UID_NAMES
+                new = mask_account_id(value) if uid and value is not None else value
+            elif isinstance(value, RawJSON):
                 # Kept as text for its depth: mask the value it was made of and write it again.
                 new = RawJSON.of(redact_task_dict({"": value.value})[""])
             elif isinstance(value, Mapping):

@@ -138,6 +138,7 @@ class Overrides:
         read_only: ``--read-only``, for every profile of the session.
         shared_quota: ``--shared-quota URL``, for every profile of the session (the Redis
             server is the site's, not an account's); never in ``repr``, it may hold a password.
+        max_answer_mb: ``--max-answer-mb``, for every profile of the session, or ``None``.
     """
 
     profile: str | None = None
@@ -146,6 +147,7 @@ class Overrides:
     signature: str | None = None
     read_only: bool = False
     shared_quota: str | None = field(default=None, repr=False)
+    max_answer_mb: int | None = None
 
 
 class ClientConnector:
@@ -403,6 +405,7 @@ class ClientConnector:
             read_only_flag=self._overrides.read_only,
             env=self._env,
             shared_quota_flag=self._overrides.shared_quota,
+            max_answer_mb=self._overrides.max_answer_mb,
         )
 
     async def _open_connection(self, key: str, connection: Connection) -> ProfileSession:

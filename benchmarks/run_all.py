@@ -26,6 +26,7 @@ SCRIPTS = (
     "limiter_bench",
     "multiproc_bench",
     "console_bench",
+    "scale_bench",
     "soak",
 )
 

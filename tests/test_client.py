@@ -498,13 +498,16 @@ async def test_oversized_answer_is_refused_without_retry(vt: VirtualTime) -> Non
 
     transport = httpx.MockTransport(lambda request: httpx.Response(200, content=chunks()))  # type: ignore[arg-type]
     async with make_client(None, vt, transport=transport, max_body_bytes=1000) as client:
-        with pytest.raises(MalformedResponseError, match="larger than 1000 bytes"):
+        with pytest.raises(
+            MalformedResponseError, match=r"is 9\.8 KiB, above the limit of 1000 bytes"
+        ) as info:
             await client.list_tasks()
+    assert "--max-answer-mb 1 " in info.value.hint
     assert client.counters.attempts_total == 1
 
     declared = httpx.MockTransport(lambda request: httpx.Response(200, content=b"{}" * 600))
     async with make_client(None, vt, transport=declared, max_body_bytes=1000) as client:
-        with pytest.raises(MalformedResponseError):
+        with pytest.raises(MalformedResponseError, match=r"is 1\.2 KiB, above the limit"):
             await client.list_tasks()
 
 

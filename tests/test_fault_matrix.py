@@ -270,9 +270,13 @@ def cli_rig(monkeypatch: pytest.MonkeyPatch, env_creds: None) -> Iterator[CliRig
 
 
 def run_cli(rig: CliRig, monkeypatch: pytest.MonkeyPatch, fault: Fault, *args: str) -> int:
-    factory = client_factory(rig.wire, rig.vt, **fault.client)
+    overrides = dict(fault.client)
+    limit = overrides.pop("max_body_bytes", None)
+    factory = client_factory(rig.wire, rig.vt, **overrides)
     monkeypatch.setattr(asrtui.connect, "LiveClient", factory)
-    return main(["tasks", "--endpoint", ENDPOINT, *args])
+    # The command line sets the answer size limit through its own option.
+    options = [] if limit is None else ["--max-answer-mb", str(limit // (1024 * 1024))]
+    return main(["tasks", "--endpoint", ENDPOINT, *options, *args])
 
 
 def one_line(err: str) -> str:

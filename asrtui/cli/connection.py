@@ -12,6 +12,19 @@ import argparse
 import os
 from collections.abc import Mapping
 
+from asrtui.answersize import (
+    DEFAULT_MAX_ANSWER_MB,
+    parse_max_answer_mb,
+)
+from asrtui.answersize import (
+    ENV_VAR as ANSWER_SIZE_ENV,
+)
+from asrtui.answersize import (
+    OPTION as ANSWER_SIZE_OPTION,
+)
+from asrtui.answersize import (
+    PROFILE_KEY as ANSWER_SIZE_KEY,
+)
 from asrtui.connect import Connection
 from asrtui.endpoints import DEFAULT_REGION
 from asrtui.errors import ConfigError
@@ -67,7 +80,22 @@ def resolve_connection(args: argparse.Namespace, env: Mapping[str, str]) -> Conn
         read_only_flag=read_only_flag,
         env=env,
         shared_quota_flag=option(args, "shared_quota"),
+        max_answer_mb=max_answer_mb_option(args),
     )
+
+
+def max_answer_mb_option(args: argparse.Namespace) -> int | None:
+    """``--max-answer-mb``, or ``None`` when not given."""
+    value = getattr(args, "max_answer_mb", None)
+    return value if isinstance(value, int) else None
+
+
+def _answer_mb(text: str) -> int:
+    """The argparse type of ``--max-answer-mb``."""
+    try:
+        return parse_max_answer_mb(text, ANSWER_SIZE_OPTION)
+    except ConfigError as error:
+        raise argparse.ArgumentTypeError(f"{error.message}: {error.hint}") from None
 
 
 def add_connection_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
@@ -110,6 +138,14 @@ def add_connection_options(parser: argparse.ArgumentParser, *, suppress: bool) -
         default=default(None),
         help="share the account's quota across hosts through Redis (redis://[:password@]host"
         "[:port][/db] or rediss://; also: ASRTUI_SHARED_QUOTA, or the profile's shared_quota)",
+    )
+    parser.add_argument(
+        ANSWER_SIZE_OPTION,
+        metavar="MB",
+        type=_answer_mb,
+        default=default(None),
+        help=f"refuse answers larger than MB MiB (default {DEFAULT_MAX_ANSWER_MB}, enough for "
+        f"some 400,000 tasks; also: {ANSWER_SIZE_ENV}, or the profile's {ANSWER_SIZE_KEY})",
     )
 
 

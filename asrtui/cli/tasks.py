@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import gc
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import TextIO
 
 from asrtui.cli.connection import environment, resolve_connection
 from asrtui.cli.hookopts import add_hook_options, hook_specs, hooks_of
 from asrtui.cli.journal import record
-from asrtui.cli.output import render_csv, render_json, render_table
+from asrtui.cli.output import render_table
 from asrtui.cli.watch import watch
 from asrtui.client import LiveClient
 from asrtui.connect import Connection, open_client
 from asrtui.errors import AsrtuiError, ConfigError, TaskNotFoundError
 from asrtui.events import action_event
 from asrtui.models import Task
+from asrtui.output import iter_csv, iter_json
 from asrtui.printable import printable_line
 from asrtui.taskid import normalize_task_id
 
@@ -99,12 +102,20 @@ def _non_negative_float(text: str) -> float:
     return value
 
 
-def _render(tasks: Sequence[Task], fmt: str, *, reveal: bool) -> str:
+def _render(tasks: Sequence[Task], fmt: str, *, reveal: bool) -> Iterator[str]:
+    """The output of one listing in pieces, ending with its newline, to write as they come.
+
+    JSON and CSV are written a few hundred tasks at a time (`asrtui.output.iter_json`), so a
+    listing of 100,000 tasks starts at once and is never held whole as text. (``--watch``
+    writes its rounds itself: `asrtui.cli.watch`.)
+    """
     if fmt == "json":
-        return render_json(tasks, reveal=reveal)
-    if fmt == "csv":
-        return render_csv(tasks, reveal=reveal).rstrip("\n")
-    return render_table(tasks, reveal=reveal)
+        yield from iter_json(tasks, reveal=reveal)
+        yield "\n"
+    elif fmt == "csv":
+        yield from iter_csv(tasks, reveal=reveal)  # each row ends with its newline
+    else:
+        yield render_table(tasks, reveal=reveal) + "\n"
 
 
 async def _fetch(client: LiveClient, task_id: str | None, *, priority: bool) -> list[Task]:
@@ -118,6 +129,24 @@ async def _fetch(client: LiveClient, task_id: str | None, *, priority: bool) -> 
             "the task does not exist (it may have ended)",
         )
     return [task]
+
+
+@contextlib.contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Keep the cyclic garbage collector out of reading and writing one listing.
+
+    A listing makes a few objects per task that all live until it is written: the collector,
+    triggered by every 700 new objects, would walk all of them again and again, a cost that
+    grows faster than the task count (a third of the time at 50,000 tasks). They hold no
+    cycles, so reference counting frees them; collecting resumes after each listing.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 async def _tasks(args: argparse.Namespace, connection: Connection, out: TextIO) -> int:
@@ -136,8 +165,10 @@ async def _tasks(args: argparse.Namespace, connection: Connection, out: TextIO) 
             finally:
                 for hook in hooks:
                     await hook.aclose()
-        tasks = await _fetch(client, args.task_id, priority=True)
-        print(_render(tasks, args.format, reveal=args.reveal_secrets), file=out)
+        with _no_cycle_collection():
+            tasks = await _fetch(client, args.task_id, priority=True)
+            for piece in _render(tasks, args.format, reveal=args.reveal_secrets):
+                out.write(piece)
         out.flush()
         return 0
 

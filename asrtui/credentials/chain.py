@@ -115,6 +115,8 @@ class ResolvedSettings:
         request_timeout: seconds one request may take in all, connect to last byte.
         trail: why each source before the chosen one was passed over (``asrtui whoami``).
         shared_quota: the profile's Redis URL sharing the quota across hosts, or ``None``.
+        max_answer_mb: the profile's answer size limit in MiB; ``None`` when the credentials
+            come from elsewhere (then the option, the variable or the default apply).
     """
 
     profile: str
@@ -131,6 +133,7 @@ class ResolvedSettings:
     on_event: str | None = None
     on_event_kinds: tuple[str, ...] | None = None
     shared_quota: str | None = field(default=None, repr=False)
+    max_answer_mb: int | None = None
 
 
 def env_value(env: Mapping[str, str], suffix: str) -> str | None:
@@ -564,4 +567,5 @@ def resolve_connection_settings(
         on_event=chosen.on_event,
         on_event_kinds=chosen.on_event_kinds,
         shared_quota=chosen.shared_quota,
+        max_answer_mb=chosen.max_answer_mb,
     )

@@ -7,6 +7,7 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Literal
 
+from asrtui.answersize import DEFAULT_MAX_ANSWER_MB, validate_max_answer_mb
 from asrtui.credentials.value import (
     Credentials,
     check_credentials,
@@ -174,6 +175,7 @@ class Profile:
         refresh: seconds between two automatic refreshes.
         read_only: whether stop and delete are disabled for this profile.
         request_timeout: seconds one request may take in all, connect to last byte.
+        max_answer_mb: the largest answer accepted, in MiB (`asrtui.answersize`).
         credentials: the stored AccessKey pair, or ``None``; the source key of a
             ``RamRoleArn`` profile.
         shared_quota: the Redis URL sharing the account's quota across hosts, or ``None``;
@@ -195,6 +197,7 @@ class Profile:
     credentials: Credentials | None = field(default=None, compare=True)
     credential_command: str | None = None
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    max_answer_mb: int = DEFAULT_MAX_ANSWER_MB
     mode: ModeSettings | None = None
     on_event: str | None = None
     on_event_kinds: tuple[str, ...] | None = None
@@ -213,6 +216,7 @@ class Profile:
             from asrtui.redisquota import check_url
 
             object.__setattr__(self, "shared_quota", check_url(self.shared_quota))
+        validate_max_answer_mb(self.max_answer_mb)
         if self.credential_command is not None:
             validate_command(self.credential_command)
             if self.credentials is not None:

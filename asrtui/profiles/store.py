@@ -10,6 +10,7 @@ Layout, in `config_dir` (``$XDG_CONFIG_HOME/asrtui``, mode 0700)::
                        refresh = 5.0
                        read_only = false
                        request_timeout = 15.0     (optional)
+                       max_answer_mb = 256        (optional)
                        endpoint = "https://..."   (optional)
                        credential_command = "..." (optional)
                        on_event = "page-oncall"   (optional alert hook)
@@ -60,6 +61,7 @@ from typing import Any
 import platformdirs
 import tomli_w
 
+from asrtui.answersize import DEFAULT_MAX_ANSWER_MB
 from asrtui.credentials import Credentials
 from asrtui.errors import ConfigError, CredentialsError
 from asrtui.files import check_directory, file_error, read_private, write_private
@@ -96,6 +98,7 @@ _SETTING_KEYS = frozenset(
         "read_only",
         "credential_command",
         "request_timeout",
+        "max_answer_mb",
         "mode",
         *SETTING_NAMES,
         "on_event",
@@ -420,6 +423,7 @@ def _profile(
         ("refresh", (int, float), "a number of seconds"),
         ("request_timeout", (int, float), "a number of seconds"),
         ("on_event", str, "a quoted string"),
+        ("max_answer_mb", int, "a whole number of MiB"),
     ):
         if key in table:
             value = table[key]
@@ -510,6 +514,8 @@ def _settings_table(profile: Profile) -> dict[str, Any]:
     if profile.request_timeout != DEFAULT_REQUEST_TIMEOUT:
         # Written only when set: files of earlier versions stay as they were.
         table["request_timeout"] = profile.request_timeout
+    if profile.max_answer_mb != DEFAULT_MAX_ANSWER_MB:
+        table["max_answer_mb"] = profile.max_answer_mb
     if profile.endpoint is not None:
         table["endpoint"] = profile.endpoint
     if profile.shared_quota is not None:

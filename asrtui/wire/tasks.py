@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any, Final
 
@@ -26,7 +27,7 @@ from asrtui.wire.text import (
     _whole_number,
 )
 
-__all__ = ["TASK_FIELDS", "parse_created_task_id", "parse_tasks"]
+__all__ = ["TASK_FIELDS", "TaskMemo", "parse_created_task_id", "parse_tasks"]
 
 
 #: How many times a string may hold JSON that holds a string that holds JSON...
@@ -83,7 +84,52 @@ def parse_created_task_id(envelope: Mapping[str, Any]) -> str:
     )
 
 
-def parse_tasks(envelope: Mapping[str, Any]) -> TaskList:
+class TaskMemo:
+    """The tasks of the last answer by what was received, so that an unchanged one is not parsed.
+
+    A console asks for the same tasks every few seconds and most of them have not changed: a
+    task object received again member for member (same names, order, types and values) is
+    the `Task` parsed last time, found by one tuple hash instead of a parse. Only flat objects
+    (text, numbers, booleans, nulls) are remembered; a float by its ``repr``, so ``0.0`` and
+    ``-0.0`` stay apart, and each value with its type, so ``1`` and ``true`` do too. It holds
+    the tasks of one answer: memory follows the task count, not the session's length.
+
+    One memo per client; `parse_tasks` fills it for one answer at a time.
+    """
+
+    def __init__(self) -> None:
+        self._last: dict[Any, Task] = {}
+        self._next: dict[Any, Task] = {}
+
+    def __len__(self) -> int:
+        return len(self._last)
+
+    def _begin(self) -> None:
+        self._next = {}
+
+    def _end(self) -> None:
+        self._last, self._next = self._next, {}
+
+
+#: The memo of the `parse_tasks` running in this context (thread or task), if any.
+_MEMO: ContextVar[TaskMemo | None] = ContextVar("asrtui_task_memo", default=None)
+
+
+def _memo_key(obj: Mapping[Any, Any], key: Any) -> tuple[Any, ...] | None:
+    """What identifies a flat task object exactly, or ``None`` for one holding containers."""
+    parts: list[tuple[Any, ...]] = []
+    for name, value in obj.items():
+        kind = type(value)
+        if kind is str or kind is int or kind is bool or value is None:
+            parts.append((name, kind, value))
+        elif kind is float:
+            parts.append((name, kind, repr(value)))
+        else:
+            return None
+    return (type(key), key, tuple(parts)) if key is None or type(key) is str else None
+
+
+def parse_tasks(envelope: Mapping[str, Any], memo: TaskMemo | None = None) -> TaskList:
     """The tasks of a QueryRtcAsrTasks answer, in the server's order.
 
     ``Tasks`` may be any of the shapes listed in the module docstring. Each task's mixed types
@@ -92,6 +138,8 @@ def parse_tasks(envelope: Mapping[str, Any]) -> TaskList:
 
     Args:
         envelope: the decoded body.
+        memo: the tasks of the answer before, to reuse those received unchanged; it is
+            turned over to this answer's tasks when the answer is read whole.
 
     Returns:
         The tasks and the answer's request id.
@@ -107,12 +155,19 @@ def parse_tasks(envelope: Mapping[str, Any]) -> TaskList:
     request_id = request_id_of(envelope)
     value = envelope["Tasks"] if "Tasks" in envelope else envelope.get("tasks")
     out: list[Task] = []
+    token = _MEMO.set(memo)
+    if memo is not None:
+        memo._begin()
     try:
         _collect_top(value, out, 0)
     except MalformedResponseError as exc:
         raise MalformedResponseError(
             exc.message, exc.hint, request_id=request_id, http_status=200
         ) from None
+    finally:
+        _MEMO.reset(token)
+    if memo is not None:
+        memo._end()
     return TaskList(tasks=tuple(out), request_id=request_id)
 
 
@@ -217,6 +272,24 @@ def _is_task_map(value: Mapping[Any, Any]) -> bool:
 
 def _task(obj: Mapping[Any, Any], key: Any) -> Task:
     """One `Task` from a wire task object; ``key`` is its map key (the id if ``taskId`` is absent).
+
+    Received unchanged since the answer before (see `TaskMemo`): the `Task` of then.
+    """
+    memo = _MEMO.get()
+    if memo is None:
+        return _parse_task(obj, key)
+    memo_key = _memo_key(obj, key)
+    if memo_key is None:
+        return _parse_task(obj, key)
+    task = memo._last.get(memo_key)
+    if task is None:
+        task = _parse_task(obj, key)
+    memo._next[memo_key] = task
+    return task
+
+
+def _parse_task(obj: Mapping[Any, Any], key: Any) -> Task:
+    """`_task` without the memo.
 
     Kept lean: it runs once per task and answers can hold thousands of them.
     """

@@ -232,11 +232,11 @@ PERSISTENT = [
         "big-over-the-cap",
         {"big": 1.0},
         client={"max_body_bytes": 1024 * 1024},
-        says=("larger than 1048576 bytes", "does not look like the Live API"),
+        says=("above the limit of 1.0 MiB", "raise the limit: --max-answer-mb"),
     ),
 ]
 
-#: A 10 MB answer under the client's default 16 MB cap is read, not refused.
+#: A 10 MB answer under the client's default cap is read, not refused.
 BIG_UNDER_THE_CAP = Fault("big", {"big": 1.0}, client={"timeout": 30.0})
 #: Valid JSON with odd types inside a task: the tolerant parser keeps the task, shown raw.
 ODD_TASK = Fault("wrongtypes-odd-task", {"wrongtypes": 1.0}, variant=3)

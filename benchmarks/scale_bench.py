@@ -1,0 +1,475 @@
+"""Benchmark of asrtui at scale: 1,000 to 100,000 tasks behind the emulator on a loopback socket.
+
+Run with ``python benchmarks/scale_bench.py`` from the repository root; ``--sizes 1000 10000``
+picks the task counts, ``--quick`` runs fewer refreshes and repeats so a pass takes minutes.
+Prints, per size, each figure of asrtui beside its reference and their ratio, then a PASS/FAIL
+line per target; exits 1 when a target is missed.
+
+Each size gets its own emulator (``build_emulator`` served by uvicorn in a child process, so it
+takes nothing from the processes measured), and each measured program runs in a fresh
+interpreter:
+
+- **CLI**: ``asrtui tasks --format json`` (the installed entry point's code, credentials from the
+  environment, ``--endpoint`` at the emulator) against a script on the official SDK
+  (``alibabacloud-live20161101``) that asks ``QueryRtcAsrTasks`` the same way and prints the
+  tasks as indented JSON. Wall time of the whole process, stdout to ``/dev/null``; medians.
+- **Console**: the real console (``asrtui.__main__.main`` with only the final
+  ``run_console_async`` swapped for a headless run at 200x50, as ``console_bench`` does) against
+  a stock Textual app whose ``DataTable`` shows the same tasks, fetched by the same client and
+  reloaded (``clear`` + ``add_rows``) every second. For each: seconds from launch to the first
+  drawn task row; RSS after that first draw and after ``--refreshes`` refreshes at 1 s; the
+  latency from a key press (down) to the moved cursor being painted, pressed every 150 ms while
+  the refreshes run (p50/p99); process CPU over the refresh period.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from asrtui.emulator import DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET  # noqa: E402
+
+#: Targets (from the scale issue).
+CLI_RATIO = 0.5  # at 10k and 100k
+FIRST_ROW_RATIO = 0.2  # at 100k
+RSS_RATIO = 1.0
+RSS_GROWTH_MB = 5.0
+KEY_P99_MS = 50.0  # at 50k and 100k
+REFRESH_CPU_PERCENT = 10.0  # at 10k
+
+SIZES = (1_000, 10_000, 50_000, 100_000)
+SIZE = (200, 50)
+
+#: The emulator, served until stdin closes: ``python -c EMULATOR <tasks>`` prints its URL.
+EMULATOR = r"""
+import sys
+from asrtui.emulator import build_emulator
+from asrtui.emulator.server import running_server
+
+app = build_emulator(seed=12, tasks=int(sys.argv[1]), limit=1000)
+with running_server(app) as url:
+    print(url, flush=True)
+    sys.stdin.read()
+"""
+
+#: The official SDK doing what ``asrtui tasks --format json`` does: ``python -c SDK <host:port>``.
+SDK = r"""
+import json, os, sys
+from alibabacloud_live20161101 import models
+from alibabacloud_live20161101.client import Client
+from alibabacloud_tea_openapi.models import Config
+
+client = Client(Config(
+    access_key_id=os.environ["ALIBABA_CLOUD_ACCESS_KEY_ID"],
+    access_key_secret=os.environ["ALIBABA_CLOUD_ACCESS_KEY_SECRET"],
+    endpoint=sys.argv[1], protocol="http", read_timeout=120000,
+))
+body = client.query_rtc_asr_tasks(models.QueryRtcAsrTasksRequest(region_id="cn-shanghai")).body
+tasks = body.tasks
+items = list(tasks.values()) if isinstance(tasks, dict) else list(tasks or [])
+sys.stdout.write(json.dumps(items, indent=2, ensure_ascii=False))
+sys.stdout.write("\n")
+"""
+
+#: The console harness: ``python -c CONSOLE asrtui|stock <url> <refresh seconds> <start>``.
+#: Prints one ``RESULT {json}`` line.
+CONSOLE = r"""
+import asyncio, gc, json, os, sys, time
+
+which, url, period, launched = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4])
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+def rss_mb():
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * PAGE / 1e6
+
+async def next_paint(app):
+    painted = asyncio.Event()
+    app.call_after_refresh(painted.set)
+    await painted.wait()
+
+def measure(table_of, cursor_of, refreshes_of):
+    async def auto_pilot(pilot):
+        app = pilot.app
+        result = {}
+        try:
+            while True:
+                table = table_of(app)
+                if table is not None and table.row_count > 0:
+                    break
+                if time.monotonic() - launched > 300:
+                    raise RuntimeError("no rows after 300 s")
+                await asyncio.sleep(0.002)
+            await next_paint(app)
+            result["first_row"] = time.monotonic() - launched
+            result["rows"] = table.row_count
+            gc.collect()
+            result["rss_first"] = rss_mb()
+            table.focus()
+            await pilot.pause()
+            cpu0, wall0, done0 = time.process_time(), time.monotonic(), refreshes_of(app)
+            latencies = []
+            while time.monotonic() - wall0 < period:
+                before = cursor_of(table)
+                pressed = time.perf_counter()
+                press = asyncio.ensure_future(pilot.press("down"))
+                while cursor_of(table) == before and time.perf_counter() - pressed < 10:
+                    await asyncio.sleep(0.001)
+                await next_paint(app)
+                latencies.append(time.perf_counter() - pressed)
+                await press
+                await asyncio.sleep(0.15)
+            result["cpu"] = 100 * (time.process_time() - cpu0) / (time.monotonic() - wall0)
+            result["refreshes"] = refreshes_of(app) - done0
+            result["latencies"] = latencies
+            gc.collect()
+            result["rss_end"] = rss_mb()
+        except Exception as error:  # reported, not raised: the parent prints it
+            result["error"] = f"{type(error).__name__}: {error}"
+        os.write(1, ("RESULT " + json.dumps(result) + "\n").encode())
+        app.exit()
+    return auto_pilot
+
+if which == "asrtui":
+    import asrtui.ui.app as ui_app
+    from asrtui.__main__ import main
+
+    def table_of(app):
+        tables = app.screen.query("#tasks")
+        return tables.first() if tables else None
+
+    import asrtui.ui.refresh as refresh
+    counted = [0]
+    succeed = refresh.RefreshSchedule.succeed
+
+    def counting(self, *args, **kwargs):
+        counted[0] += 1
+        return succeed(self, *args, **kwargs)
+
+    refresh.RefreshSchedule.succeed = counting
+
+    def refreshes_of(app):
+        return counted[0]
+
+    async def headless(*args, **kwargs):
+        app = ui_app.AsrtuiApp(*args, **kwargs)
+        await app.run_async(
+            headless=True, size=(200, 50),
+            auto_pilot=measure(table_of, lambda t: t.cursor_task_id, refreshes_of),
+        )
+        return 0
+
+    ui_app.run_console_async = headless
+    sys.exit(main(["--endpoint", url, "--refresh", "1"]))
+else:
+    from textual.app import App
+    from textual.widgets import DataTable
+    from asrtui.client import LiveClient
+    from asrtui.credentials import Credentials
+
+    class Stock(App):
+        refreshes = 0
+
+        def compose(self):
+            yield DataTable(id="tasks")
+
+        async def on_mount(self):
+            # The same client, without asrtui's settings (any answer size, a long deadline).
+            key = Credentials(
+                os.environ["ALIBABA_CLOUD_ACCESS_KEY_ID"],
+                os.environ["ALIBABA_CLOUD_ACCESS_KEY_SECRET"],
+            )
+            self.client = LiveClient(
+                lambda: key, url, max_body_bytes=1 << 30, request_timeout=300.0, timeout=120.0
+            )
+            await self.client.__aenter__()
+            table = self.query_one(DataTable)
+            table.add_columns("ID", "STATUS", "LANG", "TAG", "STREAM")
+            await self.reload()
+            self.set_interval(1.0, self.reload)
+
+        async def reload(self):
+            tasks = (await self.client.list_tasks()).tasks
+            table = self.query_one(DataTable)
+            row = table.cursor_row
+            table.clear()
+            table.add_rows(
+                (t.task_id, t.status_label, t.language, t.tag, t.stream_url) for t in tasks
+            )
+            table.move_cursor(row=row, animate=False)
+            self.refreshes += 1
+
+    def table_of(app):
+        tables = app.query(DataTable)
+        return tables.first() if tables else None
+
+    Stock().run(
+        headless=True, size=(200, 50),
+        auto_pilot=measure(table_of, lambda t: t.cursor_row, lambda app: app.refreshes),
+    )
+"""
+
+
+@dataclass
+class Figures:
+    """What one console run measured (``error`` set when it failed)."""
+
+    first_row: float = float("nan")
+    rss_first: float = float("nan")
+    rss_end: float = float("nan")
+    cpu: float = float("nan")
+    p50_ms: float = float("nan")
+    p99_ms: float = float("nan")
+    refreshes: int = 0
+    error: str = ""
+
+
+@dataclass
+class SizeResult:
+    """Every figure for one task count."""
+
+    tasks: int
+    cli: float = float("nan")
+    sdk: float = float("nan")
+    cli_cpu: float = float("nan")
+    sdk_cpu: float = float("nan")
+    cli_error: str = ""
+    ours: Figures = field(default_factory=Figures)
+    stock: Figures = field(default_factory=Figures)
+
+
+def _env(home: str) -> dict[str, str]:
+    """A child's environment: demo credentials, private HOME/XDG, the repository importable."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("ALIBABA_CLOUD_", "ALIBABACLOUD_", "ALICLOUD_", "ASRTUI_"))
+    }
+    # Bytecode cached, as for an installed package (the SDK's is): a child compiling asrtui's
+    # modules on every start would measure the compiler.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env.update(
+        PYTHONPYCACHEPREFIX=f"{home}/pycache",
+        ALIBABA_CLOUD_ACCESS_KEY_ID=DEMO_ACCESS_KEY_ID,
+        ALIBABA_CLOUD_ACCESS_KEY_SECRET=DEMO_ACCESS_KEY_SECRET,
+        HOME=home,
+        XDG_CONFIG_HOME=f"{home}/config",
+        XDG_STATE_HOME=f"{home}/state",
+        XDG_CACHE_HOME=f"{home}/cache",
+        XDG_RUNTIME_DIR=f"{home}/run",
+        PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    )
+    os.makedirs(f"{home}/run", mode=0o700, exist_ok=True)
+    return env
+
+
+@contextmanager
+def emulator(tasks: int, env: dict[str, str]) -> Iterator[str]:
+    """An emulator with ``tasks`` tasks in its own process; yields its base URL."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", EMULATOR, str(tasks)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        assert child.stdout is not None
+        url = child.stdout.readline().strip()
+        if not url.startswith("http://"):
+            raise RuntimeError(f"the emulator did not start (got {url!r})")
+        yield url
+    finally:
+        assert child.stdin is not None
+        child.stdin.close()
+        child.wait(timeout=30)
+
+
+def timed_run(argv: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """Wall and CPU (user + system) seconds of one process with stdout discarded, and its
+    error text if it failed. CPU time says what the process itself cost on a machine where
+    other work stretches the wall time."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.monotonic()
+    done = subprocess.run(
+        argv,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=600,
+        check=False,
+    )
+    seconds = time.monotonic() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    error = ""
+    if done.returncode:
+        error = (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1]
+    return seconds, cpu, error
+
+
+def bench_cli(result: SizeResult, url: str, env: dict[str, str], repeats: int) -> None:
+    """``asrtui tasks --format json`` against the SDK script, medians of ``repeats``."""
+    ours: list[float] = []
+    sdk: list[float] = []
+    ours_cpu: list[float] = []
+    sdk_cpu: list[float] = []
+    asrtui = [sys.executable, "-m", "asrtui", "tasks", "--format", "json", "--endpoint", url]
+    for _ in range(repeats):
+        seconds, cpu, error = timed_run(asrtui, env)
+        if error:
+            result.cli_error = error
+        else:
+            ours.append(seconds)
+            ours_cpu.append(cpu)
+        sdk_argv = [sys.executable, "-c", SDK, url.removeprefix("http://")]
+        seconds, cpu, error = timed_run(sdk_argv, env)
+        if error:
+            raise RuntimeError(f"the SDK script failed: {error}")
+        sdk.append(seconds)
+        sdk_cpu.append(cpu)
+    result.cli = statistics.median(ours) if ours else float("nan")
+    result.sdk = statistics.median(sdk)
+    result.cli_cpu = statistics.median(ours_cpu) if ours_cpu else float("nan")
+    result.sdk_cpu = statistics.median(sdk_cpu)
+
+
+def console_run(which: str, url: str, env: dict[str, str], seconds: float) -> Figures:
+    """One console harness run (``asrtui`` or ``stock``)."""
+    launched = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", CONSOLE, which, url, str(seconds), f"{launched:.6f}"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=seconds + 600,
+        check=False,
+    )
+    for line in done.stdout.splitlines():
+        if "RESULT " in line:
+            raw = json.loads(line.split("RESULT ", 1)[1])
+            latencies = sorted(raw.get("latencies", []))
+            figures = Figures(error=raw.get("error", ""))
+            for name in ("first_row", "rss_first", "rss_end", "cpu"):
+                if name in raw:
+                    setattr(figures, name, raw[name])
+            figures.refreshes = raw.get("refreshes", 0)
+            if latencies:
+                figures.p50_ms = 1000 * latencies[len(latencies) // 2]
+                figures.p99_ms = (
+                    1000 * latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+                )
+            return figures
+    tail = (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1]
+    return Figures(error=f"no result: {tail}")
+
+
+def _ratio(ours: float, theirs: float) -> str:
+    if math.isnan(ours) or math.isnan(theirs) or not theirs:
+        return "   n/a"
+    return f"{ours / theirs:5.2f}x"
+
+
+def report(results: list[SizeResult]) -> list[str]:
+    """Print the side-by-side table; return the failed targets."""
+    failures: list[str] = []
+
+    def row(name: str, ours: float, theirs: float, unit: str, scale: float = 1.0) -> None:
+        print(
+            f"  {name:<26} {ours * scale:10.1f} {theirs * scale:10.1f} {unit:<4} "
+            f"{_ratio(ours, theirs)}"
+        )
+
+    for r in results:
+        print(f"== {r.tasks:,} tasks            {'asrtui':>10} {'reference':>10}")
+        row("CLI json vs SDK", r.cli, r.sdk, "ms", 1000)
+        row("  CPU of those processes", r.cli_cpu, r.sdk_cpu, "ms", 1000)
+        if r.cli_error:
+            print(f"    asrtui tasks failed: {r.cli_error}")
+        o, s = r.ours, r.stock
+        row("first drawn row", o.first_row, s.first_row, "ms", 1000)
+        row("RSS after first draw", o.rss_first, s.rss_first, "MB")
+        row(f"RSS after refreshes ({o.refreshes}/{s.refreshes})", o.rss_end, s.rss_end, "MB")
+        row("RSS growth", o.rss_end - o.rss_first, s.rss_end - s.rss_first, "MB")
+        row("key->cursor p50", o.p50_ms, s.p50_ms, "ms")
+        row("key->cursor p99", o.p99_ms, s.p99_ms, "ms")
+        row("CPU while refreshing 1 s", o.cpu, s.cpu, "%")
+        for who, figures in (("asrtui", o), ("stock", s)):
+            if figures.error:
+                print(f"    {who} console failed: {figures.error}")
+        n = r.tasks
+        if n in (10_000, 100_000) and not r.cli / r.sdk <= CLI_RATIO:
+            failures.append(f"{n:,}: CLI {_ratio(r.cli, r.sdk).strip()} the SDK (<= {CLI_RATIO}x)")
+        if n == 100_000 and not o.first_row / s.first_row <= FIRST_ROW_RATIO:
+            failures.append(
+                f"{n:,}: first row {_ratio(o.first_row, s.first_row).strip()} "
+                f"(<= {FIRST_ROW_RATIO}x)"
+            )
+        if not (o.rss_first / s.rss_first <= RSS_RATIO and o.rss_end / s.rss_end <= RSS_RATIO):
+            failures.append(f"{n:,}: RSS above the stock table's")
+        if not o.rss_end - o.rss_first <= RSS_GROWTH_MB:
+            failures.append(
+                f"{n:,}: RSS grew {o.rss_end - o.rss_first:.1f} MB (<= {RSS_GROWTH_MB})"
+            )
+        if n >= 50_000 and not o.p99_ms <= KEY_P99_MS:
+            failures.append(f"{n:,}: key p99 {o.p99_ms:.0f} ms (<= {KEY_P99_MS:.0f})")
+        if n == 10_000 and not o.cpu <= REFRESH_CPU_PERCENT:
+            failures.append(f"{n:,}: refresh CPU {o.cpu:.1f} % (<= {REFRESH_CPU_PERCENT:.0f} %)")
+    return failures
+
+
+def main() -> int:
+    """Measure every size, print the table and a PASS/FAIL line per target."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), metavar="N")
+    parser.add_argument("--quick", action="store_true", help="15 refreshes, one CLI run each")
+    parser.add_argument("--refreshes", type=int, help="seconds of 1 s refreshes (default 60)")
+    parser.add_argument("--repeats", type=int, help="CLI runs per program (default 3)")
+    parser.add_argument("--skip", choices=("cli", "console"), action="append", default=[])
+    args = parser.parse_args()
+    refreshes = args.refreshes or (15 if args.quick else 60)
+    repeats = args.repeats or (1 if args.quick else 3)
+    results: list[SizeResult] = []
+    failures: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="asrtui-scale-") as home:
+        env = _env(home)
+        for tasks in args.sizes:
+            result = SizeResult(tasks)
+            print(f"-- {tasks:,} tasks ...", flush=True)
+            with emulator(tasks, env) as url:
+                if "cli" not in args.skip:
+                    bench_cli(result, url, env, repeats)
+                if "console" not in args.skip:
+                    result.ours = console_run("asrtui", url, env, refreshes)
+                    result.stock = console_run("stock", url, env, refreshes)
+            results.append(result)
+            failures += report([result])  # each size as soon as it is measured
+    print()
+    for failure in failures:
+        print(f"FAIL  {failure}")
+    if not failures:
+        print("PASS  every target at the sizes run")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
