@@ -431,8 +431,10 @@ class RedisQuota:
         self._probe = None
         client, self._client = self._client, None
         if client is not None:
+            # Bounded like every other call: closing must never hold up the end of a session.
             with contextlib.suppress(Exception):
-                await client.aclose()
+                async with asyncio.timeout(OP_TIMEOUT * 4):
+                    await client.aclose()
 
     # -- Redis ---------------------------------------------------------------------------------
 

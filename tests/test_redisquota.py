@@ -172,8 +172,11 @@ async def test_two_quotas_on_one_redis_share_one_window(redis: RedisServer, tmp_
 
 def _host(url: str, runtime: str, target: str, seconds: float, barrier: Barrier) -> None:
     """Child "host": its own runtime dir, the Redis URL, a client saturating the emulator."""
+    import faulthandler
     import os
 
+    # A host that hangs says where before the parent gives up on it.
+    faulthandler.dump_traceback_later(35, exit=True)
     os.environ["XDG_RUNTIME_DIR"] = runtime
 
     async def main() -> None:
@@ -190,12 +193,17 @@ def _host(url: str, runtime: str, target: str, seconds: float, barrier: Barrier)
         async with client:
             await asyncio.to_thread(barrier.wait, 60)
 
+            end = time.monotonic() + seconds
+
             async def spend() -> None:
-                while True:
+                # Ends by itself at the deadline: the run does not depend on a cancellation
+                # reaching a request in flight (Python 3.11's asyncio.timeout can turn one that
+                # meets its own deadline into a TimeoutError).
+                while time.monotonic() < end:
                     await client.list_tasks()
 
             tasks = [asyncio.create_task(spend()) for _ in range(6)]
-            await asyncio.sleep(seconds)
+            await asyncio.wait(tasks, timeout=seconds + 10)
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
