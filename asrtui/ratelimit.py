@@ -415,16 +415,17 @@ class WindowLimiter:
             waiter.cancel_timer()
 
     def _retire(self, waiter: _Waiter) -> None:
-        """Take a granted or cancelled waiter out of its lane and hand the turn on if it had it.
+        """Take a granted or cancelled waiter out of its lane and wake whoever's turn it is now.
 
-        A grant can also change who the head is without the granted waiter having been it
-        (the priority share just filled up), so a granted waiter always wakes the new head.
+        Always, not only when the waiter was the head: who the head is also changes with time
+        (the priority share frees up as its grants leave the window), so a waiter cancelled
+        while it held the turn may no longer count as the head by the time it leaves, and the
+        new head, asleep without a timer, would wait forever. A needless wake-up costs one
+        re-check.
         """
-        was_head = self._head() is waiter
         waiter.dead = True
         self._live[waiter.lane] -= 1
-        if was_head or waiter.granted:
-            self._poke_head()
+        self._poke_head()
 
     def _head(self) -> _Waiter | None:
         """The waiter whose turn it is: the first live priority waiter, else the first live one.
