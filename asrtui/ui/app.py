@@ -9,11 +9,12 @@ knows whether it talks to Alibaba Cloud or to the demo emulator: a `Connector` o
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.theme import Theme
@@ -29,6 +30,7 @@ from asrtui.ui.render_caches import TRIM_SECONDS, trim_render_caches
 from asrtui.ui.screens.main import MainScreen
 from asrtui.ui.settings import ConsoleSettings, load_theme, save_theme
 from asrtui.ui.toasts import SWEEP_SECONDS, ToastSweeper
+from asrtui.ui.typeahead import KeyGate
 
 if TYPE_CHECKING:
     from asrtui.ui.screens.profiles import SwitchRequested
@@ -75,6 +77,7 @@ class AsrtuiApp(App[int]):
         self._first_answer = first_answer
         self._switching = False
         self._toasts = ToastSweeper()
+        self._keys = KeyGate(self, super().on_event)
         theme = load_theme(settings.state_path) or settings.theme
         if theme in self.available_themes:
             self.theme = theme
@@ -93,6 +96,30 @@ class AsrtuiApp(App[int]):
         else:
             first, self._first_answer = self._first_answer, None
             self.push_screen(MainScreen(self.source, self.settings, first_answer=first))
+
+    async def on_event(self, event: events.Event) -> None:
+        """Keys and pastes from the terminal go through the type-ahead gate, in order.
+
+        Handed to the focused widget only once the key before them has settled (see
+        `asrtui.ui.typeahead`), so a form typed at full speed fills each field.
+        """
+        if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded:
+            self._keys.put(event)
+            return
+        await super().on_event(event)
+
+    def on_unmount(self) -> None:
+        """Drop keys still queued: the app is ending."""
+        self._keys.close()
+
+    async def keys_settled(self) -> None:
+        """Return once every key received so far has been handed out and has settled."""
+        await self._keys.idle()
+
+    async def _press_keys(self, keys: Iterable[str]) -> None:
+        """Pilot's key presses (tests) return once the gate has handed every key out."""
+        await super()._press_keys(keys)
+        await self._keys.idle()
 
     def sweep_toasts(self) -> int:
         """Remove the empty toast holders Textual leaves behind (see `asrtui.ui.toasts`).

@@ -38,7 +38,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Horizontal
-from textual.events import Key, Resize
+from textual.events import Resize
 from textual.message import Message
 from textual.reactive import var
 from textual.screen import Screen
@@ -541,8 +541,7 @@ class MainScreen(Screen[None]):
     def action_open_filter(self) -> None:
         """Show the filter bar and type into it; every keystroke filters."""
         self.add_class("-filtering")
-        # Focus at once, not on the next loop turn (`Widget.focus` defers): keys typed right
-        # after "/" in one burst (fast typing, a paste, tmux send-keys) belong in the filter.
+        # Keys typed right after "/" in one burst wait for this focus (`asrtui.ui.typeahead`).
         self.set_focus(self.query_one("#filter", Input))
 
     def action_close_filter(self) -> None:
@@ -554,26 +553,6 @@ class MainScreen(Screen[None]):
         self.table.set_filter("")
         self.remove_class("-filtering")
         self.set_focus(self.table)
-
-    def on_key(self, event: Key) -> None:
-        """Open the filter in key order, and route keys typed right after "/" into it.
-
-        Textual sends each key to the widget focused when it arrived and checks bindings only
-        once the key has bubbled up to the app, so in a fast burst ("/abc" typed quickly or
-        pasted) the letters after "/" reach the table before the binding has moved the focus,
-        and are lost. Keys bubble through this screen in order, so "/" is acted on here and
-        the letters that follow it land in the filter.
-        """
-        filter_input = self.query_one("#filter", Input)
-        if self.focused is filter_input:
-            if event.is_printable and event.character:
-                filter_input.insert_text_at_cursor(event.character)
-                event.stop()
-                event.prevent_default()
-        elif event.key == "slash":
-            event.stop()
-            event.prevent_default()
-            self.action_open_filter()
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
