@@ -544,6 +544,10 @@ class MainScreen(Screen[None]):
         # Keys typed right after "/" in one burst wait for this focus (`asrtui.ui.typeahead`).
         self.set_focus(self.query_one("#filter", Input))
 
+    def action_focus_table(self) -> None:
+        """Hand the keys back to the table (Esc in the detail pane)."""
+        self.set_focus(self.table)
+
     def action_close_filter(self) -> None:
         """Clear the filter and hide its bar (Escape)."""
         filter_input = self.query_one("#filter", Input)
@@ -619,6 +623,7 @@ class MainScreen(Screen[None]):
                 [
                     ("Tasks", self.BINDINGS),
                     ("Table", TaskTable.BINDINGS),
+                    ("Detail pane (Enter)", TaskDetail.BINDINGS),
                     (
                         "Profiles (P)",
                         [Binding("enter", "switch", "Switch"), *ProfileSwitcher.BINDINGS],
@@ -631,7 +636,12 @@ class MainScreen(Screen[None]):
     # ------------------------------------------------------------------ clipboard
 
     def _require_task(self) -> Task | None:
-        task = self.shown_task()
+        """The task an action is about: the one the detail pane shows, else the cursor's.
+
+        The pane names its task in its title; what the operator reads there is what they act on.
+        """
+        model = self.detail.model if self._detail_visible() else None
+        task = model.task if model is not None else self.shown_task()
         if task is None:
             self.notify("No task highlighted.", severity="warning")
         return task
