@@ -93,8 +93,9 @@ def launch_console(args: argparse.Namespace) -> int:
         offer_demo=first_run,
     )
     settings = ConsoleSettings(
-        # The demo remembers nothing; real sessions keep the chosen theme.
+        # The demo remembers nothing and does not ring; real sessions keep the chosen theme.
         state_path=state_path,
+        bell=not demo,
     )
 
     async def run() -> int:

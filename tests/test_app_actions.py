@@ -312,7 +312,7 @@ async def test_bell_rings_when_a_task_ends_and_can_be_turned_off() -> None:
         source.remove(FIRST)
         await console.advance(5)
         assert console.app.notes.bells == 1
-        assert "1 task(s) ended" in console.app.notes.texts()
+        assert "1 task ended: " in console.app.notes.texts()
         await console.press("b")
         source.remove(SECOND)
         await console.advance(5)

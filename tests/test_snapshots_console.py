@@ -6,7 +6,13 @@ change of the look, and review the SVGs under ``tests/__snapshots__/`` before co
 
 from __future__ import annotations
 
-from tests.test_snapshots import SnapCompare, after_first_refresh, console_app
+from typing import Any
+
+from textual.pilot import Pilot
+
+from asrtui.ui.screens.main import MainScreen
+from tests.fakes import make_task, settle
+from tests.test_snapshots import SnapCompare, after_first_refresh, console_app, demo_source
 
 
 def test_detail_pane_focused_wide(snap_compare: SnapCompare) -> None:
@@ -20,3 +26,23 @@ def test_detail_pane_focused_80x24(snap_compare: SnapCompare) -> None:
     assert snap_compare(
         console_app(), terminal_size=(80, 24), run_before=after_first_refresh("down", "enter")
     )
+
+
+def test_tasks_ending_merge_into_one_toast_80x24(snap_compare: SnapCompare) -> None:
+    """Three tasks end over two refreshes: one toast names them all, clear of the status line."""
+    source = demo_source()
+    app = console_app(source)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        for numbers in ((1,), (2, 3)):
+            for number in numbers:
+                source.remove(make_task(number).task_id)
+            app.fake_clock.advance(5)  # type: ignore[attr-defined]
+            screen.refresh_if_due()
+            screen.tick()
+            await settle(pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

@@ -32,7 +32,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal, cast
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -55,6 +55,7 @@ from asrtui.ui import clipboard
 from asrtui.ui.durations import format_duration
 from asrtui.ui.event_feed import EventFeed
 from asrtui.ui.first_answer import FirstAnswer
+from asrtui.ui.notices import Burst, Kind, Notice, NoticeLevel, Notifier, next_level, rings, shows
 from asrtui.ui.refresh import RefreshSchedule, step_interval
 from asrtui.ui.settings import ConsoleSettings, clamp_interval
 from asrtui.ui.taskbook import TaskBook, TaskEvent
@@ -73,6 +74,8 @@ if TYPE_CHECKING:
 WIDE_AT = 120
 #: Seconds between two status line updates (and checks of what is due).
 TICK_SECONDS = 1.0
+#: Seconds a toast stays on screen (Textual's default); task events within it merge.
+TOAST_SECONDS = 5.0
 
 ActionKind = Literal["stop", "delete"]
 
@@ -115,6 +118,7 @@ class MainScreen(Screen[None]):
         Binding("J", "toggle_raw", "Raw JSON", show=False),
         Binding("e", "toggle_events", "Events", show=False),
         Binding("b", "toggle_bell", "Bell", show=False),
+        Binding("t", "cycle_notices", "Toasts: quiet/normal/verbose", show=False),
         Binding("c", "copy_id", "Copy id", show=False),
         Binding("u", "copy_url", "Copy URL", show=False),
         Binding("y", "copy_json", "Copy JSON", show=False),
@@ -149,6 +153,11 @@ class MainScreen(Screen[None]):
         """When the task list is refreshed next (read by tests and the status line)."""
         self.bell_enabled = settings.bell
         """Whether the terminal bell rings when a task ends or errors begin."""
+        self.notice_level = NoticeLevel.NORMAL
+        """What raises a toast and rings the bell (`asrtui.ui.notices`)."""
+        self._held: dict[str, Notice] = {}
+        self._ended = Burst("ended", TOAST_SECONDS)
+        self._started = Burst("started", TOAST_SECONDS)
         self._list_mono = 0.0
         self._fetched: _Fetched | None = None
         self._last_detail_fetch = float("-inf")
@@ -324,7 +333,9 @@ class MainScreen(Screen[None]):
         if outcome.recovered:
             self._last_error_logged = ""
             self._log_note(now, "recovered", "Refresh recovered")
-            self.notify("Refresh works again; data is current.", title="Recovered")
+            self._notice(
+                Notice("error", "Refresh works again; data is current.", "Recovered", key="refresh")
+            )
         self._show_detail()
         self._arm()
 
@@ -337,31 +348,61 @@ class MainScreen(Screen[None]):
             self._last_error_logged = message
             self._log_note(now, "error", f"Refresh failed: {message}")
         if outcome.failed_first:
-            self.notify(
-                f"{message}\nShowing the last good data; retrying every"
-                f" {format_duration(self.schedule.interval)}.",
-                title="Refresh failed",
-                severity="error",
-                markup=False,
+            self._notice(
+                Notice(
+                    "error",
+                    f"{message}\nShowing the last good data; retrying every"
+                    f" {format_duration(self.schedule.interval)}.",
+                    "Refresh failed",
+                    "error",
+                    key="refresh",
+                )
             )
-            self._ring()
         self._arm()
 
     def _report_events(self, events: list[TaskEvent]) -> None:
         for event in events:
             self._log_event(event)
-        ended = [event.task_id for event in events if event.kind == "ended"]
-        if ended:
-            names = ", ".join(printable_line(task_id) for task_id in ended[:3])
-            names += f" and {len(ended) - 3} more" if len(ended) > 3 else ""
-            self.notify(
-                names, title=f"{len(ended)} task(s) ended", severity="warning", markup=False
-            )
-            self._ring()
+        now = self._mono()
+        for burst in (self._ended, self._started):
+            ids = [event.task_id for event in events if event.kind == burst.kind]
+            if (notice := burst.add(ids, now)) is not None:
+                self._notice(notice)
 
-    def _ring(self) -> None:
-        if self.bell_enabled:
+    def _notice(self, notice: Notice) -> None:
+        """Toast and ring as the level says; held while a dialog is on top of this screen."""
+        if self.bell_enabled and rings(self.notice_level, notice.kind):
             self.app.bell()
+        if not shows(self.notice_level, notice.kind):
+            return
+        if self.app.screen is not self:
+            # Never over a dialog: shown when it closes, one per subject.
+            self._held[notice.key or f"#{len(self._held)}"] = notice
+            return
+        self._toast(notice)
+
+    def _toast(self, notice: Notice) -> None:
+        cast(Notifier, self.app).notify(
+            notice.message,
+            title=notice.title,
+            severity=notice.severity,
+            markup=False,
+            key=notice.key,
+        )
+
+    def _answer(self, message: str, key: str, kind: Kind = "answer") -> None:
+        """What a key did, one toast per subject (pressing + five times leaves one)."""
+        self._notice(Notice(kind, message, key=key))
+
+    def on_screen_suspend(self) -> None:
+        """A dialog opens: the toasts on screen go (they would draw over it)."""
+        self.app.clear_notifications()
+
+    def on_screen_resume(self) -> None:
+        """Show what was held while a dialog was open."""
+        held, self._held = self._held, {}
+        for notice in held.values():
+            self._toast(notice)
 
     @on(Worker.StateChanged)
     def _worker_changed(self, event: Worker.StateChanged) -> None:
@@ -376,11 +417,13 @@ class MainScreen(Screen[None]):
         # Not an AsrtuiError, so nobody vouched for its text: mask anything secret-looking.
         message = redact_text(f"Internal error in {worker.group}: {type(error).__name__}: {error}")
         self._log_note(self._clock(), "error", message)
-        self.notify(
-            message + "\nThe console keeps running; please report this.",
-            title="Bug",
-            severity="error",
-            markup=False,
+        self._notice(
+            Notice(
+                "error",
+                message + "\nThe console keeps running; please report this.",
+                "Bug",
+                "error",
+            )
         )
         if worker.group == "refresh":
             self.schedule.fail(self._mono(), message)
@@ -505,7 +548,7 @@ class MainScreen(Screen[None]):
     def action_refresh_now(self) -> None:
         """Refresh now (a priority request); coalesced with a refresh already running."""
         if not self._request_refresh():
-            self.notify("A refresh is running; another follows right after it.")
+            self._answer("A refresh is running; another follows right after it.", "refresh-now")
 
     def _request_refresh(self) -> bool:
         """Start a priority refresh, or queue one after the running one; True if started."""
@@ -517,7 +560,9 @@ class MainScreen(Screen[None]):
     def action_toggle_pause(self) -> None:
         """Pause or resume the automatic refresh (and the detail pane's polling)."""
         paused = self.schedule.toggle_pause()
-        self.notify("Auto-refresh paused (r still refreshes)." if paused else "Auto-refresh on.")
+        self._answer(
+            "Auto-refresh paused (r still refreshes)." if paused else "Auto-refresh on.", "pause"
+        )
         self.refresh_if_due()
         self.tick()
 
@@ -526,7 +571,7 @@ class MainScreen(Screen[None]):
         self.schedule.set_interval(seconds, self._mono())
         if not self.schedule.running:
             self._arm()
-        self.notify(f"Refresh every {seconds:g} s.")
+        self._answer(f"Refresh every {seconds:g} s.", "interval")
 
     def action_slower(self) -> None:
         """Refresh less often (next step up, at most 300 s)."""
@@ -589,9 +634,11 @@ class MainScreen(Screen[None]):
         """Show secrets in clear, or mask them again."""
         self.revealed = not self.revealed
         if self.revealed:
-            self.notify("Secrets shown in the detail pane and copies; v masks them again.")
+            self._answer(
+                "Secrets shown in the detail pane and copies; v masks them again.", "reveal"
+            )
         else:
-            self.notify("Secrets masked.")
+            self._answer("Secrets masked.", "reveal")
         self._update_status()
 
     def action_toggle_raw(self) -> None:
@@ -606,7 +653,19 @@ class MainScreen(Screen[None]):
     def action_toggle_bell(self) -> None:
         """Turn the terminal bell on task end and errors on or off."""
         self.bell_enabled = not self.bell_enabled
-        self.notify("Bell on." if self.bell_enabled else "Bell off.")
+        self._answer("Bell on." if self.bell_enabled else "Bell off.", "bell")
+        self._update_status()
+
+    def action_cycle_notices(self) -> None:
+        """Toasts: quiet (errors only), normal, verbose (tasks starting too)."""
+        self.notice_level = next_level(self.notice_level)
+        what = {
+            NoticeLevel.QUIET: "errors only",
+            NoticeLevel.NORMAL: "errors, tasks ending, actions",
+            NoticeLevel.VERBOSE: "everything, tasks starting too",
+        }[self.notice_level]
+        # Always shown, quiet included: it answers the key just pressed.
+        self._toast(Notice("error", f"Toasts {self.notice_level}: {what}.", key="level"))
         self._update_status()
 
     def action_profiles(self) -> None:
@@ -643,20 +702,20 @@ class MainScreen(Screen[None]):
         model = self.detail.model if self._detail_visible() else None
         task = model.task if model is not None else self.shown_task()
         if task is None:
-            self.notify("No task highlighted.", severity="warning")
+            self._notice(Notice("answer", "No task highlighted.", severity="warning", key="none"))
         return task
 
     def _copy(self, text: str, what: str) -> None:
         self.app.copy_to_clipboard(text)
         masked = "" if self.revealed else " (secrets masked; v reveals)"
-        self.notify(f"Copied {what}{masked}.", markup=False)
+        self._notice(Notice("action", f"Copied {what}{masked}.", key="copy"))
 
     def action_copy_id(self) -> None:
         """Copy the highlighted task's id."""
         if task := self._require_task():
             shown = clipboard.task_id(task, revealed=self.revealed)
             self.app.copy_to_clipboard(shown)
-            self.notify(f"Copied task id {printable_line(shown)}.", markup=False)
+            self._notice(Notice("action", f"Copied task id {printable_line(shown)}.", key="copy"))
 
     def action_copy_url(self) -> None:
         """Copy the stream URL, masked unless secrets are revealed."""
@@ -686,7 +745,8 @@ class MainScreen(Screen[None]):
                 text = f"Cannot {kind} tasks: read-only because {cause.because}.\n{hint}."
             else:
                 text = f"Read-only mode: cannot {kind} tasks."
-            self.notify(text, severity="warning", markup=False)
+            # A refusal answers a key: shown at every level.
+            self._notice(Notice("error", text, severity="warning", key="refused"))
             return
         task = self._require_task()
         if task is None:
@@ -718,11 +778,11 @@ class MainScreen(Screen[None]):
         except AsrtuiError as error:
             message = redact_text(str(error))
             self._log_note(self._clock(), "error", f"{kind} {task_id} failed: {message}")
-            self.notify(message, title=f"Could not {kind}", severity="error", markup=False)
+            self._notice(Notice("error", message, f"Could not {kind}", "error"))
             return
         done = "stopped" if kind == "stop" else "deleted"
         self._log_note(self._clock(), "action", f"{task_id} {done}")
-        self.notify(f"Task {task_id} {done}.", markup=False)
+        self._notice(Notice("action", f"Task {task_id} {done}."))
         self._request_refresh()
 
     # ------------------------------------------------------------------ export
@@ -747,12 +807,11 @@ class MainScreen(Screen[None]):
             written = export_tasks(tasks, request.path, fmt)
         except OSError as error:
             reason = error.strerror or type(error).__name__
-            self.notify(
-                f"Could not write {request.path}: {reason}",
-                title="Export failed",
-                severity="error",
-                markup=False,
+            self._notice(
+                Notice(
+                    "error", f"Could not write {request.path}: {reason}", "Export failed", "error"
+                )
             )
             return
         self._log_note(self._clock(), "action", f"exported {len(tasks)} to {written}")
-        self.notify(f"Exported {len(tasks)} task(s) to {written}", markup=False)
+        self._notice(Notice("action", f"Exported {len(tasks)} task(s) to {written}"))
