@@ -46,3 +46,12 @@ def test_tasks_ending_merge_into_one_toast_80x24(snap_compare: SnapCompare) -> N
             await settle(pilot)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def test_field_filter_with_negation(snap_compare: SnapCompare) -> None:
+    """``tag:news !lang:en``: field terms, ANDed, one negated."""
+    assert snap_compare(
+        console_app(),
+        terminal_size=(120, 30),
+        run_before=after_first_refresh("slash", *"tag:news !lang:en"),
+    )

@@ -114,6 +114,7 @@ class MainScreen(Screen[None]):
         Binding("s", "cycle_sort", "Sort"),
         Binding("S", "reverse_sort", "Reverse sort", show=False),
         Binding("d", "toggle_detail", "Detail"),
+        Binding("h", "toggle_hide_ended", "Hide ended", show=False),
         Binding("v", "toggle_reveal", "Reveal", show=False),
         Binding("J", "toggle_raw", "Raw JSON", show=False),
         Binding("e", "toggle_events", "Events", show=False),
@@ -180,7 +181,10 @@ class MainScreen(Screen[None]):
             yield TaskDetail(tz=tz, id="detail").data_bind(MainScreen.revealed)
         with Horizontal(id="filter-bar"):
             yield Label("Filter:", id="filter-label")
-            yield Input(placeholder="id, tag, stream or language", id="filter")
+            yield Input(
+                placeholder="text, status:ended tag:news lang:en mode:rtc, ! negates",
+                id="filter",
+            )
         yield KeyBar(id="keys")
 
     @property
@@ -629,6 +633,16 @@ class MainScreen(Screen[None]):
         if not self._detail_visible() and self.detail.has_focus:
             self.table.focus()
         self.tick()
+
+    def action_toggle_hide_ended(self) -> None:
+        """Leave the rows of ended tasks out of the table, or show them again."""
+        table = self.table
+        table.set_hide_ended(not table.hide_ended)
+        self._answer(
+            "Ended tasks hidden (h shows them)." if table.hide_ended else "Ended tasks shown.",
+            "hide-ended",
+        )
+        self._update_status()
 
     def action_toggle_reveal(self) -> None:
         """Show secrets in clear, or mask them again."""

@@ -266,6 +266,16 @@ class TaskTable(ScrollView, can_focus=True):
         self._apply_filter(text)
         self.set_reactive(TaskTable.filter_text, text)
 
+    @property
+    def hide_ended(self) -> bool:
+        """Whether the rows of ended tasks are left out of the view."""
+        return self._rows.hide_ended
+
+    def set_hide_ended(self, hide: bool) -> None:
+        """Leave the rows of ended tasks out of the view (they stay in the event log)."""
+        if hide != self._rows.hide_ended:
+            self._show_view(self._rows.set_hide_ended(hide))
+
     def move_cursor(self, task_id: str) -> bool:
         """Put the cursor on a task (scrolling to it) if it is in the current view.
 
@@ -490,9 +500,12 @@ class TaskTable(ScrollView, can_focus=True):
         width = render.width
         style = render.base + self.get_component_rich_style("task-table--empty")
         filtered = self._rows.infos and self._rows.applied_filter
-        message = (
-            f"No task matches {clean_text(self._rows.applied_filter)!r}" if filtered else "No tasks"
-        )
+        if filtered:
+            message = f"No task matches {clean_text(self._rows.applied_filter)!r}"
+        elif self._rows.infos and self._rows.hide_ended:
+            message = "Only ended tasks, hidden (h shows them)"
+        else:
+            message = "No tasks"
         return Strip([Segment(fit_cell(" " * MARKER_WIDTH + message, width), style)], width)
 
     def _row_key(
