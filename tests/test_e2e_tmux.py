@@ -67,7 +67,9 @@ set -g default-shell /bin/sh
 
 # A table row: optional new/ended marker, the (possibly cut) task id, then a status word.
 _ROW = re.compile(r"^ {0,3}[+x]? {0,2}(asr-[0-9a-f][0-9a-f-]*)…? +([a-z]+)\b", re.MULTILINE)
-_COUNTS = re.compile(r"(\d+)/(\d+) tasks")
+# ``12/12 tasks`` at the end of the status line, ``12/12`` in its compact form (80 columns, with
+# "bell off" beside it: the demo starts with the bell off).
+_COUNTS = re.compile(r"│ (\d+)/(\d+)(?: tasks)?(?:  bell off)?$")
 # The status line's last part, ``12/12 tasks`` (``12/12`` in its compact form).
 _STATUS_END = re.compile(r"│ \d+/\d+(?: tasks)?(?:  bell off)?$")
 # The data age on the status line: ``↻ 4s``, ``↻ 2m05s``, ``↻ 3h12m``.
@@ -282,7 +284,8 @@ def filter_to_one_task(tmux: TmuxServer, target: str, shown: str | None = None) 
     tmux.wait_for(
         shown,
         lambda s: (
-            [i for i, _ in table_rows(s)] == [chosen]
+            # The id column widens once the one row left needs no scrollbar: same id, cut later.
+            [i[: len(chosen)] for i, _ in table_rows(s)] == [chosen]
             and (task_counts(s) or (0, 0))[0] == 1
             and f"Filter: {fragment}" in s
         ),

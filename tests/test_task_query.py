@@ -134,3 +134,21 @@ async def test_h_hides_ended_rows_in_the_console() -> None:
         assert c.screen.table.row_count == 3
         await c.press("h")
         assert c.screen.table.row_count == 4
+
+
+@pytest.mark.parametrize("width", [60, 80, 100, 120, 160])
+async def test_s_sorts_only_by_columns_on_screen(width: int) -> None:
+    from asrtui.ui.widgets.task_table.columns import layout_columns
+    from tests.test_task_table import FakeClock, TableApp, rows_of, start
+
+    app = TableApp(FakeClock())
+    async with app.run_test(size=(width, 20)) as pilot:
+        table = await start(pilot, rows_of([make_task(n) for n in range(1, 4)]))
+        shown = [key for key, _ in layout_columns(table.scrollable_content_region.width)]
+        seen = []
+        for _ in range(len(shown)):
+            table.cycle_sort()
+            seen.append(table.sort_column)
+            assert table.sort_column in shown
+            assert "▲" in "".join(s.text for s in table.render_line(0))
+        assert sorted(seen) == sorted(shown)

@@ -253,9 +253,24 @@ class TaskTable(ScrollView, can_focus=True):
         self._show_view(self._rows.sort_by(column_key, reverse))
 
     def cycle_sort(self) -> None:
-        """Sort by the next column (in display order), ascending."""
-        index = SORT_COLUMNS.index(self._rows.sort_column)
-        self.sort_by(SORT_COLUMNS[(index + 1) % len(SORT_COLUMNS)], reverse=False)
+        """Sort by the next column shown (in display order), ascending.
+
+        Only over the columns on screen: a sort by a column the width left out would order
+        the rows by something nobody can see, with no header to say so.
+        """
+        shown = self.shown_columns() or list(SORT_COLUMNS)
+        current = self._rows.sort_column
+        start = SORT_COLUMNS.index(current)
+        for step in range(1, len(SORT_COLUMNS) + 1):
+            candidate = SORT_COLUMNS[(start + step) % len(SORT_COLUMNS)]
+            if candidate in shown:
+                self.sort_by(candidate, reverse=False)
+                return
+
+    def shown_columns(self) -> list[SortColumn]:
+        """The columns the table's width shows now, in display order."""
+        width = self.scrollable_content_region.width
+        return [key for key, _ in layout_columns(width)] if width > 0 else []
 
     def set_filter(self, text: str) -> None:
         """Show only rows whose id, tag, stream host/path or language contains ``text``.
