@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from asrtui.ui.taskbook import Row
+from asrtui.ui.widgets.task_table import TaskTable
 from asrtui.ui.widgets.task_table.query import parse
 from asrtui.ui.widgets.task_table.view import RowView
 from tests.fakes import T0, FakeTaskSource, make_task, running_console
@@ -152,3 +153,16 @@ async def test_s_sorts_only_by_columns_on_screen(width: int) -> None:
             assert table.sort_column in shown
             assert "▲" in "".join(s.text for s in table.render_line(0))
         assert sorted(seen) == sorted(shown)
+
+
+async def test_a_table_that_never_got_data_does_not_say_no_tasks() -> None:
+    from tests.test_task_table import FakeClock, TableApp, line, start
+
+    app = TableApp(FakeClock())
+    async with app.run_test(size=(100, 10)) as pilot:
+        await pilot.pause()
+        table = app.query_one(TaskTable)
+        assert "No data yet" in line(table, 1)
+        assert "No tasks" not in line(table, 1)
+        table = await start(pilot, [])
+        assert "No tasks" in line(table, 1)

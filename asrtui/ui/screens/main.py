@@ -806,16 +806,21 @@ class MainScreen(Screen[None]):
         from asrtui.ui.dialogs import ExportDialog
         from asrtui.ui.export import default_export_path
 
-        count = self.table.row_count
+        # The tasks in view now: the dialog's count is what is written, even if a refresh
+        # changes the view while the operator picks a file.
+        tasks = [row.task for row in self.table.visible_rows()]
         path = default_export_path(self._clock(), tz=self._settings.tz)
-        self.app.push_screen(ExportDialog(path, count), self._export_answered)
 
-    def _export_answered(self, request: ExportRequest | None) -> None:
+        def answered(request: ExportRequest | None) -> None:
+            self._export_answered(request, tasks)
+
+        self.app.push_screen(ExportDialog(path, len(tasks)), answered)
+
+    def _export_answered(self, request: ExportRequest | None, tasks: list[Task]) -> None:
         if request is None:
             return
         from asrtui.ui.export import export_tasks, format_for
 
-        tasks = [row.task for row in self.table.visible_rows()]
         fmt = format_for(request.path, request.fmt)
         try:
             written = export_tasks(tasks, request.path, fmt)

@@ -515,7 +515,11 @@ class TaskTable(ScrollView, can_focus=True):
         width = render.width
         style = render.base + self.get_component_rich_style("task-table--empty")
         filtered = self._rows.infos and self._rows.applied_filter
-        if filtered:
+        if self._rows.generation == 0:
+            # Nothing was ever listed (the first answer is awaited, or failed): "No tasks"
+            # would claim the account runs none.
+            message = "No data yet"
+        elif filtered:
             message = f"No task matches {clean_text(self._rows.applied_filter)!r}"
         elif self._rows.infos and self._rows.hide_ended:
             message = "Only ended tasks, hidden (h shows them)"
