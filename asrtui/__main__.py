@@ -60,13 +60,9 @@ def launch_console(args: argparse.Namespace) -> int:
             raise
         connection = None
     first_run = connection is None
-    try:
-        from asrtui.ui.app import FirstAnswer, run_console_async
-        from asrtui.ui.settings import ConsoleSettings
-    except ImportError:
-        _say("console not available yet; try 'asrtui tasks'")
-        return 2
     from asrtui.tasksource import ClientConnector, Overrides
+    from asrtui.ui.app import FirstAnswer, run_console_async
+    from asrtui.ui.settings import ConsoleSettings
 
     demo = connection is not None and connection.demo
     state_path = None if demo else _state_path()

@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.tmux_driver import TmuxServer
+from tests.support.tmux import TmuxServer
 
 MIB = 1024 * 1024
 #: Target: resident memory may vary by at most this much after the warm-up.

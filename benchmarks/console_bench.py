@@ -57,7 +57,7 @@ from asrtui.ui.app import AsrtuiApp
 from asrtui.ui.screens.main import MainScreen
 from asrtui.ui.settings import ConsoleSettings
 from asrtui.wire import parse_tasks
-from tests.fakes import FakeClock
+from tests.support.clock import FakeClock
 
 ROOT = Path(__file__).resolve().parent.parent
 

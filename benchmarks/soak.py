@@ -70,7 +70,8 @@ from asrtui.tasksource import ClientTaskSource
 from asrtui.ui.app import AsrtuiApp
 from asrtui.ui.screens.main import MainScreen
 from asrtui.ui.settings import ConsoleSettings
-from tests.fakes import FakeClock, settle
+from tests.support.clock import FakeClock
+from tests.support.fakes import settle
 
 TARGET_GROWTH_MB = 5.0
 TARGET_REFRESHES = 10_000

@@ -79,6 +79,6 @@ def no_real_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
 
     import asrtui.connect
     from asrtui.client import LiveClient
-    from tests.fakes import no_sleep
+    from tests.support.fakes import no_sleep
 
     monkeypatch.setattr(asrtui.connect, "LiveClient", functools.partial(LiveClient, sleep=no_sleep))

@@ -18,7 +18,7 @@ from asrtui.ui.dialogs import ConfirmDialog, ExportDialog
 from asrtui.ui.screens.help import HelpScreen
 from asrtui.ui.screens.main import MainScreen
 from asrtui.ui.settings import load_theme
-from tests.fakes import Console, FakeTaskSource, make_task, running_console
+from tests.support.fakes import Console, FakeTaskSource, make_task, running_console
 
 FIRST = make_task(1).task_id
 SECOND = make_task(2).task_id

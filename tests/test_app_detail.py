@@ -13,7 +13,7 @@ from textual.widgets import Static
 from asrtui.errors import ConnectError
 from asrtui.ui.taskbook import TaskEvent
 from asrtui.ui.widgets.detail import DetailModel, render_fields, render_history, render_raw
-from tests.fakes import FakeTaskSource, make_task, running_console
+from tests.support.fakes import FakeTaskSource, make_task, running_console
 
 FIRST = make_task(1).task_id
 SECOND = make_task(2).task_id

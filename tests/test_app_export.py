@@ -22,7 +22,7 @@ from asrtui.ui.export import (
     render_json,
 )
 from asrtui.ui.settings import load_theme, save_theme
-from tests.fakes import make_task
+from tests.support.fakes import make_task
 
 
 def test_json_export_masks_every_secret_even_nested() -> None:

@@ -9,7 +9,7 @@ import pytest
 from textual.widgets import Input, Label
 
 from asrtui.ui.dialogs import ExportDialog
-from tests.fakes import FakeTaskSource, make_task, running_console
+from tests.support.fakes import FakeTaskSource, make_task, running_console
 
 
 @pytest.mark.parametrize(("added", "removed"), [(2, 0), (0, 2), (1, 1)])

@@ -12,7 +12,7 @@ from asrtui.ui.dialogs import ConfirmDialog
 from asrtui.ui.widgets.detail import TaskDetail
 from asrtui.ui.widgets.key_bar import KeyBar
 from asrtui.ui.widgets.task_table import TaskTable
-from tests.fakes import FakeTaskSource, running_console
+from tests.support.fakes import FakeTaskSource, running_console
 
 
 def bar_text(bar: KeyBar) -> str:

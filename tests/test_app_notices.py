@@ -14,7 +14,8 @@ from textual.widgets._toast import Toast
 from asrtui.ui.app import MAX_TOASTS
 from asrtui.ui.dialogs import ExportDialog
 from asrtui.ui.notices import LEVELS, Burst, Kind, NoticeLevel, next_level, rings, shows
-from tests.fakes import Console, FakeClock, FakeTaskSource, RecordingApp, console_settings, settle
+from tests.support.clock import FakeClock
+from tests.support.fakes import Console, FakeTaskSource, RecordingApp, console_settings, settle
 
 Q, N, V = NoticeLevel.QUIET, NoticeLevel.NORMAL, NoticeLevel.VERBOSE
 
@@ -150,7 +151,7 @@ async def test_quiet_shows_no_task_ends_and_rings_for_none_but_the_log_has_them(
 
 
 async def test_verbose_announces_tasks_starting() -> None:
-    from tests.fakes import make_task
+    from tests.support.fakes import make_task
 
     source = FakeTaskSource.with_tasks(2)
     async with toasting(source) as c:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import stat
+import string
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,6 +15,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from textual.pilot import Pilot
 from textual.widgets import Input
 
@@ -30,7 +34,9 @@ from asrtui.ui.app import AsrtuiApp
 from asrtui.ui.screens.main import MainScreen
 from asrtui.ui.screens.profiles import FirstRunScreen, ProfileForm, ProfileSwitcher
 from asrtui.ui.settings import ConsoleSettings
-from tests.fakes import FakeClock, FakeTaskSource, Notes, console_settings, no_sleep, settle
+from tests.support.clock import FakeClock
+from tests.support.fakes import FakeTaskSource, Notes, console_settings, no_sleep, settle
+from tests.support.keys import burst, typed
 
 SECRET_A = "secretA-0123456789abcdef"
 SECRET_B = "secretB-fedcba9876543210"
@@ -660,3 +666,72 @@ async def test_the_form_shows_keeps_and_changes_the_request_timeout(tmp_path: Pa
         fill(form, request_timeout="25")
         await s.press("ctrl+s")
     assert store.load().get("prod").request_timeout == 25.0
+
+
+# ---------------------------------------------------------------- typed at full speed
+
+TYPED_SECRET = "secretA-0123456789abcdef"
+
+
+def field_value(screen: Any, field_id: str) -> str:
+    value: str = screen.query_one(f"#{field_id}", Input).value
+    return value
+
+
+async def test_a_profile_form_typed_in_one_burst_fills_every_field(tmp_path: Path) -> None:
+    connector = FakeConnector(
+        two_sources(), active="prod", profile_store=ProfileStore(tmp_path / "config")
+    )
+    async with running(connector.sources["prod"], connector) as s:
+        await burst(
+            s.pilot,
+            "P",
+            "a",
+            *typed("qa"),
+            "tab",
+            *typed("LTAIqa"),
+            "tab",
+            *typed(TYPED_SECRET),
+            "tab",
+            *typed("tok-1"),
+            "tab",
+            *typed("vault x"),
+        )
+        form = s.app.screen
+        assert isinstance(form, ProfileForm)
+        assert field_value(form, "name") == "qa"
+        assert field_value(form, "access-key-id") == "LTAIqa"
+        assert field_value(form, "secret") == TYPED_SECRET
+        assert field_value(form, "token") == "tok-1"
+        assert field_value(form, "command") == "vault x"
+        assert field_value(form, "region") == "cn-shanghai"
+
+
+_FIELD_TEXT = st.text(
+    alphabet=string.ascii_letters + string.digits + "-_.:/@+=", min_size=1, max_size=12
+)
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(values=st.lists(_FIELD_TEXT, min_size=4, max_size=4))
+def test_any_text_typed_field_by_field_lands_in_its_field(
+    tmp_path_factory: Any, values: list[str]
+) -> None:
+    """Whatever the text (keys bound elsewhere, like ``q`` or ``/``, included), it stays put."""
+
+    async def scenario() -> None:
+        path = tmp_path_factory.mktemp("store")
+        connector = FakeConnector(
+            two_sources(), active="prod", profile_store=ProfileStore(path / "config")
+        )
+        async with running(connector.sources["prod"], connector) as s:
+            keys: list[str] = ["P", "a"]
+            for index, value in enumerate(values):
+                keys += (["tab"] if index else []) + typed(value)
+            await burst(s.pilot, *keys)
+            form = s.app.screen
+            assert isinstance(form, ProfileForm)
+            ids = ["name", "access-key-id", "secret", "token"]
+            assert [field_value(form, field_id) for field_id in ids] == values
+
+    asyncio.run(scenario())

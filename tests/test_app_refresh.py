@@ -15,14 +15,8 @@ from asrtui.ui.first_answer import FirstAnswer
 from asrtui.ui.refresh import RefreshSchedule, step_interval
 from asrtui.ui.screens.main import MainScreen
 from asrtui.ui.widgets.status_line import render_status
-from tests.fakes import (
-    FakeClock,
-    FakeTaskSource,
-    console_settings,
-    make_task,
-    running_console,
-    settle,
-)
+from tests.support.clock import FakeClock
+from tests.support.fakes import FakeTaskSource, console_settings, make_task, running_console, settle
 
 
 async def test_first_refresh_fills_the_table_and_the_status_line() -> None:

@@ -29,7 +29,7 @@ from asrtui.errors import ConfigError
 from asrtui.models import Task
 from asrtui.printable import is_unsafe
 from asrtui.protocols import TaskSource
-from tests.cli_driver import ROOT, asrtui_command, demo_env, run_cli
+from tests.support.cli import ROOT, asrtui_command, demo_env, run_cli
 
 
 @pytest.fixture(autouse=True)
@@ -435,14 +435,6 @@ def test_a_subcommand_runs_with_the_collector_on(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr("asrtui.emulator.server.serve", fake_serve)
     assert main(["emulator", "--port", "0"]) == 0
     assert seen == {"collecting": True}
-
-
-def test_console_missing_is_exit_2(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setitem(sys.modules, "asrtui.ui.app", None)
-    assert main(["--demo"]) == 2
-    assert "console not available yet" in one_line(capsys.readouterr().err)
 
 
 def test_ctrl_c_is_130_quietly(

@@ -20,7 +20,7 @@ import pytest
 
 from asrtui.__main__ import main
 from asrtui.profiles import ProfileStore
-from tests.fakes import no_hang
+from tests.support.fakes import no_hang
 
 SECRET = "cli-files-SECRET-0123456789"
 

@@ -30,8 +30,9 @@ from asrtui.ui.widgets.status_line import (
     clock_warning,
     render_status,
 )
-from tests.fakes import T0, Console, FakeClock, FakeTaskSource, running_console
-from tests.test_fault_matrix import ENDPOINT, VirtualTime, Wire, build_emulator, client_factory
+from tests.support.clock import T0, FakeClock
+from tests.support.fakes import Console, FakeTaskSource, running_console
+from tests.support.fault_rig import ENDPOINT, Wire, build_emulator, client_factory
 
 WARN_STYLE = "bold black on yellow"
 ERROR_STYLE = "bold white on red"
@@ -121,7 +122,7 @@ def test_the_badge_survives_a_narrow_terminal() -> None:
 @asynccontextmanager
 async def skewed_console(server_ahead: timedelta) -> AsyncIterator[Console]:
     """The console on the real client; the emulator's clock runs ``server_ahead`` of ours."""
-    vt = VirtualTime()
+    vt = FakeClock()
     clock = FakeClock()
     wire = Wire(build_emulator(vt, lambda: clock.now() + server_ahead))
     factory = client_factory(wire, vt, max_attempts=2, clock=clock.now)
@@ -188,7 +189,7 @@ def env_creds(monkeypatch: pytest.MonkeyPatch) -> None:
 def run_cli_skewed(
     monkeypatch: pytest.MonkeyPatch, server_ahead: timedelta, **client: Any
 ) -> tuple[int, Wire]:
-    vt = VirtualTime()
+    vt = FakeClock()
     host: Callable[[], datetime] = lambda: T0  # noqa: E731 - a fixed clock
     wire = Wire(build_emulator(vt, lambda: T0 + server_ahead))
     monkeypatch.setattr(

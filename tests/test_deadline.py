@@ -30,8 +30,9 @@ from asrtui.profiles import Profile, ProfileStore
 from asrtui.profiles import model as profile_model
 from asrtui.tasksource import ClientTaskSource
 from asrtui.ui.widgets.status_line import render_status
-from tests.cli_driver import asrtui_command, run_cli
-from tests.fakes import FakeClock, FakeTaskSource, no_sleep, running_console
+from tests.support.cli import asrtui_command, run_cli
+from tests.support.clock import FakeClock
+from tests.support.fakes import FakeTaskSource, no_sleep, running_console
 
 #: The deadline the tests give the client: short, so a failing deadline shows as a slow test.
 DEADLINE = 0.3

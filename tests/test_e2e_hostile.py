@@ -3,7 +3,7 @@
 The answers mix what was seen to end the console or leak a secret: timestamps at the edges of
 the ``datetime`` range, values nested hundreds of levels deep, control and bidi characters, and
 marker secrets in every URL-bearing field (as ``auth_key`` values and as URL passwords). The
-console runs in tmux (see `tests.tmux_driver`) for 20 s while the keys that render data are
+console runs in tmux (see `tests.support.tmux`) for 20 s while the keys that render data are
 pressed; it must stay up, keep showing the tasks, and never show a marker secret except while
 ``v`` reveals them on purpose. Exports and the copied JSON are checked too.
 """
@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 
-from tests.hostile import EDGE_TIMESTAMPS, nested
-from tests.hostile_server import Answer, hostile_server
-from tests.tmux_driver import TmuxServer, console_env, installed_asrtui, private_server
+from tests.support.hostile import EDGE_TIMESTAMPS, nested
+from tests.support.hostile_server import Answer, hostile_server
+from tests.support.tmux import TmuxServer, console_env, installed_asrtui, private_server
 
 pytestmark = pytest.mark.e2e
 

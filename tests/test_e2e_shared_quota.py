@@ -36,8 +36,15 @@ import pytest
 
 from asrtui.emulator import EmulatorApp, build_emulator
 from asrtui.sharedquota import ledger_path
-from tests.test_e2e_tmux import TMUX_CONF, data_age, table_rows
-from tests.tmux_driver import TmuxServer, console_env, installed_asrtui, private_server
+from tests.support.tmux import (
+    TMUX_CONF,
+    TmuxServer,
+    console_env,
+    data_age,
+    installed_asrtui,
+    private_server,
+    table_rows,
+)
 
 pytest.importorskip("uvicorn")
 pytestmark = pytest.mark.e2e

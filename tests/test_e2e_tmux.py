@@ -2,7 +2,7 @@
 
 The console runs as a user would start it: the ``asrtui`` console script next to the running
 interpreter, in a tmux pane with a real ``TERM``, on a private tmux server (its own socket and
-configuration, killed afterwards; the user's tmux is never touched; see `tests.tmux_driver`).
+configuration, killed afterwards; the user's tmux is never touched; see `tests.support.tmux`).
 The tests read the screen with ``capture-pane`` and wait by polling with bounded deadlines,
 never with fixed sleeps.
 
@@ -35,12 +35,17 @@ from rich.cells import cell_len
 from asrtui.connect import open_demo_client
 from asrtui.emulator.backend import EmulatorBackend
 from asrtui.ui.screens.main import WIDE_AT
-from tests.tmux_driver import (
+from tests.support.tmux import (
+    TMUX_CONF,
     USER_DIR_VARS,
     TmuxServer,
     console_env,
+    data_age,
     installed_asrtui,
     private_server,
+    status_line,
+    table_rows,
+    task_counts,
 )
 
 pytestmark = pytest.mark.e2e
@@ -58,23 +63,8 @@ REFRESH_TIMEOUT = 12.0
 
 #: The private server's configuration: no status bar (the pane gets the whole window), and the
 #: pane stays after its process exits, so that a failure's last screen can still be read.
-TMUX_CONF = """\
-set -g status off
-set -g remain-on-exit on
-set -sg escape-time 10
-set -g default-shell /bin/sh
-"""
-
-# A table row: optional new/ended marker, the (possibly cut) task id, then a status word.
-_ROW = re.compile(r"^ {0,3}[+x]? {0,2}(asr-[0-9a-f][0-9a-f-]*)…? +([a-z]+)\b", re.MULTILINE)
-# ``12/12 tasks`` at the end of the status line, ``12/12`` in its compact form (80 columns, with
-# "bell off" beside it: the demo starts with the bell off).
-_COUNTS = re.compile(r"│ (\d+)/(\d+)(?: tasks)?(?:  bell off)?$")
 # The status line's last part, ``12/12 tasks`` (``12/12`` in its compact form).
 _STATUS_END = re.compile(r"│ \d+/\d+(?: tasks)?(?:  bell off)?$")
-# The data age on the status line: ``↻ 4s``, ``↻ 2m05s``, ``↻ 3h12m``.
-_AGE = re.compile(r"↻ (\d+)([dhms])(?:(\d+)([hms]))?")
-_UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 _TABLE_HEADER = re.compile(r"^ +ID\S* +STATUS ")
 _AUTH_KEY = re.compile(r"auth_key=([^\s│▏]*)")
 
@@ -107,33 +97,6 @@ def assert_no_secret(screen: str) -> None:
         for start in range(len(key) - 7):
             assert key[start : start + 8] not in screen, f"stream key {key} on screen:\n{screen}"
     assert DEMO_ACCOUNT_UID not in screen, f"account id on screen:\n{screen}"
-
-
-def table_rows(screen: str) -> list[tuple[str, str]]:
-    """``(task id as shown, status)`` of each table row on the screen."""
-    return [(match[0], match[1]) for match in _ROW.findall(screen)]
-
-
-def task_counts(screen: str) -> tuple[int, int] | None:
-    """``(shown, total)`` from the status line, ``None`` before it is drawn."""
-    match = _COUNTS.search(status_line(screen))
-    return None if match is None else (int(match[1]), int(match[2]))
-
-
-def status_line(screen: str) -> str:
-    """The first line of the screen (the console's status line)."""
-    return screen.splitlines()[0] if screen else ""
-
-
-def data_age(screen: str) -> int | None:
-    """Seconds since the last good answer, as the status line says (``None``: not shown)."""
-    match = _AGE.search(status_line(screen))
-    if match is None:
-        return None
-    seconds = int(match[1]) * _UNIT_SECONDS[match[2]]
-    if match[3] is not None:
-        seconds += int(match[3]) * _UNIT_SECONDS[match[4]]
-    return seconds
 
 
 #: Where the detail pane is: beside the table (wide), below it (narrow) or hidden (``d``).

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from asrtui.profiles import ProfileStore
-from tests.tmux_driver import TmuxServer, console_env, installed_asrtui, private_server
+from tests.support.tmux import TmuxServer, console_env, installed_asrtui, private_server
 
 pytestmark = pytest.mark.e2e
 

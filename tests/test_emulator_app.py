@@ -9,18 +9,6 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 import pytest
-from test_emulator_support import (
-    API_VERSION,
-    KEY_ID,
-    SECRET,
-    STS_KEY_ID,
-    STS_SECRET,
-    STS_TOKEN,
-    Rig,
-    call,
-    error_code,
-    make_rig,
-)
 
 from asrtui.emulator import (
     DEMO_ACCESS_KEY_ID,
@@ -37,6 +25,19 @@ from asrtui.signing import (
     v3_canonical_request,
     v3_signature,
     v3_string_to_sign,
+)
+from tests.support.clock import FakeClock
+from tests.support.emulator import (
+    API_VERSION,
+    KEY_ID,
+    SECRET,
+    STS_KEY_ID,
+    STS_SECRET,
+    STS_TOKEN,
+    Rig,
+    call,
+    error_code,
+    make_rig,
 )
 
 VERSIONS = ["v3", "rpc"]
@@ -395,9 +396,9 @@ async def test_twenty_first_request_in_one_second_is_throttled(rig: Rig) -> None
         statuses = [(await call(client, "QueryRtcAsrTasks")).status_code for _ in range(20)]
         throttled = await call(client, "QueryRtcAsrTasks")
         other_key = await call(other, "QueryRtcAsrTasks")
-        rig.monotonic.advance(0.999)
+        rig.clock.advance(0.999)
         still = await call(client, "QueryRtcAsrTasks")
-        rig.monotonic.advance(0.001)
+        rig.clock.advance(0.001)
         again = await call(client, "QueryRtcAsrTasks")
     assert statuses == [200] * 20
     assert (throttled.status_code, error_code(throttled)) == (400, "Throttling.User")
@@ -416,10 +417,10 @@ async def test_a_sliding_window_not_a_fixed_one(rig: Rig) -> None:
     async with rig.client("rpc") as client:
         for _ in range(10):
             assert (await call(client, "QueryRtcAsrTasks")).status_code == 200
-        rig.monotonic.advance(0.6)
+        rig.clock.advance(0.6)
         for _ in range(10):
             assert (await call(client, "QueryRtcAsrTasks")).status_code == 200
-        rig.monotonic.advance(0.6)  # the first ten left the window; the second ten have not
+        rig.clock.advance(0.6)  # the first ten left the window; the second ten have not
         results = [(await call(client, "QueryRtcAsrTasks")).status_code for _ in range(11)]
     assert results == [200] * 10 + [400]
     assert rig.app.stats.max_in_any_window(KEY_ID) == 20
@@ -467,7 +468,7 @@ async def test_lifespan_is_acknowledged(rig: Rig) -> None:
 
 async def test_build_emulator_uses_the_demo_key() -> None:
     app = build_emulator(seed=5, tasks=3, fault_spec="latency=0")
-    rig = Rig(app=app, clock=lambda: datetime.now(UTC), monotonic=None)  # type: ignore[arg-type]
+    rig = Rig(app=app, clock=FakeClock(datetime.now(UTC)))
     async with rig.client(key_id=DEMO_ACCESS_KEY_ID, secret=DEMO_ACCESS_KEY_SECRET) as client:
         response = await call(client, "QueryRtcAsrTasks")
     assert response.status_code == 200

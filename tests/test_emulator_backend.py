@@ -7,9 +7,10 @@ import re
 from datetime import datetime
 
 import pytest
-from test_emulator_support import FakeClock
 
 from asrtui.emulator.backend import EmulatorBackend, InvalidTaskRequest
+from tests.support.clock import FakeClock
+from tests.support.emulator import START
 
 ID_PATTERN = re.compile(
     r"^asr-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
@@ -32,7 +33,7 @@ LIVE = {"Mode": "live", "Language": "en", "CallbackURL": "default", "StreamURL":
 
 
 def _backend(**kwargs: object) -> tuple[EmulatorBackend, FakeClock]:
-    clock = FakeClock()
+    clock = FakeClock(START)
     options: dict[str, object] = {"seed": 7, "tasks": 8, **kwargs}
     return EmulatorBackend(clock=clock, **options), clock  # type: ignore[arg-type]
 

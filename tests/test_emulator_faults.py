@@ -9,10 +9,10 @@ from collections import Counter
 
 import httpx
 import pytest
-from test_emulator_support import KEY_ID, SECRET, Rig, call, error_code, make_rig
 
 from asrtui.emulator import EmulatorApp, build_emulator
 from asrtui.emulator.faults import FAULT_KINDS, THROTTLE_BURST, FaultPlan
+from tests.support.emulator import KEY_ID, SECRET, Rig, call, error_code, make_rig
 
 EXAMPLE = (
     "latency=1.5,5xx=0.1,503=0.1,throttle=0.2,malformed=0.05,truncated=0.05,html=0.05,"
@@ -250,7 +250,7 @@ async def test_jitter_delays_each_request_before_it_is_counted() -> None:
 
     async def network(seconds: float) -> None:
         delays.append(seconds)
-        rig.monotonic.advance(seconds)
+        rig.clock.advance(seconds)
 
     app = EmulatorApp(
         rig.app.backend,
@@ -261,7 +261,7 @@ async def test_jitter_delays_each_request_before_it_is_counted() -> None:
         jitter=0.05,
         jitter_rng=random.Random(3),
     )
-    rig = Rig(app=app, clock=rig.clock, monotonic=rig.monotonic, sleeps=[])
+    rig = Rig(app=app, clock=rig.clock, sleeps=[])
     started = rig.monotonic()
     async with rig.client() as client:
         for _ in range(5):

@@ -20,9 +20,10 @@ from asrtui.credentials import Credentials
 from asrtui.emulator import DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, EmulatorApp, build_emulator
 from asrtui.tasksource import ClientTaskSource
 from asrtui.ui.widgets.status_line import StatusSnapshot, render_status
-from tests.cli_driver import asrtui_command, demo_env, run_cli
-from tests.fakes import Console, FakeClock, FakeTaskSource, running_console
-from tests.test_fault_matrix import INTERVAL, PERSISTENT, TASKS, Fault, VirtualTime
+from tests.support.cli import asrtui_command, demo_env, run_cli
+from tests.support.clock import FakeClock
+from tests.support.fakes import Console, FakeTaskSource, running_console
+from tests.support.fault_rig import INTERVAL, PERSISTENT, TASKS, Fault
 
 pytest.importorskip("uvicorn")
 
@@ -88,7 +89,7 @@ def running_ids(app: EmulatorApp) -> set[str]:
 @asynccontextmanager
 async def socket_console(url: str) -> AsyncIterator[Console]:
     """The console on a client with httpx's real transport to ``url``."""
-    vt = VirtualTime()
+    vt = FakeClock()
     credentials = Credentials(DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET)
     client = LiveClient(
         lambda: credentials,

@@ -27,7 +27,7 @@ from asrtui import files
 from asrtui.credentials import Credentials
 from asrtui.errors import ConfigError, CredentialsError
 from asrtui.profiles import Profile, ProfileStore
-from tests.fakes import no_hang
+from tests.support.fakes import no_hang
 
 SECRET = "files-SECRET-abcdefghijklmnop"
 OTHER_UID = 4242

@@ -2,9 +2,10 @@
 
 The tasks are parsed from JSON text by the real wire parser, so every value the parser accepts
 can come (any type, any depth up to the parser's own limit, timestamps across the whole range
-with any offset, huge numbers, control and bidi text, secrets in URL fields). The console runs
-headless on them (`tests.fakes`) while every key that renders data is pressed; the CLI prints
-them in every format after fetching them from a loopback server (`tests.hostile_server`).
+with any offset, huge numbers, control and bidi text, secrets in URL fields). The console
+runs headless on them (`tests.support.fakes`) while every key that renders data is pressed;
+the CLI prints them in every format after fetching them from a loopback server
+(`tests.support.hostile_server`).
 """
 
 from __future__ import annotations
@@ -33,16 +34,16 @@ from asrtui.models import Task
 from asrtui.printable import is_unsafe, printable_line
 from asrtui.ui.dialogs import ExportDialog
 from asrtui.wire import parse_tasks
-from tests.fakes import (
+from tests.support.clock import FakeClock
+from tests.support.fakes import (
     Console,
-    FakeClock,
     FakeTaskSource,
     RecordingApp,
     console_settings,
     no_sleep,
     settle,
 )
-from tests.hostile import (
+from tests.support.hostile import (
     DEEP_VALUES,
     EDGE_TIMESTAMPS,
     FIELD_VALUES,
@@ -52,7 +53,7 @@ from tests.hostile import (
     parses,
     secret_urls,
 )
-from tests.hostile_server import Answer, hostile_server
+from tests.support.hostile_server import Answer, hostile_server
 
 #: Planted in URL fields; never on screen, in a copy or an export unless revealed.
 AUTH_KEY_SECRET = "AUTHKEYSECRET71"

@@ -39,7 +39,7 @@ from asrtui.ui.durations import (
 from asrtui.ui.taskbook import TaskBook
 from asrtui.ui.widgets.detail import DetailModel, render_fields, render_history, render_raw
 from asrtui.wire import parse_tasks, task_to_wire
-from tests.hostile import (
+from tests.support.hostile import (
     DATETIMES,
     DEEP_LEVELS,
     EDGE_TIMESTAMPS,

@@ -133,3 +133,23 @@ def test_only_the_ui_imports_textual_or_rich() -> None:
         if target.split(".")[0] in {"textual", "rich"}
     )
     assert offenders == []
+
+
+def test_no_test_module_imports_another_test_module() -> None:
+    """What tests share lives in ``tests/support``: a test module imports no other one."""
+    tests = Path(__file__).resolve().parent
+    found = []
+    for path in sorted(tests.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            found += [
+                f"{path.relative_to(tests)} imports {name}"
+                for name in names
+                if name.rpartition(".")[2].startswith("test_")
+            ]
+    assert not found, found
+    assert not [p.name for p in (tests / "support").glob("test_*.py")]

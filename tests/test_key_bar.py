@@ -9,7 +9,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 
 from asrtui.ui.widgets.key_bar import KeyBar
-from tests.fakes import running_console
+from tests.support.fakes import running_console
 
 
 def bar_text(bar: KeyBar) -> str:

@@ -17,7 +17,7 @@ import pytest
 
 from asrtui import logs
 from asrtui.errors import ConfigError
-from tests.fakes import no_sleep
+from tests.support.fakes import no_sleep
 
 SECRET = "Zk3rT0pS3cr3tV4lu3xx"
 TOKEN = "CAIS+sts/Token==9f8e7d"

@@ -1,6 +1,6 @@
 """Every output that shows a task masks it by the one rule: table and property tests.
 
-A task arrives through the wire parser with a secret (`tests.secret_cases`) in one of its
+A task arrives through the wire parser with a secret (`tests.support.secret_cases`) in one of its
 URL-bearing fields, known or unknown, nested or not, and every rendering is checked: the
 command line's JSON, CSV and table (what ``--watch`` and the console's export print too), the
 clipboard texts, the detail pane's fields and raw JSON, the event log's change lines and the
@@ -26,7 +26,7 @@ from asrtui.output import render_csv, render_json
 from asrtui.ui import clipboard
 from asrtui.ui.taskbook import TaskBook
 from asrtui.ui.widgets.detail import DetailModel, render_fields, render_raw
-from tests.secret_cases import markers, placements, secret_urls
+from tests.support.secret_cases import markers, placements, secret_urls
 
 PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 MARKER = "Zq9OutputMarker3"
@@ -153,7 +153,7 @@ def test_an_error_line_of_the_command_line_is_masked_too(
 
 async def test_a_refresh_error_quoting_a_url_is_masked_on_screen_in_the_log_and_toast() -> None:
     from asrtui.errors import ConnectError
-    from tests.fakes import FakeTaskSource, running_console
+    from tests.support.fakes import FakeTaskSource, running_console
 
     source = FakeTaskSource.with_tasks(2)
     async with running_console(source) as console:

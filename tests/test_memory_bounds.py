@@ -16,7 +16,8 @@ from asrtui.ui.app import MAX_TOASTS
 from asrtui.ui.render_caches import TRIM_SECONDS, render_caches, trim_render_caches
 from asrtui.ui.taskbook import DEPARTED_SIZE, EVENT_LOG_SIZE, HISTORY_SIZE
 from asrtui.ui.widgets.event_log import MAX_LINES
-from tests.fakes import FakeClock, FakeTaskSource, RecordingApp, console_settings, make_task, settle
+from tests.support.clock import FakeClock
+from tests.support.fakes import FakeTaskSource, RecordingApp, console_settings, make_task, settle
 
 #: The task table's cache of rendered lines (`TaskTable._line_cache`).
 LINE_CACHE_SIZE = 1024

@@ -14,19 +14,9 @@ import pytest
 from asrtui.credentials import Credentials
 from asrtui.errors import CredentialsError
 from asrtui.profiles.external import CommandResult, ExternalCredentials
+from tests.support.clock import FakeClock
 
 START = datetime(2024, 5, 14, 12, 0, tzinfo=UTC)
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 class FakeRunner:
@@ -64,7 +54,7 @@ def test_command_is_split_without_shell() -> None:
 
 
 def test_runs_once_then_caches_until_five_minutes_before_expiry() -> None:
-    clock = FakeClock()
+    clock = FakeClock(START)
     expiry = (START + timedelta(hours=1)).isoformat().replace("+00:00", "Z")
     later_expiry = (START + timedelta(hours=2)).isoformat()
     runner = FakeRunner(sts(1, expiry), sts(2, later_expiry))
@@ -84,7 +74,7 @@ def test_runs_once_then_caches_until_five_minutes_before_expiry() -> None:
 
 
 def test_without_expiration_reruns_every_fifteen_minutes() -> None:
-    clock = FakeClock()
+    clock = FakeClock(START)
     runner = FakeRunner(sts(1), sts(2))
     provider = ExternalCredentials("cmd", clock=clock, runner=runner)
     provider()
@@ -95,7 +85,7 @@ def test_without_expiration_reruns_every_fifteen_minutes() -> None:
 
 
 def test_short_lived_token_refreshes_half_way() -> None:
-    clock = FakeClock()
+    clock = FakeClock(START)
     runner = FakeRunner(sts(1, (START + timedelta(minutes=4)).timestamp()), sts(2))
     provider = ExternalCredentials("cmd", clock=clock, runner=runner)
     provider()
@@ -107,7 +97,7 @@ def test_short_lived_token_refreshes_half_way() -> None:
 
 
 def test_naive_expiration_is_utc_and_invalidate_forces_a_run() -> None:
-    clock = FakeClock()
+    clock = FakeClock(START)
     runner = FakeRunner(sts(1, "2024-05-14T13:00:00"), sts(2))
     provider = ExternalCredentials("cmd", clock=clock, runner=runner)
     provider()
@@ -139,7 +129,10 @@ def test_failures_name_the_program_not_the_output(
 ) -> None:
     runner = FakeRunner(output, returncode=returncode)
     provider = ExternalCredentials(
-        f"/opt/bin/get-creds --token {SECRETISH}", clock=FakeClock(), runner=runner, profile="p"
+        f"/opt/bin/get-creds --token {SECRETISH}",
+        clock=FakeClock(START),
+        runner=runner,
+        profile="p",
     )
     with pytest.raises(CredentialsError, match=match) as excinfo:
         provider()

@@ -22,7 +22,7 @@ from asrtui.profiles import Profile, ProfileStore
 from asrtui.readonly import ENV_VAR, ReadOnly, env_read_only, read_only_of
 from asrtui.tasksource import ClientConnector, Overrides
 from asrtui.ui.screens.main import MainScreen
-from tests.fakes import FakeTaskSource, running_console
+from tests.support.fakes import FakeTaskSource, running_console
 
 
 @pytest.fixture(autouse=True)

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from asrtui.redact import is_secret_name, mask_url, redact_task_dict, redact_text, redact_value
-from tests.secret_cases import SECRET_PARAM_NAMES, markers, placements, secret_urls
+from tests.support.secret_cases import SECRET_PARAM_NAMES, markers, placements, secret_urls
 
 PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 MARKER = "Zq9MarkerSecret42"

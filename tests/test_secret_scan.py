@@ -41,8 +41,8 @@ from asrtui.ui.dialogs import ExportDialog
 from asrtui.ui.screens.main import MainScreen
 from asrtui.ui.screens.profiles import ProfileForm, ProfileSwitcher
 from asrtui.ui.settings import ConsoleSettings
-from tests.fakes import FakeTaskSource, no_sleep, running_console, settle
-from tests.secret_cases import placements
+from tests.support.fakes import FakeTaskSource, no_sleep, running_console, settle
+from tests.support.secret_cases import placements
 
 KEY_ID = "FAKE-scan-key-id-0001"
 SECRET = "FAKE-SECRET-d0c7c0ffee"

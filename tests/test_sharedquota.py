@@ -41,7 +41,7 @@ try:
 except ImportError:  # pragma: no cover
     pytest.skip("sharing a quota needs fcntl", allow_module_level=True)
 
-from tests.test_ratelimit import max_in_any_window, run_virtual
+from tests.support.virtual_loop import max_in_any_window, run_virtual
 
 N = 20
 KEY = "FAKE-example-key-id-0001"

@@ -37,8 +37,8 @@ from asrtui.ui.lifecycle import (
     silence_dead_terminal,
     terminal_hung_up,
 )
-from tests.fakes import FakeTaskSource, running_console
-from tests.tmux_driver import TmuxServer, console_env, installed_asrtui, private_server
+from tests.support.fakes import FakeTaskSource, running_console
+from tests.support.tmux import TmuxServer, console_env, installed_asrtui, private_server
 
 ROOT = Path(__file__).resolve().parent.parent
 #: How long the console may take to draw its first screen (a cold start on a busy machine).

@@ -9,10 +9,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from asrtui.ui.taskbook import Row
-from asrtui.ui.widgets.task_table import TaskTable
 from asrtui.ui.widgets.task_table.query import parse
 from asrtui.ui.widgets.task_table.view import RowView
-from tests.fakes import T0, FakeTaskSource, make_task, running_console
+from tests.support.clock import T0
+from tests.support.fakes import FakeTaskSource, make_task, running_console
 
 
 def rows() -> list[Row]:
@@ -135,34 +135,3 @@ async def test_h_hides_ended_rows_in_the_console() -> None:
         assert c.screen.table.row_count == 3
         await c.press("h")
         assert c.screen.table.row_count == 4
-
-
-@pytest.mark.parametrize("width", [60, 80, 100, 120, 160])
-async def test_s_sorts_only_by_columns_on_screen(width: int) -> None:
-    from asrtui.ui.widgets.task_table.columns import layout_columns
-    from tests.test_task_table import FakeClock, TableApp, rows_of, start
-
-    app = TableApp(FakeClock())
-    async with app.run_test(size=(width, 20)) as pilot:
-        table = await start(pilot, rows_of([make_task(n) for n in range(1, 4)]))
-        shown = [key for key, _ in layout_columns(table.scrollable_content_region.width)]
-        seen = []
-        for _ in range(len(shown)):
-            table.cycle_sort()
-            seen.append(table.sort_column)
-            assert table.sort_column in shown
-            assert "▲" in "".join(s.text for s in table.render_line(0))
-        assert sorted(seen) == sorted(shown)
-
-
-async def test_a_table_that_never_got_data_does_not_say_no_tasks() -> None:
-    from tests.test_task_table import FakeClock, TableApp, line, start
-
-    app = TableApp(FakeClock())
-    async with app.run_test(size=(100, 10)) as pilot:
-        await pilot.pause()
-        table = app.query_one(TaskTable)
-        assert "No data yet" in line(table, 1)
-        assert "No tasks" not in line(table, 1)
-        table = await start(pilot, [])
-        assert "No tasks" in line(table, 1)

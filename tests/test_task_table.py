@@ -13,23 +13,10 @@ from textual.pilot import Pilot
 from asrtui.models import Task
 from asrtui.ui.taskbook import Row, TaskBook
 from asrtui.ui.widgets.task_table import SORT_COLUMNS, TaskTable, layout_columns
+from tests.support.clock import FakeClock
 
 T0 = datetime(2024, 5, 15, 3, 0, 0, tzinfo=UTC)
 SECRET = "1715745062-0-0-fbc68f2ccebb4d46b5ab6d4801ed9999"
-
-
-class FakeClock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, now: datetime = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> datetime:
-        self.now += timedelta(seconds=seconds)
-        return self.now
 
 
 class TableApp(App[None]):
@@ -91,7 +78,7 @@ async def start(pilot: Pilot[None], rows: list[Row]) -> TaskTable:
 
 
 async def test_shows_rows_with_header_and_essential_columns() -> None:
-    app = TableApp(FakeClock())
+    app = TableApp(FakeClock(T0))
     async with app.run_test(size=(160, 20)) as pilot:
         tasks = [make_task(1, target_languages=("en", "ja")), make_task(2, status=7)]
         table = await start(pilot, rows_of(tasks))
@@ -115,7 +102,7 @@ async def test_shows_rows_with_header_and_essential_columns() -> None:
 
 
 async def test_narrow_80_columns_keeps_essential_columns() -> None:
-    app = TableApp(FakeClock())
+    app = TableApp(FakeClock(T0))
     async with app.run_test(size=(80, 24)) as pilot:
         table = await start(pilot, rows_of([make_task(1)]))
         assert table.size.width <= 80
@@ -142,7 +129,7 @@ def test_layout_fits_the_width_and_keeps_essentials() -> None:
 
 
 async def test_cursor_stays_on_the_same_task_across_set_rows() -> None:
-    app = TableApp(FakeClock())
+    app = TableApp(FakeClock(T0))
     async with app.run_test(size=(120, 20)) as pilot:
         tasks = [make_task(index) for index in range(10)]
         table = await start(pilot, rows_of(tasks))
@@ -159,7 +146,7 @@ async def test_cursor_stays_on_the_same_task_across_set_rows() -> None:
 
 
 async def test_cursor_moves_to_the_neighbour_when_its_task_leaves() -> None:
-    app = TableApp(FakeClock())
+    app = TableApp(FakeClock(T0))
     async with app.run_test(size=(120, 20)) as pilot:
         tasks = [make_task(index) for index in range(5)]
         table = await start(pilot, rows_of(tasks))
@@ -176,7 +163,7 @@ async def test_cursor_moves_to_the_neighbour_when_its_task_leaves() -> None:
 
 
 async def test_highlighted_and_selected_messages() -> None:
-    app = TableApp(FakeClock())
+    app = TableApp(FakeClock(T0))
     async with app.run_test(size=(120, 20)) as pilot:
         tasks = [make_task(index) for index in range(3)]
         await start(pilot, rows_of(tasks))
@@ -221,7 +208,7 @@ EXPECTED_ORDER = {
 
 
 async def test_sort_by_each_column_and_reverse() -> None:
-    app = TableApp(FakeClock())
+    app = TableApp(FakeClock(T0))
     async with app.run_test(size=(160, 20)) as pilot:
         table = await start(pilot, rows_of(SORT_TASKS))
         assert set(EXPECTED_ORDER) == set(SORT_COLUMNS)
@@ -241,7 +228,7 @@ async def test_sort_by_each_column_and_reverse() -> None:
 
 
 async def test_sort_keeps_the_cursor_task_and_cycle_sort_walks_columns() -> None:
-    app = TableApp(FakeClock())
+    app = TableApp(FakeClock(T0))
     async with app.run_test(size=(160, 20)) as pilot:
         tasks = [make_task(index) for index in range(6)]
         table = await start(pilot, rows_of(tasks))
@@ -259,7 +246,7 @@ async def test_sort_keeps_the_cursor_task_and_cycle_sort_walks_columns() -> None
 
 
 async def test_filter_narrows_and_clears() -> None:
-    app = TableApp(FakeClock())
+    app = TableApp(FakeClock(T0))
     async with app.run_test(size=(120, 20)) as pilot:
         tasks = [
             make_task(1, tag="Evening-News"),
@@ -291,7 +278,7 @@ async def test_filter_narrows_and_clears() -> None:
 
 
 async def test_filter_applies_to_new_data() -> None:
-    app = TableApp(FakeClock())
+    app = TableApp(FakeClock(T0))
     async with app.run_test(size=(120, 20)) as pilot:
         table = await start(pilot, rows_of([make_task(1, tag="keep"), make_task(2)]))
         table.set_filter("keep")
@@ -301,7 +288,7 @@ async def test_filter_applies_to_new_data() -> None:
 
 
 async def test_new_rows_are_marked_and_the_mark_expires() -> None:
-    clock = FakeClock()
+    clock = FakeClock(T0)
     app = TableApp(clock)
     async with app.run_test(size=(120, 20)) as pilot:
         book = TaskBook(new_for=30)
@@ -324,7 +311,7 @@ async def test_new_rows_are_marked_and_the_mark_expires() -> None:
 
 
 async def test_ended_rows_are_dimmed_then_leave_after_linger() -> None:
-    clock = FakeClock()
+    clock = FakeClock(T0)
     app = TableApp(clock)
     async with app.run_test(size=(120, 20)) as pilot:
         book = TaskBook(linger=60)
@@ -344,7 +331,7 @@ async def test_ended_rows_are_dimmed_then_leave_after_linger() -> None:
 
 
 async def test_non_running_status_is_highlighted() -> None:
-    app = TableApp(FakeClock())
+    app = TableApp(FakeClock(T0))
     async with app.run_test(size=(120, 20)) as pilot:
         table = await start(pilot, rows_of([make_task(1), make_task(2, status=3)]))
         alert = table.get_component_rich_style("task-table--status-alert")
@@ -358,7 +345,7 @@ async def test_non_running_status_is_highlighted() -> None:
 
 
 async def test_cursor_is_drawn_with_the_cursor_style() -> None:
-    app = TableApp(FakeClock())
+    app = TableApp(FakeClock(T0))
     async with app.run_test(size=(120, 20)) as pilot:
         table = await start(pilot, rows_of([make_task(1), make_task(2)]))
         cursor = table.get_component_rich_style("task-table--cursor")
@@ -376,7 +363,7 @@ async def test_cursor_is_drawn_with_the_cursor_style() -> None:
 
 
 async def test_scrolls_to_the_cursor_in_10000_rows() -> None:
-    app = TableApp(FakeClock())
+    app = TableApp(FakeClock(T0))
     async with app.run_test(size=(120, 24)) as pilot:
         tasks = [make_task(index) for index in range(10_000)]
         table = await start(pilot, rows_of(tasks))
@@ -407,7 +394,7 @@ async def test_scrolls_to_the_cursor_in_10000_rows() -> None:
 
 
 async def test_clock_drives_uptime_and_age_columns() -> None:
-    clock = FakeClock()
+    clock = FakeClock(T0)
     app = TableApp(clock)
     async with app.run_test(size=(160, 20)) as pilot:
         table = await start(pilot, rows_of([make_task(0)]))
@@ -418,7 +405,7 @@ async def test_clock_drives_uptime_and_age_columns() -> None:
 
 
 async def test_no_secret_or_control_character_is_ever_rendered() -> None:
-    app = TableApp(FakeClock())
+    app = TableApp(FakeClock(T0))
     async with app.run_test(size=(240, 20)) as pilot:
         tasks = [
             make_task(1),
@@ -439,7 +426,7 @@ async def test_no_secret_or_control_character_is_ever_rendered() -> None:
 
 
 async def test_a_token_in_the_callback_url_is_masked() -> None:
-    app = TableApp(FakeClock())
+    app = TableApp(FakeClock(T0))
     async with app.run_test(size=(240, 20)) as pilot:
         callback = f"https://cb.io/h?auth_key={SECRET}"
         table = await start(pilot, rows_of([make_task(1, callback_url=callback)]))
@@ -449,7 +436,7 @@ async def test_a_token_in_the_callback_url_is_masked() -> None:
 
 
 async def test_set_rows_before_mount_is_shown_once_mounted() -> None:
-    clock = FakeClock()
+    clock = FakeClock(T0)
 
     class EarlyApp(App[None]):
         def compose(self) -> ComposeResult:
@@ -466,7 +453,7 @@ async def test_set_rows_before_mount_is_shown_once_mounted() -> None:
 
 
 async def test_cursor_style_follows_focus() -> None:
-    app = TableApp(FakeClock())
+    app = TableApp(FakeClock(T0))
     async with app.run_test(size=(120, 20)) as pilot:
         table = await start(pilot, rows_of([make_task(1), make_task(2)]))
         focused = table.render_line(1)
@@ -481,7 +468,7 @@ async def test_cursor_style_follows_focus() -> None:
 
 
 async def test_refresh_with_a_few_changes_keeps_the_sort_order_exact() -> None:
-    app = TableApp(FakeClock())
+    app = TableApp(FakeClock(T0))
     async with app.run_test(size=(120, 20)) as pilot:
         tasks = [make_task(index, tag=f"t{(index * 37) % 101:03d}") for index in range(100)]
         book = TaskBook()
@@ -501,7 +488,7 @@ async def test_refresh_with_a_few_changes_keeps_the_sort_order_exact() -> None:
 
 
 async def test_ended_rows_say_ended_in_the_status_column_and_sort_after_running_ones() -> None:
-    clock = FakeClock()
+    clock = FakeClock(T0)
     app = TableApp(clock)
     async with app.run_test(size=(120, 20)) as pilot:
         book = TaskBook(linger=60)
@@ -522,7 +509,7 @@ async def test_ended_rows_say_ended_in_the_status_column_and_sort_after_running_
 
 
 async def test_rendered_lines_of_rows_that_left_are_dropped() -> None:
-    app = TableApp(FakeClock())
+    app = TableApp(FakeClock(T0))
     async with app.run_test(size=(120, 20)) as pilot:
         table = await start(pilot, rows_of([make_task(n) for n in range(1, 6)]))
         await pilot.pause()
@@ -533,7 +520,7 @@ async def test_rendered_lines_of_rows_that_left_are_dropped() -> None:
 
 
 async def test_the_tick_redraws_the_rows_whose_time_texts_moved_on() -> None:
-    clock = FakeClock()
+    clock = FakeClock(T0)
     app = TableApp(clock)
     async with app.run_test(size=(160, 20)) as pilot:
         # Task 0 is brand new (ages in seconds), task 120 two hours old (minutes).
@@ -553,3 +540,31 @@ async def test_the_tick_redraws_the_rows_whose_time_texts_moved_on() -> None:
         assert repainted == [1]
         await pilot.pause()
         assert "5s ago" in app.export_screenshot().replace("\xa0", " ").replace("&#160;", " ")
+
+
+@pytest.mark.parametrize("width", [60, 80, 100, 120, 160])
+async def test_s_sorts_only_by_columns_on_screen(width: int) -> None:
+
+    app = TableApp(FakeClock())
+    async with app.run_test(size=(width, 20)) as pilot:
+        table = await start(pilot, rows_of([make_task(n) for n in range(1, 4)]))
+        shown = [key for key, _ in layout_columns(table.scrollable_content_region.width)]
+        seen = []
+        for _ in range(len(shown)):
+            table.cycle_sort()
+            seen.append(table.sort_column)
+            assert table.sort_column in shown
+            assert "▲" in "".join(s.text for s in table.render_line(0))
+        assert sorted(seen) == sorted(shown)
+
+
+async def test_a_table_that_never_got_data_does_not_say_no_tasks() -> None:
+
+    app = TableApp(FakeClock())
+    async with app.run_test(size=(100, 10)) as pilot:
+        await pilot.pause()
+        table = app.query_one(TaskTable)
+        assert "No data yet" in line(table, 1)
+        assert "No tasks" not in line(table, 1)
+        table = await start(pilot, [])
+        assert "No tasks" in line(table, 1)

@@ -8,7 +8,6 @@ knows whether it talks to Alibaba Cloud or to the demo emulator: a `Connector` o
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
@@ -39,7 +38,7 @@ if TYPE_CHECKING:
 #: Most toasts on screen at once.
 MAX_TOASTS = 3
 
-__all__ = ["AsrtuiApp", "FirstAnswer", "run_console", "run_console_async"]
+__all__ = ["AsrtuiApp", "FirstAnswer", "run_console_async"]
 
 
 class AsrtuiApp(App[int]):
@@ -306,8 +305,3 @@ async def run_console_async(
     if app.crash is not None:
         raise app.crash
     return app.return_code or 0
-
-
-def run_console(source: TaskSource, settings: ConsoleSettings) -> int:
-    """Run the console until the operator quits; returns the process exit code."""
-    return asyncio.run(run_console_async(source, settings))

@@ -21,30 +21,9 @@ from asrtui.protocols import QuotaStats
 from asrtui.ui.app import AsrtuiApp
 from asrtui.ui.screens.main import MainScreen
 from asrtui.ui.settings import ConsoleSettings
+from tests.support.clock import T0, FakeClock
 
 #: The fixed wall-clock time every console test starts at.
-T0 = datetime(2024, 5, 14, 4, 0, 0, tzinfo=UTC)
-
-
-class FakeClock:
-    """A wall clock and a monotonic clock that advance together, only when a test says so."""
-
-    def __init__(self, start: datetime = T0) -> None:
-        self.wall = start
-        self.mono = 1000.0
-
-    def now(self) -> datetime:
-        """The current aware UTC time."""
-        return self.wall
-
-    def monotonic(self) -> float:
-        """The current monotonic seconds."""
-        return self.mono
-
-    def advance(self, seconds: float) -> None:
-        """Move both clocks forward."""
-        self.wall += timedelta(seconds=seconds)
-        self.mono += seconds
 
 
 def make_task(

@@ -15,6 +15,7 @@ Without tmux the tests are skipped locally and fail in CI (``CI`` set), where th
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -228,3 +229,49 @@ def private_server(
         yield server
     finally:
         server.kill()
+
+
+# -- reading the console off the screen ------------------------------------------------------
+
+TMUX_CONF = """\
+set -g status off
+set -g remain-on-exit on
+set -sg escape-time 10
+set -g default-shell /bin/sh
+"""
+
+# A table row: optional new/ended marker, the (possibly cut) task id, then a status word.
+_ROW = re.compile(r"^ {0,3}[+x]? {0,2}(asr-[0-9a-f][0-9a-f-]*)…? +([a-z]+)\b", re.MULTILINE)
+# ``12/12 tasks`` at the end of the status line, ``12/12`` in its compact form (80 columns, with
+# "bell off" beside it: the demo starts with the bell off).
+_COUNTS = re.compile(r"│ (\d+)/(\d+)(?: tasks)?(?:  bell off)?$")
+# The data age on the status line: ``↻ 4s``, ``↻ 2m05s``, ``↻ 3h12m``.
+_AGE = re.compile(r"↻ (\d+)([dhms])(?:(\d+)([hms]))?")
+_UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+def table_rows(screen: str) -> list[tuple[str, str]]:
+    """``(task id as shown, status)`` of each table row on the screen."""
+    return [(match[0], match[1]) for match in _ROW.findall(screen)]
+
+
+def task_counts(screen: str) -> tuple[int, int] | None:
+    """``(shown, total)`` from the status line, ``None`` before it is drawn."""
+    match = _COUNTS.search(status_line(screen))
+    return None if match is None else (int(match[1]), int(match[2]))
+
+
+def status_line(screen: str) -> str:
+    """The first line of the screen (the console's status line)."""
+    return screen.splitlines()[0] if screen else ""
+
+
+def data_age(screen: str) -> int | None:
+    """Seconds since the last good answer, as the status line says (``None``: not shown)."""
+    match = _AGE.search(status_line(screen))
+    if match is None:
+        return None
+    seconds = int(match[1]) * _UNIT_SECONDS[match[2]]
+    if match[3] is not None:
+        seconds += int(match[3]) * _UNIT_SECONDS[match[4]]
+    return seconds

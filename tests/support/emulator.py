@@ -1,4 +1,4 @@
-"""Shared rig for the emulator tests: fake clocks, a wired app and signed in-process clients."""
+"""The emulator tests' rig: a wired app on the fake clock, and signed in-process clients."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import itertools
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Literal
 
 import httpx
@@ -16,6 +16,7 @@ from asrtui.emulator.app import EmulatorApp
 from asrtui.emulator.backend import EmulatorBackend
 from asrtui.emulator.faults import FaultPlan
 from asrtui.signing import SignerAuth
+from tests.support.clock import FakeClock
 
 KEY_ID = "test-key"
 SECRET = "test-secret"
@@ -24,32 +25,6 @@ STS_SECRET = "sts-secret"
 STS_TOKEN = "sts-token-value"
 API_VERSION = "2016-11-01"
 START = datetime(2024, 5, 14, 3, 52, 2, tzinfo=UTC)
-
-
-class FakeClock:
-    """A wall clock that only moves when told to."""
-
-    def __init__(self, start: datetime = START) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-
-class FakeMonotonic:
-    """A monotonic clock that only moves when told to."""
-
-    def __init__(self) -> None:
-        self.value = 1000.0
-
-    def __call__(self) -> float:
-        return self.value
-
-    def advance(self, seconds: float) -> None:
-        self.value += seconds
 
 
 def counting_nonce(prefix: str = "nonce") -> Callable[[], str]:
@@ -64,8 +39,12 @@ class Rig:
 
     app: EmulatorApp
     clock: FakeClock
-    monotonic: FakeMonotonic
     sleeps: list[float] = field(default_factory=list)
+
+    @property
+    def monotonic(self) -> Callable[[], float]:
+        """The emulator's monotonic clock (the rig's clock moves it)."""
+        return self.clock.monotonic
 
     @property
     def backend(self) -> EmulatorBackend:
@@ -110,8 +89,7 @@ def make_rig(
     limit: int = 20,
     faults: FaultPlan | None = None,
 ) -> Rig:
-    clock = FakeClock()
-    monotonic = FakeMonotonic()
+    clock = FakeClock(START)
     sleeps: list[float] = []
 
     async def fake_sleep(seconds: float) -> None:
@@ -123,12 +101,12 @@ def make_rig(
         credentials={KEY_ID: SECRET, STS_KEY_ID: (STS_SECRET, STS_TOKEN), "other-key": "other"},
         faults=faults,
         clock=clock,
-        monotonic=monotonic,
+        monotonic=clock.monotonic,
         limit=limit,
         sleep=fake_sleep,
         rng=random.Random(seed),
     )
-    return Rig(app=app, clock=clock, monotonic=monotonic, sleeps=sleeps)
+    return Rig(app=app, clock=clock, sleeps=sleeps)
 
 
 async def call(
