@@ -245,11 +245,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(argv: Sequence[str] | None, *, collect: bool) -> int:
-    from asrtui.cli import build_parser
+    from asrtui.cli import build_parser, check_options
 
     parser = build_parser()
+    arguments = sys.argv[1:] if argv is None else list(argv)
     try:
-        args = parser.parse_args(None if argv is None else list(argv))
+        check_options(parser, arguments)
+        args = parser.parse_args(arguments)
     except SystemExit as exc:
         # argparse already printed usage/help/version; keep its code (2 for usage errors).
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)

@@ -78,6 +78,56 @@ def test_usage_error_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert "invalid choice" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("argv", "usage", "named", "suggested"),
+    [
+        (["--profle", "x"], "usage: asrtui ", "--profle", "--profile"),
+        (["--profle=x", "tasks"], "usage: asrtui ", "--profle", "--profile"),
+        (["tasks", "--fromat", "json"], "usage: asrtui tasks", "--fromat", "--format"),
+        (["stop", "asr-1", "--yse"], "usage: asrtui stop", "--yse", "--yes"),
+        (
+            ["profile", "add", "p", "--acess-key-id", "A"],
+            "usage: asrtui profile add",
+            "--acess-key-id",
+            "--access-key-id",
+        ),
+        (["tasks", "--zzzzzz"], "usage: asrtui tasks", "--zzzzzz", None),
+    ],
+)
+def test_a_misspelt_option_is_named_with_the_closest_one_and_its_command_usage(
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    usage: str,
+    named: str,
+    suggested: str | None,
+) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert usage in err
+    assert f"unknown option {named}" in err
+    assert "invalid choice" not in err
+    if suggested:
+        assert f"did you mean {suggested}?" in err
+    else:
+        assert "did you mean" not in err
+
+
+def test_options_given_whole_abbreviated_or_after_the_command_still_work(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from asrtui.cli import build_parser, check_options
+
+    parser = build_parser()
+    for argv in (
+        ["--read-only", "stop", "asr-1", "--yes"],
+        ["stop", "asr-1", "--read-only"],
+        ["tasks", "--form", "json"],
+        ["tasks", "--format=csv", "--", "--not-an-option"],
+        ["--refresh", "5"],
+    ):
+        check_options(parser, argv)
+
+
 def test_no_credentials_is_exit_2_with_a_hint(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["tasks"]) == 2
     line = one_line(capsys.readouterr().err)
