@@ -56,6 +56,7 @@ from asrtui.ui.durations import format_duration
 from asrtui.ui.event_feed import EventFeed
 from asrtui.ui.first_answer import FirstAnswer
 from asrtui.ui.notices import Burst, Kind, Notice, NoticeLevel, Notifier, next_level, rings, shows
+from asrtui.ui.rates import Window
 from asrtui.ui.refresh import RefreshSchedule, step_interval
 from asrtui.ui.settings import ConsoleSettings, clamp_interval
 from asrtui.ui.taskbook import TaskBook, TaskEvent
@@ -157,6 +158,8 @@ class MainScreen(Screen[None]):
         self.notice_level = NoticeLevel.NORMAL
         """What raises a toast and rings the bell (`asrtui.ui.notices`)."""
         self._held: dict[str, Notice] = {}
+        self._throttled = Window()
+        self._errors = Window()
         self._ended = Burst("ended", TOAST_SECONDS)
         self._started = Burst("started", TOAST_SECONDS)
         self._list_mono = 0.0
@@ -525,6 +528,12 @@ class MainScreen(Screen[None]):
             quota = self._source.quota()
         except AsrtuiError:
             quota = None
+        recent = None
+        if quota is not None:
+            recent = (
+                self._throttled.increase(now, quota.throttled_total),
+                self._errors.increase(now, quota.errors_total),
+            )
         table = self.table
         self.status_line.show(
             StatusSnapshot(
@@ -544,6 +553,7 @@ class MainScreen(Screen[None]):
                 revealed=self.revealed,
                 shown=table.row_count,
                 total=table.total_count,
+                recent_failures=recent,
             )
         )
 
