@@ -40,7 +40,9 @@ def test_the_growth_is_what_was_added_within_the_span(steps: list[tuple[float, i
 async def test_the_status_line_counts_the_last_five_minutes() -> None:
     source = FakeTaskSource.with_tasks(1)
     async with running_console(source) as c:
-        source.quota_stats = QuotaStats(limit=20, effective_limit=20.0, used_last_second=0, errors_total=2)
+        source.quota_stats = QuotaStats(
+            limit=20, effective_limit=20.0, used_last_second=0, errors_total=2
+        )
         await c.advance(5)
         text = render_status(c.screen.status_line.snapshot).plain  # type: ignore[arg-type]
         assert "err 2 /5m" in text

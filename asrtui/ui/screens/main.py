@@ -776,6 +776,19 @@ class MainScreen(Screen[None]):
         if task is None:
             return
         task_id = task.task_id
+        row = self._book.get(task_id)
+        if kind == "stop" and ((row is not None and row.is_ended) or not task.is_running):
+            # Stopping it again would succeed and say "stopped": nothing was.
+            state = "has ended" if row is not None and row.is_ended else f"is {task.status_label}"
+            self._notice(
+                Notice(
+                    "error",
+                    f"Task {printable_line(task_id)} {state}: nothing to stop.",
+                    severity="warning",
+                    key="refused",
+                )
+            )
+            return
 
         def answered(yes: bool | None) -> None:
             if yes:
