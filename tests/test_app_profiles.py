@@ -735,3 +735,23 @@ def test_any_text_typed_field_by_field_lands_in_its_field(
             assert [field_value(form, field_id) for field_id in ids] == values
 
     asyncio.run(scenario())
+
+
+async def test_the_read_only_box_and_the_signature_say_their_state_without_colour(
+    tmp_path: Path,
+) -> None:
+    from textual.widgets import Checkbox, RadioButton
+
+    connector = FakeConnector(two_sources(), active="prod", profile_store=stored(tmp_path))
+    async with running(connector.sources["prod"], connector) as s:
+        await s.press("P", "a")
+        form = s.app.screen
+        assert isinstance(form, ProfileForm)
+        box = form.query_one("#read-only", Checkbox)
+        assert str(box.render()).startswith("▐ ▌")
+        box.value = True
+        await s.press()
+        assert str(box.render()).startswith("▐X▌")
+        v3, rpc = form.query_one("#v3", RadioButton), form.query_one("#rpc", RadioButton)
+        assert str(v3.render()).startswith("▐●▌")
+        assert str(rpc.render()).startswith("▐ ▌")
