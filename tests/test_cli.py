@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -722,3 +723,23 @@ def test_module_runs_as_a_script() -> None:
     done = run_cli(asrtui_command("--version"))
     assert done.returncode == 0
     assert done.stdout.splitlines()[0] == "asrtui 0.1.0"
+
+
+@pytest.mark.parametrize(
+    ("created", "zone", "shown"),
+    [
+        ("2024-05-15T11:51:02+08:00", UTC, "2024-05-15 03:51:02 +0000"),
+        ("2024-05-15T03:51:02Z", timezone(timedelta(hours=9)), "2024-05-15 12:51:02 +0900"),
+        ("2024-05-15T11:51:02+08:00", timezone(timedelta(hours=8)), "2024-05-15 11:51:02 +0800"),
+    ],
+)
+def test_the_headless_table_shows_times_in_the_local_zone_like_the_console(
+    created: str, zone: timezone, shown: str
+) -> None:
+    from asrtui.ui.durations import format_local_time
+
+    task = Task(task_id="asr-1", created_at=datetime.fromisoformat(created))
+    table = render_table([task], tz=zone)
+    assert shown in table
+    assert "+08:00" not in table or zone.utcoffset(None) == timedelta(hours=8)
+    assert format_local_time(task.created_at, zone) == shown
