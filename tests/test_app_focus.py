@@ -76,3 +76,16 @@ async def test_actions_name_the_task_the_detail_pane_shows() -> None:
         assert shown in dialog._question
         await c.press("y")
         assert source.stopped == [shown]
+
+
+async def test_m_maximises_the_table_and_m_or_escape_restores_it() -> None:
+    async with running_console(FakeTaskSource.with_tasks(5), size=(80, 24)) as c:
+        screen = c.screen
+        await c.press("m")
+        assert screen.maximized is screen.table
+        assert screen.table.region.height > 20
+        await c.press("m")
+        assert screen.maximized is None
+        await c.press("m", "escape")
+        assert screen.maximized is None
+        assert isinstance(c.app.focused, TaskTable)

@@ -23,9 +23,7 @@ _TABLE_COLUMNS = (
 )
 
 
-def render_table(
-    tasks: Sequence[Task], *, reveal: bool = False, tz: tzinfo | None = None
-) -> str:
+def render_table(tasks: Sequence[Task], *, reveal: bool = False, tz: tzinfo | None = None) -> str:
     """A fixed-width text table; control characters in server strings are escaped.
 
     Times are in the local zone (``tz``; ``None``: this host's), as the console shows them,

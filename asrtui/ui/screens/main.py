@@ -116,6 +116,7 @@ class MainScreen(Screen[None]):
         Binding("S", "reverse_sort", "Reverse sort", show=False),
         Binding("d", "toggle_detail", "Detail"),
         Binding("h", "toggle_hide_ended", "Hide ended", show=False),
+        Binding("m", "toggle_maximize", "Maximise table", show=False),
         Binding("v", "toggle_reveal", "Reveal", show=False),
         Binding("J", "toggle_raw", "Raw JSON", show=False),
         Binding("e", "toggle_events", "Events", show=False),
@@ -643,6 +644,14 @@ class MainScreen(Screen[None]):
         if not self._detail_visible() and self.detail.has_focus:
             self.table.focus()
         self.tick()
+
+    def action_toggle_maximize(self) -> None:
+        """The table alone on the screen (m or Esc gives the panes back)."""
+        if self.maximized is not None:
+            self.minimize()
+        else:
+            self.maximize(self.table, container=False)
+            self.set_focus(self.table)
 
     def action_toggle_hide_ended(self) -> None:
         """Leave the rows of ended tasks out of the table, or show them again."""
