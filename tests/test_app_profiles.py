@@ -658,9 +658,10 @@ async def test_the_form_shows_keeps_and_changes_the_request_timeout(tmp_path: Pa
         assert "Invalid request timeout" in form.error
         fill(form, request_timeout="")  # empty keeps what is stored
         await s.press("ctrl+s")
-        assert isinstance(s.app.screen, ProfileSwitcher)
+        # The active profile was edited: it is opened again with its new settings.
+        assert isinstance(s.app.screen, MainScreen)
         assert store.load().get("prod").request_timeout == 40.0
-        await s.press("e")
+        await s.press("P", "e")
         form = s.app.screen
         assert isinstance(form, ProfileForm)
         fill(form, request_timeout="25")
@@ -755,3 +756,27 @@ async def test_the_read_only_box_and_the_signature_say_their_state_without_colou
         v3, rpc = form.query_one("#v3", RadioButton), form.query_one("#rpc", RadioButton)
         assert str(v3.render()).startswith("▐●▌")
         assert str(rpc.render()).startswith("▐ ▌")
+
+
+async def test_editing_the_active_profile_applies_its_new_settings_at_once(tmp_path: Path) -> None:
+    store = stored(
+        tmp_path,
+        Profile("prod", credentials=Credentials("LTAIprod", SECRET_A)),
+        Profile("staging", region="cn-beijing", credentials=Credentials("LTAIstg", SECRET_B)),
+    )
+    emulator = build_emulator(credentials={"LTAIprod": SECRET_A, "LTAIstg": SECRET_B})
+    connector = await real_connector(store, emulator)
+    session = await connector.open("prod")
+    await connector.activate(session)
+    async with connector, running(session.source, connector) as s:
+        assert s.main.schedule.interval == 5.0
+        await s.press("P", "e")
+        form = s.app.screen
+        assert isinstance(form, ProfileForm)
+        fill(form, refresh="9")
+        await s.press("ctrl+s")
+        # No Enter: the switcher closes and the console re-opens the profile it is using.
+        assert isinstance(s.app.screen, MainScreen)
+        assert s.app.source is not None
+        assert s.app.source.profile_name == "prod"
+        assert s.main.schedule.interval == 9.0
