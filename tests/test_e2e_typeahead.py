@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from asrtui.profiles import ProfileStore
+from asrtui.errors import ConfigError
+from asrtui.profiles import Profile, ProfileStore
 from tests.support.tmux import TmuxServer, console_env, installed_asrtui, private_server
 
 pytestmark = pytest.mark.e2e
@@ -47,6 +48,17 @@ def _no_secret(screen: str) -> None:
 def tmux(tmp_path: Path) -> Iterator[TmuxServer]:
     with private_server("asrtui-typeahead", tmp_path, TMUX_CONF, _no_secret) as server:
         yield server
+
+
+def _saved(store: ProfileStore, deadline: float) -> Profile:
+    """The saved profile, once the console has written all of it."""
+    while True:
+        try:
+            return store.load().get("qa-e2e")
+        except ConfigError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def test_a_profile_form_typed_in_one_burst_saves_every_field(tmux: TmuxServer) -> None:
@@ -78,11 +90,12 @@ def test_a_profile_form_typed_in_one_burst_saves_every_field(tmux: TmuxServer) -
         )
         store = ProfileStore(Path(os.environ["XDG_CONFIG_HOME"]) / "asrtui")
         deadline = time.monotonic() + SAVE_TIMEOUT
-        while not store.credentials_path.exists():
+        # Both files are written (the settings and the credentials, one after the other).
+        while not (store.config_path.exists() and store.credentials_path.exists()):
             if time.monotonic() > deadline:
                 pytest.fail("the form was not saved; screen:\n" + tmux.capture(target))
             time.sleep(0.05)
-        profile = store.load().get("qa-e2e")
+        profile = _saved(store, deadline)
         assert profile.credentials is not None
         assert profile.credentials.access_key_id == "LTAIe2e0001"
         assert profile.credentials.access_key_secret == SECRET
