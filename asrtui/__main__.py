@@ -160,7 +160,7 @@ def _nothing_configured(error: CredentialsError) -> bool:
     """
     # Imported here: `asrtui --demo` starts without the profile store (start-up time); an
     # error that says nothing is configured came from it, so it is loaded by now.
-    from asrtui.profiles.env import NothingConfiguredError
+    from asrtui.credentials.chain import NothingConfiguredError
 
     return isinstance(error, NothingConfiguredError)
 

@@ -35,7 +35,8 @@ from typing import Literal, Self
 import httpx
 
 from asrtui import __version__
-from asrtui.credentials import Credentials, RefreshingCredentials
+from asrtui.credentials import Credentials
+from asrtui.credentials.provider import CredentialsInfo, CredentialsProvider, as_provider
 from asrtui.errors import (
     ApiError,
     AsrtuiError,
@@ -52,7 +53,7 @@ from asrtui.models import Task, TaskList
 from asrtui.printable import printable_line
 from asrtui.ratelimit import WindowLimiter, limiter_for
 from asrtui.readonly import ReadOnly
-from asrtui.signing import SignerAuth
+from asrtui.signing import CREDENTIALS_EXTENSION, SignerAuth
 from asrtui.wire import (
     check_ret_code,
     decode_json_object,
@@ -120,6 +121,11 @@ _VERBS = {"StopRtcAsrTask": "stop", "DeleteRtcAsrTask": "delete", "CreateRtcAsrT
 MAX_RETRY_AFTER = 30.0
 
 
+def _attempt_credentials() -> Credentials:
+    """The signer's fallback source: never used, each attempt carries its own credentials."""
+    raise RuntimeError("a request of LiveClient was sent without its attempt's credentials")
+
+
 class LiveClient:
     """Calls the four real-time ASR actions of the Live API for one account.
 
@@ -128,8 +134,9 @@ class LiveClient:
     refresh worker and user actions share it (and its limiter).
 
     Args:
-        credentials: returns the current credentials; called on every send so rotating STS
-            credentials are picked up.
+        credentials: hands out the current credentials, asked once per attempt so rotating STS
+            credentials are picked up (a plain function is wrapped, see
+            `asrtui.credentials.provider.as_provider`).
         endpoint: base URL (``https://live.aliyuncs.com``, ``http://127.0.0.1:8080``).
         region: the ``RegionId`` sent with every action.
         signature: ``v3`` (ACS3-HMAC-SHA256, the default) or ``rpc`` (HMAC-SHA1).
@@ -158,7 +165,7 @@ class LiveClient:
 
     def __init__(
         self,
-        credentials: Callable[[], Credentials],
+        credentials: CredentialsProvider | Callable[[], Credentials],
         endpoint: str,
         *,
         region: str = "cn-shanghai",
@@ -184,7 +191,7 @@ class LiveClient:
             raise ValueError("max_attempts must be at least 1")
         if not request_timeout > 0:
             raise ValueError("request_timeout must be positive")
-        self._credentials = credentials
+        self._credentials = as_provider(credentials)
         self.endpoint = endpoint.rstrip("/")
         self.region = region
         self.signature = signature
@@ -234,7 +241,7 @@ class LiveClient:
         if self._http is not None:
             return
         self._http = httpx.AsyncClient(
-            auth=SignerAuth(self._credentials, version=self.signature, clock=self._clock),
+            auth=SignerAuth(_attempt_credentials, version=self.signature, clock=self._clock),
             transport=self._transport,
             timeout=self._timeout,
             headers={"user-agent": f"asrtui/{__version__}", "accept": "application/json"},
@@ -250,11 +257,37 @@ class LiveClient:
     # -- state for the status line -----------------------------------------------------------
 
     @property
+    def credentials_info(self) -> CredentialsInfo:
+        """Where the credentials come from and when they expire (never a secret)."""
+        return self._credentials.info()
+
+    @property
     def limiter(self) -> WindowLimiter:
-        """The account's limiter (resolved from the AccessKey id on first use)."""
+        """The account's limiter (resolved from the account's identity on first use).
+
+        Before the first attempt of a provider that does not know its key id yet (a role
+        not assumed yet), a private limiter with no history stands in: it is not kept.
+        """
+        if self._limiter is None:
+            key = self._quota_key(None)
+            if not key:
+                return WindowLimiter(self._rate_limit)
+            self._limiter = limiter_for(key, self._rate_limit, shared=self._share_quota)
+        return self._limiter
+
+    def _quota_key(self, credentials: Credentials | None) -> str:
+        """The account's identity for the quota: stable across refreshes of temporary keys."""
+        info = self._credentials.info()
+        if info.quota_key:
+            return info.quota_key
+        if credentials is not None:
+            return credentials.access_key_id
+        return info.access_key_id
+
+    def _limiter_of(self, credentials: Credentials) -> WindowLimiter:
         if self._limiter is None:
             self._limiter = limiter_for(
-                self._credentials().access_key_id, self._rate_limit, shared=self._share_quota
+                self._quota_key(credentials), self._rate_limit, shared=self._share_quota
             )
         return self._limiter
 
@@ -427,18 +460,21 @@ class LiveClient:
         http = self._http
         if http is None:
             raise RuntimeError("LiveClient used outside 'async with'")
-        await self._refresh_credentials()
+        # Once per attempt: a temporary provider answers from its cache and refreshes in the
+        # background; the signer takes these from the request, never asks again.
+        credentials = await self._credentials.get()
         try:
             request = http.build_request(
                 "POST",
                 f"{self.endpoint}/",
                 params=dict(query),
                 headers={"x-acs-action": action, "x-acs-version": API_VERSION},
+                extensions={CREDENTIALS_EXTENSION: credentials},
             )
         except httpx.InvalidURL as exc:
             # Before the limiter: a request that cannot be sent takes no slot of the quota.
             raise self._invalid_url(exc, query) from None
-        limiter = self.limiter
+        limiter = self._limiter_of(credentials)
         grant = await limiter.acquire(priority=priority)
         self._count(attempts=1)
         started = self._monotonic()
@@ -478,16 +514,6 @@ class LiveClient:
         limiter.on_success()
         check_ret_code(envelope, action=action, profile=self.profile)
         return envelope
-
-    async def _refresh_credentials(self) -> None:
-        """Run a due credential refresh (an external command, up to 30 s) off the event loop.
-
-        The signer then finds fresh credentials in the provider's cache; the console keeps
-        drawing and answering keys while the command runs.
-        """
-        provider = self._credentials
-        if isinstance(provider, RefreshingCredentials) and provider.is_due():
-            await asyncio.to_thread(provider)
 
     async def _exchange(
         self, http: httpx.AsyncClient, request: httpx.Request

@@ -18,15 +18,16 @@ from typing import TYPE_CHECKING, Literal
 import httpx
 
 from asrtui.client import DEFAULT_REQUEST_TIMEOUT, LiveClient
-from asrtui.credentials import Credentials, RefreshingCredentials
+from asrtui.credentials import Credentials
+from asrtui.credentials.provider import CredentialsProvider, registering_secrets
 from asrtui.endpoints import resolve_endpoint
 from asrtui.errors import CredentialsError
 from asrtui.ratelimit import WindowLimiter
 from asrtui.readonly import WRITABLE, ReadOnly, read_only_of
 
 if TYPE_CHECKING:
+    from asrtui.credentials.chain import ResolvedSettings
     from asrtui.emulator import EmulatorApp
-    from asrtui.profiles import ResolvedSettings
 
 __all__ = [
     "DEMO_ENDPOINT",
@@ -55,25 +56,27 @@ class Connection:
         region: the ``RegionId`` sent.
         endpoint: the base URL (ignored in demo mode).
         signature: ``v3`` or ``rpc``.
-        credentials: returns the credentials to sign with (``None`` in demo mode).
+        credentials: hands out the credentials to sign with (``None`` in demo mode).
         demo: whether to talk to the in-process emulator.
         rate_limit: calls per second allowed for the account.
         refresh: seconds between automatic refreshes of the console.
         read_only: whether (and because of what: the option, the environment, the profile)
             stop, delete and every other change are refused; false when none applies.
         request_timeout: seconds one request may take in all, connect to last byte.
+        trail: why each credentials source before the chosen one was passed over.
     """
 
     profile_name: str
     region: str
     endpoint: str
     signature: Signature = "v3"
-    credentials: Callable[[], Credentials] | None = field(default=None, repr=False)
+    credentials: CredentialsProvider | None = field(default=None, repr=False)
     demo: bool = False
     rate_limit: int = 20
     refresh: float = 5.0
     read_only: ReadOnly = WRITABLE
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    trail: tuple[str, ...] = ()
 
     @classmethod
     def from_settings(
@@ -108,6 +111,7 @@ class Connection:
                 profile_read_only=settings.read_only,
             ),
             request_timeout=settings.request_timeout,
+            trail=settings.trail,
         )
 
     @classmethod
@@ -123,50 +127,6 @@ class Connection:
             demo=True,
             read_only=read_only,
         )
-
-
-class _RegisteringCredentials:
-    """A credentials provider that registers what it hands out with the log redaction.
-
-    The AccessKey secret and the STS token are masked in the log file and in crash reports
-    from the moment they are first used (`asrtui.logs.register_secret`), so that even a line
-    that quotes one by accident shows ``****``. New credentials are registered as they come
-    (a credential command hands out a new STS token now and then). `is_due` passes through,
-    so the client still runs a due refresh off the event loop (`RefreshingCredentials`).
-    """
-
-    def __init__(self, provider: Callable[[], Credentials]) -> None:
-        self._provider = provider
-        self._registered: Credentials | None = None
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self._provider!r})"
-
-    def __call__(self) -> Credentials:
-        credentials = self._provider()
-        if credentials is not self._registered:  # once per credentials, not per request
-            # Imported here: a command that never signs a request never loads the log module.
-            from asrtui.logs import register_secret
-
-            register_secret(credentials.access_key_secret)
-            register_secret(credentials.security_token)
-            self._registered = credentials
-        return credentials
-
-    def is_due(self) -> bool:
-        provider = self._provider
-        return isinstance(provider, RefreshingCredentials) and provider.is_due()
-
-
-def registering_secrets(provider: Callable[[], Credentials]) -> Callable[[], Credentials]:
-    """``provider``, with the secret and the STS token of every answer masked in the log.
-
-    Every real client gets its credentials through this (`open_client`, ``profile test``):
-    it is where the command line and the console learn the secrets they sign with.
-    """
-    if isinstance(provider, _RegisteringCredentials):
-        return provider
-    return _RegisteringCredentials(provider)
 
 
 def open_client(connection: Connection) -> LiveClient:

@@ -16,6 +16,7 @@ Tree::
     │   ├── TlsError                 certificate or TLS handshake failure
     │   └── TimeoutError             connect or read timeout, or the whole request took too long
     ├── MalformedResponseError       an answer arrived but is not the documented wire format
+    ├── CredentialsServiceError      STS, ECS metadata or a credentials URI failed (exit code 1)
     └── ApiError                     the API answered with an error (code, request id, status)
         ├── ThrottledError           Throttling, Throttling.User, Throttling.Api   (retryable)
         ├── ServerError              5xx, InternalError, ServiceUnavailable        (retryable)
@@ -43,6 +44,7 @@ __all__ = [
     "ConfigError",
     "ConnectError",
     "CredentialsError",
+    "CredentialsServiceError",
     "InvalidTaskIdError",
     "MalformedResponseError",
     "NonceError",
@@ -135,6 +137,17 @@ class MalformedResponseError(AsrtuiError):
         super().__init__(message, hint)
         self.request_id = request_id
         self.http_status = http_status
+
+
+class CredentialsServiceError(AsrtuiError):
+    """A service that hands out temporary credentials failed or answered nonsense (exit code 1).
+
+    STS, the ECS metadata service, a credentials URI: unreachable, timing out, answering 5xx,
+    HTML or JSON without credentials. What the user got wrong (a role ARN that is not one, a
+    missing token file, a refused signature) is a `CredentialsError` instead (exit code 2).
+    """
+
+    retryable = True
 
 
 class ApiError(AsrtuiError):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 from asrtui.models import Task, TaskList
@@ -42,6 +43,24 @@ class QuotaStats:
     throttled_total: int = 0
     errors_total: int = 0
     clock_offset: float | None = None
+
+
+@dataclass(frozen=True)
+class CredentialsStatus:
+    """The credentials in use, for the status line (never a secret).
+
+    A source may offer it through an optional ``credentials_status()`` method (the console
+    asks with ``getattr``, so sources without one need not change).
+
+    Attributes:
+        mode: ``AK``, ``StsToken``, ``RamRoleArn``, ``EcsRamRole``...
+        expiration: when the current temporary credentials expire, if known.
+        refresh_error: why the last background refresh failed, ``""`` when it did not.
+    """
+
+    mode: str
+    expiration: datetime | None = None
+    refresh_error: str = ""
 
 
 @runtime_checkable

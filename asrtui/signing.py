@@ -18,17 +18,17 @@ import hmac
 import secrets
 from collections.abc import Callable, Generator, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, Protocol
 from urllib.parse import parse_qsl, quote
 
 import httpx
 
-from asrtui.credentials import Credentials
-
 __all__ = [
+    "CREDENTIALS_EXTENSION",
     "RPC_COMMON_PARAMS",
     "V3_ALGORITHM",
     "SignerAuth",
+    "SigningKey",
     "canonical_query",
     "format_timestamp",
     "new_nonce",
@@ -64,6 +64,33 @@ RPC_COMMON_PARAMS = frozenset(
 
 _TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 _CONTENT_TYPE = "content-type"
+
+#: The httpx request extension that carries the credentials of one attempt: the client asks
+#: its provider once per attempt and the signer signs with exactly those.
+CREDENTIALS_EXTENSION = "asrtui.credentials"
+
+
+class SigningKey(Protocol):
+    """What a signature needs of credentials (`asrtui.credentials.Credentials` is one).
+
+    A protocol, so that signing stays plain strings in, strings out, below the credentials
+    package and its rules.
+    """
+
+    @property
+    def access_key_id(self) -> str:
+        """The AccessKey id, sent in the clear."""
+        ...
+
+    @property
+    def access_key_secret(self) -> str:
+        """The secret the signature is computed with; never sent."""
+        ...
+
+    @property
+    def security_token(self) -> str:
+        """The STS token of temporary credentials, ``""`` for a long-term key."""
+        ...
 
 
 def percent_encode(value: str) -> str:
@@ -230,7 +257,8 @@ class SignerAuth(httpx.Auth):
     previous send added), signs, and rewrites the URL query with the encoder it signed with.
 
     Args:
-        credentials: called on every send, so rotating STS credentials are picked up.
+        credentials: called on every send that does not carry its own credentials in the
+            `CREDENTIALS_EXTENSION` request extension (the client's always do).
         version: ``"v3"`` (ACS3-HMAC-SHA256 in headers) or ``"rpc"`` (HMAC-SHA1 in the query).
         clock: the wall clock for timestamps; must return aware datetimes.
         nonce: the source of signature nonces.
@@ -240,7 +268,7 @@ class SignerAuth(httpx.Auth):
 
     def __init__(
         self,
-        credentials: Callable[[], Credentials],
+        credentials: Callable[[], SigningKey],
         *,
         version: Literal["v3", "rpc"] = "v3",
         clock: Callable[[], datetime] = _utc_now,
@@ -276,7 +304,8 @@ class SignerAuth(httpx.Auth):
         api_version = request.headers.get("x-acs-version")
         if not action or not api_version:
             raise ValueError("a signed request needs the x-acs-action and x-acs-version headers")
-        credentials = self._credentials()
+        carried = request.extensions.get(CREDENTIALS_EXTENSION)
+        credentials: SigningKey = carried if carried is not None else self._credentials()
         params = {
             name: value
             for name, value in parse_qsl(request.url.query.decode("ascii"), keep_blank_values=True)
@@ -289,7 +318,7 @@ class SignerAuth(httpx.Auth):
             self._sign_rpc(request, credentials, params, action, api_version)
 
     def _sign_v3(
-        self, request: httpx.Request, credentials: Credentials, params: dict[str, str]
+        self, request: httpx.Request, credentials: SigningKey, params: dict[str, str]
     ) -> None:
         headers = request.headers
         if "host" not in headers:
@@ -298,7 +327,7 @@ class SignerAuth(httpx.Auth):
         headers["x-acs-date"] = format_timestamp(self._clock())
         headers["x-acs-signature-nonce"] = self._nonce()
         headers["x-acs-content-sha256"] = payload_hash
-        if credentials.is_sts:
+        if credentials.security_token:
             headers["x-acs-security-token"] = credentials.security_token
         else:
             headers.pop("x-acs-security-token", None)
@@ -315,7 +344,7 @@ class SignerAuth(httpx.Auth):
     def _sign_rpc(
         self,
         request: httpx.Request,
-        credentials: Credentials,
+        credentials: SigningKey,
         params: dict[str, str],
         action: str,
         api_version: str,
@@ -332,7 +361,7 @@ class SignerAuth(httpx.Auth):
                 "Timestamp": format_timestamp(self._clock()),
             }
         )
-        if credentials.is_sts:
+        if credentials.security_token:
             params["SecurityToken"] = credentials.security_token
         signed = {**_form_params(request), **params}
         params["Signature"] = rpc_signature(

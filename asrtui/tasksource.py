@@ -7,7 +7,6 @@ the composition root hands it the real client (or a client wired to the in-proce
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Self
@@ -19,7 +18,7 @@ from asrtui.credentials import mask_secret
 from asrtui.endpoints import DEFAULT_REGION, resolve_endpoint
 from asrtui.errors import ConfigError, CredentialsError
 from asrtui.models import Task, TaskList
-from asrtui.protocols import ProfileChoice, ProfileSession, QuotaStats
+from asrtui.protocols import CredentialsStatus, ProfileChoice, ProfileSession, QuotaStats
 from asrtui.readonly import read_only_of
 
 if TYPE_CHECKING:
@@ -29,6 +28,7 @@ if TYPE_CHECKING:
 # never reads the store, and the package is a good part of a start-up's own imports.
 
 __all__ = [
+    "CHAIN_KEY",
     "DEMO_ENDPOINT",
     "DEMO_FAULTS",
     "DEMO_KEY",
@@ -89,6 +89,11 @@ class ClientTaskSource:
         """Delete a task."""
         await self._client.delete_task(task_id)
 
+    def credentials_status(self) -> CredentialsStatus:
+        """The mode, expiry and refresh health of the client's credentials."""
+        info = self._client.credentials_info
+        return CredentialsStatus(info.mode, info.expiration, info.refresh_error)
+
     def quota(self) -> QuotaStats:
         """The shared limiter's stats plus the client's own counters."""
         stats = self._client.limiter.stats()
@@ -107,6 +112,9 @@ class ClientTaskSource:
 
 #: `ProfileChoice.key` of the credentials in the environment (never a valid profile name).
 ENV_KEY = "(environment)"
+#: `ProfileChoice.key` of credentials found further down the chain (the aliyun CLI's file,
+#: credentials.ini, ECS, a credentials URI, OIDC): never a valid profile name.
+CHAIN_KEY = "(chain)"
 #: `ProfileChoice.key` of the built-in demo (never a valid profile name).
 DEMO_KEY = "(demo)"
 
@@ -239,6 +247,19 @@ class ClientConnector:
         env_choice = self._env_choice(active == ENV_KEY)
         if env_choice is not None:
             choices.append(env_choice)
+        elif active == CHAIN_KEY and self._active is not None:
+            source = self._active.source
+            choices.append(
+                ProfileChoice(
+                    key=CHAIN_KEY,
+                    name=source.profile_name,
+                    region=source.region,
+                    endpoint=self._env_endpoint(source.region),
+                    credentials=self._chain_credentials(),
+                    kind="environment",
+                    active=True,
+                )
+            )
         from asrtui.profiles import credential_summary
 
         stored = self._store.load()
@@ -273,8 +294,7 @@ class ClientConnector:
         )
 
     def _env_choice(self, active: bool) -> ProfileChoice | None:
-        from asrtui.profiles import ENV_PROFILE_NAME
-        from asrtui.profiles.env import env_value
+        from asrtui.credentials.chain import ENV_PROFILE_NAME, env_value
 
         key_id = env_value(self._env, "ACCESS_KEY_ID")
         if key_id is None:
@@ -294,8 +314,15 @@ class ClientConnector:
             active=active,
         )
 
+    def _chain_credentials(self) -> str:
+        status_of = getattr(
+            self._active.source if self._active else None, "credentials_status", None
+        )
+        status = status_of() if callable(status_of) else None
+        return f"{status.mode} (default chain)" if status is not None else "default chain"
+
     def _env_endpoint(self, region: str) -> str:
-        override = self._overrides.endpoint if self._initial_key == ENV_KEY else None
+        override = self._overrides.endpoint if self._initial_key in {ENV_KEY, CHAIN_KEY} else None
         try:
             return resolve_endpoint(region, override)
         except ConfigError:
@@ -310,15 +337,20 @@ class ClientConnector:
         """The `ProfileChoice.key` of a connection resolved from the command line."""
         if connection.demo:
             return DEMO_KEY
-        from asrtui.profiles import ENV_PROFILE_NAME
-        from asrtui.profiles.env import env_value
+        from asrtui.credentials.chain import ENV_PROFILE_NAME, env_value
 
         from_env = (
             connection.profile_name == ENV_PROFILE_NAME
             and not self._overrides.profile
             and env_value(self._env, "ACCESS_KEY_ID") is not None
         )
-        return ENV_KEY if from_env else connection.profile_name
+        if from_env:
+            return ENV_KEY
+        if not self._overrides.profile and ":" in connection.profile_name:
+            return CHAIN_KEY  # aliyun:NAME, ini:SECTION, ecs:ROLE: never a profile name
+        if connection.profile_name == ENV_PROFILE_NAME and not self._overrides.profile:
+            return CHAIN_KEY  # OIDC, a credentials URI: the environment without a key pair
+        return connection.profile_name
 
     async def start(self, connection: Connection) -> ProfileSession:
         """Open and activate the session the command line resolved (its options apply to it).
@@ -353,8 +385,7 @@ class ClientConnector:
             raise ConfigError(
                 "Only the demo is available with --demo", "start asrtui without --demo"
             )
-        from asrtui.profiles import resolve_connection_settings
-        from asrtui.profiles.env import env_value
+        from asrtui.credentials.chain import env_value, resolve_connection_settings
 
         if key == ENV_KEY and env_value(self._env, "ACCESS_KEY_ID") is None:
             raise CredentialsError(
@@ -363,7 +394,7 @@ class ClientConnector:
             )
         overrides = self._overrides if key == self._initial_key else Overrides()
         settings = resolve_connection_settings(
-            profile=None if key == ENV_KEY else key,
+            profile=None if key in {ENV_KEY, CHAIN_KEY} else key,
             endpoint=overrides.endpoint,
             region=overrides.region,
             signature=overrides.signature,
@@ -376,9 +407,9 @@ class ClientConnector:
 
     async def _open_connection(self, key: str, connection: Connection) -> ProfileSession:
         if connection.credentials is not None:
-            # Runs a credential command now (off the event loop; it may take seconds), so that
-            # a failing one fails the switch instead of leaving a screen of refresh errors.
-            await asyncio.to_thread(connection.credentials)
+            # Fetches now (a command runs in a thread, STS over httpx: the loop keeps going), so
+            # that a failing source fails the switch instead of leaving a screen of errors.
+            await connection.credentials.get()
         client = self._factory(connection)
         client.open()
         source = ClientTaskSource(

@@ -57,6 +57,12 @@ def _isolated_user_dirs(
     for name in list(os.environ):
         if name.startswith(_CREDENTIAL_PREFIXES):
             monkeypatch.delenv(name)
+    # No test asks the real ECS metadata address: commands started as processes see this,
+    # and in-process resolution gets a probe that finds nothing (tests that probe pass one).
+    monkeypatch.setenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
+    import asrtui.credentials.chain
+
+    monkeypatch.setattr(asrtui.credentials.chain, "probe_instance_role", lambda env: None)
     yield
     if _fingerprint(_REAL_CONFIG_DIR) != before:
         pytest.fail(f"the test changed the real config directory {_REAL_CONFIG_DIR}")

@@ -24,6 +24,7 @@ import asrtui.__main__
 from asrtui.client import LiveClient
 from asrtui.connect import Connection
 from asrtui.credentials import Credentials
+from asrtui.credentials.provider import StaticProvider
 from asrtui.emulator import EmulatorApp, build_emulator
 from asrtui.errors import AsrtuiError, CredentialsError
 from asrtui.profiles import Profile, ProfileStore
@@ -603,7 +604,7 @@ async def test_connector_start_applies_options_to_the_initial_profile_only(
             profile_name="prod",
             region="ap-southeast-1",
             endpoint="https://live.aliyuncs.com",
-            credentials=lambda: Credentials("LTAIprod", SECRET_A),
+            credentials=StaticProvider(Credentials("LTAIprod", SECRET_A)),
         )
         first = await connector.start(connection)
         assert (first.key, first.source.region) == ("prod", "ap-southeast-1")
@@ -667,6 +668,116 @@ async def test_the_form_shows_keeps_and_changes_the_request_timeout(tmp_path: Pa
         fill(form, request_timeout="25")
         await s.press("ctrl+s")
     assert store.load().get("prod").request_timeout == 25.0
+
+
+# ---------------------------------------------------------------- temporary modes in the form
+
+ROLE_ARN = "acs:ram::1234567890123456:role/asr-operator"
+
+
+async def test_the_form_adds_a_role_profile_with_its_source_key(tmp_path: Path) -> None:
+    from asrtui.profiles.modes import ModeSettings
+
+    store = stored(tmp_path, Profile("prod", credentials=Credentials("LTAIprod", SECRET_A)))
+    connector = FakeConnector({"prod": FakeTaskSource.with_tasks(1)}, "prod", store)
+    async with running(connector.sources["prod"], connector) as s:
+        await s.press("P", "a")
+        form = s.app.screen
+        assert isinstance(form, ProfileForm)
+        fill(form, name="ops", mode="RamRoleArn", ram_role_arn=ROLE_ARN)
+        await s.press("ctrl+s")
+        assert "needs the source AccessKey" in form.error
+        fill(form, access_key_id="LTAIops", secret=SECRET_B)
+        await s.press("ctrl+s")
+        assert isinstance(s.app.screen, ProfileSwitcher), form.error
+    ops = store.load().get("ops")
+    assert ops.mode == ModeSettings("RamRoleArn", ram_role_arn=ROLE_ARN)
+    assert ops.credentials == Credentials("LTAIops", SECRET_B)
+
+
+@pytest.mark.parametrize(
+    ("typed", "mode"),
+    [
+        ({"mode": "EcsRamRole"}, "EcsRamRole"),
+        ({"mode": "EcsRamRole", "ram_role_name": "jump"}, "EcsRamRole"),
+        ({"mode": "ChainableRamRoleArn", "ram_role_arn": ROLE_ARN, "source_profile": "prod"},
+         "ChainableRamRoleArn"),
+        ({"mode": "CredentialsURI", "credentials_uri": "http://127.0.0.1:8001/c"},
+         "CredentialsURI"),
+        ({"aliyun_profile": "default"}, "AliyunProfile"),
+        ({"mode": "OIDC", "ram_role_arn": ROLE_ARN, "oidc_token_file": "/var/run/token",
+          "oidc_provider_arn": "acs:ram::1234567890123456:oidc-provider/ack"}, "OIDC"),
+    ],
+)  # fmt: skip
+async def test_the_form_adds_each_mode(tmp_path: Path, typed: dict[str, str], mode: str) -> None:
+    store = stored(tmp_path, Profile("prod", credentials=Credentials("LTAIprod", SECRET_A)))
+    connector = FakeConnector({"prod": FakeTaskSource.with_tasks(1)}, "prod", store)
+    async with running(connector.sources["prod"], connector) as s:
+        await s.press("P", "a")
+        form = s.app.screen
+        assert isinstance(form, ProfileForm)
+        fill(form, name="new", **typed)
+        await s.press("ctrl+s")
+        assert isinstance(s.app.screen, ProfileSwitcher), form.error
+    made = store.load().get("new")
+    assert made.mode is not None
+    assert made.mode.mode == mode
+    assert made.credentials is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "says"),
+    [
+        ({"mode": "CloudSSO"}, "web browser"),
+        ({"mode": "OAuth"}, "web browser"),
+        ({"mode": "Quantum"}, "unknown mode"),
+        ({"mode": "OIDC", "ram_role_arn": ROLE_ARN}, "needs oidc_provider_arn"),
+        ({"ram_role_arn": ROLE_ARN}, "No mode"),
+        ({"mode": "EcsRamRole", "command": "get-creds"}, "Give either"),
+        ({"mode": "CredentialsURI", "credentials_uri": "http://h/c?token=x"}, "query"),
+    ],
+)
+async def test_the_form_refuses_a_mode_it_cannot_use_saying_why(
+    tmp_path: Path, typed: dict[str, str], says: str
+) -> None:
+    store = stored(tmp_path, Profile("prod", credentials=Credentials("LTAIprod", SECRET_A)))
+    connector = FakeConnector({"prod": FakeTaskSource.with_tasks(1)}, "prod", store)
+    async with running(connector.sources["prod"], connector) as s:
+        await s.press("P", "a")
+        form = s.app.screen
+        assert isinstance(form, ProfileForm)
+        fill(form, name="new", **typed)
+        await s.press("ctrl+s")
+        assert isinstance(s.app.screen, ProfileForm)
+        assert says in form.error
+    assert "new" not in store.load().profiles
+
+
+async def test_editing_a_role_profile_keeps_what_the_form_does_not_show(tmp_path: Path) -> None:
+    from asrtui.profiles.modes import ModeSettings
+
+    settings = ModeSettings(
+        "RamRoleArn", ram_role_arn=ROLE_ARN, policy='{"Version": "1"}', expired_seconds=1800
+    )
+    store = stored(
+        tmp_path,
+        Profile("ops", credentials=Credentials("LTAIops", SECRET_A), mode=settings),
+    )
+    connector = FakeConnector({"ops": FakeTaskSource.with_tasks(1)}, "ops", store)
+    async with running(connector.sources["ops"], connector) as s:
+        await s.press("P", "e")
+        form = s.app.screen
+        assert isinstance(form, ProfileForm)
+        values = form.values()
+        assert (values.mode, values.ram_role_arn, values.secret) == ("RamRoleArn", ROLE_ARN, "")
+        fill(form, refresh="10")
+        await s.press("ctrl+s")
+        # Saved (the profile in use: re-opened at once with its new settings).
+        assert isinstance(s.app.screen, MainScreen), form.error
+    ops = store.load().get("ops")
+    assert ops.mode == settings
+    assert ops.credentials == Credentials("LTAIops", SECRET_A)
+    assert ops.refresh == 10.0
 
 
 # ---------------------------------------------------------------- typed at full speed

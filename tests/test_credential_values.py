@@ -21,12 +21,14 @@ from hypothesis import strategies as st
 
 from asrtui.client import LiveClient
 from asrtui.credentials import Credentials, credential_value_problem
+from asrtui.credentials.chain import resolve_connection_settings
+from asrtui.credentials.external import CommandResult, ExternalCredentials
 from asrtui.emulator import DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, build_emulator
 from asrtui.errors import CredentialsError
-from asrtui.profiles import Profile, ProfileStore, resolve_connection_settings
+from asrtui.profiles import Profile, ProfileStore
 from asrtui.profiles.aliyun import read_aliyun_config
-from asrtui.profiles.external import CommandResult, ExternalCredentials
 from asrtui.ratelimit import WindowLimiter
+from tests.support.fakes import credentials_now
 
 PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 MARKER = "Zq9CredentialMarker"
@@ -178,7 +180,7 @@ def test_a_credential_command_is_refused(char: str, tail: str, where: str, field
 
     command = ExternalCredentials("get-creds --profile x", runner=runner, profile="ext")
     with pytest.raises(CredentialsError) as caught:
-        command()
+        credentials_now(command)
     assert_refused(caught.value, key, "credential command 'get-creds' of profile 'ext'")
 
 

@@ -340,32 +340,22 @@ def test_the_key_a_command_signs_with_is_masked_even_when_logged_by_mistake(
     assert TOKEN not in text
 
 
-def test_registering_keeps_a_due_refresh_visible_to_the_client() -> None:
-    """The client runs a due credential command off the event loop only if it can see it is due."""
-    from asrtui.connect import registering_secrets
-    from asrtui.credentials import Credentials, RefreshingCredentials
+def test_registering_masks_each_new_answer_once() -> None:
+    """Every secret and token a provider hands out is masked in the log before it is used."""
+    import asyncio
 
-    class Command:
-        due = True
+    from asrtui.credentials import Credentials
+    from asrtui.credentials.provider import CredentialsProvider, registering_secrets
 
-        def __call__(self) -> Credentials:
-            return Credentials(KEY_ID, SECRET, TOKEN)
-
-        def is_due(self) -> bool:
-            return self.due
-
-    command = Command()
-    wrapped = registering_secrets(command)
-    assert isinstance(wrapped, RefreshingCredentials)
-    assert wrapped.is_due()
-    command.due = False
-    assert not wrapped.is_due()
+    answers = [Credentials(KEY_ID, SECRET, TOKEN)]
+    wrapped = registering_secrets(lambda: answers[-1])
+    assert isinstance(wrapped, CredentialsProvider)
     assert registering_secrets(wrapped) is wrapped
-    assert wrapped() == Credentials(KEY_ID, SECRET, TOKEN)
+    assert asyncio.run(wrapped.get()) == Credentials(KEY_ID, SECRET, TOKEN)
     assert logs.redact_log_text(f"{SECRET}/{TOKEN}") == "****/****"
-    static = registering_secrets(lambda: Credentials(KEY_ID, SECRET))
-    assert isinstance(static, RefreshingCredentials)  # as far as the client can tell ...
-    assert not static.is_due()  # ... but never due: it has nothing to run
+    answers.append(Credentials(KEY_ID, "second-secret-abcdef", "second-token-abcdef"))
+    asyncio.run(wrapped.get())
+    assert logs.redact_log_text("second-secret-abcdef second-token-abcdef") == "**** ****"
 
 
 # --- versions ------------------------------------------------------------------------------------

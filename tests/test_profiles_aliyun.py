@@ -10,6 +10,7 @@ import pytest
 from asrtui.credentials import Credentials
 from asrtui.errors import ConfigError
 from asrtui.profiles import Profile, read_aliyun_config
+from asrtui.profiles.modes import ModeSettings
 
 SECRET = "aliyun-secret-value-0123456789"
 
@@ -39,6 +40,8 @@ def aliyun_config() -> dict[str, object]:
             {"name": "role", "mode": "RamRoleArn", "ram_role_arn": "acs:ram::1:role/x"},
             {"name": "ecs", "mode": "EcsRamRole", "ram_role_name": "r"},
             {"name": "uri", "mode": "CredentialsURI", "credentials_uri": "http://x"},
+            {"name": "sso", "mode": "CloudSSO", "cloud_sso_sign_in_url": "https://x"},
+            {"name": "oauth", "mode": "OAuth", "oauth_site_type": "CN"},
             {"name": "weird", "mode": "Quantum"},
             {"name": "half", "mode": "AK", "access_key_id": "LTAIhalf"},
             {"name": "nosts", "mode": "StsToken", "access_key_id": "a", "access_key_secret": "b"},
@@ -58,26 +61,58 @@ def config_file(tmp_path: Path) -> Path:
     return path
 
 
-def test_imports_ak_sts_and_external(config_file: Path) -> None:
+def test_imports_every_mode_asrtui_has(config_file: Path) -> None:
     result = read_aliyun_config(config_file)
     assert result.profiles == (
         Profile("ak", region="cn-hangzhou", credentials=Credentials("LTAIak", SECRET)),
         Profile("sts", credentials=Credentials("STS.id", SECRET, "sts-token-value")),
         Profile("ext", credential_command="get-creds --p 1"),
+        Profile("ecs", mode=ModeSettings("EcsRamRole", ram_role_name="r")),
+        Profile("uri", mode=ModeSettings("CredentialsURI", credentials_uri="http://x")),
     )
     assert result.current == "sts"
+
+
+def test_role_modes_keep_their_settings(tmp_path: Path) -> None:
+    path = tmp_path / "config.json"
+    role = "acs:ram::123:role/asr"
+    entries = [
+        {"name": "src", "mode": "RamRoleArn", "access_key_id": "LTAIsrc",
+         "access_key_secret": SECRET, "ram_role_arn": role, "ram_session_name": "me",
+         "expired_seconds": 1800, "sts_region": "cn-hangzhou", "enable_vpc": True},
+        {"name": "chain", "mode": "ChainableRamRoleArn", "source_profile": "src",
+         "ram_role_arn": role, "external_id": "ext-1"},
+        {"name": "pod", "mode": "OIDC", "ram_role_arn": role, "oidc_token_file": "/t",
+         "oidc_provider_arn": "acs:ram::123:oidc-provider/ack", "role_session_name": "pod"},
+    ]  # fmt: skip
+    path.write_text(json.dumps({"current": "src", "profiles": entries}))
+    found = {p.name: p for p in read_aliyun_config(path).profiles}
+    assert found["src"].credentials == Credentials("LTAIsrc", SECRET)
+    assert found["src"].mode == ModeSettings(
+        "RamRoleArn",
+        ram_role_arn=role,
+        ram_session_name="me",
+        expired_seconds=1800,
+        sts_region="cn-hangzhou",
+        enable_vpc=True,
+    )
+    assert found["chain"].mode == ModeSettings(
+        "ChainableRamRoleArn", ram_role_arn=role, source_profile="src", external_id="ext-1"
+    )
+    assert found["pod"].mode is not None
+    assert found["pod"].mode.ram_session_name == "pod"
 
 
 def test_skipped_profiles_say_why(config_file: Path) -> None:
     reasons = dict(read_aliyun_config(config_file).skipped)
     assert set(reasons) == {
-        "role", "ecs", "uri", "weird", "half", "nosts", "noproc", "bad name!", "badregion",
+        "role", "sso", "oauth", "weird", "half", "nosts", "noproc", "bad name!", "badregion",
     }  # fmt: skip
     assert "RamRoleArn" in reasons["role"]
-    assert "STS" in reasons["role"]
-    assert "EcsRamRole" in reasons["ecs"]
-    assert "metadata" in reasons["ecs"]
-    assert "CredentialsURI" in reasons["uri"]
+    assert "access_key_id" in reasons["role"]
+    for browser in ("sso", "oauth"):
+        assert "web browser" in reasons[browser]
+        assert "RamRoleArn" in reasons[browser]  # what to use instead
     assert "Quantum" in reasons["weird"]
     assert "not supported" in reasons["weird"]
     assert "access_key_secret" in reasons["half"]
@@ -104,7 +139,7 @@ def test_default_path_is_under_home(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("HOME", str(tmp_path))
     (tmp_path / ".aliyun").mkdir()
     (tmp_path / ".aliyun" / "config.json").write_text(json.dumps(aliyun_config()))
-    assert len(read_aliyun_config().profiles) == 3
+    assert len(read_aliyun_config().profiles) == 5
 
 
 def test_missing_file(tmp_path: Path) -> None:

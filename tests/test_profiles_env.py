@@ -7,16 +7,15 @@ from pathlib import Path
 import pytest
 
 from asrtui.credentials import Credentials
-from asrtui.errors import ConfigError, CredentialsError
-from asrtui.profiles import (
-    ExternalCredentials,
-    Profile,
-    ProfileStore,
+from asrtui.credentials.chain import (
+    NothingConfiguredError,
     ResolvedSettings,
-    credential_summary,
     resolve_connection_settings,
 )
-from asrtui.profiles.env import NothingConfiguredError
+from asrtui.credentials.external import ExternalCredentials
+from asrtui.errors import ConfigError, CredentialsError
+from asrtui.profiles import Profile, ProfileStore, credential_summary
+from tests.support.fakes import credentials_now
 
 PROD = Credentials("LTAIprod", "prod-secret-value-123456")
 STAGE = Credentials("LTAIstage", "stage-secret-value-123456")
@@ -67,7 +66,7 @@ def resolve(
 def test_default_profile_when_nothing_else(store: ProfileStore) -> None:
     settings = resolve(store)
     assert settings.profile == "prod"
-    assert settings.credentials() == PROD
+    assert credentials_now(settings.credentials) == PROD
     assert (settings.region, settings.endpoint, settings.signature) == (
         "cn-beijing",
         "http://127.0.0.1:9000",
@@ -79,7 +78,7 @@ def test_default_profile_when_nothing_else(store: ProfileStore) -> None:
 def test_environment_keys_beat_default_profile(store: ProfileStore) -> None:
     settings = resolve(store, {**ENV_KEYS, "ALIBABA_CLOUD_SECURITY_TOKEN": "tok-123456789"})
     assert settings.profile == "env"
-    assert settings.credentials() == Credentials(
+    assert credentials_now(settings.credentials) == Credentials(
         "LTAIenv", "env-secret-value-123456", "tok-123456789"
     )
     # Nothing of the default profile leaks into an environment session.
@@ -91,7 +90,7 @@ def test_explicit_profile_beats_environment_keys(store: ProfileStore) -> None:
     env = {**ENV_KEYS, "ALIBABA_CLOUD_REGION_ID": "cn-hangzhou"}
     settings = resolve(store, env, profile="stage")
     assert settings.profile == "stage"
-    assert settings.credentials() == STAGE
+    assert credentials_now(settings.credentials) == STAGE
     assert settings.region == "ap-southeast-1"
 
 
@@ -125,7 +124,7 @@ def test_environment_region_beats_default_profile_region(store: ProfileStore) ->
 def test_environment_profile_beats_default(store: ProfileStore) -> None:
     settings = resolve(store, {"ALIBABA_CLOUD_PROFILE": "stage"})
     assert settings.profile == "stage"
-    assert settings.credentials() == STAGE
+    assert credentials_now(settings.credentials) == STAGE
     # ...but environment keys still win over a profile chosen by the environment.
     assert resolve(store, {**ENV_KEYS, "ALIBABA_CLOUD_PROFILE": "stage"}).profile == "env"
     with pytest.raises(ConfigError, match="No profile named 'nope'"):
@@ -140,14 +139,14 @@ def test_other_spellings(store: ProfileStore, prefix: str) -> None:
         f"{prefix}REGION_ID": "cn-qingdao",
     }
     settings = resolve(store, env)
-    assert settings.credentials() == Credentials("LTAIalt", "alt-secret-value-1234")
+    assert credentials_now(settings.credentials) == Credentials("LTAIalt", "alt-secret-value-1234")
     assert settings.region == "cn-qingdao"
     assert resolve(store, {f"{prefix}PROFILE": "stage"}).profile == "stage"
 
 
 def test_official_spelling_wins_over_others(store: ProfileStore) -> None:
     env = {**ENV_KEYS, "ALICLOUD_ACCESS_KEY_ID": "LTAIalt"}
-    assert resolve(store, env).credentials().access_key_id == "LTAIenv"
+    assert credentials_now(resolve(store, env).credentials).access_key_id == "LTAIenv"
 
 
 def test_half_an_environment_pair_is_an_error(store: ProfileStore) -> None:
@@ -234,5 +233,9 @@ def test_default_store_is_the_config_dir(tmp_path: Path, monkeypatch: pytest.Mon
 
 def test_repr_hides_secrets(store: ProfileStore) -> None:
     for settings in (resolve(store), resolve(store, ENV_KEYS)):
-        text = repr(settings) + repr(settings.credentials) + repr(settings.credentials())
+        text = (
+            repr(settings)
+            + repr(settings.credentials)
+            + repr(credentials_now(settings.credentials))
+        )
         assert "secret-value" not in text

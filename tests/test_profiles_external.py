@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -12,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from asrtui.credentials import Credentials
+from asrtui.credentials.external import CommandResult, ExternalCredentials
 from asrtui.errors import CredentialsError
-from asrtui.profiles.external import CommandResult, ExternalCredentials
 from tests.support.clock import FakeClock
 
 START = datetime(2024, 5, 14, 12, 0, tzinfo=UTC)
@@ -46,10 +47,21 @@ def sts(n: int, expiration: object = None) -> dict[str, object]:
     return out
 
 
+def get(provider: ExternalCredentials) -> Credentials:
+    """One request's ask, from outside a loop (a fetch in the background is waited for)."""
+
+    async def ask() -> Credentials:
+        credentials = await provider.get()
+        await provider.settled()
+        return credentials
+
+    return asyncio.run(ask())
+
+
 def test_command_is_split_without_shell() -> None:
     runner = FakeRunner({"mode": "AK", "access_key_id": "LTAI1", "access_key_secret": "x" * 20})
     creds = ExternalCredentials("get-creds --name 'my profile' $HOME", runner=runner)
-    assert creds() == Credentials("LTAI1", "x" * 20)
+    assert get(creds) == Credentials("LTAI1", "x" * 20)
     assert runner.calls == [["get-creds", "--name", "my profile", "$HOME"]]
 
 
@@ -59,17 +71,18 @@ def test_runs_once_then_caches_until_five_minutes_before_expiry() -> None:
     later_expiry = (START + timedelta(hours=2)).isoformat()
     runner = FakeRunner(sts(1, expiry), sts(2, later_expiry))
     provider = ExternalCredentials("cmd", clock=clock, runner=runner)
-    first = provider()
+    first = get(provider)
     assert first == Credentials("STS.id1", "sts-secret-1-abcdefgh", "sts-token-1-abcdefgh")
     assert provider.expiration == START + timedelta(hours=1)
     clock.advance(minutes=54, seconds=59)
-    assert provider() == first
+    assert get(provider) == first
     assert len(runner.calls) == 1
-    clock.advance(seconds=1)  # 5 minutes before expiry
-    assert provider().access_key_id == "STS.id2"
+    clock.advance(seconds=1)  # 5 minutes before expiry: still valid, refreshed behind it
+    assert get(provider) == first
     assert len(runner.calls) == 2
+    assert get(provider).access_key_id == "STS.id2"
     clock.advance(minutes=30)
-    provider()
+    get(provider)
     assert len(runner.calls) == 2
 
 
@@ -77,33 +90,47 @@ def test_without_expiration_reruns_every_fifteen_minutes() -> None:
     clock = FakeClock(START)
     runner = FakeRunner(sts(1), sts(2))
     provider = ExternalCredentials("cmd", clock=clock, runner=runner)
-    provider()
+    get(provider)
     clock.advance(minutes=14, seconds=59)
-    assert provider().access_key_id == "STS.id1"
+    assert get(provider).access_key_id == "STS.id1"
+    assert len(runner.calls) == 1
     clock.advance(seconds=1)
-    assert provider().access_key_id == "STS.id2"
+    get(provider)
+    assert len(runner.calls) == 2
+    assert get(provider).access_key_id == "STS.id2"
 
 
 def test_short_lived_token_refreshes_half_way() -> None:
     clock = FakeClock(START)
     runner = FakeRunner(sts(1, (START + timedelta(minutes=4)).timestamp()), sts(2))
     provider = ExternalCredentials("cmd", clock=clock, runner=runner)
-    provider()
+    get(provider)
     clock.advance(minutes=1, seconds=59)
+    assert get(provider).access_key_id == "STS.id1"
     assert len(runner.calls) == 1
-    assert provider().access_key_id == "STS.id1"
     clock.advance(seconds=1)
-    assert provider().access_key_id == "STS.id2"
+    get(provider)
+    assert len(runner.calls) == 2
+    assert get(provider).access_key_id == "STS.id2"
+
+
+def test_an_expired_token_is_never_handed_out_while_the_command_runs() -> None:
+    clock = FakeClock(START)
+    runner = FakeRunner(sts(1, (START + timedelta(minutes=10)).timestamp()), sts(2))
+    provider = ExternalCredentials("cmd", clock=clock, runner=runner)
+    get(provider)
+    clock.advance(minutes=10)
+    assert get(provider).access_key_id == "STS.id2"
 
 
 def test_naive_expiration_is_utc_and_invalidate_forces_a_run() -> None:
     clock = FakeClock(START)
     runner = FakeRunner(sts(1, "2024-05-14T13:00:00"), sts(2))
     provider = ExternalCredentials("cmd", clock=clock, runner=runner)
-    provider()
+    get(provider)
     assert provider.expiration == START + timedelta(hours=1)
     provider.invalidate()
-    assert provider().access_key_id == "STS.id2"
+    assert get(provider).access_key_id == "STS.id2"
 
 
 SECRETISH = "do-not-print-THIS-value"
@@ -135,7 +162,7 @@ def test_failures_name_the_program_not_the_output(
         profile="p",
     )
     with pytest.raises(CredentialsError, match=match) as excinfo:
-        provider()
+        get(provider)
     text = str(excinfo.value) + repr(excinfo.value)
     assert "'get-creds' of profile 'p'" in text
     assert SECRETISH not in text
@@ -157,7 +184,7 @@ def test_runner_exceptions_become_credentials_errors(exc: BaseException, match: 
         raise exc
 
     with pytest.raises(CredentialsError, match=match):
-        ExternalCredentials("get-creds", runner=runner)()
+        get(ExternalCredentials("get-creds", runner=runner))
 
 
 def test_unparseable_command() -> None:
@@ -189,23 +216,23 @@ def test_real_command(tmp_path: Path) -> None:
         "print('noise on stderr', file=sys.stderr)\n"
     )
     provider = ExternalCredentials(_script(tmp_path, body) + " 'arg with space'")
-    assert provider() == Credentials("STS.real", "arg with space", "tok-real-123456")
+    assert get(provider) == Credentials("STS.real", "arg with space", "tok-real-123456")
 
 
 def test_real_command_failure(tmp_path: Path) -> None:
     body = f"import sys\nprint({SECRETISH!r}, file=sys.stderr)\nsys.exit(4)\n"
     with pytest.raises(CredentialsError, match="exit status 4") as excinfo:
-        ExternalCredentials(_script(tmp_path, body))()
+        get(ExternalCredentials(_script(tmp_path, body)))
     assert SECRETISH not in str(excinfo.value)
 
 
 def test_real_command_not_found(tmp_path: Path) -> None:
     with pytest.raises(CredentialsError, match="'missing' was not found"):
-        ExternalCredentials(str(tmp_path / "missing"))()
+        get(ExternalCredentials(str(tmp_path / "missing")))
 
 
 def test_real_command_timeout_kills_it(tmp_path: Path) -> None:
     body = "import time\ntime.sleep(30)\n"
     provider = ExternalCredentials(_script(tmp_path, body), timeout=0.3)
     with pytest.raises(CredentialsError, match=r"did not finish within 0\.3 s"):
-        provider()
+        get(provider)

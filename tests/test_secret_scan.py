@@ -30,10 +30,12 @@ from asrtui import logs, wire
 from asrtui.__main__ import main
 from asrtui.client import LiveClient
 from asrtui.credentials import Credentials
+from asrtui.credentials.chain import resolve_connection_settings
+from asrtui.credentials.external import ExternalCredentials
 from asrtui.emulator import build_emulator
 from asrtui.emulator.server import running_server
 from asrtui.errors import AsrtuiError, SignatureError
-from asrtui.profiles import ExternalCredentials, Profile, ProfileStore, resolve_connection_settings
+from asrtui.profiles import Profile, ProfileStore
 from asrtui.ratelimit import reset_registry
 from asrtui.tasksource import ClientConnector
 from asrtui.ui.app import AsrtuiApp
@@ -41,7 +43,7 @@ from asrtui.ui.dialogs import ExportDialog
 from asrtui.ui.screens.main import MainScreen
 from asrtui.ui.screens.profiles import ProfileForm, ProfileSwitcher
 from asrtui.ui.settings import ConsoleSettings
-from tests.support.fakes import FakeTaskSource, no_sleep, running_console, settle
+from tests.support.fakes import FakeTaskSource, credentials_now, no_sleep, running_console, settle
 from tests.support.secret_cases import placements
 
 KEY_ID = "FAKE-scan-key-id-0001"
@@ -275,7 +277,7 @@ def test_no_secret_leaks_anywhere(
     )
     external = ExternalCredentials(f'{sys.executable} -c "{program}"', profile="ext")
     with pytest.raises(AsrtuiError) as caught_ext:
-        external()
+        credentials_now(external)
     collected.error("credential command error", caught_ext.value)
     collected.add("repr of the command", repr(external))
     # A credentials file that does not parse, or is readable by others, in a second store.

@@ -119,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The root parser with every subcommand registered."""
     from asrtui.cli import emulator as emulator_cli
     from asrtui.cli import tasks as tasks_cli
+    from asrtui.cli import whoami as whoami_cli
 
     # Typed as the base class: the subcommand modules take plain `ArgumentParser`s.
     parser: argparse.ArgumentParser = _Parser(
@@ -150,6 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_connection_options(common, suppress=True)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     tasks_cli.register(subparsers, parents=[common])
+    whoami_cli.register(subparsers, parents=[common])
     emulator_cli.register(subparsers)
     try:
         # Written separately; plugs in when present.

@@ -53,7 +53,7 @@ def resolve_connection(args: argparse.Namespace, env: Mapping[str, str]) -> Conn
             read_only=read_only_of(flag=read_only_flag, env=env),
         )
     # Imported here, not by the demo: the profile store is most of a start-up's own imports.
-    from asrtui.profiles import resolve_connection_settings
+    from asrtui.credentials.chain import resolve_connection_settings
 
     settings = resolve_connection_settings(
         profile=option(args, "profile"),

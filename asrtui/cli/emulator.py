@@ -45,6 +45,31 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=0.0,
         help="delay each request by a random 0..MS ms before it is counted (network jitter)",
     )
+    parser.add_argument(
+        "--sts",
+        action="store_true",
+        help="also serve STS AssumeRole and AssumeRoleWithOIDC (signed by the accepted key)",
+    )
+    parser.add_argument(
+        "--metadata",
+        nargs="?",
+        const="asrtui-ecs-role",
+        metavar="ROLE",
+        help="also serve the ECS metadata service (IMDSv2 tokens) with this instance RAM role "
+        "(default role asrtui-ecs-role) and a credentials URI at /credentials",
+    )
+    parser.add_argument(
+        "--imdsv2-only",
+        action="store_true",
+        help="the metadata service refuses requests without an IMDSv2 token",
+    )
+    parser.add_argument(
+        "--sts-expiry",
+        metavar="SECONDS",
+        type=_lifetime,
+        default=None,
+        help="every temporary credential issued lives this long (default: as asked, 1 hour)",
+    )
     parser.set_defaults(func=run_emulator)
 
 
@@ -68,6 +93,7 @@ def _bounded(
 _port = _bounded(int, "a port number", 0, 65535)
 _count = _bounded(int, "a number", 0, 100_000)
 _jitter_ms = _bounded(float, "a number of milliseconds", 0, 10_000, " milliseconds")
+_lifetime = _bounded(float, "a number of seconds", 1, 43_200, " seconds")
 
 
 def _jitter(text: str) -> float:
@@ -85,9 +111,24 @@ def run_emulator(args: argparse.Namespace) -> int:
         raise ConfigError(
             "--access-key-id and --access-key-secret go together", "pass both or neither"
         )
-    from asrtui.emulator import DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, build_emulator
+    from asrtui.emulator import (
+        DEMO_ACCESS_KEY_ID,
+        DEMO_ACCESS_KEY_SECRET,
+        IdentityServices,
+        build_emulator,
+    )
     from asrtui.emulator.server import serve
 
+    role: str | None = args.metadata
+    identity = (
+        IdentityServices(
+            lifetime=args.sts_expiry,
+            instance_role=role or "",
+            imdsv1=not args.imdsv2_only,
+        )
+        if args.sts or role is not None or args.sts_expiry is not None
+        else None
+    )
     credentials = {key_id: secret} if key_id is not None and secret is not None else None
     try:
         app = build_emulator(
@@ -97,6 +138,7 @@ def run_emulator(args: argparse.Namespace) -> int:
             fault_spec=args.fault,
             credentials=credentials,
             jitter=args.jitter,
+            identity=identity,
         )
     except ValueError as exc:
         raise ConfigError(f"Invalid --fault spec: {exc}", "see 'asrtui emulator --help'") from None
@@ -113,6 +155,11 @@ def run_emulator(args: argparse.Namespace) -> int:
             f"ALIBABA_CLOUD_ACCESS_KEY_SECRET={shown_secret} asrtui --endpoint {url}",
             flush=True,
         )
+        if args.sts:
+            print(f"  STS:              {url} (AssumeRole, AssumeRoleWithOIDC)", flush=True)
+        if role is not None:
+            print(f"  ECS metadata:     ASRTUI_ECS_METADATA_URL={url} (role {role})", flush=True)
+            print(f"  credentials URI:  {url}/credentials", flush=True)
         print("Press Ctrl-C to stop.", flush=True)
 
     where = printable_line(f"{args.host}:{args.port}")  # the host as typed, escaped

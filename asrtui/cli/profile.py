@@ -20,7 +20,7 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 # The package, not its names: `asrtui.profiles` loads a module when one of its names is first
 # used, so building the parser (every start, ``--demo`` too) loads only the defaults below.
@@ -41,10 +41,12 @@ from asrtui.profiles.model import (
     SIGNATURES,
     command_program,
 )
+from asrtui.profiles.modes import MODE_RULES, ModeSettings, check_mode
 from asrtui.redact import MASK, is_secret_name, redact_text
 
 if TYPE_CHECKING:
-    from asrtui.profiles import Profile, ProfileSet, ResolvedSettings
+    from asrtui.credentials.chain import ResolvedSettings
+    from asrtui.profiles import Profile, ProfileSet
 
 __all__ = ["register"]
 
@@ -83,6 +85,30 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--credential-command",
         metavar="CMD",
         help="program printing credentials JSON, run without a shell (instead of an AccessKey)",
+    )
+    modes = add.add_argument_group(
+        "credential modes",
+        "Instead of a stored AccessKey: "
+        + "; ".join(f"{rule.mode}: {rule.summary}" for rule in MODE_RULES.values())
+        + ". Settings are stored in config.toml; only RamRoleArn's source AccessKey is a "
+        "secret (credentials.toml).",
+    )
+    modes.add_argument("--mode", metavar="MODE", help=", ".join(MODE_RULES))
+    for flag, dest, text in _MODE_OPTIONS:
+        modes.add_argument(flag, dest=dest, metavar=dest.split("_")[-1].upper(), help=text)
+    modes.add_argument(
+        "--duration",
+        dest="expired_seconds",
+        type=int,
+        metavar="S",
+        help="session duration in seconds, 900 up to the role's maximum (default 3600)",
+    )
+    modes.add_argument(
+        "--vpc",
+        dest="enable_vpc",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="use the VPC STS endpoint (sts-vpc.REGION.aliyuncs.com)",
     )
     add.add_argument("--region", metavar="ID", default=DEFAULT_REGION, help="default cn-shanghai")
     add.add_argument("--endpoint", metavar="URL", help="endpoint override")
@@ -143,13 +169,52 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     imp = commands.add_parser(
         "import-aliyun",
-        help="import AK, StsToken and External profiles of the aliyun CLI",
+        help="import the aliyun CLI's profiles (every mode but CloudSSO and OAuth)",
         description="Import profiles from the aliyun CLI's config.json (never modified).",
     )
     imp.add_argument("--file", metavar="PATH", type=Path, help="default ~/.aliyun/config.json")
     imp.add_argument("--only", metavar="NAME", help="import only this profile")
     imp.add_argument("--replace", action="store_true", help="overwrite profiles of the same name")
     imp.set_defaults(func=run_import_aliyun)
+
+
+#: ``profile add`` options of the modes: flag, `ModeSettings` field, help.
+_MODE_OPTIONS = (
+    ("--role-arn", "ram_role_arn", "the RAM role to assume (acs:ram::ACCOUNT:role/NAME)"),
+    ("--role-session-name", "ram_session_name", "names the session (default asrtui-TIME)"),
+    ("--policy", "policy", "a policy narrowing the role's permissions (JSON)"),
+    ("--external-id", "external_id", "the external id the role's trust policy asks for"),
+    ("--source-profile", "source_profile", "ChainableRamRoleArn: the profile that signs"),
+    ("--role-name", "ram_role_name", "EcsRamRole: the instance role (discovered if absent)"),
+    ("--oidc-provider-arn", "oidc_provider_arn", "OIDC: acs:ram::ACCOUNT:oidc-provider/NAME"),
+    ("--oidc-token-file", "oidc_token_file", "OIDC: the token file (read at each refresh)"),
+    ("--credentials-uri", "credentials_uri", "CredentialsURI: http(s)://HOST/PATH"),
+    ("--aliyun-profile", "aliyun_profile", "use this aliyun CLI profile, read each time"),
+    ("--sts-endpoint", "sts_endpoint", "STS endpoint (default from --sts-region)"),
+    ("--sts-region", "sts_region", "region of the STS endpoint (sts.REGION.aliyuncs.com)"),
+)
+
+
+def _mode_of(args: argparse.Namespace) -> ModeSettings | None:
+    """The mode settings ``profile add`` was given, or None for a key or a command."""
+    values: dict[str, Any] = {
+        dest: getattr(args, dest)
+        for _, dest, _ in _MODE_OPTIONS
+        if getattr(args, dest, None) not in (None, "")
+    }
+    if args.expired_seconds is not None:
+        values["expired_seconds"] = args.expired_seconds
+    if args.enable_vpc is not None:
+        values["enable_vpc"] = args.enable_vpc
+    mode = args.mode or ("AliyunProfile" if "aliyun_profile" in values else None)
+    if mode is None:
+        if values:
+            raise ConfigError(
+                f"--{next(iter(values)).replace('_', '-')} needs --mode",
+                "e.g. --mode RamRoleArn (see 'asrtui profile add --help')",
+            )
+        return None
+    return ModeSettings(mode, **values)
 
 
 def _usage(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
@@ -203,6 +268,17 @@ def _new_profile(args: argparse.Namespace) -> Profile:
         read_only=args.profile_read_only,
         request_timeout=args.request_timeout,
     )
+    mode = _mode_of(args)
+    if mode is not None:
+        # Checked (an unknown mode, CloudSSO, a missing --role-arn) before the secret is typed.
+        mode = check_mode(
+            mode,
+            profile=args.name,
+            has_key=bool(args.access_key_id),
+            has_command=args.credential_command is not None,
+        )
+        if not args.access_key_id:
+            return replace(base, mode=mode)
     given = {
         key
         for key, value in (
@@ -224,7 +300,7 @@ def _new_profile(args: argparse.Namespace) -> Profile:
         )
     secret = _stdin_line("AccessKey secret") if args.secret_stdin else _prompt_secret()
     token = _stdin_line("STS token") if args.sts_token_stdin else ""
-    return replace(base, credentials=Credentials(key_id, secret, token))
+    return replace(base, credentials=Credentials(key_id, secret, token), mode=mode)
 
 
 def run_add(args: argparse.Namespace) -> int:
@@ -312,6 +388,11 @@ def _describe(profile: Profile, profiles: ProfileSet) -> list[tuple[str, str]]:
         ("request timeout", f"{profile.request_timeout:g} s"),
         ("read-only", "yes" if profile.read_only else "no"),
     ]
+    if profile.mode is not None:
+        lines.append(("credentials", f"mode {profile.mode.mode}"))
+        for key, value in profile.mode.items().items():
+            if key != "mode":
+                lines.append((key.replace("_", " "), str(value)))
     if profile.credential_command is not None:
         lines.append(("credentials", "external command"))
         lines.append(("command", _shown_command(profile.credential_command)))
@@ -322,7 +403,7 @@ def _describe(profile: Profile, profiles: ProfileSet) -> list[tuple[str, str]]:
         # Whether a secret is there, never a part of it or its length.
         lines.append(("access key secret", _set_or_not(creds.access_key_secret)))
         lines.append(("security token", _set_or_not(creds.security_token)))
-    else:
+    elif profile.mode is None:
         lines.append(("credentials", "none (add them with 'asrtui profile add --replace')"))
     return lines
 
@@ -363,7 +444,7 @@ def run_use(args: argparse.Namespace) -> int:
 async def _count_running(settings: ResolvedSettings, endpoint: str) -> int:
     # Imported here: the network stack is only needed by this subcommand.
     from asrtui.client import LiveClient
-    from asrtui.connect import registering_secrets
+    from asrtui.credentials.provider import registering_secrets
 
     client = LiveClient(
         registering_secrets(settings.credentials),
@@ -382,7 +463,9 @@ async def _count_running(settings: ResolvedSettings, endpoint: str) -> int:
 def run_test(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> int:
     """``asrtui profile test NAME``: one real query; exit 1 on an API or network failure."""
     try:
-        settings = _profiles.resolve_connection_settings(
+        from asrtui.credentials.chain import resolve_connection_settings
+
+        settings = resolve_connection_settings(
             profile=args.name,
             endpoint=option(args, "endpoint"),
             region=option(args, "region"),

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from asrtui.emulator.app import EmulatorApp, EmulatorStats
 from asrtui.emulator.backend import EmulatorBackend, InvalidTaskRequest
 from asrtui.emulator.faults import ConnectionDropped, FaultPlan
+from asrtui.emulator.identity import IdentityServices
 
 __all__ = [
     "DEMO_ACCESS_KEY_ID",
@@ -24,6 +25,7 @@ __all__ = [
     "EmulatorBackend",
     "EmulatorStats",
     "FaultPlan",
+    "IdentityServices",
     "InvalidTaskRequest",
     "build_emulator",
 ]
@@ -47,6 +49,7 @@ def build_emulator(
     monotonic: Callable[[], float] | None = None,
     limit: int = 20,
     jitter: float = 0.0,
+    identity: IdentityServices | None = None,
 ) -> EmulatorApp:
     """Build a ready emulator app.
 
@@ -60,6 +63,8 @@ def build_emulator(
         monotonic: the flow-control clock (``time.monotonic`` when ``None``).
         limit: accepted requests per AccessKey in any 1-second window.
         jitter: the most seconds of random one-way delay before a request is counted.
+        identity: STS, ECS metadata and credentials URI services to serve beside the Live
+            API (`asrtui.emulator.identity`); ``None`` for the Live API only.
 
     Raises:
         ValueError: a bad ``fault_spec`` (the message says which part), or bad numbers.
@@ -75,4 +80,5 @@ def build_emulator(
         limit=limit,
         jitter=jitter,
         jitter_rng=random.Random(seed),
+        identity=identity,
     )

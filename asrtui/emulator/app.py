@@ -31,6 +31,13 @@ from urllib.parse import parse_qsl
 
 from asrtui.emulator.backend import EmulatorBackend, InvalidTaskRequest
 from asrtui.emulator.faults import ConnectionDropped, FaultPlan
+from asrtui.emulator.identity import (
+    METADATA_PREFIX,
+    STS_VERSION,
+    URI_PATH,
+    IdentityError,
+    IdentityServices,
+)
 from asrtui.signing import (
     RPC_COMMON_PARAMS,
     parse_v3_authorization,
@@ -85,6 +92,7 @@ _MESSAGES: Mapping[str, str] = {
     ),
     "InvalidAccessKeyId.NotFound": "Specified access key is not found.",
     "InvalidApi.NotFound": "Specified api is not found, please check your url and method.",
+    "InvalidSecurityToken.Expired": "Specified SecurityToken is expired.",
     "InvalidSecurityToken.MismatchWithAccessKey": (
         "Specified SecurityToken mismatch with the AccessKey."
     ),
@@ -262,6 +270,8 @@ class EmulatorApp:
         jitter: the most seconds of a random one-way network delay each request spends before
             the gateway counts it (0 for none): what a real gateway sees of the network.
         jitter_rng: source of those delays.
+        identity: STS, the ECS metadata service and a credentials URI
+            (`asrtui.emulator.identity`); ``None`` to serve the Live API only.
     """
 
     def __init__(
@@ -277,12 +287,14 @@ class EmulatorApp:
         rng: random.Random | None = None,
         jitter: float = 0.0,
         jitter_rng: random.Random | None = None,
+        identity: IdentityServices | None = None,
     ) -> None:
         if limit < 1:
             raise ValueError(f"limit must be at least 1 request per second, not {limit}")
         if not 0 <= jitter <= MAX_JITTER:
             raise ValueError(f"jitter must be between 0 and {MAX_JITTER:g} seconds, not {jitter}")
         self.jitter = jitter
+        self.identity = identity
         self._jitter_rng = jitter_rng if jitter_rng is not None else random.Random()
         self.backend = backend
         self.faults = faults if faults is not None else FaultPlan()
@@ -342,23 +354,70 @@ class EmulatorApp:
     # -- request handling ---------------------------------------------------------------
 
     def _handle(self, request: _Request) -> _Answer:
+        identity = self.identity
+        if identity is not None:
+            answer = self._identity_answer(identity, request)
+            if answer is not None:
+                return answer
         if request.method not in ("GET", "POST") or request.path != "/":
             raise _GatewayError("InvalidApi.NotFound")
         if "authorization" in request.headers:
             auth = self._authenticate_v3(request)
         else:
             auth = self._authenticate_rpc(request)
+        if identity is not None and auth.action == "AssumeRole":
+            if auth.version != STS_VERSION:
+                raise _GatewayError("InvalidVersion")
+            return self._sts(lambda: identity.assume_role(auth.params, self._request_id()))
         self._admit(auth.key_id)
         if auth.version != API_VERSION:
             raise _GatewayError("InvalidVersion")
         self.backend.tick()
         return self._dispatch(auth.action, auth.params)
 
+    def _identity_answer(self, identity: IdentityServices, request: _Request) -> _Answer | None:
+        """The answer of the metadata service, the credentials URI or unsigned STS, or None."""
+        if request.path.startswith(METADATA_PREFIX):
+            status, body = identity.metadata(request.method, request.path, request.headers)
+            return self._plain(status, body)
+        if request.path == URI_PATH and request.method == "GET":
+            status, body = identity.credentials_uri()
+            return self._plain(status, body)
+        params = {**request.query, **request.form}
+        if request.path == "/" and params.get("Action") == "AssumeRoleWithOIDC":
+            if params.get("Version") != STS_VERSION:
+                raise _GatewayError("InvalidVersion")
+            return self._sts(lambda: identity.assume_role_with_oidc(params, self._request_id()))
+        return None
+
+    @staticmethod
+    def _plain(status: int, body: bytes) -> _Answer:
+        kind = _JSON if body.startswith(b"{") else b"text/plain;charset=utf-8"
+        return _Answer(status, raw=body, content_type=kind)
+
+    @staticmethod
+    def _sts(call: Callable[[], dict[str, object]]) -> _Answer:
+        try:
+            return _Answer(200, call())
+        except IdentityError as error:
+            raised = _GatewayError(error.code, error.message)
+            raised.status = error.status
+            raise raised from None
+
     def _secret_of(self, key_id: str) -> tuple[str, str]:
         found = self._keys.get(key_id)
+        if found is None and self.identity is not None:
+            issued = self.identity.lookup(key_id)
+            if issued is not None:
+                found = (issued.access_key_secret, issued.security_token)
         if found is None:
             raise _GatewayError("InvalidAccessKeyId.NotFound")
         return found
+
+    def _check_expiry(self, key_id: str) -> None:
+        """Temporary credentials issued here are refused once their expiry has passed."""
+        if self.identity is not None and self.identity.expired(key_id):
+            raise _GatewayError("InvalidSecurityToken.Expired")
 
     def _authenticate_v3(self, request: _Request) -> _Authenticated:
         headers = request.headers
@@ -395,6 +454,7 @@ class EmulatorApp:
         if not _same(expected, signature):
             raise _GatewayError("SignatureDoesNotMatch")
         self._check_token(token, sent_token)
+        self._check_expiry(key_id)
         self._check_nonce(key_id, headers["x-acs-signature-nonce"])
         return _Authenticated(
             key_id=key_id,
@@ -421,6 +481,7 @@ class EmulatorApp:
         if not _same(expected, params["Signature"]):
             raise _GatewayError("SignatureDoesNotMatch")
         self._check_token(token, params.get("SecurityToken"))
+        self._check_expiry(key_id)
         self._check_nonce(key_id, params["SignatureNonce"])
         for name in ("Action", "Version"):
             if not params.get(name):

@@ -1,12 +1,13 @@
-"""Profiles and credentials: the on-disk store, the environment, aliyun CLI import, commands.
+"""Profiles: the on-disk store and aliyun CLI import (configuration, not the providers).
 
 Modules, one concern each:
 
 - `asrtui.profiles.model`: the `Profile` value and its validation rules;
 - `asrtui.profiles.store`: `config_dir`, `ProfileStore` (atomic 0600 TOML files);
-- `asrtui.profiles.env`: `resolve_connection_settings` (options > environment > profile);
-- `asrtui.profiles.external`: `ExternalCredentials` (``credential_process``-style commands);
 - `asrtui.profiles.aliyun`: `read_aliyun_config` (``~/.aliyun/config.json``).
+
+Which profile (or environment) a session uses, and the providers built from it, are
+`asrtui.credentials.chain`'s: this package stays free of the network stack, for the console.
 """
 
 from __future__ import annotations
@@ -20,14 +21,6 @@ if TYPE_CHECKING:
         default_aliyun_config_path,
         read_aliyun_config,
     )
-    from asrtui.profiles.env import (
-        ENV_PROFILE_NAME,
-        CredentialsProvider,
-        ResolvedSettings,
-        StaticCredentials,
-        resolve_connection_settings,
-    )
-    from asrtui.profiles.external import ExternalCredentials
     from asrtui.profiles.model import Profile, Signature, credential_summary, validate_name
     from asrtui.profiles.store import ProfileSet, ProfileStore, config_dir
 
@@ -38,12 +31,6 @@ _HOMES = {
     "AliyunImport": "aliyun",
     "default_aliyun_config_path": "aliyun",
     "read_aliyun_config": "aliyun",
-    "ENV_PROFILE_NAME": "env",
-    "CredentialsProvider": "env",
-    "ResolvedSettings": "env",
-    "StaticCredentials": "env",
-    "resolve_connection_settings": "env",
-    "ExternalCredentials": "external",
     "Profile": "model",
     "Signature": "model",
     "credential_summary": "model",
@@ -64,20 +51,14 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "ENV_PROFILE_NAME",
     "AliyunImport",
-    "CredentialsProvider",
-    "ExternalCredentials",
     "Profile",
     "ProfileSet",
     "ProfileStore",
-    "ResolvedSettings",
     "Signature",
-    "StaticCredentials",
     "config_dir",
     "credential_summary",
     "default_aliyun_config_path",
     "read_aliyun_config",
-    "resolve_connection_settings",
     "validate_name",
 ]

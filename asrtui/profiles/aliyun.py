@@ -1,11 +1,11 @@
 """Reading profiles from the aliyun CLI's ``~/.aliyun/config.json`` (never writing it).
 
-Modes asrtui can use without the CLI's machinery are imported: ``AK`` (an AccessKey pair),
-``StsToken`` (a pair with its STS token) and ``External`` (its ``process_command`` becomes the
-profile's credential command). The others need services asrtui does not talk to (``RamRoleArn``
-and ``ChainableRamRoleArn`` call STS AssumeRole, ``EcsRamRole`` the instance metadata service,
-``CredentialsURI`` an HTTP endpoint, ``OIDC`` and ``CloudSSO`` their sign-in flows) and are
-reported as skipped with that reason.
+Every mode asrtui has is read: ``AK``, ``StsToken``, ``External`` (its ``process_command``
+becomes the credential command), ``RamRoleArn``, ``ChainableRamRoleArn`` (its
+``source_profile`` names another profile of the same file), ``EcsRamRole``, ``OIDC`` and
+``CredentialsURI`` (`asrtui.profiles.modes`). ``CloudSSO`` and ``OAuth`` sign in through a
+browser and are reported as skipped with why. The same reading serves ``profile import-aliyun``
+(a copy) and a profile that points at an aliyun CLI profile (read afresh each time).
 """
 
 from __future__ import annotations
@@ -24,18 +24,9 @@ from asrtui.profiles.model import (
     validate_name,
     validate_region,
 )
+from asrtui.profiles.modes import MODE_RULES, ModeSettings, unsupported_reason
 
 __all__ = ["AliyunImport", "default_aliyun_config_path", "read_aliyun_config"]
-
-_SKIP_REASONS = {
-    "RamRoleArn": "assumes a RAM role through STS, which asrtui does not call",
-    "ChainableRamRoleArn": "assumes a RAM role through STS, which asrtui does not call",
-    "EcsRamRole": "reads the ECS instance metadata service, which asrtui does not call",
-    "CredentialsURI": "fetches credentials from a URI, which asrtui does not call",
-    "OIDC": "needs an OIDC token exchange, which asrtui does not do",
-    "CloudSSO": "needs a CloudSSO sign-in, which asrtui does not do",
-    "RsaKeyPair": "uses an RSA key pair session, which the Live API no longer accepts",
-}
 
 
 def default_aliyun_config_path() -> Path:
@@ -51,11 +42,13 @@ class AliyunImport:
         profiles: the profiles that can be imported, in file order.
         skipped: ``(name, reason)`` for every profile that cannot.
         current: the aliyun CLI's current profile name, if it is among ``profiles``.
+        current_name: the ``current`` of the file as it is (a profile that may be skipped).
     """
 
     profiles: tuple[Profile, ...]
     skipped: tuple[tuple[str, str], ...]
     current: str | None = None
+    current_name: str | None = None
 
 
 def read_aliyun_config(path: Path | None = None, *, only: str | None = None) -> AliyunImport:
@@ -114,6 +107,7 @@ def read_aliyun_config(path: Path | None = None, *, only: str | None = None) -> 
         tuple(profiles),
         tuple(skipped),
         current if isinstance(current, str) and current in names else None,
+        current if isinstance(current, str) and current else None,
     )
 
 
@@ -161,9 +155,63 @@ def _convert(name: str, entry: Mapping[str, object]) -> Profile:
         if not command:
             raise _Skip("mode External without process_command")
         return _profile(name, region, credential_command=command)
-    reason = _SKIP_REASONS.get(mode, "is not supported by asrtui")
     shown = mode if len(mode) <= 32 else mode[:32] + "..."
-    raise _Skip(f"mode {shown} {reason}")
+    reason = unsupported_reason(mode)
+    if reason is not None:
+        raise _Skip(f"mode {shown}: {reason}")
+    if mode not in MODE_RULES or mode == "AliyunProfile":
+        raise _Skip(f"mode {shown} is not supported by asrtui")
+    settings = _mode_settings(mode, entry)
+    source_key: Credentials | None = None
+    if mode == "RamRoleArn":
+        key_id = _text(entry, "access_key_id")
+        secret = _text(entry, "access_key_secret")
+        if not key_id or not secret:
+            raise _Skip("mode RamRoleArn without access_key_id or access_key_secret")
+        source_key = Credentials(key_id, secret)
+        try:
+            check_credentials(source_key, source="the aliyun CLI config")
+        except ConfigError as exc:
+            raise _Skip(exc.message) from None
+    return _profile(name, region, credentials=source_key, mode=settings)
+
+
+#: The aliyun CLI's keys, by asrtui's name where they differ (``role_session_name`` is the
+#: OIDC mode's spelling of ``ram_session_name``).
+_KEYS = {
+    "ram_role_arn": ("ram_role_arn",),
+    "ram_session_name": ("ram_session_name", "role_session_name"),
+    "policy": ("policy",),
+    "external_id": ("external_id",),
+    "source_profile": ("source_profile",),
+    "ram_role_name": ("ram_role_name",),
+    "oidc_provider_arn": ("oidc_provider_arn",),
+    "oidc_token_file": ("oidc_token_file",),
+    "credentials_uri": ("credentials_uri",),
+    "sts_endpoint": ("sts_endpoint",),
+    "sts_region": ("sts_region",),
+}
+
+
+def _mode_settings(mode: str, entry: Mapping[str, object]) -> ModeSettings:
+    rule = MODE_RULES[mode]
+    allowed = {*rule.required, *rule.optional}
+    values: dict[str, object] = {}
+    for name, keys in _KEYS.items():
+        if name not in allowed:
+            continue
+        for key in keys:
+            text = _text(entry, key)
+            if text:
+                values[name] = text
+                break
+    seconds = entry.get("expired_seconds")
+    if "expired_seconds" in allowed and isinstance(seconds, int) and not isinstance(seconds, bool):
+        values["expired_seconds"] = seconds
+    vpc = entry.get("enable_vpc")
+    if "enable_vpc" in allowed and isinstance(vpc, bool):
+        values["enable_vpc"] = vpc
+    return ModeSettings(mode, **values)  # type: ignore[arg-type]
 
 
 def _profile(
@@ -172,6 +220,7 @@ def _profile(
     *,
     credentials: Credentials | None = None,
     credential_command: str | None = None,
+    mode: ModeSettings | None = None,
 ) -> Profile:
     try:
         return Profile(
@@ -179,6 +228,7 @@ def _profile(
             region=region or DEFAULT_REGION,
             credentials=credentials,
             credential_command=credential_command,
+            mode=mode,
         )
     except AsrtuiError as exc:
         raise _Skip(exc.message) from None

@@ -3,7 +3,8 @@
 The console's profile form and ``asrtui profile add`` ask for the same things and must accept
 the same profiles. What they share is here, without a UI:
 
-- `CREDENTIAL_MODES`, one row per way of authenticating (an AccessKey, a credential command):
+- `CREDENTIAL_MODES`, one row per way of authenticating (an AccessKey, a credential command,
+  a temporary-credentials mode of `asrtui.profiles.modes`, whose own rules are rows there):
   the fields it is entered with (the form's label and input id, the command line's option),
   what it takes in words, and how the entered text becomes the `Profile`'s credentials. A new
   way (temporary credentials from a role, say) is one more row: the form shows its fields,
@@ -35,11 +36,13 @@ from asrtui.profiles.model import (
     Profile,
     Signature,
 )
+from asrtui.profiles.modes import MODE_RULES, ModeSettings, check_mode
 
 __all__ = [
     "ACCESS_KEY",
     "COMMAND",
     "CREDENTIAL_MODES",
+    "TEMPORARY",
     "CredentialMode",
     "EntryField",
     "ProfileEntry",
@@ -65,6 +68,15 @@ class ProfileEntry:
     read_only: bool
     #: Empty keeps the stored value (the default for a new profile).
     request_timeout: str = ""
+    #: A temporary-credentials mode and its main settings (`asrtui.profiles.modes`).
+    mode: str = ""
+    ram_role_arn: str = ""
+    source_profile: str = ""
+    ram_role_name: str = ""
+    oidc_provider_arn: str = ""
+    oidc_token_file: str = ""
+    credentials_uri: str = ""
+    aliyun_profile: str = ""
 
     def __repr__(self) -> str:
         return f"ProfileEntry(name={self.name!r})"
@@ -108,6 +120,7 @@ class CredentialMode:
             ``credential_command=...``), given the profile being edited (``None`` when new).
         stored: the stored profile's value of each field, for an edit (secrets included:
             the form shows only whether there is one).
+        with_key: whether it may be given with an AccessKey (a role assumed with it).
     """
 
     name: str
@@ -115,6 +128,7 @@ class CredentialMode:
     fields: tuple[EntryField, ...]
     build: Callable[[ProfileEntry, Profile | None], dict[str, Any]]
     stored: Callable[[Profile], dict[str, str]]
+    with_key: bool = False
 
 
 _KEEP = "empty: keep the stored one"
@@ -187,8 +201,78 @@ COMMAND = CredentialMode(
     build=_command,
     stored=_command_stored,
 )
+#: The settings of a temporary mode the form and ``profile add`` both take, with how the form
+#: labels them (the rarer ones, such as a session policy, are ``profile add`` options only,
+#: and an edit keeps them).
+_MODE_FIELDS = (
+    EntryField(
+        "mode",
+        "or mode",
+        "--mode",
+        placeholder=", ".join(MODE_RULES) + " (optional)",
+    ),
+    EntryField("ram_role_arn", "Role ARN", "--role-arn", placeholder="acs:ram::ACCOUNT:role/NAME"),
+    EntryField("source_profile", "Source profile", "--source-profile", placeholder="Chainable"),
+    EntryField("ram_role_name", "ECS role", "--role-name", placeholder="empty: discovered"),
+    EntryField(
+        "oidc_provider_arn",
+        "OIDC provider",
+        "--oidc-provider-arn",
+        placeholder="acs:ram::ACCOUNT:oidc-provider/NAME",
+    ),
+    EntryField("oidc_token_file", "OIDC token file", "--oidc-token-file"),
+    EntryField("credentials_uri", "Credentials URI", "--credentials-uri"),
+    EntryField("aliyun_profile", "aliyun profile", "--aliyun-profile"),
+)
+
+
+def _temporary(values: ProfileEntry, existing: Profile | None) -> dict[str, Any]:
+    """A mode of `asrtui.profiles.modes`, checked by its row there; RamRoleArn with its key.
+
+    An edit of a profile of the same mode keeps the settings the form does not show.
+    """
+    mode = values.mode.strip() or ("AliyunProfile" if values.aliyun_profile.strip() else "")
+    if not mode:
+        raise ConfigError("No mode for the role settings", "type a mode: " + ", ".join(MODE_RULES))
+    kept = existing.mode if existing is not None and existing.mode is not None else None
+    base = kept if kept is not None and kept.mode == mode else ModeSettings(mode)
+    settings = ModeSettings(
+        **{
+            **base.__dict__,
+            "mode": mode,
+            **{
+                field.key: getattr(values, field.key).strip()
+                for field in _MODE_FIELDS
+                if field.key != "mode"
+            },
+        }
+    )
+    key_given = any(getattr(values, f.key).strip() for f in ACCESS_KEY.fields)
+    built: dict[str, Any] = {}
+    if key_given:
+        built.update(_access_key(values, existing))
+    check_mode(settings, profile=values.name.strip(), has_key=key_given, has_command=False)
+    built["mode"] = settings
+    return built
+
+
+def _temporary_stored(profile: Profile) -> dict[str, str]:
+    mode = profile.mode
+    if mode is None:
+        return {}
+    return {field.key: str(getattr(mode, field.key) or "") for field in _MODE_FIELDS}
+
+
+TEMPORARY = CredentialMode(
+    name="a temporary-credentials mode",
+    needs="a mode (" + ", ".join(MODE_RULES) + ") and its settings",
+    fields=_MODE_FIELDS,
+    build=_temporary,
+    stored=_temporary_stored,
+    with_key=True,
+)
 #: Every way a profile authenticates, the most common first (hints list them in this order).
-CREDENTIAL_MODES: tuple[CredentialMode, ...] = (ACCESS_KEY, COMMAND)
+CREDENTIAL_MODES: tuple[CredentialMode, ...] = (ACCESS_KEY, COMMAND, TEMPORARY)
 
 
 def mode_given(given: Collection[str], *, options: bool) -> CredentialMode | None:
@@ -205,6 +289,8 @@ def mode_given(given: Collection[str], *, options: bool) -> CredentialMode | Non
         ConfigError: fields of two modes were given.
     """
     chosen = [mode for mode in CREDENTIAL_MODES if any(f.key in given for f in mode.fields)]
+    if len(chosen) == 2 and ACCESS_KEY in chosen and chosen[-1].with_key:
+        return chosen[-1]  # a role assumed with the AccessKey: its row builds both
     if len(chosen) < 2:
         return chosen[0] if chosen else None
     later, earlier = chosen[-1], chosen[0]

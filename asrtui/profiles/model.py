@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import PurePath
 from typing import Literal
 
-from asrtui.credentials import Credentials, credential_value_problem, mask_secret
+from asrtui.credentials.value import (
+    Credentials,
+    check_credentials,
+    command_program,
+    mask_secret,
+)
 from asrtui.endpoints import DEFAULT_REGION, resolve_endpoint
-from asrtui.errors import ConfigError, CredentialsError
+from asrtui.errors import ConfigError
+from asrtui.profiles.modes import ModeSettings, check_mode
 
 __all__ = [
     "DEFAULT_RATE_LIMIT",
@@ -150,63 +154,13 @@ def validate_command(command: str) -> str:
     return command
 
 
-def command_program(command: str) -> str:
-    """The program name of a credential command: the only part of it quoted anywhere.
-
-    The arguments may hold secrets (``--password=...``); a command that does not parse is
-    named by its first word.
-    """
-    try:
-        argv = shlex.split(command)
-    except ValueError:
-        argv = command.split()
-    return PurePath(argv[0]).name if argv else ""
-
-
-#: Each attribute checked by `check_credentials`, with how a message names it.
-_CHECKED = (
-    ("access_key_id", "AccessKey id"),
-    ("access_key_secret", "AccessKey secret"),
-    ("security_token", "STS token"),
-)
-
-
-def check_credentials(
-    credentials: Credentials, *, source: str, names: Mapping[str, str] | None = None
-) -> Credentials:
-    """Return ``credentials`` if every value can be sent, else raise `CredentialsError`.
-
-    Args:
-        credentials: the values as read.
-        source: where they were read, for the message (``profile 'prod' in /path/...``,
-            ``the environment``, ``credential command 'aliyun' of profile 'x'``).
-        names: how the source calls each attribute (an environment variable, a JSON key),
-            by attribute name; the attribute names by default.
-
-    Raises:
-        CredentialsError: a value holds a control or non-ASCII character; the message names the
-            field and the source, never the value. A configuration error: it is not retried.
-    """
-    for attribute, label in _CHECKED:
-        problem = credential_value_problem(getattr(credentials, attribute))
-        if problem is None:
-            continue
-        name = (names or {}).get(attribute, attribute)
-        raise CredentialsError(
-            f"The {label} ({name}) from {source} {problem}; it cannot be sent in a request",
-            "set it again without that character: a file saved with Windows line endings "
-            "(CRLF), or a command that prints a line break inside the value, is the usual cause",
-        )
-    return credentials
-
-
 @dataclass(frozen=True)
 class Profile:
     """One named account configuration.
 
     Credentials come either from ``credentials`` (stored AccessKey pair, optionally with an STS
     token) or from ``credential_command`` (run on demand, see
-    `asrtui.profiles.external.ExternalCredentials`), never both. A profile may have neither
+    `asrtui.credentials.external.ExternalCredentials`), never both. A profile may have neither
     when its secrets were removed by hand; resolving it then fails with a hint.
 
     ``repr`` never shows a secret: `Credentials` hides the secret and the token.
@@ -220,8 +174,11 @@ class Profile:
         refresh: seconds between two automatic refreshes.
         read_only: whether stop and delete are disabled for this profile.
         request_timeout: seconds one request may take in all, connect to last byte.
-        credentials: the stored AccessKey pair, or ``None``.
+        credentials: the stored AccessKey pair, or ``None``; the source key of a
+            ``RamRoleArn`` profile.
         credential_command: a ``credential_process``-style command, or ``None``.
+        mode: the settings of a role, ECS, OIDC, URI or aliyun-profile mode
+            (`asrtui.profiles.modes`), or ``None`` for a stored key or a command.
     """
 
     name: str
@@ -234,6 +191,7 @@ class Profile:
     credentials: Credentials | None = field(default=None, compare=True)
     credential_command: str | None = None
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    mode: ModeSettings | None = None
 
     def __post_init__(self) -> None:
         validate_name(self.name)
@@ -260,10 +218,20 @@ class Profile:
             )
         if self.credentials is not None:
             check_credentials(self.credentials, source=f"profile '{self.name}'")
+        if self.mode is not None:
+            checked = check_mode(
+                self.mode,
+                profile=self.name,
+                has_key=self.credentials is not None,
+                has_command=self.credential_command is not None,
+            )
+            object.__setattr__(self, "mode", checked)
 
     @property
     def credential_kind(self) -> str:
-        """``access-key``, ``sts``, ``command`` or ``none``: how the profile authenticates."""
+        """``access-key``, ``sts``, ``command``, ``none`` or a mode's name (``RamRoleArn``)."""
+        if self.mode is not None:
+            return self.mode.mode
         if self.credential_command is not None:
             return "command"
         if self.credentials is None:
@@ -275,11 +243,31 @@ def credential_summary(profile: Profile) -> str:
     """How ``profile`` authenticates, for a listing: the AccessKey id masked, never a secret.
 
     ``command PROGRAM`` (the program only: the arguments may hold secrets), ``access key
-    ****abcd``, ``sts ****abcd`` or ``none``.
+    ****abcd``, ``sts ****abcd``, ``none``, or the mode with what identifies it
+    (``RamRoleArn acs:ram::1:role/x, key ****abcd``).
     """
+    if profile.mode is not None:
+        return _mode_summary(profile)
     if profile.credential_command is not None:
         return "command " + command_program(profile.credential_command)
     if profile.credentials is None:
         return "none"
     kind = "sts" if profile.credentials.is_sts else "access key"
     return f"{kind} {mask_secret(profile.credentials.access_key_id)}"
+
+
+def _mode_summary(profile: Profile) -> str:
+    mode = profile.mode
+    assert mode is not None
+    if mode.mode == "RamRoleArn":
+        key = mask_secret(profile.credentials.access_key_id) if profile.credentials else "?"
+        return f"RamRoleArn {mode.ram_role_arn}, key {key}"
+    if mode.mode == "ChainableRamRoleArn":
+        return f"ChainableRamRoleArn {mode.ram_role_arn} from profile '{mode.source_profile}'"
+    if mode.mode == "EcsRamRole":
+        return f"EcsRamRole {mode.ram_role_name or '(role discovered)'}"
+    if mode.mode == "OIDC":
+        return f"OIDC {mode.ram_role_arn}"
+    if mode.mode == "CredentialsURI":
+        return f"CredentialsURI {mode.credentials_uri}"
+    return f"aliyun CLI profile '{mode.aliyun_profile}'"

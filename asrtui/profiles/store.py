@@ -67,6 +67,7 @@ from asrtui.profiles.model import (
     check_credentials,
     validate_name,
 )
+from asrtui.profiles.modes import SETTING_NAMES, ModeSettings
 
 __all__ = [
     "CONFIG_FILE",
@@ -93,6 +94,8 @@ _SETTING_KEYS = frozenset(
         "read_only",
         "credential_command",
         "request_timeout",
+        "mode",
+        *SETTING_NAMES,
     }
 )
 _SECRET_KEYS = frozenset({"access_key_id", "access_key_secret", "security_token"})
@@ -419,13 +422,44 @@ def _profile(
                     f"make it {wanted}",
                 )
             kwargs[key] = value
+    mode = _mode(table, where)
     credentials = None
     if secret_table is not None:
         credentials = _credentials(name, secret_table, credentials_path)
     try:
-        return Profile(name, credentials=credentials, **kwargs)
+        return Profile(name, credentials=credentials, mode=mode, **kwargs)
     except ConfigError as exc:
         raise type(exc)(f"{where}: {exc.message}", exc.hint) from None
+
+
+def _mode(table: Mapping[str, Any], where: str) -> ModeSettings | None:
+    """The mode settings of a profile table, type-checked; the rules are the profile's."""
+    mode = table.get("mode")
+    extra = [name for name in SETTING_NAMES if name in table]
+    if mode is None:
+        if extra:
+            raise ConfigError(
+                f"{where}: {extra[0]} needs a mode", 'add mode = "RamRoleArn" (or another)'
+            )
+        return None
+    if not isinstance(mode, str):
+        raise ConfigError(f"{where}: mode has the wrong type", "make it a quoted string")
+    values: dict[str, Any] = {}
+    for name in extra:
+        value = table[name]
+        if name == "expired_seconds":
+            ok = isinstance(value, int) and not isinstance(value, bool)
+            wanted = "a whole number of seconds"
+        elif name == "enable_vpc":
+            ok, wanted = isinstance(value, bool), "true or false"
+        else:
+            ok, wanted = isinstance(value, str), "a quoted string"
+        if not ok:
+            raise ConfigError(
+                f"{where}: {name} has the wrong type ({type(value).__name__})", f"make it {wanted}"
+            )
+        values[name] = value
+    return ModeSettings(mode, **values)
 
 
 def _credentials(name: str, table: object, path: Path) -> Credentials:
@@ -466,6 +500,8 @@ def _settings_table(profile: Profile) -> dict[str, Any]:
         table["endpoint"] = profile.endpoint
     if profile.credential_command is not None:
         table["credential_command"] = profile.credential_command
+    if profile.mode is not None:
+        table.update(profile.mode.items())
     return table
 
 

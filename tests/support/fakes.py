@@ -15,6 +15,8 @@ from typing import Any
 
 from textual.pilot import Pilot
 
+from asrtui.credentials import Credentials
+from asrtui.credentials.provider import CredentialsProvider
 from asrtui.errors import AsrtuiError, TaskNotFoundError
 from asrtui.models import Task, TaskList
 from asrtui.protocols import QuotaStats
@@ -314,3 +316,8 @@ def no_hang(seconds: int = 20) -> Iterator[None]:
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def credentials_now(provider: CredentialsProvider) -> Credentials:
+    """What ``provider`` hands out to a request now, asked from outside an event loop."""
+    return asyncio.run(provider.get())

@@ -536,6 +536,11 @@ class MainScreen(Screen[None]):
                 self._errors.increase(now, quota.errors_total),
             )
         table = self.table
+        # Optional on a source (`asrtui.protocols.CredentialsStatus`): asked with getattr.
+        status_of = getattr(self._source, "credentials_status", None)
+        credentials = status_of() if callable(status_of) else None
+        expiration = getattr(credentials, "expiration", None)
+        left = (expiration - self._clock()).total_seconds() if expiration is not None else None
         self.status_line.show(
             StatusSnapshot(
                 profile=self._source.profile_name,
@@ -555,6 +560,8 @@ class MainScreen(Screen[None]):
                 shown=table.row_count,
                 total=table.total_count,
                 recent_failures=recent,
+                credentials=credentials,
+                credentials_left=left,
             )
         )
 

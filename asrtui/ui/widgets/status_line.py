@@ -16,7 +16,7 @@ from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import Static
 
-from asrtui.protocols import QuotaStats
+from asrtui.protocols import CredentialsStatus, QuotaStats
 from asrtui.ui.durations import format_duration
 
 #: From this many seconds of clock offset the status line warns (NTP keeps clocks far closer).
@@ -51,6 +51,8 @@ class StatusSnapshot:
         total: rows known.
         recent_failures: throttling answers and failed calls in the last 5 minutes (the
             quota's totals are shown when ``None``).
+        credentials: the mode and expiry of the credentials, when the source says.
+        credentials_left: seconds until the temporary credentials expire, when known.
     """
 
     profile: str
@@ -70,6 +72,8 @@ class StatusSnapshot:
     shown: int = 0
     total: int = 0
     recent_failures: tuple[int, int] | None = None
+    credentials: CredentialsStatus | None = None
+    credentials_left: float | None = None
 
 
 def clock_offset_of(quota: QuotaStats | None) -> float | None:
@@ -103,6 +107,34 @@ def clock_warning(offset: float | None) -> tuple[str, str] | None:
     return text, "bold black on yellow"
 
 
+#: Modes shown in the status line: temporary credentials, whose time left matters.
+_STATIC_MODES = frozenset({"AK", "StsToken"})
+
+
+def credentials_part(status: StatusSnapshot) -> tuple[str, str] | None:
+    """`` RamRoleArn 52m`` (dim), or a warning when refreshing them keeps failing.
+
+    Long-term keys show nothing: the line keeps its look for the common case.
+    """
+    creds = status.credentials
+    if creds is None or (creds.mode in _STATIC_MODES and not creds.refresh_error):
+        return None
+    left = status.credentials_left
+    if creds.refresh_error:
+        when = (
+            "expired"
+            if left is not None and left <= 0
+            else (f"expire in {format_duration(left)}" if left is not None else "not renewed")
+        )
+        return (
+            f" ⚠ keys {when}: refresh failing",
+            "bold yellow" if left and left > 60 else "bold red",
+        )
+    if left is None:
+        return (f" · {creds.mode}", "dim")
+    return (f" · {creds.mode} {format_duration(left)}", "dim")
+
+
 def _limit(value: float) -> str:
     return f"{value:g}" if value == int(value) else f"{value:.1f}"
 
@@ -127,6 +159,9 @@ def _render(status: StatusSnapshot, *, compact: bool) -> Text:
         (f" {status.profile}", "bold"),
         f" · {status.region}",
     ]
+    credentials = credentials_part(status)
+    if credentials is not None:
+        parts.append(credentials)
     # Modes that change what keys do come first, so that a narrow terminal never hides them.
     if status.read_only:
         parts.append(" ")

@@ -9,26 +9,31 @@ in the aliyun CLI External format::
 ``mode`` is ``AK`` (a long-term pair) or ``StsToken`` (temporary, with ``sts_token``).
 ``expiration`` is optional: an ISO-8601 time (``Z`` or an offset; none means UTC) or seconds
 since the epoch. The command runs when credentials are first needed and again 5 minutes before
-they expire (or every 15 minutes when it does not say), so a session of several hours keeps
-working while its STS tokens rotate.
+they expire (or every 15 minutes when it does not say), in a worker thread and in the
+background (`asrtui.credentials.refresh`), so a session of several hours keeps working while its
+STS tokens rotate and the console never waits for the command while it has valid credentials.
 
 Errors name the command's program only: its arguments, stdout and stderr may hold secrets.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shlex
 import subprocess
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from pathlib import PurePath
+from datetime import UTC, datetime
 
-from asrtui.credentials import Credentials
+from asrtui.credentials.refresh import (
+    NO_EXPIRY_INTERVAL,
+    REFRESH_MARGIN,
+    Fetched,
+    RefreshingProvider,
+)
+from asrtui.credentials.value import Credentials, check_credentials, command_program
 from asrtui.errors import CredentialsError
-from asrtui.profiles.model import check_credentials
 
 __all__ = [
     "COMMAND_TIMEOUT",
@@ -42,10 +47,6 @@ __all__ = [
 
 #: Seconds the command may run before it is killed.
 COMMAND_TIMEOUT = 30.0
-#: How long before ``expiration`` the command is run again.
-REFRESH_MARGIN = timedelta(minutes=5)
-#: How often the command is run again when its output has no ``expiration``.
-NO_EXPIRY_INTERVAL = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -81,11 +82,11 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class ExternalCredentials:
-    """A credentials provider (``Callable[[], Credentials]``) backed by an external command.
+class ExternalCredentials(RefreshingProvider):
+    """A credentials provider backed by an external command (mode ``External``).
 
-    Thread-safe: concurrent callers wait for one run of the command instead of starting several.
-    A call that needs a fresh run blocks for as long as the command runs (at most ``timeout``).
+    The command runs in a worker thread (it may take up to ``timeout``), at most one run at a
+    time, refreshed in the background before expiry (`RefreshingProvider`).
 
     Args:
         command: the command line, split with `shlex.split` (no shell).
@@ -110,52 +111,29 @@ class ExternalCredentials:
             self._argv = []
         if not self._argv:
             raise CredentialsError("The credential command cannot be parsed", "check its quoting")
-        self._clock = clock
+        self._program = command_program(command)
+        self._command_clock = clock
         self._runner = runner
         self._timeout = timeout
         self._profile = profile
-        self._lock = threading.Lock()
-        self._cached: Credentials | None = None
-        self._refresh_at: datetime | None = None
-        #: When the cached credentials expire, if the command said.
-        self.expiration: datetime | None = None
+        where = f" of profile '{profile}'" if profile else ""
+        super().__init__(
+            self._fetch_in_thread,
+            mode="External",
+            source=f"credential command '{self._program}'{where}",
+            clock=clock,
+        )
 
     @property
     def program(self) -> str:
         """The command's program name: the only part of it quoted in errors."""
-        return PurePath(self._argv[0]).name
+        return self._program
 
     def __repr__(self) -> str:
         return f"ExternalCredentials(program={self.program!r})"
 
-    def __call__(self) -> Credentials:
-        """Return cached credentials, running the command first when they are missing or due."""
-        with self._lock:
-            now = self._clock()
-            if self._cached is None or self._refresh_at is None or now >= self._refresh_at:
-                credentials, expiration = self._fetch()
-                self._cached = credentials
-                self.expiration = expiration
-                self._refresh_at = _next_refresh(now, expiration)
-            return self._cached
-
-    def is_due(self) -> bool:
-        """Whether the next call runs the command (the client then calls from a thread).
-
-        Reads without the lock: a stale answer only means one call blocks (or hops to a thread)
-        for nothing, and taking the lock here would block while another thread runs the command.
-        """
-        refresh_at = self._refresh_at
-        return self._cached is None or refresh_at is None or self._clock() >= refresh_at
-
-    def invalidate(self) -> None:
-        """Forget the cached credentials so that the next call runs the command again.
-
-        For a caller that saw the server reject the token as expired before we expected it.
-        """
-        with self._lock:
-            self._cached = None
-            self._refresh_at = None
+    async def _fetch_in_thread(self) -> Fetched:
+        return await asyncio.to_thread(self._fetch)
 
     def _error(self, what: str) -> CredentialsError:
         where = f" of profile '{self._profile}'" if self._profile else ""
@@ -201,7 +179,7 @@ class ExternalCredentials:
         if mode == "StsToken" and not fields["sts_token"]:
             raise self._error("printed mode StsToken without sts_token")
         expiration = self._expiration(data.get("expiration"))
-        if expiration is not None and expiration <= self._clock():
+        if expiration is not None and expiration <= self._command_clock():
             raise self._error("printed credentials that have already expired")
         token = fields["sts_token"] if mode == "StsToken" else ""
         credentials = Credentials(fields["access_key_id"], fields["access_key_secret"], token)
@@ -230,10 +208,3 @@ class ExternalCredentials:
                 raise self._error("printed an unreadable expiration") from None
             return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
         raise self._error("printed an unreadable expiration")
-
-
-def _next_refresh(now: datetime, expiration: datetime | None) -> datetime:
-    """When to run the command again: 5 minutes before expiry, or half-way for short tokens."""
-    if expiration is None:
-        return now + NO_EXPIRY_INTERVAL
-    return max(expiration - REFRESH_MARGIN, now + (expiration - now) / 2)

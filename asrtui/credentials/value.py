@@ -4,18 +4,27 @@ Each value goes into an HTTP header (``Authorization``, ``x-acs-security-token``
 query, so it must be printable ASCII. A stray CR or LF (a file saved with Windows line endings,
 a credential command that prints a newline inside the value), a NUL or any other control or
 non-ASCII character would otherwise fail later, inside the HTTP library, with the value in its
-message and looking like a network fault. `asrtui.profiles.model.check_credentials` refuses
-such values where they are read, naming the field and where it came from, never the value.
+message and looking like a network fault. `check_credentials` refuses such values where they
+are read (a profile, the environment, a command's output, an STS answer), naming the field and
+where it came from, never the value.
+
+This module is the bottom of the package: plain values and rules, no I/O, so that the signer,
+the profile store and the console can use them without the providers' network stack.
 """
 
 from __future__ import annotations
 
+import shlex
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from pathlib import PurePath
+
+from asrtui.errors import CredentialsError
 
 __all__ = [
     "Credentials",
-    "RefreshingCredentials",
+    "check_credentials",
+    "command_program",
     "credential_value_problem",
     "mask_secret",
 ]
@@ -82,19 +91,52 @@ class Credentials:
         return bool(self.security_token)
 
 
-@runtime_checkable
-class RefreshingCredentials(Protocol):
-    """A credentials provider whose call is slow when a refresh is due (it runs a command).
+def command_program(command: str) -> str:
+    """The program name of a credential command: the only part of it quoted anywhere.
 
-    The client asks `is_due` (cheap) before a send and, when it says yes, calls the provider in
-    a worker thread: a credential command can take seconds, and on the event loop it would
-    freeze the console for all that time.
+    The arguments may hold secrets (``--password=...``); a command that does not parse is
+    named by its first word. The one rule for the profile listing, the provider's errors and
+    its ``repr``.
     """
+    try:
+        argv = shlex.split(command)
+    except ValueError:
+        argv = command.split()
+    return PurePath(argv[0]).name if argv else ""
 
-    def __call__(self) -> Credentials:
-        """The current credentials, refreshed first when due."""
-        ...
 
-    def is_due(self) -> bool:
-        """Whether the next call has to refresh (slow) rather than answer from its cache."""
-        ...
+#: Each attribute checked by `check_credentials`, with how a message names it.
+_CHECKED = (
+    ("access_key_id", "AccessKey id"),
+    ("access_key_secret", "AccessKey secret"),
+    ("security_token", "STS token"),
+)
+
+
+def check_credentials(
+    credentials: Credentials, *, source: str, names: Mapping[str, str] | None = None
+) -> Credentials:
+    """Return ``credentials`` if every value can be sent, else raise `CredentialsError`.
+
+    Args:
+        credentials: the values as read.
+        source: where they were read, for the message (``profile 'prod' in /path/...``,
+            ``the environment``, ``credential command 'aliyun' of profile 'x'``).
+        names: how the source calls each attribute (an environment variable, a JSON key),
+            by attribute name; the attribute names by default.
+
+    Raises:
+        CredentialsError: a value holds a control or non-ASCII character; the message names the
+            field and the source, never the value. A configuration error: it is not retried.
+    """
+    for attribute, label in _CHECKED:
+        problem = credential_value_problem(getattr(credentials, attribute))
+        if problem is None:
+            continue
+        name = (names or {}).get(attribute, attribute)
+        raise CredentialsError(
+            f"The {label} ({name}) from {source} {problem}; it cannot be sent in a request",
+            "set it again without that character: a file saved with Windows line endings "
+            "(CRLF), or a command that prints a line break inside the value, is the usual cause",
+        )
+    return credentials

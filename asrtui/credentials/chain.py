@@ -1,0 +1,559 @@
+"""Where a session's credentials and settings come from: one ordered chain, first match wins.
+
+Highest first (README "Profiles and credentials" has the same list):
+
+1. ``--profile NAME``: that asrtui profile, any mode;
+2. an environment AccessKey (``ALIBABA_CLOUD_ACCESS_KEY_ID`` and ``..._SECRET``, with
+   ``..._SECURITY_TOKEN`` for STS; the aliyun CLI's ``ALIBABACLOUD_*`` and ``ALICLOUD_*``
+   spellings too); with ``ALIBABA_CLOUD_ROLE_ARN`` beside it, that role is assumed with it
+   (RamRoleArn; the Python SDK ignores the role there, some Alibaba tools do not);
+3. the OIDC trio ``ALIBABA_CLOUD_OIDC_TOKEN_FILE``, ``..._OIDC_PROVIDER_ARN`` and
+   ``..._ROLE_ARN`` (ACK RRSA);
+4. the asrtui profile named by ``ALIBABA_CLOUD_PROFILE``, when there is one of that name;
+5. the default asrtui profile;
+6. ``~/.aliyun/config.json``, read now: its profile ``ALIBABA_CLOUD_PROFILE`` or ``current``
+   (off with ``ALIBABA_CLOUD_CLI_PROFILE_DISABLED=true``);
+7. ``~/.alibabacloud/credentials.ini`` (or ``ALIBABA_CLOUD_CREDENTIALS_FILE``), section
+   ``ALIBABA_CLOUD_PROFILE`` or ``default``;
+8. the ECS RAM role named by ``ALIBABA_CLOUD_ECS_METADATA``;
+9. ``ALIBABA_CLOUD_CREDENTIALS_URI``;
+10. an ECS RAM role found by asking the metadata service, once per run, at most 1 s, unless
+    ``ALIBABA_CLOUD_ECS_METADATA_DISABLED=true``: the last resort, so that off the cloud it
+    costs a second only when nothing else is configured.
+
+asrtui's own order (options, then environment, then the default profile) is kept, and the
+sources the SDKs add come after asrtui's profiles: a user who set up asrtui profiles meant
+them. Two places differ from the Python SDK's chain on purpose: the role ARN beside an
+environment AccessKey (2), and the credentials URI before an ECS role that has to be probed
+(9, 10), so that a configured URI never waits for the probe.
+
+``--region``, ``--endpoint`` and ``--signature`` override what the source says; the region is
+then ``ALIBABA_CLOUD_REGION_ID``, the profile's, or ``cn-shanghai``. Credentials from outside
+asrtui's profiles never take a stored profile's endpoint or limits. `ResolvedSettings.trail`
+keeps why each earlier source was passed over, for ``asrtui whoami``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from asrtui.credentials.ecs import EcsRoleProvider, metadata_url, probe_instance_role
+from asrtui.credentials.external import ExternalCredentials
+from asrtui.credentials.provider import CredentialsProvider, StaticProvider
+from asrtui.credentials.sts import (
+    DEFAULT_DURATION,
+    OidcRoleProvider,
+    RoleProvider,
+    RoleSettings,
+    sts_endpoint,
+)
+from asrtui.credentials.uri import UriProvider
+from asrtui.credentials.value import Credentials
+from asrtui.endpoints import DEFAULT_REGION
+from asrtui.errors import CredentialsError
+from asrtui.profiles.aliyun import read_aliyun_config
+from asrtui.profiles.ini import read_credentials_ini
+from asrtui.profiles.model import (
+    DEFAULT_RATE_LIMIT,
+    DEFAULT_REFRESH,
+    DEFAULT_REQUEST_TIMEOUT,
+    Profile,
+    Signature,
+    check_credentials,
+    validate_endpoint,
+    validate_name,
+    validate_region,
+    validate_signature,
+)
+from asrtui.profiles.modes import ModeSettings
+from asrtui.profiles.store import ProfileStore
+
+__all__ = [
+    "ENV_PREFIXES",
+    "ENV_PROFILE_NAME",
+    "NothingConfiguredError",
+    "ResolvedSettings",
+    "env_value",
+    "resolve_connection_settings",
+]
+
+#: Environment variable prefixes, in the order they are tried.
+ENV_PREFIXES: tuple[str, ...] = ("ALIBABA_CLOUD_", "ALIBABACLOUD_", "ALICLOUD_")
+#: The profile name reported when credentials come from the environment.
+ENV_PROFILE_NAME = "env"
+
+_NOTHING_CONFIGURED_HINT = (
+    "add a profile with 'asrtui profile add NAME --access-key-id ID' (the secret is prompted for),"
+    " or set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET,"
+    " or try 'asrtui --demo'"
+)
+
+
+class NothingConfiguredError(CredentialsError):
+    """Nothing to connect with at all: no credentials in the environment and no profile.
+
+    Its own class so that the console can offer its first-run screen for exactly this case,
+    from the one reading of the profile store that `resolve_connection_settings` does.
+    """
+
+
+@dataclass(frozen=True)
+class ResolvedSettings:
+    """Everything the composition root needs to build a client for one session.
+
+    Attributes:
+        profile: the profile name, or ``env`` when credentials came from the environment.
+        credentials: hands out the current credentials (`CredentialsProvider`).
+        region: the region id.
+        endpoint: the explicit endpoint override, normalised, or ``None`` for the region's.
+        signature: ``v3`` or ``rpc``.
+        rate_limit: calls per second for this account (1..20).
+        refresh: seconds between automatic refreshes.
+        read_only: whether stop and delete are disabled.
+        request_timeout: seconds one request may take in all, connect to last byte.
+        trail: why each source before the chosen one was passed over (``asrtui whoami``).
+    """
+
+    profile: str
+    credentials: CredentialsProvider = field(repr=False)
+    region: str = DEFAULT_REGION
+    endpoint: str | None = None
+    signature: Signature = "v3"
+    rate_limit: int = DEFAULT_RATE_LIMIT
+    refresh: float = DEFAULT_REFRESH
+    read_only: bool = False
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    trail: tuple[str, ...] = ()
+
+
+def env_value(env: Mapping[str, str], suffix: str) -> str | None:
+    """The first non-empty ``<prefix><suffix>`` of `ENV_PREFIXES` in ``env``, stripped."""
+    found = _env_entry(env, suffix)
+    return found[1] if found is not None else None
+
+
+def _env_entry(env: Mapping[str, str], suffix: str) -> tuple[str, str] | None:
+    """The name and stripped value of the variable `env_value` reads, or None."""
+    for prefix in ENV_PREFIXES:
+        value = env.get(prefix + suffix, "").strip()
+        if value:
+            return prefix + suffix, value
+    return None
+
+
+def _env_credentials(env: Mapping[str, str]) -> Credentials | None:
+    key_id = env_value(env, "ACCESS_KEY_ID")
+    secret = env_value(env, "ACCESS_KEY_SECRET")
+    if key_id is None and secret is None:
+        return None
+    if key_id is None or secret is None:
+        present, missing = (
+            ("ACCESS_KEY_ID", "ACCESS_KEY_SECRET")
+            if key_id is not None
+            else ("ACCESS_KEY_SECRET", "ACCESS_KEY_ID")
+        )
+        raise CredentialsError(
+            f"ALIBABA_CLOUD_{present} is set but ALIBABA_CLOUD_{missing} is not",
+            "set both, or unset both to use a profile",
+        )
+    token = _env_entry(env, "SECURITY_TOKEN")
+    names = {
+        attribute: entry[0]
+        for attribute, entry in (
+            ("access_key_id", _env_entry(env, "ACCESS_KEY_ID")),
+            ("access_key_secret", _env_entry(env, "ACCESS_KEY_SECRET")),
+            ("security_token", token),
+        )
+        if entry is not None
+    }
+    credentials = Credentials(key_id, secret, token[1] if token is not None else "")
+    return check_credentials(credentials, source="the environment", names=names)
+
+
+def _true(env: Mapping[str, str], name: str) -> bool:
+    return env.get(name, "").strip().lower() == "true"
+
+
+def _role_settings(mode: ModeSettings, env: Mapping[str, str]) -> RoleSettings:
+    return RoleSettings(
+        mode.ram_role_arn,
+        session_name=mode.ram_session_name,
+        duration=mode.expired_seconds or DEFAULT_DURATION,
+        policy=mode.policy,
+        external_id=mode.external_id,
+        endpoint=sts_endpoint(
+            env,
+            endpoint=mode.sts_endpoint or None,
+            region=mode.sts_region or None,
+            vpc=mode.enable_vpc,
+        ),
+    )
+
+
+def build_provider(
+    profile: Profile,
+    *,
+    env: Mapping[str, str],
+    lookup: Callable[[str], Profile],
+    where: str = "",
+    seen: tuple[str, ...] = (),
+) -> CredentialsProvider:
+    """The provider of ``profile``'s credentials, whatever its mode.
+
+    Args:
+        profile: the profile.
+        env: the environment (STS endpoint, metadata URL, IMDSv1 switch).
+        lookup: finds the source profile of a ``ChainableRamRoleArn`` by name.
+        where: names the profile in messages (``profile 'ops'``).
+        seen: the profiles already on this chain of roles (a loop is refused).
+
+    Raises:
+        CredentialsError: the profile has no credentials, its role chain loops, or a setting
+            cannot be sent (a role ARN that is not one).
+    """
+    where = where or f"profile '{profile.name}'"
+    mode = profile.mode
+    if mode is None:
+        if profile.credential_command is not None:
+            return ExternalCredentials(profile.credential_command, profile=profile.name)
+        if profile.credentials is not None:
+            return StaticProvider(profile.credentials, source=where)
+        raise CredentialsError(
+            f"Profile {profile.name!r} has no credentials",
+            f"add them with 'asrtui profile add {profile.name} --access-key-id ID --replace'",
+        )
+    if mode.mode == "RamRoleArn":
+        assert profile.credentials is not None  # the profile's rules require it
+        key = StaticProvider(profile.credentials, source=where)
+        return RoleProvider(key, _role_settings(mode, env), where=where)
+    if mode.mode == "ChainableRamRoleArn":
+        chain = (*seen, profile.name)
+        if mode.source_profile in chain:
+            raise CredentialsError(
+                f"The role chain of {where} loops: {' -> '.join((*chain, mode.source_profile))}",
+                "make one profile of the chain use an AccessKey, ECS or OIDC",
+            )
+        inner = lookup(mode.source_profile)
+        source = build_provider(inner, env=env, lookup=lookup, seen=chain)
+        return RoleProvider(
+            source, _role_settings(mode, env), where=where, mode="ChainableRamRoleArn"
+        )
+    if mode.mode == "EcsRamRole":
+        return EcsRoleProvider(
+            mode.ram_role_name,
+            base_url=metadata_url(env),
+            imdsv1=not _true(env, "ALIBABA_CLOUD_IMDSV1_DISABLED"),
+            where=where,
+        )
+    if mode.mode == "OIDC":
+        return OidcRoleProvider(
+            _role_settings(mode, env),
+            provider_arn=mode.oidc_provider_arn,
+            token_file=Path(mode.oidc_token_file).expanduser(),
+            where=where,
+        )
+    if mode.mode == "CredentialsURI":
+        return UriProvider(mode.credentials_uri, where=where)
+    # AliyunProfile: the aliyun CLI's profile, read now (a change there is seen at once).
+    found = _aliyun_profile(mode.aliyun_profile, env, where)
+    return build_provider(
+        found.profile,
+        env=env,
+        lookup=found.lookup,
+        where=f"aliyun CLI profile '{mode.aliyun_profile}' ({where})",
+    )
+
+
+@dataclass(frozen=True)
+class _Found:
+    profile: Profile
+    lookup: Callable[[str], Profile]
+
+
+def _aliyun_profile(name: str, env: Mapping[str, str], where: str) -> _Found:
+    """The aliyun CLI profile ``name`` from ``~/.aliyun/config.json``, read now."""
+    read = read_aliyun_config(aliyun_config_path(env))
+    by_name = {profile.name: profile for profile in read.profiles}
+    skipped = dict(read.skipped)
+
+    def lookup(wanted: str) -> Profile:
+        if wanted in by_name:
+            return by_name[wanted]
+        if wanted in skipped:
+            raise CredentialsError(
+                f"The aliyun CLI profile '{wanted}' cannot be used: {skipped[wanted]}",
+                "change it with 'aliyun configure', or name another",
+            )
+        raise CredentialsError(
+            f"No aliyun CLI profile named '{wanted}' (for {where})",
+            "run 'aliyun configure list' to see them",
+        )
+
+    return _Found(lookup(name), lookup)
+
+
+def aliyun_config_path(env: Mapping[str, str]) -> Path:
+    """``~/.aliyun/config.json`` (``HOME`` from ``env`` when set, as the SDK reads it)."""
+    home = env.get("HOME", "").strip()
+    return (Path(home) if home else Path.home()) / ".aliyun" / "config.json"
+
+
+def credentials_ini_path(env: Mapping[str, str]) -> Path:
+    """``ALIBABA_CLOUD_CREDENTIALS_FILE`` or ``~/.alibabacloud/credentials.ini``."""
+    named = env.get("ALIBABA_CLOUD_CREDENTIALS_FILE", "").strip()
+    if named:
+        return Path(named).expanduser()
+    home = env.get("HOME", "").strip()
+    return (Path(home) if home else Path.home()) / ".alibabacloud" / "credentials.ini"
+
+
+#: What the chain found: the provider, a name for the status line, its region if it has one.
+_Match = tuple[CredentialsProvider, str, str | None]
+
+
+class _Chain:
+    """Steps 2, 3 and 6 to 10 of the module doc, each saying why it passed."""
+
+    def __init__(self, env: Mapping[str, str], probe: Callable[[Mapping[str, str]], str | None]):
+        self.env = env
+        self.probe = probe
+        self.trail: list[str] = []
+
+    def passed(self, what: str) -> None:
+        self.trail.append(what)
+
+    def environment(self) -> _Match | None:
+        env = self.env
+        credentials = _env_credentials(env)
+        role_arn = env.get("ALIBABA_CLOUD_ROLE_ARN", "").strip()
+        if credentials is not None:
+            static = StaticProvider(credentials, source="the environment")
+            if not role_arn or _oidc_trio(env):
+                return static, ENV_PROFILE_NAME, None
+            role = RoleSettings(
+                role_arn,
+                session_name=env.get("ALIBABA_CLOUD_ROLE_SESSION_NAME", "").strip(),
+                external_id=env.get("ALIBABA_CLOUD_EXTERNAL_ID", "").strip(),
+                endpoint=sts_endpoint(env),
+            )
+            where = "the environment (ALIBABA_CLOUD_ROLE_ARN)"
+            return RoleProvider(static, role, where=where), ENV_PROFILE_NAME, None
+        self.passed("environment AccessKey: ALIBABA_CLOUD_ACCESS_KEY_ID is not set")
+        trio = _oidc_trio(env)
+        if trio is not None:
+            token_file, provider_arn = trio
+            role = RoleSettings(
+                role_arn,
+                session_name=env.get("ALIBABA_CLOUD_ROLE_SESSION_NAME", "").strip(),
+                endpoint=sts_endpoint(env),
+            )
+            provider = OidcRoleProvider(
+                role,
+                provider_arn=provider_arn,
+                token_file=token_file,
+                where="the environment (OIDC)",
+            )
+            return provider, ENV_PROFILE_NAME, None
+        self.passed(
+            "environment OIDC: ALIBABA_CLOUD_OIDC_TOKEN_FILE, ..._OIDC_PROVIDER_ARN and "
+            "..._ROLE_ARN are not all set"
+        )
+        return None
+
+    def after_profiles(self) -> _Match | None:
+        for step in (self.aliyun_cli, self.credentials_ini, self.named_ecs, self.uri, self.ecs):
+            found = step()
+            if found is not None:
+                return found
+        return None
+
+    def aliyun_cli(self) -> _Match | None:
+        env = self.env
+        path = aliyun_config_path(env)
+        if _true(env, "ALIBABA_CLOUD_CLI_PROFILE_DISABLED"):
+            self.passed(f"{path}: ALIBABA_CLOUD_CLI_PROFILE_DISABLED=true")
+            return None
+        if not path.is_file():
+            self.passed(f"{path}: no such file")
+            return None
+        read = read_aliyun_config(path)
+        name = env.get("ALIBABA_CLOUD_PROFILE", "").strip() or read.current_name
+        if not name:
+            self.passed(f"{path}: no current profile and ALIBABA_CLOUD_PROFILE is not set")
+            return None
+        found = _aliyun_profile(name, env, f"{path}")
+        where = f"aliyun CLI profile '{name}' in {path}"
+        provider = build_provider(found.profile, env=env, lookup=found.lookup, where=where)
+        return provider, f"aliyun:{name}", found.profile.region
+
+    def credentials_ini(self) -> _Match | None:
+        env = self.env
+        path = credentials_ini_path(env)
+        if not path.is_file():
+            self.passed(f"{path}: no such file")
+            return None
+        section = env.get("ALIBABA_CLOUD_PROFILE", "").strip() or "default"
+        profile = read_credentials_ini(path, section)
+        if profile is None:
+            self.passed(f"{path}: no section [{section}]")
+            return None
+        where = f"[{section}] of {path}"
+
+        def no_chain(name: str) -> Profile:
+            raise CredentialsError(f"{where} cannot chain roles", "")  # pragma: no cover
+
+        provider = build_provider(profile, env=env, lookup=no_chain, where=where)
+        return provider, f"ini:{section}", None
+
+    def named_ecs(self) -> _Match | None:
+        role = self.env.get("ALIBABA_CLOUD_ECS_METADATA", "").strip()
+        if not role:
+            self.passed("ECS RAM role: ALIBABA_CLOUD_ECS_METADATA is not set")
+            return None
+        return self._ecs(role, "the ECS RAM role named by ALIBABA_CLOUD_ECS_METADATA")
+
+    def uri(self) -> _Match | None:
+        uri = self.env.get("ALIBABA_CLOUD_CREDENTIALS_URI", "").strip()
+        if not uri:
+            self.passed("credentials URI: ALIBABA_CLOUD_CREDENTIALS_URI is not set")
+            return None
+        provider = UriProvider(uri, where="ALIBABA_CLOUD_CREDENTIALS_URI")
+        return provider, ENV_PROFILE_NAME, None
+
+    def ecs(self) -> _Match | None:
+        if _true(self.env, "ALIBABA_CLOUD_ECS_METADATA_DISABLED"):
+            self.passed("ECS metadata service: ALIBABA_CLOUD_ECS_METADATA_DISABLED=true")
+            return None
+        role = self.probe(self.env)
+        if role is None:
+            self.passed(f"ECS metadata service at {metadata_url(self.env)}: no answer")
+            return None
+        return self._ecs(role, f"the ECS RAM role '{role}' of this instance")
+
+    def _ecs(self, role: str, where: str) -> _Match:
+        provider = EcsRoleProvider(
+            role,
+            base_url=metadata_url(self.env),
+            imdsv1=not _true(self.env, "ALIBABA_CLOUD_IMDSV1_DISABLED"),
+            where=where,
+        )
+        return provider, f"ecs:{role}", None
+
+
+def _oidc_trio(env: Mapping[str, str]) -> tuple[Path, str] | None:
+    token_file = env.get("ALIBABA_CLOUD_OIDC_TOKEN_FILE", "").strip()
+    provider_arn = env.get("ALIBABA_CLOUD_OIDC_PROVIDER_ARN", "").strip()
+    role_arn = env.get("ALIBABA_CLOUD_ROLE_ARN", "").strip()
+    if token_file and provider_arn and role_arn:
+        return Path(token_file).expanduser(), provider_arn
+    return None
+
+
+def resolve_connection_settings(
+    *,
+    profile: str | None,
+    endpoint: str | None,
+    region: str | None,
+    signature: str | None,
+    env: Mapping[str, str],
+    store: ProfileStore | None = None,
+    probe: Callable[[Mapping[str, str]], str | None] | None = None,
+) -> ResolvedSettings:
+    """Walk the chain of the module doc; the first source that has credentials wins.
+
+    Args:
+        profile: ``--profile``, or ``None``.
+        endpoint: ``--endpoint``, or ``None``.
+        region: ``--region``, or ``None``.
+        signature: ``--signature``, or ``None``.
+        env: the environment (``os.environ``), read only.
+        store: the profile store; the one in `asrtui.profiles.store.config_dir` by default.
+        probe: asks the ECS metadata service for the instance's role (step 10);
+            `asrtui.credentials.ecs.probe_instance_role` by default.
+
+    Raises:
+        NothingConfiguredError: nothing is configured (the message says what to run).
+        CredentialsError: the chosen source has no usable credentials, or only half an
+            environment key pair is set.
+        ConfigError: an option or a stored profile is invalid, or the named profile is missing.
+    """
+    store = store if store is not None else ProfileStore()
+    cli_endpoint = validate_endpoint(endpoint) if endpoint else None
+    cli_region = validate_region(region) if region else None
+    cli_signature = validate_signature(signature) if signature else None
+    env_region_text = env_value(env, "REGION_ID")
+    env_region = validate_region(env_region_text) if env_region_text else None
+
+    chain = _Chain(env, probe if probe is not None else probe_instance_role)
+    chosen: Profile | None = None
+    profiles = None
+    if profile:
+        profiles = store.load()
+        chosen = profiles.get(validate_name(profile))
+        # A profile named on the command line outranks the environment, region included.
+        env_region = None
+    else:
+        found = chain.environment()
+        if found is None:
+            profiles = store.load()
+            env_profile = env_value(env, "PROFILE")
+            if env_profile is not None and env_profile in profiles.profiles:
+                chosen = profiles.get(env_profile)
+            elif env_profile is not None:
+                # The variable is shared with the aliyun CLI and the SDKs: their profile of
+                # that name, else the error that names asrtui's profiles.
+                chain.passed(f"ALIBABA_CLOUD_PROFILE={env_profile}: no asrtui profile of that name")
+                found = chain.aliyun_cli() or chain.credentials_ini()
+                if found is None:
+                    profiles.get(env_profile)  # raises, listing the profiles there are
+            elif profiles.default is not None:
+                chosen = profiles.get(profiles.default)
+            elif profiles.profiles:
+                raise CredentialsError(
+                    "No default profile is set",
+                    "run 'asrtui profile use NAME', or pass --profile NAME",
+                )
+            else:
+                chain.passed("asrtui profiles: none stored")
+                found = chain.after_profiles()
+                if found is None:
+                    raise NothingConfiguredError(
+                        "No credentials configured", _NOTHING_CONFIGURED_HINT
+                    )
+        if found is not None:
+            provider, name, source_region = found
+            return ResolvedSettings(
+                profile=name,
+                credentials=provider,
+                region=cli_region or env_region or source_region or DEFAULT_REGION,
+                endpoint=cli_endpoint,
+                signature=cli_signature or "v3",
+                trail=tuple(chain.trail),
+            )
+
+    assert chosen is not None
+    assert profiles is not None
+    loaded = profiles
+    why = (
+        "named by --profile"
+        if profile
+        else (
+            "named by ALIBABA_CLOUD_PROFILE"
+            if env_value(env, "PROFILE") == chosen.name
+            else "the default profile"
+        )
+    )
+    return ResolvedSettings(
+        profile=chosen.name,
+        credentials=build_provider(chosen, env=env, lookup=loaded.get),
+        region=cli_region or env_region or chosen.region,
+        endpoint=cli_endpoint or chosen.endpoint,
+        signature=cli_signature or chosen.signature,
+        rate_limit=chosen.rate_limit,
+        refresh=chosen.refresh,
+        read_only=chosen.read_only,
+        request_timeout=chosen.request_timeout,
+        trail=(*chain.trail, f"asrtui profile '{chosen.name}': {why}"),
+    )
