@@ -20,6 +20,7 @@ import pytest
 
 from asrtui.errors import ConfigError
 from asrtui.profiles import Profile, ProfileStore
+from asrtui.profiles.entry import CREDENTIAL_MODES
 from tests.support.tmux import TmuxServer, console_env, installed_asrtui, private_server
 
 pytestmark = pytest.mark.e2e
@@ -48,6 +49,12 @@ def _no_secret(screen: str) -> None:
 def tmux(tmp_path: Path) -> Iterator[TmuxServer]:
     with private_server("asrtui-typeahead", tmp_path, TMUX_CONF, _no_secret) as server:
         yield server
+
+
+def _fields_after(input_id: str) -> int:
+    """How many credential fields the form shows after ``input_id`` (before the region)."""
+    ids = [field.input_id for mode in CREDENTIAL_MODES for field in mode.fields]
+    return len(ids) - ids.index(input_id) - 1
 
 
 def _saved(store: ProfileStore, deadline: float) -> Profile:
@@ -82,9 +89,8 @@ def test_a_profile_form_typed_in_one_burst_saves_every_field(tmux: TmuxServer) -
             SECRET,
             "Tab",
             TOKEN,
-            "Tab",  # the credential command stays empty
-            "Tab",  # the region keeps its default
-            "Tab",
+            # Past the other credential fields (left empty) and the region (kept).
+            *["Tab"] * (_fields_after("token") + 2),
             "http://127.0.0.1:9",
             "C-s",
         )
