@@ -100,9 +100,10 @@ def launch_console(args: argparse.Namespace) -> int:
     )
     new_recorder = _recorder_factory(args)
     settings = ConsoleSettings(
-        # The demo remembers nothing; real sessions keep the chosen theme.
+        # The demo remembers nothing and does not ring; real sessions keep the chosen theme.
         state_path=state_path,
         new_recorder=new_recorder,
+        bell=not demo,
     )
 
     async def run() -> int:
@@ -295,11 +296,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(argv: Sequence[str] | None, *, collect: bool) -> int:
-    from asrtui.cli import build_parser
+    from asrtui.cli import build_parser, check_options
 
     parser = build_parser()
+    arguments = sys.argv[1:] if argv is None else list(argv)
     try:
-        args = parser.parse_args(None if argv is None else list(argv))
+        check_options(parser, arguments)
+        args = parser.parse_args(arguments)
     except SystemExit as exc:
         # argparse already printed usage/help/version; keep its code (2 for usage errors).
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)

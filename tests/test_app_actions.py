@@ -312,7 +312,7 @@ async def test_bell_rings_when_a_task_ends_and_can_be_turned_off() -> None:
         source.remove(FIRST)
         await console.advance(5)
         assert console.app.notes.bells == 1
-        assert "1 task(s) ended" in console.app.notes.texts()
+        assert "1 task ended: " in console.app.notes.texts()
         await console.press("b")
         source.remove(SECOND)
         await console.advance(5)
@@ -358,3 +358,20 @@ async def test_wide_terminal_puts_the_detail_beside_the_table() -> None:
         await console.pilot.resize_terminal(90, 30)
         await console.press()
         assert not screen.has_class("-wide")
+
+
+@pytest.mark.parametrize("how", ["ended", "status"])
+async def test_stopping_a_task_that_is_not_running_says_so_and_sends_nothing(how: str) -> None:
+    source = FakeTaskSource.with_tasks(2)
+    async with running_console(source) as console:
+        if how == "ended":
+            source.remove(FIRST)
+        else:
+            source.change(FIRST, status=3)
+        await console.advance(5)
+        assert console.screen.table.move_cursor(FIRST)
+        await console.press("x")
+        assert isinstance(console.app.screen, MainScreen)
+        assert "nothing to stop" in console.app.notes.texts()
+        assert source.stopped == []
+        assert source.calls["stop_task"] == 0

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import stat
+import string
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,6 +15,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from textual.pilot import Pilot
 from textual.widgets import Input
 
@@ -33,6 +37,7 @@ from asrtui.ui.screens.profiles import FirstRunScreen, ProfileForm, ProfileSwitc
 from asrtui.ui.settings import ConsoleSettings
 from tests.support.clock import FakeClock
 from tests.support.fakes import FakeTaskSource, Notes, console_settings, no_sleep, settle
+from tests.support.keys import burst, typed
 
 SECRET_A = "secretA-0123456789abcdef"
 SECRET_B = "secretB-fedcba9876543210"
@@ -654,9 +659,10 @@ async def test_the_form_shows_keeps_and_changes_the_request_timeout(tmp_path: Pa
         assert "Invalid request timeout" in form.error
         fill(form, request_timeout="")  # empty keeps what is stored
         await s.press("ctrl+s")
-        assert isinstance(s.app.screen, ProfileSwitcher)
+        # The active profile was edited: it is opened again with its new settings.
+        assert isinstance(s.app.screen, MainScreen)
         assert store.load().get("prod").request_timeout == 40.0
-        await s.press("e")
+        await s.press("P", "e")
         form = s.app.screen
         assert isinstance(form, ProfileForm)
         fill(form, request_timeout="25")
@@ -766,8 +772,122 @@ async def test_editing_a_role_profile_keeps_what_the_form_does_not_show(tmp_path
         assert (values.mode, values.ram_role_arn, values.secret) == ("RamRoleArn", ROLE_ARN, "")
         fill(form, refresh="10")
         await s.press("ctrl+s")
-        assert isinstance(s.app.screen, ProfileSwitcher), form.error
+        # Saved (the profile in use: re-opened at once with its new settings).
+        assert isinstance(s.app.screen, MainScreen), form.error
     ops = store.load().get("ops")
     assert ops.mode == settings
     assert ops.credentials == Credentials("LTAIops", SECRET_A)
     assert ops.refresh == 10.0
+
+
+# ---------------------------------------------------------------- typed at full speed
+
+TYPED_SECRET = "secretA-0123456789abcdef"
+
+
+def field_value(screen: Any, field_id: str) -> str:
+    value: str = screen.query_one(f"#{field_id}", Input).value
+    return value
+
+
+async def test_a_profile_form_typed_in_one_burst_fills_every_field(tmp_path: Path) -> None:
+    connector = FakeConnector(
+        two_sources(), active="prod", profile_store=ProfileStore(tmp_path / "config")
+    )
+    async with running(connector.sources["prod"], connector) as s:
+        await burst(
+            s.pilot,
+            "P",
+            "a",
+            *typed("qa"),
+            "tab",
+            *typed("LTAIqa"),
+            "tab",
+            *typed(TYPED_SECRET),
+            "tab",
+            *typed("tok-1"),
+            "tab",
+            *typed("vault x"),
+        )
+        form = s.app.screen
+        assert isinstance(form, ProfileForm)
+        assert field_value(form, "name") == "qa"
+        assert field_value(form, "access-key-id") == "LTAIqa"
+        assert field_value(form, "secret") == TYPED_SECRET
+        assert field_value(form, "token") == "tok-1"
+        assert field_value(form, "command") == "vault x"
+        assert field_value(form, "region") == "cn-shanghai"
+
+
+_FIELD_TEXT = st.text(
+    alphabet=string.ascii_letters + string.digits + "-_.:/@+=", min_size=1, max_size=12
+)
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(values=st.lists(_FIELD_TEXT, min_size=4, max_size=4))
+def test_any_text_typed_field_by_field_lands_in_its_field(
+    tmp_path_factory: Any, values: list[str]
+) -> None:
+    """Whatever the text (keys bound elsewhere, like ``q`` or ``/``, included), it stays put."""
+
+    async def scenario() -> None:
+        path = tmp_path_factory.mktemp("store")
+        connector = FakeConnector(
+            two_sources(), active="prod", profile_store=ProfileStore(path / "config")
+        )
+        async with running(connector.sources["prod"], connector) as s:
+            keys: list[str] = ["P", "a"]
+            for index, value in enumerate(values):
+                keys += (["tab"] if index else []) + typed(value)
+            await burst(s.pilot, *keys)
+            form = s.app.screen
+            assert isinstance(form, ProfileForm)
+            ids = ["name", "access-key-id", "secret", "token"]
+            assert [field_value(form, field_id) for field_id in ids] == values
+
+    asyncio.run(scenario())
+
+
+async def test_the_read_only_box_and_the_signature_say_their_state_without_colour(
+    tmp_path: Path,
+) -> None:
+    from textual.widgets import Checkbox, RadioButton
+
+    connector = FakeConnector(two_sources(), active="prod", profile_store=stored(tmp_path))
+    async with running(connector.sources["prod"], connector) as s:
+        await s.press("P", "a")
+        form = s.app.screen
+        assert isinstance(form, ProfileForm)
+        box = form.query_one("#read-only", Checkbox)
+        assert str(box.render()).startswith("▐ ▌")
+        box.value = True
+        await s.press()
+        assert str(box.render()).startswith("▐X▌")
+        v3, rpc = form.query_one("#v3", RadioButton), form.query_one("#rpc", RadioButton)
+        assert str(v3.render()).startswith("▐●▌")
+        assert str(rpc.render()).startswith("▐ ▌")
+
+
+async def test_editing_the_active_profile_applies_its_new_settings_at_once(tmp_path: Path) -> None:
+    store = stored(
+        tmp_path,
+        Profile("prod", credentials=Credentials("LTAIprod", SECRET_A)),
+        Profile("staging", region="cn-beijing", credentials=Credentials("LTAIstg", SECRET_B)),
+    )
+    emulator = build_emulator(credentials={"LTAIprod": SECRET_A, "LTAIstg": SECRET_B})
+    connector = await real_connector(store, emulator)
+    session = await connector.open("prod")
+    await connector.activate(session)
+    async with connector, running(session.source, connector) as s:
+        assert s.main.schedule.interval == 5.0
+        await s.press("P", "e")
+        form = s.app.screen
+        assert isinstance(form, ProfileForm)
+        fill(form, refresh="9")
+        await s.press("ctrl+s")
+        # No Enter: the switcher closes and the console re-opens the profile it is using.
+        assert isinstance(s.app.screen, MainScreen)
+        assert s.app.source is not None
+        assert s.app.source.profile_name == "prod"
+        assert s.main.schedule.interval == 9.0

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +77,56 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
 def test_usage_error_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["tasks", "--format", "xml"]) == 2
     assert "invalid choice" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "usage", "named", "suggested"),
+    [
+        (["--profle", "x"], "usage: asrtui ", "--profle", "--profile"),
+        (["--profle=x", "tasks"], "usage: asrtui ", "--profle", "--profile"),
+        (["tasks", "--fromat", "json"], "usage: asrtui tasks", "--fromat", "--format"),
+        (["stop", "asr-1", "--yse"], "usage: asrtui stop", "--yse", "--yes"),
+        (
+            ["profile", "add", "p", "--acess-key-id", "A"],
+            "usage: asrtui profile add",
+            "--acess-key-id",
+            "--access-key-id",
+        ),
+        (["tasks", "--zzzzzz"], "usage: asrtui tasks", "--zzzzzz", None),
+    ],
+)
+def test_a_misspelt_option_is_named_with_the_closest_one_and_its_command_usage(
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    usage: str,
+    named: str,
+    suggested: str | None,
+) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert usage in err
+    assert f"unknown option {named}" in err
+    assert "invalid choice" not in err
+    if suggested:
+        assert f"did you mean {suggested}?" in err
+    else:
+        assert "did you mean" not in err
+
+
+def test_options_given_whole_abbreviated_or_after_the_command_still_work(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from asrtui.cli import build_parser, check_options
+
+    parser = build_parser()
+    for argv in (
+        ["--read-only", "stop", "asr-1", "--yes"],
+        ["stop", "asr-1", "--read-only"],
+        ["tasks", "--form", "json"],
+        ["tasks", "--format=csv", "--", "--not-an-option"],
+        ["--refresh", "5"],
+    ):
+        check_options(parser, argv)
 
 
 def test_no_credentials_is_exit_2_with_a_hint(capsys: pytest.CaptureFixture[str]) -> None:
@@ -674,3 +725,23 @@ def test_module_runs_as_a_script() -> None:
     done = run_cli(asrtui_command("--version"))
     assert done.returncode == 0
     assert done.stdout.splitlines()[0] == "asrtui 0.1.0"
+
+
+@pytest.mark.parametrize(
+    ("created", "zone", "shown"),
+    [
+        ("2024-05-15T11:51:02+08:00", UTC, "2024-05-15 03:51:02 +0000"),
+        ("2024-05-15T03:51:02Z", timezone(timedelta(hours=9)), "2024-05-15 12:51:02 +0900"),
+        ("2024-05-15T11:51:02+08:00", timezone(timedelta(hours=8)), "2024-05-15 11:51:02 +0800"),
+    ],
+)
+def test_the_headless_table_shows_times_in_the_local_zone_like_the_console(
+    created: str, zone: timezone, shown: str
+) -> None:
+    from asrtui.ui.durations import format_local_time
+
+    task = Task(task_id="asr-1", created_at=datetime.fromisoformat(created))
+    table = render_table([task], tz=zone)
+    assert shown in table
+    assert "+08:00" not in table or zone.utcoffset(None) == timedelta(hours=8)
+    assert format_local_time(task.created_at, zone) == shown

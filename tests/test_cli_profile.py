@@ -21,6 +21,13 @@ SECRET = "CLIsecret-0123456789abcdefWXYZ"
 TOKEN = "CLItoken-zyxwvutsrqponmlk9876"
 
 
+class _Terminal(io.StringIO):
+    """A stdin that says it is a terminal (the prompt's own reads are faked)."""
+
+    def isatty(self) -> bool:
+        return True
+
+
 class Run:
     """Runs ``main`` with an optional stdin and collects everything it printed."""
 
@@ -29,8 +36,8 @@ class Run:
         self.monkeypatch = monkeypatch
         self.transcript: list[str] = []
 
-    def __call__(self, *argv: str, stdin: str = "") -> tuple[int, str, str]:
-        self.monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    def __call__(self, *argv: str, stdin: str = "", terminal: bool = False) -> tuple[int, str, str]:
+        self.monkeypatch.setattr("sys.stdin", _Terminal(stdin) if terminal else io.StringIO(stdin))
         code = main(list(argv))
         out, err = self.capsys.readouterr()
         self.transcript += [out, err]
@@ -90,18 +97,30 @@ def test_add_with_sts_token_from_stdin(run: Run) -> None:
 
 def test_add_prompts_for_secret(run: Run, prompt_answers: list[str]) -> None:
     prompt_answers.append(SECRET)
-    assert run("profile", "add", "p", "--access-key-id", "LTAIp")[0] == 0
+    assert run("profile", "add", "p", "--access-key-id", "LTAIp", terminal=True)[0] == 0
     assert ProfileStore().load().get("p").credentials == Credentials("LTAIp", SECRET)
 
 
 def test_add_refuses_empty_secret(run: Run, prompt_answers: list[str]) -> None:
     prompt_answers.append("")
-    code, _, err = run("profile", "add", "p", "--access-key-id", "LTAIp")
+    code, _, err = run("profile", "add", "p", "--access-key-id", "LTAIp", terminal=True)
     assert code == 2
     assert "No AccessKey secret entered" in err
     code, _, err = run("profile", "add", "p", "--access-key-id", "LTAIp", "--secret-stdin")
     assert code == 2
     assert "No AccessKey secret on stdin" in err
+    assert not ProfileStore().config_path.exists()
+
+
+def test_a_secret_piped_without_secret_stdin_is_refused_with_the_option_to_use(
+    run: Run,
+) -> None:
+    """No prompt (it would read the pipe shown, with Python's GetPassWarning), nothing saved."""
+    code, out, err = run("profile", "add", "p", "--access-key-id", "LTAIp", stdin=SECRET + "\n")
+    assert code == 2
+    assert "--secret-stdin" in err
+    assert "Warning" not in err
+    assert SECRET not in out + err
     assert not ProfileStore().config_path.exists()
 
 

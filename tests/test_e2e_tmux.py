@@ -247,7 +247,8 @@ def filter_to_one_task(tmux: TmuxServer, target: str, shown: str | None = None) 
     tmux.wait_for(
         shown,
         lambda s: (
-            [i for i, _ in table_rows(s)] == [chosen]
+            # The id column widens once the one row left needs no scrollbar: same id, cut later.
+            [i[: len(chosen)] for i, _ in table_rows(s)] == [chosen]
             and (task_counts(s) or (0, 0))[0] == 1
             and f"Filter: {fragment}" in s
         ),

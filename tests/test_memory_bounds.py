@@ -12,6 +12,7 @@ from typing import Any
 
 from textual.pilot import Pilot
 
+from asrtui.ui.app import MAX_TOASTS
 from asrtui.ui.render_caches import TRIM_SECONDS, render_caches, trim_render_caches
 from asrtui.ui.taskbook import DEPARTED_SIZE, EVENT_LOG_SIZE, HISTORY_SIZE
 from asrtui.ui.widgets.event_log import MAX_LINES
@@ -48,12 +49,13 @@ async def test_toast_holders_left_empty_are_removed_by_the_second_sweep() -> Non
     app = RecordingApp(FakeTaskSource.with_tasks(3), console_settings(clock), toasts=True)
     async with app.run_test(size=(100, 30), notifications=True) as pilot:
         await settle(pilot)
-        await notify_then_drop(app, pilot, 4)
+        # As many as are shown at once (the app drops the oldest beyond them).
+        await notify_then_drop(app, pilot, MAX_TOASTS)
         # Textual leaves them (if it stops doing so, this test has nothing left to guard).
-        assert toast_holders(app) == (4, 4)
+        assert toast_holders(app) == (MAX_TOASTS, MAX_TOASTS)
         # A holder may be empty for a moment before its toast mounts: one sweep spares it.
         assert app.sweep_toasts() == 0
-        assert app.sweep_toasts() == 4
+        assert app.sweep_toasts() == MAX_TOASTS
         await pilot.pause()
         assert toast_holders(app) == (0, 0)
 

@@ -12,6 +12,7 @@ from typing import Any
 from textual.pilot import Pilot
 
 from asrtui.errors import ConnectError
+from asrtui.ui.screens.main import MainScreen
 from tests.support.clock import FakeClock
 from tests.support.fakes import FakeTaskSource, RecordingApp, console_settings, make_task, settle
 
@@ -98,4 +99,49 @@ def test_help_screen(snap_compare: SnapCompare) -> None:
 def test_narrow_80x24(snap_compare: SnapCompare) -> None:
     assert snap_compare(
         console_app(read_only=True), terminal_size=(80, 24), run_before=after_first_refresh("down")
+    )
+
+
+# ---------------------------------------------------------------- console controls
+
+
+def test_detail_pane_focused_wide(snap_compare: SnapCompare) -> None:
+    """Enter: the pane's title and edge are marked, the key bar shows the pane's keys."""
+    assert snap_compare(
+        console_app(), terminal_size=(140, 32), run_before=after_first_refresh("down", "enter")
+    )
+
+
+def test_detail_pane_focused_80x24(snap_compare: SnapCompare) -> None:
+    assert snap_compare(
+        console_app(), terminal_size=(80, 24), run_before=after_first_refresh("down", "enter")
+    )
+
+
+def test_tasks_ending_merge_into_one_toast_80x24(snap_compare: SnapCompare) -> None:
+    """Three tasks end over two refreshes: one toast names them all, clear of the status line."""
+    source = demo_source()
+    app = console_app(source)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        for numbers in ((1,), (2, 3)):
+            for number in numbers:
+                source.remove(make_task(number).task_id)
+            app.fake_clock.advance(5)  # type: ignore[attr-defined]
+            screen.refresh_if_due()
+            screen.tick()
+            await settle(pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def test_field_filter_with_negation(snap_compare: SnapCompare) -> None:
+    """``tag:news !lang:en``: field terms, ANDed, one negated."""
+    assert snap_compare(
+        console_app(),
+        terminal_size=(120, 30),
+        run_before=after_first_refresh("slash", *"tag:news !lang:en"),
     )

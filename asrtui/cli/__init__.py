@@ -12,10 +12,11 @@ re-exported here.
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from asrtui.cli.connection import (
     add_connection_options,
@@ -79,6 +80,40 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         super().error(printable_line(message))
+
+
+def check_options(parser: argparse.ArgumentParser, argv: Sequence[str]) -> None:
+    """Refuse an unknown ``--option`` by name, with the closest known one, before parsing.
+
+    argparse alone reads a misspelt global option's value as the subcommand (``--profle x``:
+    "invalid choice: 'x'") and reports a misspelt subcommand option with the top-level usage
+    (``tasks --fromat``). Here the option is named, with the usage of the command it was given
+    to, and exit code 2 as for every usage error.
+    """
+    current = parser
+    for token in argv:
+        if token == "--":
+            return
+        chooser = _subcommands(current)
+        if chooser is not None and token in chooser.choices:
+            current = chooser.choices[token]
+            continue
+        if not token.startswith("--") or token == "--":
+            continue
+        name = token.partition("=")[0]
+        known = [o for a in current._actions for o in a.option_strings if o.startswith("--")]
+        if name in known or any(o.startswith(name) for o in known):
+            continue  # known, or an abbreviation argparse resolves (or calls ambiguous)
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        current.error(f"unknown option {name}{hint}")
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> argparse._SubParsersAction[Any] | None:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action
+    return None
 
 
 def build_parser() -> argparse.ArgumentParser:

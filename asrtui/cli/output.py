@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, tzinfo
 
 from asrtui.models import Task
 from asrtui.output import render_csv, render_json, task_values
@@ -22,14 +23,19 @@ _TABLE_COLUMNS = (
 )
 
 
-def render_table(tasks: Sequence[Task], *, reveal: bool = False) -> str:
-    """A fixed-width text table; control characters in server strings are escaped."""
+def render_table(tasks: Sequence[Task], *, reveal: bool = False, tz: tzinfo | None = None) -> str:
+    """A fixed-width text table; control characters in server strings are escaped.
+
+    Times are in the local zone (``tz``; ``None``: this host's), as the console shows them,
+    with the offset; JSON and CSV keep the server's text.
+    """
     if not tasks:
         return "No running tasks."
     source = [task_values(task, reveal=reveal) for task in tasks]
-    for values in source:
+    for task, values in zip(tasks, source, strict=True):
         if values["target_languages"]:
             values["language"] += "->" + values["target_languages"]
+        values["created_at"] = _local(task.created_at, values["created_at"], tz)
     cells = [
         [_fit(printable_line(values[key]), cap) for _, key, cap in _TABLE_COLUMNS]
         for values in source
@@ -41,6 +47,16 @@ def render_table(tasks: Sequence[Task], *, reveal: bool = False) -> str:
         lines.append("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip())
     lines.append(f"{len(tasks)} task(s)")
     return "\n".join(lines)
+
+
+def _local(moment: datetime | None, as_sent: str, tz: tzinfo | None) -> str:
+    """``2024-05-15 11:51:02 +0800`` in the local zone; the server's text when there is none."""
+    if moment is None:
+        return as_sent
+    try:
+        return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S %z")
+    except (OverflowError, ValueError, OSError):
+        return as_sent
 
 
 def _fit(text: str, cap: int) -> str:

@@ -237,6 +237,14 @@ def _stdin_line(what: str) -> str:
 
 
 def _prompt_secret() -> str:
+    # Piped in without --secret-stdin: getpass would prompt on the terminal and ignore the
+    # pipe, or with no terminal read it shown and print Python's GetPassWarning. Neither is
+    # what was meant.
+    if not sys.stdin.isatty():
+        raise ConfigError(
+            "The AccessKey secret is asked at a hidden prompt, and stdin is not a terminal",
+            "to give it through a pipe, add --secret-stdin",
+        )
     try:
         secret = getpass.getpass("AccessKey secret: ").strip()
     except (EOFError, KeyboardInterrupt):

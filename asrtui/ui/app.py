@@ -8,13 +8,15 @@ knows whether it talks to Alibaba Cloud or to the demo emulator: a `Connector` o
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.notifications import Notification, Notify, SeverityLevel
 from textual.theme import Theme
 from textual.worker import Worker, WorkerState
 
@@ -28,9 +30,13 @@ from asrtui.ui.render_caches import TRIM_SECONDS, trim_render_caches
 from asrtui.ui.screens.main import MainScreen
 from asrtui.ui.settings import ConsoleSettings, load_theme, save_theme
 from asrtui.ui.toasts import SWEEP_SECONDS, ToastSweeper
+from asrtui.ui.typeahead import KeyGate
 
 if TYPE_CHECKING:
     from asrtui.ui.screens.profiles import SwitchRequested
+
+#: Most toasts on screen at once.
+MAX_TOASTS = 3
 
 __all__ = ["AsrtuiApp", "FirstAnswer", "run_console_async"]
 
@@ -74,6 +80,8 @@ class AsrtuiApp(App[int]):
         self._first_answer = first_answer
         self._switching = False
         self._toasts = ToastSweeper()
+        self._keys = KeyGate(self, super().on_event)
+        self._keyed: dict[str, Notification] = {}
         theme = load_theme(settings.state_path) or settings.theme
         if theme in self.available_themes:
             self.theme = theme
@@ -92,6 +100,67 @@ class AsrtuiApp(App[int]):
         else:
             first, self._first_answer = self._first_answer, None
             self.push_screen(MainScreen(self.source, self.settings, first_answer=first))
+
+    async def on_event(self, event: events.Event) -> None:
+        """Keys and pastes from the terminal go through the type-ahead gate, in order.
+
+        Handed to the focused widget only once the key before them has settled (see
+        `asrtui.ui.typeahead`), so a form typed at full speed fills each field.
+        """
+        if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded:
+            self._keys.put(event)
+            return
+        await super().on_event(event)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+        key: str | None = None,
+    ) -> None:
+        """Raise a toast; with ``key``, it replaces the live toast of the same key.
+
+        One toast per subject (the refresh interval, the tasks that ended...) instead of a
+        stack of them over the screen (see `asrtui.ui.notices`).
+        """
+        if key is None:
+            super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+            return
+        old = self._keyed.pop(key, None)
+        if old is not None and old in self._notifications:
+            self._unnotify(old, refresh=False)
+        if timeout is None:
+            timeout = self.NOTIFICATION_TIMEOUT
+        notification = Notification(message, title, severity, timeout, markup=markup)
+        self._keyed[key] = notification
+        self.post_message(Notify(notification))
+
+    def _on_notify(self, event: Notify) -> None:
+        """Show a notification, dropping the oldest beyond `MAX_TOASTS` (never a stack).
+
+        What they said is in the event log; a screen full of toasts hides the tasks.
+        """
+        live = list(self._notifications)
+        for old in live[: max(0, len(live) - MAX_TOASTS + 1)]:
+            self._unnotify(old, refresh=False)
+        super()._on_notify(event)
+
+    def on_unmount(self) -> None:
+        """Drop keys still queued: the app is ending."""
+        self._keys.close()
+
+    async def keys_settled(self) -> None:
+        """Return once every key received so far has been handed out and has settled."""
+        await self._keys.idle()
+
+    async def _press_keys(self, keys: Iterable[str]) -> None:
+        """Pilot's key presses (tests) return once the gate has handed every key out."""
+        await super()._press_keys(keys)
+        await self._keys.idle()
 
     def sweep_toasts(self) -> int:
         """Remove the empty toast holders Textual leaves behind (see `asrtui.ui.toasts`).
@@ -192,8 +261,9 @@ class AsrtuiApp(App[int]):
             refresh_interval=session.refresh_interval,
             read_only=session.read_only,
             read_only_cause=session.read_only_cause,
-            # The demo remembers nothing.
+            # The demo remembers nothing, and does not ring.
             state_path=None if session.demo else self._base_settings.state_path,
+            bell=False if session.demo else self._base_settings.bell,
         )
         screen = MainScreen(session.source, self.settings)
         while len(self.screen_stack) > 2:

@@ -7,9 +7,11 @@ from pathlib import Path
 
 from rich.markup import escape
 from textual import on
+from textual._time import get_time
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.events import Key
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 
@@ -74,7 +76,7 @@ class ConfirmDialog(ModalScreen[bool]):
         self._title = title
         self._question = question
         self._yes_label = yes_label
-        self._armed = False
+        self._opened_at = float("inf")
 
     def compose(self) -> ComposeResult:
         """A title, the question, then the confirming button and No."""
@@ -87,26 +89,28 @@ class ConfirmDialog(ModalScreen[bool]):
                 yield Button("No", id="no", variant="primary")
 
     def on_mount(self) -> None:
-        """Focus the safe answer; accept answers once the dialog has been drawn."""
+        """Focus the safe answer; from now on keys are answers."""
+        self._opened_at = get_time()
         self.query_one("#no", Button).focus()
-        self.call_after_refresh(self._arm)
 
-    def _arm(self) -> None:
-        self._armed = True
+    def on_key(self, event: Key) -> None:
+        """Drop keys typed before the question was on screen.
+
+        Typed-ahead keys reach the dialog once it is up (`asrtui.ui.typeahead`), but a quick
+        "x" then "y", where "y" meant copy, is no answer to a question nobody read. Each key
+        carries the time the terminal delivered it.
+        """
+        if event.time < self._opened_at:
+            event.stop()
+            event.prevent_default()
 
     def action_answer(self, answer: bool) -> None:
-        """Close the dialog with ``answer``.
-
-        Keys typed before the dialog was on screen (a quick "x" then "y", where "y" meant
-        copy) still reach it as they bubble up; they are ignored rather than taken as a yes.
-        """
-        if self._armed:
-            self.dismiss(answer)
+        """Close the dialog with ``answer``."""
+        self.dismiss(answer)
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
-        if self._armed:
-            self.dismiss(event.button.id == "yes")
+        self.dismiss(event.button.id == "yes")
 
 
 @dataclass(frozen=True)

@@ -242,7 +242,9 @@ set -g default-shell /bin/sh
 
 # A table row: optional new/ended marker, the (possibly cut) task id, then a status word.
 _ROW = re.compile(r"^ {0,3}[+x]? {0,2}(asr-[0-9a-f][0-9a-f-]*)…? +([a-z]+)\b", re.MULTILINE)
-_COUNTS = re.compile(r"(\d+)/(\d+) tasks")
+# ``12/12 tasks`` at the end of the status line, ``12/12`` in its compact form (80 columns, with
+# "bell off" beside it: the demo starts with the bell off).
+_COUNTS = re.compile(r"│ (\d+)/(\d+)(?: tasks)?(?:  bell off)?$")
 # The data age on the status line: ``↻ 4s``, ``↻ 2m05s``, ``↻ 3h12m``.
 _AGE = re.compile(r"↻ (\d+)([dhms])(?:(\d+)([hms]))?")
 _UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}

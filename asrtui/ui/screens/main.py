@@ -32,13 +32,13 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal, cast
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Horizontal
-from textual.events import Key, Resize
+from textual.events import Resize
 from textual.message import Message
 from textual.reactive import var
 from textual.screen import Screen
@@ -56,6 +56,8 @@ from asrtui.ui.broadcast import ScreenRecord
 from asrtui.ui.durations import format_duration
 from asrtui.ui.event_feed import EventFeed
 from asrtui.ui.first_answer import FirstAnswer
+from asrtui.ui.notices import Burst, Kind, Notice, NoticeLevel, Notifier, next_level, rings, shows
+from asrtui.ui.rates import Window
 from asrtui.ui.refresh import RefreshSchedule, step_interval
 from asrtui.ui.settings import ConsoleSettings, clamp_interval
 from asrtui.ui.taskbook import TaskBook, TaskEvent
@@ -74,6 +76,8 @@ if TYPE_CHECKING:
 WIDE_AT = 120
 #: Seconds between two status line updates (and checks of what is due).
 TICK_SECONDS = 1.0
+#: Seconds a toast stays on screen (Textual's default); task events within it merge.
+TOAST_SECONDS = 5.0
 
 ActionKind = Literal["stop", "delete"]
 
@@ -112,10 +116,13 @@ class MainScreen(Screen[None]):
         Binding("s", "cycle_sort", "Sort"),
         Binding("S", "reverse_sort", "Reverse sort", show=False),
         Binding("d", "toggle_detail", "Detail"),
+        Binding("h", "toggle_hide_ended", "Hide ended", show=False),
+        Binding("m", "toggle_maximize", "Maximise table", show=False),
         Binding("v", "toggle_reveal", "Reveal", show=False),
         Binding("J", "toggle_raw", "Raw JSON", show=False),
         Binding("e", "toggle_events", "Events", show=False),
         Binding("b", "toggle_bell", "Bell", show=False),
+        Binding("t", "cycle_notices", "Toasts: quiet/normal/verbose", show=False),
         Binding("c", "copy_id", "Copy id", show=False),
         Binding("u", "copy_url", "Copy URL", show=False),
         Binding("y", "copy_json", "Copy JSON", show=False),
@@ -154,6 +161,13 @@ class MainScreen(Screen[None]):
         """When the task list is refreshed next (read by tests and the status line)."""
         self.bell_enabled = settings.bell
         """Whether the terminal bell rings when a task ends or errors begin."""
+        self.notice_level = NoticeLevel.NORMAL
+        """What raises a toast and rings the bell (`asrtui.ui.notices`)."""
+        self._held: dict[str, Notice] = {}
+        self._throttled = Window()
+        self._errors = Window()
+        self._ended = Burst("ended", TOAST_SECONDS)
+        self._started = Burst("started", TOAST_SECONDS)
         self._list_mono = 0.0
         self._fetched: _Fetched | None = None
         self._last_detail_fetch = float("-inf")
@@ -179,7 +193,10 @@ class MainScreen(Screen[None]):
             yield TaskDetail(tz=tz, id="detail").data_bind(MainScreen.revealed)
         with Horizontal(id="filter-bar"):
             yield Label("Filter:", id="filter-label")
-            yield Input(placeholder="id, tag, stream or language", id="filter")
+            yield Input(
+                placeholder="text, status:ended tag:news lang:en mode:rtc, ! negates",
+                id="filter",
+            )
         yield KeyBar(id="keys")
 
     @property
@@ -336,7 +353,9 @@ class MainScreen(Screen[None]):
         if outcome.recovered:
             self._last_error_logged = ""
             self._log_note(now, "recovered", "Refresh recovered")
-            self.notify("Refresh works again; data is current.", title="Recovered")
+            self._notice(
+                Notice("error", "Refresh works again; data is current.", "Recovered", key="refresh")
+            )
         self._show_detail()
         self._arm()
 
@@ -349,31 +368,61 @@ class MainScreen(Screen[None]):
             self._last_error_logged = message
             self._log_note(now, "error", f"Refresh failed: {message}")
         if outcome.failed_first:
-            self.notify(
-                f"{message}\nShowing the last good data; retrying every"
-                f" {format_duration(self.schedule.interval)}.",
-                title="Refresh failed",
-                severity="error",
-                markup=False,
+            self._notice(
+                Notice(
+                    "error",
+                    f"{message}\nShowing the last good data; retrying every"
+                    f" {format_duration(self.schedule.interval)}.",
+                    "Refresh failed",
+                    "error",
+                    key="refresh",
+                )
             )
-            self._ring()
         self._arm()
 
     def _report_events(self, events: list[TaskEvent]) -> None:
         for event in events:
             self._log_event(event)
-        ended = [event.task_id for event in events if event.kind == "ended"]
-        if ended:
-            names = ", ".join(printable_line(task_id) for task_id in ended[:3])
-            names += f" and {len(ended) - 3} more" if len(ended) > 3 else ""
-            self.notify(
-                names, title=f"{len(ended)} task(s) ended", severity="warning", markup=False
-            )
-            self._ring()
+        now = self._mono()
+        for burst in (self._ended, self._started):
+            ids = [event.task_id for event in events if event.kind == burst.kind]
+            if (notice := burst.add(ids, now)) is not None:
+                self._notice(notice)
 
-    def _ring(self) -> None:
-        if self.bell_enabled:
+    def _notice(self, notice: Notice) -> None:
+        """Toast and ring as the level says; held while a dialog is on top of this screen."""
+        if self.bell_enabled and rings(self.notice_level, notice.kind):
             self.app.bell()
+        if not shows(self.notice_level, notice.kind):
+            return
+        if self.app.screen is not self:
+            # Never over a dialog: shown when it closes, one per subject.
+            self._held[notice.key or f"#{len(self._held)}"] = notice
+            return
+        self._toast(notice)
+
+    def _toast(self, notice: Notice) -> None:
+        cast(Notifier, self.app).notify(
+            notice.message,
+            title=notice.title,
+            severity=notice.severity,
+            markup=False,
+            key=notice.key,
+        )
+
+    def _answer(self, message: str, key: str, kind: Kind = "answer") -> None:
+        """What a key did, one toast per subject (pressing + five times leaves one)."""
+        self._notice(Notice(kind, message, key=key))
+
+    def on_screen_suspend(self) -> None:
+        """A dialog opens: the toasts on screen go (they would draw over it)."""
+        self.app.clear_notifications()
+
+    def on_screen_resume(self) -> None:
+        """Show what was held while a dialog was open."""
+        held, self._held = self._held, {}
+        for notice in held.values():
+            self._toast(notice)
 
     @on(Worker.StateChanged)
     def _worker_changed(self, event: Worker.StateChanged) -> None:
@@ -388,11 +437,13 @@ class MainScreen(Screen[None]):
         # Not an AsrtuiError, so nobody vouched for its text: mask anything secret-looking.
         message = redact_text(f"Internal error in {worker.group}: {type(error).__name__}: {error}")
         self._log_note(self._clock(), "error", message)
-        self.notify(
-            message + "\nThe console keeps running; please report this.",
-            title="Bug",
-            severity="error",
-            markup=False,
+        self._notice(
+            Notice(
+                "error",
+                message + "\nThe console keeps running; please report this.",
+                "Bug",
+                "error",
+            )
         )
         if worker.group == "refresh":
             self.schedule.fail(self._mono(), message)
@@ -491,6 +542,12 @@ class MainScreen(Screen[None]):
         except AsrtuiError:
             quota = None
         self._note_sharing(quota)
+        recent = None
+        if quota is not None:
+            recent = (
+                self._throttled.increase(now, quota.throttled_total),
+                self._errors.increase(now, quota.errors_total),
+            )
         table = self.table
         # Optional on a source (`asrtui.protocols.CredentialsStatus`): asked with getattr.
         status_of = getattr(self._source, "credentials_status", None)
@@ -515,6 +572,7 @@ class MainScreen(Screen[None]):
                 revealed=self.revealed,
                 shown=table.row_count,
                 total=table.total_count,
+                recent_failures=recent,
                 credentials=credentials,
                 credentials_left=left,
             )
@@ -541,7 +599,7 @@ class MainScreen(Screen[None]):
     def action_refresh_now(self) -> None:
         """Refresh now (a priority request); coalesced with a refresh already running."""
         if not self._request_refresh():
-            self.notify("A refresh is running; another follows right after it.")
+            self._answer("A refresh is running; another follows right after it.", "refresh-now")
 
     def _request_refresh(self) -> bool:
         """Start a priority refresh, or queue one after the running one; True if started."""
@@ -553,7 +611,9 @@ class MainScreen(Screen[None]):
     def action_toggle_pause(self) -> None:
         """Pause or resume the automatic refresh (and the detail pane's polling)."""
         paused = self.schedule.toggle_pause()
-        self.notify("Auto-refresh paused (r still refreshes)." if paused else "Auto-refresh on.")
+        self._answer(
+            "Auto-refresh paused (r still refreshes)." if paused else "Auto-refresh on.", "pause"
+        )
         self.refresh_if_due()
         self.tick()
 
@@ -562,7 +622,7 @@ class MainScreen(Screen[None]):
         self.schedule.set_interval(seconds, self._mono())
         if not self.schedule.running:
             self._arm()
-        self.notify(f"Refresh every {seconds:g} s.")
+        self._answer(f"Refresh every {seconds:g} s.", "interval")
 
     def action_slower(self) -> None:
         """Refresh less often (next step up, at most 300 s)."""
@@ -577,9 +637,12 @@ class MainScreen(Screen[None]):
     def action_open_filter(self) -> None:
         """Show the filter bar and type into it; every keystroke filters."""
         self.add_class("-filtering")
-        # Focus at once, not on the next loop turn (`Widget.focus` defers): keys typed right
-        # after "/" in one burst (fast typing, a paste, tmux send-keys) belong in the filter.
+        # Keys typed right after "/" in one burst wait for this focus (`asrtui.ui.typeahead`).
         self.set_focus(self.query_one("#filter", Input))
+
+    def action_focus_table(self) -> None:
+        """Hand the keys back to the table (Esc in the detail pane)."""
+        self.set_focus(self.table)
 
     def action_close_filter(self) -> None:
         """Clear the filter and hide its bar (Escape)."""
@@ -590,26 +653,6 @@ class MainScreen(Screen[None]):
         self.table.set_filter("")
         self.remove_class("-filtering")
         self.set_focus(self.table)
-
-    def on_key(self, event: Key) -> None:
-        """Open the filter in key order, and route keys typed right after "/" into it.
-
-        Textual sends each key to the widget focused when it arrived and checks bindings only
-        once the key has bubbled up to the app, so in a fast burst ("/abc" typed quickly or
-        pasted) the letters after "/" reach the table before the binding has moved the focus,
-        and are lost. Keys bubble through this screen in order, so "/" is acted on here and
-        the letters that follow it land in the filter.
-        """
-        filter_input = self.query_one("#filter", Input)
-        if self.focused is filter_input:
-            if event.is_printable and event.character:
-                filter_input.insert_text_at_cursor(event.character)
-                event.stop()
-                event.prevent_default()
-        elif event.key == "slash":
-            event.stop()
-            event.prevent_default()
-            self.action_open_filter()
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
@@ -638,13 +681,33 @@ class MainScreen(Screen[None]):
             self.table.focus()
         self.tick()
 
+    def action_toggle_maximize(self) -> None:
+        """The table alone on the screen (m or Esc gives the panes back)."""
+        if self.maximized is not None:
+            self.minimize()
+        else:
+            self.maximize(self.table, container=False)
+            self.set_focus(self.table)
+
+    def action_toggle_hide_ended(self) -> None:
+        """Leave the rows of ended tasks out of the table, or show them again."""
+        table = self.table
+        table.set_hide_ended(not table.hide_ended)
+        self._answer(
+            "Ended tasks hidden (h shows them)." if table.hide_ended else "Ended tasks shown.",
+            "hide-ended",
+        )
+        self._update_status()
+
     def action_toggle_reveal(self) -> None:
         """Show secrets in clear, or mask them again."""
         self.revealed = not self.revealed
         if self.revealed:
-            self.notify("Secrets shown in the detail pane and copies; v masks them again.")
+            self._answer(
+                "Secrets shown in the detail pane and copies; v masks them again.", "reveal"
+            )
         else:
-            self.notify("Secrets masked.")
+            self._answer("Secrets masked.", "reveal")
         self._update_status()
 
     def action_toggle_raw(self) -> None:
@@ -659,7 +722,19 @@ class MainScreen(Screen[None]):
     def action_toggle_bell(self) -> None:
         """Turn the terminal bell on task end and errors on or off."""
         self.bell_enabled = not self.bell_enabled
-        self.notify("Bell on." if self.bell_enabled else "Bell off.")
+        self._answer("Bell on." if self.bell_enabled else "Bell off.", "bell")
+        self._update_status()
+
+    def action_cycle_notices(self) -> None:
+        """Toasts: quiet (errors only), normal, verbose (tasks starting too)."""
+        self.notice_level = next_level(self.notice_level)
+        what = {
+            NoticeLevel.QUIET: "errors only",
+            NoticeLevel.NORMAL: "errors, tasks ending, actions",
+            NoticeLevel.VERBOSE: "everything, tasks starting too",
+        }[self.notice_level]
+        # Always shown, quiet included: it answers the key just pressed.
+        self._toast(Notice("error", f"Toasts {self.notice_level}: {what}.", key="level"))
         self._update_status()
 
     def action_profiles(self) -> None:
@@ -677,6 +752,7 @@ class MainScreen(Screen[None]):
                 [
                     ("Tasks", self.BINDINGS),
                     ("Table", TaskTable.BINDINGS),
+                    ("Detail pane (Enter)", TaskDetail.BINDINGS),
                     (
                         "Profiles (P)",
                         [Binding("enter", "switch", "Switch"), *ProfileSwitcher.BINDINGS],
@@ -690,22 +766,27 @@ class MainScreen(Screen[None]):
     # ------------------------------------------------------------------ clipboard
 
     def _require_task(self) -> Task | None:
-        task = self.shown_task()
+        """The task an action is about: the one the detail pane shows, else the cursor's.
+
+        The pane names its task in its title; what the operator reads there is what they act on.
+        """
+        model = self.detail.model if self._detail_visible() else None
+        task = model.task if model is not None else self.shown_task()
         if task is None:
-            self.notify("No task highlighted.", severity="warning")
+            self._notice(Notice("answer", "No task highlighted.", severity="warning", key="none"))
         return task
 
     def _copy(self, text: str, what: str) -> None:
         self.app.copy_to_clipboard(text)
         masked = "" if self.revealed else " (secrets masked; v reveals)"
-        self.notify(f"Copied {what}{masked}.", markup=False)
+        self._notice(Notice("action", f"Copied {what}{masked}.", key="copy"))
 
     def action_copy_id(self) -> None:
         """Copy the highlighted task's id."""
         if task := self._require_task():
             shown = clipboard.task_id(task, revealed=self.revealed)
             self.app.copy_to_clipboard(shown)
-            self.notify(f"Copied task id {printable_line(shown)}.", markup=False)
+            self._notice(Notice("action", f"Copied task id {printable_line(shown)}.", key="copy"))
 
     def action_copy_url(self) -> None:
         """Copy the stream URL, masked unless secrets are revealed."""
@@ -735,12 +816,26 @@ class MainScreen(Screen[None]):
                 text = f"Cannot {kind} tasks: read-only because {cause.because}.\n{hint}."
             else:
                 text = f"Read-only mode: cannot {kind} tasks."
-            self.notify(text, severity="warning", markup=False)
+            # A refusal answers a key: shown at every level.
+            self._notice(Notice("error", text, severity="warning", key="refused"))
             return
         task = self._require_task()
         if task is None:
             return
         task_id = task.task_id
+        row = self._book.get(task_id)
+        if kind == "stop" and ((row is not None and row.is_ended) or not task.is_running):
+            # Stopping it again would succeed and say "stopped": nothing was.
+            state = "has ended" if row is not None and row.is_ended else f"is {task.status_label}"
+            self._notice(
+                Notice(
+                    "error",
+                    f"Task {printable_line(task_id)} {state}: nothing to stop.",
+                    severity="warning",
+                    key="refused",
+                )
+            )
+            return
 
         def answered(yes: bool | None) -> None:
             if yes:
@@ -768,12 +863,12 @@ class MainScreen(Screen[None]):
             message = redact_text(str(error))
             self._log_note(self._clock(), "error", f"{kind} {task_id} failed: {message}")
             self.record.acted(kind, task_id=task_id, ok=False, note=message)
-            self.notify(message, title=f"Could not {kind}", severity="error", markup=False)
+            self._notice(Notice("error", message, f"Could not {kind}", "error"))
             return
         done = "stopped" if kind == "stop" else "deleted"
         self._log_note(self._clock(), "action", f"{task_id} {done}")
         self.record.acted(kind, task_id=task_id)
-        self.notify(f"Task {task_id} {done}.", markup=False)
+        self._notice(Notice("action", f"Task {task_id} {done}."))
         self._request_refresh()
 
     def action_restart_task(self) -> None:
@@ -792,28 +887,32 @@ class MainScreen(Screen[None]):
         from asrtui.ui.dialogs import ExportDialog
         from asrtui.ui.export import default_export_path
 
-        count = self.table.row_count
+        # The tasks in view now: the dialog's count is what is written, even if a refresh
+        # changes the view while the operator picks a file.
+        tasks = [row.task for row in self.table.visible_rows()]
         path = default_export_path(self._clock(), tz=self._settings.tz)
-        self.app.push_screen(ExportDialog(path, count), self._export_answered)
 
-    def _export_answered(self, request: ExportRequest | None) -> None:
+        def answered(request: ExportRequest | None) -> None:
+            self._export_answered(request, tasks)
+
+        self.app.push_screen(ExportDialog(path, len(tasks)), answered)
+
+    def _export_answered(self, request: ExportRequest | None, tasks: list[Task]) -> None:
         if request is None:
             return
         from asrtui.ui.export import export_tasks, format_for
 
-        tasks = [row.task for row in self.table.visible_rows()]
         fmt = format_for(request.path, request.fmt)
         try:
             written = export_tasks(tasks, request.path, fmt)
         except OSError as error:
             reason = error.strerror or type(error).__name__
-            self.notify(
-                f"Could not write {request.path}: {reason}",
-                title="Export failed",
-                severity="error",
-                markup=False,
+            self._notice(
+                Notice(
+                    "error", f"Could not write {request.path}: {reason}", "Export failed", "error"
+                )
             )
             return
         self._log_note(self._clock(), "action", f"exported {len(tasks)} to {written}")
         self.record.acted("export", note=f"{len(tasks)} task(s) as {fmt.value}")
-        self.notify(f"Exported {len(tasks)} task(s) to {written}", markup=False)
+        self._notice(Notice("action", f"Exported {len(tasks)} task(s) to {written}"))

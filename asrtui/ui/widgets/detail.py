@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
+from typing import ClassVar
 
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.highlighter import JSONHighlighter
@@ -23,6 +24,7 @@ from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.reactive import reactive
 from textual.widgets import Static
@@ -240,6 +242,16 @@ class TaskDetail(VerticalScroll):
         tz: the zone times are shown in; ``None`` for this host's local zone.
     """
 
+    # With the focus here the table's keys for moving scroll this pane instead, so the same
+    # fingers read a long task; Esc hands the keys back to the table (the screen's action).
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "screen.focus_table", "Back to table", key_display="Esc"),
+        Binding("j", "scroll_down", "Scroll", key_display="j/k"),
+        Binding("k", "scroll_up", "Scroll up", show=False),
+        Binding("g", "scroll_home", "Top", show=False),
+        Binding("G", "scroll_end", "Bottom", show=False),
+    ]
+
     DEFAULT_CSS = """
     TaskDetail {
         background: $surface;
@@ -251,6 +263,11 @@ class TaskDetail(VerticalScroll):
     TaskDetail > #detail-title {
         text-style: bold;
         width: 100%;
+    }
+    /* Where the keys go: the pane's title takes the focused cursor's colours. */
+    TaskDetail:focus > #detail-title {
+        background: $block-cursor-background;
+        color: $block-cursor-foreground;
     }
     TaskDetail > #detail-marker {
         display: none;

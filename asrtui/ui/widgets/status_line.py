@@ -49,6 +49,8 @@ class StatusSnapshot:
         revealed: secrets are shown in clear.
         shown: rows in view (after the filter).
         total: rows known.
+        recent_failures: throttling answers and failed calls in the last 5 minutes (the
+            quota's totals are shown when ``None``).
         credentials: the mode and expiry of the credentials, when the source says.
         credentials_left: seconds until the temporary credentials expire, when known.
     """
@@ -69,6 +71,7 @@ class StatusSnapshot:
     revealed: bool = False
     shown: int = 0
     total: int = 0
+    recent_failures: tuple[int, int] | None = None
     credentials: CredentialsStatus | None = None
     credentials_left: float | None = None
 
@@ -207,9 +210,11 @@ def _render(status: StatusSnapshot, *, compact: bool) -> Text:
             parts.append((badge, "bold black on yellow"))
         elif quota.shared and not compact:
             parts.append((f" {quota.shared}", "dim"))
-        if quota.throttled_total or quota.errors_total:
+        throttled, errors = status.recent_failures or (quota.throttled_total, quota.errors_total)
+        if throttled or errors:
+            # Over the last 5 minutes: a past incident fades instead of staying for good.
             parts.append(sep)
-            parts.append((f"throttled {quota.throttled_total} err {quota.errors_total}", "yellow"))
+            parts.append((f"throttled {throttled} err {errors} /5m", "yellow"))
     parts.append(sep)
     parts.append(f"{status.shown}/{status.total}" + ("" if compact else " tasks"))
     if not status.bell:

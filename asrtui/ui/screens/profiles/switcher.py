@@ -201,4 +201,11 @@ class ProfileSwitcher(ModalScreen[str | None]):
             return
         self._edited.add(name)
         self.reload(select=name)
+        active = next((c for c in self._choices if c.active and c.key == name), None)
+        if active is not None:
+            # The profile in use: its new settings (interval, rate limit, read-only...) apply
+            # now, not at the next switch.
+            self.notify(f"Saved profile {name}; using its new settings now.", markup=False)
+            self.dismiss(active.key)
+            return
         self.notify(f"Saved profile {name}. Enter switches to it.", markup=False)

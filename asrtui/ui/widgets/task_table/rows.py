@@ -16,7 +16,9 @@ __all__ = ["ENDED_LABEL", "RowInfo", "SortKey", "stream_label"]
 
 
 #: A row's sort key for one column; the task id last makes every key unique.
-SortKey = str | tuple[int, str, str] | tuple[int, float, str] | tuple[str, str]
+SortKey = (
+    str | tuple[int, str, str] | tuple[int, float, str] | tuple[str, str] | tuple[str, str, str]
+)
 
 
 #: The STATUS of a task no longer listed (its row lingers, dimmed, until it leaves).
@@ -73,7 +75,7 @@ class RowInfo:
                 "mode": clean_text(mask_url(task.mode)),
                 "language": clean_text(mask_url(language)),
                 "tag": clean_text(mask_url(task.tag)),
-                "stream": clean_text(stream_label(task.stream_url)),
+                "stream": clean_text(stream_cell(task.stream_url)),
                 "callback": clean_text(mask_url(task.callback_url)),
             }
         return cells
@@ -111,12 +113,23 @@ class RowInfo:
         elif column == "updated":
             key = _time_key(task.updated_at, task_id)
         elif column == "stream":
-            key = (stream_label(task.stream_url).lower(), task_id)
+            # What the column shows (app/stream), then the host it leaves out.
+            label = stream_label(task.stream_url)
+            key = (stream_cell(task.stream_url).lower(), label.lower(), task_id)
         else:
             key = (self.cells[column].lower(), task_id)
         self.sort_column = column
         self.sort_key = key
         return key
+
+
+def stream_cell(url: str) -> str:
+    """The STREAM cell: ``app/stream``, the part that tells tasks apart (the host rarely does).
+
+    The host is in the detail pane and the filter; a URL without a path shows its host.
+    """
+    label = stream_label(url)
+    return label.partition("/")[2] or label
 
 
 def stream_label(url: str) -> str:

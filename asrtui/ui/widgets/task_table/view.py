@@ -17,6 +17,7 @@ from contextlib import suppress
 
 from asrtui.ui.taskbook import Row
 from asrtui.ui.widgets.task_table.columns import COLUMN_BY_KEY, SORT_COLUMNS, SortColumn
+from asrtui.ui.widgets.task_table.query import matches, narrows, parse
 from asrtui.ui.widgets.task_table.rows import RowInfo
 
 __all__ = ["RowView"]
@@ -32,6 +33,7 @@ class RowView:
         "cursor",
         "cursor_id",
         "generation",
+        "hide_ended",
         "infos",
         "sort_column",
         "sort_reverse",
@@ -48,6 +50,8 @@ class RowView:
         self.view: list[RowInfo] = []
         """The rows shown: sorted, in the chosen direction, after the filter."""
         self.applied_filter = ""
+        self.hide_ended = False
+        """Whether rows of tasks no longer listed are left out of the view."""
         self.sort_column: SortColumn = "id"
         self.sort_reverse = False
         self.cursor = 0
@@ -112,7 +116,7 @@ class RowView:
         return self._resort()
 
     def apply_filter(self, text: str) -> int | None:
-        """Keep only rows whose filter text contains ``text`` (case-insensitive).
+        """Keep only rows that hold the query ``text`` (`asrtui.ui.widgets.task_table.query`).
 
         Returns:
             The index the cursor should move to, ``None`` when the filter did not change.
@@ -120,11 +124,19 @@ class RowView:
         previous = self.applied_filter
         if text == previous:
             return None
-        needle = text.lower()
         # Typing one more character can only narrow the view: search the view, not every row.
-        base = self.view if previous and needle.startswith(previous.lower()) else self._sorted
+        base = self.view if narrows(previous, text) else self._sorted
         self.applied_filter = text
         return self._rebuild(self._filter_rows(base, text))
+
+    def set_hide_ended(self, hide: bool) -> int:
+        """Leave the rows of ended tasks out of the view, or show them again.
+
+        Returns:
+            The index the cursor should move to in the rebuilt view.
+        """
+        self.hide_ended = hide
+        return self._rebuild(self._filter_rows(self._sorted, self.applied_filter))
 
     def find(self, task_id: str) -> int | None:
         """The index of a task in the view, ``None`` when it is not shown."""
@@ -162,12 +174,16 @@ class RowView:
         self._sorted = ascending[::-1] if self.sort_reverse else ascending
         return self._rebuild(self._filter_rows(self._sorted, self.applied_filter))
 
-    @staticmethod
-    def _filter_rows(rows: list[RowInfo], text: str) -> list[RowInfo]:
-        if not text:
+    def _filter_rows(self, rows: list[RowInfo], text: str) -> list[RowInfo]:
+        if self.hide_ended:
+            rows = [info for info in rows if info.row.ended_at is None]
+        terms = parse(text)
+        if not terms:
             return rows
-        needle = text.lower()
-        return [info for info in rows if needle in info.haystack]
+        if len(terms) == 1 and terms[0].field is None and not terms[0].negated:
+            needle = terms[0].text
+            return [info for info in rows if needle in info.haystack]
+        return [info for info in rows if matches(info, terms)]
 
     def _rebuild(self, view: list[RowInfo]) -> int:
         """Install a new view; return where the cursor goes: its task, else its position."""

@@ -253,9 +253,24 @@ class TaskTable(ScrollView, can_focus=True):
         self._show_view(self._rows.sort_by(column_key, reverse))
 
     def cycle_sort(self) -> None:
-        """Sort by the next column (in display order), ascending."""
-        index = SORT_COLUMNS.index(self._rows.sort_column)
-        self.sort_by(SORT_COLUMNS[(index + 1) % len(SORT_COLUMNS)], reverse=False)
+        """Sort by the next column shown (in display order), ascending.
+
+        Only over the columns on screen: a sort by a column the width left out would order
+        the rows by something nobody can see, with no header to say so.
+        """
+        shown = self.shown_columns() or list(SORT_COLUMNS)
+        current = self._rows.sort_column
+        start = SORT_COLUMNS.index(current)
+        for step in range(1, len(SORT_COLUMNS) + 1):
+            candidate = SORT_COLUMNS[(start + step) % len(SORT_COLUMNS)]
+            if candidate in shown:
+                self.sort_by(candidate, reverse=False)
+                return
+
+    def shown_columns(self) -> list[SortColumn]:
+        """The columns the table's width shows now, in display order."""
+        width = self.scrollable_content_region.width
+        return [key for key, _ in layout_columns(width)] if width > 0 else []
 
     def set_filter(self, text: str) -> None:
         """Show only rows whose id, tag, stream host/path or language contains ``text``.
@@ -265,6 +280,16 @@ class TaskTable(ScrollView, can_focus=True):
         """
         self._apply_filter(text)
         self.set_reactive(TaskTable.filter_text, text)
+
+    @property
+    def hide_ended(self) -> bool:
+        """Whether the rows of ended tasks are left out of the view."""
+        return self._rows.hide_ended
+
+    def set_hide_ended(self, hide: bool) -> None:
+        """Leave the rows of ended tasks out of the view (they stay in the event log)."""
+        if hide != self._rows.hide_ended:
+            self._show_view(self._rows.set_hide_ended(hide))
 
     def move_cursor(self, task_id: str) -> bool:
         """Put the cursor on a task (scrolling to it) if it is in the current view.
@@ -490,9 +515,16 @@ class TaskTable(ScrollView, can_focus=True):
         width = render.width
         style = render.base + self.get_component_rich_style("task-table--empty")
         filtered = self._rows.infos and self._rows.applied_filter
-        message = (
-            f"No task matches {clean_text(self._rows.applied_filter)!r}" if filtered else "No tasks"
-        )
+        if self._rows.generation == 0:
+            # Nothing was ever listed (the first answer is awaited, or failed): "No tasks"
+            # would claim the account runs none.
+            message = "No data yet"
+        elif filtered:
+            message = f"No task matches {clean_text(self._rows.applied_filter)!r}"
+        elif self._rows.infos and self._rows.hide_ended:
+            message = "Only ended tasks, hidden (h shows them)"
+        else:
+            message = "No tasks"
         return Strip([Segment(fit_cell(" " * MARKER_WIDTH + message, width), style)], width)
 
     def _row_key(
