@@ -31,6 +31,7 @@ __all__ = [
     "API_ERROR_BEGAN",
     "API_ERROR_ENDED",
     "CREDENTIALS_FAILING",
+    "CREDENTIALS_RECOVERED",
     "CREDENTIALS_REFRESHED",
     "EVENT_KINDS",
     "SESSION_STARTED",
@@ -42,6 +43,7 @@ __all__ = [
     "ErrorEpisodes",
     "Event",
     "action_event",
+    "credentials_event",
     "diff_tasks",
     "error_event",
     "event_line",
@@ -57,6 +59,8 @@ API_ERROR_ENDED: Final = "api_error_ended"
 THROTTLED: Final = "throttled"
 CREDENTIALS_REFRESHED: Final = "credentials_refreshed"
 CREDENTIALS_FAILING: Final = "credentials_failing"
+#: Temporary credentials renewed after one or more background refreshes had failed.
+CREDENTIALS_RECOVERED: Final = "credentials_recovered"
 #: An operator action (stop, delete, create, restart, export, profile switch).
 ACTION: Final = "action"
 #: A console (or a watch) started writing: the "restarted here" mark between two sessions.
@@ -73,6 +77,7 @@ EVENT_KINDS: Final = (
     THROTTLED,
     CREDENTIALS_REFRESHED,
     CREDENTIALS_FAILING,
+    CREDENTIALS_RECOVERED,
     ACTION,
     SESSION_STARTED,
 )
@@ -290,6 +295,40 @@ def action_event(
     if not ok:
         message = f"{message} (failed)"
     return Event(now, ACTION, task_id, detail, printable_line(redact_text(mask_url(message))))
+
+
+def credentials_event(
+    kind: str,
+    now: datetime,
+    *,
+    mode: str,
+    key_id: str,
+    expiration: datetime | None,
+    renewals: int,
+    failed: str = "",
+) -> Event:
+    """A renewal of temporary credentials (``credentials_refreshed``, or
+    ``credentials_recovered`` when it ends failed refreshes) as an event.
+
+    ``key_id`` comes already masked; it is masked again (`asrtui.redact.redact_text`) with
+    everything else, so the event holds the mode, the new expiry and a masked key id, never a
+    secret or a token. ``failed`` is why the last refresh before this one failed.
+    """
+    detail: dict[str, Any] = {"mode": mode, "renewals": renewals}
+    if key_id:
+        detail["key_id"] = key_id
+    if expiration is not None:
+        detail["expiration"] = expiration.isoformat()
+    if failed:
+        detail["failed"] = printable_line(redact_text(failed))
+    until = (
+        f", valid until {expiration.astimezone(UTC):%H:%M:%S} UTC" if expiration is not None else ""
+    )
+    key = f" ({key_id})" if key_id else ""
+    what = "renewed again after failed refreshes" if failed else "renewed"
+    message = f"{mode} credentials {what}{key}{until}"
+    masked = {name: redact_value(value) for name, value in detail.items()}
+    return Event(now, kind, "", masked, printable_line(redact_text(mask_url(message))))
 
 
 def event_line(event: Event) -> str:

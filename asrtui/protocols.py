@@ -35,11 +35,16 @@ class CredentialsStatus:
         mode: ``AK``, ``StsToken``, ``RamRoleArn``, ``EcsRamRole``...
         expiration: when the current temporary credentials expire, if known.
         refresh_error: why the last background refresh failed, ``""`` when it did not.
+        key_id: the current AccessKey id, already masked (``LTAI****abcd``), ``""`` if none.
+        renewals: how many times the credentials were renewed (`asrtui.credentials.provider.
+            CredentialsInfo.renewals`): the console's record journals each step of it.
     """
 
     mode: str
     expiration: datetime | None = None
     refresh_error: str = ""
+    key_id: str = ""
+    renewals: int = 0
 
 
 @runtime_checkable

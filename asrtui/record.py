@@ -26,6 +26,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from asrtui.events import (
+    CREDENTIALS_FAILING,
+    CREDENTIALS_RECOVERED,
+    CREDENTIALS_REFRESHED,
     SESSION_STARTED,
     STATUS_CHANGED,
     TASK_APPEARED,
@@ -33,13 +36,15 @@ from asrtui.events import (
     ErrorEpisodes,
     Event,
     action_event,
+    credentials_event,
     diff_tasks,
 )
 from asrtui.hooks import HookRunner
 from asrtui.journal import Journal, Problem, read_journal
 from asrtui.models import Task
+from asrtui.protocols import CredentialsStatus
 
-__all__ = ["RELOAD_SPAN", "Recorder", "Reloaded", "running_at_end"]
+__all__ = ["RELOAD_SPAN", "CredentialsWatch", "Recorder", "Reloaded", "running_at_end"]
 
 #: How far back a starting console reads the journal for its history and event log.
 RELOAD_SPAN: Final = timedelta(hours=24)
@@ -108,6 +113,49 @@ def running_at_end(events: Sequence[Event]) -> set[str]:
     return running
 
 
+class CredentialsWatch:
+    """Turns successive `CredentialsStatus` readings into renewal events.
+
+    The refresh machinery only counts (`CredentialsStatus.renewals`); the console reads the
+    count each tick and this says what moved: a renewal is ``credentials_refreshed``, or
+    ``credentials_recovered`` when background refreshes had failed since the last one (or the
+    API refused the credentials meanwhile). The first fetch is not a renewal, and a count that
+    goes back (another provider, after a profile switch) is a new baseline, not an event.
+    """
+
+    def __init__(self) -> None:
+        self._renewals: int | None = None
+        self._failed = ""
+
+    def observe(
+        self, status: CredentialsStatus, now: datetime, *, refused: bool = False
+    ) -> Event | None:
+        """One reading; the renewal event if the count moved since the last.
+
+        Args:
+            status: the source's credentials now.
+            now: the wall clock.
+            refused: a ``credentials_failing`` episode is open (the API refused them).
+        """
+        if status.refresh_error:
+            self._failed = status.refresh_error
+        elif refused and not self._failed:
+            self._failed = "the service refused the credentials"
+        before, self._renewals = self._renewals, status.renewals
+        if before is None or status.renewals <= before or (before == 0 and not self._failed):
+            return None
+        failed, self._failed = self._failed, ""
+        return credentials_event(
+            CREDENTIALS_RECOVERED if failed else CREDENTIALS_REFRESHED,
+            now,
+            mode=status.mode,
+            key_id=status.key_id,
+            expiration=status.expiration,
+            renewals=status.renewals,
+            failed=failed,
+        )
+
+
 @dataclass
 class Reloaded:
     """What a starting console gets back from the journal."""
@@ -141,6 +189,7 @@ class Recorder:
         self._tasks: dict[str, Task] | None = None
         self._known: set[str] | None = None
         self._episodes = ErrorEpisodes()
+        self._credentials = CredentialsWatch()
         self._failure_told = False
         self._notices: deque[str] = deque(maxlen=20)
         # Calls made before `begin` (the console reads the journal meanwhile), in order; the
@@ -286,6 +335,23 @@ class Recorder:
             self._early.append(lambda: self._emit([event]))
         else:
             self._emit([event])
+        return event
+
+    def credentials(
+        self, status: CredentialsStatus | None, now: datetime | None = None
+    ) -> Event | None:
+        """The credentials as the source reads them now (polled by the console's tick).
+
+        A renewal since the last reading is journaled and offered to the hooks
+        (`CredentialsWatch`); the event is returned for the console to show.
+        """
+        if status is None:
+            return None
+        open_episode = self._episodes.open
+        refused = open_episode is not None and open_episode.kind == CREDENTIALS_FAILING
+        event = self._credentials.observe(status, now or self.clock(), refused=refused)
+        if event is not None:
+            self.noted(event)
         return event
 
     def noted(self, event: Event) -> None:

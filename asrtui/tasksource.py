@@ -93,7 +93,13 @@ class ClientTaskSource:
     def credentials_status(self) -> CredentialsStatus:
         """The mode, expiry and refresh health of the client's credentials."""
         info = self._client.credentials_info
-        return CredentialsStatus(info.mode, info.expiration, info.refresh_error)
+        return CredentialsStatus(
+            info.mode,
+            info.expiration,
+            info.refresh_error,
+            key_id=mask_secret(info.access_key_id) if info.access_key_id else "",
+            renewals=info.renewals,
+        )
 
     async def create_task(self, spec: TaskSpec) -> str:
         """Create a task from checked values (`asrtui.protocols.TaskCreator`); its new id."""

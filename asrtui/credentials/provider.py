@@ -51,6 +51,10 @@ class CredentialsInfo:
             did not; the last good credentials are still in use meanwhile.
         quota_key: what identifies the account for the shared call quota: stable across
             refreshes (the role ARN, not the rotating STS key id), ``""`` for the key id.
+        renewals: how many times fetched credentials replaced the cached ones (the first fetch
+            counts); a reader that polls `info` sees a renewal as this number moving, without
+            a callback into the network layer. ``0`` for fixed credentials.
+        renewed_at: when the last renewal happened (the provider's clock), if one did.
     """
 
     mode: str
@@ -59,6 +63,8 @@ class CredentialsInfo:
     expiration: datetime | None = None
     refresh_error: str = ""
     quota_key: str = ""
+    renewals: int = 0
+    renewed_at: datetime | None = None
 
 
 @runtime_checkable

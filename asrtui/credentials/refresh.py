@@ -15,6 +15,9 @@ same for all of them:
 - the last good credentials are kept until a fetch replaces them; a failed background fetch is
   recorded (`CredentialsInfo.refresh_error`, which the status line shows as a warning) and tried
   again after a pause, never more than once per pause;
+- each fetch that succeeds counts as a renewal (`CredentialsInfo.renewals`, ``renewed_at``):
+  the console's record polls `RefreshingProvider.info` and journals a renewal when the count
+  moves, so nothing above this layer hands a callback down to it;
 - the fetch runs on the caller's loop (httpx) or in a worker thread (a command): never a
   blocking call on the console's loop.
 """
@@ -107,6 +110,9 @@ class RefreshingProvider:
         self._inflight: asyncio.Task[Fetched] | None = None
         #: How many fetches have run (tests count them to prove single flight).
         self.fetches = 0
+        #: How many fetches succeeded, and when the last did (`CredentialsInfo.renewals`).
+        self.renewals = 0
+        self._renewed_at: datetime | None = None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(mode={self._mode!r}, source={self._source!r})"
@@ -136,6 +142,8 @@ class RefreshingProvider:
             expiration=self.expiration,
             refresh_error=self._refresh_error,
             quota_key=self._quota_key,
+            renewals=self.renewals,
+            renewed_at=self._renewed_at,
         )
 
     def invalidate(self) -> None:
@@ -185,6 +193,8 @@ class RefreshingProvider:
         self._refresh_at = next_refresh(now, expiration)
         self._retry_at = None
         self._refresh_error = ""
+        self.renewals += 1
+        self._renewed_at = now
         return credentials, expiration
 
 

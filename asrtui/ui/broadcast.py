@@ -21,6 +21,8 @@ from asrtui.events import (
     API_ERROR_BEGAN,
     API_ERROR_ENDED,
     CREDENTIALS_FAILING,
+    CREDENTIALS_RECOVERED,
+    CREDENTIALS_REFRESHED,
     SESSION_STARTED,
     STATUS_CHANGED,
     TASK_APPEARED,
@@ -31,7 +33,7 @@ from asrtui.events import (
 )
 from asrtui.models import Task
 from asrtui.printable import printable_line
-from asrtui.protocols import TaskCreator, TaskSource
+from asrtui.protocols import CredentialsStatus, TaskCreator, TaskSource
 from asrtui.record import Recorder, Reloaded
 from asrtui.redact import redact_text
 from asrtui.taskspec import TaskSpec, values_of_task
@@ -68,6 +70,8 @@ _NOTE_KINDS: dict[str, NoteKind] = {
     THROTTLED: "error",
     CREDENTIALS_FAILING: "error",
     API_ERROR_ENDED: "recovered",
+    CREDENTIALS_REFRESHED: "info",
+    CREDENTIALS_RECOVERED: "recovered",
     ACTION: "action",
     SESSION_STARTED: "info",
 }
@@ -301,6 +305,16 @@ class ScreenRecord:
         """An operator action (stop, delete, export...)."""
         if self.recorder is not None:
             self.recorder.acted(action, task_id=task_id, ok=ok, note=note)
+
+    def credentials(self, status: CredentialsStatus | None) -> None:
+        """The credentials as the status line reads them (each tick): a renewal is recorded
+        and shown in the event log."""
+        if self.recorder is None or not isinstance(status, CredentialsStatus):
+            return
+        event = self.recorder.credentials(status, self._settings.clock())
+        item = as_log_item(event) if event is not None else None
+        if isinstance(item, tuple):
+            self._screen.feed.note(*item)
 
     def tell(self) -> None:
         """Say journal and hook failures, once each (called by the tick)."""

@@ -552,6 +552,7 @@ class MainScreen(Screen[None]):
         # Optional on a source (`asrtui.protocols.CredentialsStatus`): asked with getattr.
         status_of = getattr(self._source, "credentials_status", None)
         credentials = status_of() if callable(status_of) else None
+        self.record.credentials(credentials)
         expiration = getattr(credentials, "expiration", None)
         left = (expiration - self._clock()).total_seconds() if expiration is not None else None
         self.status_line.show(
