@@ -10,6 +10,11 @@ expiry, no stale status) and refreshes keep coming. The fake-clock test in
 
 from __future__ import annotations
 
+import itertools
+import json
+import signal
+import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -30,6 +35,7 @@ from asrtui.profiles.modes import ModeSettings
 from asrtui.tasksource import ClientTaskSource
 from asrtui.ui.screens.main import MainScreen
 from asrtui.ui.settings import ConsoleSettings
+from tests.support.cli import ROOT, asrtui_command, demo_env
 from tests.support.fakes import FakeTaskSource, RecordingApp
 
 pytest.importorskip("uvicorn")
@@ -145,7 +151,52 @@ async def test_the_console_renews_short_lived_credentials_with_no_gap(
     runs = [key for i, key in enumerate(seen.keys) if i == 0 or seen.keys[i - 1] != key]
     assert runs == distinct, seen.keys
     # No gap: refreshes kept coming at the console's cadence.
-    gaps = [later - earlier for earlier, later in zip(seen.ends, seen.ends[1:], strict=False)]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(seen.ends)]
     assert max(gaps) < MAX_GAP, gaps
     action = "AssumeRole" if mode == "RamRoleArn" else "AssumeRoleWithOIDC"
     assert emulator.identity.calls.get(action, 0) >= KEYS
+
+
+def test_tasks_watch_renews_short_lived_oidc_credentials_with_no_gap(
+    served: tuple[EmulatorApp, str], tmp_path: Path
+) -> None:
+    """The same over the CLI: ``asrtui tasks --watch 1`` in its own process, OIDC from the
+    environment, every round answered and none more than `MAX_GAP` after the one before."""
+    emulator, url = served
+    assert emulator.identity is not None
+    base = {k: v for k, v in demo_env().items() if not k.startswith("ALIBABA_CLOUD_")}
+    env, _ = _configure("OIDC", url, tmp_path, ProfileStore(tmp_path / "asrtui"))
+    env = {**base, **env, "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    env["XDG_STATE_HOME"] = str(tmp_path / "state")
+    command = asrtui_command("tasks", "--endpoint", url, "--watch", "1", "--format", "json")
+    rounds: list[tuple[float, str]] = []
+    with subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as process:
+        assert process.stdout is not None
+
+        def read() -> None:
+            assert process.stdout is not None
+            for line in process.stdout:
+                rounds.append((time.monotonic(), line))
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        started = time.monotonic()
+        try:
+            while emulator.identity.calls.get("AssumeRoleWithOIDC", 0) < KEYS + 1:
+                assert process.poll() is None, process.stderr.read() if process.stderr else ""
+                assert time.monotonic() - started < WALL + 5, rounds
+                time.sleep(0.2)
+        finally:
+            process.send_signal(signal.SIGINT)
+            _, errors = process.communicate(timeout=10)
+        reader.join(5)
+    assert process.returncode == 130, errors
+    assert "Expired" not in errors
+    assert SECRET not in errors
+    answers = [json.loads(line) for _, line in rounds]
+    assert len(answers) >= 2 * KEYS, answers
+    ends = [when for when, _ in rounds]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(ends)]
+    assert max(gaps) < MAX_GAP, gaps
