@@ -10,6 +10,12 @@ same for all of them:
   or every 15 minutes when the source gives no expiry) `get` still answers at once with the
   cached credentials and starts one background fetch: no request waits on the source while
   what it has is valid, and a source that is slow for a moment costs nothing;
+- except near the end: credentials with less than a quarter of their lifetime left (at most
+  `LAST_USE_MARGIN`) are not handed out while a refresh can replace them: `get` waits for the
+  fetch, as at expiry, because a request signed with them could land after they expire
+  (``InvalidSecurityToken.Expired``). A refresh starts at the first request after the refresh
+  time, and requests may be minutes apart (a console refreshing every 5 minutes); if that
+  fetch fails, the cached credentials, still valid, are handed out all the same;
 - single flight: however many requests come at once, at most one fetch runs, and a request
   that must wait joins it instead of starting another;
 - the last good credentials are kept until a fetch replaces them; a failed background fetch is
@@ -33,17 +39,22 @@ from asrtui.credentials.value import Credentials
 from asrtui.errors import AsrtuiError
 
 __all__ = [
+    "LAST_USE_MARGIN",
     "NO_EXPIRY_INTERVAL",
     "REFRESH_MARGIN",
     "RETRY_INTERVAL",
     "Fetch",
     "Fetched",
     "RefreshingProvider",
+    "last_use",
     "next_refresh",
 ]
 
 #: How long before ``expiration`` a refresh starts.
 REFRESH_MARGIN = timedelta(minutes=5)
+#: The most time left at which cached credentials are no longer handed out without waiting for
+#: the refresh behind them (a quarter of their lifetime when that is shorter).
+LAST_USE_MARGIN = timedelta(minutes=1)
 #: How often credentials without an expiry are fetched again.
 NO_EXPIRY_INTERVAL = timedelta(minutes=15)
 #: The longest pause after a failed background refresh before the next try.
@@ -65,6 +76,13 @@ def next_refresh(now: datetime, expiration: datetime | None) -> datetime:
     if expiration is None:
         return now + NO_EXPIRY_INTERVAL
     return max(expiration - REFRESH_MARGIN, now + (expiration - now) / 2)
+
+
+def last_use(fetched: datetime, expiration: datetime | None) -> datetime | None:
+    """From when credentials are too close to expiry to sign a request without waiting."""
+    if expiration is None:
+        return None
+    return expiration - min(LAST_USE_MARGIN, (expiration - fetched) / 4)
 
 
 def _retry_pause(now: datetime, expiration: datetime | None) -> timedelta:
@@ -105,6 +123,7 @@ class RefreshingProvider:
         #: When the cached credentials expire, if the source said.
         self.expiration: datetime | None = None
         self._refresh_at: datetime | None = None
+        self._last_use: datetime | None = None
         self._retry_at: datetime | None = None
         self._refresh_error = ""
         self._inflight: asyncio.Task[Fetched] | None = None
@@ -129,8 +148,19 @@ class RefreshingProvider:
         if refresh_at is not None and now >= refresh_at:
             retry_at = self._retry_at
             if retry_at is None or now >= retry_at:
-                self._start()
+                task = self._start()
+                last_use = self._last_use
+                if last_use is not None and now >= last_use:
+                    return await self._replacement(task, cached)
         return cached
+
+    async def _replacement(self, task: asyncio.Task[Fetched], cached: Credentials) -> Credentials:
+        """The fetch's credentials, or ``cached`` (still valid) when it fails (recorded)."""
+        try:
+            credentials, _ = await asyncio.shield(task)
+        except AsrtuiError:
+            return cached
+        return credentials
 
     def info(self) -> CredentialsInfo:
         """The mode, the source, the key id and expiry of the cached credentials."""
@@ -150,6 +180,7 @@ class RefreshingProvider:
         """Forget the cached credentials: the next `get` fetches (a token refused early)."""
         self._cached = None
         self._refresh_at = None
+        self._last_use = None
         self._retry_at = None
 
     async def settled(self) -> None:
@@ -191,6 +222,7 @@ class RefreshingProvider:
         self._cached = credentials
         self.expiration = expiration
         self._refresh_at = next_refresh(now, expiration)
+        self._last_use = last_use(now, expiration)
         self._retry_at = None
         self._refresh_error = ""
         self.renewals += 1
