@@ -286,3 +286,38 @@ def test_the_console_form_refuses_them_with_the_field_named(bad: str) -> None:
     with pytest.raises(CredentialsError) as caught:
         profile_from_entry(values, None)
     assert_refused(caught.value, "access_key_secret", "profile 'p'")
+
+
+#: Credentials URIs either side of the http(s)-with-a-host rule (none has a query or password).
+_URIS = [
+    ("http://127.0.0.1:8001/c", True),
+    ("https://creds.example/c", True),
+    ("HTTP://creds.example/c", True),
+    ("ftp://creds.example/c", False),
+    ("http:///c", False),
+    ("http://creds.example:99999/c", False),
+    ("http://creds.example:port/c", False),
+    ("http://[::1/c", False),
+    ("creds.example/c", False),
+    ("", False),
+]
+
+
+@pytest.mark.parametrize(("uri", "good"), _URIS)
+def test_credentials_uri_rule_is_the_same_for_profile_and_provider(uri: str, good: bool) -> None:
+    """A stored ``credentials_uri`` and a provider's URI pass the same check (one helper)."""
+    from asrtui.credentials.uri import UriProvider
+    from asrtui.credentials.value import http_uri_parts
+    from asrtui.errors import ConfigError
+    from asrtui.profiles.modes import ModeSettings, check_mode
+
+    assert (http_uri_parts(uri) is not None) is good
+    settings = ModeSettings(mode="CredentialsURI", credentials_uri=uri)
+    if good:
+        check_mode(settings, profile="p", has_key=False, has_command=False)
+        UriProvider(uri, where="profile 'p'")
+    else:
+        with pytest.raises(ConfigError):
+            check_mode(settings, profile="p", has_key=False, has_command=False)
+        with pytest.raises(CredentialsError):
+            UriProvider(uri, where="profile 'p'")

@@ -694,3 +694,69 @@ def test_any_answer_becomes_an_error_of_the_tree_or_valid_credentials(
 
     for text in asyncio.run(scenario()):
         assert marker not in text
+
+
+def test_sts_queries_carry_each_actions_parameters_once(tmp_path: Path) -> None:
+    """Both role actions send the common STS parameters, their own, the policy and (signed) a
+    signature over all of them; read off the wire."""
+    from asrtui.signing import rpc_signature, rpc_string_to_sign
+
+    sent: list[list[tuple[str, str]]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(list(request.url.params.multi_items()))
+        return httpx.Response(500, content=b"{}")
+
+    transport = httpx.MockTransport(handler)
+    token_file = tmp_path / "token"
+    token_file.write_text("tok")
+    role = RoleSettings(
+        ROLE, session_name="ss", duration=1800, policy='{"p":1}', external_id="x", endpoint=BASE
+    )
+    source = Credentials(KEY_ID, SECRET, "source-token")
+    providers: list[RefreshingProvider] = [
+        RoleProvider(StaticProvider(source), role, where="p", clock=Clock(), transport=transport),
+        OidcRoleProvider(
+            role,
+            provider_arn=OIDC_PROVIDER,
+            token_file=token_file,
+            where="p",
+            clock=Clock(),
+            transport=transport,
+        ),
+    ]
+    for provider in providers:
+        with pytest.raises(AsrtuiError):
+            run(provider.get())
+    common = {
+        "Format": "JSON",
+        "Version": "2015-04-01",
+        "DurationSeconds": "1800",
+        "RoleArn": ROLE,
+        "RoleSessionName": "ss",
+        "Timestamp": "2026-12-06T12:00:00Z",
+        "Policy": '{"p":1}',
+    }
+    assume, oidc = (dict(items) for items in (sent[0], sent[-1]))
+    assert len(sent[0]) == len(assume)
+    assert len(sent[-1]) == len(oidc)
+    nonce = assume.pop("SignatureNonce")
+    signature = assume.pop("Signature")
+    assert len(nonce) == 32
+    assert assume == {
+        **common,
+        "Action": "AssumeRole",
+        "SignatureMethod": "HMAC-SHA1",
+        "SignatureVersion": "1.0",
+        "AccessKeyId": KEY_ID,
+        "ExternalId": "x",
+        "SecurityToken": "source-token",
+    }
+    signed = {**assume, "SignatureNonce": nonce}
+    assert signature == rpc_signature(SECRET, rpc_string_to_sign("GET", signed))
+    assert oidc == {
+        **common,
+        "Action": "AssumeRoleWithOIDC",
+        "OIDCProviderArn": OIDC_PROVIDER,
+        "OIDCToken": "tok",
+    }

@@ -68,18 +68,24 @@ class _Metadata:
         self.transport = transport
         self.source = f"the ECS metadata service at {base_url}"
 
-    async def token(self) -> str | None:
-        """An IMDSv2 token; ``None`` when the service refuses ``PUT`` and IMDSv1 is allowed."""
-        # No answer at all raises: IMDSv1 would not answer either.
-        answer = await call(
-            "PUT",
-            self.base_url + _TOKEN_PATH,
+    async def _call(self, method: str, path: str, headers: Mapping[str, str]) -> Answer:
+        """One request to the service, with its timeouts, deadline and hint."""
+        return await call(
+            method,
+            self.base_url + path,
             source=self.source,
             timeouts=METADATA_TIMEOUT,
             deadline=_DEADLINE,
-            headers={"X-aliyun-ecs-metadata-token-ttl-seconds": _TOKEN_TTL},
+            headers=headers,
             transport=self.transport,
             hint=_HINT,
+        )
+
+    async def token(self) -> str | None:
+        """An IMDSv2 token; ``None`` when the service refuses ``PUT`` and IMDSv1 is allowed."""
+        # No answer at all raises: IMDSv1 would not answer either.
+        answer = await self._call(
+            "PUT", _TOKEN_PATH, {"X-aliyun-ecs-metadata-token-ttl-seconds": _TOKEN_TTL}
         )
         if answer.status == 200 and answer.body.strip():
             return answer.body.decode("ascii", "replace").strip()
@@ -92,16 +98,7 @@ class _Metadata:
 
     async def get(self, path: str, token: str | None) -> tuple[int, bytes]:
         headers = {"X-aliyun-ecs-metadata-token": token} if token else {}
-        answer = await call(
-            "GET",
-            self.base_url + path,
-            source=self.source,
-            timeouts=METADATA_TIMEOUT,
-            deadline=_DEADLINE,
-            headers=headers,
-            transport=self.transport,
-            hint=_HINT,
-        )
+        answer = await self._call("GET", path, headers)
         return answer.status, answer.body
 
     async def role_name(self, token: str | None) -> str:

@@ -201,7 +201,49 @@ async def _sts_call(
     return temporary_credentials(fields, source, now=clock())
 
 
-class RoleProvider(RefreshingProvider):
+class _StsRoleProvider(RefreshingProvider):
+    """What the ``AssumeRole`` and ``AssumeRoleWithOIDC`` providers share: query and call.
+
+    Subclasses set ``_role``, ``_sts_source`` and ``_transport`` before the first refresh.
+    """
+
+    _role: RoleSettings
+    _sts_source: str
+    _transport: httpx.AsyncBaseTransport | None
+
+    def _query(self, action: str, **fields: str) -> dict[str, str]:
+        """The query of ``action`` for the role, with ``fields`` and the role's policy.
+
+        The order of the names does not matter: `canonical_query` sorts them, for the URL and
+        for the signature alike.
+        """
+        role = self._role
+        query = {
+            "Action": action,
+            "Format": "JSON",
+            "Version": STS_VERSION,
+            "DurationSeconds": str(role.duration),
+            "RoleArn": role.role_arn,
+            "RoleSessionName": role.session(),
+            "Timestamp": format_timestamp(self._clock()),
+            **fields,
+        }
+        if role.policy:
+            query["Policy"] = role.policy
+        return query
+
+    async def _call(self, query: Mapping[str, str]) -> Fetched:
+        """Send ``query`` to the role's STS endpoint; the credentials it answers."""
+        return await _sts_call(
+            query,
+            endpoint=self._role.endpoint,
+            source=self._sts_source,
+            clock=self._clock,
+            transport=self._transport,
+        )
+
+
+class RoleProvider(_StsRoleProvider):
     """``RamRoleArn`` and ``ChainableRamRoleArn``: ``AssumeRole`` signed by ``source``.
 
     Args:
@@ -239,21 +281,13 @@ class RoleProvider(RefreshingProvider):
     async def _assume(self) -> Fetched:
         source = await self._source_provider.get()
         role = self._role
-        query = {
-            "Action": "AssumeRole",
-            "Format": "JSON",
-            "Version": STS_VERSION,
-            "DurationSeconds": str(role.duration),
-            "RoleArn": role.role_arn,
-            "RoleSessionName": role.session(),
-            "SignatureMethod": "HMAC-SHA1",
-            "SignatureVersion": "1.0",
-            "Timestamp": format_timestamp(self._clock()),
-            "SignatureNonce": uuid.uuid4().hex,
-            "AccessKeyId": source.access_key_id,
-        }
-        if role.policy:
-            query["Policy"] = role.policy
+        query = self._query(
+            "AssumeRole",
+            SignatureMethod="HMAC-SHA1",
+            SignatureVersion="1.0",
+            SignatureNonce=uuid.uuid4().hex,
+            AccessKeyId=source.access_key_id,
+        )
         if role.external_id:
             query["ExternalId"] = role.external_id
         if source.security_token:
@@ -261,16 +295,10 @@ class RoleProvider(RefreshingProvider):
         query["Signature"] = rpc_signature(
             source.access_key_secret, rpc_string_to_sign("GET", query)
         )
-        return await _sts_call(
-            query,
-            endpoint=role.endpoint,
-            source=self._sts_source,
-            clock=self._clock,
-            transport=self._transport,
-        )
+        return await self._call(query)
 
 
-class OidcRoleProvider(RefreshingProvider):
+class OidcRoleProvider(_StsRoleProvider):
     """``OIDC``: ``AssumeRoleWithOIDC`` with the token file read afresh at each refresh.
 
     Args:
@@ -342,24 +370,7 @@ class OidcRoleProvider(RefreshingProvider):
         return token
 
     async def _assume(self) -> Fetched:
-        role = self._role
-        query = {
-            "Action": "AssumeRoleWithOIDC",
-            "Format": "JSON",
-            "Version": STS_VERSION,
-            "DurationSeconds": str(role.duration),
-            "RoleArn": role.role_arn,
-            "OIDCProviderArn": self._provider_arn,
-            "OIDCToken": self._token(),
-            "RoleSessionName": role.session(),
-            "Timestamp": format_timestamp(self._clock()),
-        }
-        if role.policy:
-            query["Policy"] = role.policy
-        return await _sts_call(
-            query,
-            endpoint=role.endpoint,
-            source=self._sts_source,
-            clock=self._clock,
-            transport=self._transport,
+        query = self._query(
+            "AssumeRoleWithOIDC", OIDCProviderArn=self._provider_arn, OIDCToken=self._token()
         )
+        return await self._call(query)

@@ -16,6 +16,7 @@ import httpx
 
 from asrtui.credentials.refresh import Fetched, RefreshingProvider
 from asrtui.credentials.remote import call, json_object, temporary_credentials
+from asrtui.credentials.value import http_uri_parts
 from asrtui.errors import CredentialsError, CredentialsServiceError
 
 __all__ = ["URI_TIMEOUT", "UriProvider", "shown_uri"]
@@ -58,12 +59,7 @@ class UriProvider(RefreshingProvider):
         clock: Callable[[], datetime] = _utc_now,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        try:
-            parts = urlsplit(uri)
-            parts.port  # noqa: B018 (raises on a bad port)
-        except ValueError:
-            parts = None
-        if parts is None or parts.scheme not in {"http", "https"} or not parts.hostname:
+        if http_uri_parts(uri) is None:
             raise CredentialsError(
                 f"The credentials URI of {where} is not an http(s) URL",
                 "use the form http://HOST[:PORT]/PATH",

@@ -18,6 +18,7 @@ import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePath
+from urllib.parse import SplitResult, urlsplit
 
 from asrtui.errors import CredentialsError
 
@@ -26,8 +27,26 @@ __all__ = [
     "check_credentials",
     "command_program",
     "credential_value_problem",
+    "http_uri_parts",
     "mask_secret",
 ]
+
+
+def http_uri_parts(uri: str) -> SplitResult | None:
+    """The parts of an ``http(s)://`` URI with a host and a valid port, else ``None``.
+
+    A credentials URI is checked twice, when a profile stores it and when a provider is built
+    from it (the environment's too): both must accept the same URIs.
+    """
+    try:
+        parts = urlsplit(uri)
+        parts.port  # noqa: B018 (raises on a bad port)
+    except ValueError:
+        return None
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        return None
+    return parts
+
 
 _CHARACTER_NAMES = {"\r": "a carriage return (CR)", "\n": "a line feed (LF)", "\x00": "a NUL"}
 

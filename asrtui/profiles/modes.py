@@ -25,8 +25,8 @@ mode is a new row. ``CloudSSO`` and ``OAuth`` are refused with the reason (`UNSU
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
-from urllib.parse import urlsplit
 
+from asrtui.credentials.value import http_uri_parts
 from asrtui.errors import ConfigError
 
 __all__ = [
@@ -252,12 +252,8 @@ def check_mode(
 
 def _check_uri(uri: str, where: str) -> None:
     """A stored credentials URI is a setting (``config.toml``): no secret may ride in it."""
-    try:
-        parts = urlsplit(uri)
-        parts.port  # noqa: B018 (raises on a bad port)
-    except ValueError:
-        parts = None
-    if parts is None or parts.scheme not in {"http", "https"} or not parts.hostname:
+    parts = http_uri_parts(uri)
+    if parts is None:
         raise ConfigError(f"{where}: credentials_uri is not an http(s) URL", "use http://HOST/PATH")
     if parts.query or parts.username or parts.password:
         raise ConfigError(
