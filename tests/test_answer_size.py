@@ -142,7 +142,7 @@ def test_size_text(size: int, text: str) -> None:
 
 def test_profile_keeps_its_limit_and_writes_it_only_when_set(tmp_path: Path) -> None:
     store = ProfileStore(tmp_path / "cfg")
-    creds = Credentials("LTAIid0001", "s" * 30)
+    creds = Credentials("FAKEid0001", "s" * 30)
     store.add(Profile("big", credentials=creds, max_answer_mb=1024))
     store.add(Profile("plain", credentials=creds))
     loaded = store.load()
@@ -155,7 +155,7 @@ def test_profile_keeps_its_limit_and_writes_it_only_when_set(tmp_path: Path) -> 
 @pytest.mark.parametrize("value", ["0", "9000", "1.5", '"64"', "true"])
 def test_profile_refuses_a_bad_limit(tmp_path: Path, value: str) -> None:
     store = ProfileStore(tmp_path / "cfg")
-    store.add(Profile("p", credentials=Credentials("LTAIid0001", "s" * 30)))
+    store.add(Profile("p", credentials=Credentials("FAKEid0001", "s" * 30)))
     path = store.config_path
     path.write_text(path.read_text() + f"max_answer_mb = {value}\n")
     with pytest.raises(ConfigError, match=r"max_answer_mb|answer size limit"):

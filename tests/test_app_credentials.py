@@ -28,7 +28,7 @@ from asrtui.ui.widgets.status_line import StatusSnapshot, render_status
 from tests.support.clock import FakeClock
 from tests.support.fakes import Console, FakeTaskSource, no_sleep, running_console
 
-KEY_ID = "LTAIconsole"
+KEY_ID = "FAKEconsole"
 SECRET = "console-secret-abcdef"
 ROLE = "acs:ram::1234567890123456:role/asr-operator"
 BASE = "http://emulator.invalid"
@@ -150,13 +150,13 @@ async def test_a_session_from_further_down_the_chain_can_be_switched_back_to(
     from asrtui.tasksource import CHAIN_KEY, ClientConnector
 
     (tmp_path / ".aliyun").mkdir()
-    entry = {"name": "cli", "mode": "AK", "access_key_id": "LTAIcli", "access_key_secret": SECRET}
+    entry = {"name": "cli", "mode": "AK", "access_key_id": "FAKEcli", "access_key_secret": SECRET}
     (tmp_path / ".aliyun" / "config.json").write_text(
         json.dumps({"current": "cli", "profiles": [entry]})
     )
     env = {"HOME": str(tmp_path)}
     store = ProfileStore(tmp_path / "asrtui")
-    emulator = build_emulator(credentials={"LTAIcli": SECRET, "LTAIother": SECRET})
+    emulator = build_emulator(credentials={"FAKEcli": SECRET, "FAKEother": SECRET})
 
     def build(connection: Connection) -> LiveClient:
         assert connection.credentials is not None

@@ -294,7 +294,7 @@ async def test_a_new_profile_is_validated_and_the_error_keeps_what_was_typed(
         await s.press("P", "a")
         form = s.app.screen
         assert isinstance(form, ProfileForm)
-        fill(form, name="qa", access_key_id="LTAIqa", secret=SECRET_A, rate_limit="25")
+        fill(form, name="qa", access_key_id="FAKEqa", secret=SECRET_A, rate_limit="25")
         await s.press("ctrl+s")
         assert form.is_current
         assert "Invalid rate limit 25" in form.error
@@ -320,7 +320,7 @@ async def test_saving_writes_0600_files_and_lists_the_new_profile(tmp_path: Path
         fill(
             form,
             name="qa",
-            access_key_id="LTAIqa",
+            access_key_id="FAKEqa",
             secret=SECRET_A,
             token="tok-1",
             region="cn-beijing",
@@ -330,7 +330,7 @@ async def test_saving_writes_0600_files_and_lists_the_new_profile(tmp_path: Path
         await s.press("ctrl+s")
         assert isinstance(s.app.screen, ProfileSwitcher)
     profile = store.load().get("qa")
-    assert profile.credentials == Credentials("LTAIqa", SECRET_A, "tok-1")
+    assert profile.credentials == Credentials("FAKEqa", SECRET_A, "tok-1")
     assert (profile.region, profile.rate_limit, profile.refresh) == ("cn-beijing", 8, 3.0)
     for path in (store.config_path, store.credentials_path):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
@@ -339,16 +339,16 @@ async def test_saving_writes_0600_files_and_lists_the_new_profile(tmp_path: Path
 
 
 async def test_adding_an_existing_name_is_refused(tmp_path: Path) -> None:
-    store = stored(tmp_path, Profile("qa", credentials=Credentials("LTAIqa", SECRET_A)))
+    store = stored(tmp_path, Profile("qa", credentials=Credentials("FAKEqa", SECRET_A)))
     connector = FakeConnector(two_sources(), active="prod", profile_store=store)
     async with running(connector.sources["prod"], connector) as s:
         await s.press("P", "a")
         form = s.app.screen
         assert isinstance(form, ProfileForm)
-        fill(form, name="qa", access_key_id="LTAIother", secret=SECRET_B)
+        fill(form, name="qa", access_key_id="FAKEother", secret=SECRET_B)
         await s.press("ctrl+s")
         assert "already exists" in form.error
-    assert store.load().get("qa").credentials == Credentials("LTAIqa", SECRET_A)
+    assert store.load().get("qa").credentials == Credentials("FAKEqa", SECRET_A)
 
 
 async def real_connector(
@@ -374,10 +374,10 @@ async def real_connector(
 async def test_editing_never_shows_the_secret_and_an_empty_one_keeps_it(tmp_path: Path) -> None:
     store = stored(
         tmp_path,
-        Profile("prod", credentials=Credentials("LTAIprod", SECRET_A, "tok-A")),
-        Profile("staging", region="cn-beijing", credentials=Credentials("LTAIstg", SECRET_B)),
+        Profile("prod", credentials=Credentials("FAKEprod", SECRET_A, "tok-A")),
+        Profile("staging", region="cn-beijing", credentials=Credentials("FAKEstg", SECRET_B)),
     )
-    emulator = build_emulator(credentials={"LTAIprod": (SECRET_A, "tok-A"), "LTAIstg": SECRET_B})
+    emulator = build_emulator(credentials={"FAKEprod": (SECRET_A, "tok-A"), "FAKEstg": SECRET_B})
     connector = await real_connector(store, emulator)
     session = await connector.open("prod")
     await connector.activate(session)
@@ -387,7 +387,7 @@ async def test_editing_never_shows_the_secret_and_an_empty_one_keeps_it(tmp_path
         assert isinstance(form, ProfileForm)
         assert form.values().secret == ""
         assert form.values().token == ""
-        assert form.values().access_key_id == "LTAIstg"
+        assert form.values().access_key_id == "FAKEstg"
         assert form.query_one("#name", Input).disabled
         fill(form, region="cn-hangzhou", refresh="9")
         await s.press("ctrl+s")
@@ -399,24 +399,24 @@ async def test_editing_never_shows_the_secret_and_an_empty_one_keeps_it(tmp_path
         assert s.main.schedule.interval == 9.0
         assert s.main.table.total_count == 8
     profile = store.load().get("staging")
-    assert profile.credentials == Credentials("LTAIstg", SECRET_B)
+    assert profile.credentials == Credentials("FAKEstg", SECRET_B)
     assert profile.region == "cn-hangzhou"
-    assert store.load().get("prod").credentials == Credentials("LTAIprod", SECRET_A, "tok-A")
+    assert store.load().get("prod").credentials == Credentials("FAKEprod", SECRET_A, "tok-A")
 
 
 async def test_editing_with_a_new_key_id_needs_its_secret(tmp_path: Path) -> None:
-    store = stored(tmp_path, Profile("prod", credentials=Credentials("LTAIprod", SECRET_A)))
+    store = stored(tmp_path, Profile("prod", credentials=Credentials("FAKEprod", SECRET_A)))
     connector = FakeConnector({"prod": FakeTaskSource.with_tasks(1)}, "prod", store)
     async with running(connector.sources["prod"], connector) as s:
         await s.press("P", "e")
         form = s.app.screen
         assert isinstance(form, ProfileForm)
-        fill(form, access_key_id="LTAInew")
+        fill(form, access_key_id="FAKEnew")
         await s.press("ctrl+s")
         assert "secret is empty" in form.error
         fill(form, secret=SECRET_B)
         await s.press("ctrl+s")
-    assert store.load().get("prod").credentials == Credentials("LTAInew", SECRET_B)
+    assert store.load().get("prod").credentials == Credentials("FAKEnew", SECRET_B)
 
 
 async def test_demo_mode_refuses_to_add_or_edit(tmp_path: Path) -> None:
@@ -441,14 +441,14 @@ async def test_demo_mode_refuses_to_add_or_edit(tmp_path: Path) -> None:
 
 async def test_first_run_adds_a_profile_and_opens_it(tmp_path: Path) -> None:
     store = ProfileStore(tmp_path / "config")
-    emulator = build_emulator(tasks=4, credentials={"LTAIfirst": SECRET_A})
+    emulator = build_emulator(tasks=4, credentials={"FAKEfirst": SECRET_A})
     connector = await real_connector(store, emulator, offer_demo=True)
     async with connector, running(None, connector) as s:
         assert isinstance(s.app.screen, FirstRunScreen)
         await s.press("a")
         form = s.app.screen
         assert isinstance(form, ProfileForm)
-        fill(form, name="first", access_key_id="LTAIfirst", secret=SECRET_A)
+        fill(form, name="first", access_key_id="FAKEfirst", secret=SECRET_A)
         await s.press("enter")
         assert s.app.source is not None
         assert s.app.source.profile_name == "first"
@@ -504,7 +504,7 @@ def test_first_run_headless_prints_the_command_and_exits_2(
 def test_a_configured_profile_skips_the_first_run(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    ProfileStore().add(Profile("only", credentials=Credentials("LTAIonly", SECRET_A)))
+    ProfileStore().add(Profile("only", credentials=Credentials("FAKEonly", SECRET_A)))
     seen: dict[str, Any] = {}
 
     async def fake_run(
@@ -530,11 +530,11 @@ async def test_connector_switch_closes_the_old_client_and_keeps_it_on_failure(
 ) -> None:
     store = stored(
         tmp_path,
-        Profile("prod", credentials=Credentials("LTAIprod", SECRET_A)),
-        Profile("stg", rate_limit=5, credentials=Credentials("LTAIstg", SECRET_B)),
+        Profile("prod", credentials=Credentials("FAKEprod", SECRET_A)),
+        Profile("stg", rate_limit=5, credentials=Credentials("FAKEstg", SECRET_B)),
         Profile("broken", credential_command=f"{sys.executable} -c 'raise SystemExit(3)'"),
     )
-    emulator = build_emulator(credentials={"LTAIprod": SECRET_A, "LTAIstg": SECRET_B})
+    emulator = build_emulator(credentials={"FAKEprod": SECRET_A, "FAKEstg": SECRET_B})
     connector = await real_connector(store, emulator)
     async with connector:
         first = await connector.open("prod")
@@ -565,11 +565,11 @@ async def test_connector_lists_environment_and_stored_profiles_without_secrets(
 ) -> None:
     store = stored(
         tmp_path,
-        Profile("prod", credentials=Credentials("LTAIprod1234", SECRET_A, "tok-SECRET")),
+        Profile("prod", credentials=Credentials("FAKEprod1234", SECRET_A, "tok-SECRET")),
         Profile("ext", credential_command="/usr/local/bin/get-creds --key SECRETARG"),
     )
     store.set_default("ext")
-    env = {"ALIBABA_CLOUD_ACCESS_KEY_ID": "LTAIenv5678", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "x"}
+    env = {"ALIBABA_CLOUD_ACCESS_KEY_ID": "FAKEenv5678", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "x"}
     connector = ClientConnector(env=env, store=store)
     choices = connector.profiles()
     assert [(c.key, c.name, c.kind, c.default) for c in choices] == [
@@ -581,7 +581,7 @@ async def test_connector_lists_environment_and_stored_profiles_without_secrets(
     assert choices[1].endpoint == "https://live.aliyuncs.com"
     assert choices[2].credentials == "command get-creds"
     text = repr(choices) + repr(connector)
-    for secret in (SECRET_A, "tok-SECRET", "SECRETARG", "LTAIprod1234", "LTAIenv5678"):
+    for secret in (SECRET_A, "tok-SECRET", "SECRETARG", "FAKEprod1234", "FAKEenv5678"):
         assert secret not in text
 
 
@@ -592,10 +592,10 @@ async def test_connector_start_applies_options_to_the_initial_profile_only(
 
     store = stored(
         tmp_path,
-        Profile("prod", credentials=Credentials("LTAIprod", SECRET_A)),
-        Profile("stg", region="cn-beijing", credentials=Credentials("LTAIstg", SECRET_B)),
+        Profile("prod", credentials=Credentials("FAKEprod", SECRET_A)),
+        Profile("stg", region="cn-beijing", credentials=Credentials("FAKEstg", SECRET_B)),
     )
-    emulator = build_emulator(credentials={"LTAIprod": SECRET_A, "LTAIstg": SECRET_B})
+    emulator = build_emulator(credentials={"FAKEprod": SECRET_A, "FAKEstg": SECRET_B})
     connector = await real_connector(
         store, emulator, overrides=Overrides(profile="prod", region="ap-southeast-1")
     )
@@ -604,7 +604,7 @@ async def test_connector_start_applies_options_to_the_initial_profile_only(
             profile_name="prod",
             region="ap-southeast-1",
             endpoint="https://live.aliyuncs.com",
-            credentials=StaticProvider(Credentials("LTAIprod", SECRET_A)),
+            credentials=StaticProvider(Credentials("FAKEprod", SECRET_A)),
         )
         first = await connector.start(connection)
         assert (first.key, first.source.region) == ("prod", "ap-southeast-1")
@@ -615,9 +615,9 @@ async def test_connector_start_applies_options_to_the_initial_profile_only(
 
 
 async def test_quota_carries_the_measured_clock_offset() -> None:
-    emulator = build_emulator(credentials={"LTAIk": SECRET_A})
+    emulator = build_emulator(credentials={"FAKEk": SECRET_A})
     client = LiveClient(
-        lambda: Credentials("LTAIk", SECRET_A),
+        lambda: Credentials("FAKEk", SECRET_A),
         "https://live.aliyuncs.com",
         transport=httpx.ASGITransport(app=emulator),
     )
@@ -643,7 +643,7 @@ def test_the_environment_entry_is_gone_without_environment_credentials(
 
 async def test_the_form_shows_keeps_and_changes_the_request_timeout(tmp_path: Path) -> None:
     store = stored(
-        tmp_path, Profile("prod", request_timeout=40, credentials=Credentials("LTAIprod", SECRET_A))
+        tmp_path, Profile("prod", request_timeout=40, credentials=Credentials("FAKEprod", SECRET_A))
     )
     connector = FakeConnector({"prod": FakeTaskSource.with_tasks(1)}, "prod", store)
     async with running(connector.sources["prod"], connector) as s:
@@ -678,7 +678,7 @@ ROLE_ARN = "acs:ram::1234567890123456:role/asr-operator"
 async def test_the_form_adds_a_role_profile_with_its_source_key(tmp_path: Path) -> None:
     from asrtui.profiles.modes import ModeSettings
 
-    store = stored(tmp_path, Profile("prod", credentials=Credentials("LTAIprod", SECRET_A)))
+    store = stored(tmp_path, Profile("prod", credentials=Credentials("FAKEprod", SECRET_A)))
     connector = FakeConnector({"prod": FakeTaskSource.with_tasks(1)}, "prod", store)
     async with running(connector.sources["prod"], connector) as s:
         await s.press("P", "a")
@@ -687,12 +687,12 @@ async def test_the_form_adds_a_role_profile_with_its_source_key(tmp_path: Path) 
         fill(form, name="ops", mode="RamRoleArn", ram_role_arn=ROLE_ARN)
         await s.press("ctrl+s")
         assert "needs the source AccessKey" in form.error
-        fill(form, access_key_id="LTAIops", secret=SECRET_B)
+        fill(form, access_key_id="FAKEops", secret=SECRET_B)
         await s.press("ctrl+s")
         assert isinstance(s.app.screen, ProfileSwitcher), form.error
     ops = store.load().get("ops")
     assert ops.mode == ModeSettings("RamRoleArn", ram_role_arn=ROLE_ARN)
-    assert ops.credentials == Credentials("LTAIops", SECRET_B)
+    assert ops.credentials == Credentials("FAKEops", SECRET_B)
 
 
 @pytest.mark.parametrize(
@@ -710,7 +710,7 @@ async def test_the_form_adds_a_role_profile_with_its_source_key(tmp_path: Path) 
     ],
 )  # fmt: skip
 async def test_the_form_adds_each_mode(tmp_path: Path, typed: dict[str, str], mode: str) -> None:
-    store = stored(tmp_path, Profile("prod", credentials=Credentials("LTAIprod", SECRET_A)))
+    store = stored(tmp_path, Profile("prod", credentials=Credentials("FAKEprod", SECRET_A)))
     connector = FakeConnector({"prod": FakeTaskSource.with_tasks(1)}, "prod", store)
     async with running(connector.sources["prod"], connector) as s:
         await s.press("P", "a")
@@ -740,7 +740,7 @@ async def test_the_form_adds_each_mode(tmp_path: Path, typed: dict[str, str], mo
 async def test_the_form_refuses_a_mode_it_cannot_use_saying_why(
     tmp_path: Path, typed: dict[str, str], says: str
 ) -> None:
-    store = stored(tmp_path, Profile("prod", credentials=Credentials("LTAIprod", SECRET_A)))
+    store = stored(tmp_path, Profile("prod", credentials=Credentials("FAKEprod", SECRET_A)))
     connector = FakeConnector({"prod": FakeTaskSource.with_tasks(1)}, "prod", store)
     async with running(connector.sources["prod"], connector) as s:
         await s.press("P", "a")
@@ -761,7 +761,7 @@ async def test_editing_a_role_profile_keeps_what_the_form_does_not_show(tmp_path
     )
     store = stored(
         tmp_path,
-        Profile("ops", credentials=Credentials("LTAIops", SECRET_A), mode=settings),
+        Profile("ops", credentials=Credentials("FAKEops", SECRET_A), mode=settings),
     )
     connector = FakeConnector({"ops": FakeTaskSource.with_tasks(1)}, "ops", store)
     async with running(connector.sources["ops"], connector) as s:
@@ -776,7 +776,7 @@ async def test_editing_a_role_profile_keeps_what_the_form_does_not_show(tmp_path
         assert isinstance(s.app.screen, MainScreen), form.error
     ops = store.load().get("ops")
     assert ops.mode == settings
-    assert ops.credentials == Credentials("LTAIops", SECRET_A)
+    assert ops.credentials == Credentials("FAKEops", SECRET_A)
     assert ops.refresh == 10.0
 
 
@@ -801,7 +801,7 @@ async def test_a_profile_form_typed_in_one_burst_fills_every_field(tmp_path: Pat
             "a",
             *typed("qa"),
             "tab",
-            *typed("LTAIqa"),
+            *typed("FAKEqa"),
             "tab",
             *typed(TYPED_SECRET),
             "tab",
@@ -812,7 +812,7 @@ async def test_a_profile_form_typed_in_one_burst_fills_every_field(tmp_path: Pat
         form = s.app.screen
         assert isinstance(form, ProfileForm)
         assert field_value(form, "name") == "qa"
-        assert field_value(form, "access-key-id") == "LTAIqa"
+        assert field_value(form, "access-key-id") == "FAKEqa"
         assert field_value(form, "secret") == TYPED_SECRET
         assert field_value(form, "token") == "tok-1"
         assert field_value(form, "command") == "vault x"
@@ -872,10 +872,10 @@ async def test_the_read_only_box_and_the_signature_say_their_state_without_colou
 async def test_editing_the_active_profile_applies_its_new_settings_at_once(tmp_path: Path) -> None:
     store = stored(
         tmp_path,
-        Profile("prod", credentials=Credentials("LTAIprod", SECRET_A)),
-        Profile("staging", region="cn-beijing", credentials=Credentials("LTAIstg", SECRET_B)),
+        Profile("prod", credentials=Credentials("FAKEprod", SECRET_A)),
+        Profile("staging", region="cn-beijing", credentials=Credentials("FAKEstg", SECRET_B)),
     )
-    emulator = build_emulator(credentials={"LTAIprod": SECRET_A, "LTAIstg": SECRET_B})
+    emulator = build_emulator(credentials={"FAKEprod": SECRET_A, "FAKEstg": SECRET_B})
     connector = await real_connector(store, emulator)
     session = await connector.open("prod")
     await connector.activate(session)

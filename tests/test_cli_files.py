@@ -47,7 +47,7 @@ def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> 
 
 def _add(run: Run, name: str) -> None:
     code, _out, err = run(
-        "profile", "add", name, "--access-key-id", f"LTAI{name}", "--secret-stdin",
+        "profile", "add", name, "--access-key-id", f"FAKE{name}", "--secret-stdin",
         stdin=f"{SECRET}\n",
     )  # fmt: skip
     assert code == 0, err
@@ -235,7 +235,7 @@ def test_a_refused_file_is_said_before_the_secret_is_asked_for(
         raise AssertionError("asked for a secret that could not be stored")
 
     monkeypatch.setattr("getpass.getpass", no_prompt)
-    code, _out, err = run("profile", "add", "b", "--access-key-id", "LTAIb")
+    code, _out, err = run("profile", "add", "b", "--access-key-id", "FAKEb")
     _one_line_exit_2(code, err)
     assert "chmod 600" in err
 

@@ -65,7 +65,7 @@ def prompt_answers(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 def test_add_with_secret_from_stdin(run: Run) -> None:
     code, out, err = run(
-        "profile", "add", "prod", "--access-key-id", "LTAIprod", "--secret-stdin",
+        "profile", "add", "prod", "--access-key-id", "FAKEprod", "--secret-stdin",
         "--region", "cn-beijing", "--rate-limit", "8", "--refresh", "2", "--read-only",
         "--signature", "rpc", "--endpoint", "http://127.0.0.1:9000",
         stdin=SECRET + "\n",
@@ -73,7 +73,7 @@ def test_add_with_secret_from_stdin(run: Run) -> None:
     assert (code, err) == (0, "")
     assert "Saved profile 'prod' (default)" in out
     profile = ProfileStore().load().get("prod")
-    assert profile.credentials == Credentials("LTAIprod", SECRET)
+    assert profile.credentials == Credentials("FAKEprod", SECRET)
     assert (profile.region, profile.rate_limit, profile.refresh) == ("cn-beijing", 8, 2.0)
     assert (profile.read_only, profile.signature) == (True, "rpc")
     assert profile.endpoint == "http://127.0.0.1:9000"
@@ -97,16 +97,16 @@ def test_add_with_sts_token_from_stdin(run: Run) -> None:
 
 def test_add_prompts_for_secret(run: Run, prompt_answers: list[str]) -> None:
     prompt_answers.append(SECRET)
-    assert run("profile", "add", "p", "--access-key-id", "LTAIp", terminal=True)[0] == 0
-    assert ProfileStore().load().get("p").credentials == Credentials("LTAIp", SECRET)
+    assert run("profile", "add", "p", "--access-key-id", "FAKEp", terminal=True)[0] == 0
+    assert ProfileStore().load().get("p").credentials == Credentials("FAKEp", SECRET)
 
 
 def test_add_refuses_empty_secret(run: Run, prompt_answers: list[str]) -> None:
     prompt_answers.append("")
-    code, _, err = run("profile", "add", "p", "--access-key-id", "LTAIp", terminal=True)
+    code, _, err = run("profile", "add", "p", "--access-key-id", "FAKEp", terminal=True)
     assert code == 2
     assert "No AccessKey secret entered" in err
-    code, _, err = run("profile", "add", "p", "--access-key-id", "LTAIp", "--secret-stdin")
+    code, _, err = run("profile", "add", "p", "--access-key-id", "FAKEp", "--secret-stdin")
     assert code == 2
     assert "No AccessKey secret on stdin" in err
     assert not ProfileStore().config_path.exists()
@@ -116,7 +116,7 @@ def test_a_secret_piped_without_secret_stdin_is_refused_with_the_option_to_use(
     run: Run,
 ) -> None:
     """No prompt (it would read the pipe shown, with Python's GetPassWarning), nothing saved."""
-    code, out, err = run("profile", "add", "p", "--access-key-id", "LTAIp", stdin=SECRET + "\n")
+    code, out, err = run("profile", "add", "p", "--access-key-id", "FAKEp", stdin=SECRET + "\n")
     assert code == 2
     assert "--secret-stdin" in err
     assert "Warning" not in err
@@ -129,7 +129,7 @@ def test_add_with_credential_command(run: Run) -> None:
     assert code == 0
     assert ProfileStore().load().get("ext").credential_command == "get-creds --x"
     code, _, err = run(
-        "profile", "add", "both", "--credential-command", "c", "--access-key-id", "LTAI"
+        "profile", "add", "both", "--credential-command", "c", "--access-key-id", "FAKE"
     )
     assert code == 2
     assert "cannot be combined" in err
@@ -145,7 +145,7 @@ def test_add_with_credential_command(run: Run) -> None:
     ],
 )
 def test_add_validates_before_prompting(run: Run, extra: list[str], message: str) -> None:
-    code, out, err = run("profile", "add", "p", "--access-key-id", "LTAI", *extra)
+    code, out, err = run("profile", "add", "p", "--access-key-id", "FAKE", *extra)
     assert code == 2
     assert message in err
     assert err.count("\n") == 1
@@ -167,18 +167,18 @@ def test_add_usage_errors(run: Run) -> None:
 
 
 def test_add_existing_needs_replace(run: Run) -> None:
-    args = ["profile", "add", "p", "--access-key-id", "LTAI", "--secret-stdin"]
+    args = ["profile", "add", "p", "--access-key-id", "FAKE", "--secret-stdin"]
     assert run(*args, stdin=SECRET)[0] == 0
     code, _, err = run(*args, stdin="other-secret-1234567")
     assert code == 2
     assert "--replace" in err
     assert run(*args, "--replace", stdin="other-secret-1234567")[0] == 0
-    assert ProfileStore().load().get("p").credentials == Credentials("LTAI", "other-secret-1234567")
+    assert ProfileStore().load().get("p").credentials == Credentials("FAKE", "other-secret-1234567")
 
 
 def _add(run: Run, name: str, *extra: str) -> None:
     code, _, err = run(
-        "profile", "add", name, "--access-key-id", f"LTAI{name}000", "--secret-stdin", *extra,
+        "profile", "add", name, "--access-key-id", f"FAKE{name}000", "--secret-stdin", *extra,
         stdin=SECRET,
     )  # fmt: skip
     assert code == 0, err
@@ -222,7 +222,7 @@ def test_show_says_whether_a_secret_is_set_never_a_part_or_its_length(run: Run) 
     assert "access key secret: set\n" in out
     assert "security token:    not set\n" in out
     assert "read-only:         yes" in out
-    assert "LTAIprod000" in out
+    assert "FAKEprod000" in out
     assert SECRET[-4:] not in out
     assert "*" not in out
 
@@ -243,7 +243,7 @@ def test_show_is_the_same_whatever_the_secret_and_token(
     shown = []
     for secret, token in zip(secrets, tokens, strict=True):
         ProfileStore().add(
-            Profile("p", credentials=Credentials("LTAIp", secret, token)), replace=True
+            Profile("p", credentials=Credentials("FAKEp", secret, token)), replace=True
         )
         assert main(["profile", "show", "p"]) == 0
         shown.append(capsys.readouterr().out)
@@ -328,7 +328,7 @@ def test_profile_test_counts_running_tasks(run: Run, fake_api: Any) -> None:
     assert len(seen) == 1
     assert seen[0].url.host == "127.0.0.1"
     assert seen[0].url.port == 9000
-    assert "LTAIprod000" in seen[0].headers["authorization"]
+    assert "FAKEprod000" in seen[0].headers["authorization"]
     assert SECRET not in "".join(run.transcript)
 
 
@@ -377,7 +377,7 @@ def _aliyun_file(tmp_path: Path) -> Path:
             {
                 "current": "sts",
                 "profiles": [
-                    {"name": "ak", "mode": "AK", "access_key_id": "LTAIak",
+                    {"name": "ak", "mode": "AK", "access_key_id": "FAKEak",
                      "access_key_secret": SECRET, "region_id": "cn-hangzhou"},
                     {"name": "sts", "mode": "StsToken", "access_key_id": "STS.a",
                      "access_key_secret": SECRET, "sts_token": TOKEN},

@@ -58,7 +58,7 @@ def place(char: str, tail: str, where: str) -> str:
 def values_with(field: str, bad: str) -> dict[str, str]:
     """Good values for every field but ``field``, which is ``bad``."""
     values = {
-        "access_key_id": "LTAIkeyid",
+        "access_key_id": "FAKEkeyid",
         "access_key_secret": "goodsecret",
         "security_token": "goodtoken",
     }
@@ -128,7 +128,7 @@ def test_the_credentials_file_refuses_them(
     tmp_path_factory: pytest.TempPathFactory, char: str, tail: str, where: str, field: str
 ) -> None:
     store = ProfileStore(tmp_path_factory.mktemp("store"))
-    store.add(Profile("p", credentials=Credentials("LTAIkeyid", "goodsecret", "goodtoken")))
+    store.add(Profile("p", credentials=Credentials("FAKEkeyid", "goodsecret", "goodtoken")))
     good = values_with("", "")
     text = store.credentials_path.read_text()
     bad = place(char, tail, where)
@@ -198,7 +198,7 @@ def test_an_aliyun_profile_is_skipped_with_the_reason(tmp_path: Path, bad: str) 
     entry = {
         "name": "p",
         "mode": "StsToken",
-        "access_key_id": "LTAIkeyid",
+        "access_key_id": "FAKEkeyid",
         "access_key_secret": "goodsecret",
         "sts_token": "x" + MARKER + bad + "x",
     }
@@ -279,7 +279,7 @@ def test_the_console_form_refuses_them_with_the_field_named(bad: str) -> None:
     from asrtui.profiles.entry import ProfileEntry, profile_from_entry
 
     values = ProfileEntry(
-        name="p", access_key_id="LTAIkeyid", secret="x" + MARKER + bad + "x",
+        name="p", access_key_id="FAKEkeyid", secret="x" + MARKER + bad + "x",
         token="", command="", region="cn-shanghai", endpoint="", signature="v3",
         rate_limit="20", refresh="5", read_only=False,
     )  # fmt: skip

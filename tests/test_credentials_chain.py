@@ -83,7 +83,7 @@ def test_oidc_trio(tmp_path: Path) -> None:
 
 def test_a_profile_of_each_mode_builds_its_provider(tmp_path: Path) -> None:
     store = ProfileStore(tmp_path / "asrtui")
-    key = Credentials("LTAIsrc", "s-src-123")
+    key = Credentials("FAKEsrc", "s-src-123")
     store.add(Profile("src", credentials=key, mode=ModeSettings("RamRoleArn", ram_role_arn=ROLE)))
     store.add(
         Profile(
@@ -163,10 +163,10 @@ def test_a_profile_pointing_at_the_aliyun_cli_reads_it_each_time(tmp_path: Path)
         assert isinstance(provider, StaticProvider)
         return provider.credentials.access_key_id
 
-    assert key_id() == "LTAIcli"
+    assert key_id() == "FAKEcli"
     # `aliyun configure` changes the key: seen without importing again.
-    config.write_text(json.dumps({"profiles": [{**CLI_AK, "access_key_id": "LTAInew"}]}))
-    assert key_id() == "LTAInew"
+    config.write_text(json.dumps({"profiles": [{**CLI_AK, "access_key_id": "FAKEnew"}]}))
+    assert key_id() == "FAKEnew"
 
 
 @pytest.mark.parametrize(
@@ -191,7 +191,7 @@ def test_modes_round_trip_through_the_store(tmp_path: Path) -> None:
     store = ProfileStore(tmp_path / "asrtui")
     profile = Profile(
         "src",
-        credentials=Credentials("LTAIsrc", "s-src-123"),
+        credentials=Credentials("FAKEsrc", "s-src-123"),
         mode=ModeSettings(
             "RamRoleArn",
             ram_role_arn=ROLE,

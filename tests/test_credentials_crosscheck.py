@@ -48,9 +48,9 @@ _MODES = {
 def served() -> Iterator[tuple[EmulatorApp, str]]:
     identity = IdentityServices(instance_role="ecs-role")
     keys = {
-        "LTAIclirole": "s-clirole",
-        "LTAIenv": "env-secret-abcdef",
-        "LTAIini": "s-ini",
+        "FAKEclirole": "s-clirole",
+        "FAKEenv": "env-secret-abcdef",
+        "FAKEini": "s-ini",
     }
     app = build_emulator(credentials=keys, identity=identity)
     with running_server(app) as url:
@@ -160,9 +160,9 @@ def test_official_library_agrees(
 
     if row.name == "env AccessKey and a role ARN":
         assert ours[0] == "RamRoleArn"
-        assert official == ("AK", "LTAIenv")  # the official library ignores the role ARN
+        assert official == ("AK", "FAKEenv")  # the official library ignores the role ARN
     elif row.name == "env spelling of the aliyun CLI":
-        assert ours == ("AK", "LTAIalt")
+        assert ours == ("AK", "FAKEalt")
         assert official[0] == "error"  # it reads ALIBABA_CLOUD_* only
     elif row.name == "credentials URI before a probed ECS role":
         assert ours[0] == "CredentialsURI"
@@ -188,7 +188,7 @@ def test_the_official_sts_sdk_calls_the_emulators_sts(served: tuple[EmulatorApp,
 
     app, url = served
     config = open_api_models.Config(
-        access_key_id="LTAIenv",
+        access_key_id="FAKEenv",
         access_key_secret="env-secret-abcdef",
         endpoint=urlsplit(url).netloc,
         protocol="http",

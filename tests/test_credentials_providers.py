@@ -28,7 +28,7 @@ from asrtui.emulator import EmulatorApp, IdentityServices, build_emulator
 from asrtui.errors import AsrtuiError, CredentialsError, CredentialsServiceError
 from asrtui.ratelimit import WindowLimiter
 
-KEY_ID = "LTAIsource"
+KEY_ID = "FAKEsource"
 SECRET = "source-secret-abcdefgh"
 ROLE = "acs:ram::1234567890123456:role/asr-operator"
 OIDC_PROVIDER = "acs:ram::1234567890123456:oidc-provider/ack-rrsa"

@@ -42,7 +42,7 @@ from asrtui.tasksource import ClientTaskSource
 from tests.support.clock import FakeClock
 from tests.support.fakes import FakeTaskSource, running_console
 
-KEY_ID = "LTAIsource-key-id"
+KEY_ID = "FAKEsource-key-id"
 SECRET = "source-secret-abcdefgh"
 ROLE = "acs:ram::1234567890123456:role/asr-operator"
 START = datetime(2026, 12, 6, 12, 0, 0, tzinfo=UTC)
@@ -209,7 +209,7 @@ def test_only_successful_fetches_count_as_renewals() -> None:
 
 
 def test_fixed_credentials_never_renew() -> None:
-    assert StaticProvider(Credentials("LTAIfixed-key", "secret")).info().renewals == 0
+    assert StaticProvider(Credentials("FAKEfixed-key", "secret")).info().renewals == 0
 
 
 # -- the watch: which readings make which events ---------------------------------------------
@@ -278,7 +278,7 @@ def test_refused_credentials_make_the_next_renewal_a_recovery(tmp_path: Path) ->
 @pytest.mark.parametrize(
     "key_id",
     [
-        "LTAI5tFullKeyIdNotMasked",
+        "FAKE5tFullKeyIdNotMasked",
         "https://x.invalid/live?auth_key=1-0-0-deadbeefcafe",
         "id\x1b[31m\nnext line",
     ],

@@ -277,7 +277,7 @@ def test_profile_add_takes_a_request_timeout_and_show_prints_it(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("sys.stdin", _Lines("s3cret\n"))
-    args = ["profile", "add", "slow", "--access-key-id", "LTAIx", "--secret-stdin"]
+    args = ["profile", "add", "slow", "--access-key-id", "FAKEx", "--secret-stdin"]
     assert main([*args, "--request-timeout", "2.5"]) == 0
     assert main(["profile", "show", "slow"]) == 0
     assert re.search(r"^request timeout: +2\.5 s$", capsys.readouterr().out, re.MULTILINE)
@@ -288,7 +288,7 @@ def test_profile_add_refuses_a_request_timeout_out_of_range(
     value: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("sys.stdin", _Lines("s3cret\n"))
-    args = ["profile", "add", "slow", "--access-key-id", "LTAIx", "--secret-stdin"]
+    args = ["profile", "add", "slow", "--access-key-id", "FAKEx", "--secret-stdin"]
     assert main([*args, "--request-timeout", value]) == 2
     err = capsys.readouterr().err
     assert "Invalid request timeout" in err

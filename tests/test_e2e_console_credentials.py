@@ -26,7 +26,7 @@ pytest.importorskip("uvicorn")
 
 from asrtui.emulator.server import running_server
 
-KEY_ID = "LTAIconsolee2e"
+KEY_ID = "FAKEconsolee2e"
 SECRET = "console-e2e-secret-abcdef"
 ROLE = "acs:ram::1234567890123456:role/asr-operator"
 

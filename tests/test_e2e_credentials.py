@@ -21,7 +21,7 @@ pytest.importorskip("uvicorn")
 
 from asrtui.emulator.server import running_server
 
-KEY_ID = "LTAIe2esource"
+KEY_ID = "FAKEe2esource"
 SECRET = "E2Esecret-0123456789abcdef"
 ROLE = "acs:ram::1234567890123456:role/asr-operator"
 OIDC_PROVIDER = "acs:ram::1234567890123456:oidc-provider/ack-rrsa"

@@ -42,7 +42,7 @@ pytest.importorskip("uvicorn")
 
 from asrtui.emulator.server import running_server
 
-KEY_ID = "LTAIrenewale2e"
+KEY_ID = "FAKErenewale2e"
 SECRET = "renewal-e2e-secret-abcdef"
 ROLE = "acs:ram::1234567890123456:role/asr-operator"
 #: Seconds every issued credential lives (whole seconds, truncated: 3 to 4 s in effect).

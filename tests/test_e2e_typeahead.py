@@ -84,7 +84,7 @@ def test_a_profile_form_typed_in_one_burst_saves_every_field(tmux: TmuxServer) -
             "a",
             "qa-e2e",
             "Tab",
-            "LTAIe2e0001",
+            "FAKEe2e0001",
             "Tab",
             SECRET,
             "Tab",
@@ -103,7 +103,7 @@ def test_a_profile_form_typed_in_one_burst_saves_every_field(tmux: TmuxServer) -
             time.sleep(0.05)
         profile = _saved(store, deadline)
         assert profile.credentials is not None
-        assert profile.credentials.access_key_id == "LTAIe2e0001"
+        assert profile.credentials.access_key_id == "FAKEe2e0001"
         assert profile.credentials.access_key_secret == SECRET
         assert profile.credentials.security_token == TOKEN
         assert profile.region == "cn-shanghai"

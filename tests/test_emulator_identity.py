@@ -14,7 +14,7 @@ import pytest
 from asrtui.emulator import IdentityServices, build_emulator
 from asrtui.signing import canonical_query, format_timestamp, rpc_signature, rpc_string_to_sign
 
-KEY_ID = "LTAIsource"
+KEY_ID = "FAKEsource"
 SECRET = "source-secret-abcdefgh"
 ROLE = "acs:ram::1234567890123456:role/asr-operator"
 START = datetime(2026, 12, 6, 12, 0, 0, tzinfo=UTC)

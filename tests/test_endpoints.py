@@ -151,7 +151,7 @@ def test_the_command_line_refuses_a_scheme_less_endpoint_with_exit_2(
 ) -> None:
     from asrtui.__main__ import main
 
-    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAIx")
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "FAKEx")
     monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "s3cret")
     assert main(["tasks", "--endpoint", "127.0.0.1:8080"]) == 2
     err = capsys.readouterr().err

@@ -37,7 +37,7 @@ needs_root = pytest.mark.skipif(not AS_ROOT, reason="chown to another user needs
 
 
 def _profile(name: str = "prod", secret: str = SECRET) -> Profile:
-    return Profile(name, credentials=Credentials("LTAIid0001", secret))
+    return Profile(name, credentials=Credentials("FAKEid0001", secret))
 
 
 @pytest.fixture
@@ -533,7 +533,7 @@ def test_a_failure_between_the_two_files_loses_no_profile(
     else:
         assert change == "remove"
     if "new" in loaded:
-        assert loaded["new"].credentials == Credentials("LTAIid0001", "new-SECRET")
+        assert loaded["new"].credentials == Credentials("FAKEid0001", "new-SECRET")
 
 
 # -- a real full and a real read-only file system (root, where mounting is allowed) -----------

@@ -314,7 +314,7 @@ def test_a_profile_keeps_its_hook_and_the_console_runs_it() -> None:
 
     profile = Profile(
         "studio",
-        credentials=Credentials("LTAI5tExampleKey1", "an-example-secret-value"),
+        credentials=Credentials("FAKE5tExampleKey1", "an-example-secret-value"),
         on_event="page-oncall --team live",
         on_event_kinds=("task_ended", "throttled"),
     )

@@ -142,7 +142,7 @@ def test_an_error_line_of_the_command_line_is_masked_too(
     """Whatever an error quotes (a URL a user typed, a server's text) goes through the rule."""
     from asrtui.__main__ import main
 
-    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAIkeyid")
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "FAKEkeyid")
     monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "goodsecret")
     code = main(["--endpoint", f"http://h.example/x?token={MARKER}", "tasks"])
     err = capsys.readouterr().err

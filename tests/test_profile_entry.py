@@ -27,7 +27,7 @@ BLANK = ProfileEntry(
     endpoint="", signature="v3", rate_limit="20", refresh="5", read_only=False,
 )  # fmt: skip
 FILLED = {
-    "access_key_id": "LTAIkeyid",
+    "access_key_id": "FAKEkeyid",
     "secret": "s3cret-value",
     "token": "tok",
     "command": "x",
@@ -96,7 +96,7 @@ def test_no_credentials_names_every_mode() -> None:
 def test_a_role_is_assumed_with_the_access_key_given_beside_it() -> None:
     values = replace(
         BLANK,
-        access_key_id="LTAIkeyid",
+        access_key_id="FAKEkeyid",
         secret="s3cret-value",
         mode="RamRoleArn",
         ram_role_arn="acs:ram::1:role/asr",
@@ -110,7 +110,7 @@ def test_a_role_is_assumed_with_the_access_key_given_beside_it() -> None:
 
 
 def test_each_mode_alone_makes_its_profile() -> None:
-    key = profile_from_entry(replace(BLANK, access_key_id="LTAIkeyid", secret="s3cret-value"), None)
+    key = profile_from_entry(replace(BLANK, access_key_id="FAKEkeyid", secret="s3cret-value"), None)
     assert key.credentials is not None
     assert key.credential_command is None
     command = profile_from_entry(replace(BLANK, command="/bin/creds"), None)

@@ -22,7 +22,7 @@ def aliyun_config() -> dict[str, object]:
             {
                 "name": "ak",
                 "mode": "AK",
-                "access_key_id": "LTAIak",
+                "access_key_id": "FAKEak",
                 "access_key_secret": SECRET,
                 "region_id": "cn-hangzhou",
                 "output_format": "json",
@@ -43,7 +43,7 @@ def aliyun_config() -> dict[str, object]:
             {"name": "sso", "mode": "CloudSSO", "cloud_sso_sign_in_url": "https://x"},
             {"name": "oauth", "mode": "OAuth", "oauth_site_type": "CN"},
             {"name": "weird", "mode": "Quantum"},
-            {"name": "half", "mode": "AK", "access_key_id": "LTAIhalf"},
+            {"name": "half", "mode": "AK", "access_key_id": "FAKEhalf"},
             {"name": "nosts", "mode": "StsToken", "access_key_id": "a", "access_key_secret": "b"},
             {"name": "noproc", "mode": "External"},
             {"name": "bad name!", "mode": "AK", "access_key_id": "a", "access_key_secret": "b"},
@@ -64,7 +64,7 @@ def config_file(tmp_path: Path) -> Path:
 def test_imports_every_mode_asrtui_has(config_file: Path) -> None:
     result = read_aliyun_config(config_file)
     assert result.profiles == (
-        Profile("ak", region="cn-hangzhou", credentials=Credentials("LTAIak", SECRET)),
+        Profile("ak", region="cn-hangzhou", credentials=Credentials("FAKEak", SECRET)),
         Profile("sts", credentials=Credentials("STS.id", SECRET, "sts-token-value")),
         Profile("ext", credential_command="get-creds --p 1"),
         Profile("ecs", mode=ModeSettings("EcsRamRole", ram_role_name="r")),
@@ -77,7 +77,7 @@ def test_role_modes_keep_their_settings(tmp_path: Path) -> None:
     path = tmp_path / "config.json"
     role = "acs:ram::123:role/asr"
     entries = [
-        {"name": "src", "mode": "RamRoleArn", "access_key_id": "LTAIsrc",
+        {"name": "src", "mode": "RamRoleArn", "access_key_id": "FAKEsrc",
          "access_key_secret": SECRET, "ram_role_arn": role, "ram_session_name": "me",
          "expired_seconds": 1800, "sts_region": "cn-hangzhou", "enable_vpc": True},
         {"name": "chain", "mode": "ChainableRamRoleArn", "source_profile": "src",
@@ -87,7 +87,7 @@ def test_role_modes_keep_their_settings(tmp_path: Path) -> None:
     ]  # fmt: skip
     path.write_text(json.dumps({"current": "src", "profiles": entries}))
     found = {p.name: p for p in read_aliyun_config(path).profiles}
-    assert found["src"].credentials == Credentials("LTAIsrc", SECRET)
+    assert found["src"].credentials == Credentials("FAKEsrc", SECRET)
     assert found["src"].mode == ModeSettings(
         "RamRoleArn",
         ram_role_arn=role,

@@ -17,10 +17,10 @@ from asrtui.errors import ConfigError, CredentialsError
 from asrtui.profiles import Profile, ProfileStore, credential_summary
 from tests.support.fakes import credentials_now
 
-PROD = Credentials("LTAIprod", "prod-secret-value-123456")
-STAGE = Credentials("LTAIstage", "stage-secret-value-123456")
+PROD = Credentials("FAKEprod", "prod-secret-value-123456")
+STAGE = Credentials("FAKEstage", "stage-secret-value-123456")
 ENV_KEYS = {
-    "ALIBABA_CLOUD_ACCESS_KEY_ID": "LTAIenv",
+    "ALIBABA_CLOUD_ACCESS_KEY_ID": "FAKEenv",
     "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "env-secret-value-123456",
 }
 
@@ -79,7 +79,7 @@ def test_environment_keys_beat_default_profile(store: ProfileStore) -> None:
     settings = resolve(store, {**ENV_KEYS, "ALIBABA_CLOUD_SECURITY_TOKEN": "tok-123456789"})
     assert settings.profile == "env"
     assert credentials_now(settings.credentials) == Credentials(
-        "LTAIenv", "env-secret-value-123456", "tok-123456789"
+        "FAKEenv", "env-secret-value-123456", "tok-123456789"
     )
     # Nothing of the default profile leaks into an environment session.
     assert (settings.region, settings.endpoint, settings.signature) == ("cn-shanghai", None, "v3")
@@ -134,24 +134,24 @@ def test_environment_profile_beats_default(store: ProfileStore) -> None:
 @pytest.mark.parametrize("prefix", ["ALICLOUD_", "ALIBABACLOUD_"])
 def test_other_spellings(store: ProfileStore, prefix: str) -> None:
     env = {
-        f"{prefix}ACCESS_KEY_ID": "LTAIalt",
+        f"{prefix}ACCESS_KEY_ID": "FAKEalt",
         f"{prefix}ACCESS_KEY_SECRET": "alt-secret-value-1234",
         f"{prefix}REGION_ID": "cn-qingdao",
     }
     settings = resolve(store, env)
-    assert credentials_now(settings.credentials) == Credentials("LTAIalt", "alt-secret-value-1234")
+    assert credentials_now(settings.credentials) == Credentials("FAKEalt", "alt-secret-value-1234")
     assert settings.region == "cn-qingdao"
     assert resolve(store, {f"{prefix}PROFILE": "stage"}).profile == "stage"
 
 
 def test_official_spelling_wins_over_others(store: ProfileStore) -> None:
-    env = {**ENV_KEYS, "ALICLOUD_ACCESS_KEY_ID": "LTAIalt"}
-    assert credentials_now(resolve(store, env).credentials).access_key_id == "LTAIenv"
+    env = {**ENV_KEYS, "ALICLOUD_ACCESS_KEY_ID": "FAKEalt"}
+    assert credentials_now(resolve(store, env).credentials).access_key_id == "FAKEenv"
 
 
 def test_half_an_environment_pair_is_an_error(store: ProfileStore) -> None:
     with pytest.raises(CredentialsError, match="ACCESS_KEY_SECRET is not"):
-        resolve(store, {"ALIBABA_CLOUD_ACCESS_KEY_ID": "LTAIenv"})
+        resolve(store, {"ALIBABA_CLOUD_ACCESS_KEY_ID": "FAKEenv"})
     with pytest.raises(CredentialsError) as excinfo:
         resolve(store, {"ALIBABA_CLOUD_ACCESS_KEY_SECRET": "lonely-secret-value"})
     assert "lonely-secret-value" not in str(excinfo.value)

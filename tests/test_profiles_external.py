@@ -59,9 +59,9 @@ def get(provider: ExternalCredentials) -> Credentials:
 
 
 def test_command_is_split_without_shell() -> None:
-    runner = FakeRunner({"mode": "AK", "access_key_id": "LTAI1", "access_key_secret": "x" * 20})
+    runner = FakeRunner({"mode": "AK", "access_key_id": "FAKE1", "access_key_secret": "x" * 20})
     creds = ExternalCredentials("get-creds --name 'my profile' $HOME", runner=runner)
-    assert get(creds) == Credentials("LTAI1", "x" * 20)
+    assert get(creds) == Credentials("FAKE1", "x" * 20)
     assert runner.calls == [["get-creds", "--name", "my profile", "$HOME"]]
 
 

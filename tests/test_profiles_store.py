@@ -30,7 +30,7 @@ def store(tmp_path: Path) -> ProfileStore:
 
 
 def _profile(name: str = "prod", **kwargs: object) -> Profile:
-    kwargs.setdefault("credentials", Credentials("LTAIid0001", SECRET))
+    kwargs.setdefault("credentials", Credentials("FAKEid0001", SECRET))
     return Profile(name, **kwargs)  # type: ignore[arg-type]
 
 
@@ -107,11 +107,11 @@ def test_credentials_and_command_are_exclusive() -> None:
 
 
 def test_profile_repr_hides_secrets() -> None:
-    profile = _profile(credentials=Credentials("LTAIid0001", SECRET, TOKEN))
+    profile = _profile(credentials=Credentials("FAKEid0001", SECRET, TOKEN))
     text = repr(profile) + str(profile)
     assert SECRET not in text
     assert TOKEN not in text
-    assert "LTAIid0001" in text
+    assert "FAKEid0001" in text
 
 
 # -- round trip and layout ------------------------------------------------------------------
@@ -125,7 +125,7 @@ def test_round_trip(store: ProfileStore) -> None:
         rate_limit=7,
         refresh=2.5,
         read_only=True,
-        credentials=Credentials("LTAIid0001", SECRET, TOKEN),
+        credentials=Credentials("FAKEid0001", SECRET, TOKEN),
     )
     ext = Profile("ext", credential_command="get-creds --profile x")
     assert store.add(prod) is True  # the first profile becomes the default
@@ -137,12 +137,12 @@ def test_round_trip(store: ProfileStore) -> None:
 
 
 def test_secrets_only_in_credentials_file(store: ProfileStore) -> None:
-    store.add(_profile(credentials=Credentials("LTAIid0001", SECRET, TOKEN)))
+    store.add(_profile(credentials=Credentials("FAKEid0001", SECRET, TOKEN)))
     config = store.config_path.read_text()
     credentials = store.credentials_path.read_text()
     assert SECRET not in config
     assert TOKEN not in config
-    assert "LTAIid0001" not in config
+    assert "FAKEid0001" not in config
     assert SECRET in credentials
     assert TOKEN in credentials
     assert 'default = "prod"' in config
@@ -184,7 +184,7 @@ def test_default_management(store: ProfileStore) -> None:
 
 def test_remove_drops_secrets(store: ProfileStore) -> None:
     store.add(_profile("a"))
-    store.add(_profile("b", credentials=Credentials("LTAIother", "other-secret-value")))
+    store.add(_profile("b", credentials=Credentials("FAKEother", "other-secret-value")))
     store.remove("b")
     assert "other-secret-value" not in store.credentials_path.read_text()
 
@@ -271,7 +271,7 @@ def test_corrupted_config_names_file_and_line_and_is_never_overwritten(
 
 def test_corrupted_credentials_error_shows_no_secret(store: ProfileStore) -> None:
     store.add(_profile("a"))
-    broken = f'[a]\naccess_key_id = "LTAIid0001"\naccess_key_secret = "{SECRET}\n'.encode()
+    broken = f'[a]\naccess_key_id = "FAKEid0001"\naccess_key_secret = "{SECRET}\n'.encode()
     store.credentials_path.write_bytes(broken)
     with pytest.raises(ConfigError) as excinfo:
         store.load()
@@ -305,7 +305,7 @@ def test_invalid_config_values(store: ProfileStore, text: str, match: str) -> No
 
 def test_credentials_without_secret_are_refused(store: ProfileStore) -> None:
     store.add(_profile("a"))
-    store.credentials_path.write_text('[a]\naccess_key_id = "LTAIid0001"\n')
+    store.credentials_path.write_text('[a]\naccess_key_id = "FAKEid0001"\n')
     with pytest.raises(CredentialsError, match="access_key_secret"):
         store.load()
 

@@ -104,7 +104,7 @@ _PROFILE_ADD = st.tuples(
     st.just(["profile", "add"]),
     st.lists(_mostly("prod", "staging.eu-1", "Prod_2"), min_size=0, max_size=2),
     _flags(
-        _option("--access-key-id", _mostly(ENV_KEY_ID, "LTAI5tExample")),
+        _option("--access-key-id", _mostly(ENV_KEY_ID, "FAKE5tExample")),
         st.just(["--access-key-id", ENV_KEY_ID]),
         st.just(["--secret-stdin"]),
         st.just(["--sts-token-stdin"]),

@@ -37,7 +37,7 @@ ENDPOINTS = st.one_of(
     st.sampled_from(["https://live.aliyuncs.com", "http://127.0.0.1:8080", "HTTP://Example.COM"]),
     TEXT,
 )
-SECRETS = st.one_of(st.sampled_from(["LTAI5tExample", "s3cr3t"]), TEXT)
+SECRETS = st.one_of(st.sampled_from(["FAKE5tExample", "s3cr3t"]), TEXT)
 CREDENTIALS = st.one_of(
     st.none(),
     st.builds(Credentials, SECRETS, SECRETS, st.one_of(st.just(""), SECRETS)),
@@ -113,7 +113,7 @@ def test_looking_up_removing_or_choosing_any_name_is_config_error_at_worst(name:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         store = ProfileStore(root / "cfg")
-        store.add(Profile("prod", credentials=Credentials("LTAI5tExample", "s3cr3t-value")))
+        store.add(Profile("prod", credentials=Credentials("FAKE5tExample", "s3cr3t-value")))
         before = _everything_under(root)
         for act in (store.load().get, store.remove, store.set_default):
             try:
@@ -144,7 +144,7 @@ _SENDABLE = st.characters(min_codepoint=0x20, max_codepoint=0x7E)
 def test_any_secret_round_trips_through_the_credentials_file(secret: str, token: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         store = ProfileStore(Path(tmp) / "cfg")
-        credentials = Credentials("LTAI5tExample", secret, token)
+        credentials = Credentials("FAKE5tExample", secret, token)
         store.add(Profile("prod", credentials=credentials))
         stored = store.load().get("prod").credentials
         assert stored == credentials

@@ -111,7 +111,7 @@ async def test_a_value_too_long_for_a_url_is_named_not_blamed_on_the_endpoint() 
 
     limiter = WindowLimiter(20)
     client = LiveClient(
-        lambda: Credentials("LTAIx", "s3cret"),
+        lambda: Credentials("FAKEx", "s3cret"),
         "http://emulator.test",
         transport=httpx.MockTransport(handler),
         limiter=limiter,

@@ -118,7 +118,7 @@ async def test_the_client_does_not_follow_a_redirect_and_says_so() -> None:
         return httpx.Response(302, headers={"location": "http://elsewhere.example/"})
 
     client = LiveClient(
-        lambda: Credentials("LTAIx", "s3cret"),
+        lambda: Credentials("FAKEx", "s3cret"),
         "http://emulator.test",
         transport=httpx.MockTransport(handler),
     )

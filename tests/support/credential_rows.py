@@ -31,10 +31,10 @@ __all__ = [
 ROLE = "acs:ram::1234567890123456:role/asr"
 OIDC_PROVIDER = "acs:ram::1234567890123456:oidc-provider/ack"
 ENV_AK = {
-    "ALIBABA_CLOUD_ACCESS_KEY_ID": "LTAIenv",
+    "ALIBABA_CLOUD_ACCESS_KEY_ID": "FAKEenv",
     "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "env-secret-abcdef",
 }
-CLI_AK = {"name": "cli", "mode": "AK", "access_key_id": "LTAIcli", "access_key_secret": "s-cli-1"}
+CLI_AK = {"name": "cli", "mode": "AK", "access_key_id": "FAKEcli", "access_key_secret": "s-cli-1"}
 CLI_STS = {
     "name": "clists",
     "mode": "StsToken",
@@ -45,12 +45,12 @@ CLI_STS = {
 CLI_ROLE = {
     "name": "clirole",
     "mode": "RamRoleArn",
-    "access_key_id": "LTAIclirole",
+    "access_key_id": "FAKEclirole",
     "access_key_secret": "s-clirole",
     "ram_role_arn": ROLE,
 }
 CLI_SSO = {"name": "sso", "mode": "CloudSSO"}
-INI_AK = "[default]\ntype = access_key\naccess_key_id = LTAIini\naccess_key_secret = s-ini # note\n"
+INI_AK = "[default]\ntype = access_key\naccess_key_id = FAKEini\naccess_key_secret = s-ini # note\n"
 
 
 @dataclass(frozen=True)
@@ -83,19 +83,19 @@ def token_file(tmp: Path) -> str:
 
 ROWS = [
     Row("nothing", error=NothingConfiguredError, match="No credentials configured"),
-    Row("env AccessKey", env=ENV_AK, mode="AK", key_id="LTAIenv", profile="env"),
+    Row("env AccessKey", env=ENV_AK, mode="AK", key_id="FAKEenv", profile="env"),
     Row(
         "env STS",
         env={**ENV_AK, "ALIBABA_CLOUD_SECURITY_TOKEN": "tok"},
         mode="StsToken",
-        key_id="LTAIenv",
+        key_id="FAKEenv",
         profile="env",
     ),
     Row(
         "env spelling of the aliyun CLI",
-        env={"ALICLOUD_ACCESS_KEY_ID": "LTAIalt", "ALICLOUD_ACCESS_KEY_SECRET": "s-alt"},
+        env={"ALICLOUD_ACCESS_KEY_ID": "FAKEalt", "ALICLOUD_ACCESS_KEY_SECRET": "s-alt"},
         mode="AK",
-        key_id="LTAIalt",
+        key_id="FAKEalt",
         profile="env",
         differs="the SDK reads ALIBABA_CLOUD_* only",
     ),
@@ -115,7 +115,7 @@ ROWS = [
             "ALIBABA_CLOUD_OIDC_TOKEN_FILE": "/var/run/token",
         },
         mode="AK",
-        key_id="LTAIenv",
+        key_id="FAKEenv",
         profile="env",
     ),
     Row(
@@ -123,7 +123,7 @@ ROWS = [
         aliyun=(CLI_AK,),
         current="cli",
         mode="AK",
-        key_id="LTAIcli",
+        key_id="FAKEcli",
         profile="aliyun:cli",
     ),
     Row(
@@ -149,10 +149,10 @@ ROWS = [
         current="cli",
         ini=INI_AK,
         mode="AK",
-        key_id="LTAIini",
+        key_id="FAKEini",
         profile="ini:default",
     ),
-    Row("ini file", ini=INI_AK, mode="AK", key_id="LTAIini", profile="ini:default"),
+    Row("ini file", ini=INI_AK, mode="AK", key_id="FAKEini", profile="ini:default"),
     Row(
         "ini file of a wrong type",
         ini="[default]\ntype = magic_key\n",
@@ -161,7 +161,7 @@ ROWS = [
     ),
     Row(
         "ini file missing a value",
-        ini="[default]\ntype = access_key\naccess_key_id = LTAI\n",
+        ini="[default]\ntype = access_key\naccess_key_id = FAKE\n",
         error=ConfigError,
         match="needs access_key_secret",
     ),
@@ -171,7 +171,7 @@ ROWS = [
         current="cli",
         ini=INI_AK,
         mode="AK",
-        key_id="LTAIcli",
+        key_id="FAKEcli",
         profile="aliyun:cli",
     ),
     Row(
@@ -217,20 +217,20 @@ ROWS = [
         "asrtui default profile before the aliyun CLI",
         aliyun=(CLI_AK,),
         current="cli",
-        asrtui=(Profile("mine", credentials=Credentials("LTAImine", "s-mine")),),
+        asrtui=(Profile("mine", credentials=Credentials("FAKEmine", "s-mine")),),
         default="mine",
         mode="AK",
-        key_id="LTAImine",
+        key_id="FAKEmine",
         profile="mine",
         differs="the SDK does not know asrtui's profiles",
     ),
     Row(
         "env AccessKey before the asrtui default profile",
         env=ENV_AK,
-        asrtui=(Profile("mine", credentials=Credentials("LTAImine", "s-mine")),),
+        asrtui=(Profile("mine", credentials=Credentials("FAKEmine", "s-mine")),),
         default="mine",
         mode="AK",
-        key_id="LTAIenv",
+        key_id="FAKEenv",
         profile="env",
     ),
     Row(
@@ -239,19 +239,19 @@ ROWS = [
         aliyun=(CLI_AK,),
         current="cli",
         asrtui=(
-            Profile("mine", credentials=Credentials("LTAImine", "s-mine")),
-            Profile("other", credentials=Credentials("LTAIother", "s-other")),
+            Profile("mine", credentials=Credentials("FAKEmine", "s-mine")),
+            Profile("other", credentials=Credentials("FAKEother", "s-other")),
         ),
         default="mine",
         mode="AK",
-        key_id="LTAIother",
+        key_id="FAKEother",
         profile="other",
         differs="the SDK does not know asrtui's profiles",
     ),
     Row(
         "ALIBABA_CLOUD_PROFILE names nothing anywhere",
         env={"ALIBABA_CLOUD_PROFILE": "nope"},
-        asrtui=(Profile("mine", credentials=Credentials("LTAImine", "s-mine")),),
+        asrtui=(Profile("mine", credentials=Credentials("FAKEmine", "s-mine")),),
         default="mine",
         error=ConfigError,
         match="No profile named 'nope'",
