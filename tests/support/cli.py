@@ -16,7 +16,8 @@ from asrtui.emulator import DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET
 
 __all__ = ["ROOT", "asrtui_command", "demo_env", "run_cli"]
 
-#: The source tree: the working directory of every run, so ``-m asrtui`` finds this asrtui.
+#: The tests folder (this file's grandparent): the working directory of every run. ``-m asrtui``
+#: finds the asrtui installed in this environment, whatever the directory.
 ROOT = Path(__file__).resolve().parent.parent
 #: Prefixes of the credential variables a run must not inherit from the developer's shell.
 _CREDENTIAL_PREFIXES = ("ALIBABA_CLOUD_", "ALICLOUD_", "ALIBABACLOUD_")
