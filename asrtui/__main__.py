@@ -53,12 +53,7 @@ def launch_console(args: argparse.Namespace) -> int:
     Returns:
         The console's exit code; 2 when the console is not installed.
     """
-    from asrtui.cli.connection import (
-        environment,
-        max_answer_mb_option,
-        option,
-        resolve_connection,
-    )
+    from asrtui.cli.connection import environment, overrides_of, resolve_connection
 
     env = environment()
     try:
@@ -68,7 +63,7 @@ def launch_console(args: argparse.Namespace) -> int:
             raise
         connection = None
     first_run = connection is None
-    from asrtui.tasksource import ClientConnector, Overrides
+    from asrtui.tasksource import ClientConnector
     from asrtui.ui.app import FirstAnswer, run_console_async
     from asrtui.ui.settings import ConsoleSettings
 
@@ -86,15 +81,7 @@ def launch_console(args: argparse.Namespace) -> int:
         )
     connector = ClientConnector(
         env=env,
-        overrides=Overrides(
-            profile=option(args, "profile"),
-            region=option(args, "region"),
-            endpoint=option(args, "endpoint"),
-            signature=option(args, "signature"),
-            read_only=bool(getattr(args, "read_only", False)),
-            shared_quota=option(args, "shared_quota"),
-            max_answer_mb=max_answer_mb_option(args),
-        ),
+        overrides=overrides_of(args),
         demo_only=demo,
         offer_demo=first_run,
     )
@@ -120,9 +107,8 @@ def launch_console(args: argparse.Namespace) -> int:
                     session.source,
                     replace(
                         settings,
-                        refresh_interval=_refresh_of(args) or session.refresh_interval,
+                        refresh_interval=_refresh_of(args) or session.settings.refresh,
                         read_only=session.read_only,
-                        read_only_cause=session.read_only_cause,
                         recorder=recorder,
                     ),
                     connector=connector,
@@ -153,9 +139,10 @@ class _RecorderFactory:
         demo = session.demo
         recorder = Recorder(None if demo else Journal(journal_path(session.source.profile_name)))
         specs = list(self.specs)
-        if not demo and session.on_event is not None:
+        hook = session.settings
+        if not demo and hook.on_event is not None:
             try:
-                specs.append(parse_hook(session.on_event, session.on_event_kinds))
+                specs.append(parse_hook(hook.on_event, hook.on_event_kinds))
             except ValueError as error:
                 # Said in the console (once), which runs on without that hook.
                 name = session.source.profile_name

@@ -12,40 +12,41 @@ turns its arguments into a `Connection` and hands it over.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
 import httpx
 
 from asrtui.answersize import MIB, max_answer_mb_of
-from asrtui.client import DEFAULT_MAX_BODY_BYTES, DEFAULT_REQUEST_TIMEOUT, LiveClient
+from asrtui.client import LiveClient
 from asrtui.credentials import Credentials
 from asrtui.credentials.provider import CredentialsProvider, registering_secrets
-from asrtui.endpoints import resolve_endpoint
 from asrtui.errors import ConfigError, CredentialsError
 from asrtui.ratelimit import WindowLimiter, limiter_for
 from asrtui.readonly import WRITABLE, ReadOnly, read_only_of
+from asrtui.sessionsettings import DEFAULT_REGION, Settings
 from asrtui.sharedquota import QuotaLedger, SharedLedger
 
 if TYPE_CHECKING:
     from asrtui.credentials.chain import ResolvedSettings
     from asrtui.emulator import EmulatorApp
+    from asrtui.profiles import ProfileStore
 
 __all__ = [
     "DEMO_ENDPOINT",
     "DEMO_FAULTS",
     "Connection",
+    "Overrides",
     "open_client",
     "open_demo_client",
     "quota_ledger",
     "registering_secrets",
+    "resolve_connection",
     "shared_quota_of",
 ]
 
 #: The environment variable naming the Redis URL that shares the quota across hosts.
 SHARED_QUOTA_ENV = "ASRTUI_SHARED_QUOTA"
-
-Signature = Literal["v3", "rpc"]
 
 #: The base URL of the in-process emulator (never resolved: the ASGI transport answers).
 DEMO_ENDPOINT = "http://emulator.asrtui.invalid"
@@ -60,89 +61,77 @@ class Connection:
 
     Attributes:
         profile_name: shown in the status line and named in credential hints.
-        region: the ``RegionId`` sent.
-        endpoint: the base URL (ignored in demo mode).
-        signature: ``v3`` or ``rpc``.
+        settings: the session's settings (`asrtui.sessionsettings.Settings`), the options and
+            the environment applied; their endpoint and region are ignored in demo mode.
         credentials: hands out the credentials to sign with (``None`` in demo mode).
         demo: whether to talk to the in-process emulator.
-        rate_limit: calls per second allowed for the account.
-        refresh: seconds between automatic refreshes of the console.
         read_only: whether (and because of what: the option, the environment, the profile)
             stop, delete and every other change are refused; false when none applies.
-        request_timeout: seconds one request may take in all, connect to last byte.
-        max_answer_bytes: the largest answer accepted (`asrtui.answersize`).
         trail: why each credentials source before the chosen one was passed over.
-        shared_quota: the Redis URL sharing the account's quota across hosts (it may hold a
-            password: never shown), ``None`` to share it between this host's processes only.
     """
 
     profile_name: str
-    region: str
-    endpoint: str
-    signature: Signature = "v3"
+    settings: Settings = field(default_factory=Settings)
     credentials: CredentialsProvider | None = field(default=None, repr=False)
     demo: bool = False
-    rate_limit: int = 20
-    refresh: float = 5.0
     read_only: ReadOnly = WRITABLE
-    request_timeout: float = DEFAULT_REQUEST_TIMEOUT
-    max_answer_bytes: int = DEFAULT_MAX_BODY_BYTES
     trail: tuple[str, ...] = ()
-    #: The profile's alert hook (``on_event``) and its kinds, if it has one.
-    on_event: str | None = None
-    on_event_kinds: tuple[str, ...] | None = None
-    shared_quota: str | None = field(default=None, repr=False)
+
+    @property
+    def endpoint(self) -> str:
+        """The base URL requests go to (``""`` in demo mode: the emulator answers in-process)."""
+        return "" if self.demo else self.settings.base_url
+
+    @property
+    def max_answer_bytes(self) -> int:
+        """The largest answer accepted, in bytes (`asrtui.answersize`)."""
+        return MIB * self.settings.max_answer_mb
 
     @classmethod
     def from_settings(
         cls,
-        settings: ResolvedSettings,
-        *,
-        read_only_flag: bool = False,
+        resolved: ResolvedSettings,
+        options: Overrides | None = None,
         env: Mapping[str, str] | None = None,
-        shared_quota_flag: str | None = None,
-        max_answer_mb: int | None = None,
     ) -> Connection:
-        """The connection of resolved profile settings (the endpoint derived from the region).
+        """The connection of what the chain resolved, the session's options applied.
+
+        The chain applied ``--region``, ``--endpoint`` and ``--signature`` (the region's
+        order involves the environment); the options that hold for every profile of the
+        session are applied here, each a `dataclasses.replace` of the settings.
 
         Args:
-            settings: the resolved profile settings.
-            read_only_flag: ``--read-only`` was given.
+            resolved: what the credentials chain found.
+            options: the command-line options (none given when ``None``).
             env: the environment, for `asrtui.readonly.ENV_VAR`, `SHARED_QUOTA_ENV` and
                 `asrtui.answersize.ENV_VAR` (none read when ``None``).
-            shared_quota_flag: ``--shared-quota URL``, or ``None``.
-            max_answer_mb: ``--max-answer-mb``, or ``None``.
 
         Raises:
             ConfigError: `asrtui.readonly.ENV_VAR` or `asrtui.answersize.ENV_VAR` holds an
                 invalid value, or the shared quota's URL is not a Redis URL.
         """
         env = {} if env is None else env
+        options = Overrides() if options is None else options
+        settings = resolved.settings
         return cls(
-            profile_name=settings.profile,
-            region=settings.region,
-            endpoint=resolve_endpoint(settings.region, settings.endpoint),
-            signature=settings.signature,
-            credentials=settings.credentials,
-            rate_limit=settings.rate_limit,
-            refresh=settings.refresh,
+            profile_name=resolved.profile,
+            settings=replace(
+                settings,
+                max_answer_mb=max_answer_mb_of(
+                    option=options.max_answer_mb, env=env, profile=settings.max_answer_mb
+                ),
+                shared_quota=shared_quota_of(
+                    flag=options.shared_quota, env=env, profile=settings.shared_quota
+                ),
+            ),
+            credentials=resolved.credentials,
             read_only=read_only_of(
-                flag=read_only_flag,
+                flag=options.read_only,
                 env=env,
-                profile=settings.profile,
+                profile=resolved.profile,
                 profile_read_only=settings.read_only,
             ),
-            request_timeout=settings.request_timeout,
-            max_answer_bytes=MIB
-            * max_answer_mb_of(option=max_answer_mb, env=env, profile=settings.max_answer_mb),
-            trail=settings.trail,
-            on_event=settings.on_event,
-            on_event_kinds=settings.on_event_kinds,
-            shared_quota=shared_quota_of(
-                flag=shared_quota_flag,
-                env={} if env is None else env,
-                profile=settings.shared_quota,
-            ),
+            trail=resolved.trail,
         )
 
     @classmethod
@@ -152,12 +141,83 @@ class Connection:
         """The connection of the built-in demo (any signature but ``rpc`` means v3)."""
         return cls(
             profile_name="demo",
-            region=region,
-            endpoint="",
-            signature="rpc" if signature == "rpc" else "v3",
+            settings=Settings(region=region, signature="rpc" if signature == "rpc" else "v3"),
             demo=True,
             read_only=read_only,
         )
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """The command-line options a session started with.
+
+    ``region``, ``endpoint`` and ``signature`` override the settings of the profile the
+    session started with (and of that profile when the operator switches back to it), not of
+    the other profiles: ``--region cn-beijing`` given for one account says nothing about
+    another.
+
+    Attributes:
+        profile: ``--profile``, or ``None``.
+        region: ``--region``, or ``None``.
+        endpoint: ``--endpoint``, or ``None``.
+        signature: ``--signature``, or ``None``.
+        read_only: ``--read-only``, for every profile of the session.
+        shared_quota: ``--shared-quota URL``, for every profile of the session (the Redis
+            server is the site's, not an account's); never in ``repr``, it may hold a password.
+        max_answer_mb: ``--max-answer-mb``, for every profile of the session, or ``None``.
+    """
+
+    profile: str | None = None
+    region: str | None = None
+    endpoint: str | None = None
+    signature: str | None = None
+    read_only: bool = False
+    shared_quota: str | None = field(default=None, repr=False)
+    max_answer_mb: int | None = None
+
+    def everywhere(self) -> Overrides:
+        """The options that hold for every profile of the session, not only the first one."""
+        return Overrides(
+            read_only=self.read_only,
+            shared_quota=self.shared_quota,
+            max_answer_mb=self.max_answer_mb,
+        )
+
+    def demo_connection(self, env: Mapping[str, str]) -> Connection:
+        """The connection of the built-in demo with these options.
+
+        Raises:
+            ConfigError: `asrtui.readonly.ENV_VAR` holds an invalid value.
+        """
+        return Connection.demo_of(
+            region=self.region or DEFAULT_REGION,
+            signature=self.signature,
+            read_only=read_only_of(flag=self.read_only, env=env),
+        )
+
+
+def resolve_connection(
+    overrides: Overrides, env: Mapping[str, str], *, store: ProfileStore | None = None
+) -> Connection:
+    """The connection the credentials chain finds for these options (never the demo).
+
+    Raises:
+        ConfigError: bad endpoint, region, signature or profile name, or an invalid
+            ``ASRTUI_READ_ONLY``, ``ASRTUI_MAX_ANSWER_MB`` or shared quota URL.
+        CredentialsError: no credentials anywhere (the hint says what to run).
+    """
+    # Imported here, not by the demo: the profile store is most of a start-up's own imports.
+    from asrtui.credentials.chain import resolve_connection_settings
+
+    resolved = resolve_connection_settings(
+        profile=overrides.profile,
+        endpoint=overrides.endpoint,
+        region=overrides.region,
+        signature=overrides.signature,
+        env=env,
+        store=store,
+    )
+    return Connection.from_settings(resolved, overrides, env)
 
 
 def shared_quota_of(*, flag: str | None, env: Mapping[str, str], profile: str | None) -> str | None:
@@ -218,15 +278,14 @@ def open_client(connection: Connection) -> LiveClient:
     (`limiter_for`, sharing through `quota_ledger`) when the client first needs it, by the
     account's quota key: the key id may come from a command or a role only assumed then.
     """
+    settings = connection.settings
     if connection.demo:
         return open_demo_client(
-            signature=connection.signature,
-            region=connection.region,
-            read_only=connection.read_only,
+            signature=settings.signature, region=settings.region, read_only=connection.read_only
         )
     if connection.credentials is None:
         raise CredentialsError("No credentials found", "pass --profile or set the environment")
-    shared_quota = connection.shared_quota
+    shared_quota = settings.shared_quota
     if shared_quota is not None:
         _require_redis()
     credentials = registering_secrets(connection.credentials)
@@ -236,17 +295,17 @@ def open_client(connection: Connection) -> LiveClient:
         # this host or, through Redis, on every host. ``account`` is the client's quota key:
         # the AccessKey id, or a role's identity that outlives its rotating STS keys.
         return limiter_for(
-            account, connection.rate_limit, ledger=lambda: quota_ledger(account, shared_quota)
+            account, settings.rate_limit, ledger=lambda: quota_ledger(account, shared_quota)
         )
 
     return LiveClient(
         credentials,
         connection.endpoint,
-        region=connection.region,
-        signature=connection.signature,
+        region=settings.region,
+        signature=settings.signature,
         limiter=account_limiter,
         profile=connection.profile_name,
-        request_timeout=connection.request_timeout,
+        request_timeout=settings.request_timeout,
         max_body_bytes=connection.max_answer_bytes,
         read_only=connection.read_only,
     )

@@ -8,13 +8,14 @@ opens a `TaskSource` for another profile when the operator switches profiles.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 from asrtui.models import Task, TaskList
 from asrtui.quotastats import QuotaStats
 from asrtui.readonly import WRITABLE, ReadOnly
+from asrtui.sessionsettings import Settings
 
 if TYPE_CHECKING:
     from asrtui.profiles import ProfileStore
@@ -130,23 +131,18 @@ class ProfileSession:
     Attributes:
         key: the `ProfileChoice.key` it was opened from.
         source: where the new main screen gets tasks from.
-        refresh_interval: the profile's seconds between automatic refreshes.
-        read_only: whether stop and delete are refused.
-        read_only_cause: what makes it read-only (the option, the environment, the profile),
-            named when an action is refused; empty when unknown.
+        settings: the session's settings: its refresh interval, its alert hook (``on_event``
+            and its kinds) among them.
+        read_only: whether stop and delete are refused, and because of what (the option, the
+            environment, the profile), named when an action is refused.
         demo: whether it talks to the built-in emulator (which writes no files).
-        on_event: the profile's alert hook (``on_event``), if it has one.
-        on_event_kinds: the event kinds of that hook; ``None`` for the default ones.
     """
 
     key: str
     source: TaskSource
-    refresh_interval: float = 5.0
-    read_only: bool = False
-    read_only_cause: ReadOnly = WRITABLE
+    settings: Settings = field(default_factory=Settings)
+    read_only: ReadOnly = WRITABLE
     demo: bool = False
-    on_event: str | None = None
-    on_event_kinds: tuple[str, ...] | None = None
 
 
 @runtime_checkable

@@ -8,18 +8,24 @@ the composition root hands it the real client (or a client wired to the in-proce
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import replace
 from typing import TYPE_CHECKING, Self
 
 from asrtui import connect
 from asrtui.client import LiveClient
-from asrtui.connect import DEMO_ENDPOINT, DEMO_FAULTS, Connection, open_demo_client
+from asrtui.connect import (
+    DEMO_ENDPOINT,
+    DEMO_FAULTS,
+    Connection,
+    Overrides,
+    open_demo_client,
+    resolve_connection,
+)
 from asrtui.credentials import mask_secret
 from asrtui.endpoints import DEFAULT_REGION, resolve_endpoint
 from asrtui.errors import ConfigError, CredentialsError
 from asrtui.models import Task, TaskList
 from asrtui.protocols import CredentialsStatus, ProfileChoice, ProfileSession, QuotaStats
-from asrtui.readonly import read_only_of
 from asrtui.taskspec import TaskSpec
 
 if TYPE_CHECKING:
@@ -125,35 +131,6 @@ ClientFactory = Callable[[Connection], LiveClient]
 def _open_client(connection: Connection) -> LiveClient:
     # Looked up on each call so that tests replacing ``asrtui.connect.LiveClient`` reach it too.
     return connect.open_client(connection)
-
-
-@dataclass(frozen=True)
-class Overrides:
-    """The command-line options a session started with.
-
-    ``region``, ``endpoint`` and ``signature`` override the settings of the profile the
-    session started with (and of that profile when the operator switches back to it), not of
-    the other profiles: ``--region cn-beijing`` given for one account says nothing about
-    another.
-
-    Attributes:
-        profile: ``--profile``, or ``None``.
-        region: ``--region``, or ``None``.
-        endpoint: ``--endpoint``, or ``None``.
-        signature: ``--signature``, or ``None``.
-        read_only: ``--read-only``, for every profile of the session.
-        shared_quota: ``--shared-quota URL``, for every profile of the session (the Redis
-            server is the site's, not an account's); never in ``repr``, it may hold a password.
-        max_answer_mb: ``--max-answer-mb``, for every profile of the session, or ``None``.
-    """
-
-    profile: str | None = None
-    region: str | None = None
-    endpoint: str | None = None
-    signature: str | None = None
-    read_only: bool = False
-    shared_quota: str | None = field(default=None, repr=False)
-    max_answer_mb: int | None = None
 
 
 class ClientConnector:
@@ -381,38 +358,21 @@ class ClientConnector:
         if key == DEMO_KEY:
             if not self._offer_demo:
                 raise ConfigError("The demo is not offered here", "start it with 'asrtui --demo'")
-            return Connection.demo_of(
-                region=self._demo_region(),
-                signature=self._overrides.signature,
-                read_only=read_only_of(flag=self._overrides.read_only, env=self._env),
-            )
+            return self._overrides.demo_connection(self._env)
         if self._demo_only:
             raise ConfigError(
                 "Only the demo is available with --demo", "start asrtui without --demo"
             )
-        from asrtui.credentials.chain import env_value, resolve_connection_settings
+        from asrtui.credentials.chain import env_value
 
         if key == ENV_KEY and env_value(self._env, "ACCESS_KEY_ID") is None:
             raise CredentialsError(
                 "No credentials in the environment",
                 "set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET",
             )
-        overrides = self._overrides if key == self._initial_key else Overrides()
-        settings = resolve_connection_settings(
-            profile=None if key in {ENV_KEY, CHAIN_KEY} else key,
-            endpoint=overrides.endpoint,
-            region=overrides.region,
-            signature=overrides.signature,
-            env=self._env,
-            store=self._store,
-        )
-        return Connection.from_settings(
-            settings,
-            read_only_flag=self._overrides.read_only,
-            env=self._env,
-            shared_quota_flag=self._overrides.shared_quota,
-            max_answer_mb=self._overrides.max_answer_mb,
-        )
+        overrides = self._overrides if key == self._initial_key else self._overrides.everywhere()
+        profile = None if key in {ENV_KEY, CHAIN_KEY} else key
+        return resolve_connection(replace(overrides, profile=profile), self._env, store=self._store)
 
     async def _open_connection(self, key: str, connection: Connection) -> ProfileSession:
         if connection.credentials is not None:
@@ -422,17 +382,14 @@ class ClientConnector:
         client = self._factory(connection)
         client.open()
         source = ClientTaskSource(
-            client, profile_name=connection.profile_name, region=connection.region
+            client, profile_name=connection.profile_name, region=connection.settings.region
         )
         session = ProfileSession(
             key=key,
             source=source,
-            refresh_interval=connection.refresh,
-            read_only=bool(connection.read_only),
-            read_only_cause=connection.read_only,
+            settings=connection.settings,
+            read_only=connection.read_only,
             demo=connection.demo,
-            on_event=connection.on_event,
-            on_event_kinds=connection.on_event_kinds,
         )
         self._open.append((session, client))
         return session

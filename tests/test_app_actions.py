@@ -13,6 +13,7 @@ from textual.binding import Binding
 from textual.widgets import Input, Static
 
 from asrtui.errors import PermissionDeniedError
+from asrtui.readonly import ReadOnly
 from asrtui.ui.commands import main_screen_commands
 from asrtui.ui.dialogs import ConfirmDialog, ExportDialog
 from asrtui.ui.screens.help import HelpScreen
@@ -147,14 +148,15 @@ async def test_delete_asks_and_deletes_on_yes() -> None:
 
 async def test_read_only_refuses_stop_and_delete_without_asking() -> None:
     source = FakeTaskSource.with_tasks(2)
-    async with running_console(source, read_only=True) as console:
+    async with running_console(source, read_only=ReadOnly(flag=True)) as console:
         await console.press("x")
         assert isinstance(console.app.screen, MainScreen)
         await console.press("X")
         assert isinstance(console.app.screen, MainScreen)
         assert source.calls["stop_task"] == source.calls["delete_task"] == 0
-        assert "Read-only mode: cannot stop tasks" in console.app.notes.texts()
-        assert "Read-only mode: cannot delete tasks" in console.app.notes.texts()
+        texts = console.app.notes.texts()
+        assert "Cannot stop tasks: read-only because the --read-only option is given" in texts
+        assert "Cannot delete tasks: read-only because the --read-only option is given" in texts
 
 
 async def test_a_refused_stop_is_reported() -> None:

@@ -30,6 +30,8 @@ from asrtui.errors import AsrtuiError, CredentialsError
 from asrtui.profiles import Profile, ProfileStore
 from asrtui.protocols import Connector, ProfileChoice, ProfileSession, QuotaStats
 from asrtui.ratelimit import reset_registry
+from asrtui.readonly import WRITABLE, ReadOnly
+from asrtui.sessionsettings import Settings
 from asrtui.tasksource import DEMO_KEY, ENV_KEY, ClientConnector, ClientTaskSource
 from asrtui.ui.app import AsrtuiApp
 from asrtui.ui.screens.main import MainScreen
@@ -88,8 +90,9 @@ class FakeConnector:
         if self.error is not None:
             raise self.error
         self.opened.append(key)
+        read_only = ReadOnly(profile=key) if self.read_only.get(key, False) else WRITABLE
         return ProfileSession(
-            key, self.sources[key], refresh_interval=2.0, read_only=self.read_only.get(key, False)
+            key, self.sources[key], settings=Settings(refresh=2.0), read_only=read_only
         )
 
     async def activate(self, session: ProfileSession) -> None:
@@ -359,9 +362,9 @@ async def real_connector(
         return LiveClient(
             connection.credentials,
             connection.endpoint,
-            region=connection.region,
-            signature=connection.signature,
-            rate_limit=connection.rate_limit,
+            region=connection.settings.region,
+            signature=connection.settings.signature,
+            rate_limit=connection.settings.rate_limit,
             profile=connection.profile_name,
             transport=httpx.ASGITransport(app=emulator),
             sleep=no_sleep,
@@ -602,8 +605,7 @@ async def test_connector_start_applies_options_to_the_initial_profile_only(
     async with connector:
         connection = Connection(
             profile_name="prod",
-            region="ap-southeast-1",
-            endpoint="https://live.aliyuncs.com",
+            settings=Settings(region="ap-southeast-1", endpoint="https://live.aliyuncs.com"),
             credentials=StaticProvider(Credentials("FAKEprod", SECRET_A)),
         )
         first = await connector.start(connection)

@@ -18,6 +18,7 @@ from asrtui.emulator.server import running_server
 from asrtui.errors import ServerError
 from asrtui.journal import Journal, read_journal
 from asrtui.ratelimit import reset_registry
+from asrtui.readonly import ReadOnly
 from asrtui.record import Recorder
 from asrtui.tasksource import ClientTaskSource
 from asrtui.ui.broadcast import RESTARTED_HERE
@@ -99,13 +100,13 @@ async def test_stop_is_journaled(tmp_path: Path) -> None:
 
 
 async def test_read_only_refuses_create_and_restart() -> None:
-    async with running_console(read_only=True) as console:
+    async with running_console(read_only=ReadOnly(flag=True)) as console:
         await console.press("n")
         await console.press("N")
         assert not any(isinstance(s, CreateTaskForm) for s in console.app.screen_stack)
         texts = console.app.notes.texts()
-        assert "cannot restart tasks" in texts
-        assert "cannot create tasks" in texts
+        assert "Cannot restart tasks: read-only because the --read-only option" in texts
+        assert "Cannot create tasks: read-only because the --read-only option" in texts
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import pytest
 
 from asrtui.errors import AsrtuiError, ConnectError, ThrottledError
 from asrtui.protocols import QuotaStats
+from asrtui.readonly import ReadOnly
 from asrtui.ui.app import AsrtuiApp
 from asrtui.ui.first_answer import FirstAnswer
 from asrtui.ui.refresh import RefreshSchedule, step_interval
@@ -218,7 +219,7 @@ async def test_status_line_shows_quota_and_slowdown() -> None:
     source.quota_stats = QuotaStats(
         limit=20, effective_limit=10.0, used_last_second=7, throttled_total=3, errors_total=1
     )
-    async with running_console(source, read_only=True) as console:
+    async with running_console(source, read_only=ReadOnly(flag=True)) as console:
         status = console.screen.status_line.snapshot
         assert status is not None
         text = render_status(status).plain

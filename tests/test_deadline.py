@@ -21,13 +21,13 @@ import httpx
 import pytest
 
 from asrtui import client as client_module
+from asrtui import sessionsettings as profile_model
 from asrtui.__main__ import main
 from asrtui.client import LiveClient
 from asrtui.credentials import Credentials
 from asrtui.emulator import DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, EmulatorApp, build_emulator
 from asrtui.errors import ConfigError, TimeoutError
 from asrtui.profiles import Profile, ProfileStore
-from asrtui.profiles import model as profile_model
 from asrtui.tasksource import ClientTaskSource
 from asrtui.ui.widgets.status_line import render_status
 from tests.support.cli import asrtui_command, run_cli

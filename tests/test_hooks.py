@@ -30,6 +30,7 @@ from asrtui.events import (
 )
 from asrtui.hooks import MAX_OUTPUT, MAX_PENDING, HookRunner, parse_hook
 from asrtui.protocols import ProfileSession
+from asrtui.sessionsettings import Settings
 from tests.support.cli import ROOT, asrtui_command, demo_env
 
 T0 = datetime(2026, 12, 6, 20, 0, tzinfo=UTC)
@@ -303,7 +304,7 @@ def _session(demo: bool = False, **hook: Any) -> ProfileSession:
     from tests.support.fakes import FakeTaskSource
 
     source = FakeTaskSource.with_tasks(1, profile="studio")
-    return ProfileSession(key="studio", source=source, demo=demo, **hook)
+    return ProfileSession(key="studio", source=source, settings=Settings(**hook), demo=demo)
 
 
 def test_a_profile_keeps_its_hook_and_the_console_runs_it() -> None:
@@ -326,7 +327,7 @@ def test_a_profile_keeps_its_hook_and_the_console_runs_it() -> None:
     # Resolved with the profile, as the console's session is.
     settings = resolve_connection_settings(
         profile="studio", endpoint=None, region=None, signature=None, env={}
-    )
+    ).settings
     assert (settings.on_event, settings.on_event_kinds) == (
         "page-oncall --team live",
         ("task_ended", "throttled"),

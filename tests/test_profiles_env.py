@@ -67,12 +67,16 @@ def test_default_profile_when_nothing_else(store: ProfileStore) -> None:
     settings = resolve(store)
     assert settings.profile == "prod"
     assert credentials_now(settings.credentials) == PROD
-    assert (settings.region, settings.endpoint, settings.signature) == (
+    assert (settings.settings.region, settings.settings.endpoint, settings.settings.signature) == (
         "cn-beijing",
         "http://127.0.0.1:9000",
         "rpc",
     )
-    assert (settings.rate_limit, settings.refresh, settings.read_only) == (5, 10.0, True)
+    assert (
+        settings.settings.rate_limit,
+        settings.settings.refresh,
+        settings.settings.read_only,
+    ) == (5, 10.0, True)
 
 
 def test_environment_keys_beat_default_profile(store: ProfileStore) -> None:
@@ -82,8 +86,12 @@ def test_environment_keys_beat_default_profile(store: ProfileStore) -> None:
         "FAKEenv", "env-secret-value-123456", "tok-123456789"
     )
     # Nothing of the default profile leaks into an environment session.
-    assert (settings.region, settings.endpoint, settings.signature) == ("cn-shanghai", None, "v3")
-    assert (settings.rate_limit, settings.read_only) == (20, False)
+    assert (settings.settings.region, settings.settings.endpoint, settings.settings.signature) == (
+        "cn-shanghai",
+        None,
+        "v3",
+    )
+    assert (settings.settings.rate_limit, settings.settings.read_only) == (20, False)
 
 
 def test_explicit_profile_beats_environment_keys(store: ProfileStore) -> None:
@@ -91,7 +99,7 @@ def test_explicit_profile_beats_environment_keys(store: ProfileStore) -> None:
     settings = resolve(store, env, profile="stage")
     assert settings.profile == "stage"
     assert credentials_now(settings.credentials) == STAGE
-    assert settings.region == "ap-southeast-1"
+    assert settings.settings.region == "ap-southeast-1"
 
 
 def test_options_beat_everything(store: ProfileStore) -> None:
@@ -103,22 +111,25 @@ def test_options_beat_everything(store: ProfileStore) -> None:
         region="eu-central-1",
         signature="v3",
     )
-    assert (settings.region, settings.endpoint, settings.signature) == (
+    assert (settings.settings.region, settings.settings.endpoint, settings.settings.signature) == (
         "eu-central-1",
         "https://live.example.com",
         "v3",
     )
     env_settings = resolve(store, ENV_KEYS, region="us-east-1", endpoint="http://127.0.0.1:1")
-    assert (env_settings.region, env_settings.endpoint) == ("us-east-1", "http://127.0.0.1:1")
+    assert (env_settings.settings.region, env_settings.settings.endpoint) == (
+        "us-east-1",
+        "http://127.0.0.1:1",
+    )
 
 
 def test_environment_region_beats_default_profile_region(store: ProfileStore) -> None:
     settings = resolve(store, {"ALIBABA_CLOUD_REGION_ID": "cn-hangzhou"})
     assert settings.profile == "prod"
-    assert settings.region == "cn-hangzhou"
-    assert resolve(store, {**ENV_KEYS, "ALIBABA_CLOUD_REGION_ID": "cn-hangzhou"}).region == (
-        "cn-hangzhou"
-    )
+    assert settings.settings.region == "cn-hangzhou"
+    assert resolve(
+        store, {**ENV_KEYS, "ALIBABA_CLOUD_REGION_ID": "cn-hangzhou"}
+    ).settings.region == ("cn-hangzhou")
 
 
 def test_environment_profile_beats_default(store: ProfileStore) -> None:
@@ -140,7 +151,7 @@ def test_other_spellings(store: ProfileStore, prefix: str) -> None:
     }
     settings = resolve(store, env)
     assert credentials_now(settings.credentials) == Credentials("FAKEalt", "alt-secret-value-1234")
-    assert settings.region == "cn-qingdao"
+    assert settings.settings.region == "cn-qingdao"
     assert resolve(store, {f"{prefix}PROFILE": "stage"}).profile == "stage"
 
 

@@ -23,6 +23,7 @@ from asrtui.profiles import Profile, ProfileStore
 from asrtui.protocols import QuotaStats
 from asrtui.ratelimit import reset_registry
 from asrtui.redisquota import RedisQuota
+from asrtui.sessionsettings import Settings
 from asrtui.sharedquota import SharedLedger
 from asrtui.tasksource import ClientTaskSource, Overrides
 from asrtui.ui.widgets.status_line import StatusSnapshot, render_status
@@ -59,7 +60,7 @@ def test_the_option_beats_the_environment_which_beats_the_profile(
 def test_the_password_is_registered_for_masking_and_never_in_a_repr() -> None:
     assert shared_quota_of(flag=URL, env={}, profile=None) == URL
     assert PASSWORD not in redact_log_text(f"connecting to {URL}")
-    connection = Connection(profile_name="p", region="cn-shanghai", endpoint="", shared_quota=URL)
+    connection = Connection(profile_name="p", settings=Settings(shared_quota=URL))
     assert PASSWORD not in repr(connection)
     assert PASSWORD not in repr(Overrides(shared_quota=URL))
     assert PASSWORD not in repr(Profile("p", shared_quota=URL))
@@ -88,19 +89,18 @@ def test_the_option_reaches_the_connection(monkeypatch: pytest.MonkeyPatch) -> N
         SHARED_QUOTA_ENV: "redis://from-env",
     }
     args = parser.parse_args(["--shared-quota", URL])
-    assert resolve_connection(args, env).shared_quota == URL
-    assert resolve_connection(parser.parse_args([]), env).shared_quota == "redis://from-env"
+    assert resolve_connection(args, env).settings.shared_quota == URL
+    from_env = resolve_connection(parser.parse_args([]), env)
+    assert from_env.settings.shared_quota == "redis://from-env"
 
 
 def connection(shared_quota: str | None) -> Connection:
     credentials = Credentials(KEY_ID, "secret-not-real")
     return Connection(
         profile_name="p",
-        region="cn-shanghai",
-        endpoint="http://127.0.0.1:9",
+        settings=Settings(endpoint="http://127.0.0.1:9", shared_quota=shared_quota),
         # A stored key, as a profile gives: its id is known before the first request.
         credentials=StaticProvider(credentials),
-        shared_quota=shared_quota,
     )
 
 

@@ -239,7 +239,7 @@ def test_an_invalid_env_value_stops_any_command_with_exit_2(
 )
 async def test_the_console_refusal_names_the_actual_cause(cause: ReadOnly, says: str) -> None:
     source = FakeTaskSource.with_tasks(2)
-    async with running_console(source, read_only=True, read_only_cause=cause) as console:
+    async with running_console(source, read_only=cause) as console:
         for key, kind in (("x", "stop"), ("X", "delete")):
             await console.press(key)
             assert isinstance(console.app.screen, MainScreen)
@@ -265,5 +265,4 @@ async def test_switching_profiles_keeps_the_option_and_the_environment(
     ):
         async with ClientConnector(env=env, store=store, overrides=overrides) as connector:
             session = await connector.open("rw")
-            assert session.read_only_cause == expected
-            assert session.read_only == bool(expected)
+            assert session.read_only == expected

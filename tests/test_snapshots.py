@@ -12,6 +12,7 @@ from typing import Any
 from textual.pilot import Pilot
 
 from asrtui.errors import ConnectError
+from asrtui.readonly import ReadOnly
 from asrtui.ui.screens.main import MainScreen
 from tests.support.clock import FakeClock
 from tests.support.fakes import FakeTaskSource, RecordingApp, console_settings, make_task, settle
@@ -98,7 +99,9 @@ def test_help_screen(snap_compare: SnapCompare) -> None:
 
 def test_narrow_80x24(snap_compare: SnapCompare) -> None:
     assert snap_compare(
-        console_app(read_only=True), terminal_size=(80, 24), run_before=after_first_refresh("down")
+        console_app(read_only=ReadOnly(flag=True)),
+        terminal_size=(80, 24),
+        run_before=after_first_refresh("down"),
     )
 
 

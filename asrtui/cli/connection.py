@@ -12,6 +12,7 @@ import argparse
 import os
 from collections.abc import Mapping
 
+from asrtui import connect
 from asrtui.answersize import (
     DEFAULT_MAX_ANSWER_MB,
     parse_max_answer_mb,
@@ -25,12 +26,16 @@ from asrtui.answersize import (
 from asrtui.answersize import (
     PROFILE_KEY as ANSWER_SIZE_KEY,
 )
-from asrtui.connect import Connection
-from asrtui.endpoints import DEFAULT_REGION
+from asrtui.connect import Connection, Overrides
 from asrtui.errors import ConfigError
-from asrtui.readonly import read_only_of
 
-__all__ = ["add_connection_options", "environment", "option", "resolve_connection"]
+__all__ = [
+    "add_connection_options",
+    "environment",
+    "option",
+    "overrides_of",
+    "resolve_connection",
+]
 
 
 def option(args: argparse.Namespace, name: str) -> str | None:
@@ -55,31 +60,23 @@ def resolve_connection(args: argparse.Namespace, env: Mapping[str, str]) -> Conn
             ``ASRTUI_READ_ONLY``.
         CredentialsError: no credentials anywhere (the hint says what to run).
     """
-    signature_opt = option(args, "signature")
-    if signature_opt not in {None, "v3", "rpc"}:
-        raise ConfigError(f"Unknown signature version {signature_opt!r}", "use v3 or rpc")
-    read_only_flag = bool(getattr(args, "read_only", False))
+    overrides = overrides_of(args)
+    if overrides.signature not in {None, "v3", "rpc"}:
+        raise ConfigError(f"Unknown signature version {overrides.signature!r}", "use v3 or rpc")
     if getattr(args, "demo", False):
-        return Connection.demo_of(
-            region=option(args, "region") or DEFAULT_REGION,
-            signature=signature_opt,
-            read_only=read_only_of(flag=read_only_flag, env=env),
-        )
-    # Imported here, not by the demo: the profile store is most of a start-up's own imports.
-    from asrtui.credentials.chain import resolve_connection_settings
+        return overrides.demo_connection(env)
+    return connect.resolve_connection(overrides, env)
 
-    settings = resolve_connection_settings(
+
+def overrides_of(args: argparse.Namespace) -> Overrides:
+    """The connection options given on the command line (`asrtui.connect.Overrides`)."""
+    return Overrides(
         profile=option(args, "profile"),
-        endpoint=option(args, "endpoint"),
         region=option(args, "region"),
-        signature=signature_opt,
-        env=env,
-    )
-    return Connection.from_settings(
-        settings,
-        read_only_flag=read_only_flag,
-        env=env,
-        shared_quota_flag=option(args, "shared_quota"),
+        endpoint=option(args, "endpoint"),
+        signature=option(args, "signature"),
+        read_only=bool(getattr(args, "read_only", False)),
+        shared_quota=option(args, "shared_quota"),
         max_answer_mb=max_answer_mb_option(args),
     )
 

@@ -31,7 +31,10 @@ from asrtui.endpoints import resolve_endpoint
 from asrtui.errors import AsrtuiError, ConfigError
 from asrtui.printable import printable_line
 from asrtui.profiles.entry import COMMAND, mode_given
-from asrtui.profiles.model import (
+from asrtui.profiles.model import command_program
+from asrtui.profiles.modes import MODE_RULES, ModeSettings, check_mode
+from asrtui.redact import MASK, is_secret_name, redact_text
+from asrtui.sessionsettings import (
     DEFAULT_RATE_LIMIT,
     DEFAULT_REFRESH,
     DEFAULT_REGION,
@@ -39,10 +42,7 @@ from asrtui.profiles.model import (
     MAX_REQUEST_TIMEOUT,
     MIN_REQUEST_TIMEOUT,
     SIGNATURES,
-    command_program,
 )
-from asrtui.profiles.modes import MODE_RULES, ModeSettings, check_mode
-from asrtui.redact import MASK, is_secret_name, redact_text
 
 if TYPE_CHECKING:
     from asrtui.credentials.chain import ResolvedSettings
@@ -446,18 +446,19 @@ def run_use(args: argparse.Namespace) -> int:
 # -- test ------------------------------------------------------------------------------------
 
 
-async def _count_running(settings: ResolvedSettings, endpoint: str) -> int:
+async def _count_running(resolved: ResolvedSettings, endpoint: str) -> int:
     # Imported here: the network stack is only needed by this subcommand.
     from asrtui.client import LiveClient
     from asrtui.credentials.provider import registering_secrets
 
+    settings = resolved.settings
     client = LiveClient(
-        registering_secrets(settings.credentials),
+        registering_secrets(resolved.credentials),
         endpoint,
         region=settings.region,
         signature=settings.signature,
         rate_limit=settings.rate_limit,
-        profile=settings.profile,
+        profile=resolved.profile,
         request_timeout=settings.request_timeout,
     )
     async with client:
@@ -470,22 +471,23 @@ def run_test(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> 
     try:
         from asrtui.credentials.chain import resolve_connection_settings
 
-        settings = resolve_connection_settings(
+        resolved = resolve_connection_settings(
             profile=args.name,
             endpoint=option(args, "endpoint"),
             region=option(args, "region"),
             signature=option(args, "signature"),
             env=os.environ if env is None else env,
         )
-        endpoint = resolve_endpoint(settings.region, settings.endpoint)
-        running = asyncio.run(_count_running(settings, endpoint))
+        settings = resolved.settings
+        endpoint = settings.base_url
+        running = asyncio.run(_count_running(resolved, endpoint))
     except AsrtuiError as error:
         line = printable_line(f"profile '{args.name}' failed: {error}")
         print(f"asrtui: {line}", file=sys.stderr)
         return error.exit_code
     plural = "" if running == 1 else "s"
     print(
-        f"Profile '{settings.profile}' works: {running} running task{plural} "
+        f"Profile '{resolved.profile}' works: {running} running task{plural} "
         f"(region {settings.region}, {endpoint}, signature {settings.signature})"
     )
     return 0

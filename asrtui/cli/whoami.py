@@ -80,7 +80,7 @@ def run_whoami(args: argparse.Namespace) -> int:
     asyncio.run(provider.get())
     lines = [("profile", connection.profile_name)]
     lines += describe(provider.info(), now=datetime.now(UTC))
-    lines += [("region", connection.region), ("endpoint", connection.endpoint)]
+    lines += [("region", connection.settings.region), ("endpoint", connection.endpoint)]
     width = max(len(key) for key, _ in lines) + 1
     for key, value in lines:
         print(printable_line(f"{key + ':':<{width}} {value}"))

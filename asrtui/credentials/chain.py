@@ -36,7 +36,7 @@ keeps why each earlier source was passed over, for ``asrtui whoami``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from asrtui.credentials.ecs import EcsRoleProvider, metadata_url, probe_instance_role
@@ -51,24 +51,20 @@ from asrtui.credentials.sts import (
 )
 from asrtui.credentials.uri import UriProvider
 from asrtui.credentials.value import Credentials
-from asrtui.endpoints import DEFAULT_REGION
 from asrtui.errors import CredentialsError
 from asrtui.profiles.aliyun import read_aliyun_config
 from asrtui.profiles.ini import read_credentials_ini
-from asrtui.profiles.model import (
-    DEFAULT_RATE_LIMIT,
-    DEFAULT_REFRESH,
-    DEFAULT_REQUEST_TIMEOUT,
-    Profile,
+from asrtui.profiles.model import Profile, check_credentials, validate_name
+from asrtui.profiles.modes import ModeSettings
+from asrtui.profiles.store import ProfileStore
+from asrtui.sessionsettings import (
+    DEFAULT_REGION,
+    Settings,
     Signature,
-    check_credentials,
     validate_endpoint,
-    validate_name,
     validate_region,
     validate_signature,
 )
-from asrtui.profiles.modes import ModeSettings
-from asrtui.profiles.store import ProfileStore
 
 __all__ = [
     "ENV_PREFIXES",
@@ -101,39 +97,20 @@ class NothingConfiguredError(CredentialsError):
 
 @dataclass(frozen=True)
 class ResolvedSettings:
-    """Everything the composition root needs to build a client for one session.
+    """What the chain found for one session: whose credentials, and the settings to use.
 
     Attributes:
         profile: the profile name, or ``env`` when credentials came from the environment.
         credentials: hands out the current credentials (`CredentialsProvider`).
-        region: the region id.
-        endpoint: the explicit endpoint override, normalised, or ``None`` for the region's.
-        signature: ``v3`` or ``rpc``.
-        rate_limit: calls per second for this account (1..20).
-        refresh: seconds between automatic refreshes.
-        read_only: whether stop and delete are disabled.
-        request_timeout: seconds one request may take in all, connect to last byte.
+        settings: the profile's settings, or the defaults for credentials from outside
+            asrtui's profiles, with the region of the environment and the options given.
         trail: why each source before the chosen one was passed over (``asrtui whoami``).
-        shared_quota: the profile's Redis URL sharing the quota across hosts, or ``None``.
-        max_answer_mb: the profile's answer size limit in MiB; ``None`` when the credentials
-            come from elsewhere (then the option, the variable or the default apply).
     """
 
     profile: str
     credentials: CredentialsProvider = field(repr=False)
-    region: str = DEFAULT_REGION
-    endpoint: str | None = None
-    signature: Signature = "v3"
-    rate_limit: int = DEFAULT_RATE_LIMIT
-    refresh: float = DEFAULT_REFRESH
-    read_only: bool = False
-    request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    settings: Settings = field(default_factory=Settings)
     trail: tuple[str, ...] = ()
-    #: The profile's alert hook (``on_event``) and its kinds, if it has one.
-    on_event: str | None = None
-    on_event_kinds: tuple[str, ...] | None = None
-    shared_quota: str | None = field(default=None, repr=False)
-    max_answer_mb: int | None = None
 
 
 def env_value(env: Mapping[str, str], suffix: str) -> str | None:
@@ -532,12 +509,12 @@ def resolve_connection_settings(
                     )
         if found is not None:
             provider, name, source_region = found
+            # Credentials from outside asrtui's profiles take no stored profile's settings.
+            source_settings = Settings(region=env_region or source_region or DEFAULT_REGION)
             return ResolvedSettings(
                 profile=name,
                 credentials=provider,
-                region=cli_region or env_region or source_region or DEFAULT_REGION,
-                endpoint=cli_endpoint,
-                signature=cli_signature or "v3",
+                settings=_with_options(source_settings, cli_region, cli_endpoint, cli_signature),
                 trail=tuple(chain.trail),
             )
 
@@ -553,19 +530,24 @@ def resolve_connection_settings(
             else "the default profile"
         )
     )
+    stored = Settings.of(chosen)
+    if env_region is not None:
+        stored = replace(stored, region=env_region)
     return ResolvedSettings(
         profile=chosen.name,
         credentials=build_provider(chosen, env=env, lookup=loaded.get),
-        region=cli_region or env_region or chosen.region,
-        endpoint=cli_endpoint or chosen.endpoint,
-        signature=cli_signature or chosen.signature,
-        rate_limit=chosen.rate_limit,
-        refresh=chosen.refresh,
-        read_only=chosen.read_only,
-        request_timeout=chosen.request_timeout,
+        settings=_with_options(stored, cli_region, cli_endpoint, cli_signature),
         trail=(*chain.trail, f"asrtui profile '{chosen.name}': {why}"),
-        on_event=chosen.on_event,
-        on_event_kinds=chosen.on_event_kinds,
-        shared_quota=chosen.shared_quota,
-        max_answer_mb=chosen.max_answer_mb,
+    )
+
+
+def _with_options(
+    settings: Settings, region: str | None, endpoint: str | None, signature: Signature | None
+) -> Settings:
+    """``settings`` changed by ``--region``, ``--endpoint`` and ``--signature`` where given."""
+    return replace(
+        settings,
+        region=region or settings.region,
+        endpoint=endpoint or settings.endpoint,
+        signature=signature or settings.signature,
     )

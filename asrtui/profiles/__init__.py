@@ -21,7 +21,7 @@ if TYPE_CHECKING:
         default_aliyun_config_path,
         read_aliyun_config,
     )
-    from asrtui.profiles.model import Profile, Signature, credential_summary, validate_name
+    from asrtui.profiles.model import Profile, credential_summary, validate_name
     from asrtui.profiles.store import ProfileSet, ProfileStore, config_dir
 
 #: Where each public name lives. The package imports a module when one of its names is first
@@ -32,7 +32,6 @@ _HOMES = {
     "default_aliyun_config_path": "aliyun",
     "read_aliyun_config": "aliyun",
     "Profile": "model",
-    "Signature": "model",
     "credential_summary": "model",
     "validate_name": "model",
     "ProfileSet": "store",
@@ -55,7 +54,6 @@ __all__ = [
     "Profile",
     "ProfileSet",
     "ProfileStore",
-    "Signature",
     "config_dir",
     "credential_summary",
     "default_aliyun_config_path",

@@ -17,14 +17,9 @@ from pathlib import Path
 
 from asrtui.credentials import Credentials
 from asrtui.errors import AsrtuiError, ConfigError
-from asrtui.profiles.model import (
-    DEFAULT_REGION,
-    Profile,
-    check_credentials,
-    validate_name,
-    validate_region,
-)
+from asrtui.profiles.model import Profile, check_credentials, validate_name
 from asrtui.profiles.modes import MODE_RULES, ModeSettings, unsupported_reason
+from asrtui.sessionsettings import DEFAULT_REGION, validate_region
 
 __all__ = ["AliyunImport", "default_aliyun_config_path", "read_aliyun_config"]
 

@@ -26,17 +26,17 @@ from typing import Any
 
 from asrtui.credentials import Credentials
 from asrtui.errors import ConfigError
-from asrtui.profiles.model import (
+from asrtui.profiles.model import Profile
+from asrtui.profiles.modes import MODE_RULES, ModeSettings, check_mode
+from asrtui.sessionsettings import (
     DEFAULT_REQUEST_TIMEOUT,
     MAX_RATE_LIMIT,
     MAX_REFRESH,
     MAX_REQUEST_TIMEOUT,
     MIN_REFRESH,
     MIN_REQUEST_TIMEOUT,
-    Profile,
     Signature,
 )
-from asrtui.profiles.modes import MODE_RULES, ModeSettings, check_mode
 
 __all__ = [
     "ACCESS_KEY",

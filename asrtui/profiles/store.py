@@ -65,13 +65,9 @@ from asrtui.answersize import DEFAULT_MAX_ANSWER_MB
 from asrtui.credentials import Credentials
 from asrtui.errors import ConfigError, CredentialsError
 from asrtui.files import check_directory, file_error, read_private, write_private
-from asrtui.profiles.model import (
-    DEFAULT_REQUEST_TIMEOUT,
-    Profile,
-    check_credentials,
-    validate_name,
-)
+from asrtui.profiles.model import Profile, check_credentials, validate_name
 from asrtui.profiles.modes import SETTING_NAMES, ModeSettings
+from asrtui.sessionsettings import DEFAULT_REQUEST_TIMEOUT
 
 __all__ = [
     "CONFIG_FILE",

@@ -258,9 +258,8 @@ class AsrtuiApp(App[int]):
         self.settings = replace(
             self._base_settings,
             recorder=make(session) if make else None,
-            refresh_interval=session.refresh_interval,
+            refresh_interval=session.settings.refresh,
             read_only=session.read_only,
-            read_only_cause=session.read_only_cause,
             # The demo remembers nothing, and does not ring.
             state_path=None if session.demo else self._base_settings.state_path,
             bell=False if session.demo else self._base_settings.bell,

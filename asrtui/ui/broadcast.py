@@ -184,13 +184,11 @@ def mark(shown: Restart, reloaded: Reloaded) -> None:
 
 def refusal(settings: ConsoleSettings, verb: str) -> str | None:
     """Why a change is refused in this session (read-only), or ``None`` when it is allowed."""
-    cause = settings.read_only_cause
-    if not (settings.read_only or cause):
+    cause = settings.read_only
+    if not cause:
         return None
-    if cause:
-        hint = cause.hint[:1].upper() + cause.hint[1:]
-        return f"Cannot {verb} tasks: read-only because {cause.because}.\n{hint}."
-    return f"Read-only mode: cannot {verb} tasks."
+    hint = cause.hint[:1].upper() + cause.hint[1:]
+    return f"Cannot {verb} tasks: read-only because {cause.because}.\n{hint}."
 
 
 def open_create(

@@ -33,8 +33,8 @@ class ConsoleSettings:
 
     Attributes:
         refresh_interval: seconds between two automatic refreshes (1..300 for the keys).
-        read_only: refuse stop and delete (the keys say why instead of acting).
-        read_only_cause: what makes the session read-only, named by the refusal.
+        read_only: whether stop and delete are refused, and because of what (the option, the
+            environment, the profile): the keys say why instead of acting.
         bell: ring the terminal bell when a task ends or errors begin (tmux flags the window).
         theme: the Textual theme name; a theme remembered in ``state_path`` wins over it.
         clock: aware UTC wall clock, for local times and ages shown on screen.
@@ -49,8 +49,7 @@ class ConsoleSettings:
     """
 
     refresh_interval: float = 5.0
-    read_only: bool = False
-    read_only_cause: ReadOnly = WRITABLE
+    read_only: ReadOnly = WRITABLE
     bell: bool = True
     theme: str = DEFAULT_THEME
     clock: Callable[[], datetime] = field(default=_utc_now, repr=False)

@@ -568,7 +568,7 @@ class MainScreen(Screen[None]):
                 stale=schedule.stale,
                 error=schedule.error,
                 quota=quota,
-                read_only=self._settings.read_only,
+                read_only=bool(self._settings.read_only),
                 bell=self.bell_enabled,
                 revealed=self.revealed,
                 shown=table.row_count,
@@ -810,13 +810,10 @@ class MainScreen(Screen[None]):
         self._confirm_action("delete")
 
     def _confirm_action(self, kind: ActionKind) -> None:
-        cause = self._settings.read_only_cause
-        if self._settings.read_only or cause:
-            if cause:
-                hint = cause.hint[:1].upper() + cause.hint[1:]
-                text = f"Cannot {kind} tasks: read-only because {cause.because}.\n{hint}."
-            else:
-                text = f"Read-only mode: cannot {kind} tasks."
+        cause = self._settings.read_only
+        if cause:
+            hint = cause.hint[:1].upper() + cause.hint[1:]
+            text = f"Cannot {kind} tasks: read-only because {cause.because}.\n{hint}."
             # A refusal answers a key: shown at every level.
             self._notice(Notice("error", text, severity="warning", key="refused"))
             return

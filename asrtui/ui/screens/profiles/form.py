@@ -30,7 +30,7 @@ from textual.widgets import (
 from asrtui.errors import AsrtuiError, ConfigError
 from asrtui.profiles import Profile, ProfileStore
 from asrtui.profiles.entry import CREDENTIAL_MODES, ProfileEntry, profile_from_entry
-from asrtui.profiles.model import (
+from asrtui.sessionsettings import (
     DEFAULT_RATE_LIMIT,
     DEFAULT_REFRESH,
     DEFAULT_REGION,
