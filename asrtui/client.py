@@ -42,6 +42,7 @@ from asrtui.credentials.provider import CredentialsInfo, CredentialsProvider, as
 from asrtui.errors import (
     ApiError,
     AsrtuiError,
+    CallContext,
     ConfigError,
     ConnectError,
     CredentialsError,
@@ -50,6 +51,7 @@ from asrtui.errors import (
     ThrottledError,
     TimeoutError,
     TlsError,
+    in_context,
 )
 from asrtui.models import Task, TaskList
 from asrtui.printable import printable_line
@@ -553,14 +555,7 @@ class LiveClient:
             self._counters.last_latency or 0.0,
         )
         if not 200 <= status < 300:
-            error = error_from_gateway(
-                status,
-                body,
-                headers,
-                action=action,
-                profile=self.profile,
-                clock_offset=self.clock_offset,
-            )
+            error = in_context(error_from_gateway(status, body, headers), self._context(action))
             if isinstance(error, ThrottledError):
                 self._count(throttled=1)
                 limiter.on_throttled(_server_wait(error))
@@ -579,8 +574,15 @@ class LiveClient:
         else:
             envelope = decode_json_object(body, http_status=status, request_id_hint=request_id)
         limiter.on_success()
-        check_ret_code(envelope, action=action, profile=self.profile)
+        try:
+            check_ret_code(envelope)
+        except ApiError as error:
+            raise in_context(error, self._context(action)) from None
         return envelope
+
+    def _context(self, action: str) -> CallContext:
+        """What an error's hint names for a call: the action, the profile, the clock."""
+        return CallContext(action, self.profile, self.clock_offset)
 
     async def _exchange(
         self, http: httpx.AsyncClient, request: httpx.Request

@@ -35,11 +35,14 @@ Errors never carry secrets: messages are built from codes, server messages and i
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 __all__ = [
     "AccessKeyError",
     "ApiError",
     "AsrtuiError",
     "AuthError",
+    "CallContext",
     "ClockSkewError",
     "ConfigError",
     "ConnectError",
@@ -60,6 +63,7 @@ __all__ = [
     "TlsError",
     "TransportError",
     "api_error_from",
+    "in_context",
 ]
 
 
@@ -164,6 +168,10 @@ class ApiError(AsrtuiError):
         http_status: the HTTP status of the answer.
         retry_after: seconds the server asked us to wait (``x-acs-retry-after``), if any.
     """
+
+    #: The server's own message when the hint was worded from ``code`` (`api_error_from`),
+    #: so that the caller can word it again for its call (`in_context`); ``None`` otherwise.
+    server_message: str | None = None
 
     def __init__(
         self,
@@ -337,6 +345,9 @@ def api_error_from(
         clock_offset: measured local-minus-server clock offset in seconds, if known.
     """
     where = f" of profile '{profile}'" if profile else ""
+    server_message = message
+    if not message and code.startswith("RetCode."):
+        message = f"{action} failed with RetCode {code.removeprefix('RetCode.')}"
     cls: type[ApiError]
     if code in _BY_CODE:
         cls, hint = _BY_CODE[code]
@@ -357,11 +368,52 @@ def api_error_from(
             f"this machine's clock is {abs(clock_offset):.0f} s {direction} the server's "
             "(the limit is 15 minutes); fix the clock (e.g. enable NTP)"
         )
-    return cls(
+    error = cls(
         code,
         message or code,
         hint,
         request_id=request_id,
         http_status=http_status,
         retry_after=retry_after,
+    )
+    error.server_message = server_message
+    return error
+
+
+@dataclass(frozen=True)
+class CallContext:
+    """What the caller of the API knows and an answer does not, for wording an error's hint.
+
+    The wire reads an answer into the facts it carries (code, message, request id, status);
+    the client, which knows the call, adds this with `in_context`.
+
+    Attributes:
+        action: the API action, named in permission hints (``live:<action>``).
+        profile: the profile name, named in credential hints.
+        clock_offset: measured local-minus-server clock offset in seconds, if known.
+    """
+
+    action: str = "QueryRtcAsrTasks"
+    profile: str = ""
+    clock_offset: float | None = None
+
+
+def in_context(error: AsrtuiError, context: CallContext) -> AsrtuiError:
+    """``error`` with its hint worded for the call of ``context``.
+
+    Only an error worded from the server's code (`api_error_from`) changes; any other (a
+    redirect, a proxy's page, an unreadable answer) already says all it can and is returned
+    as it is.
+    """
+    if not isinstance(error, ApiError) or error.server_message is None:
+        return error
+    return api_error_from(
+        error.code,
+        error.server_message,
+        request_id=error.request_id,
+        http_status=error.http_status,
+        retry_after=error.retry_after,
+        action=context.action,
+        profile=context.profile,
+        clock_offset=context.clock_offset,
     )

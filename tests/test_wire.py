@@ -528,9 +528,7 @@ def gateway(code: str, message: str = "msg", **extra: Any) -> bytes:
 def test_gateway_codes_map_to_the_error_tree(
     status: int, code: str, cls: type[errors.ApiError]
 ) -> None:
-    error = wire.error_from_gateway(
-        status, gateway(code), {}, action="QueryRtcAsrTasks", profile="prod"
-    )
+    error = wire.error_from_gateway(status, gateway(code), {})
     assert type(error) is cls
     assert isinstance(error, errors.ApiError)
     assert error.code == code
@@ -540,24 +538,24 @@ def test_gateway_codes_map_to_the_error_tree(
 
 
 def test_gateway_hint_names_profile_and_action() -> None:
-    sig = wire.error_from_gateway(
-        400, gateway("SignatureDoesNotMatch"), {}, action="StopRtcAsrTask", profile="prod"
+    stop = errors.CallContext(action="StopRtcAsrTask", profile="prod")
+    sig = errors.in_context(
+        wire.error_from_gateway(400, gateway("SignatureDoesNotMatch"), {}), stop
     )
     assert "profile 'prod'" in str(sig)
-    ram = wire.error_from_gateway(403, gateway("Forbidden.RAM"), {}, action="StopRtcAsrTask")
-    assert "live:StopRtcAsrTask" in str(ram)
+    ram = wire.error_from_gateway(403, gateway("Forbidden.RAM"), {})
+    assert "live:StopRtcAsrTask" in str(errors.in_context(ram, stop))
 
 
 def test_gateway_clock_offset_reaches_the_hint() -> None:
-    error = wire.error_from_gateway(
-        400, gateway("InvalidTimeStamp.Expired"), {}, action="Q", clock_offset=-1200.0
-    )
-    assert "1200 s behind" in str(error)
+    error = wire.error_from_gateway(400, gateway("InvalidTimeStamp.Expired"), {})
+    late = errors.in_context(error, errors.CallContext(action="Q", clock_offset=-1200.0))
+    assert "1200 s behind" in str(late)
 
 
 def test_gateway_lower_case_keys() -> None:
     body = json.dumps({"requestId": "r-1", "code": "Throttling", "message": "slow down"}).encode()
-    error = wire.error_from_gateway(400, body, {}, action="Q")
+    error = wire.error_from_gateway(400, body, {})
     assert isinstance(error, errors.ThrottledError)
     assert (error.code, error.message, error.request_id) == ("Throttling", "slow down", "r-1")
 
@@ -570,9 +568,7 @@ def test_access_denied_detail_is_noted_without_the_owner_id() -> None:
         "AuthPrincipalOwnerId": "1119309225474343",
         "AuthPrincipalType": "SubUser",
     }
-    error = wire.error_from_gateway(
-        403, gateway("NoPermission", AccessDeniedDetail=detail), {}, action="QueryRtcAsrTasks"
-    )
+    error = wire.error_from_gateway(403, gateway("NoPermission", AccessDeniedDetail=detail), {})
     assert isinstance(error, errors.PermissionDeniedError)
     assert "ImplicitDeny" in error.message
     assert "live:QueryRtcAsrTasks" in error.message
@@ -594,17 +590,13 @@ def test_access_denied_detail_is_noted_without_the_owner_id() -> None:
     ],
 )
 def test_retry_after_header_is_milliseconds(header: str, expected: float | None) -> None:
-    error = wire.error_from_gateway(
-        400, gateway("Throttling.User"), {"X-Acs-Retry-After": header}, action="Q"
-    )
+    error = wire.error_from_gateway(400, gateway("Throttling.User"), {"X-Acs-Retry-After": header})
     assert isinstance(error, errors.ApiError)
     assert error.retry_after == expected
 
 
 def test_retry_after_read_case_insensitively_from_a_plain_dict() -> None:
-    error = wire.error_from_gateway(
-        400, gateway("Throttling.User"), {"x-acs-retry-after": "2000"}, action="Q"
-    )
+    error = wire.error_from_gateway(400, gateway("Throttling.User"), {"x-acs-retry-after": "2000"})
     assert isinstance(error, errors.ApiError)
     assert error.retry_after == 2.0
 
@@ -615,7 +607,7 @@ def test_retry_after_read_case_insensitively_from_a_plain_dict() -> None:
 )
 def test_non_json_5xx_is_a_server_error(body: bytes) -> None:
     error = wire.error_from_gateway(
-        502, body, {"x-acs-request-id": "hdr-id", "x-acs-retry-after": "100"}, action="Q"
+        502, body, {"x-acs-request-id": "hdr-id", "x-acs-retry-after": "100"}
     )
     assert type(error) is errors.ServerError
     assert error.retryable
@@ -626,7 +618,7 @@ def test_non_json_5xx_is_a_server_error(body: bytes) -> None:
 
 
 def test_non_json_4xx_is_an_api_error_pointing_at_the_endpoint() -> None:
-    error = wire.error_from_gateway(404, b"<html>Not Found</html>", {}, action="Q")
+    error = wire.error_from_gateway(404, b"<html>Not Found</html>", {})
     assert type(error) is errors.ApiError
     assert not error.retryable
     assert error.code == "HTTP404"
@@ -634,12 +626,12 @@ def test_non_json_4xx_is_an_api_error_pointing_at_the_endpoint() -> None:
 
 
 def test_non_json_429_is_throttling() -> None:
-    error = wire.error_from_gateway(429, b"Too Many Requests", {}, action="Q")
+    error = wire.error_from_gateway(429, b"Too Many Requests", {})
     assert isinstance(error, errors.ThrottledError)
 
 
 def test_json_error_without_code_uses_the_status() -> None:
-    error = wire.error_from_gateway(500, b'{"RequestId": "r"}', {}, action="Q")
+    error = wire.error_from_gateway(500, b'{"RequestId": "r"}', {})
     assert isinstance(error, errors.ServerError)
     assert error.code == "HTTP500"
     assert error.request_id == "r"
@@ -650,15 +642,13 @@ def test_gateway_message_is_redacted() -> None:
         "server string to sign is: GET&%2F&SecurityToken%3DCAIStoken123"
         f"%26auth_key%3D{SECRET_TOKEN}"
     )
-    error = wire.error_from_gateway(400, gateway("SignatureDoesNotMatch", message), {}, action="Q")
+    error = wire.error_from_gateway(400, gateway("SignatureDoesNotMatch", message), {})
     assert "CAIStoken123" not in str(error)
     assert SECRET_TOKEN not in str(error)
 
 
 def test_body_request_id_wins_over_the_header() -> None:
-    error = wire.error_from_gateway(
-        400, gateway("Throttling"), {"x-acs-request-id": "hdr"}, action="Q"
-    )
+    error = wire.error_from_gateway(400, gateway("Throttling"), {"x-acs-request-id": "hdr"})
     assert isinstance(error, errors.ApiError)
     assert error.request_id == "6F5B2C0E-1111-2222-3333-444455556666"
 
@@ -669,20 +659,20 @@ def test_body_request_id_wins_over_the_header() -> None:
 
 @pytest.mark.parametrize("ret_code", [2000, "2000", " 2000 ", 2000.0, None])
 def test_ret_code_success(ret_code: Any) -> None:
-    wire.check_ret_code(envelope({}, RetCode=ret_code), action="QueryRtcAsrTasks")
+    wire.check_ret_code(envelope({}, RetCode=ret_code))
 
 
 def test_missing_ret_code_is_accepted() -> None:
     body = envelope({})
     del body["RetCode"]
-    wire.check_ret_code(body, action="QueryRtcAsrTasks")
+    wire.check_ret_code(body)
 
 
 @pytest.mark.parametrize("ret_code", [4001, "4001", 4001.0, -1, 0])
 def test_ret_code_failure_raises_api_error(ret_code: Any) -> None:
     body = envelope({}, RetCode=ret_code, Description="task not exist")
     with pytest.raises(errors.ApiError) as caught:
-        wire.check_ret_code(body, action="StopRtcAsrTask", profile="prod")
+        wire.check_ret_code(body)
     number = int(ret_code)
     assert caught.value.code == f"RetCode.{number}"
     assert caught.value.message == "task not exist"
@@ -691,14 +681,16 @@ def test_ret_code_failure_raises_api_error(ret_code: Any) -> None:
 
 
 def test_ret_code_failure_without_description_names_the_action() -> None:
-    with pytest.raises(errors.ApiError, match="StopRtcAsrTask failed with RetCode 5000"):
-        wire.check_ret_code({"RetCode": 5000}, action="StopRtcAsrTask")
+    with pytest.raises(errors.ApiError) as caught:
+        wire.check_ret_code({"RetCode": 5000})
+    stop = errors.CallContext(action="StopRtcAsrTask")
+    assert "StopRtcAsrTask failed with RetCode 5000" in str(errors.in_context(caught.value, stop))
 
 
 @pytest.mark.parametrize("ret_code", ["ok", "", True, [2000], {"a": 1}, 2000.5, "20 00"])
 def test_ret_code_of_the_wrong_type_is_malformed(ret_code: Any) -> None:
     with pytest.raises(errors.MalformedResponseError, match="RetCode"):
-        wire.check_ret_code({"RetCode": ret_code}, action="QueryRtcAsrTasks")
+        wire.check_ret_code({"RetCode": ret_code})
 
 
 # ------------------------------------------------------------------------------------------

@@ -69,7 +69,7 @@ def test_every_status_and_body_gives_a_true_readable_message(
     status: int, body_kind: str, location: str | None
 ) -> None:
     headers = {"location": location} if location is not None else {}
-    error = error_from_gateway(status, BODIES[body_kind], headers, action="QueryRtcAsrTasks")
+    error = error_from_gateway(status, BODIES[body_kind], headers)
     text = str(error)
     assert_reads_well(text)
     assert isinstance(error, AsrtuiError)
@@ -105,7 +105,7 @@ def test_every_status_and_body_gives_a_true_readable_message(
 
 def test_a_302_without_a_body_says_redirect_not_empty_body() -> None:
     """Regression: a 302 read 'HTTP 302 answer without an API error: the body is an empty body'."""
-    error = error_from_gateway(302, b"", {"location": "https://x.example/"}, action="Q")
+    error = error_from_gateway(302, b"", {"location": "https://x.example/"})
     assert str(error).startswith("The server redirected to https://x.example/ (HTTP302): ")
     assert "empty" not in str(error)
 
@@ -153,7 +153,7 @@ NOT_RETURN_CODES: dict[str, object] = {
 def test_every_kind_of_bad_ret_code_is_described_truly(kind: str) -> None:
     value = NOT_RETURN_CODES[kind]
     with pytest.raises(MalformedResponseError) as info:
-        check_ret_code({"RetCode": value, "RequestId": "R"}, action="QueryRtcAsrTasks")
+        check_ret_code({"RetCode": value, "RequestId": "R"})
     message = info.value.message
     assert_reads_well(str(info.value))
     assert message.startswith("The answer's RetCode ")
@@ -173,7 +173,7 @@ def test_every_kind_of_bad_ret_code_is_described_truly(kind: str) -> None:
 
 def test_a_fractional_ret_code_regression() -> None:
     with pytest.raises(MalformedResponseError) as info:
-        check_ret_code({"RetCode": 2000.5}, action="QueryRtcAsrTasks")
+        check_ret_code({"RetCode": 2000.5})
     assert info.value.message == (
         "The answer's RetCode is 2000.5, a number with a fraction, not a whole number"
     )
@@ -190,7 +190,7 @@ json_values = st.recursive(
 def test_any_ret_code_value_gives_a_true_sentence_or_passes(value: object) -> None:
     problem: AsrtuiError | None = None
     try:
-        check_ret_code({"RetCode": value}, action="QueryRtcAsrTasks")
+        check_ret_code({"RetCode": value})
     except AsrtuiError as error:
         problem = error
     if problem is None:

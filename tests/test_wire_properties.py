@@ -135,7 +135,7 @@ def test_arbitrary_lists_of_entries(tasks: list[Any]) -> None:
 def test_arbitrary_envelopes(envelope: dict[str, Any]) -> None:
     parse_or_malformed(envelope)
     with contextlib.suppress(errors.ApiError, errors.MalformedResponseError):
-        wire.check_ret_code(envelope, action="QueryRtcAsrTasks")
+        wire.check_ret_code(envelope)
     with contextlib.suppress(errors.MalformedResponseError):
         wire.parse_created_task_id(envelope)
 
@@ -166,9 +166,7 @@ def test_arbitrary_bodies_decode_or_are_malformed(body: bytes) -> None:
 def test_gateway_errors_are_always_project_errors(
     status: int, body: bytes, retry_after: str
 ) -> None:
-    error = wire.error_from_gateway(
-        status, body, {"x-acs-retry-after": retry_after}, action="QueryRtcAsrTasks"
-    )
+    error = wire.error_from_gateway(status, body, {"x-acs-retry-after": retry_after})
     assert isinstance(error, errors.AsrtuiError)
     assert isinstance(str(error), str)
     if isinstance(error, errors.ApiError) and error.retry_after is not None:

@@ -3,6 +3,10 @@
 Channel 1 is HTTP 4xx/5xx with a gateway envelope (`error_from_gateway`, which also words a
 proxy's HTML page or a redirect); channel 2 is HTTP 200 with ``RetCode`` other than 2000
 (`check_ret_code`). Server text in a message is redacted and made one escaped line first.
+
+Both read only the answer: the hints are worded with the defaults of
+`asrtui.errors.api_error_from`, and the client, which knows the action, the profile and the
+clock, words them for its call (`asrtui.errors.in_context`).
 """
 
 from __future__ import annotations
@@ -82,10 +86,6 @@ def error_from_gateway(
     http_status: int,
     body: bytes,
     headers: Mapping[str, str],
-    *,
-    action: str,
-    profile: str = "",
-    clock_offset: float | None = None,
 ) -> AsrtuiError:
     """Turn an HTTP 4xx/5xx answer into the project's error (returned, not raised).
 
@@ -100,9 +100,6 @@ def error_from_gateway(
         http_status: the HTTP status of the answer.
         body: the raw body.
         headers: the response headers (any mapping; names matched case-insensitively).
-        action: the API action, named in permission hints.
-        profile: the profile name, named in credential hints.
-        clock_offset: measured local-minus-server clock offset in seconds, if known.
 
     Returns:
         An `ApiError` subclass, or a `MalformedResponseError` for a non-error status whose
@@ -115,7 +112,7 @@ def error_from_gateway(
         return _not_an_answer(http_status, _header(headers, "location"), header_request_id)
     envelope, problem, _ = _read_object(body)
     if envelope is None:
-        return _error_without_envelope(http_status, problem, header_request_id, retry_after, action)
+        return _error_without_envelope(http_status, problem, header_request_id, retry_after)
     request_id = request_id_of(envelope, headers)
     code = _first_text(envelope, ("Code", "code", "ErrorCode", "errorCode"))
     message = redact_text(
@@ -136,18 +133,11 @@ def error_from_gateway(
         request_id=request_id,
         http_status=http_status,
         retry_after=retry_after,
-        action=action,
-        profile=profile,
-        clock_offset=clock_offset,
     )
 
 
 def _error_without_envelope(
-    http_status: int,
-    problem: str,
-    request_id: str,
-    retry_after: float | None,
-    action: str,
+    http_status: int, problem: str, request_id: str, retry_after: float | None
 ) -> AsrtuiError:
     """The error for an HTTP error answer whose body is not a gateway envelope."""
     code = f"HTTP{http_status}"
@@ -160,7 +150,6 @@ def _error_without_envelope(
             request_id=request_id,
             http_status=http_status,
             retry_after=retry_after,
-            action=action,
         )
     if http_status == 429:
         return ThrottledError(
@@ -268,15 +257,13 @@ def _ret_code_problem(value: object) -> str:
     return f"{start} is a JSON {_kind(value)} ({_short(value)}), not a number"
 
 
-def check_ret_code(envelope: Mapping[str, Any], *, action: str, profile: str = "") -> None:
+def check_ret_code(envelope: Mapping[str, Any]) -> None:
     """Raise the error that an HTTP 200 answer carries in ``RetCode``, if any.
 
     A missing (or ``null``) ``RetCode`` is accepted: gateway-style successes have none.
 
     Args:
         envelope: the decoded body.
-        action: the API action, named in permission hints.
-        profile: the profile name, named in credential hints.
 
     Raises:
         ApiError: ``RetCode`` is a number other than 2000 (code ``RetCode.<n>``, message from
@@ -299,11 +286,5 @@ def check_ret_code(envelope: Mapping[str, Any], *, action: str, profile: str = "
         return
     description = envelope.get("Description")
     message = redact_text(_one_line(description)[:500]) if isinstance(description, str) else ""
-    raise api_error_from(
-        f"RetCode.{number}",
-        message or f"{action} failed with RetCode {number}",
-        request_id=request_id,
-        http_status=200,
-        action=action,
-        profile=profile,
-    )
+    # Without a Description, the message names the action: `asrtui.errors.api_error_from`.
+    raise api_error_from(f"RetCode.{number}", message, request_id=request_id, http_status=200)
