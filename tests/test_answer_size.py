@@ -193,7 +193,7 @@ async def test_an_answer_over_the_limit_says_its_size_and_the_option(
 
 
 async def test_an_answer_that_never_ends_is_cut_off(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("asrtui.client._COUNT_PAST_LIMIT", 10_000)
+    monkeypatch.setattr("asrtui.transport._COUNT_PAST_LIMIT", 10_000)
     sent = 0
 
     async def endless() -> object:
