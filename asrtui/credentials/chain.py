@@ -30,7 +30,9 @@ environment AccessKey (2), and the credentials URI before an ECS role that has t
 ``--region``, ``--endpoint`` and ``--signature`` override what the source says; the region is
 then ``ALIBABA_CLOUD_REGION_ID``, the profile's, or ``cn-shanghai``. Credentials from outside
 asrtui's profiles never take a stored profile's endpoint or limits. `ResolvedSettings.trail`
-keeps why each earlier source was passed over, for ``asrtui whoami``.
+keeps why each earlier source was passed over, for ``asrtui whoami``. The provider of the
+source found is built by `asrtui.credentials.build`, whatever its mode; the settings are one
+`asrtui.sessionsettings.Settings`, resolved here once.
 """
 
 from __future__ import annotations
@@ -39,11 +41,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from asrtui.credentials.build import (
+    aliyun_config_path,
+    aliyun_profile,
+    build_provider,
+    credentials_ini_path,
+    env_true,
+)
 from asrtui.credentials.ecs import EcsRoleProvider, metadata_url, probe_instance_role
-from asrtui.credentials.external import ExternalCredentials
 from asrtui.credentials.provider import CredentialsProvider, StaticProvider
 from asrtui.credentials.sts import (
-    DEFAULT_DURATION,
     OidcRoleProvider,
     RoleProvider,
     RoleSettings,
@@ -55,7 +62,6 @@ from asrtui.errors import CredentialsError
 from asrtui.profiles.aliyun import read_aliyun_config
 from asrtui.profiles.ini import read_credentials_ini
 from asrtui.profiles.model import Profile, check_credentials, validate_name
-from asrtui.profiles.modes import ModeSettings
 from asrtui.profiles.store import ProfileStore
 from asrtui.sessionsettings import (
     DEFAULT_REGION,
@@ -157,143 +163,6 @@ def _env_credentials(env: Mapping[str, str]) -> Credentials | None:
     return check_credentials(credentials, source="the environment", names=names)
 
 
-def _true(env: Mapping[str, str], name: str) -> bool:
-    return env.get(name, "").strip().lower() == "true"
-
-
-def _role_settings(mode: ModeSettings, env: Mapping[str, str]) -> RoleSettings:
-    return RoleSettings(
-        mode.ram_role_arn,
-        session_name=mode.ram_session_name,
-        duration=mode.expired_seconds or DEFAULT_DURATION,
-        policy=mode.policy,
-        external_id=mode.external_id,
-        endpoint=sts_endpoint(
-            env,
-            endpoint=mode.sts_endpoint or None,
-            region=mode.sts_region or None,
-            vpc=mode.enable_vpc,
-        ),
-    )
-
-
-def build_provider(
-    profile: Profile,
-    *,
-    env: Mapping[str, str],
-    lookup: Callable[[str], Profile],
-    where: str = "",
-    seen: tuple[str, ...] = (),
-) -> CredentialsProvider:
-    """The provider of ``profile``'s credentials, whatever its mode.
-
-    Args:
-        profile: the profile.
-        env: the environment (STS endpoint, metadata URL, IMDSv1 switch).
-        lookup: finds the source profile of a ``ChainableRamRoleArn`` by name.
-        where: names the profile in messages (``profile 'ops'``).
-        seen: the profiles already on this chain of roles (a loop is refused).
-
-    Raises:
-        CredentialsError: the profile has no credentials, its role chain loops, or a setting
-            cannot be sent (a role ARN that is not one).
-    """
-    where = where or f"profile '{profile.name}'"
-    mode = profile.mode
-    if mode is None:
-        if profile.credential_command is not None:
-            return ExternalCredentials(profile.credential_command, profile=profile.name)
-        if profile.credentials is not None:
-            return StaticProvider(profile.credentials, source=where)
-        raise CredentialsError(
-            f"Profile {profile.name!r} has no credentials",
-            f"add them with 'asrtui profile add {profile.name} --access-key-id ID --replace'",
-        )
-    if mode.mode == "RamRoleArn":
-        assert profile.credentials is not None  # the profile's rules require it
-        key = StaticProvider(profile.credentials, source=where)
-        return RoleProvider(key, _role_settings(mode, env), where=where)
-    if mode.mode == "ChainableRamRoleArn":
-        chain = (*seen, profile.name)
-        if mode.source_profile in chain:
-            raise CredentialsError(
-                f"The role chain of {where} loops: {' -> '.join((*chain, mode.source_profile))}",
-                "make one profile of the chain use an AccessKey, ECS or OIDC",
-            )
-        inner = lookup(mode.source_profile)
-        source = build_provider(inner, env=env, lookup=lookup, seen=chain)
-        return RoleProvider(
-            source, _role_settings(mode, env), where=where, mode="ChainableRamRoleArn"
-        )
-    if mode.mode == "EcsRamRole":
-        return EcsRoleProvider(
-            mode.ram_role_name,
-            base_url=metadata_url(env),
-            imdsv1=not _true(env, "ALIBABA_CLOUD_IMDSV1_DISABLED"),
-            where=where,
-        )
-    if mode.mode == "OIDC":
-        return OidcRoleProvider(
-            _role_settings(mode, env),
-            provider_arn=mode.oidc_provider_arn,
-            token_file=Path(mode.oidc_token_file).expanduser(),
-            where=where,
-        )
-    if mode.mode == "CredentialsURI":
-        return UriProvider(mode.credentials_uri, where=where)
-    # AliyunProfile: the aliyun CLI's profile, read now (a change there is seen at once).
-    found = _aliyun_profile(mode.aliyun_profile, env, where)
-    return build_provider(
-        found.profile,
-        env=env,
-        lookup=found.lookup,
-        where=f"aliyun CLI profile '{mode.aliyun_profile}' ({where})",
-    )
-
-
-@dataclass(frozen=True)
-class _Found:
-    profile: Profile
-    lookup: Callable[[str], Profile]
-
-
-def _aliyun_profile(name: str, env: Mapping[str, str], where: str) -> _Found:
-    """The aliyun CLI profile ``name`` from ``~/.aliyun/config.json``, read now."""
-    read = read_aliyun_config(aliyun_config_path(env))
-    by_name = {profile.name: profile for profile in read.profiles}
-    skipped = dict(read.skipped)
-
-    def lookup(wanted: str) -> Profile:
-        if wanted in by_name:
-            return by_name[wanted]
-        if wanted in skipped:
-            raise CredentialsError(
-                f"The aliyun CLI profile '{wanted}' cannot be used: {skipped[wanted]}",
-                "change it with 'aliyun configure', or name another",
-            )
-        raise CredentialsError(
-            f"No aliyun CLI profile named '{wanted}' (for {where})",
-            "run 'aliyun configure list' to see them",
-        )
-
-    return _Found(lookup(name), lookup)
-
-
-def aliyun_config_path(env: Mapping[str, str]) -> Path:
-    """``~/.aliyun/config.json`` (``HOME`` from ``env`` when set, as the SDK reads it)."""
-    home = env.get("HOME", "").strip()
-    return (Path(home) if home else Path.home()) / ".aliyun" / "config.json"
-
-
-def credentials_ini_path(env: Mapping[str, str]) -> Path:
-    """``ALIBABA_CLOUD_CREDENTIALS_FILE`` or ``~/.alibabacloud/credentials.ini``."""
-    named = env.get("ALIBABA_CLOUD_CREDENTIALS_FILE", "").strip()
-    if named:
-        return Path(named).expanduser()
-    home = env.get("HOME", "").strip()
-    return (Path(home) if home else Path.home()) / ".alibabacloud" / "credentials.ini"
-
-
 #: What the chain found: the provider, a name for the status line, its region if it has one.
 _Match = tuple[CredentialsProvider, str, str | None]
 
@@ -357,7 +226,7 @@ class _Chain:
     def aliyun_cli(self) -> _Match | None:
         env = self.env
         path = aliyun_config_path(env)
-        if _true(env, "ALIBABA_CLOUD_CLI_PROFILE_DISABLED"):
+        if env_true(env, "ALIBABA_CLOUD_CLI_PROFILE_DISABLED"):
             self.passed(f"{path}: ALIBABA_CLOUD_CLI_PROFILE_DISABLED=true")
             return None
         if not path.is_file():
@@ -368,7 +237,7 @@ class _Chain:
         if not name:
             self.passed(f"{path}: no current profile and ALIBABA_CLOUD_PROFILE is not set")
             return None
-        found = _aliyun_profile(name, env, f"{path}")
+        found = aliyun_profile(name, env, f"{path}")
         where = f"aliyun CLI profile '{name}' in {path}"
         provider = build_provider(found.profile, env=env, lookup=found.lookup, where=where)
         return provider, f"aliyun:{name}", found.profile.region
@@ -408,7 +277,7 @@ class _Chain:
         return provider, ENV_PROFILE_NAME, None
 
     def ecs(self) -> _Match | None:
-        if _true(self.env, "ALIBABA_CLOUD_ECS_METADATA_DISABLED"):
+        if env_true(self.env, "ALIBABA_CLOUD_ECS_METADATA_DISABLED"):
             self.passed("ECS metadata service: ALIBABA_CLOUD_ECS_METADATA_DISABLED=true")
             return None
         role = self.probe(self.env)
@@ -421,7 +290,7 @@ class _Chain:
         provider = EcsRoleProvider(
             role,
             base_url=metadata_url(self.env),
-            imdsv1=not _true(self.env, "ALIBABA_CLOUD_IMDSV1_DISABLED"),
+            imdsv1=not env_true(self.env, "ALIBABA_CLOUD_IMDSV1_DISABLED"),
             where=where,
         )
         return provider, f"ecs:{role}", None
