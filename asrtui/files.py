@@ -22,6 +22,9 @@ every read and before every write:
 - a write goes to a temporary file next to its target, is synced and renamed over it: a full
   disk, a quota, a read-only file system or an I/O error leave the old file as it was, the
   temporary file is removed, and the error says which of these it was (`describe_os_error`).
+
+Over 450 lines, and one thing: the rules above hold together (owner, modes, links, the atomic
+write), each relying on the others; split, a write could skip a check that the read makes.
 """
 
 from __future__ import annotations

@@ -23,6 +23,10 @@ What is masked
 Two matching modes exist because the end of a value differs by context. In a string that is a
 URL, the value of ``auth_key`` runs to the next ``&`` or ``#`` (what the server reads); in free
 text it also ends at whitespace and quotes.
+
+Over 450 lines, and one thing: the rule of what is a secret. URL, free-text and object masking
+share the secret names and where a value ends; split, they would drift apart, which is the very
+defect this module is here to prevent.
 """
 
 from __future__ import annotations

@@ -7,6 +7,10 @@ secret or any part of it: ``show`` says whether one is set, ``list`` does not me
 
 A failure (`AsrtuiError`) is left to the composition root, which prints it as one line and
 exits with its code; only ``test`` catches one, to say which profile failed.
+
+Over 450 lines, and one thing: the ``profile`` subcommand group. Each subcommand is a short
+function over the store, and their parsers sit together so that ``asrtui profile --help``
+reads as one page; the rules of a profile as entered are `asrtui.profiles.entry`'s.
 """
 
 from __future__ import annotations

@@ -10,6 +10,10 @@ Order of checks for one request: fault draw (most faults answer at once, as a br
 would), method and path, signature (key, timestamp, signature, STS token, nonce), flow
 control, then the action. ``truncated`` and ``big`` faults act on the real answer: the action
 takes effect and its answer is cut short or padded.
+
+Over 450 lines, and one thing: the wire as the service speaks it, one request path in the
+order of checks above. The tasks are `asrtui.emulator.backend`'s, the faults
+`asrtui.emulator.faults`', STS and the metadata service `asrtui.emulator.identity`'s.
 """
 
 from __future__ import annotations

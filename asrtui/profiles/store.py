@@ -41,6 +41,10 @@ Safety rules:
   the link;
 - unknown keys are rejected by name, so a typo (``rate-limit``) is not silently ignored and
   then dropped by the next write.
+
+Over 450 lines, and one thing: the two files' format and its safe round trip. Reading (each
+key checked, the file named) and writing (secrets apart, atomically) are the two halves of one
+format and change together; the rules a file must follow are `asrtui.files`'.
 """
 
 from __future__ import annotations

@@ -3,6 +3,10 @@
 Tolerant of every shape ``Tasks`` arrives in (see `asrtui.wire`), strict about the rest: a
 shape it cannot read is a `MalformedResponseError` naming the offending entry. Each task's
 mixed types (numbers as strings and the other way round) are normalised here.
+
+Over 450 lines, and one thing: reading a task. Every shape of ``Tasks`` and every field's
+normalisation meet in `parse_tasks`, with the memo that skips tasks received unchanged, on the
+console's hottest path.
 """
 
 from __future__ import annotations
