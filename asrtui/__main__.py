@@ -139,10 +139,10 @@ class _RecorderFactory:
         demo = session.demo
         recorder = Recorder(None if demo else Journal(journal_path(session.source.profile_name)))
         specs = list(self.specs)
-        hook = session.settings
-        if not demo and hook.on_event is not None:
+        chosen = session.settings
+        if not demo and chosen.on_event is not None:
             try:
-                specs.append(parse_hook(hook.on_event, hook.on_event_kinds))
+                specs.append(parse_hook(chosen.on_event, chosen.on_event_kinds))
             except ValueError as error:
                 # Said in the console (once), which runs on without that hook.
                 name = session.source.profile_name
