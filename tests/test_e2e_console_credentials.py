@@ -91,7 +91,9 @@ async def test_the_console_runs_on_each_mode(
     )
     client = open_client(Connection.from_settings(settings))
     async with client:
-        source = ClientTaskSource(client, profile_name=settings.profile, region=settings.settings.region)
+        source = ClientTaskSource(
+            client, profile_name=settings.profile, region=settings.settings.region
+        )
         async with running_console(cast(FakeTaskSource, source)) as console:
             shown = console.screen.status_line.snapshot
             assert shown is not None

@@ -124,7 +124,10 @@ async def test_the_console_renews_short_lived_credentials_with_no_gap(
     client = open_client(Connection.from_settings(settings))
     async with client:
         source = WatchedSource(
-            ClientTaskSource(client, profile_name=settings.profile, region=settings.settings.region), seen
+            ClientTaskSource(
+                client, profile_name=settings.profile, region=settings.settings.region
+            ),
+            seen,
         )
         console = ConsoleSettings(
             refresh_interval=1.0, tz=UTC, detail_debounce=0.0, theme="textual-dark"
