@@ -295,8 +295,8 @@ QUERY_BODY = {
 
 @pytest.fixture
 def fake_api(monkeypatch: pytest.MonkeyPatch) -> Callable[[Any, int], list[httpx.Request]]:
-    """Make every LiveClient answer with ``body``; returns the list of requests seen."""
-    import asrtui.client
+    """Make every client the composition root opens answer with ``body``; returns the requests."""
+    import asrtui.connect
 
     def install(body: Any, status: int = 200) -> list[httpx.Request]:
         seen: list[httpx.Request] = []
@@ -305,7 +305,7 @@ def fake_api(monkeypatch: pytest.MonkeyPatch) -> Callable[[Any, int], list[httpx
             seen.append(request)
             return httpx.Response(status, json=body)
 
-        original = asrtui.client.LiveClient
+        original = asrtui.connect.LiveClient
 
         class MockedClient(original):  # type: ignore[misc, valid-type]
             def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -313,7 +313,7 @@ def fake_api(monkeypatch: pytest.MonkeyPatch) -> Callable[[Any, int], list[httpx
                 kwargs["max_attempts"] = 1
                 super().__init__(*args, **kwargs)
 
-        monkeypatch.setattr(asrtui.client, "LiveClient", MockedClient)
+        monkeypatch.setattr(asrtui.connect, "LiveClient", MockedClient)
         return seen
 
     return install

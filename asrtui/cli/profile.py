@@ -49,7 +49,7 @@ from asrtui.sessionsettings import (
 )
 
 if TYPE_CHECKING:
-    from asrtui.credentials.chain import ResolvedSettings
+    from asrtui.connect import Connection
     from asrtui.profiles import Profile, ProfileSet
 
 __all__ = ["register"]
@@ -450,29 +450,24 @@ def run_use(args: argparse.Namespace) -> int:
 # -- test ------------------------------------------------------------------------------------
 
 
-async def _count_running(resolved: ResolvedSettings, endpoint: str) -> int:
+async def _count_running(connection: Connection) -> int:
     # Imported here: the network stack is only needed by this subcommand.
-    from asrtui.client import LiveClient
-    from asrtui.credentials.provider import registering_secrets
+    from asrtui.connect import open_client
 
-    settings = resolved.settings
-    client = LiveClient(
-        registering_secrets(resolved.credentials),
-        endpoint,
-        region=settings.region,
-        signature=settings.signature,
-        rate_limit=settings.rate_limit,
-        profile=resolved.profile,
-        request_timeout=settings.request_timeout,
-    )
-    async with client:
+    async with open_client(connection) as client:
         tasks = await client.list_tasks(priority=True)
     return len(tasks.tasks)
 
 
 def run_test(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> int:
-    """``asrtui profile test NAME``: one real query; exit 1 on an API or network failure."""
+    """``asrtui profile test NAME``: one real query; exit 1 on an API or network failure.
+
+    The client is the composition root's (`asrtui.connect.open_client`), so the query spends
+    the account's shared budget and reads answers within the profile's limits, as the
+    console's would; the session-wide options and variables are not read.
+    """
     try:
+        from asrtui.connect import Connection
         from asrtui.credentials.chain import resolve_connection_settings
 
         resolved = resolve_connection_settings(
@@ -482,17 +477,17 @@ def run_test(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> 
             signature=option(args, "signature"),
             env=os.environ if env is None else env,
         )
-        settings = resolved.settings
-        endpoint = settings.base_url
-        running = asyncio.run(_count_running(resolved, endpoint))
+        connection = Connection.from_settings(resolved)
+        running = asyncio.run(_count_running(connection))
     except AsrtuiError as error:
         line = printable_line(f"profile '{args.name}' failed: {error}")
         print(f"asrtui: {line}", file=sys.stderr)
         return error.exit_code
     plural = "" if running == 1 else "s"
+    settings = connection.settings
     print(
-        f"Profile '{resolved.profile}' works: {running} running task{plural} "
-        f"(region {settings.region}, {endpoint}, signature {settings.signature})"
+        f"Profile '{connection.profile_name}' works: {running} running task{plural} "
+        f"(region {settings.region}, {connection.endpoint}, signature {settings.signature})"
     )
     return 0
 
