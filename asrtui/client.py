@@ -377,6 +377,16 @@ class LiveClient:
             )
         return parse_tasks(envelope, self._task_memo)
 
+    async def list_tasks_answer(self, *, priority: bool = False) -> dict[str, object]:
+        """`list_tasks`' answer decoded and checked, its tasks not yet parsed.
+
+        For a caller that writes the tasks back as received (``asrtui tasks --format json``):
+        `asrtui.wire.flat_task_objects` hands it the task objects of the usual answer without
+        making a `Task` of each, and `asrtui.wire.parse_tasks` reads any other (its errors
+        included). The task memo is neither used nor changed.
+        """
+        return await self._call("QueryRtcAsrTasks", {}, priority=priority)
+
     async def get_task(self, task_id: str, *, priority: bool = True) -> Task | None:
         """One task by id; ``None`` when the service no longer knows it.
 
