@@ -13,12 +13,15 @@ from __future__ import annotations
 import io
 import json
 import math
+import os
+import ssl
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from asrtui import client as client_module
 from asrtui import output, redact
 from asrtui.__main__ import main
 from asrtui.emulator import DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, build_emulator
@@ -112,7 +115,19 @@ _scalars = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
     st.text(max_size=10),
     _urls,
-    st.sampled_from(["", "2026-05-15T10:00:00+08:00", "1119309225474343", "\ud800", "=1+2"]),
+    st.sampled_from(
+        [
+            "",
+            "2026-05-15T10:00:00+08:00",
+            "1119309225474343",
+            "\ud800",
+            "=1+2",
+            "password:hunter2",  # free text, not a URL: masked by the text pass only
+            "see rtmp://u:pw@h/a?auth_key=k",
+            '{"token": "t"}',
+            "rtmp://h/app?auth_key=k",
+        ]
+    ),
 )
 _flat_objects = st.dictionaries(st.sampled_from(_MEMBERS), _scalars, max_size=7)
 _objects = st.one_of(
@@ -247,3 +262,36 @@ def test_the_command_writes_what_the_parsed_tasks_make(
         assert text == expected.getvalue() + "\n"
     assert "auth_key=****" in masked
     assert "auth_key=****" not in revealed
+
+
+# -- no CA bundle for plain HTTP ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("endpoint", ["http://127.0.0.1:8080", "HTTP://emulator.local"])
+def test_a_plain_http_endpoint_gets_a_tls_context_that_trusts_nothing(
+    endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in list(os.environ):
+        if name.lower() in {"http_proxy", "https_proxy", "all_proxy"}:
+            monkeypatch.delenv(name)
+    context = client_module._tls_context_for(endpoint)
+    assert isinstance(context, ssl.SSLContext)
+    assert context.verify_mode == ssl.CERT_REQUIRED  # fails closed, never unverified
+    assert context.check_hostname
+    assert context.get_ca_certs() == []
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "proxy"),
+    [
+        ("https://live.aliyuncs.com", None),
+        ("http://127.0.0.1:8080", "HTTP_PROXY"),
+        ("http://127.0.0.1:8080", "all_proxy"),
+    ],
+)
+def test_tls_and_proxies_keep_the_default_verification(
+    endpoint: str, proxy: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if proxy:
+        monkeypatch.setenv(proxy, "https://proxy.example:3128")
+    assert client_module._tls_context_for(endpoint) is True
