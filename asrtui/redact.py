@@ -230,8 +230,71 @@ def _mask_params(part: str, depth: int) -> str:
     return "&".join(params)
 
 
+#: How a member or parameter name is masked (`_redact_flat`, `_mask_plain_url`), by name:
+#: bounded, so that a server inventing names costs no memory. A name is ``aliUid`` (`_UID`),
+#: a secret (`_SECRET`, `is_secret_name`) or neither; no name is both.
+_NAME_KINDS: dict[str, int] = {}
+_PLAIN, _UID, _SECRET = 0, 1, 2
+
+
+def _name_kind(name: str) -> int:
+    normal = _normal(name)
+    kind = _UID if normal in _UID_NAMES else _SECRET if _is_secret_normal(normal) else _PLAIN
+    if len(_NAME_KINDS) < _NAME_CACHE:
+        _NAME_KINDS[name] = kind
+    return kind
+
+
 def _mask_url(url: str, depth: int) -> str:
     """URL mode: the userinfo password, path parameters, query and fragment parameters."""
+    plain = _mask_plain_url(url)
+    if plain is not None:
+        return plain
+    return _mask_url_fully(url, depth)
+
+
+def _mask_plain_url(url: str) -> str | None:
+    """`_mask_url` for the usual URL, in one pass; ``None`` for any other.
+
+    The usual URL (``http://host/path?auth_key=...&k=v``) has no fragment, no ``@``, ``=`` or
+    ``%`` before its query, and each of its parameters either has a secret name, is
+    ``aliUid``, or has a name and a value without a character `_mask_any` would look into
+    (``/%=:@\\``). For such a URL every step of `_mask_url_fully` comes to this at any depth:
+    the part before the query as it is, each secret value masked, each ``aliUid`` shortened,
+    the rest as they are. A console and a listing mask one or two such URLs per task, tens of
+    thousands of them a refresh.
+    """
+    if "#" in url:
+        return None
+    base, question, query = url.partition("?")
+    if "@" in base or "=" in base or "%" in base or base.lstrip().startswith(("{", "[")):
+        return None
+    if not query:
+        return url
+    params = query.split("&")
+    kinds = _NAME_KINDS
+    for at, param in enumerate(params):
+        name, sep, value = param.partition("=")
+        if not sep:
+            if _SUSPECT_RE.search(param) is not None:
+                return None
+            continue
+        if not value:
+            continue
+        kind = kinds.get(name)
+        if kind is None:
+            kind = _name_kind(name)
+        if kind == _SECRET:
+            params[at] = name + "=" + MASK
+        elif kind == _UID:
+            params[at] = name + "=" + mask_account_id(unquote(value))
+        elif _SUSPECT_RE.search(value) is not None:
+            return None
+    return base + question + "&".join(params)
+
+
+def _mask_url_fully(url: str, depth: int) -> str:
+    """`_mask_url` for any URL: nested, encoded, with a password or odd parameters."""
     head, hash_sign, fragment = url.partition("#")
     base, question, query = head.partition("?")
     # The scheme's and the port's colons are no ``name: value``: only ``;name=value`` counts.
@@ -444,7 +507,60 @@ def redact_task_dict(raw: Mapping[str, Any]) -> dict[str, Any]:
     Returns:
         A new dict; ``raw`` is not modified.
     """
-    return _redact_tree(raw, 0)
+    flat = _redact_flat(raw)
+    return flat if flat is not None else _redact_tree(raw, 0)
+
+
+#: Strings masked lately, by what was received: a callback URL or a time that every task of a
+#: listing repeats is masked once. Emptied when full, so it stays small whatever arrives.
+_MASKED: dict[str, str] = {}
+_MASKED_SIZE = 4096
+
+
+def _redact_flat(raw: Mapping[str, Any]) -> dict[str, Any] | None:
+    """`_redact_tree` for a task object of text, numbers, booleans and nulls; else ``None``.
+
+    The same checks in the same order, a member name judged once per listing rather than once
+    per task: the usual task object, masked tens of thousands of times a refresh.
+    """
+    if type(raw) is not dict:
+        return None
+    result: dict[str, Any] = {}
+    kinds = _NAME_KINDS
+    memo = _MASKED
+    for key, received in raw.items():
+        if type(key) is not str:
+            return None
+        value = received
+        kind = kinds.get(key)
+        if kind is None:
+            kind = _name_kind(key)
+        kind_of_value = type(value)
+        if kind_of_value is str:
+            if kind == _UID:
+                value = mask_account_id(value)
+            elif kind == _SECRET and value:
+                value = MASK
+            elif _SUSPECT_RE.search(value) is None or _TIME_LIKE_RE.fullmatch(value):
+                pass  # `_mask_any`'s first two tests, without the call: most members
+            else:
+                masked = memo.get(value)
+                if masked is None:
+                    if value.startswith(("http://", "https://")):  # `_mask_any` would go
+                        masked = _mask_plain_url(value)  # to `_mask_url` at once
+                    if masked is None:
+                        masked = _mask_any(value, 0)
+                    if len(memo) >= _MASKED_SIZE:
+                        memo.clear()
+                    memo[value] = masked
+                value = masked
+        elif kind_of_value is int or kind_of_value is float or kind_of_value is bool:
+            if kind == _UID:
+                value = mask_account_id(value)
+        elif value is not None:
+            return None  # a container, or what a decoder never makes: the full walk
+        result[key] = value
+    return result
 
 
 def redact_value(value: Any) -> Any:

@@ -21,7 +21,6 @@ from asrtui.errors import ConfigError, CredentialsError
 from asrtui.events import Event, event_line
 from asrtui.journal import Follower, Journal, Problem, journal_dir, journal_path, read_journal
 from asrtui.printable import printable_line
-from asrtui.report import build_report, render_json, render_markdown
 from asrtui.taskid import normalize_task_id
 
 __all__ = ["journal_of", "parse_since", "record", "register", "run_journal", "run_report"]
@@ -191,6 +190,9 @@ def run_journal(args: argparse.Namespace) -> int:
 
 def run_report(args: argparse.Namespace) -> int:
     """``asrtui report``: the summary of the profile's journal (damaged lines said on stderr)."""
+    # Loaded here: every other command (``tasks`` first) would pay for it at each start.
+    from asrtui.report import build_report, render_json, render_markdown
+
     task = normalize_task_id(args.task) if args.task else None
     profile = journal_of(args)
     found = read_journal(journal_path(profile), since=args.since, task=task)

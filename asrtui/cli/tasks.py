@@ -21,9 +21,10 @@ from asrtui.connect import Connection, open_client
 from asrtui.errors import AsrtuiError, ConfigError, TaskNotFoundError
 from asrtui.events import action_event
 from asrtui.models import Task
-from asrtui.output import iter_csv, iter_json
+from asrtui.output import iter_csv, iter_json, iter_wire_json
 from asrtui.printable import printable_line
 from asrtui.taskid import normalize_task_id
+from asrtui.wire import flat_task_objects, parse_tasks
 
 __all__ = ["confirm", "register", "run_delete", "run_stop", "run_tasks"]
 
@@ -166,11 +167,33 @@ async def _tasks(args: argparse.Namespace, connection: Connection, out: TextIO) 
                 for hook in hooks:
                     await hook.aclose()
         with _no_cycle_collection():
-            tasks = await _fetch(client, args.task_id, priority=True)
-            for piece in _render(tasks, args.format, reveal=args.reveal_secrets):
+            if args.format == "json" and args.task_id is None:
+                pieces = await _listing_json(client, reveal=args.reveal_secrets)
+            else:
+                tasks = await _fetch(client, args.task_id, priority=True)
+                pieces = _render(tasks, args.format, reveal=args.reveal_secrets)
+            for piece in pieces:
                 out.write(piece)
         out.flush()
         return 0
+
+
+async def _listing_json(client: LiveClient, *, reveal: bool) -> Iterator[str]:
+    """``tasks --format json``'s pieces, the usual answer written without parsing its tasks.
+
+    The text is the same either way (`asrtui.output.iter_wire_json`); an answer of another
+    shape is parsed as always, with its tolerance and its errors.
+    """
+    answer = await client.list_tasks_answer(priority=True)
+    objects = flat_task_objects(answer)
+    if objects is None:
+        return _render(parse_tasks(answer).tasks, "json", reveal=reveal)
+    return _json_pieces(iter_wire_json(objects, reveal=reveal))
+
+
+def _json_pieces(pieces: Iterator[str]) -> Iterator[str]:
+    yield from pieces
+    yield "\n"
 
 
 def run_tasks(args: argparse.Namespace) -> int:

@@ -13,7 +13,7 @@ import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
 from asrtui.errors import AsrtuiError
 from asrtui.events import (
@@ -41,7 +41,11 @@ from asrtui.ui.create_form import CreateTaskForm
 from asrtui.ui.event_feed import EventFeed
 from asrtui.ui.settings import ConsoleSettings
 from asrtui.ui.taskbook import EventKind, TaskBook, TaskEvent
-from asrtui.ui.widgets.event_log import NoteKind
+
+if TYPE_CHECKING:
+    # Only the type: the event log widget loads when its panel first opens, not with the
+    # first frame (its `RichLog` brings in ``rich.pretty``, and ``attrs`` when installed).
+    from asrtui.ui.widgets.event_log import NoteKind
 
 __all__ = [
     "RESTARTED_HERE",
@@ -99,7 +103,7 @@ class RecordingScreen(Protocol):
 
 
 #: What the event log shows: a task event, or a note (time, kind, text).
-LogItem = TaskEvent | tuple[datetime, NoteKind, str]
+LogItem: TypeAlias = "TaskEvent | tuple[datetime, NoteKind, str]"
 
 
 def as_task_event(event: Event) -> TaskEvent | None:

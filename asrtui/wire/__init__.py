@@ -26,7 +26,13 @@ from __future__ import annotations
 from asrtui.wire.envelope import decode_json_object, request_id_of
 from asrtui.wire.export import task_to_wire, unread_value
 from asrtui.wire.failures import RET_CODE_SUCCESS, check_ret_code, error_from_gateway
-from asrtui.wire.tasks import TASK_FIELDS, TaskMemo, parse_created_task_id, parse_tasks
+from asrtui.wire.tasks import (
+    TASK_FIELDS,
+    TaskMemo,
+    flat_task_objects,
+    parse_created_task_id,
+    parse_tasks,
+)
 
 __all__ = [
     "RET_CODE_SUCCESS",
@@ -35,6 +41,7 @@ __all__ = [
     "check_ret_code",
     "decode_json_object",
     "error_from_gateway",
+    "flat_task_objects",
     "parse_created_task_id",
     "parse_tasks",
     "request_id_of",

@@ -31,7 +31,13 @@ from asrtui.wire.text import (
     _whole_number,
 )
 
-__all__ = ["TASK_FIELDS", "TaskMemo", "parse_created_task_id", "parse_tasks"]
+__all__ = [
+    "TASK_FIELDS",
+    "TaskMemo",
+    "flat_task_objects",
+    "parse_created_task_id",
+    "parse_tasks",
+]
 
 
 #: How many times a string may hold JSON that holds a string that holds JSON...
@@ -173,6 +179,46 @@ def parse_tasks(envelope: Mapping[str, Any], memo: TaskMemo | None = None) -> Ta
     if memo is not None:
         memo._end()
     return TaskList(tasks=tuple(out), request_id=request_id)
+
+
+#: Value types a task object may hold for `flat_task_objects` to vouch for it.
+_FLAT_VALUES: Final = (str, int, bool, float, type(None))
+
+
+def flat_task_objects(envelope: Mapping[str, Any]) -> list[dict[str, Any]] | None:
+    """The task objects of a QueryRtcAsrTasks answer as received, when nothing needs reading.
+
+    For a caller that writes the tasks back as the wire sent them (``asrtui tasks --format
+    json``): parsing 100,000 tasks into `Task` values only to write their wire objects again is
+    most of such a listing's work. These are the documented shape, a map (or a list) of flat
+    objects, each with a non-empty string ``taskId``: then `parse_tasks` cannot fail on them,
+    and each `Task.raw` it would make is a copy of its object, member for member. The objects
+    are the envelope's own, in the server's order; do not change them.
+
+    Returns:
+        The objects, or ``None`` for any other shape (an empty answer included): then
+        `parse_tasks` reads it, with its tolerance and its errors.
+    """
+    value = envelope["Tasks"] if "Tasks" in envelope else envelope.get("tasks")
+    if type(value) is dict:
+        objects = list(value.values())
+    elif type(value) is list:
+        objects = value
+    else:
+        return None
+    if not objects:
+        return None
+    flat = _FLAT_VALUES
+    for obj in objects:
+        if type(obj) is not dict:
+            return None
+        task_id = obj.get(_TASK_ID)
+        if type(task_id) is not str or not task_id:
+            return None
+        for item in obj.values():
+            if type(item) not in flat:
+                return None
+    return objects
 
 
 def _bad(message: str) -> MalformedResponseError:

@@ -1,0 +1,99 @@
+"""What a start does not load: packages the development tools bring, and panels not yet shown.
+
+With the ``dev`` extra, click (httpx's command line), attrs (which ``rich.pretty`` imports
+whenever it is installed) and pygments are installed beside asrtui; none of them is needed for
+the first frame of the console or for ``asrtui tasks``, and each costs tens of milliseconds
+of every start. Neither does the event log widget load before its panel opens. A name imported
+for its type only (``NoteKind``) once pulled all of it in; these checks run the real entry
+point in a fresh interpreter, as a user starts it, and name what was loaded.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: Loaded by neither start (``None`` entries, which mark a module absent, do not count).
+NOT_AT_START = ("click", "attr", "rich.pretty", "pygments", "httpx._main")
+
+_CONSOLE = r"""
+import asyncio, os, sys
+import asrtui.ui.app as ui_app
+from asrtui.__main__ import main
+
+async def auto_pilot(pilot):
+    app = pilot.app
+    while True:
+        tables = app.screen.query("#tasks")
+        if tables and tables.first().row_count > 0:
+            break
+        await asyncio.sleep(0.01)
+    await pilot.pause()
+    loaded = [name for name in sys.argv[1:] if sys.modules.get(name) is not None]
+    os.write(1, ("LOADED " + " ".join(loaded) + "\n").encode())
+    app.exit()
+
+async def headless(*args, **kwargs):
+    app = ui_app.AsrtuiApp(*args, **kwargs)
+    await app.run_async(headless=True, size=(120, 32), auto_pilot=auto_pilot)
+    return 0
+
+ui_app.run_console_async = headless
+sys.exit(main(["--demo"]))
+"""
+
+_TASKS = r"""
+import os, sys
+from asrtui.__main__ import main
+
+names = sys.argv[1:]
+code = main(["--demo", "tasks", "--format", "json"])
+loaded = [name for name in names if sys.modules.get(name) is not None]
+os.write(2, ("LOADED " + " ".join(loaded) + "\n").encode())
+sys.exit(code)
+"""
+
+
+def _loaded(code: str, names: tuple[str, ...], tmp_path: Path) -> list[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ALIBABA", "ASRTUI_"))}
+    env.update(
+        HOME=str(tmp_path),
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        XDG_STATE_HOME=str(tmp_path / "state"),
+        XDG_CACHE_HOME=str(tmp_path / "cache"),
+        PYTHONPATH=str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, *names],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    for line in (done.stdout + done.stderr).splitlines():
+        if line.startswith("LOADED"):
+            return line.split()[1:]
+    pytest.fail(f"no report (exit {done.returncode}): {done.stderr[-2000:]}")
+
+
+def test_the_console_draws_its_first_frame_without_them(tmp_path: Path) -> None:
+    names = (*NOT_AT_START, "asrtui.ui.widgets.event_log", "textual.widgets._rich_log")
+    assert _loaded(_CONSOLE, names, tmp_path) == []
+
+
+def test_a_listing_loads_neither_them_nor_the_console(tmp_path: Path) -> None:
+    names = (*NOT_AT_START, "textual", "asrtui.ui", "asrtui.report")
+    assert _loaded(_TASKS, names, tmp_path) == []
+
+
+def test_the_check_sees_a_loaded_module(tmp_path: Path) -> None:
+    # The report must be able to name something: ``json`` is loaded by every listing.
+    assert _loaded(_TASKS, ("json", "attr"), tmp_path) == ["json"]
