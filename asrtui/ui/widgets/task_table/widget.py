@@ -224,7 +224,12 @@ class TaskTable(ScrollView, can_focus=True):
             rows: every row to show (e.g. `TaskBook.rows()`).
         """
         index = self._rows.set_rows(rows)
-        self._forget_gone(self._rows.generation)
+        dropped = self._rows.dropped
+        if dropped is None:
+            self._forget_gone(self._rows.generation)
+        else:  # replaced in place: only those rows' lines are stale
+            for task_id in dropped:
+                self._line_cache.discard(task_id)
         self._show_view(index)
 
     def _forget_gone(self, generation: int) -> None:
