@@ -108,11 +108,16 @@ def _split_object(body: bytes) -> dict[str, Any] | None:
     msgspec checks the whole body and cuts it into members in C, several times faster than
     the standard library decodes it; each member but ``Tasks`` is then decoded by the same
     decoder as a small answer, so values are exactly what `_read_object` would give. Anything
-    msgspec refuses or reads differently (a byte order mark, ``NaN``, duplicate or non-text
-    names) returns ``None``, and the whole answer takes the usual path with its usual errors.
+    msgspec refuses or reads differently (a byte order mark, ``NaN``, bytes that are not UTF-8)
+    returns ``None``, and the whole answer takes the usual path with its usual errors.
     """
     import msgspec  # loaded with the first large answer only
 
+    if not body.isascii():  # msgspec lets bytes that are not UTF-8 through in strings
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
     try:
         members = msgspec.json.decode(body, type=dict[str, msgspec.Raw])
     except (msgspec.DecodeError, ValueError):
