@@ -23,6 +23,8 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import compress, count
+from operator import is_not
 from typing import Any, Final
 
 from asrtui.events import (
@@ -187,6 +189,7 @@ class Recorder:
         self.hooks = list(hooks)
         self.clock = clock
         self._tasks: dict[str, Task] | None = None
+        self._last: tuple[Task, ...] = ()
         self._known: set[str] | None = None
         self._episodes = ErrorEpisodes()
         self._credentials = CredentialsWatch()
@@ -290,6 +293,8 @@ class Recorder:
         ended = self._episodes.succeeded(now)
         if ended is not None:
             events.append(ended)
+        answer = tuple(tasks)  # no copy for an answer's tuple
+        quick: list[Event] | None = None
         if self._tasks is None and self._known is not None:
             # The first answer after a restart: the journal's running tasks are the baseline.
             current = {task.task_id: task for task in tasks}
@@ -303,11 +308,35 @@ class Recorder:
                 for i in sorted(self._known - current.keys())
             ]
         else:
-            events += diff_tasks(self._tasks, tasks, now)
-        self._tasks = {task.task_id: task for task in tasks}
+            quick = self._diff_in_place(answer, now)
+            events += quick if quick is not None else diff_tasks(self._tasks, answer, now)
+        if quick is None:
+            self._tasks = {task.task_id: task for task in answer}
+        self._last = answer
         self._known = None
         self._emit(events)
         return events
+
+    def _diff_in_place(self, tasks: tuple[Task, ...], now: datetime) -> list[Event] | None:
+        """`diff_tasks` against the answer before, in time proportional to what changed.
+
+        A console lists the same tasks every second, most of them the very `Task` objects of
+        the answer before (see `asrtui.wire.TaskMemo`): when the same ids came in the same
+        order, only the positions whose object differs (found by identity, in C) are
+        compared, with the same events as a comparison of every task, and the tasks by id
+        are brought up to date in place. ``None`` when ids came or went (or repeated).
+        """
+        before, last = self._tasks, self._last
+        if before is None or len(tasks) != len(last) or len(before) != len(last):
+            return None
+        changed = [] if tasks is last else list(compress(count(), map(is_not, tasks, last)))
+        if any(tasks[i].task_id != last[i].task_id for i in changed):
+            return None
+        old = {last[i].task_id: last[i] for i in changed}
+        fresh = [tasks[i] for i in changed]
+        for task in fresh:
+            before[task.task_id] = task
+        return diff_tasks(old, fresh, now)
 
     def failed(self, error: BaseException, now: datetime | None = None) -> Event | None:
         """A failed refresh: the episode's first event, once."""
