@@ -71,19 +71,27 @@ class _Writer:
 
     def __init__(self, journal: Journal) -> None:
         self.journal = journal
-        self._queue: queue.Queue[Event | None] = queue.Queue()
+        self._queue: queue.Queue[tuple[Event, ...] | None] = queue.Queue()
         self._thread: threading.Thread | None = None
 
     def put(self, event: Event) -> None:
+        self.put_many((event,))
+
+    def put_many(self, events: Sequence[Event]) -> None:
+        """Queue events in one step: one hand-over to the thread, not one per event (100,000
+        puts would each wake the thread and make the loop wait for the interpreter lock)."""
+        if not events:
+            return
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="asrtui-journal", daemon=True)
             self._thread.start()
-        self._queue.put(event)
+        self._queue.put(tuple(events))
 
     def _run(self) -> None:
-        while (event := self._queue.get()) is not None:
+        while (events := self._queue.get()) is not None:
             try:
-                self.journal.append(event)  # never raises: a failure is kept in `failure`
+                for event in events:
+                    self.journal.append(event)  # never raises: a failure is kept in `failure`
             finally:
                 self._queue.task_done()
         self._queue.task_done()
@@ -391,8 +399,8 @@ class Recorder:
             self._emit([event])
 
     def _emit(self, events: Sequence[Event]) -> None:
-        for event in events:
-            if self._writer is not None:
-                self._writer.put(event)
-            for hook in self.hooks:
+        if self._writer is not None:
+            self._writer.put_many(events)
+        for hook in self.hooks:
+            for event in events:
                 hook.offer(event)

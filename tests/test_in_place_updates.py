@@ -179,3 +179,22 @@ def test_one_changed_task_replaces_one_row_and_one_line() -> None:
     assert [n for n, (a, b) in enumerate(zip(before, after, strict=True)) if a is not b] == [2]
     view.set_rows(after)
     assert view.dropped == ["asr-02"]
+
+
+def test_tasks_running_at_start_keep_no_history_object_until_something_happens() -> None:
+    from asrtui.ui.taskbook import HISTORY_SIZE
+
+    book = TaskBook()
+    pool = [_variants(f"asr-{n:02d}", n) for n in range(50)]
+    answer = [variants[0] for variants in pool]
+    book.update(tuple(answer), START)
+    assert book._history == {}  # 50 tasks, no deque each
+    started = [(e.at, e.kind, e.detail) for e in book.history("asr-03")]
+    assert started == [(START, "started", "running at session start")]
+    for step in range(1, HISTORY_SIZE + 2):
+        answer[3] = pool[3][step % 2]
+        book.update(tuple(answer), START + timedelta(seconds=step))
+        kinds = [e.kind for e in book.history("asr-03")]
+        assert kinds[0] == ("started" if step < HISTORY_SIZE else "changed")
+        assert len(kinds) == min(step + 1, HISTORY_SIZE)
+    assert list(book._history) == ["asr-03"]

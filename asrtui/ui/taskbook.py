@@ -121,6 +121,11 @@ class TaskBook:
         self._last_tasks: Sequence[Task] = ()
         self._listed = 0
         self._history: dict[str, deque[TaskEvent]] = {}
+        # Tasks listed in the first answer whose history holds only that they were running
+        # then: the event is made when asked for, not kept (a deque a task is some 600 bytes,
+        # 60 MB for 100,000 tasks that mostly never do anything else).
+        self._at_start: set[str] = set()
+        self._start_time: datetime | None = None
         # Ids of tasks whose rows left, oldest first (a dict as an ordered set).
         self._departed: dict[str, None] = {}
         self._baseline_done = False
@@ -173,7 +178,8 @@ class TaskBook:
             if row is None:
                 if baseline:
                     new_rows[task_id] = Row(task, now)
-                    self._remember(TaskEvent(now, "started", task_id, "running at session start"))
+                    self._at_start.add(task_id)
+                    self._start_time = now
                     continue
                 new_rows[task_id] = Row(task, now, None, new_until)
                 returned = task_id in self._departed
@@ -314,15 +320,16 @@ class TaskBook:
 
         Empty for a task never seen, and for one whose ended row has left.
         """
-        return list(self._history.get(task_id, ()))
+        return list(self._history_of(task_id, create=False))
 
     def recall(self, history: dict[str, list[TaskEvent]]) -> None:
         """Put events of an earlier session (the journal's) before each task's history."""
         for task_id, events in history.items():
-            kept = self._history.get(task_id, ())
+            kept = self._history_of(task_id, create=False)
             merged: deque[TaskEvent] = deque(maxlen=HISTORY_SIZE)
             merged.extend([*events, *kept])
             self._history[task_id] = merged
+            self._at_start.discard(task_id)
 
     def __len__(self) -> int:
         """The number of rows, lingering ended ones included."""
@@ -331,6 +338,7 @@ class TaskBook:
     def _forget(self, task_id: str) -> None:
         """A task's ended row left: drop its history, remember only that it was here."""
         self._history.pop(task_id, None)
+        self._at_start.discard(task_id)
         departed = self._departed
         departed.pop(task_id, None)
         departed[task_id] = None
@@ -338,10 +346,21 @@ class TaskBook:
             del departed[next(iter(departed))]
 
     def _remember(self, event: TaskEvent) -> None:
-        history = self._history.get(event.task_id)
+        self._history_of(event.task_id, create=True).append(event)
+
+    def _history_of(self, task_id: str, *, create: bool) -> deque[TaskEvent]:
+        """The task's history; the session-start event is put in when the deque is made."""
+        history = self._history.get(task_id)
         if history is None:
-            history = self._history[event.task_id] = deque(maxlen=HISTORY_SIZE)
-        history.append(event)
+            history = deque(maxlen=HISTORY_SIZE)
+            if task_id in self._at_start and self._start_time is not None:
+                history.append(
+                    TaskEvent(self._start_time, "started", task_id, "running at session start")
+                )
+            if create:
+                self._at_start.discard(task_id)
+                self._history[task_id] = history
+        return history
 
 
 def _describe_start(task: Task) -> str:
