@@ -120,7 +120,7 @@ def _split_object(body: bytes) -> dict[str, Any] | None:
             return None
     try:
         members = msgspec.json.decode(body, type=dict[str, msgspec.Raw])
-    except (msgspec.DecodeError, ValueError):
+    except (msgspec.DecodeError, ValueError, RecursionError):
         return None
     out: dict[str, Any] = {}
     for name, raw in members.items():
