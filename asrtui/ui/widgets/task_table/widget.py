@@ -586,5 +586,8 @@ class TaskTable(ScrollView, can_focus=True):
                 Segment(fit_cell(text, cell_width, COLUMN_BY_KEY[column_key].right), cell_style)
             )
         strip = Strip(segments).adjust_cell_length(width, style)
+        # Textual's LRUCache keeps the first value set for a key: drop the stale line first,
+        # or a row whose cursor, marker or time text ever changed would miss on every pass.
+        self._line_cache.discard(info.task_id)
         self._line_cache[info.task_id] = (info, key, strip)
         return strip
