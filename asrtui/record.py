@@ -23,6 +23,8 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import compress, count
+from operator import is_not
 from typing import Any, Final
 
 from asrtui.events import (
@@ -69,19 +71,27 @@ class _Writer:
 
     def __init__(self, journal: Journal) -> None:
         self.journal = journal
-        self._queue: queue.Queue[Event | None] = queue.Queue()
+        self._queue: queue.Queue[tuple[Event, ...] | None] = queue.Queue()
         self._thread: threading.Thread | None = None
 
     def put(self, event: Event) -> None:
+        self.put_many((event,))
+
+    def put_many(self, events: Sequence[Event]) -> None:
+        """Queue events in one step: one hand-over to the thread, not one per event (100,000
+        puts would each wake the thread and make the loop wait for the interpreter lock)."""
+        if not events:
+            return
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="asrtui-journal", daemon=True)
             self._thread.start()
-        self._queue.put(event)
+        self._queue.put(tuple(events))
 
     def _run(self) -> None:
-        while (event := self._queue.get()) is not None:
+        while (events := self._queue.get()) is not None:
             try:
-                self.journal.append(event)  # never raises: a failure is kept in `failure`
+                for event in events:
+                    self.journal.append(event)  # never raises: a failure is kept in `failure`
             finally:
                 self._queue.task_done()
         self._queue.task_done()
@@ -187,6 +197,7 @@ class Recorder:
         self.hooks = list(hooks)
         self.clock = clock
         self._tasks: dict[str, Task] | None = None
+        self._last: tuple[Task, ...] = ()
         self._known: set[str] | None = None
         self._episodes = ErrorEpisodes()
         self._credentials = CredentialsWatch()
@@ -290,6 +301,8 @@ class Recorder:
         ended = self._episodes.succeeded(now)
         if ended is not None:
             events.append(ended)
+        answer = tuple(tasks)  # no copy for an answer's tuple
+        quick: list[Event] | None = None
         if self._tasks is None and self._known is not None:
             # The first answer after a restart: the journal's running tasks are the baseline.
             current = {task.task_id: task for task in tasks}
@@ -303,11 +316,35 @@ class Recorder:
                 for i in sorted(self._known - current.keys())
             ]
         else:
-            events += diff_tasks(self._tasks, tasks, now)
-        self._tasks = {task.task_id: task for task in tasks}
+            quick = self._diff_in_place(answer, now)
+            events += quick if quick is not None else diff_tasks(self._tasks, answer, now)
+        if quick is None:
+            self._tasks = {task.task_id: task for task in answer}
+        self._last = answer
         self._known = None
         self._emit(events)
         return events
+
+    def _diff_in_place(self, tasks: tuple[Task, ...], now: datetime) -> list[Event] | None:
+        """`diff_tasks` against the answer before, in time proportional to what changed.
+
+        A console lists the same tasks every second, most of them the very `Task` objects of
+        the answer before (see `asrtui.wire.TaskMemo`): when the same ids came in the same
+        order, only the positions whose object differs (found by identity, in C) are
+        compared, with the same events as a comparison of every task, and the tasks by id
+        are brought up to date in place. ``None`` when ids came or went (or repeated).
+        """
+        before, last = self._tasks, self._last
+        if before is None or len(tasks) != len(last) or len(before) != len(last):
+            return None
+        changed = [] if tasks is last else list(compress(count(), map(is_not, tasks, last)))
+        if any(tasks[i].task_id != last[i].task_id for i in changed):
+            return None
+        old = {last[i].task_id: last[i] for i in changed}
+        fresh = [tasks[i] for i in changed]
+        for task in fresh:
+            before[task.task_id] = task
+        return diff_tasks(old, fresh, now)
 
     def failed(self, error: BaseException, now: datetime | None = None) -> Event | None:
         """A failed refresh: the episode's first event, once."""
@@ -362,8 +399,8 @@ class Recorder:
             self._emit([event])
 
     def _emit(self, events: Sequence[Event]) -> None:
-        for event in events:
-            if self._writer is not None:
-                self._writer.put(event)
-            for hook in self.hooks:
+        if self._writer is not None:
+            self._writer.put_many(events)
+        for hook in self.hooks:
+            for event in events:
                 hook.offer(event)

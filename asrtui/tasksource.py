@@ -7,11 +7,12 @@ the composition root hands it the real client (or a client wired to the in-proce
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Self
 
-from asrtui import connect
+from asrtui import connect, heap
 from asrtui.client import LiveClient
 from asrtui.connect import (
     DEMO_ENDPOINT,
@@ -48,6 +49,11 @@ __all__ = [
 ]
 
 
+#: After an answer of this many tasks the C heap gives back what it holds free (`asrtui.heap`):
+#: a console reading one every second for hours would otherwise keep the largest it ever read.
+TRIM_AFTER_TASKS = 2000
+
+
 class ClientTaskSource:
     """Satisfies `TaskSource` by delegating to a `LiveClient` (which the caller opens/closes).
 
@@ -61,6 +67,7 @@ class ClientTaskSource:
         self._client = client
         self._profile_name = profile_name
         self._region = region
+        heap.keep_large_buffers_apart()
 
     def __repr__(self) -> str:
         return f"ClientTaskSource(profile_name={self._profile_name!r}, region={self._region!r})"
@@ -82,7 +89,10 @@ class ClientTaskSource:
 
     async def list_tasks(self, *, priority: bool = False) -> TaskList:
         """All running tasks; ``priority`` for a user-initiated refresh."""
-        return await self._client.list_tasks(priority=priority)
+        answer = await self._client.list_tasks(priority=priority)
+        if len(answer.tasks) >= TRIM_AFTER_TASKS:
+            await asyncio.to_thread(heap.trim)  # some ms, without the interpreter lock
+        return answer
 
     async def get_task(self, task_id: str) -> Task | None:
         """One task by id (a priority request); ``None`` when it is gone."""

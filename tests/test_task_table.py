@@ -568,3 +568,28 @@ async def test_a_table_that_never_got_data_does_not_say_no_tasks() -> None:
         assert "No tasks" not in line(table, 1)
         table = await start(pilot, [])
         assert "No tasks" in line(table, 1)
+
+
+async def test_a_line_is_rendered_again_only_when_its_state_changes() -> None:
+    # Every state a row's line depends on (cursor, new marker, time texts) changes here, back
+    # and forth; after each change, a second pass over the same state renders nothing new.
+    clock = FakeClock(T0)
+    app = TableApp(clock)
+    async with app.run_test(size=(160, 20)) as pilot:
+        book = TaskBook(new_for=30)
+        book.update([make_task(1)], clock())
+        book.update([make_task(1), make_task(2), make_task(3)], clock.advance(1))
+        table = await start(pilot, list(book.rows()))
+        steps = [
+            table.action_cursor_down,
+            table.action_cursor_down,
+            table.action_cursor_up,
+            lambda: clock.advance(61),  # uptime and ages move on, the new marker expires
+            table.action_first,
+            table.action_last,
+        ]
+        for step in steps:
+            step()
+            first = [table.render_line(y) for y in range(1, 4)]
+            again = [table.render_line(y) for y in range(1, 4)]
+            assert all(a is b for a, b in zip(first, again, strict=True)), step

@@ -20,6 +20,8 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
+from itertools import compress, count, islice
+from operator import is_not
 from typing import Literal
 
 from asrtui.models import Task
@@ -114,7 +116,16 @@ class TaskBook:
         self._new_for = timedelta(seconds=new_for)
         self._rows: dict[str, Row] = {}
         self._rows_view: tuple[Row, ...] | None = ()
+        # The last answer's tasks, and how many rows are listed ones: they come first in
+        # `_rows`, in answer order, and the lingering ended rows after them.
+        self._last_tasks: Sequence[Task] = ()
+        self._listed = 0
         self._history: dict[str, deque[TaskEvent]] = {}
+        # Tasks listed in the first answer whose history holds only that they were running
+        # then: the event is made when asked for, not kept (a deque a task is some 600 bytes,
+        # 60 MB for 100,000 tasks that mostly never do anything else).
+        self._at_start: set[str] = set()
+        self._start_time: datetime | None = None
         # Ids of tasks whose rows left, oldest first (a dict as an ordered set).
         self._departed: dict[str, None] = {}
         self._baseline_done = False
@@ -148,6 +159,11 @@ class TaskBook:
         """
         baseline = not self._baseline_done
         self._baseline_done = True
+        tasks = tuple(tasks)  # no copy for the tuple of an answer; a list may change later
+        quick = None if baseline else self._update_in_place(tasks, now)
+        self._last_tasks = tasks
+        if quick is not None:
+            return quick
         old_rows = self._rows
         new_rows: dict[str, Row] = {}
         events: list[TaskEvent] = []
@@ -162,7 +178,8 @@ class TaskBook:
             if row is None:
                 if baseline:
                     new_rows[task_id] = Row(task, now)
-                    self._remember(TaskEvent(now, "started", task_id, "running at session start"))
+                    self._at_start.add(task_id)
+                    self._start_time = now
                     continue
                 new_rows[task_id] = Row(task, now, None, new_until)
                 returned = task_id in self._departed
@@ -190,6 +207,7 @@ class TaskBook:
             if change:
                 events.append(TaskEvent(now, "changed", task_id, change))
 
+        self._listed = len(new_rows)
         if matched < len(old_rows):
             self._carry_ended(old_rows, new_rows, now, events)
 
@@ -199,6 +217,62 @@ class TaskBook:
             self._remember(event)
         self.events.extend(events)
         return events
+
+    def _update_in_place(self, tasks: Sequence[Task], now: datetime) -> list[TaskEvent] | None:
+        """`update` in time proportional to what changed, when the same ids came in order.
+
+        Answers usually list the same tasks in the same order, most of them the very `Task`
+        objects of the answer before (see `asrtui.wire.TaskMemo`): the positions that differ
+        are found by identity in C, and only those rows are replaced, in place. ``None`` when
+        the answer lists other ids (or the last one listed an id twice): `update` then
+        rebuilds the rows.
+        """
+        last = self._last_tasks
+        size = len(tasks)
+        if size != len(last) or size != self._listed:
+            return None
+        if tasks is last:
+            changed: list[int] = []
+        else:
+            changed = list(compress(count(), map(is_not, tasks, last)))
+            for index in changed:
+                if tasks[index].task_id != last[index].task_id:
+                    return None
+        rows = self._rows
+        events: list[TaskEvent] = []
+        for index in changed:
+            task = tasks[index]
+            row = rows[task.task_id]
+            old_task = row.task
+            if old_task is task or old_task == task:
+                continue
+            rows[task.task_id] = Row(task, row.first_seen, None, row.new_until)
+            self._rows_view = None
+            change = _describe_change(old_task, task)
+            if change:
+                events.append(TaskEvent(now, "changed", task.task_id, change))
+        if len(rows) > size:
+            self._drop_lingered(now)
+        for event in events:
+            self._remember(event)
+        self.events.extend(events)
+        return events
+
+    def _drop_lingered(self, now: datetime) -> bool:
+        """Drop ended rows that have lingered ``linger`` seconds (they follow the listed ones)."""
+        leave_before = now - self._linger
+        rows = self._rows
+        gone = [
+            task_id
+            for task_id, row in islice(rows.items(), self._listed, None)
+            if row.ended_at is not None and row.ended_at <= leave_before
+        ]
+        for task_id in gone:
+            del rows[task_id]
+            self._forget(task_id)
+        if gone:
+            self._rows_view = None
+        return bool(gone)
 
     def _carry_ended(
         self,
@@ -228,18 +302,7 @@ class TaskBook:
         Returns:
             Whether any row left.
         """
-        leave_before = now - self._linger
-        gone = [
-            task_id
-            for task_id, row in self._rows.items()
-            if row.ended_at is not None and row.ended_at <= leave_before
-        ]
-        for task_id in gone:
-            del self._rows[task_id]
-            self._forget(task_id)
-        if gone:
-            self._rows_view = None
-        return bool(gone)
+        return self._drop_lingered(now)
 
     def rows(self) -> Sequence[Row]:
         """Every current row: listed tasks in answer order, then lingering ended ones."""
@@ -257,15 +320,16 @@ class TaskBook:
 
         Empty for a task never seen, and for one whose ended row has left.
         """
-        return list(self._history.get(task_id, ()))
+        return list(self._history_of(task_id, create=False))
 
     def recall(self, history: dict[str, list[TaskEvent]]) -> None:
         """Put events of an earlier session (the journal's) before each task's history."""
         for task_id, events in history.items():
-            kept = self._history.get(task_id, ())
+            kept = self._history_of(task_id, create=False)
             merged: deque[TaskEvent] = deque(maxlen=HISTORY_SIZE)
             merged.extend([*events, *kept])
             self._history[task_id] = merged
+            self._at_start.discard(task_id)
 
     def __len__(self) -> int:
         """The number of rows, lingering ended ones included."""
@@ -274,6 +338,7 @@ class TaskBook:
     def _forget(self, task_id: str) -> None:
         """A task's ended row left: drop its history, remember only that it was here."""
         self._history.pop(task_id, None)
+        self._at_start.discard(task_id)
         departed = self._departed
         departed.pop(task_id, None)
         departed[task_id] = None
@@ -281,10 +346,21 @@ class TaskBook:
             del departed[next(iter(departed))]
 
     def _remember(self, event: TaskEvent) -> None:
-        history = self._history.get(event.task_id)
+        self._history_of(event.task_id, create=True).append(event)
+
+    def _history_of(self, task_id: str, *, create: bool) -> deque[TaskEvent]:
+        """The task's history; the session-start event is put in when the deque is made."""
+        history = self._history.get(task_id)
         if history is None:
-            history = self._history[event.task_id] = deque(maxlen=HISTORY_SIZE)
-        history.append(event)
+            history = deque(maxlen=HISTORY_SIZE)
+            if task_id in self._at_start and self._start_time is not None:
+                history.append(
+                    TaskEvent(self._start_time, "started", task_id, "running at session start")
+                )
+            if create:
+                self._at_start.discard(task_id)
+                self._history[task_id] = history
+        return history
 
 
 def _describe_start(task: Task) -> str:

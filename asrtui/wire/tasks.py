@@ -12,6 +12,7 @@ console's hottest path.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections.abc import Mapping
 from contextvars import ContextVar
 from datetime import datetime
@@ -20,7 +21,7 @@ from typing import Any, Final
 from asrtui.errors import MalformedResponseError
 from asrtui.jsontext import tame
 from asrtui.models import Task, TaskList
-from asrtui.wire.envelope import request_id_of
+from asrtui.wire.envelope import RawTasks, request_id_of
 from asrtui.wire.text import (
     _MALFORMED_HINT,
     _compact_json,
@@ -104,21 +105,33 @@ class TaskMemo:
     ``-0.0`` stay apart, and each value with its type, so ``1`` and ``true`` do too. It holds
     the tasks of one answer: memory follows the task count, not the session's length.
 
+    A large answer arrives with its ``Tasks`` still as bytes (`RawTasks`): then the memo
+    keeps, per task id, a hash of the task's bytes and its `Task` (about 100 bytes a task,
+    none of the received text), and a digest of the whole ``Tasks`` with the tuple of tasks
+    it gave, so an answer whose tasks are all unchanged costs one hash of its bytes, made
+    while the interpreter lets other threads run. The per-task hash is 64 bits, keyed per
+    process: two different texts of one task id compare equal with odds of 1 in 2**64.
+
     One memo per client; `parse_tasks` fills it for one answer at a time.
     """
 
     def __init__(self) -> None:
         self._last: dict[Any, Task] = {}
         self._next: dict[Any, Task] = {}
+        self._last_raw: dict[str, tuple[int, Task]] = {}
+        self._next_raw: dict[str, tuple[int, Task]] = {}
+        self._whole: tuple[bytes, tuple[Task, ...]] | None = None
 
     def __len__(self) -> int:
-        return len(self._last)
+        return len(self._last) + len(self._last_raw)
 
     def _begin(self) -> None:
         self._next = {}
+        self._next_raw = {}
 
     def _end(self) -> None:
         self._last, self._next = self._next, {}
+        self._last_raw, self._next_raw = self._next_raw, {}
 
 
 #: The memo of the `parse_tasks` running in this context (thread or task), if any.
@@ -164,6 +177,8 @@ def parse_tasks(envelope: Mapping[str, Any], memo: TaskMemo | None = None) -> Ta
         )
     request_id = request_id_of(envelope)
     value = envelope["Tasks"] if "Tasks" in envelope else envelope.get("tasks")
+    if isinstance(value, RawTasks):
+        return TaskList(tasks=_raw_tasks(value, memo, request_id), request_id=request_id)
     out: list[Task] = []
     token = _MEMO.set(memo)
     if memo is not None:
@@ -219,6 +234,89 @@ def flat_task_objects(envelope: Mapping[str, Any]) -> list[dict[str, Any]] | Non
             if type(item) not in flat:
                 return None
     return objects
+def _raw_tasks(value: RawTasks, memo: TaskMemo | None, request_id: str) -> tuple[Task, ...]:
+    """The tasks of a ``Tasks`` kept as bytes: only those whose bytes changed are decoded.
+
+    A map of task objects (the documented shape) is cut into one slice per task in C; a task
+    whose slice hashes as last time is the `Task` of then. Any other shape is decoded whole
+    and read as a small answer's ``Tasks`` would be.
+    """
+    import msgspec  # loaded with the first large answer only
+
+    data = value.data
+    digest = hashlib.blake2b(data, digest_size=16).digest()  # lets go of the GIL meanwhile
+    whole = memo._whole if memo is not None else None
+    if whole is not None and whole[0] == digest:
+        # Received byte for byte as last time: the same tasks (the memo stays as it is).
+        return whole[1]
+    out: list[Task] = []
+    token = _MEMO.set(memo)
+    if memo is not None:
+        memo._begin()
+    try:
+        try:
+            members = msgspec.json.decode(data, type=dict[str, msgspec.Raw])
+        except (msgspec.DecodeError, ValueError, RecursionError):
+            members = None
+        if members is None or _TASK_ID in members:  # not a map, or one task on its own
+            _collect_top(_decode_raw(bytes(data), "Tasks"), out, 0)
+        else:
+            _collect_raw_map(members, out, memo)
+    except MalformedResponseError as exc:
+        raise MalformedResponseError(
+            exc.message, exc.hint, request_id=request_id, http_status=200
+        ) from None
+    finally:
+        _MEMO.reset(token)
+    tasks = tuple(out)
+    if memo is not None:
+        memo._end()
+        memo._whole = (digest, tasks)
+    return tasks
+
+
+def _collect_raw_map(members: Mapping[str, Any], out: list[Task], memo: TaskMemo | None) -> None:
+    """Collect a map keyed by task id whose values are still bytes (msgspec ``Raw``)."""
+    import msgspec
+
+    decode = msgspec.json.Decoder().decode
+    append = out.append
+    last = memo._last_raw if memo is not None else {}
+    kept = memo._next_raw if memo is not None else None
+    for key, raw in members.items():
+        data = bytes(raw)
+        if data[:1] != b"{":  # a string holding a task, or worse: read as a small answer's
+            _collect_entry(_decode_raw(data, f"Task entry {_short(key)}"), key, _short(key), out, 0)
+            continue
+        mark = hash(data)
+        seen = last.get(key)
+        if seen is not None and seen[0] == mark:
+            task = seen[1]
+        else:
+            try:  # msgspec's C decoder, 4x the standard library's on one small object...
+                entry = decode(data)
+            except (msgspec.DecodeError, ValueError, RecursionError):
+                # ...where the two read it alike: it refuses what it would read differently
+                # (1e400, a lone surrogate), which the standard library then reads.
+                entry = _decode_raw(data, f"Task entry {_short(key)}")
+            if type(entry) is not dict:  # pragma: no cover - its text starts with "{"
+                raise _bad(f"Task entry {_short(key)} is not a task object")
+            task = _parse_task(entry, key)
+        if kept is not None:
+            kept[key] = (mark, task)
+        append(task)
+
+
+def _decode_raw(data: bytes, what: str) -> Any:
+    """Decode bytes msgspec already checked, with the decoder of small answers (same values)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _bad(f"{what} is not UTF-8 text (invalid byte at offset {exc.start})") from None
+    ok, value = _loads(text)
+    if not ok:  # pragma: no cover - msgspec checked it, the two agree on JSON
+        raise _bad(f"{what} is not valid JSON")
+    return value
 
 
 def _bad(message: str) -> MalformedResponseError:

@@ -11,9 +11,11 @@ instead of sorting again, and typing one more filter character searches the curr
 
 from __future__ import annotations
 
-from bisect import insort
+from bisect import bisect_left, insort
 from collections.abc import Sequence
 from contextlib import suppress
+from itertools import compress, count
+from operator import is_not
 
 from asrtui.ui.taskbook import Row
 from asrtui.ui.widgets.task_table.columns import COLUMN_BY_KEY, SORT_COLUMNS, SortColumn
@@ -28,10 +30,12 @@ class RowView:
 
     __slots__ = (
         "_ascending",
+        "_last_rows",
         "_sorted",
         "applied_filter",
         "cursor",
         "cursor_id",
+        "dropped",
         "generation",
         "hide_ended",
         "infos",
@@ -44,7 +48,10 @@ class RowView:
         self.infos: list[RowInfo] = []
         """Every row given, in the order given."""
         self.generation = 0
-        """How many times `set_rows` was called: rows it did not include have an older one."""
+        """Bumped by each `set_rows` that rebuilt the rows: rows it left out have an older one."""
+        self.dropped: list[str] | None = None
+        """Ids whose `RowInfo` the last `set_rows` replaced in place, ``None`` after a rebuild."""
+        self._last_rows: tuple[Row, ...] = ()
         self._ascending: list[RowInfo] = []
         self._sorted: list[RowInfo] = []
         self.view: list[RowInfo] = []
@@ -65,6 +72,12 @@ class RowView:
         Returns:
             The index the cursor should move to in the rebuilt view.
         """
+        rows = tuple(rows)  # no copy for the task book's tuple; a list may change later
+        quick = self._replace_in_place(rows)
+        self._last_rows = rows
+        if quick is not None:
+            return quick
+        self.dropped = None
         old = self.infos
         old_count = len(old)
         generation = self.generation = self.generation + 1
@@ -91,6 +104,42 @@ class RowView:
         column = self.sort_column
         ascending = [info for info in self._ascending if info.generation == generation]
         for info in fresh:
+            insort(ascending, info, key=lambda item: item.key(column))
+        return self._install_sorted(ascending)
+
+    def _replace_in_place(self, rows: tuple[Row, ...]) -> int | None:
+        """`set_rows` in time proportional to what changed, when the same ids came in order.
+
+        The task book hands back the very `Row` objects of unchanged tasks: the positions that
+        differ are found by identity in C, and only their `RowInfo` is replaced and moved in
+        the sorted order (`infos` stays aligned with ``rows`` position by position, so this
+        holds whichever ids moved). ``None`` when rows came or went, when many changed, or
+        when nothing was sorted yet.
+        """
+        last = self._last_rows
+        infos = self.infos
+        if len(rows) != len(last) or len(rows) != len(infos) or not self._ascending:
+            return None
+        changed = [] if rows is last else list(compress(count(), map(is_not, rows, last)))
+        if len(changed) * 8 > len(infos):
+            return None  # many changed: one sort costs less than as many insertions
+        self.dropped = []
+        if not changed:
+            return self.cursor
+        column = self.sort_column
+        generation = self.generation
+        ascending = self._ascending.copy()  # the view on screen stays as it is until replaced
+        for index in changed:
+            old = infos[index]
+            info = RowInfo(rows[index])
+            info.generation = generation
+            infos[index] = info
+            self.dropped.append(old.task_id)
+            at = bisect_left(ascending, old.key(column), key=lambda item: item.key(column))
+            if at < len(ascending) and ascending[at] is old:
+                del ascending[at]
+            else:  # pragma: no cover - keys are unique and kept: the bisection finds it
+                ascending.remove(old)
             insort(ascending, info, key=lambda item: item.key(column))
         return self._install_sorted(ascending)
 

@@ -224,7 +224,12 @@ class TaskTable(ScrollView, can_focus=True):
             rows: every row to show (e.g. `TaskBook.rows()`).
         """
         index = self._rows.set_rows(rows)
-        self._forget_gone(self._rows.generation)
+        dropped = self._rows.dropped
+        if dropped is None:
+            self._forget_gone(self._rows.generation)
+        else:  # replaced in place: only those rows' lines are stale
+            for task_id in dropped:
+                self._line_cache.discard(task_id)
         self._show_view(index)
 
     def _forget_gone(self, generation: int) -> None:
@@ -581,5 +586,8 @@ class TaskTable(ScrollView, can_focus=True):
                 Segment(fit_cell(text, cell_width, COLUMN_BY_KEY[column_key].right), cell_style)
             )
         strip = Strip(segments).adjust_cell_length(width, style)
+        # Textual's LRUCache keeps the first value set for a key: drop the stale line first,
+        # or a row whose cursor, marker or time text ever changed would miss on every pass.
+        self._line_cache.discard(info.task_id)
         self._line_cache[info.task_id] = (info, key, strip)
         return strip
