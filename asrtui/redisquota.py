@@ -42,7 +42,7 @@ import os
 import secrets
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from asrtui.errors import ConfigError
 from asrtui.sharedquota import (
@@ -66,7 +66,9 @@ __all__ = [
     "check_url",
     "display_url",
     "redis_keys",
+    "split_password",
     "url_password",
+    "with_password",
 ]
 
 _log = logging.getLogger("asrtui.redisquota")
@@ -225,6 +227,39 @@ def url_password(url: str) -> str:
     except ValueError:
         return ""
     return unquote(password) if password else ""
+
+
+def split_password(url: str) -> tuple[str, str]:
+    """The URL without its password, and the password (empty when none).
+
+    The profile store keeps the two apart: the URL with the settings, the password with the
+    secrets. An unreadable URL is returned as it is (`check_url` says why elsewhere).
+    """
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return url, ""
+    if password is None:
+        return url, ""
+    user, _, host = parts.netloc.rpartition("@")
+    name = user.partition(":")[0]
+    netloc = f"{name}@{host}" if name else host
+    return urlunsplit(parts._replace(netloc=netloc)), unquote(password)
+
+
+def with_password(url: str, password: str) -> str:
+    """``url`` with ``password`` in it (replacing any); ``url`` unchanged when it is empty."""
+    if not password:
+        return url
+    bare, _ = split_password(url)
+    try:
+        parts = urlsplit(bare)
+    except ValueError:
+        return url
+    user, _, host = parts.netloc.rpartition("@")
+    netloc = f"{user}:{quote(password, safe='')}@{host}"
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def display_url(url: str) -> str:
