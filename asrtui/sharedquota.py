@@ -73,11 +73,15 @@ The safety margin
     `asrtui.ratelimit.Grant.done`), so the shared window counts every request from the latest
     moment the server can have counted it, whatever the network did: a slow first request (a
     new connection, 25-40 ms here) holds its slot until a window after its answer. On top of
-    that the ledger treats its window as ``window + margin`` (`DEFAULT_MARGIN`, 20 ms, 2 % of
+    that the ledger treats its window as ``window + margin`` (`DEFAULT_MARGIN`, 10 ms, 1 % of
     the throughput) for the clock readings of different processes, which are taken a
     scheduling delay apart. Before answers were counted, three saturating processes on a
     loaded 2-core machine drew a throttling answer in about half the runs of the end-to-end
-    test; with them, none in 18 runs beside a CPU hog.
+    test; with them, none in 18 runs beside a CPU hog. The margin was 20 ms until the
+    benchmark showed it to be most of what kept the sustained rate under 95 % (the
+    schedule's ceiling is ``pacing / (1 + margin)``: 96.6 % at 20 ms, 97.5 % at 10 ms), while
+    the safety comes from counting answers: a grant's time is read before its request is
+    sent and an answer's after it arrived, on one clock.
 """
 
 from __future__ import annotations
@@ -130,7 +134,7 @@ _log = logging.getLogger("asrtui.sharedquota")
 SUPPORTED = _fcntl is not None
 
 #: Seconds added to the window against network jitter (see the module docstring).
-DEFAULT_MARGIN = 0.02
+DEFAULT_MARGIN = 0.01
 #: The share of the window's capacity that the pacing schedule hands out (see above).
 DEFAULT_PACING = 0.985
 #: How many slot spacings before its slot a background request may be granted.

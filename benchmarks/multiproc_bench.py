@@ -47,6 +47,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
+import math
 import multiprocessing
 import secrets
 import shutil
@@ -69,18 +71,75 @@ from _report import (
     TimedLimiter,
     add_jitter_option,
     measure,
+    percentile,
     report,
     saturate,
 )
 
 from asrtui.client import LiveClient
 from asrtui.credentials import Credentials
-from asrtui.emulator import DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, build_emulator
+from asrtui.emulator import (
+    DEMO_ACCESS_KEY_ID,
+    DEMO_ACCESS_KEY_SECRET,
+    EmulatorStats,
+    build_emulator,
+)
 from asrtui.emulator.server import running_server
-from asrtui.sharedquota import DEFAULT_MARGIN, DEFAULT_PACING, QuotaLedger, SharedLedger
+from asrtui.sharedquota import (
+    DEFAULT_MARGIN,
+    DEFAULT_PACING,
+    QuotaLedger,
+    SharedLedger,
+    ledger_path,
+)
 
 #: Seconds between the warm-up request and the start: its grant has left every window by then.
 WARM_UP_PAUSE = 1.2
+
+
+class DiagnosedLedger(SharedLedger):
+    """A `SharedLedger` that says where the time goes: which bound refused, how late grants came.
+
+    The sustained share is the schedule's ceiling, ``N * pacing / (window + margin)``, less the
+    time no grant was made although the schedule had a slot: a grant made after its slot moves
+    the whole schedule later (``next_slot = max(next_slot, now) + T``), and a window full of
+    answered entries holds the head past its slot. This counts both, per process.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.refused = {"hold": 0, "schedule": 0, "window": 0}
+        self.late = 0.0
+        self.granted = 0
+
+    def _decide(
+        self,
+        state: Any,
+        now: float,
+        capacity: int,
+        window: float,
+        priority: bool,
+        *,
+        spread: float = 0.0,
+    ) -> tuple[float, bool]:
+        slot = state.next_slot
+        delay, dirty = super()._decide(state, now, capacity, window, priority, spread=spread)
+        if delay > 0:
+            horizon = window + self._margin
+            grants = state.grants
+            bounds = {
+                "hold": state.hold_until - now,
+                "schedule": slot - now,  # the lead is left out: only which bound is latest
+                "window": grants[len(grants) - capacity] + horizon - now
+                if len(grants) >= capacity
+                else -math.inf,
+            }
+            self.refused[max(bounds, key=lambda name: bounds[name])] += 1
+        else:
+            self.granted += 1
+            if 0 < now - slot < window:  # later gaps are idle time (the warm-up pause)
+                self.late += now - slot
+        return delay, dirty
 
 
 @dataclass(frozen=True)
@@ -102,11 +161,9 @@ class WorkerSpec:
 async def _work(spec: WorkerSpec, barrier: Barrier) -> dict[str, Any]:
     host = None
     if spec.ledger_dir is not None:
-        host = SharedLedger.for_account(
-            DEMO_ACCESS_KEY_ID,
-            directory=Path(spec.ledger_dir),
-            margin=spec.margin,
-            pacing=spec.pacing,
+        directory = Path(spec.ledger_dir)
+        host = DiagnosedLedger(
+            ledger_path(DEMO_ACCESS_KEY_ID, directory), margin=spec.margin, pacing=spec.pacing
         )
     ledger: QuotaLedger | None = host
     if spec.redis_url is not None:
@@ -148,6 +205,9 @@ async def _work(spec: WorkerSpec, barrier: Barrier) -> dict[str, Any]:
         "attempts": client.counters.attempts_total,
         "degraded": degraded,
         "margin": limiter.margin,
+        "trips": limiter.round_trips(),
+        "refused": host.refused if host is not None else {},
+        "late": host.late if host is not None else 0.0,
     }
 
 
@@ -235,13 +295,57 @@ def run(
         errors=sum(o["errors"] for o in outcomes),
         jitter=jitter / 1000,
     )
-    margins = sorted(o["margin"] for o in outcomes)
-    print(
-        f"  info  measured round-trip spread: {margins[0] * 1000:.0f}-{margins[-1] * 1000:.0f} ms"
-    )
+    where_the_time_goes(app.stats, outcomes, started=started, ended=ended, margin=args.margin)
     if degraded:
         result.failures.append("Redis fell back to the host ledger: " + "; ".join(degraded))
     return result
+
+
+def where_the_time_goes(
+    stats: EmulatorStats,
+    outcomes: list[dict[str, Any]],
+    *,
+    started: float,
+    ended: float,
+    margin: float,
+) -> None:
+    """Print what the sustained share is made of: the margin the limiters chose, their round
+    trips, the mean gap between arrivals at the server against the schedule's slot, and which
+    bound made the host ledger refuse (see `DiagnosedLedger`)."""
+    margins = sorted(o["margin"] for o in outcomes)
+    schedule_margin = max(margin, margins[0])
+    print(
+        f"  info  limiter margin (measured round-trip spread): "
+        f"{margins[0] * 1000:.0f}-{margins[-1] * 1000:.0f} ms; the schedule's ceiling "
+        f"{DEFAULT_PACING / (1 + schedule_margin):.1%}"
+    )
+    trips = sorted(t for o in outcomes for t in o["trips"])
+    if trips:
+        quantiles = "/".join(f"{percentile(trips, q) * 1000:.0f}" for q in (0.05, 0.5, 0.95, 1))
+        print(f"  info  round trips (last 64 a process) p5/p50/p95/max: {quantiles} ms")
+    arrivals = sorted(
+        t for t in stats.accepted_times.get(DEMO_ACCESS_KEY_ID, ()) if started + 1 <= t < ended
+    )
+    gaps = [later - earlier for earlier, later in itertools.pairwise(arrivals)]
+    if gaps:
+        slot = (1.0 + schedule_margin) / (LIMIT * DEFAULT_PACING)
+        long = [gap for gap in gaps if gap > 1.5 * slot]
+        print(
+            f"  info  gaps between arrivals at the server: mean "
+            f"{sum(gaps) / len(gaps) * 1000:.1f} ms (slot {slot * 1000:.1f} ms); "
+            f"{len(long)} over 1.5 slots, {sum(long) * 1000:.0f} ms in all"
+        )
+    refused: dict[str, int] = {}
+    for outcome in outcomes:
+        for name, count in outcome["refused"].items():
+            refused[name] = refused.get(name, 0) + count
+    if any(refused.values()):
+        late = sum(o["late"] for o in outcomes)
+        print(
+            "  info  host ledger refusals by latest bound: "
+            + ", ".join(f"{name} {count}" for name, count in refused.items())
+            + f"; grants after their slot lost {late * 1000:.0f} ms of schedule"
+        )
 
 
 def _free_port() -> int:
