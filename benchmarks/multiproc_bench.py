@@ -86,8 +86,11 @@ from asrtui.emulator import (
 )
 from asrtui.emulator.server import running_server
 from asrtui.sharedquota import (
+    BACKGROUND_LEAD,
     DEFAULT_MARGIN,
     DEFAULT_PACING,
+    PRIORITY_LEAD,
+    PRIORITY_SHARE,
     QuotaLedger,
     SharedLedger,
     ledger_path,
@@ -110,7 +113,7 @@ class DiagnosedLedger(SharedLedger):
         super().__init__(*args, **kwargs)
         self.refused = {"hold": 0, "schedule": 0, "window": 0}
         self.late = 0.0
-        self.granted = 0
+        self.priority_refused: dict[str, int] = {}
 
     def _decide(
         self,
@@ -127,16 +130,21 @@ class DiagnosedLedger(SharedLedger):
         if delay > 0:
             horizon = window + self._margin
             grants = state.grants
+            spacing = (window + max(self._margin, spread)) / (capacity * DEFAULT_PACING)
+            ahead = priority and len(state.priority) < PRIORITY_SHARE * capacity
+            lead = PRIORITY_LEAD if ahead else BACKGROUND_LEAD
             bounds = {
                 "hold": state.hold_until - now,
-                "schedule": slot - now,  # the lead is left out: only which bound is latest
+                "schedule": slot - lead * spacing - now,
                 "window": grants[len(grants) - capacity] + horizon - now
                 if len(grants) >= capacity
                 else -math.inf,
             }
-            self.refused[max(bounds, key=lambda name: bounds[name])] += 1
+            bound = max(bounds, key=lambda name: bounds[name])
+            self.refused[bound] += 1
+            if priority:
+                self.priority_refused[bound] = self.priority_refused.get(bound, 0) + 1
         else:
-            self.granted += 1
             if 0 < now - slot < window:  # later gaps are idle time (the warm-up pause)
                 self.late += now - slot
         return delay, dirty
@@ -207,6 +215,7 @@ async def _work(spec: WorkerSpec, barrier: Barrier) -> dict[str, Any]:
         "margin": limiter.margin,
         "trips": limiter.round_trips(),
         "refused": host.refused if host is not None else {},
+        "priority_refused": host.priority_refused if host is not None else {},
         "late": host.late if host is not None else 0.0,
     }
 
@@ -339,6 +348,17 @@ def where_the_time_goes(
     for outcome in outcomes:
         for name, count in outcome["refused"].items():
             refused[name] = refused.get(name, 0) + count
+    waits = sorted((w for o in outcomes for w in o["priority_waits"]), reverse=True)[:3]
+    priority_refused: dict[str, int] = {}
+    for outcome in outcomes:
+        for name, count in outcome["priority_refused"].items():
+            priority_refused[name] = priority_refused.get(name, 0) + count
+    print(
+        "  info  longest priority waits: "
+        + ", ".join(f"{w * 1000:.0f}" for w in waits)
+        + " ms; priority refusals by bound: "
+        + (", ".join(f"{k} {v}" for k, v in priority_refused.items()) or "none")
+    )
     if any(refused.values()):
         late = sum(o["late"] for o in outcomes)
         print(
