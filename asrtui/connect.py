@@ -23,9 +23,10 @@ from asrtui.credentials import Credentials
 from asrtui.credentials.provider import CredentialsProvider, registering_secrets
 from asrtui.endpoints import resolve_endpoint
 from asrtui.errors import ConfigError, CredentialsError
+from asrtui.quotaledger import QuotaLedger
 from asrtui.ratelimit import WindowLimiter, limiter_for
 from asrtui.readonly import WRITABLE, ReadOnly, read_only_of
-from asrtui.sharedquota import QuotaLedger, SharedLedger
+from asrtui.sharedquota import SharedLedger
 
 if TYPE_CHECKING:
     from asrtui.credentials.chain import ResolvedSettings
@@ -169,7 +170,7 @@ def shared_quota_of(*, flag: str | None, env: Mapping[str, str], profile: str | 
     Raises:
         ConfigError: the URL is not ``redis://`` or ``rediss://`` (the message never quotes it).
     """
-    from asrtui.redisquota import check_url, url_password
+    from asrtui.quotaurl import check_url, url_password
 
     for value in (flag, env.get(SHARED_QUOTA_ENV), profile):
         if value is not None and value.strip():

@@ -91,6 +91,12 @@ Fairness of the priority lane
 One limiter per account (AccessKey id) per process: `limiter_for` keeps the registry, shared by
 every request of every view, retries included.
 
+Why one module of this size
+    The queue, the window, the schedule, the measured margin and the throttling feedback are
+    one decision: every grant reads all of them and changes most, inside one step with no
+    ``await`` (see "Cancellation"). What they agree on with the ledgers is apart, in
+    `asrtui.quotaledger`.
+
 Across processes and hosts
     Several processes of the same account share one budget through an optional ledger, an
     `asrtui.sharedquota.QuotaLedger`: the host's `asrtui.sharedquota.SharedLedger`
@@ -113,13 +119,12 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
+# The schedule's parameters are the ledgers' too: one pace for a process and for its host.
+from asrtui.quotaledger import BACKGROUND_LEAD, DEFAULT_PACING, PRIORITY_LEAD, PRIORITY_SHARE
 from asrtui.quotastats import QuotaStats
 
-# The schedule's parameters are the ledgers' too: one pace for a process and for its host.
-from asrtui.sharedquota import BACKGROUND_LEAD, DEFAULT_PACING, PRIORITY_LEAD, PRIORITY_SHARE
-
 if TYPE_CHECKING:
-    from asrtui.sharedquota import QuotaLedger
+    from asrtui.quotaledger import QuotaLedger
 
 __all__ = [
     "BACKGROUND_LEAD",

@@ -144,9 +144,8 @@ class DiagnosedLedger(SharedLedger):
             self.refused[bound] += 1
             if priority:
                 self.priority_refused[bound] = self.priority_refused.get(bound, 0) + 1
-        else:
-            if 0 < now - slot < window:  # later gaps are idle time (the warm-up pause)
-                self.late += now - slot
+        elif 0 < now - slot < window:  # later gaps are idle time (the warm-up pause)
+            self.late += now - slot
         return delay, dirty
 
 

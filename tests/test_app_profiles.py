@@ -29,8 +29,8 @@ from asrtui.emulator import EmulatorApp, build_emulator
 from asrtui.errors import AsrtuiError, CredentialsError
 from asrtui.profiles import Profile, ProfileStore
 from asrtui.protocols import Connector, ProfileChoice, ProfileSession, QuotaStats
+from asrtui.quotaurl import url_password
 from asrtui.ratelimit import reset_registry
-from asrtui.redisquota import url_password
 from asrtui.tasksource import DEMO_KEY, ENV_KEY, ClientConnector, ClientTaskSource
 from asrtui.ui.app import AsrtuiApp
 from asrtui.ui.screens.main import MainScreen

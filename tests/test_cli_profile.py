@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from asrtui.__main__ import main
 from asrtui.credentials import Credentials
 from asrtui.profiles import Profile, ProfileStore
-from asrtui.redisquota import split_password, url_password, with_password
+from asrtui.quotaurl import split_password, url_password, with_password
 
 SECRET = "CLIsecret-0123456789abcdefWXYZ"
 TOKEN = "CLItoken-zyxwvutsrqponmlk9876"

@@ -279,7 +279,7 @@ def _shared_quota_of(args: argparse.Namespace) -> str | None:
                 "give the Redis URL with --shared-quota redis://host:6379/0",
             )
         return None
-    from asrtui.redisquota import check_url, url_password
+    from asrtui.quotaurl import check_url, url_password
 
     url = check_url(url)
     if url_password(url):
@@ -295,7 +295,7 @@ def _new_profile(args: argparse.Namespace) -> Profile:
     """The profile the options describe, its secrets read last (see `_credentials_of`)."""
     profile = _credentials_of(args)
     if args.shared_quota_password_stdin and profile.shared_quota is not None:
-        from asrtui.redisquota import with_password
+        from asrtui.quotaurl import with_password
 
         password = _stdin_line("Redis password")
         profile = replace(profile, shared_quota=with_password(profile.shared_quota, password))
@@ -401,7 +401,7 @@ def _quota_where(profile: Profile) -> str:
     """Where the profile shares its quota: ``host``, or its Redis URL with the password masked."""
     if profile.shared_quota is None:
         return "host"
-    from asrtui.redisquota import display_url
+    from asrtui.quotaurl import display_url
 
     return display_url(profile.shared_quota)
 
@@ -451,7 +451,7 @@ def _describe(profile: Profile, profiles: ProfileSet) -> list[tuple[str, str]]:
             if key != "mode":
                 lines.append((key.replace("_", " "), str(value)))
     if profile.shared_quota is not None:
-        from asrtui.redisquota import display_url
+        from asrtui.quotaurl import display_url
 
         # The URL's password is a secret: masked like the AccessKey secret.
         lines.append(("shared quota", display_url(profile.shared_quota)))

@@ -37,6 +37,7 @@ from asrtui.profiles.model import (
     Signature,
 )
 from asrtui.profiles.modes import MODE_RULES, ModeSettings, check_mode
+from asrtui.quotaurl import split_password, url_password, with_password
 
 __all__ = [
     "ACCESS_KEY",
@@ -337,8 +338,6 @@ def shared_quota_shown(profile: Profile | None) -> tuple[str, bool]:
     """The form's shared quota URL (never its password) and whether a password is stored."""
     if profile is None or profile.shared_quota is None:
         return "", False
-    from asrtui.redisquota import split_password
-
     url, password = split_password(profile.shared_quota)
     return url, bool(password)
 
@@ -348,8 +347,6 @@ def _shared_quota(values: ProfileEntry, existing: Profile | None) -> str | None:
     url = values.shared_quota.strip()
     if not url:
         return None
-    from asrtui.redisquota import split_password, url_password, with_password
-
     bare, inline = split_password(url)
     password = values.shared_quota_password.strip() or inline
     if not password and existing is not None and existing.shared_quota is not None:

@@ -17,6 +17,7 @@ from asrtui.credentials.value import (
 from asrtui.endpoints import DEFAULT_REGION, resolve_endpoint
 from asrtui.errors import ConfigError
 from asrtui.profiles.modes import ModeSettings, check_mode
+from asrtui.quotaurl import check_url
 
 __all__ = [
     "DEFAULT_RATE_LIMIT",
@@ -213,8 +214,6 @@ class Profile:
         object.__setattr__(self, "refresh", validate_refresh(self.refresh))
         object.__setattr__(self, "request_timeout", validate_request_timeout(self.request_timeout))
         if self.shared_quota is not None:
-            from asrtui.redisquota import check_url
-
             object.__setattr__(self, "shared_quota", check_url(self.shared_quota))
         validate_max_answer_mb(self.max_answer_mb)
         if self.credential_command is not None:

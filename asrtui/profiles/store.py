@@ -74,6 +74,7 @@ from asrtui.profiles.model import (
     validate_name,
 )
 from asrtui.profiles.modes import SETTING_NAMES, ModeSettings
+from asrtui.quotaurl import split_password, with_password
 
 __all__ = [
     "CONFIG_FILE",
@@ -452,8 +453,6 @@ def _profile(
         if not isinstance(password, str):
             raise ConfigError(f"{credentials_path} [{name}]: {_QUOTA_PASSWORD} must be a string")
         if "shared_quota" in kwargs:
-            from asrtui.redisquota import with_password
-
             kwargs["shared_quota"] = with_password(kwargs["shared_quota"], password)
         if not secret_table:
             secret_table = None  # the password alone: a profile without stored keys
@@ -534,8 +533,6 @@ def _settings_table(profile: Profile) -> dict[str, Any]:
     if profile.endpoint is not None:
         table["endpoint"] = profile.endpoint
     if profile.shared_quota is not None:
-        from asrtui.redisquota import split_password
-
         table["shared_quota"] = split_password(profile.shared_quota)[0]
     if profile.credential_command is not None:
         table["credential_command"] = profile.credential_command
@@ -558,8 +555,6 @@ def _secrets_table(profile: Profile) -> dict[str, str]:
         if credentials.security_token:
             table["security_token"] = credentials.security_token
     if profile.shared_quota is not None:
-        from asrtui.redisquota import split_password
-
         password = split_password(profile.shared_quota)[1]
         if password:
             table[_QUOTA_PASSWORD] = password
