@@ -35,11 +35,24 @@ every process's rate for seconds (see `asrtui.sharedquota`). ``--cold`` skips th
 keeps its own 20/s and together they overrun the account's quota. ``--margin`` and
 ``--pacing`` set the ledger's parameters of the same names.
 
-Figures on a 2-core machine shared with other work (12 s runs, three runs each)::
+Each run also prints where the time goes (`where_the_time_goes`): the margin the limiters
+chose and the schedule's ceiling it gives, their round trips, the gaps between arrivals at the
+server, and which bound (hold, schedule, window) refused the host ledger's grants, priority
+ones apart.
 
-    1 process:   max 20 in any 1 s window; 95.5-95.9 % of 20/s; p99 27-50 ms; 0 throttled
-    2 processes: max 20 in any 1 s window; 95.5-95.9 % of 20/s; p99 61-71 ms; 0 throttled
-    3 processes: max 20 in any 1 s window; 96.4 % of 20/s;      p99 94-95 ms; 0 throttled
+``--table --seconds 8``, twice, on a 2-core machine shared with other work (load average 4-10),
+sustained share / priority p99 (max in any 1 s: 20 in every cell, 0 throttles in every cell)::
+
+    jitter  1 x host       3 x host       8 x host       2 x redis      4 x redis
+      0 ms  96.4 %  58 ms  95.7 %  61 ms  95.7 %  66 ms  96.4 %  91 ms  96.4 %  85 ms
+            95.0 %  54 ms  96.4 %  66 ms  95.7 %  70 ms  95.7 %  86 ms  95.7 %  90 ms
+     20 ms  95.0 %  44 ms  95.0 %  80 ms  94.3 %  71 ms  93.6 %  64 ms  94.3 %  94 ms
+            95.0 %  43 ms  95.0 % 109 ms  93.6 %  85 ms  95.0 %  83 ms  94.3 %  54 ms
+     50 ms  92.1 %  35 ms  92.9 %  53 ms  91.4 % 120 ms  91.4 %  85 ms  92.9 % 110 ms
+            92.1 %  43 ms  92.1 %  64 ms  91.4 %  50 ms  92.1 %  45 ms  92.1 %  98 ms
+
+The priority waits over 100 ms are requests that found the window full (each slot is held a
+window from its answer) and then lost a slot to the machine's load.
 """
 
 from __future__ import annotations
