@@ -31,6 +31,7 @@ import gc
 import logging
 import os
 import random
+import ssl
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
@@ -58,7 +59,7 @@ from asrtui.errors import (
 from asrtui.models import Task, TaskList
 from asrtui.printable import printable_line
 from asrtui.quotastats import QuotaStats
-from asrtui.ratelimit import WindowLimiter
+from asrtui.ratelimit import Grant, WindowLimiter
 from asrtui.readonly import ReadOnly
 from asrtui.signing import CREDENTIALS_EXTENSION, SignerAuth
 from asrtui.transport import HttpExchange
@@ -558,19 +559,20 @@ class LiveClient:
         # Once per attempt: a temporary provider answers from its cache and refreshes in the
         # background; the signer takes these from the request, never asks again.
         credentials = await self._credentials.get()
+        connection = _ConnectionWatch()
         try:
             request = http.build_request(
                 "POST",
                 f"{self.endpoint}/",
                 params=dict(query),
                 headers={"x-acs-action": action, "x-acs-version": API_VERSION},
-                extensions={CREDENTIALS_EXTENSION: credentials},
+                extensions={CREDENTIALS_EXTENSION: credentials, "trace": connection},
             )
         except httpx.InvalidURL as exc:
             # Before the limiter: a request that cannot be sent takes no slot of the quota.
             raise self._exchange.invalid_url(exc, query) from None
         limiter = self._limiter_of(credentials)
-        grant = await limiter.acquire(priority=priority)
+        grant = connection.grant = await limiter.acquire(priority=priority)
         self._count(attempts=1)
         started = self._monotonic()
         try:
@@ -630,6 +632,28 @@ class LiveClient:
         if server.tzinfo is None:
             server = server.replace(tzinfo=UTC)
         self.clock_offset = (self._clock() - server).total_seconds()
+
+
+class _ConnectionWatch:
+    """httpcore's ``trace`` extension: tells the request's grant when it opens a connection.
+
+    A request that has to connect first reaches the server later than its grant by the
+    handshake, which no round trip measured on a warm connection says; the limiter counts it
+    as the slowest case (`asrtui.ratelimit.Grant.fresh_connection`). Transports that do not
+    trace (``httpx.ASGITransport``) never call it: their requests need no connection.
+    """
+
+    __slots__ = ("grant",)
+
+    #: The events of a connection being opened (a plain or a proxy's TCP, a Unix socket).
+    _OPENING = (".connect_tcp.started", ".connect_unix_socket.started")
+
+    def __init__(self) -> None:
+        self.grant: Grant | None = None
+
+    async def __call__(self, event: str, info: Mapping[str, object]) -> None:
+        if self.grant is not None and event.endswith(self._OPENING):
+            self.grant.fresh_connection()
 
 
 def _describe_change(action: str, params: Mapping[str, str]) -> str:

@@ -22,10 +22,11 @@ from asrtui.client import LiveClient
 from asrtui.credentials import Credentials
 from asrtui.credentials.provider import CredentialsProvider, registering_secrets
 from asrtui.errors import ConfigError, CredentialsError
+from asrtui.quotaledger import QuotaLedger
 from asrtui.ratelimit import WindowLimiter, limiter_for
 from asrtui.readonly import WRITABLE, ReadOnly, read_only_of
 from asrtui.sessionsettings import DEFAULT_REGION, Settings
-from asrtui.sharedquota import QuotaLedger, SharedLedger
+from asrtui.sharedquota import SharedLedger
 
 if TYPE_CHECKING:
     from asrtui.credentials.chain import ResolvedSettings
@@ -229,7 +230,7 @@ def shared_quota_of(*, flag: str | None, env: Mapping[str, str], profile: str | 
     Raises:
         ConfigError: the URL is not ``redis://`` or ``rediss://`` (the message never quotes it).
     """
-    from asrtui.redisquota import check_url, url_password
+    from asrtui.quotaurl import check_url, url_password
 
     for value in (flag, env.get(SHARED_QUOTA_ENV), profile):
         if value is not None and value.strip():

@@ -66,16 +66,21 @@ Pacing, and a margin that follows the network
     little under 1) keeps the schedule slightly slower than the window, so a cluster of
     priority grants never leaves the window full for good. The ``margin`` is the spread of
     the round trips this limiter saw (twice the distance from their 5th percentile to their
-    median over the last `SPREAD_SAMPLES`, between `MIN_MARGIN` and `MAX_MARGIN`; `MAX_MARGIN` until
-    `MIN_SAMPLES` answers are in, so a process's first requests, slow with a new connection,
-    count as the slowest case): requests N slots apart then reach the server at least a window
-    apart whatever the jitter, and the window check (with answered entries) rarely has to act.
+    median over the last `SPREAD_SAMPLES`, between `MIN_MARGIN` and `MAX_MARGIN`): requests N
+    slots apart then reach the server at least a window apart whatever the jitter, and the
+    window check (with answered entries) rarely has to act. A process's first request, and
+    any request on a fresh connection, counts as the slowest case: the client reports the
+    connection being opened (`Grant.fresh_connection`), the margin is `MAX_MARGIN` while it
+    is in flight and for a window after its answer, and its round trip, handshake included,
+    is no sample of the spread; until `MIN_SAMPLES` answers on warm connections are in, the
+    margin stays `MAX_MARGIN` too.
     Twice the low half's width is the whole width of a symmetric jitter (0.9 of a uniform one)
     and blind to a slow tail of up to half the round trips: a stalled event loop, a new
     connection, an answer delayed on its way back, none of which says when the server counted
-    (delays only ever add). A high-minus-low percentile is not: on the loopback emulator a
-    quarter of the round trips of a busy client take 40 ms more on the way back, and the 90th
-    minus the 10th percentile then cost 4 % of the rate for no jitter at all.
+    (delays only ever add). A high-minus-low percentile is not: when a quarter of the round
+    trips of a busy client take 40 ms more on the way back (the emulator did, before it
+    turned Nagle's algorithm off), the 90th minus the 10th percentile cost 4 % of the rate
+    for no jitter at all.
     The cost is visible: with 50 ms of one-way jitter the schedule runs at about 20/1.05/s.
 
 Fairness of the priority lane
@@ -85,6 +90,12 @@ Fairness of the priority lane
 
 One limiter per account (AccessKey id) per process: `limiter_for` keeps the registry, shared by
 every request of every view, retries included.
+
+Why one module of this size
+    The queue, the window, the schedule, the measured margin and the throttling feedback are
+    one decision: every grant reads all of them and changes most, inside one step with no
+    ``await`` (see "Cancellation"). What they agree on with the ledgers is apart, in
+    `asrtui.quotaledger`.
 
 Across processes and hosts
     Several processes of the same account share one budget through an optional ledger, an
@@ -108,13 +119,12 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
+# The schedule's parameters are the ledgers' too: one pace for a process and for its host.
+from asrtui.quotaledger import BACKGROUND_LEAD, DEFAULT_PACING, PRIORITY_LEAD, PRIORITY_SHARE
 from asrtui.quotastats import QuotaStats
 
-# The schedule's parameters are the ledgers' too: one pace for a process and for its host.
-from asrtui.sharedquota import BACKGROUND_LEAD, DEFAULT_PACING, PRIORITY_LEAD, PRIORITY_SHARE
-
 if TYPE_CHECKING:
-    from asrtui.sharedquota import QuotaLedger
+    from asrtui.quotaledger import QuotaLedger
 
 __all__ = [
     "BACKGROUND_LEAD",
@@ -142,7 +152,7 @@ MIN_MARGIN = 0.005
 MAX_MARGIN = 0.1
 #: Round trips the spread is measured over, and how many are needed before it is trusted.
 SPREAD_SAMPLES = 64
-MIN_SAMPLES = 8
+MIN_SAMPLES = 4
 #: The shortest wait asked for: a float-rounding delay of a few ulps would spin a virtual clock.
 _MIN_DELAY = 1e-6
 
@@ -156,20 +166,35 @@ class Grant:
 
     Call `done` once the answer (or the failure) of the request is in: until then the slot is
     counted from its grant time, afterwards from the time of `done`. Calling it again, or never,
-    is harmless (the entry then stays at its grant time, the limiter's old behaviour).
+    is harmless (the entry then stays at its grant time, the limiter's old behaviour). Call
+    `fresh_connection` when the request has to open a connection first.
     """
 
-    __slots__ = ("_limiter", "granted_at")
+    __slots__ = ("_fresh", "_limiter", "granted_at")
 
     def __init__(self, limiter: WindowLimiter | None, granted_at: float) -> None:
         self._limiter = limiter
+        self._fresh = False
         self.granted_at = granted_at
+
+    def fresh_connection(self) -> None:
+        """Report that the request goes out on a new connection: it counts as the slowest case.
+
+        A handshake (TCP, then TLS) delays the moment the server counts the request by an
+        amount its round trip cannot be told apart from, so until a window after its answer
+        the schedule is spaced with `MAX_MARGIN`, and its round trip is no sample of the
+        network's spread. Idempotent; ignored after `done`.
+        """
+        limiter = self._limiter
+        if limiter is not None and not self._fresh:
+            self._fresh = True
+            limiter._fresh_started()
 
     def done(self) -> None:
         """Report that the request's answer arrived: its slot is held a window from now."""
         limiter, self._limiter = self._limiter, None
         if limiter is not None:
-            limiter._complete(self.granted_at)
+            limiter._complete(self.granted_at, fresh=self._fresh)
 
 
 class _Waiter:
@@ -266,7 +291,12 @@ class WindowLimiter:
         self._next_slot = -math.inf
         #: Round trips (grant to answer) of the last `SPREAD_SAMPLES` answers.
         self._trips: deque[float] = deque(maxlen=SPREAD_SAMPLES)
-        self._margin = MAX_MARGIN
+        #: The spread of `_trips` (bounded), once `MIN_SAMPLES` of them are in.
+        self._measured = MAX_MARGIN
+        #: Requests on a new connection still in flight, and until when the last one answered
+        #: keeps the margin at its largest (`Grant.fresh_connection`).
+        self._fresh_in_flight = 0
+        self._slowest_until = -math.inf
         self._lanes: tuple[deque[_Waiter], deque[_Waiter]] = (deque(), deque())
         self._live = [0, 0]
         self._hold_until = -math.inf
@@ -303,8 +333,22 @@ class WindowLimiter:
 
     @property
     def margin(self) -> float:
-        """Seconds the pacing schedule adds to the window: the measured round-trip spread."""
-        return self._margin
+        """Seconds the pacing schedule adds to the window: the measured round-trip spread.
+
+        `MAX_MARGIN`, the slowest case, until `MIN_SAMPLES` answers are in, while a request
+        on a new connection is in flight, and for a window after its answer.
+        """
+        if (
+            len(self._trips) < MIN_SAMPLES
+            or self._fresh_in_flight > 0
+            or self._clock() < self._slowest_until
+        ):
+            return MAX_MARGIN
+        return self._measured
+
+    def round_trips(self) -> tuple[float, ...]:
+        """The recent round trips (grant to answer, seconds) the margin is measured from."""
+        return tuple(self._trips)
 
     async def acquire(self, *, priority: bool = False) -> Grant:
         """Wait for a slot in the window, then record it as used.
@@ -472,7 +516,7 @@ class WindowLimiter:
     def _spacing(self) -> float:
         """Seconds between two slots of the pacing schedule."""
         assert self._pacing is not None
-        return (self._window + self._margin) / (self._capacity() * self._pacing)
+        return (self._window + self.margin) / (self._capacity() * self._pacing)
 
     def _delay(self, now: float, lane: int = _BACKGROUND) -> float:
         """Seconds until a grant of ``lane`` is allowed (<= 0: allowed now)."""
@@ -512,7 +556,7 @@ class WindowLimiter:
                 self._capacity(),
                 self._window,
                 priority=lane == _PRIORITY,
-                spread=self._margin,
+                spread=self.margin,
             )
             if delay > 0:
                 self._give_back(now, lane, taken)
@@ -549,7 +593,11 @@ class WindowLimiter:
         if self._next_slot == after:  # nobody was scheduled after it meanwhile
             self._next_slot = before
 
-    def _complete(self, granted_at: float) -> None:
+    def _fresh_started(self) -> None:
+        """A granted request opens a new connection (`Grant.fresh_connection`)."""
+        self._fresh_in_flight += 1
+
+    def _complete(self, granted_at: float, *, fresh: bool = False) -> None:
         """Move the entry of a grant made at ``granted_at`` to now, when its answer came.
 
         The log stays sorted: every entry was appended at the clock reading of its moment. An
@@ -557,9 +605,13 @@ class WindowLimiter:
         from now, which only errs on the safe side.
         """
         now = self._clock()
+        if fresh:
+            self._fresh_in_flight = max(0, self._fresh_in_flight - 1)
+            self._slowest_until = max(self._slowest_until, now + self._window)
         if not now > granted_at:
             return
-        self._measure_trip(now - granted_at)
+        if not fresh:
+            self._measure_trip(now - granted_at)
         with contextlib.suppress(ValueError):
             self._grants.remove(granted_at)
         self._grants.append(now)
@@ -571,11 +623,11 @@ class WindowLimiter:
         trips = self._trips
         trips.append(seconds)
         if len(trips) < MIN_SAMPLES:
-            return  # too few to trust: the slowest case (a new connection) holds
+            return  # too few to trust: the slowest case holds (`margin`)
         ordered = sorted(trips)
         last = len(ordered) - 1
         spread = 2.0 * (ordered[round(0.5 * last)] - ordered[round(0.05 * last)])
-        self._margin = min(MAX_MARGIN, max(MIN_MARGIN, spread))
+        self._measured = min(MAX_MARGIN, max(MIN_MARGIN, spread))
 
 
 _registry: dict[str, WindowLimiter] = {}

@@ -25,9 +25,14 @@ When Redis is away
     ledger, so that a fall-back in the middle of a window starts from what this host spent.
 
 The URL
-    ``redis://[[user]:password@]host[:port][/db]`` or ``rediss://`` (TLS). The password is a
-    secret: `display_url` masks it, and the composition root registers it with the log
-    redaction before anything can print it.
+    ``redis://[[user]:password@]host[:port][/db]`` or ``rediss://`` (TLS), read and masked by
+    `asrtui.quotaurl` (the profiles and the command line need it without a Redis client). The
+    password is a secret: the composition root registers it with the log redaction before
+    anything can print it.
+
+Why one module of this size
+    The Lua script, the calls that run it under a deadline, and the fall-back and probe are
+    one state machine (up, going down, down and probing): each part changes with the others.
 """
 
 from __future__ import annotations
@@ -42,39 +47,23 @@ import os
 import secrets
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlsplit, urlunsplit
 
-from asrtui.errors import ConfigError
-from asrtui.sharedquota import (
-    BACKGROUND_LEAD,
-    DEFAULT_MARGIN,
-    DEFAULT_PACING,
-    PRIORITY_LEAD,
-    PRIORITY_SHARE,
-    SharedLedger,
-)
+from asrtui.quotaledger import BACKGROUND_LEAD, DEFAULT_PACING, PRIORITY_LEAD, PRIORITY_SHARE
+from asrtui.quotaurl import check_url, display_url
+from asrtui.sharedquota import DEFAULT_MARGIN, SharedLedger
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
 __all__ = [
-    "ENV_VAR",
     "OP_TIMEOUT",
     "PROBE_EVERY",
-    "SCHEMES",
     "RedisQuota",
-    "check_url",
-    "display_url",
     "redis_keys",
-    "url_password",
 ]
 
 _log = logging.getLogger("asrtui.redisquota")
 
-#: The environment variable naming the Redis URL (the option and the profile setting win).
-ENV_VAR = "ASRTUI_SHARED_QUOTA"
-#: The URL schemes accepted: plain and TLS.
-SCHEMES = ("redis", "rediss")
 #: Seconds one call to Redis may take before this process falls back to the host ledger.
 OP_TIMEOUT = 0.25
 #: Seconds between two probes of a Redis that went away.
@@ -185,64 +174,6 @@ end
 keep()
 return {1, tostring(now)}
 """
-
-
-def check_url(url: str) -> str:
-    """``url`` if it is a Redis URL this quota can use, else a `ConfigError` saying why.
-
-    The message never quotes the URL: it may hold the password.
-
-    Raises:
-        ConfigError: not ``redis://`` or ``rediss://``, no host, a bad port or database.
-    """
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port
-    except ValueError:
-        raise ConfigError(
-            "The shared quota URL cannot be read",
-            "give redis://[:password@]host[:port][/db] (or rediss:// for TLS)",
-        ) from None
-    if parts.scheme not in SCHEMES or not parts.hostname:
-        raise ConfigError(
-            "The shared quota URL must be redis://host[:port][/db] or rediss://...",
-            "give the Redis URL, e.g. redis://:password@redis.example:6379/0",
-        )
-    del port
-    db = parts.path.strip("/")
-    if db and not db.isdigit():
-        raise ConfigError(
-            "The shared quota URL names a database that is not a number",
-            "end the URL with /0 (or another database number), or with nothing",
-        )
-    return url.strip()
-
-
-def url_password(url: str) -> str:
-    """The password in a Redis URL (a secret), empty when it has none."""
-    try:
-        password = urlsplit(url).password
-    except ValueError:
-        return ""
-    return unquote(password) if password else ""
-
-
-def display_url(url: str) -> str:
-    """The URL with its password masked (``redis://:****@host:6379/0``), for screens and logs."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        port = parts.port
-    except ValueError:
-        return "(a Redis URL that cannot be read)"
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = host if port is None else f"{host}:{port}"
-    if parts.password is not None:
-        netloc = f"{parts.username or ''}:****@{netloc}"
-    elif parts.username:
-        netloc = f"{parts.username}@{netloc}"
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 def redis_keys(access_key_id: str) -> tuple[str, str, str]:

@@ -163,7 +163,7 @@ class Settings:
         object.__setattr__(self, "request_timeout", validate_request_timeout(self.request_timeout))
         if self.shared_quota is not None:
             # Imported here: the Redis module is needed only when a URL is configured.
-            from asrtui.redisquota import check_url
+            from asrtui.quotaurl import check_url
 
             object.__setattr__(self, "shared_quota", check_url(self.shared_quota))
         validate_max_answer_mb(self.max_answer_mb)

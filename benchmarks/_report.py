@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from asrtui.client import LiveClient
 from asrtui.emulator import DEMO_ACCESS_KEY_ID, EmulatorStats
 from asrtui.errors import AsrtuiError
+from asrtui.quotaledger import QuotaLedger
 from asrtui.ratelimit import DEFAULT_PACING, Grant, WindowLimiter
-from asrtui.sharedquota import QuotaLedger
 
 #: The account's quota: requests in any 1-second window.
 LIMIT = 20

@@ -29,6 +29,7 @@ from asrtui.emulator import EmulatorApp, build_emulator
 from asrtui.errors import AsrtuiError, CredentialsError
 from asrtui.profiles import Profile, ProfileStore
 from asrtui.protocols import Connector, ProfileChoice, ProfileSession, QuotaStats
+from asrtui.quotaurl import url_password
 from asrtui.ratelimit import reset_registry
 from asrtui.readonly import WRITABLE, ReadOnly
 from asrtui.sessionsettings import Settings
@@ -893,3 +894,62 @@ async def test_editing_the_active_profile_applies_its_new_settings_at_once(tmp_p
         assert s.app.source is not None
         assert s.app.source.profile_name == "prod"
         assert s.main.schedule.interval == 9.0
+
+
+# ---------------------------------------------------------------- the shared quota in the form
+
+REDIS_PASSWORD = "redisPW-9876/5432@1:0"
+
+
+async def test_the_form_keeps_the_redis_password_hidden_and_kept(tmp_path: Path) -> None:
+    url = "redis://:" + REDIS_PASSWORD.replace("/", "%2F").replace("@", "%40") + "@q.example:6379/0"
+    store = stored(
+        tmp_path,
+        Profile("prod", credentials=Credentials("FAKEprod", SECRET_A), shared_quota=url),
+    )
+    connector = FakeConnector({"prod": FakeTaskSource.with_tasks(1)}, "prod", store)
+    async with running(connector.sources["prod"], connector) as s:
+        await s.press("P", "e")
+        form = s.app.screen
+        assert isinstance(form, ProfileForm)
+        # The URL without its password; the password's own field empty and hidden.
+        assert form.values().shared_quota == "redis://q.example:6379/0"
+        assert form.values().shared_quota_password == ""
+        assert form.query_one("#shared-quota-password", Input).password
+        shown = "".join(str(w.render()) for w in form.query(Input))
+        assert REDIS_PASSWORD not in shown
+        fill(form, shared_quota="redis://q2.example:6380/1")  # empty password: kept
+        await s.press("ctrl+s")
+        assert isinstance(s.app.screen, MainScreen)
+        kept = store.load().get("prod").shared_quota
+        assert kept is not None
+        assert kept.endswith("@q2.example:6380/1")
+        assert url_password(kept) == REDIS_PASSWORD
+        await s.press("P", "e")
+        form = s.app.screen
+        assert isinstance(form, ProfileForm)
+        fill(form, shared_quota="http://nope")
+        await s.press("ctrl+s")
+        assert "must be redis://" in form.error
+        assert REDIS_PASSWORD not in form.error
+        fill(form, shared_quota="", shared_quota_password="")  # empty: the host only
+        await s.press("ctrl+s")
+    assert store.load().get("prod").shared_quota is None
+    assert REDIS_PASSWORD not in store.config_path.read_text()
+
+
+async def test_the_form_adds_a_shared_quota_with_a_new_password(tmp_path: Path) -> None:
+    store = stored(tmp_path, Profile("prod", credentials=Credentials("FAKEprod", SECRET_A)))
+    connector = FakeConnector({"prod": FakeTaskSource.with_tasks(1)}, "prod", store)
+    async with running(connector.sources["prod"], connector) as s:
+        await s.press("P", "e")
+        form = s.app.screen
+        assert isinstance(form, ProfileForm)
+        assert form.values().shared_quota == ""
+        fill(form, shared_quota="rediss://q.example/0", shared_quota_password=REDIS_PASSWORD)
+        await s.press("ctrl+s")
+    shared = store.load().get("prod").shared_quota
+    assert shared is not None
+    assert url_password(shared) == REDIS_PASSWORD
+    assert REDIS_PASSWORD not in store.config_path.read_text()
+    assert REDIS_PASSWORD not in repr(store.load().get("prod"))

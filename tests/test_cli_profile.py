@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 from asrtui.__main__ import main
 from asrtui.credentials import Credentials
 from asrtui.profiles import Profile, ProfileStore
+from asrtui.quotaurl import split_password, url_password, with_password
 
 SECRET = "CLIsecret-0123456789abcdefWXYZ"
 TOKEN = "CLItoken-zyxwvutsrqponmlk9876"
@@ -193,7 +195,15 @@ def test_list_use_remove(run: Run) -> None:
     _add(run, "stage", "--region", "ap-southeast-1")
     code, out, _ = run("profile", "list")
     lines = out.splitlines()
-    assert lines[0].split() == ["NAME", "REGION", "SIGNATURE", "LIMIT", "MODE", "CREDENTIALS"]
+    assert lines[0].split() == [
+        "NAME",
+        "REGION",
+        "SIGNATURE",
+        "LIMIT",
+        "MODE",
+        "QUOTA",
+        "CREDENTIALS",
+    ]
     assert lines[1].startswith("*")
     assert "prod" in lines[1]
     assert not lines[2].startswith("*")
@@ -453,3 +463,117 @@ def test_the_global_read_only_option_does_not_make_an_added_profile_read_only(ru
     code, _, _ = run("profile", "add", "r", "--credential-command", "get-creds", "--read-only")
     assert code == 0
     assert ProfileStore().load().profiles["r"].read_only is True
+
+
+# --- the shared quota's Redis URL: its password is a secret ------------------------------------
+
+REDIS_PASSWORD = "redisPW-0123/4567@8:9%ab"
+
+
+def _store_files() -> tuple[str, str]:
+    store = ProfileStore()
+    return store.config_path.read_text(), store.credentials_path.read_text()
+
+
+def test_add_with_a_shared_quota_keeps_its_password_with_the_secrets(run: Run) -> None:
+    code, out, err = run(
+        "profile", "add", "prod", "--access-key-id", "FAKEprod", "--secret-stdin",
+        "--shared-quota", "redis://quota.example:6380/2", "--shared-quota-password-stdin",
+        stdin=f"{SECRET}\n{REDIS_PASSWORD}\n",
+    )  # fmt: skip
+    assert (code, err) == (0, "")
+    profile = ProfileStore().load().get("prod")
+    assert profile.shared_quota is not None
+    assert url_password(profile.shared_quota) == REDIS_PASSWORD
+    config, secrets = _store_files()
+    assert 'shared_quota = "redis://quota.example:6380/2"' in config
+    assert REDIS_PASSWORD not in config
+    assert "shared_quota_password" in secrets
+    assert REDIS_PASSWORD not in repr(profile)
+    code, out, _ = run("profile", "show", "prod")
+    assert "shared quota:      redis://:****@quota.example:6380/2" in out
+    code, out, _ = run("profile", "list")
+    assert "redis://:****@quota.example:6380/2" in out
+    assert REDIS_PASSWORD not in "".join(run.transcript)
+    assert SECRET not in "".join(run.transcript)
+
+
+def test_a_shared_quota_without_a_password_and_a_profile_without_stored_keys(run: Run) -> None:
+    code, _, err = run(
+        "profile", "add", "cmd", "--credential-command", "print-creds --json",
+        "--shared-quota", "rediss://quota.example/0", "--shared-quota-password-stdin",
+        stdin=f"{REDIS_PASSWORD}\n",
+    )  # fmt: skip
+    assert (code, err) == (0, "")
+    assert run("profile", "add", "plain", "--credential-command", "x", "--shared-quota",
+               "redis://h")[0] == 0  # fmt: skip
+    profiles = ProfileStore().load()
+    assert profiles.get("cmd").shared_quota == with_password(
+        "rediss://quota.example/0", REDIS_PASSWORD
+    )
+    assert profiles.get("cmd").credentials is None
+    assert profiles.get("plain").shared_quota == "redis://h"
+    config, _ = _store_files()
+    assert REDIS_PASSWORD not in config
+    # Dropping the profile drops its password too.
+    assert run("profile", "remove", "cmd")[0] == 0
+    assert REDIS_PASSWORD not in "".join(_store_files())
+
+
+@pytest.mark.parametrize(
+    ("extra", "stdin", "message"),
+    [
+        (["--shared-quota", f"redis://:{REDIS_PASSWORD.replace('/', '%2F').replace('@', '%40')}@h"],
+         "", "holds a password"),
+        (["--shared-quota", "http://h:6379"], "", "must be redis://"),
+        (["--shared-quota-password-stdin"], "pw\n", "needs --shared-quota"),
+        (["--shared-quota", "redis://h", "--shared-quota-password-stdin"], "", "No Redis password"),
+    ],
+    ids=["password-in-url", "not-redis", "password-without-url", "no-password-line"],
+)  # fmt: skip
+def test_add_refuses_a_shared_quota_it_cannot_keep_safely(
+    run: Run, extra: list[str], stdin: str, message: str
+) -> None:
+    code, out, err = run(
+        "profile", "add", "p", "--credential-command", "x", *extra, stdin=stdin
+    )  # fmt: skip
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err
+    assert REDIS_PASSWORD not in out + err
+    assert not ProfileStore().config_path.exists() or "p" not in ProfileStore().load().profiles
+
+
+def test_a_password_an_earlier_version_wrote_into_the_url_is_read_and_moved(run: Run) -> None:
+    run("profile", "add", "old", "--credential-command", "x")
+    store = ProfileStore()
+    config = store.config_path.read_text()
+    url = with_password("redis://h:6379/0", REDIS_PASSWORD)
+    store.config_path.write_text(config + f'shared_quota = "{url}"\n')
+    assert store.load().get("old").shared_quota == url
+    assert run("profile", "use", "old")[0] == 0  # any write moves it
+    config, secrets = _store_files()
+    assert REDIS_PASSWORD not in config
+    assert "shared_quota_password" in secrets
+    assert store.load().get("old").shared_quota == url
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(password=st.text(st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]),
+                        min_size=1, max_size=30).filter(lambda p: p.strip() == p))  # fmt: skip
+def test_any_redis_password_round_trips_through_the_store_and_never_into_settings(
+    password: str,
+) -> None:
+    url = with_password("redis://user@quota.example:6379/0", password)
+    assert url_password(url) == password
+    assert split_password(url) == ("redis://user@quota.example:6379/0", password)
+    store = ProfileStore()
+    store.add(Profile("q", credential_command="x", shared_quota=url), replace=True)
+    assert store.load().get("q").shared_quota == url
+    settings = tomllib.loads(store.config_path.read_text())["profiles"]["q"]
+    assert settings["shared_quota"] == "redis://user@quota.example:6379/0"
+    assert tomllib.loads(store.credentials_path.read_text())["q"] == {
+        "shared_quota_password": password
+    }

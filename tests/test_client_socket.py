@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from asrtui.client import LiveClient
@@ -11,7 +12,7 @@ from asrtui.credentials import Credentials
 from asrtui.emulator import DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, EmulatorApp, build_emulator
 from asrtui.emulator.server import running_server
 from asrtui.errors import ConnectError, TaskNotFoundError
-from asrtui.ratelimit import WindowLimiter
+from asrtui.ratelimit import MAX_MARGIN, MIN_SAMPLES, WindowLimiter
 
 pytest.importorskip("uvicorn")
 
@@ -81,3 +82,83 @@ async def test_dropped_connection_is_retried_over_a_socket(
     # And the same client recovers once the fault is gone.
     async with client_for(url, sleeps) as client:
         assert (await client.list_tasks()).tasks
+
+
+@pytest.fixture
+def own_server() -> Iterator[str]:
+    """An emulator of the test's own: no other test's requests in its 20/s window."""
+    with running_server(build_emulator(seed=3, tasks=4)) as url:
+        yield url
+
+
+class SteppingClock:
+    """A clock that moves 1 ms per reading, and as far as the test says: answers take time, and
+    a test can step past the window a fresh connection keeps the slowest case for."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        self.now += 0.001
+        return self.now
+
+
+class CountingLimiter(WindowLimiter):
+    """A real limiter that also keeps how many of its grants said they opened a connection."""
+
+    def __init__(self, clock: SteppingClock) -> None:
+        super().__init__(1000, pacing=None, clock=clock)
+        self.fresh_reports = 0
+
+    def _fresh_started(self) -> None:
+        self.fresh_reports += 1
+        super()._fresh_started()
+
+
+@pytest.mark.parametrize(
+    ("keep_alive", "requests", "fresh"),
+    [(True, 8, 1), (False, 8, 8), (True, 1, 1)],
+    ids=["pooled", "no-keep-alive", "first-request"],
+)
+async def test_the_client_tells_the_limiter_when_a_request_opens_a_connection(
+    own_server: str, keep_alive: bool, requests: int, fresh: int
+) -> None:
+    url = own_server
+    clock = SteppingClock()
+    limiter = CountingLimiter(clock)
+    creds = Credentials(DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET)
+    limits = httpx.Limits(max_keepalive_connections=None if keep_alive else 0)
+    client = LiveClient(
+        lambda: creds, url, limiter=limiter, transport=httpx.AsyncHTTPTransport(limits=limits)
+    )
+    async with client:
+        for _ in range(requests):
+            await client.list_tasks()
+            clock.now += 1.5  # past the window of the last answer
+    assert client.counters.throttled_total == 0
+    assert limiter.fresh_reports == fresh
+    # Warm answers measure the spread; requests that each open a connection never do.
+    assert (limiter.margin == MAX_MARGIN) is (not keep_alive or requests < MIN_SAMPLES + 1)
+
+
+async def test_a_connection_opened_mid_run_brings_the_slowest_case_back(own_server: str) -> None:
+    url = own_server
+    clock = SteppingClock()
+    limiter = CountingLimiter(clock)
+    creds = Credentials(DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET)
+    async with LiveClient(lambda: creds, url, limiter=limiter) as client:
+        for _ in range(MIN_SAMPLES + 3):
+            await client.list_tasks()
+            clock.now += 1.5
+        warm = limiter.margin
+        # The pool loses its connection (the server closed it, or keep-alive expired).
+        await client.aclose()
+        client.open()
+        await client.list_tasks()
+        fresh = limiter.margin
+        clock.now += 1.5
+        after = limiter.margin
+    assert limiter.fresh_reports == 2
+    assert warm < MAX_MARGIN
+    assert fresh == MAX_MARGIN
+    assert after == warm

@@ -23,6 +23,7 @@ the only fixed wait is the run itself. Without tmux they are skipped locally and
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import signal
@@ -97,6 +98,25 @@ def tmux(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TmuxServer]:
         "asrtui-quota", tmp_path_factory.mktemp("tmux"), TMUX_CONF, assert_no_secret
     ) as server:
         yield server
+
+
+@contextlib.contextmanager
+def _sigint_not_ignored() -> Iterator[None]:
+    """SIGINT handled, not ignored, while the watcher is started.
+
+    Run from a background job, pytest inherits SIGINT ignored, and a child keeps an ignored
+    signal across ``exec`` (as ``nohup`` relies on): the watcher would then never see the
+    Ctrl-C this test sends. A handled signal is reset to its default in the child instead.
+    """
+    previous = signal.getsignal(signal.SIGINT)
+    ignored = previous == signal.SIG_IGN
+    if ignored:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        if ignored:
+            signal.signal(signal.SIGINT, previous)
 
 
 def child_env(runtime_dir: str | None = None) -> dict[str, str]:
@@ -197,7 +217,7 @@ def run_together(
         for name in CONSOLES:
             wait_for_table(tmux, name, ids)
 
-        with out.open("wb") as stdout, err.open("wb") as stderr:
+        with out.open("wb") as stdout, err.open("wb") as stderr, _sigint_not_ignored():
             watcher = subprocess.Popen(
                 watcher_command(script, url),
                 env=child_env(runtime_dirs[2]),

@@ -807,3 +807,99 @@ def test_priority_within_its_share_goes_ahead_of_saturating_background() -> None
     waits = run_virtual(main)
     assert len(waits) >= 45
     assert max(waits) <= 0.1
+
+
+# --- a fresh connection counts as the slowest case ---------------------------------------------
+
+
+async def margins_along(steps: list[tuple[float, bool]]) -> list[tuple[float, float, bool]]:
+    """Run one request per ``(trip, fresh)`` in turn; return (answer time, margin, fresh) each.
+
+    The margin is read right after each answer, and once more half a window later.
+    """
+    loop = asyncio.get_running_loop()
+    limiter = paced_limiter(20)
+    seen: list[tuple[float, float, bool]] = []
+    for trip, fresh in steps:
+        grant = await limiter.acquire()
+        if fresh:
+            grant.fresh_connection()
+            assert limiter.margin == MAX_MARGIN  # in flight on a new connection
+        await asyncio.sleep(trip)
+        grant.done()
+        seen.append((loop.time(), limiter.margin, fresh))
+    return seen
+
+
+def expected_margins(steps: list[tuple[float, bool]], answers: list[float]) -> list[float]:
+    """The model: MAX_MARGIN within a window of a fresh answer or with too few warm samples."""
+    expected = []
+    warm: list[float] = []
+    last_fresh = -math.inf
+    for (trip, fresh), at in zip(steps, answers, strict=True):
+        if fresh:
+            last_fresh = at
+        elif trip > 0:
+            warm.append(trip)
+        recent = warm[-64:]
+        if len(recent) < MIN_SAMPLES or at < last_fresh + 1.0:
+            expected.append(MAX_MARGIN)
+            continue
+        ordered = sorted(recent)
+        last = len(ordered) - 1
+        spread = 2 * (ordered[round(0.5 * last)] - ordered[round(0.05 * last)])
+        expected.append(min(MAX_MARGIN, max(MIN_MARGIN, spread)))
+    return expected
+
+
+@pytest.mark.parametrize(
+    ("steps", "last"),
+    [
+        # The first request opens the connection; warm ones then measure the spread.
+        ([(0.03, True)] + [(0.003, False)] * 30, MIN_MARGIN),
+        # A new connection mid-run: the slowest case again, for a window after its answer.
+        ([(0.003, False)] * 30 + [(0.03, True)], MAX_MARGIN),
+        # ... and back to the measured spread once that window has passed.
+        ([(0.003, False)] * 30 + [(0.03, True)] + [(0.1, False)] * 1 + [(0.003, False)] * 25,
+         MIN_MARGIN),
+        # Every request on a new connection (no keep-alive): always the slowest case.
+        ([(0.003, True)] * 40, MAX_MARGIN),
+    ],
+    ids=["first-connection", "fresh-mid-run", "fresh-then-warm", "no-keep-alive"],
+)  # fmt: skip
+def test_a_request_on_a_fresh_connection_counts_as_the_slowest_case(
+    steps: list[tuple[float, bool]], last: float
+) -> None:
+    seen = run_virtual(lambda: margins_along(steps))
+    assert seen[-1][1] == pytest.approx(last, abs=0.002)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    steps=st.lists(
+        st.tuples(st.sampled_from([0.001, 0.003, 0.01, 0.04, 0.2, 0.7]), st.booleans()),
+        max_size=50,
+    )
+)
+def test_the_margin_is_the_slowest_case_within_a_window_of_any_fresh_connection(
+    steps: list[tuple[float, bool]],
+) -> None:
+    seen = run_virtual(lambda: margins_along(steps))
+    answers = [at for at, _, _ in seen]
+    assert [margin for _, margin, _ in seen] == pytest.approx(
+        expected_margins(steps, answers), abs=1e-9
+    )
+
+
+def test_a_fresh_connection_reported_after_done_changes_nothing() -> None:
+    async def main() -> float:
+        limiter = paced_limiter(20)
+        for _ in range(MIN_SAMPLES + 2):
+            grant = await limiter.acquire()
+            await asyncio.sleep(0.003)
+            grant.done()
+        grant.fresh_connection()  # too late: the request is over
+        grant.fresh_connection()
+        return limiter.margin
+
+    assert run_virtual(main) == MIN_MARGIN

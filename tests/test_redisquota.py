@@ -21,15 +21,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from asrtui.errors import ConfigError
+from asrtui.quotaurl import check_url, display_url, url_password
 from asrtui.ratelimit import WindowLimiter
 from asrtui.redisquota import (
     OP_TIMEOUT,
     PROBE_EVERY,
     RedisQuota,
-    check_url,
-    display_url,
     redis_keys,
-    url_password,
 )
 from asrtui.sharedquota import (
     DEFAULT_MARGIN,

@@ -72,7 +72,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "Add a profile. The AccessKey secret is read from a hidden prompt, or from one line"
             " of stdin with --secret-stdin; with --sts-token-stdin the STS token is read from"
             " the next line. Alternatively, --credential-command names a program that prints"
-            " credentials as JSON (aliyun CLI External format)."
+            " credentials as JSON (aliyun CLI External format). A shared quota's Redis password"
+            " is read from the next line of stdin with --shared-quota-password-stdin, never"
+            " from the URL."
         ),
     )
     add.add_argument("name", metavar="NAME")
@@ -147,6 +149,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         dest="profile_read_only",
         action="store_true",
         help="the profile refuses stop, delete and every other change",
+    )
+    add.add_argument(
+        "--shared-quota",
+        metavar="URL",
+        help="share the account's quota across hosts through Redis: redis://host[:port][/db] "
+        "or rediss://, without the password",
+    )
+    add.add_argument(
+        "--shared-quota-password-stdin",
+        action="store_true",
+        help="read the Redis password from stdin (the line after the secret and token, if any)",
     )
     add.add_argument("--default", action="store_true", help="make it the default profile")
     add.add_argument("--replace", action="store_true", help="overwrite an existing profile")
@@ -260,7 +273,40 @@ def _prompt_secret() -> str:
     return secret
 
 
+def _shared_quota_of(args: argparse.Namespace) -> str | None:
+    """``--shared-quota``, checked; a password in it is refused (it would land in history)."""
+    url = option(args, "shared_quota")
+    if url is None:
+        if args.shared_quota_password_stdin:
+            raise ConfigError(
+                "--shared-quota-password-stdin needs --shared-quota",
+                "give the Redis URL with --shared-quota redis://host:6379/0",
+            )
+        return None
+    from asrtui.quotaurl import check_url, url_password
+
+    url = check_url(url)
+    if url_password(url):
+        raise ConfigError(
+            "The shared quota URL holds a password: on the command line it would land in the "
+            "shell history and in ps",
+            "give the URL without it and pipe the password with --shared-quota-password-stdin",
+        )
+    return url
+
+
 def _new_profile(args: argparse.Namespace) -> Profile:
+    """The profile the options describe, its secrets read last (see `_credentials_of`)."""
+    profile = _credentials_of(args)
+    if args.shared_quota_password_stdin and profile.shared_quota is not None:
+        from asrtui.quotaurl import with_password
+
+        password = _stdin_line("Redis password")
+        profile = replace(profile, shared_quota=with_password(profile.shared_quota, password))
+    return profile
+
+
+def _credentials_of(args: argparse.Namespace) -> Profile:
     # Built (and so validated) before any prompt: a typo in --region should not cost a secret.
     base = _profiles.Profile(
         args.name,
@@ -271,6 +317,7 @@ def _new_profile(args: argparse.Namespace) -> Profile:
         refresh=args.refresh,
         read_only=args.profile_read_only,
         request_timeout=args.request_timeout,
+        shared_quota=_shared_quota_of(args),
     )
     mode = _mode_of(args)
     if mode is not None:
@@ -335,7 +382,7 @@ def run_list(args: argparse.Namespace) -> int:
     if not profiles.profiles:
         print("No profiles. Add one with: asrtui profile add NAME --access-key-id ID")
         return 0
-    rows = [[" ", "NAME", "REGION", "SIGNATURE", "LIMIT", "MODE", "CREDENTIALS"]]
+    rows = [[" ", "NAME", "REGION", "SIGNATURE", "LIMIT", "MODE", "QUOTA", "CREDENTIALS"]]
     for name, profile in profiles.profiles.items():
         rows.append(
             [
@@ -345,12 +392,22 @@ def run_list(args: argparse.Namespace) -> int:
                 profile.signature,
                 f"{profile.rate_limit}/s",
                 "read-only" if profile.read_only else "read-write",
+                _quota_where(profile),
                 _profiles.credential_summary(profile),
             ]
         )
     for line in _table(rows):
         print(line)
     return 0
+
+
+def _quota_where(profile: Profile) -> str:
+    """Where the profile shares its quota: ``host``, or its Redis URL with the password masked."""
+    if profile.shared_quota is None:
+        return "host"
+    from asrtui.quotaurl import display_url
+
+    return display_url(profile.shared_quota)
 
 
 def _shown_command(command: str) -> str:
@@ -398,7 +455,7 @@ def _describe(profile: Profile, profiles: ProfileSet) -> list[tuple[str, str]]:
             if key != "mode":
                 lines.append((key.replace("_", " "), str(value)))
     if profile.shared_quota is not None:
-        from asrtui.redisquota import display_url
+        from asrtui.quotaurl import display_url
 
         # The URL's password is a secret: masked like the AccessKey secret.
         lines.append(("shared quota", display_url(profile.shared_quota)))

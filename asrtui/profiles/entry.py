@@ -28,6 +28,7 @@ from asrtui.credentials import Credentials
 from asrtui.errors import ConfigError
 from asrtui.profiles.model import Profile
 from asrtui.profiles.modes import MODE_RULES, ModeSettings, check_mode
+from asrtui.quotaurl import split_password, url_password, with_password
 from asrtui.sessionsettings import (
     DEFAULT_REQUEST_TIMEOUT,
     MAX_RATE_LIMIT,
@@ -48,6 +49,7 @@ __all__ = [
     "ProfileEntry",
     "mode_given",
     "profile_from_entry",
+    "shared_quota_shown",
 ]
 
 
@@ -77,6 +79,10 @@ class ProfileEntry:
     oidc_token_file: str = ""
     credentials_uri: str = ""
     aliyun_profile: str = ""
+    #: The Redis URL sharing the quota across hosts (empty: the host's processes share it),
+    #: and its password, typed hidden (empty when editing keeps the stored one).
+    shared_quota: str = ""
+    shared_quota_password: str = ""
 
     def __repr__(self) -> str:
         return f"ProfileEntry(name={self.name!r})"
@@ -328,6 +334,26 @@ def _parse_request_timeout(text: str) -> float:
     return _parse_number(text, float, "request timeout", rule)
 
 
+def shared_quota_shown(profile: Profile | None) -> tuple[str, bool]:
+    """The form's shared quota URL (never its password) and whether a password is stored."""
+    if profile is None or profile.shared_quota is None:
+        return "", False
+    url, password = split_password(profile.shared_quota)
+    return url, bool(password)
+
+
+def _shared_quota(values: ProfileEntry, existing: Profile | None) -> str | None:
+    """The Redis URL with its password: typed in its field, in the URL, or the stored one."""
+    url = values.shared_quota.strip()
+    if not url:
+        return None
+    bare, inline = split_password(url)
+    password = values.shared_quota_password.strip() or inline
+    if not password and existing is not None and existing.shared_quota is not None:
+        password = url_password(existing.shared_quota)
+    return with_password(bare, password)
+
+
 def profile_from_entry(values: ProfileEntry, existing: Profile | None) -> Profile:
     """The profile the form describes, validated by `Profile` itself.
 
@@ -360,5 +386,6 @@ def profile_from_entry(values: ProfileEntry, existing: Profile | None) -> Profil
             if values.request_timeout.strip()
             else (existing.request_timeout if existing is not None else DEFAULT_REQUEST_TIMEOUT)
         ),
+        shared_quota=_shared_quota(values, existing),
         **credentials,
     )

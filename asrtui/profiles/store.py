@@ -15,10 +15,12 @@ Layout, in `config_dir` (``$XDG_CONFIG_HOME/asrtui``, mode 0700)::
                        credential_command = "..." (optional)
                        on_event = "page-oncall"   (optional alert hook)
                        on_event_kinds = ["task_ended"]  (optional)
+                       shared_quota = "redis://host:6379/0"  (optional, never a password)
     credentials.toml   [prod]                     secrets only
                        access_key_id = "LTAI..."
                        access_key_secret = "..."
                        security_token = "..."     (optional, STS)
+                       shared_quota_password = "..."  (optional: the Redis URL's password)
 
 Two files, as the AWS and aliyun tool chains do: the settings can be read, diffed, pasted into a
 bug report or kept in a dotfiles repository without carrying a secret, while the secrets sit in
@@ -71,6 +73,7 @@ from asrtui.errors import ConfigError, CredentialsError
 from asrtui.files import check_directory, file_error, read_private, write_private
 from asrtui.profiles.model import Profile, check_credentials, validate_name
 from asrtui.profiles.modes import SETTING_NAMES, ModeSettings
+from asrtui.quotaurl import split_password, with_password
 from asrtui.sessionsettings import DEFAULT_REQUEST_TIMEOUT
 
 __all__ = [
@@ -107,6 +110,10 @@ _SETTING_KEYS = frozenset(
     }
 )
 _SECRET_KEYS = frozenset({"access_key_id", "access_key_secret", "security_token"})
+#: The password of the profile's ``shared_quota`` URL: a secret, so it is kept with the keys
+#: and the URL in ``config.toml`` has none (a URL written with one by an earlier version is
+#: still read, and moved on the next write).
+_QUOTA_PASSWORD = "shared_quota_password"
 
 
 def config_dir() -> Path:
@@ -209,15 +216,13 @@ class ProfileStore:
             config["default"] = profiles.default
         config["profiles"] = {name: _settings_table(p) for name, p in profiles.profiles.items()}
         secrets = {
-            name: _secrets_table(p.credentials)
-            for name, p in profiles.profiles.items()
-            if p.credentials is not None
+            name: table for name, p in profiles.profiles.items() if (table := _secrets_table(p))
         }
         old = _read_toml(self.credentials_path, secret=True, uid=self._uid)
         merged = {
             name: table
             for name, table in old.items()
-            if name not in profiles.profiles or profiles.profiles[name].credentials is not None
+            if name not in profiles.profiles or name in secrets
         }
         merged.update(secrets)
         self._write(self.credentials_path, merged, secret=True)
@@ -442,6 +447,15 @@ def _profile(
             )
         kwargs["on_event_kinds"] = tuple(kinds)
     credentials = None
+    if isinstance(secret_table, dict) and _QUOTA_PASSWORD in secret_table:
+        secret_table = dict(secret_table)
+        password = secret_table.pop(_QUOTA_PASSWORD)
+        if not isinstance(password, str):
+            raise ConfigError(f"{credentials_path} [{name}]: {_QUOTA_PASSWORD} must be a string")
+        if "shared_quota" in kwargs:
+            kwargs["shared_quota"] = with_password(kwargs["shared_quota"], password)
+        if not secret_table:
+            secret_table = None  # the password alone: a profile without stored keys
     if secret_table is not None:
         credentials = _credentials(name, secret_table, credentials_path)
     try:
@@ -519,7 +533,7 @@ def _settings_table(profile: Profile) -> dict[str, Any]:
     if profile.endpoint is not None:
         table["endpoint"] = profile.endpoint
     if profile.shared_quota is not None:
-        table["shared_quota"] = profile.shared_quota
+        table["shared_quota"] = split_password(profile.shared_quota)[0]
     if profile.credential_command is not None:
         table["credential_command"] = profile.credential_command
     if profile.mode is not None:
@@ -531,11 +545,17 @@ def _settings_table(profile: Profile) -> dict[str, Any]:
     return table
 
 
-def _secrets_table(credentials: Credentials) -> dict[str, str]:
-    table = {
-        "access_key_id": credentials.access_key_id,
-        "access_key_secret": credentials.access_key_secret,
-    }
-    if credentials.security_token:
-        table["security_token"] = credentials.security_token
+def _secrets_table(profile: Profile) -> dict[str, str]:
+    """The profile's secrets: its AccessKey, its shared quota's password; empty when none."""
+    table: dict[str, str] = {}
+    credentials = profile.credentials
+    if credentials is not None:
+        table["access_key_id"] = credentials.access_key_id
+        table["access_key_secret"] = credentials.access_key_secret
+        if credentials.security_token:
+            table["security_token"] = credentials.security_token
+    if profile.shared_quota is not None:
+        password = split_password(profile.shared_quota)[1]
+        if password:
+            table[_QUOTA_PASSWORD] = password
     return table

@@ -234,6 +234,8 @@ def flat_task_objects(envelope: Mapping[str, Any]) -> list[dict[str, Any]] | Non
             if type(item) not in flat:
                 return None
     return objects
+
+
 def _raw_tasks(value: RawTasks, memo: TaskMemo | None, request_id: str) -> tuple[Task, ...]:
     """The tasks of a ``Tasks`` kept as bytes: only those whose bytes changed are decoded.
 

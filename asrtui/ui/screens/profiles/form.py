@@ -29,7 +29,12 @@ from textual.widgets import (
 
 from asrtui.errors import AsrtuiError, ConfigError
 from asrtui.profiles import Profile, ProfileStore
-from asrtui.profiles.entry import CREDENTIAL_MODES, ProfileEntry, profile_from_entry
+from asrtui.profiles.entry import (
+    CREDENTIAL_MODES,
+    ProfileEntry,
+    profile_from_entry,
+    shared_quota_shown,
+)
 from asrtui.sessionsettings import (
     DEFAULT_RATE_LIMIT,
     DEFAULT_REFRESH,
@@ -210,6 +215,23 @@ class ProfileForm(ModalScreen[str | None]):
                     id="read-only",
                     compact=True,
                 )
+                # The URL never shows its password: that has a hidden field of its own.
+                quota_url, quota_password = shared_quota_shown(profile)
+                yield Label("Shared quota")
+                yield Input(
+                    quota_url,
+                    placeholder="empty: this host only; redis://host:6379/0",
+                    id="shared-quota",
+                    compact=True,
+                )
+                yield Label("Redis password")
+                yield Input(
+                    "",
+                    placeholder="empty: keep the stored one" if quota_password else "optional",
+                    password=True,
+                    id="shared-quota-password",
+                    compact=True,
+                )
             yield Static("", id="form-error", markup=False)
             yield Static(
                 f"Saved in {self._store.directory} (secrets in a 0600 file).",
@@ -245,6 +267,8 @@ class ProfileForm(ModalScreen[str | None]):
             refresh=text("refresh"),
             read_only=self.query_one("#read-only", Checkbox).value,
             request_timeout=text("request-timeout"),
+            shared_quota=text("shared-quota"),
+            shared_quota_password=text("shared-quota-password"),
         )
 
     @on(Input.Submitted)

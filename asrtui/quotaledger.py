@@ -1,0 +1,78 @@
+"""What a process's limiter and the ledgers it shares the budget through agree on.
+
+The `QuotaLedger` protocol (the host's state file, `asrtui.sharedquota.SharedLedger`, and
+Redis, `asrtui.redisquota.RedisQuota`) and the pacing schedule's parameters, which are the same
+in a process, on its host and across hosts: one pace for all. Its own module so that the
+limiter (`asrtui.ratelimit`) depends on the agreement, not on the host ledger's file format.
+The schedule is described in `asrtui.sharedquota` ("Why grants are paced").
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+__all__ = [
+    "BACKGROUND_LEAD",
+    "DEFAULT_PACING",
+    "PRIORITY_LEAD",
+    "PRIORITY_SHARE",
+    "QuotaLedger",
+]
+
+#: The share of the window's capacity that the pacing schedule hands out (see above).
+DEFAULT_PACING = 0.985
+#: How many slot spacings before its slot a background request may be granted.
+BACKGROUND_LEAD = 0.5
+#: How many slot spacings before its slot a priority request may be granted.
+PRIORITY_LEAD = 2.5
+#: The most of a window's capacity that priority requests get ahead of the schedule: past
+#: it they keep their place first in line but wait for their slot like background ones, so
+#: that a stream of user actions in many consoles never starves the refreshes.
+PRIORITY_SHARE = 0.5
+
+
+@runtime_checkable
+class QuotaLedger(Protocol):
+    """The gate an account's `asrtui.ratelimit.WindowLimiter` asks before each grant.
+
+    Two implement it: `SharedLedger` (the processes of one host, a locked file) and
+    `asrtui.redisquota.RedisQuota` (every host, through Redis). Both keep the same promises:
+    at most ``capacity`` grants in any ``window``, paced, priority first, throttling shared,
+    and a grant counted from its answer once `complete` is called.
+    """
+
+    @property
+    def where(self) -> str:
+        """Where the budget is shared right now: ``host`` or ``redis`` (for the status line)."""
+        ...
+
+    @property
+    def degraded(self) -> str:
+        """Why sharing is less than configured (``redis unreachable``), or empty."""
+        ...
+
+    async def reserve(
+        self,
+        now: float,
+        capacity: int,
+        window: float,
+        *,
+        priority: bool = False,
+        spread: float = 0.0,
+    ) -> float:
+        """Record a grant if the shared window allows it: 0, else the seconds to wait.
+
+        ``spread`` (seconds, the caller's measured round-trip spread) widens the pacing
+        schedule, not the window: the window counts answered grants from their answers.
+        """
+        ...
+
+    def complete(self, granted_at: float, now: float) -> None:
+        """Count the grant made at ``granted_at`` from ``now``, when its answer arrived."""
+        ...
+
+    def report_throttled(
+        self, now: float, effective_limit: float, retry_after: float | None = None
+    ) -> None:
+        """Share a ``Throttling*`` answer so that every other user slows down too."""
+        ...
