@@ -36,7 +36,15 @@ from asrtui.printable import printable_json, printable_line
 from asrtui.redact import redact_task, redact_task_dict
 from asrtui.wire import task_to_wire, unread_value
 
-__all__ = ["CSV_COLUMNS", "iter_csv", "iter_json", "render_csv", "render_json", "task_values"]
+__all__ = [
+    "CSV_COLUMNS",
+    "csv_cell",
+    "iter_csv",
+    "iter_json",
+    "render_csv",
+    "render_json",
+    "task_values",
+]
 
 #: The CSV columns, in order: every known field of `Task`, the most used first.
 CSV_COLUMNS = (
@@ -163,7 +171,8 @@ def task_values(task: Task, *, reveal: bool = False) -> dict[str, str]:
     }
 
 
-def _cell(value: str) -> str:
+def csv_cell(value: str) -> str:
+    """A CSV cell's text: printable, and never a formula a spreadsheet would run."""
     shown = printable_line(value)
     # A tag such as "=HYPERLINK(...)" must not run as a formula when the file is opened.
     return "'" + shown if shown.startswith(_FORMULA_START) else shown
@@ -182,7 +191,7 @@ def iter_csv(tasks: Sequence[Task], *, reveal: bool = False) -> Iterator[str]:
     for start in range(0, len(tasks), _BATCH):
         for task in tasks[start : start + _BATCH]:
             values = task_values(task, reveal=reveal)
-            writer.writerow([_cell(values[name]) for name in CSV_COLUMNS])
+            writer.writerow([csv_cell(values[name]) for name in CSV_COLUMNS])
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
