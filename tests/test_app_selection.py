@@ -367,3 +367,16 @@ async def test_enter_in_the_format_exports(tmp_path: Path) -> None:
         assert isinstance(c.app.screen, MainScreen)
         assert (tmp_path / "tasks.csv").read_text().startswith("task_id,status")
         assert not (tmp_path / "tasks.json").exists()
+
+
+async def test_mark_all_and_clear_work_from_the_detail_pane_and_the_palette() -> None:
+    async with running_console(FakeTaskSource.with_tasks(3)) as c:
+        await c.press("enter")
+        assert c.screen.detail.has_focus
+        await c.press("a")
+        assert marked(c) == ids(1, 2, 3)
+        await c.press("U")
+        assert marked(c) == []
+        await c.screen.run_action("mark_all")  # what the palette's entry runs
+        await c.press()
+        assert marked(c) == ids(1, 2, 3)

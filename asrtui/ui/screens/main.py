@@ -129,6 +129,8 @@ class MainScreen(Screen[None]):
         Binding("y", "copy_json", "Copy JSON", show=False),
         Binding("x", "stop_task", "Stop", show=False),
         Binding("X", "delete_task", "Delete", show=False),
+        Binding("a", "mark_all", "Mark every task in view (space marks one)", show=False),
+        Binding("U", "clear_marks", "Clear the marks", show=False),
         Binding("ctrl+s,E", "export", "Export", show=False),
         Binding("P", "profiles", "Profiles", show=False),
         Binding(
@@ -746,6 +748,14 @@ class MainScreen(Screen[None]):
         # Always shown, quiet included: it answers the key just pressed.
         self._toast(Notice("error", f"Toasts {self.notice_level}: {what}.", key="level"))
         self._update_status()
+
+    def action_mark_all(self) -> None:
+        """Mark every task in view (after the filter and hide-ended): x, X, c, y, E act on them."""
+        self.table.action_mark_all()
+
+    def action_clear_marks(self) -> None:
+        """Unmark every task: the keys act on the highlighted task again."""
+        self.table.action_clear_marks()
 
     def action_profiles(self) -> None:
         """Switch to another profile, or add or edit one."""

@@ -117,8 +117,6 @@ class TaskTable(ScrollView, can_focus=True):
         Binding("home,g", "first", "First task", show=False),
         Binding("end,G", "last", "Last task", show=False),
         Binding("space", "toggle_mark", "Mark / unmark the task, then move down", show=False),
-        Binding("a", "mark_all", "Mark every task in view", show=False),
-        Binding("U", "clear_marks", "Clear the marks", show=False),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
