@@ -10,7 +10,8 @@ State flows down (the screen feeds the table, the pane and the status line); eve
   rows leaving) and polls the detail pane.
 - ``detail`` (exclusive): `TaskSource.get_task` for the highlighted task, at once (debounced)
   when the cursor moves and every ``detail_interval`` seconds while it rests.
-- ``action``: stop or delete after a confirmation.
+- ``action``: stop or delete after a confirmation (of the marked tasks, one after the other,
+  in `asrtui.ui.marked_actions`).
 
 Errors from the source are `AsrtuiError`s and are shown (stale marker, toast, event log);
 anything else escaping a worker is a bug, reported as such without ending the session.

@@ -5,14 +5,15 @@ rows; this widget renders only the lines on screen. Per-row work that does not d
 clock (cleaned cell texts, the filter haystack, sort keys) is computed once per `Row` object and
 kept while the task book hands back the same object, so a refresh where 1% of tasks changed
 costs little more than a sort of mostly ordered keys. Rendered lines are cached per row and
-re-rendered only when the row, its state (cursor, new, ended), the layout, the styles or the
+re-rendered only when the row, its state (cursor, mark, new, ended), the layout, the styles or the
 text of its time columns changes; a one-second timer redraws the visible lines whose uptime or
 "updated" text moved on (a task up for hours changes once a minute), and only those.
 
 Line 0 is the header (it never scrolls); line ``y >= 1`` shows row ``scroll_y + y - 1`` of the
 current view (sort order, then filter).
 
-The widget owns the Textual side (keys, messages, the timer, rendering and its line cache);
+The widget owns the Textual side (keys, messages, the timer, rendering and its line cache) and
+the marks (`asrtui.ui.selection.Marks`, by task id; a mark leaves with its row);
 `asrtui.ui.widgets.task_table.view` keeps the rows in order, `.rows` derives what a row shows
 and `.columns` lays the columns out. Over 450 lines because a sixth of it is the widget's
 default CSS; the rest is key handling and rendering over one line cache.
