@@ -10,21 +10,23 @@ acted on are unmarked; the failed ones stay marked for another try.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, Literal, Protocol
 
 from asrtui.printable import printable_line
+from asrtui.protocols import TaskSource
 from asrtui.ui import clipboard
 from asrtui.ui.batch import BatchKind, BatchPlan, plan_batch, run_batch
+from asrtui.ui.broadcast import ScreenRecord
+from asrtui.ui.event_feed import EventFeed
 from asrtui.ui.export import as_shown
 from asrtui.ui.notices import Notice
 from asrtui.ui.selection import count_tasks, name_ids
 from asrtui.ui.taskbook import Row
+from asrtui.ui.widgets.task_table import TaskTable
 
-if TYPE_CHECKING:
-    from asrtui.ui.screens.main import MainScreen
-
-__all__ = ["CopyKind", "MarkedActions"]
+__all__ = ["CopyKind", "MarkedActions", "MarkingScreen"]
 
 #: What a copy key copies.
 CopyKind = Literal["id", "url", "json"]
@@ -32,16 +34,52 @@ CopyKind = Literal["id", "url", "json"]
 _COPIED = {"id": "task ids", "url": "stream URLs", "json": "tasks as JSON"}
 
 
+class MarkingScreen(Protocol):
+    """What `MarkedActions` uses of the main screen."""
+
+    @property
+    def table(self) -> TaskTable: ...
+
+    @property
+    def revealed(self) -> bool: ...
+
+    @property
+    def feed(self) -> EventFeed: ...
+
+    @property
+    def record(self) -> ScreenRecord: ...
+
+    @property
+    def app(self) -> Any: ...
+
+    def run_worker(self, work: Any, *, group: str = ..., exit_on_error: bool = ...) -> Any: ...
+
+
 class MarkedActions:
     """Stop, delete and copy the marked tasks of one screen.
 
     Args:
-        screen: the main screen: its table holds the marks, its source acts, its record
-            journals, its notices answer.
+        screen: the main screen: its table holds the marks, its record journals.
+        source: where the actions go (the screen's, so through its limiter).
+        clock: the wall clock of the event log.
+        notice: how the screen answers (toast and bell, as its level says).
+        refresh: asks the screen for a refresh once tasks were acted on.
     """
 
-    def __init__(self, screen: MainScreen) -> None:
+    def __init__(
+        self,
+        screen: MarkingScreen,
+        *,
+        source: TaskSource,
+        clock: Callable[[], datetime],
+        notice: Callable[[Notice], None],
+        refresh: Callable[[], object],
+    ) -> None:
         self._screen = screen
+        self._source = source
+        self._clock = clock
+        self._notice = notice
+        self._refresh = refresh
 
     def rows(self) -> list[Row]:
         """The marked rows in view, in view order (empty: the action is a single one)."""
@@ -65,14 +103,14 @@ class MarkedActions:
         screen.app.copy_to_clipboard(text)
         masked = "" if revealed or kind == "id" else " (secrets masked; v reveals)"
         message = f"Copied the {_COPIED[kind]} of {count_tasks(len(rows))}{masked}:"
-        screen._notice(Notice("action", f"{message} {name_ids(_ids(rows))}.", key="copy"))
+        self._notice(Notice("action", f"{message} {name_ids(_ids(rows))}.", key="copy"))
 
     def confirm(self, kind: BatchKind, rows: Sequence[Row]) -> None:
         """Ask "Stop 3 tasks: a, b, c?", then act on each; refuse when nothing is left to do."""
         plan = plan_batch(kind, rows)
         screen = self._screen
         if not plan.task_ids:
-            screen._notice(
+            self._notice(
                 Notice(
                     "error",
                     f"None of the {count_tasks(len(rows))} marked is running: nothing to stop"
@@ -96,13 +134,13 @@ class MarkedActions:
     async def _run(self, plan: BatchPlan) -> None:
         screen = self._screen
         kind = plan.kind
-        source = screen._source
+        source = self._source
         act = source.stop_task if kind == "stop" else source.delete_task
         done = "stopped" if kind == "stop" else "deleted"
 
         def each(task_id: str, error: str | None) -> None:
             shown = printable_line(task_id)
-            now = screen._clock()
+            now = self._clock()
             if error is None:
                 screen.feed.note(now, "action", f"{shown} {done}")
                 screen.record.acted(kind, task_id=task_id)
@@ -113,11 +151,11 @@ class MarkedActions:
         result = await run_batch(kind, plan.task_ids, act, each)
         screen.table.unmark(result.done)
         if result.failed:
-            screen._notice(Notice("error", result.summary, f"Could not {kind} every task", "error"))
+            self._notice(Notice("error", result.summary, f"Could not {kind} every task", "error"))
         else:
-            screen._notice(Notice("action", result.summary, key="batch"))
+            self._notice(Notice("action", result.summary, key="batch"))
         if result.done:
-            screen._request_refresh()
+            self._refresh()
 
 
 def _ids(rows: Sequence[Row]) -> list[str]:

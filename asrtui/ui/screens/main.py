@@ -183,7 +183,13 @@ class MainScreen(Screen[None]):
         """What the event log shows, kept until its panel is mounted."""
         self.record = ScreenRecord(self, source, settings)
         """The broadcast record: the journal and the alert hooks (`asrtui.ui.broadcast`)."""
-        self.marked = MarkedActions(self)
+        self.marked = MarkedActions(
+            self,
+            source=source,
+            clock=self._clock,
+            notice=self._notice,
+            refresh=self._request_refresh,
+        )
         """Stop, delete and copy of the marked tasks (`asrtui.ui.marked_actions`)."""
 
     # ------------------------------------------------------------------ composition
