@@ -38,6 +38,7 @@ from asrtui.wire import task_to_wire, unread_value
 
 __all__ = [
     "CSV_COLUMNS",
+    "csv_cell",
     "iter_csv",
     "iter_json",
     "iter_wire_json",
@@ -227,7 +228,8 @@ def task_values(task: Task, *, reveal: bool = False) -> dict[str, str]:
     }
 
 
-def _cell(value: str) -> str:
+def csv_cell(value: str) -> str:
+    """A CSV cell's text: printable, and never a formula a spreadsheet would run."""
     shown = printable_line(value)
     # A tag such as "=HYPERLINK(...)" must not run as a formula when the file is opened.
     return "'" + shown if shown.startswith(_FORMULA_START) else shown
@@ -246,7 +248,7 @@ def iter_csv(tasks: Sequence[Task], *, reveal: bool = False) -> Iterator[str]:
     for start in range(0, len(tasks), _BATCH):
         for task in tasks[start : start + _BATCH]:
             values = task_values(task, reveal=reveal)
-            writer.writerow([_cell(values[name]) for name in CSV_COLUMNS])
+            writer.writerow([csv_cell(values[name]) for name in CSV_COLUMNS])
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

@@ -219,7 +219,8 @@ async def test_export_default_path_is_timestamped_and_follows_the_format() -> No
         await console.press("E")
         path_input = console.app.screen.query_one("#path", Input)
         assert path_input.value == "asrtui-tasks-20240514-040000.json"
-        await console.press("shift+tab", "right", "space")
+        # Tab from the name reaches the format, where one key picks it.
+        await console.press("tab", "2")
         assert path_input.value == "asrtui-tasks-20240514-040000.csv"
         await console.press("escape")
         assert isinstance(console.app.screen, MainScreen)

@@ -221,3 +221,35 @@ async def test_a_profile_switch_is_journaled_and_the_new_profile_keeps_its_own(
     assert sorted(e.task_id for e in staging if e.kind == "task_appeared") == sorted(
         sources["staging"].tasks
     )
+
+
+async def test_a_batch_stop_goes_through_the_limiter_and_journals_each_task_over_a_socket(
+    served: tuple[EmulatorApp, str], tmp_path: Path
+) -> None:
+    emulator, url = served
+    path = tmp_path / "studio.jsonl"
+    clock = FakeClock()
+    recorder = Recorder(Journal(path), clock=clock.now)
+    credentials = Credentials(DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET)
+    async with LiveClient(lambda: credentials, url, region="cn-shanghai") as client:
+        source = ClientTaskSource(client, profile_name="studio", region="cn-shanghai")
+        app = RecordingApp(source, console_settings(clock, recorder=recorder))  # type: ignore[arg-type]
+        async with app.run_test(size=(130, 40)) as pilot:
+            await settle(pilot)
+            running = sorted(emulator.backend.query(None) or {})
+            assert len(running) == 3
+            granted = source.quota().granted_total
+            for key in ("a", "x", "y"):
+                await pilot.press(key)
+                await settle(pilot)
+            await settle_workers(pilot)
+            await settle(pilot)
+            assert emulator.backend.query(None) == {}
+            # One limiter grant per stop (and the refresh that follows), none bypassed.
+            assert source.quota().granted_total >= granted + 3
+            assert "Stopped 3 tasks." in app.notes.texts()
+    recorder.close()
+    actions = [e for e in read_journal(path).events if e.kind == "action"]
+    assert sorted((a.detail["action"], a.task_id, a.detail["ok"]) for a in actions) == [
+        ("stop", task_id, True) for task_id in running
+    ]

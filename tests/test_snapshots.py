@@ -148,3 +148,19 @@ def test_field_filter_with_negation(snap_compare: SnapCompare) -> None:
         terminal_size=(120, 30),
         run_before=after_first_refresh("slash", *"tag:news !lang:en"),
     )
+
+
+def test_marked_rows(snap_compare: SnapCompare) -> None:
+    """Tasks 1, 2 and 4 marked: the gutter's ``*``, the row style and the status line's count."""
+    assert snap_compare(
+        console_app(),
+        terminal_size=(120, 34),
+        run_before=after_first_refresh("space", "space", "down", "space"),
+    )
+
+
+def test_batch_stop_confirmation_80x24(snap_compare: SnapCompare) -> None:
+    """Every task marked, then ``x``: the question names the count and the first ids."""
+    assert snap_compare(
+        console_app(), terminal_size=(80, 24), run_before=after_first_refresh("a", "x")
+    )

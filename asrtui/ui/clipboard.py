@@ -6,14 +6,20 @@ the sequence reaches the outer terminal only with ``set -g set-clipboard on`` in
 ``~/.tmux.conf`` (tmux 3.3 defaults to ``external``, which drops it); tmux then also keeps the
 text as its newest paste buffer (``tmux show-buffer``). Terminals that ignore OSC 52 (macOS
 Terminal) copy nothing, so each copy also tells the operator what was sent.
+
+With tasks marked, a copy holds every marked task: ids and URLs one per line, JSON as an array
+(the export's text). The tasks given are as the screen shows them (`asrtui.ui.export.as_shown`):
+an ended task is copied as ended.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from asrtui.jsontext import to_text
 from asrtui.models import Task
+from asrtui.output import render_json
 from asrtui.printable import printable_json
 from asrtui.redact import redact_task, redact_task_dict
 from asrtui.wire import task_to_wire
@@ -51,3 +57,18 @@ def stream_url(task: Task, *, revealed: bool) -> str:
 def task_id(task: Task, *, revealed: bool) -> str:
     """The task id, under the same rule as every other field (an id is never a secret)."""
     return clipboard_text(task.task_id if revealed else redact_task(task).task_id)
+
+
+def tasks_json(tasks: Sequence[Task], *, revealed: bool) -> str:
+    """The tasks (marked ones) as a JSON array, the export's text; masked unless ``revealed``."""
+    return render_json(tasks, reveal=revealed)
+
+
+def stream_urls(tasks: Sequence[Task], *, revealed: bool) -> str:
+    """The stream URLs, one per line, each as `stream_url` gives it."""
+    return "\n".join(stream_url(task, revealed=revealed) for task in tasks)
+
+
+def task_ids(tasks: Sequence[Task], *, revealed: bool) -> str:
+    """The task ids, one per line, each as `task_id` gives it."""
+    return "\n".join(task_id(task, revealed=revealed) for task in tasks)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 from rich.markup import escape
 from textual import on
 from textual._time import get_time
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.events import Key
 from textual.screen import ModalScreen
@@ -113,6 +114,32 @@ class ConfirmDialog(ModalScreen[bool]):
         self.dismiss(event.button.id == "yes")
 
 
+class FormatChoice(RadioSet):
+    """The export's format: one key picks it (``1``/``j`` JSON, ``2``/``c`` CSV, an arrow or
+    Space the other one); Enter exports.
+
+    A stock `RadioSet` moves a highlight with the arrows and needs Space or Enter to choose;
+    with two formats, every key here chooses at once.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("1,j", "pick(0)", "JSON", show=False),
+        Binding("2,c", "pick(1)", "CSV", show=False),
+        Binding("left,right,up,down,space", "other", "The other format", show=False),
+        Binding("enter", "screen.submit", "Export", show=False),
+    ]
+
+    def action_pick(self, index: int) -> None:
+        """Choose the format at ``index``."""
+        buttons = list(self.query(RadioButton))
+        if 0 <= index < len(buttons):
+            buttons[index].value = True
+
+    def action_other(self) -> None:
+        """Choose the format that is not chosen."""
+        self.action_pick(1 if self.pressed_index == 0 else 0)
+
+
 @dataclass(frozen=True)
 class ExportRequest:
     """Where and how the operator asked the current view to be exported."""
@@ -124,9 +151,14 @@ class ExportRequest:
 class ExportDialog(ModalScreen[ExportRequest | None]):
     """Pick a format and a path for an export; dismisses with ``None`` when cancelled.
 
+    The file name has the focus (the field most often changed); Tab moves to the format,
+    where one key picks it (`FormatChoice`), so no arrow or Space ever edits the name.
+
     Args:
         default_path: the proposed path (its suffix follows the chosen format while unedited).
         count: how many tasks will be written, shown so the operator knows what they get.
+        what: what the tasks are, for the title (``3 marked tasks: a, b, c``); by default
+            the count of tasks in view.
     """
 
     DEFAULT_CSS = """
@@ -150,7 +182,7 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
         width: 100%;
         height: auto;
     }
-    ExportDialog #note {
+    ExportDialog #note, ExportDialog #keys {
         color: $text-muted;
     }
     ExportDialog #buttons {
@@ -165,20 +197,22 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, default_path: Path, count: int) -> None:
+    def __init__(self, default_path: Path, count: int, what: str = "") -> None:
         super().__init__()
         self._default_path = default_path
         self._count = count
+        self._what = what or f"{count} task(s) in view"
 
     def compose(self) -> ComposeResult:
-        """Format choice, path input, a note that secrets are masked, and the buttons."""
+        """Path input, then the format (next in Tab order), a note on masking, the buttons."""
         with Vertical():
-            yield Label(f"Export {self._count} task(s) in view", id="title")
-            with RadioSet(id="format"):
+            yield Label(escape(f"Export {self._what}"), id="title")
+            yield Input(str(self._default_path), id="path")
+            with FormatChoice(id="format"):
                 yield RadioButton("JSON", value=True, id="json")
                 yield RadioButton("CSV", id="csv")
-            yield Input(str(self._default_path), id="path")
             yield Static("Stream keys and account ids are always masked.", id="note")
+            yield Static("Tab: format (1 JSON, 2 CSV)   Enter: export   Esc: cancel", id="keys")
             with Horizontal(id="buttons"):
                 yield Button("Export", id="export", variant="primary")
                 yield Button("Cancel", id="cancel")
@@ -204,7 +238,8 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
 
     @on(Input.Submitted, "#path")
     @on(Button.Pressed, "#export")
-    def _export(self) -> None:
+    def action_submit(self) -> None:
+        """Export to the path in the chosen format (Enter in the path or the format)."""
         value = self.query_one("#path", Input).value.strip()
         if not value:
             self.notify("Give a file path to export to.", severity="warning")

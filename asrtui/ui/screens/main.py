@@ -10,7 +10,8 @@ State flows down (the screen feeds the table, the pane and the status line); eve
   rows leaving) and polls the detail pane.
 - ``detail`` (exclusive): `TaskSource.get_task` for the highlighted task, at once (debounced)
   when the cursor moves and every ``detail_interval`` seconds while it rests.
-- ``action``: stop or delete after a confirmation.
+- ``action``: stop or delete after a confirmation (of the marked tasks, one after the other,
+  in `asrtui.ui.marked_actions`).
 
 Errors from the source are `AsrtuiError`s and are shown (stale marker, toast, event log);
 anything else escaping a worker is a bug, reported as such without ending the session.
@@ -56,11 +57,12 @@ from asrtui.ui.broadcast import ScreenRecord
 from asrtui.ui.durations import format_duration
 from asrtui.ui.event_feed import EventFeed
 from asrtui.ui.first_answer import FirstAnswer
+from asrtui.ui.marked_actions import MarkedActions
 from asrtui.ui.notices import Burst, Kind, Notice, NoticeLevel, Notifier, next_level, rings, shows
 from asrtui.ui.rates import Window
 from asrtui.ui.refresh import RefreshSchedule, step_interval
 from asrtui.ui.settings import ConsoleSettings, clamp_interval
-from asrtui.ui.taskbook import TaskBook, TaskEvent
+from asrtui.ui.taskbook import Row, TaskBook, TaskEvent
 from asrtui.ui.widgets.detail import DetailModel, TaskDetail
 from asrtui.ui.widgets.key_bar import KeyBar
 from asrtui.ui.widgets.status_line import StatusLine, StatusSnapshot
@@ -128,6 +130,8 @@ class MainScreen(Screen[None]):
         Binding("y", "copy_json", "Copy JSON", show=False),
         Binding("x", "stop_task", "Stop", show=False),
         Binding("X", "delete_task", "Delete", show=False),
+        Binding("a", "mark_all", "Mark every task in view (space marks one)", show=False),
+        Binding("U", "clear_marks", "Clear the marks", show=False),
         Binding("ctrl+s,E", "export", "Export", show=False),
         Binding("P", "profiles", "Profiles", show=False),
         Binding(
@@ -179,6 +183,14 @@ class MainScreen(Screen[None]):
         """What the event log shows, kept until its panel is mounted."""
         self.record = ScreenRecord(self, source, settings)
         """The broadcast record: the journal and the alert hooks (`asrtui.ui.broadcast`)."""
+        self.marked = MarkedActions(
+            self,
+            source=source,
+            clock=self._clock,
+            notice=self._notice,
+            refresh=self._request_refresh,
+        )
+        """Stop, delete and copy of the marked tasks (`asrtui.ui.marked_actions`)."""
 
     # ------------------------------------------------------------------ composition
 
@@ -469,6 +481,10 @@ class MainScreen(Screen[None]):
         if event.task_id is not None and self._detail_visible():
             self._fetch_detail(event.task_id, self._settings.detail_debounce)
 
+    @on(TaskTable.MarksChanged)
+    def _marks_changed(self) -> None:
+        self._update_status()
+
     @on(TaskTable.Selected)
     def _selected(self) -> None:
         """Enter on a task: show the pane if hidden and move the focus into it."""
@@ -576,6 +592,8 @@ class MainScreen(Screen[None]):
                 recent_failures=recent,
                 credentials=credentials,
                 credentials_left=left,
+                marked=table.mark_count,
+                marked_hidden=table.hidden_mark_count,
             )
         )
 
@@ -738,6 +756,14 @@ class MainScreen(Screen[None]):
         self._toast(Notice("error", f"Toasts {self.notice_level}: {what}.", key="level"))
         self._update_status()
 
+    def action_mark_all(self) -> None:
+        """Mark every task in view (after the filter and hide-ended): x, X, c, y, E act on them."""
+        self.table.action_mark_all()
+
+    def action_clear_marks(self) -> None:
+        """Unmark every task: the keys act on the highlighted task again."""
+        self.table.action_clear_marks()
+
     def action_profiles(self) -> None:
         """Switch to another profile, or add or edit one."""
         self.post_message(self.ProfilesRequested())
@@ -783,21 +809,32 @@ class MainScreen(Screen[None]):
         self._notice(Notice("action", f"Copied {what}{masked}.", key="copy"))
 
     def action_copy_id(self) -> None:
-        """Copy the highlighted task's id."""
-        if task := self._require_task():
+        """Copy the highlighted task's id (the marked tasks' ids, one per line, if any)."""
+        if marked := self.marked.rows():
+            self.marked.copy("id", marked)
+        elif task := self._require_task():
             shown = clipboard.task_id(task, revealed=self.revealed)
             self.app.copy_to_clipboard(shown)
             self._notice(Notice("action", f"Copied task id {printable_line(shown)}.", key="copy"))
 
     def action_copy_url(self) -> None:
-        """Copy the stream URL, masked unless secrets are revealed."""
-        if task := self._require_task():
+        """Copy the stream URL (of each marked task, if any), masked unless revealed."""
+        if marked := self.marked.rows():
+            self.marked.copy("url", marked)
+        elif task := self._require_task():
             self._copy(clipboard.stream_url(task, revealed=self.revealed), "stream URL")
 
     def action_copy_json(self) -> None:
-        """Copy the task as JSON, masked unless secrets are revealed."""
-        if task := self._require_task():
-            self._copy(clipboard.task_json(task, revealed=self.revealed), "task JSON")
+        """Copy the task (the marked tasks) as JSON, masked unless secrets are revealed."""
+        if marked := self.marked.rows():
+            self.marked.copy("json", marked)
+        elif task := self._require_task():
+            from asrtui.ui.export import as_shown
+
+            # As the screen shows it: a task no longer listed is copied as ended.
+            row = self._book.get(task.task_id)
+            shown = as_shown(row) if row is not None and row.is_ended else task
+            self._copy(clipboard.task_json(shown, revealed=self.revealed), "task JSON")
 
     # ------------------------------------------------------------------ stop / delete
 
@@ -816,6 +853,9 @@ class MainScreen(Screen[None]):
             text = f"Cannot {kind} tasks: read-only because {cause.because}.\n{hint}."
             # A refusal answers a key: shown at every level.
             self._notice(Notice("error", text, severity="warning", key="refused"))
+            return
+        if marked := self.marked.rows():
+            self.marked.confirm(kind, marked)
             return
         task = self._require_task()
         if task is None:
@@ -881,28 +921,30 @@ class MainScreen(Screen[None]):
     # ------------------------------------------------------------------ export
 
     def action_export(self) -> None:
-        """Export the tasks in view (filter and sort applied) to JSON or CSV."""
+        """Export the tasks in view (filter and sort applied), or the marked ones, to JSON/CSV."""
         from asrtui.ui.dialogs import ExportDialog
         from asrtui.ui.export import default_export_path
 
-        # The tasks in view now: the dialog's count is what is written, even if a refresh
-        # changes the view while the operator picks a file.
-        tasks = [row.task for row in self.table.visible_rows()]
+        # The rows in view (or marked) now: the dialog's count is what is written, even if a
+        # refresh changes the view while the operator picks a file; each row as shown then.
+        marked = self.marked.rows()
+        tasks = marked or self.table.visible_rows()
+        what = self.marked.export_title(marked) if marked else ""
         path = default_export_path(self._clock(), tz=self._settings.tz)
 
         def answered(request: ExportRequest | None) -> None:
             self._export_answered(request, tasks)
 
-        self.app.push_screen(ExportDialog(path, len(tasks)), answered)
+        self.app.push_screen(ExportDialog(path, len(tasks), what), answered)
 
-    def _export_answered(self, request: ExportRequest | None, tasks: list[Task]) -> None:
+    def _export_answered(self, request: ExportRequest | None, tasks: list[Row]) -> None:
         if request is None:
             return
-        from asrtui.ui.export import export_tasks, format_for
+        from asrtui.ui.export import export_rows, format_for
 
         fmt = format_for(request.path, request.fmt)
         try:
-            written = export_tasks(tasks, request.path, fmt)
+            written = export_rows(tasks, request.path, fmt)
         except OSError as error:
             reason = error.strerror or type(error).__name__
             self._notice(

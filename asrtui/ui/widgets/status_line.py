@@ -53,6 +53,8 @@ class StatusSnapshot:
             quota's totals are shown when ``None``).
         credentials: the mode and expiry of the credentials, when the source says.
         credentials_left: seconds until the temporary credentials expire, when known.
+        marked: marked tasks in view (what stop, delete, copy and export act on).
+        marked_hidden: marked tasks the filter or hide-ended leaves out of view.
     """
 
     profile: str
@@ -74,6 +76,8 @@ class StatusSnapshot:
     recent_failures: tuple[int, int] | None = None
     credentials: CredentialsStatus | None = None
     credentials_left: float | None = None
+    marked: int = 0
+    marked_hidden: int = 0
 
 
 def clock_offset_of(quota: QuotaStats | None) -> float | None:
@@ -169,6 +173,12 @@ def _render(status: StatusSnapshot, *, compact: bool) -> Text:
     if status.revealed:
         parts.append(" ")
         parts.append((" SECRETS SHOWN ", "bold white on red"))
+    if status.marked or status.marked_hidden:
+        # Marks change what x, X, c, y and E act on: as much a mode as read-only.
+        parts.append(" ")
+        parts.append((f" {status.marked} MARKED ", "bold black on magenta"))
+        if status.marked_hidden:
+            parts.append((f" +{status.marked_hidden} hidden", "dim"))
     # Next to the modes, so a narrow terminal never hides it: at 15 minutes every call fails.
     clock = clock_warning(clock_offset_of(status.quota))
     if clock is not None:

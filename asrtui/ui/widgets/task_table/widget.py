@@ -5,14 +5,15 @@ rows; this widget renders only the lines on screen. Per-row work that does not d
 clock (cleaned cell texts, the filter haystack, sort keys) is computed once per `Row` object and
 kept while the task book hands back the same object, so a refresh where 1% of tasks changed
 costs little more than a sort of mostly ordered keys. Rendered lines are cached per row and
-re-rendered only when the row, its state (cursor, new, ended), the layout, the styles or the
+re-rendered only when the row, its state (cursor, mark, new, ended), the layout, the styles or the
 text of its time columns changes; a one-second timer redraws the visible lines whose uptime or
 "updated" text moved on (a task up for hours changes once a minute), and only those.
 
 Line 0 is the header (it never scrolls); line ``y >= 1`` shows row ``scroll_y + y - 1`` of the
 current view (sort order, then filter).
 
-The widget owns the Textual side (keys, messages, the timer, rendering and its line cache);
+The widget owns the Textual side (keys, messages, the timer, rendering and its line cache) and
+the marks (`asrtui.ui.selection.Marks`, by task id; a mark leaves with its row);
 `asrtui.ui.widgets.task_table.view` keeps the rows in order, `.rows` derives what a row shows
 and `.columns` lays the columns out. Over 450 lines because a sixth of it is the widget's
 default CSS; the rest is key handling and rendering over one line cache.
@@ -37,6 +38,7 @@ from textual.strip import Strip
 from textual.timer import Timer
 
 from asrtui.ui.durations import format_age, format_uptime
+from asrtui.ui.selection import Marks
 from asrtui.ui.taskbook import Row
 from asrtui.ui.widgets.task_table.columns import (
     COLUMN_BY_KEY,
@@ -59,6 +61,13 @@ __all__ = ["TaskTable"]
 _AGO = " ago"
 _MARK_NEW = "+"
 _MARK_ENDED = "x"
+#: The second gutter cell of a marked row: the mark reads without colour.
+_MARK_SET = "*"
+
+
+#: What a row's rendered line depends on besides the row and the styles: cursor, marked, new,
+#: the uptime and "updated" texts, the width.
+_RowKey = tuple[bool, bool, bool, str, str, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +82,7 @@ class _Pass:
     ended: Style
     cursor: Style
     alert: Style
+    marked: Style
 
 
 class _TableMessage(Message):
@@ -107,6 +117,7 @@ class TaskTable(ScrollView, can_focus=True):
         Binding("pagedown", "page_down", "Page down", show=False),
         Binding("home,g", "first", "First task", show=False),
         Binding("end,G", "last", "Last task", show=False),
+        Binding("space", "toggle_mark", "Mark / unmark the task, then move down", show=False),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -117,6 +128,7 @@ class TaskTable(ScrollView, can_focus=True):
         "task-table--ended",
         "task-table--status-alert",
         "task-table--empty",
+        "task-table--marked",
     }
 
     DEFAULT_CSS = """
@@ -165,6 +177,10 @@ class TaskTable(ScrollView, can_focus=True):
             color: $text-muted;
             text-style: italic;
         }
+        & > .task-table--marked {
+            background: $accent 30%;
+            text-style: bold;
+        }
     }
     """
 
@@ -181,6 +197,9 @@ class TaskTable(ScrollView, can_focus=True):
             super().__init__(table)
             self.task_id = task_id
             """The task under the cursor."""
+
+    class MarksChanged(_TableMessage):
+        """Tasks were marked or unmarked (by a key, or because their rows left)."""
 
     class Selected(_TableMessage):
         """Enter was pressed on a task."""
@@ -204,12 +223,11 @@ class TaskTable(ScrollView, can_focus=True):
         self._layout_width = -1
         self._layout: list[tuple[SortColumn, int]] = []
         self._time_columns: frozenset[str] = frozenset()
-        self._line_cache: LRUCache[str, tuple[RowInfo, tuple[bool, bool, str, str, int], Strip]] = (
-            LRUCache(1024)
-        )
+        self._line_cache: LRUCache[str, tuple[RowInfo, _RowKey, Strip]] = LRUCache(1024)
         self._pass: _Pass | None = None
         self._header: tuple[tuple[str, bool], Strip] | None = None
         self._tick_timer: Timer | None = None
+        self._marks = Marks()
 
     # ------------------------------------------------------------------ public API
 
@@ -230,6 +248,8 @@ class TaskTable(ScrollView, can_focus=True):
         else:  # replaced in place: only those rows' lines are stale
             for task_id in dropped:
                 self._line_cache.discard(task_id)
+        if self._marks and self._marks.keep_only({info.task_id for info in self._rows.infos}):
+            self.post_message(self.MarksChanged(self))
         self._show_view(index)
 
     def _forget_gone(self, generation: int) -> None:
@@ -336,6 +356,59 @@ class TaskTable(ScrollView, can_focus=True):
     def visible_rows(self) -> list[Row]:
         """The rows of the current view, in sort order, after the filter ("the current view")."""
         return [info.row for info in self._rows.view]
+
+    # ------------------------------------------------------------------ marks
+
+    @property
+    def mark_count(self) -> int:
+        """Marked tasks in the current view (what a batch action acts on)."""
+        marks = self._marks
+        return sum(1 for info in self._rows.view if info.task_id in marks) if marks else 0
+
+    @property
+    def hidden_mark_count(self) -> int:
+        """Marked tasks the filter or hide-ended leaves out of the view (acted on by nothing)."""
+        return len(self._marks) - self.mark_count
+
+    def marked_rows(self) -> list[Row]:
+        """The marked rows of the current view, in view order.
+
+        Only those in view: a batch never acts on a task the operator cannot see.
+        """
+        marks = self._marks
+        return [info.row for info in self._rows.view if info.task_id in marks] if marks else []
+
+    def is_marked(self, task_id: str) -> bool:
+        """Whether the task is marked (in view or not)."""
+        return task_id in self._marks
+
+    def unmark(self, task_ids: Sequence[str]) -> None:
+        """Unmark the tasks given (e.g. those a batch acted on)."""
+        if self._marks.discard(task_ids):
+            self._marks_changed()
+
+    def action_toggle_mark(self) -> None:
+        """Mark or unmark the task under the cursor, then move down (as htop and k9s do)."""
+        task_id = self._rows.cursor_id
+        if task_id is None:
+            return
+        self._marks.toggle(task_id)
+        self._marks_changed()
+        self._set_cursor(self._rows.cursor + 1)
+
+    def action_mark_all(self) -> None:
+        """Mark every task in the current view (after the filter and hide-ended)."""
+        if self._marks.add_all(info.task_id for info in self._rows.view):
+            self._marks_changed()
+
+    def action_clear_marks(self) -> None:
+        """Unmark every task, in view or not."""
+        if self._marks.clear():
+            self._marks_changed()
+
+    def _marks_changed(self) -> None:
+        self.refresh()
+        self.post_message(self.MarksChanged(self))
 
     # ------------------------------------------------------------------ view maintenance
 
@@ -486,6 +559,7 @@ class TaskTable(ScrollView, can_focus=True):
             ended=base + component("task-table--ended"),
             cursor=component("task-table--cursor"),
             alert=component("task-table--status-alert"),
+            marked=component("task-table--marked"),
         )
 
     def _render_header(self, render: _Pass) -> Strip:
@@ -532,15 +606,14 @@ class TaskTable(ScrollView, can_focus=True):
             message = "No tasks"
         return Strip([Segment(fit_cell(" " * MARKER_WIDTH + message, width), style)], width)
 
-    def _row_key(
-        self, info: RowInfo, is_cursor: bool, now: datetime, width: int
-    ) -> tuple[bool, bool, str, str, int]:
+    def _row_key(self, info: RowInfo, is_cursor: bool, now: datetime, width: int) -> _RowKey:
         """What a row's rendered line depends on besides the row itself and the styles."""
         task = info.row.task
         shown = self._time_columns
         uptime = format_uptime(task.created_at, now) if "uptime" in shown else ""
         updated = format_age(task.updated_at, now) if "updated" in shown else ""
-        return (is_cursor, info.row.is_new(now), uptime, updated, width)
+        marked = info.task_id in self._marks
+        return (is_cursor, marked, info.row.is_new(now), uptime, updated, width)
 
     def _render_row(self, info: RowInfo, is_cursor: bool, render: _Pass) -> Strip:
         now = render.now
@@ -550,7 +623,7 @@ class TaskTable(ScrollView, can_focus=True):
         cached = self._line_cache.get(info.task_id)
         if cached is not None and cached[0] is info and cached[1] == key:
             return cached[2]
-        _, is_new, uptime, updated, _ = key
+        _, marked, is_new, uptime, updated, _ = key
 
         if row.ended_at is not None:
             style = render.ended
@@ -562,10 +635,12 @@ class TaskTable(ScrollView, can_focus=True):
             style = render.base
             marker = " "
         alert = not row.task.is_running and row.ended_at is None
+        if marked:
+            style += render.marked
         if is_cursor:
             style += render.cursor
         cells = info.cells
-        segments = [Segment(marker + " ", style)]
+        segments = [Segment(marker + (_MARK_SET if marked else " "), style)]
         for position, (column_key, cell_width) in enumerate(self._layout):
             if position:
                 segments.append(Segment(SEPARATOR, style))
