@@ -140,8 +140,9 @@ TIME_COLUMNS = frozenset({"uptime", "updated"})
 class ColumnChoice:
     """The operator's choice of columns: their order, and which are hidden.
 
-    The order is the display order, left to right, and also the order of importance: when the
-    width cannot hold every column shown, the columns last in the order give way first (see
+    The order is the display order, left to right, and also the order of importance: the
+    columns that are not core (mode, tag, updated, callback) join in this order while they
+    fit, and when even the narrowed core columns do not fit, the last of them give way (see
     `layout_columns`). A plain value, so that it can be kept per profile: `to_json` and
     `from_json` round-trip it.
 
