@@ -60,7 +60,7 @@ from asrtui.ui.notices import Burst, Kind, Notice, NoticeLevel, Notifier, next_l
 from asrtui.ui.rates import Window
 from asrtui.ui.refresh import RefreshSchedule, step_interval
 from asrtui.ui.settings import ConsoleSettings, clamp_interval
-from asrtui.ui.summary import TaskSummary, summarize
+from asrtui.ui.summary import TaskCounter
 from asrtui.ui.taskbook import TaskBook, TaskEvent
 from asrtui.ui.widgets.detail import DetailModel, TaskDetail
 from asrtui.ui.widgets.key_bar import KeyBar
@@ -177,7 +177,7 @@ class MainScreen(Screen[None]):
         self._due_timer: Timer | None = None
         self._last_error_logged = ""
         self._sharing_degraded = ""
-        self._summary: TaskSummary | None = None
+        self._counter = TaskCounter()
         self.feed = EventFeed()
         """What the event log shows, kept until its panel is mounted."""
         self.record = ScreenRecord(self, source, settings)
@@ -281,8 +281,7 @@ class MainScreen(Screen[None]):
         detail_due = self._detail_due(self._mono())
         if self._book.prune(self._clock()):
             self.table.set_rows(self._book.rows())
-            changed = self._summary.changed if self._summary is not None else 0
-            self._summary = summarize(self._book.rows(), changed=changed)
+            self._counter.pruned(self._book)
         if detail_due:
             self._fetch_detail(self.table.cursor_task_id or "", 0.0)
         self._update_status()
@@ -348,7 +347,7 @@ class MainScreen(Screen[None]):
         now = self._clock()
         first = self.schedule.last_success is None
         events = self._book.update(answer.tasks, now)
-        self._summary = summarize(self._book.rows(), events)
+        self._counter.answered(self._book, events)
         self.record.answered(answer.tasks)
         self._list_mono = now_mono
         outcome = self.schedule.succeed(now_mono, latency)
@@ -582,7 +581,7 @@ class MainScreen(Screen[None]):
                 recent_failures=recent,
                 credentials=credentials,
                 credentials_left=left,
-                summary=self._summary,
+                summary=self._counter.summary,
                 hidden_sort=self._hidden_sort(),
             )
         )
