@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -124,6 +125,20 @@ async def test_an_applied_choice_is_announced_for_keeping() -> None:
         await pilot.press("o", "enter")
         await settle(pilot)
         assert len(chosen) == 1
+
+
+async def test_a_kept_choice_applies_through_its_json_form() -> None:
+    """What the remembered settings store is JSON; the screen applies it as it was chosen."""
+    async with running_console(size=(160, 40)) as c:
+        await c.press("o", "j", "space", *["j"] * 6, "K", "enter")
+        kept = json.loads(json.dumps(c.screen.table.column_choice.to_json()))
+        before = header(c.screen.table)
+        c.screen.apply_column_choice(ColumnChoice())
+        assert header(c.screen.table) != before
+        c.screen.apply_column_choice(ColumnChoice.from_json(kept))
+        assert header(c.screen.table) == before
+        assert "STATUS" not in before
+        assert before.index("STREAM") < before.index("UPDATED")
 
 
 # ---------------------------------------------------------------- sort over what is visible

@@ -710,8 +710,12 @@ class MainScreen(Screen[None]):
     def _columns_chosen(self, choice: ColumnChoice | None) -> None:
         if choice is None or choice == self.table.column_choice:
             return
-        self.table.set_column_choice(choice)
+        self.apply_column_choice(choice)
         self.post_message(self.ColumnsChosen(choice))
+
+    def apply_column_choice(self, choice: ColumnChoice) -> None:
+        """Show the table's columns as chosen (a kept `ColumnChoice.from_json`, the chooser)."""
+        self.table.set_column_choice(choice)
         self._update_status()
 
     def action_toggle_detail(self) -> None:
