@@ -102,7 +102,7 @@ class _Column:
 
 
 _COLUMNS: tuple[_Column, ...] = (
-    _Column("id", "ID", 13, 20, 40, essential=True),
+    _Column("id", "ID", 13, 18, 40, essential=True),
     _Column("status", "STATUS", 7, 7, 8, essential=True),
     _Column("mode", "MODE", 4, 4, 4, essential=False),
     _Column("language", "LANG", 4, 6, 12, essential=True),
