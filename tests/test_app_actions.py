@@ -73,7 +73,7 @@ async def test_sort_keys_cycle_and_reverse() -> None:
         await console.press("S")
         assert table.sort_reverse
         await console.press("s")
-        assert (table.sort_column, table.sort_reverse) == ("mode", False)
+        assert (table.sort_column, table.sort_reverse) == ("language", False)
 
 
 # ---------------------------------------------------------------- clipboard

@@ -45,8 +45,10 @@ async def test_the_status_line_counts_the_last_five_minutes() -> None:
         )
         await c.advance(5)
         text = render_status(c.screen.status_line.snapshot).plain  # type: ignore[arg-type]
-        assert "err 2 /5m" in text
+        assert "throttled 0 err 2 /5m" in text
         for _ in range(70):
             await c.advance(5)
         text = render_status(c.screen.status_line.snapshot).plain  # type: ignore[arg-type]
-        assert "err" not in text
+        # Faded: the summary says none in the last 5 minutes.
+        assert "err 0 /5m" in text
+        assert "throttled" not in text

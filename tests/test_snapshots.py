@@ -13,6 +13,7 @@ from textual.pilot import Pilot
 
 from asrtui.errors import ConnectError
 from asrtui.readonly import ReadOnly
+from asrtui.quotastats import QuotaStats
 from asrtui.ui.screens.main import MainScreen
 from tests.support.clock import FakeClock
 from tests.support.fakes import FakeTaskSource, RecordingApp, console_settings, make_task, settle
@@ -164,3 +165,62 @@ def test_batch_stop_confirmation_80x24(snap_compare: SnapCompare) -> None:
     assert snap_compare(
         console_app(), terminal_size=(80, 24), run_before=after_first_refresh("a", "x")
     )
+
+
+# ---------------------------------------------------------------- columns and the summary
+
+
+def test_column_chooser_80x24(snap_compare: SnapCompare) -> None:
+    """``o``: the tag hidden, the stream moved up; UPDATED and CALLBACK do not fit at 80."""
+    assert snap_compare(
+        console_app(),
+        terminal_size=(80, 24),
+        run_before=after_first_refresh("o", "j", "j", "j", "space", *["j"] * 4, "K", "K"),
+    )
+
+
+def summary_before(source: FakeTaskSource, app: RecordingApp, *keys: str) -> Any:
+    """Two tasks end and one changes in the next answer; two errors in the last 5 minutes."""
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        source.remove(make_task(1).task_id)
+        source.remove(make_task(2).task_id)
+        source.change(make_task(3).task_id, status=3)
+        source.quota_stats = QuotaStats(
+            limit=20, effective_limit=20.0, used_last_second=2, errors_total=2
+        )
+        app.fake_clock.advance(5)  # type: ignore[attr-defined]
+        screen.refresh_if_due()
+        screen.tick()
+        await settle(pilot)
+        for key in keys:
+            await pilot.press(key)
+            await settle(pilot)
+
+    return run_before
+
+
+def test_summary_80x24(snap_compare: SnapCompare) -> None:
+    """Running, ended and changed at 80 columns, errors over 5 minutes: one line, no wrap."""
+    source = demo_source()
+    app = console_app(source)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=summary_before(source, app))
+
+
+def test_summary_120x34_with_the_sort_named(snap_compare: SnapCompare) -> None:
+    """Sorted by UPDATED, which the table beside the detail pane has no room for: named."""
+    source = demo_source()
+    app = console_app(source)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await summary_before(source, app)(pilot)
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        screen.table.sort_by("updated", reverse=True)
+        screen.tick()
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=(120, 34), run_before=run_before)

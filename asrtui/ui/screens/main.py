@@ -62,11 +62,12 @@ from asrtui.ui.notices import Burst, Kind, Notice, NoticeLevel, Notifier, next_l
 from asrtui.ui.rates import Window
 from asrtui.ui.refresh import RefreshSchedule, step_interval
 from asrtui.ui.settings import ConsoleSettings, clamp_interval
+from asrtui.ui.summary import TaskCounter
 from asrtui.ui.taskbook import Row, TaskBook, TaskEvent
 from asrtui.ui.widgets.detail import DetailModel, TaskDetail
 from asrtui.ui.widgets.key_bar import KeyBar
 from asrtui.ui.widgets.status_line import StatusLine, StatusSnapshot
-from asrtui.ui.widgets.task_table import TaskTable
+from asrtui.ui.widgets.task_table import ColumnChoice, TaskTable
 
 if TYPE_CHECKING:
     # The dialogs, the export and the event log load when first used, not with the first frame
@@ -117,6 +118,7 @@ class MainScreen(Screen[None]):
         Binding("minus", "faster", "Faster refresh", show=False),
         Binding("s", "cycle_sort", "Sort"),
         Binding("S", "reverse_sort", "Reverse sort", show=False),
+        Binding("o", "choose_columns", "Columns: show, hide, order", show=False),
         Binding("d", "toggle_detail", "Detail"),
         Binding("h", "toggle_hide_ended", "Hide ended", show=False),
         Binding("m", "toggle_maximize", "Maximise table", show=False),
@@ -179,6 +181,7 @@ class MainScreen(Screen[None]):
         self._due_timer: Timer | None = None
         self._last_error_logged = ""
         self._sharing_degraded = ""
+        self._counter = TaskCounter()
         self.feed = EventFeed()
         """What the event log shows, kept until its panel is mounted."""
         self.record = ScreenRecord(self, source, settings)
@@ -290,6 +293,7 @@ class MainScreen(Screen[None]):
         detail_due = self._detail_due(self._mono())
         if self._book.prune(self._clock()):
             self.table.set_rows(self._book.rows())
+            self._counter.pruned(self._book)
         if detail_due:
             self._fetch_detail(self.table.cursor_task_id or "", 0.0)
         self._update_status()
@@ -355,6 +359,7 @@ class MainScreen(Screen[None]):
         now = self._clock()
         first = self.schedule.last_success is None
         events = self._book.update(answer.tasks, now)
+        self._counter.answered(self._book, events)
         self.record.answered(answer.tasks)
         self._list_mono = now_mono
         outcome = self.schedule.succeed(now_mono, latency)
@@ -594,8 +599,16 @@ class MainScreen(Screen[None]):
                 credentials_left=left,
                 marked=table.mark_count,
                 marked_hidden=table.hidden_mark_count,
+                summary=self._counter.summary,
+                hidden_sort=self._hidden_sort(),
             )
         )
+
+    def _hidden_sort(self) -> str:
+        """The sort (``UPDATED▼``) when no header on screen shows it, else empty."""
+        table = self.table
+        shown = table.shown_columns()
+        return table.sort_label() if shown and table.sort_column not in shown else ""
 
     def _note_sharing(self, quota: QuotaStats | None) -> None:
         """Log when the quota stops being shared as configured (Redis away), and when it is again.
@@ -687,11 +700,41 @@ class MainScreen(Screen[None]):
     def action_cycle_sort(self) -> None:
         """Sort by the next column."""
         self.table.cycle_sort()
+        self._update_status()
 
     def action_reverse_sort(self) -> None:
         """Flip the sort direction."""
         table = self.table
         table.sort_by(table.sort_column, reverse=not table.sort_reverse)
+        self._update_status()
+
+    class ColumnsChosen(Message):
+        """The operator applied a column choice (to keep it, e.g. per profile)."""
+
+        def __init__(self, choice: ColumnChoice) -> None:
+            super().__init__()
+            self.choice = choice
+
+    def action_choose_columns(self) -> None:
+        """Show, hide and order the table's columns (`asrtui.ui.screens.columns`)."""
+        from asrtui.ui.screens.columns import ColumnChooser
+
+        table = self.table
+        self.app.push_screen(
+            ColumnChooser(table.column_choice, table.scrollable_content_region.width),
+            self._columns_chosen,
+        )
+
+    def _columns_chosen(self, choice: ColumnChoice | None) -> None:
+        if choice is None or choice == self.table.column_choice:
+            return
+        self.apply_column_choice(choice)
+        self.post_message(self.ColumnsChosen(choice))
+
+    def apply_column_choice(self, choice: ColumnChoice) -> None:
+        """Show the table's columns as chosen (a kept `ColumnChoice.from_json`, the chooser)."""
+        self.table.set_column_choice(choice)
+        self._update_status()
 
     def action_toggle_detail(self) -> None:
         """Show or hide the detail pane (hidden, it fetches nothing)."""
@@ -771,6 +814,7 @@ class MainScreen(Screen[None]):
     def action_help(self) -> None:
         """Show every key."""
         from asrtui.ui.create_form import CreateTaskForm
+        from asrtui.ui.screens.columns import ColumnChooser
         from asrtui.ui.screens.help import HelpScreen
         from asrtui.ui.screens.profiles import ProfileForm, ProfileSwitcher
 
@@ -786,6 +830,7 @@ class MainScreen(Screen[None]):
                     ),
                     ("Profile form", ProfileForm.BINDINGS),
                     ("Create form (n, N)", CreateTaskForm.BINDINGS),
+                    ("Columns (o)", ColumnChooser.BINDINGS),
                 ]
             )
         )

@@ -18,6 +18,7 @@ from textual.widgets import Static
 
 from asrtui.protocols import CredentialsStatus, QuotaStats
 from asrtui.ui.durations import format_duration
+from asrtui.ui.summary import TaskSummary
 
 #: From this many seconds of clock offset the status line warns (NTP keeps clocks far closer).
 CLOCK_WARN_SECONDS = 60.0
@@ -55,6 +56,9 @@ class StatusSnapshot:
         credentials_left: seconds until the temporary credentials expire, when known.
         marked: marked tasks in view (what stop, delete, copy and export act on).
         marked_hidden: marked tasks the filter or hide-ended leaves out of view.
+        summary: running, ended and just-changed tasks (`asrtui.ui.summary`), ``None``
+            before the first answer.
+        hidden_sort: the sort (``UPDATED▼``) when its column is not on screen, else empty.
     """
 
     profile: str
@@ -78,6 +82,8 @@ class StatusSnapshot:
     credentials_left: float | None = None
     marked: int = 0
     marked_hidden: int = 0
+    summary: TaskSummary | None = None
+    hidden_sort: str = ""
 
 
 def clock_offset_of(quota: QuotaStats | None) -> float | None:
@@ -143,99 +149,188 @@ def _limit(value: float) -> str:
     return f"{value:g}" if value == int(value) else f"{value:.1f}"
 
 
+#: A run of text and its style.
+_Piece = tuple[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """One part of the status line, and from which fitting step on it is left out.
+
+    ``drop`` 0: never left out (what the operator must not miss: the profile, the modes, the
+    data's age, errors, a hidden sort, the count of tasks in view); otherwise lower goes
+    first.
+    """
+
+    pieces: tuple[_Piece, ...]
+    drop: int = 0
+    sep: bool = True
+
+
+# What a narrow terminal gives up first, in this order (see `_parts`).
+_DROP_BELL = 1
+_DROP_NO_ERRORS = 2
+_DROP_CHANGED = 3
+_DROP_RATE = 4
+_DROP_REGION = 5
+_DROP_NEXT = 6
+_DROP_MODE = 7
+_DROP_ENDED = 8
+_DROP_RUNNING = 9
+_FIT_STEPS: tuple[tuple[bool, bool, int], ...] = (
+    (True, False, 0),
+    (True, True, 0),
+    *((True, True, drop) for drop in range(_DROP_BELL, _DROP_RUNNING + 1)),
+)
+_SEP: _Piece = (" │ ", "dim")
+
+
 def render_status(status: StatusSnapshot, width: int = 0) -> Text:
     """The status line as styled text; server strings go in as plain text, never markup.
 
     Args:
         status: what to show.
-        width: the cells available; when the first line does not fit, a compact form
-            (no latency, no "ago", no "tasks") is tried before it wraps. ``0``: no limit.
+        width: the cells available. When the first line does not fit, it is fitted in steps:
+            a compact form (no latency, no "ago", no "tasks"), then shorter words, then the
+            least needed parts left out one by one (`_Part.drop`); what still does not fit
+            is cut with an ellipsis. It never wraps, so it never covers the table. ``0``: no
+            limit.
     """
-    text = _render(status, compact=False)
-    if width and cell_len(text.plain.split("\n", 1)[0]) > width:
-        return _render(status, compact=True)
-    return text
+    text = _render(status, compact=False, short=False, drop=0)
+    if not width or _first_line_fits(text, width):
+        return text
+    for compact, short, drop in _FIT_STEPS:
+        text = _render(status, compact=compact, short=short, drop=drop)
+        if _first_line_fits(text, width):
+            return text
+    return _cut_first_line(text, width)
 
 
-def _render(status: StatusSnapshot, *, compact: bool) -> Text:
-    sep = (" │ ", "dim")
-    parts: list[str | tuple[str, str] | Text] = [
-        (f" {status.profile}", "bold"),
-        f" · {status.region}",
+def _first_line_fits(text: Text, width: int) -> bool:
+    return cell_len(text.plain.split("\n", 1)[0]) <= width
+
+
+def _cut_first_line(text: Text, width: int) -> Text:
+    end = text.plain.find("\n")
+    first = text[:end] if end >= 0 else text.copy()
+    first.truncate(width, overflow="ellipsis")
+    return first if end < 0 else Text.assemble(first, text[end:])
+
+
+def _render(status: StatusSnapshot, *, compact: bool, short: bool, drop: int) -> Text:
+    pieces: list[_Piece] = []
+    for part in _parts(status, compact=compact, short=short):
+        if part.drop and part.drop <= drop:
+            continue
+        if part.sep:
+            pieces.append(_SEP)
+        pieces.extend(part.pieces)
+    if status.stale:
+        age = "no data yet" if status.data_age is None else format_duration(status.data_age)
+        pieces += [
+            ("\n", ""),
+            (" STALE ", "bold white on red"),
+            (f" {age}: ", "bold red"),
+            (status.error, "red"),
+        ]
+    return Text.assemble(*pieces, no_wrap=False, overflow="fold")
+
+
+def _parts(status: StatusSnapshot, *, compact: bool, short: bool) -> list[_Part]:
+    """The line's parts, left to right, in their long (or compact, or short) words."""
+    parts = [
+        _Part(((f" {status.profile}", "bold"),), sep=False),
+        _Part(((f" · {status.region}", ""),), _DROP_REGION, sep=False),
     ]
     credentials = credentials_part(status)
     if credentials is not None:
-        parts.append(credentials)
-    # Modes that change what keys do come first, so that a narrow terminal never hides them.
+        parts.append(_Part((credentials,), _DROP_MODE if credentials[1] == "dim" else 0, False))
+    # Modes that change what keys do come first, so that a narrow terminal never hides them;
+    # next to them the clock, since at 15 minutes every call fails.
+    badges: list[_Piece] = []
     if status.read_only:
-        parts.append(" ")
-        parts.append((" READ-ONLY ", "bold black on cyan"))
+        badges.append((" READ-ONLY ", "bold black on cyan"))
     if status.revealed:
-        parts.append(" ")
-        parts.append((" SECRETS SHOWN ", "bold white on red"))
+        badges.append((" SECRETS SHOWN ", "bold white on red"))
     if status.marked or status.marked_hidden:
         # Marks change what x, X, c, y and E act on: as much a mode as read-only.
-        parts.append(" ")
-        parts.append((f" {status.marked} MARKED ", "bold black on magenta"))
+        badges.append((f" {status.marked} MARKED ", "bold black on magenta"))
         if status.marked_hidden:
-            parts.append((f" +{status.marked_hidden} hidden", "dim"))
-    # Next to the modes, so a narrow terminal never hides it: at 15 minutes every call fails.
+            badges.append((f"+{status.marked_hidden} hidden", "dim"))
     clock = clock_warning(clock_offset_of(status.quota))
     if clock is not None:
-        parts.append(" ")
-        parts.append(clock)
-    parts.append(sep)
+        badges.append(clock)
+    parts += [_Part(((" ", ""), badge), sep=False) for badge in badges]
     if status.data_age is None:
-        parts.append(("loading…", "italic"))
+        parts.append(_Part((("loading…", "italic"),)))
     else:
         fresh = f"↻ {format_duration(status.data_age)}"
         if not compact:
             fresh += " ago"
             if status.latency is not None:
                 fresh += f" {status.latency * 1000:.0f}ms"
-        parts.append(fresh)
-    parts.append(sep)
+        parts.append(_Part(((fresh, ""),)))
     if status.refreshing:
-        parts.append(("refreshing…", "cyan"))
+        parts.append(_Part((("refreshing…", "cyan"),)))
     elif status.paused:
-        parts.append((" PAUSED ", "bold black on yellow"))
+        parts.append(_Part(((" PAUSED ", "bold black on yellow"),)))
     elif status.stale:
-        parts.append((f"retry in {format_duration(status.next_in)}", "yellow"))
+        parts.append(_Part(((f"retry in {format_duration(status.next_in)}", "yellow"),)))
     else:
-        parts.append(f"next {format_duration(status.next_in)}/{_limit(status.interval)}s")
+        due = f"next {format_duration(status.next_in)}"
+        words = due if short else f"{due}/{_limit(status.interval)}s"
+        parts.append(_Part(((words, ""),), _DROP_NEXT))
     if status.quota is not None:
-        quota = status.quota
-        parts.append(sep)
-        text = f"{quota.used_last_second}/{_limit(quota.effective_limit)} req/s"
-        style = ""
-        if quota.effective_limit < quota.limit:
-            text += f" (slowed from {quota.limit})"
-            style = "yellow"
-        parts.append((text, style))
-        # Where the budget is shared: a quota meant for every host that only this one sees
-        # (Redis away) is worth a badge, since other hosts may spend it meanwhile.
-        if quota.shared_degraded:
-            parts.append(" ")
-            badge = " QUOTA HOST ONLY " if quota.shared == "host" else " QUOTA NOT SHARED "
-            parts.append((badge, "bold black on yellow"))
-        elif quota.shared and not compact:
-            parts.append((f" {quota.shared}", "dim"))
-        throttled, errors = status.recent_failures or (quota.throttled_total, quota.errors_total)
-        if throttled or errors:
-            # Over the last 5 minutes: a past incident fades instead of staying for good.
-            parts.append(sep)
-            parts.append((f"throttled {throttled} err {errors} /5m", "yellow"))
-    parts.append(sep)
-    parts.append(f"{status.shown}/{status.total}" + ("" if compact else " tasks"))
+        parts += _quota_parts(status, status.quota, compact=compact, short=short)
+    summary = status.summary
+    if summary is not None:
+        running, ended, changed = (
+            ("run", "end", "chg") if short else ("running", "ended", "changed")
+        )
+        parts += [
+            _Part(((f"{summary.running} {running}", ""),), _DROP_RUNNING),
+            _Part(((f" {summary.ended} {ended}", ""),), _DROP_ENDED, sep=False),
+            _Part(((f" {summary.changed} {changed}", ""),), _DROP_CHANGED, sep=False),
+        ]
+    if status.hidden_sort:
+        # The sort's column is not on screen: no header arrow says what orders the rows.
+        parts.append(_Part(((f"sort {status.hidden_sort}", "bold"),)))
+    parts.append(_Part(((f"{status.shown}/{status.total}" + ("" if compact else " tasks"), ""),)))
     if not status.bell:
-        parts.append(("  bell off", "dim"))
-    if status.stale:
-        parts.append("\n")
-        parts.append((" STALE ", "bold white on red"))
-        age = "no data yet" if status.data_age is None else format_duration(status.data_age)
-        parts.append((f" {age}: ", "bold red"))
-        parts.append((status.error, "red"))
-    return Text.assemble(*parts, no_wrap=False, overflow="fold")
+        parts.append(_Part((("  bell off", "dim"),), _DROP_BELL, sep=False))
+    return parts
+
+
+def _quota_parts(
+    status: StatusSnapshot, quota: QuotaStats, *, compact: bool, short: bool
+) -> list[_Part]:
+    """The request rate, where the budget is shared, and errors over the last 5 minutes."""
+    text = f"{quota.used_last_second}/{_limit(quota.effective_limit)} req/s"
+    parts: list[_Part] = []
+    if quota.effective_limit < quota.limit:
+        slowed = "slowed" if short else f"(slowed from {quota.limit})"
+        parts.append(_Part(((f"{text} {slowed}", "yellow"),)))
+    else:
+        parts.append(_Part(((text, ""),), _DROP_RATE))
+    # Where the budget is shared: a quota meant for every host that only this one sees
+    # (Redis away) is worth a badge, since other hosts may spend it meanwhile.
+    if quota.shared_degraded:
+        badge = " QUOTA HOST ONLY " if quota.shared == "host" else " QUOTA NOT SHARED "
+        parts.append(_Part(((" ", ""), (badge, "bold black on yellow")), sep=False))
+    elif quota.shared and not compact:
+        parts.append(_Part(((f" {quota.shared}", "dim"),), _DROP_RATE, sep=False))
+    throttled, errors = status.recent_failures or (quota.throttled_total, quota.errors_total)
+    # Over the last 5 minutes: a past incident fades instead of staying for good.
+    if throttled or errors:
+        words = (
+            (f"thr {throttled} " if throttled else "") + f"err {errors}/5m"
+            if short
+            else f"throttled {throttled} err {errors} /5m"
+        )
+        parts.append(_Part(((words, "yellow"),)))
+    else:
+        parts.append(_Part((("err 0/5m" if short else "err 0 /5m", "dim"),), _DROP_NO_ERRORS))
+    return parts
 
 
 class StatusLine(Static):

@@ -6,8 +6,24 @@ a cursor; `rows` derives what one row shows; `columns` lays the columns out for 
 
 from __future__ import annotations
 
-from asrtui.ui.widgets.task_table.columns import SORT_COLUMNS, SortColumn, layout_columns
+from asrtui.ui.widgets.task_table.columns import (
+    COLUMN_BY_KEY,
+    DEFAULT_CHOICE,
+    SORT_COLUMNS,
+    ColumnChoice,
+    SortColumn,
+    layout_columns,
+)
 from asrtui.ui.widgets.task_table.rows import ENDED_LABEL
 from asrtui.ui.widgets.task_table.widget import TaskTable
 
-__all__ = ["ENDED_LABEL", "SORT_COLUMNS", "SortColumn", "TaskTable", "layout_columns"]
+__all__ = [
+    "COLUMN_BY_KEY",
+    "DEFAULT_CHOICE",
+    "ENDED_LABEL",
+    "SORT_COLUMNS",
+    "ColumnChoice",
+    "SortColumn",
+    "TaskTable",
+    "layout_columns",
+]

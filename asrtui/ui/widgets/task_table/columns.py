@@ -1,27 +1,30 @@
 """The task table's columns: which are shown at a given width, how wide, and how a cell is fitted.
 
-Pure layout over cell counts (no widget): `layout_columns` decides the columns for a width,
-`fit_cell` pads or shortens a text to exactly a column's width, `clean_text` keeps a server
-string from driving the terminal.
+Pure layout over cell counts (no widget): `layout_columns` decides the columns for a width and
+the operator's `ColumnChoice` (which columns, in which order), `fit_cell` pads or shortens a
+text to exactly a column's width, `clean_text` keeps a server string from driving the terminal.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import Literal, cast
 
 from rich.cells import cell_len, set_cell_size
 
 from asrtui.printable import is_unsafe
 
 __all__ = [
+    "ALWAYS_SHOWN",
     "COLUMN_BY_KEY",
+    "DEFAULT_CHOICE",
     "ELLIPSIS",
     "MARKER_WIDTH",
     "SEPARATOR",
     "SORT_COLUMNS",
     "TIME_COLUMNS",
+    "ColumnChoice",
     "SortColumn",
     "clean_text",
     "fit_cell",
@@ -29,16 +32,18 @@ __all__ = [
 ]
 
 
-#: The columns the table can be sorted by, in display (and `TaskTable.cycle_sort`) order.
+#: The columns the table can be sorted by, in their built-in display order.
 SortColumn = Literal[
     "id", "status", "mode", "language", "tag", "uptime", "updated", "stream", "callback"
 ]
+# The tag is what tells a broadcaster's tasks apart: it comes before the mode, so that it is
+# the first to join when the table is narrow (80 columns).
 SORT_COLUMNS: tuple[SortColumn, ...] = (
     "id",
     "status",
-    "mode",
     "language",
     "tag",
+    "mode",
     "uptime",
     "updated",
     "stream",
@@ -97,7 +102,7 @@ class _Column:
 
 
 _COLUMNS: tuple[_Column, ...] = (
-    _Column("id", "ID", 13, 20, 40, essential=True),
+    _Column("id", "ID", 13, 18, 40, essential=True),
     _Column("status", "STATUS", 7, 7, 8, essential=True),
     _Column("mode", "MODE", 4, 4, 4, essential=False),
     _Column("language", "LANG", 4, 6, 12, essential=True),
@@ -108,8 +113,11 @@ _COLUMNS: tuple[_Column, ...] = (
     _Column("callback", "CALLBACK", 8, 12, 30, essential=False),
 )
 COLUMN_BY_KEY = {column.key: column for column in _COLUMNS}
-# Optional columns join in this order while there is room; columns grow in `_GROW_ORDER`.
-_ADD_ORDER: tuple[SortColumn, ...] = ("updated", "mode", "tag")
+#: The column that names each row: always shown (an action acts on the row it names).
+ALWAYS_SHOWN: SortColumn = "id"
+# Joins only once every other column reached its preferred width: a callback URL is long and
+# rarely what tells tasks apart, so whole ids and languages come first.
+_LATE: frozenset[SortColumn] = frozenset({"callback"})
 _GROW_ORDER: tuple[SortColumn, ...] = (
     "id",
     "status",
@@ -123,50 +131,154 @@ _GROW_ORDER: tuple[SortColumn, ...] = (
 )
 # Space left after every column reached its preferred width goes to these, in turn.
 _FLEX: tuple[SortColumn, ...] = ("stream", "callback", "tag")
+# Squeezed toward their minimum widths, in this order, when the essential columns do not fit.
+_SQUEEZE: tuple[SortColumn, ...] = ("stream", "id", "language")
 TIME_COLUMNS = frozenset({"uptime", "updated"})
 
 
-def layout_columns(width: int) -> list[tuple[SortColumn, int]]:
+@dataclass(frozen=True, slots=True)
+class ColumnChoice:
+    """The operator's choice of columns: their order, and which are hidden.
+
+    The order is the display order, left to right, and also the order of importance: the
+    columns that are not core (mode, tag, updated, callback) join in this order while they
+    fit, and when even the narrowed core columns do not fit, the last of them give way (see
+    `layout_columns`). A plain value, so that it can be kept per profile: `to_json` and
+    `from_json` round-trip it.
+
+    Attributes:
+        order: every column once, left to right.
+        hidden: columns never shown, whatever the width (never the id column).
+
+    Raises:
+        ValueError: when ``order`` is not every column exactly once, or ``hidden`` names an
+            unknown column or the id column.
+    """
+
+    order: tuple[SortColumn, ...] = SORT_COLUMNS
+    hidden: frozenset[SortColumn] = field(default_factory=frozenset)
+
+    def __post_init__(self) -> None:
+        if sorted(self.order) != sorted(SORT_COLUMNS):
+            raise ValueError(f"column order must name every column once: {', '.join(SORT_COLUMNS)}")
+        unknown = self.hidden - set(SORT_COLUMNS)
+        if unknown:
+            raise ValueError(f"unknown hidden column(s): {', '.join(sorted(unknown))}")
+        if ALWAYS_SHOWN in self.hidden:
+            raise ValueError(f"the {ALWAYS_SHOWN} column cannot be hidden")
+
+    @property
+    def visible(self) -> tuple[SortColumn, ...]:
+        """The columns not hidden, in order."""
+        return tuple(key for key in self.order if key not in self.hidden)
+
+    def toggled(self, key: SortColumn) -> ColumnChoice:
+        """The same choice with ``key`` shown if it was hidden, hidden if it was shown.
+
+        The id column stays shown.
+        """
+        if key == ALWAYS_SHOWN:
+            return self
+        return ColumnChoice(self.order, self.hidden ^ {key})
+
+    def moved(self, key: SortColumn, step: int) -> ColumnChoice:
+        """The same choice with ``key`` moved ``step`` places (negative: left), within bounds."""
+        order = list(self.order)
+        index = order.index(key)
+        target = min(max(index + step, 0), len(order) - 1)
+        order.insert(target, order.pop(index))
+        return ColumnChoice(tuple(order), self.hidden)
+
+    def to_json(self) -> dict[str, list[str]]:
+        """A JSON-able value: ``{"order": [...], "hidden": [...]}`` (hidden in display order)."""
+        return {"order": list(self.order), "hidden": [k for k in self.order if k in self.hidden]}
+
+    @classmethod
+    def from_json(cls, value: object) -> ColumnChoice:
+        """The choice `to_json` wrote, read leniently.
+
+        Names this version does not know are skipped and columns the value does not name
+        join at the end of the order, shown: a choice saved by another version still applies.
+        A hidden id column is shown.
+
+        Raises:
+            ValueError: when ``value`` is not an object with an ``order`` list of strings
+                (and, if present, a ``hidden`` list of strings).
+        """
+        if not isinstance(value, dict):
+            raise ValueError(f"a column choice is an object, not {type(value).__name__}")
+        order = value.get("order")
+        hidden = value.get("hidden", [])
+        for name, names in (("order", order), ("hidden", hidden)):
+            if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+                raise ValueError(f"a column choice's {name!r} is a list of column names")
+        named = dict.fromkeys(cast(list[str], order))
+        kept = [key for key in named if key in SORT_COLUMNS]
+        kept += [key for key in SORT_COLUMNS if key not in named]
+        gone = {key for key in cast(list[str], hidden) if key in SORT_COLUMNS}
+        return cls(tuple(kept), frozenset(gone - {ALWAYS_SHOWN}))
+
+
+#: The columns in their built-in order, none hidden.
+DEFAULT_CHOICE = ColumnChoice()
+
+
+def layout_columns(
+    width: int, choice: ColumnChoice = DEFAULT_CHOICE
+) -> list[tuple[SortColumn, int]]:
     """The columns shown at a given table width, with their widths, in display order.
 
-    Essential columns (id, status, language, uptime, stream) always appear, squeezed down to
-    their minimum widths if need be; optional ones join while they fit at a comfortable width.
+    Essential columns (id, status, language, uptime, stream) appear at a comfortable width,
+    squeezed down to their minimum widths if need be; the others join at a comfortable width
+    while they fit, taken in the choice's order (a column that does not fit is left out and
+    the next one tried). When even the squeezed essential columns do not fit, the last of them
+    in the choice's order give way, never the id. Hidden columns never appear.
 
     Args:
         width: the table's width in cells (the row marker is included in it).
+        choice: which columns, in which order.
 
     Returns:
-        ``(column key, width)`` pairs.
+        ``(column key, width)`` pairs, in the choice's order.
     """
     avail = max(0, width - MARKER_WIDTH)
-    chosen: dict[SortColumn, int] = {c.key: c.comfy for c in _COLUMNS if c.essential}
+    visible = choice.visible
+    essentials = [key for key in visible if COLUMN_BY_KEY[key].essential]
+    chosen: dict[SortColumn, int] = {}
 
     def used() -> int:
         return sum(chosen.values()) + len(chosen) - 1
 
-    over = used() - avail
-    for key in ("stream", "id", "language"):
-        if over <= 0:
+    while True:
+        chosen = {key: COLUMN_BY_KEY[key].comfy for key in essentials}
+        over = used() - avail
+        for key in _SQUEEZE:
+            if over <= 0:
+                break
+            if key in chosen:
+                give = min(over, chosen[key] - COLUMN_BY_KEY[key].min)
+                chosen[key] -= give
+                over -= give
+        droppable = [key for key in essentials if key != ALWAYS_SHOWN]
+        if over <= 0 or not droppable:
             break
-        column = COLUMN_BY_KEY[key]
-        give = min(over, chosen[key] - column.min)
-        chosen[key] -= give
-        over -= give
-    for key in _ADD_ORDER:
-        column = COLUMN_BY_KEY[key]
-        if used() + 1 + column.comfy <= avail:
-            chosen[key] = column.comfy
-    # The callback column is the least useful: whole ids and languages come first.
-    _grow(chosen, avail - used(), _GROW_ORDER[:-2])
-    callback = COLUMN_BY_KEY["callback"]
-    if used() + 1 + callback.comfy <= avail:
-        chosen["callback"] = callback.comfy
+        essentials.remove(droppable[-1])
+    for late in (False, True):
+        if late:
+            # Whole ids and languages before the late columns join.
+            _grow(chosen, avail - used(), _GROW_ORDER[:-2])
+        for key in visible:
+            column = COLUMN_BY_KEY[key]
+            if column.essential or (key in _LATE) != late:
+                continue
+            if used() + 1 + column.comfy <= avail:
+                chosen[key] = column.comfy
     spare = _grow(chosen, avail - used(), _GROW_ORDER)
     for key in _FLEX:
         if spare > 0 and key in chosen:
             chosen[key] += spare
             spare = 0
-    return [(c.key, chosen[c.key]) for c in _COLUMNS if c.key in chosen]
+    return [(key, chosen[key]) for key in visible if key in chosen]
 
 
 def _grow(chosen: dict[SortColumn, int], spare: int, order: Sequence[SortColumn]) -> int:

@@ -42,11 +42,12 @@ from asrtui.ui.selection import Marks
 from asrtui.ui.taskbook import Row
 from asrtui.ui.widgets.task_table.columns import (
     COLUMN_BY_KEY,
+    DEFAULT_CHOICE,
     ELLIPSIS,
     MARKER_WIDTH,
     SEPARATOR,
-    SORT_COLUMNS,
     TIME_COLUMNS,
+    ColumnChoice,
     SortColumn,
     clean_text,
     fit_cell,
@@ -222,6 +223,7 @@ class TaskTable(ScrollView, can_focus=True):
         self._rows = RowView()
         self._layout_width = -1
         self._layout: list[tuple[SortColumn, int]] = []
+        self._choice = DEFAULT_CHOICE
         self._time_columns: frozenset[str] = frozenset()
         self._line_cache: LRUCache[str, tuple[RowInfo, _RowKey, Strip]] = LRUCache(1024)
         self._pass: _Pass | None = None
@@ -280,22 +282,41 @@ class TaskTable(ScrollView, can_focus=True):
     def cycle_sort(self) -> None:
         """Sort by the next column shown (in display order), ascending.
 
-        Only over the columns on screen: a sort by a column the width left out would order
-        the rows by something nobody can see, with no header to say so.
+        Only over the columns on screen: a sort by a column the width or the operator's
+        choice left out would order the rows by something nobody can see, with no header to
+        say so.
         """
-        shown = self.shown_columns() or list(SORT_COLUMNS)
-        current = self._rows.sort_column
-        start = SORT_COLUMNS.index(current)
-        for step in range(1, len(SORT_COLUMNS) + 1):
-            candidate = SORT_COLUMNS[(start + step) % len(SORT_COLUMNS)]
+        order = self._choice.order
+        shown = self.shown_columns() or list(self._choice.visible)
+        start = order.index(self._rows.sort_column)
+        for step in range(1, len(order) + 1):
+            candidate = order[(start + step) % len(order)]
             if candidate in shown:
                 self.sort_by(candidate, reverse=False)
                 return
 
     def shown_columns(self) -> list[SortColumn]:
-        """The columns the table's width shows now, in display order."""
+        """The columns the table's width and the column choice show now, in display order."""
         width = self.scrollable_content_region.width
-        return [key for key, _ in layout_columns(width)] if width > 0 else []
+        return [key for key, _ in layout_columns(width, self._choice)] if width > 0 else []
+
+    @property
+    def column_choice(self) -> ColumnChoice:
+        """Which columns the operator wants, in which order (the width may drop some)."""
+        return self._choice
+
+    def set_column_choice(self, choice: ColumnChoice) -> None:
+        """Show these columns in this order, from the next frame on; the sort is kept."""
+        if choice != self._choice:
+            self._choice = choice
+            # Laid out again for the same width: the layout and every cached line change.
+            self._layout_width = -1
+            self.refresh()
+
+    def sort_label(self) -> str:
+        """The sort as the header shows it, e.g. ``UPDATED▼``."""
+        arrow = "▼" if self._rows.sort_reverse else "▲"
+        return COLUMN_BY_KEY[self._rows.sort_column].title + arrow
 
     def set_filter(self, text: str) -> None:
         """Show only rows whose id, tag, stream host/path or language contains ``text``.
@@ -544,7 +565,7 @@ class TaskTable(ScrollView, can_focus=True):
         width = self.scrollable_content_region.width
         if width != self._layout_width:
             self._layout_width = width
-            self._layout = layout_columns(width)
+            self._layout = layout_columns(width, self._choice)
             self._time_columns = TIME_COLUMNS.intersection(key for key, _ in self._layout)
             self._line_cache.clear()
             self._header = None
