@@ -81,7 +81,8 @@ class ViewMemory:
         self.loaded = loaded.value
         """The record as read when the screen was made."""
         self._problems = list(loaded.problems)
-        # A damaged record is written back cleaned at once, so the damage is reported once.
+        # A damaged record is written back cleaned by the first save (the mount's tick), so
+        # the damage is said once.
         self._saved: Remembered | None = None if self._problems else loaded.value
         self._write_failed = False
 
@@ -140,8 +141,6 @@ class ViewMemory:
             applied.append("table maximised")
         if applied:
             self._note(f"Remembered view of profile {self._name}: {', '.join(applied)}", False)
-        if self._problems:
-            self.save(screen)
 
     def capture(self, screen: RememberedScreen) -> Remembered:
         """The screen's view now."""
