@@ -275,3 +275,57 @@ def data_age(screen: str) -> int | None:
     if match[3] is not None:
         seconds += int(match[3]) * _UNIT_SECONDS[match[4]]
     return seconds
+
+
+# The detail pane's edge: a rule above it (narrow) or beside it (wide), heavy while it has focus.
+_HEAVY = {"━", "┃"}
+_LIGHT = {"─", "│"}
+
+
+@dataclass(frozen=True)
+class DetailPane:
+    """The detail pane as a capture shows it.
+
+    Attributes:
+        focused: its edge is heavy (``━``/``┃``): the pane has the focus, its keys are live.
+        lines: its text, top to bottom (right of the rule when wide, below it when narrow).
+    """
+
+    focused: bool
+    lines: list[str]
+
+    @property
+    def first(self) -> str:
+        """Its first line: the task id title, until the pane is scrolled."""
+        return self.lines[0] if self.lines else ""
+
+
+def detail_pane(screen: str) -> DetailPane | None:
+    """The detail pane on the screen, ``None`` when no edge of one is drawn.
+
+    Below the table: the first line that is a rule across at least 2/5 of the width (toasts
+    cover the right part of lower rows, never that much). Beside it: the column of a vertical
+    rule on the table's header row, on most rows below.
+    """
+    lines = screen.split("\n")
+    width = max((len(line) for line in lines), default=0)
+    for number, line in enumerate(lines[1:-1], 1):
+        head = line[: max(1, width * 2 // 5)]
+        if head and set(head) <= _HEAVY | _LIGHT and len(set(head)) == 1:
+            body = [row.rstrip() for row in lines[number + 1 : -1]]
+            return DetailPane(head[0] in _HEAVY, body)
+    header = next((line for line in lines[1:4] if re.match(r"^ +ID", line)), None)
+    if header is None:
+        return None
+    column = max(header.find("┃"), header.find("│"))
+    if column <= 0:
+        return None
+    start = lines.index(header)
+    body = [row[column + 1 :].rstrip() for row in lines[start:-1]]
+    return DetailPane(header[column] in _HEAVY, body)
+
+
+def key_bar(screen: str) -> str:
+    """The last line of the screen (the console's key bar)."""
+    lines = screen.rstrip("\n").split("\n")
+    return lines[-1] if lines else ""
