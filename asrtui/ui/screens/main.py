@@ -62,6 +62,7 @@ from asrtui.ui.refresh import RefreshSchedule, step_interval
 from asrtui.ui.remembered import RememberedStore
 from asrtui.ui.settings import ConsoleSettings
 from asrtui.ui.taskbook import TaskBook, TaskEvent
+from asrtui.ui.toasts import remove_toasts
 from asrtui.ui.view_memory import ViewMemory
 from asrtui.ui.widgets.detail import DetailModel, TaskDetail
 from asrtui.ui.widgets.key_bar import KeyBar
@@ -379,10 +380,16 @@ class MainScreen(Screen[None]):
             self._last_error_logged = message
             self._log_note(now, "error", f"Refresh failed: {message}")
         if outcome.failed_first:
+            # Before any answer there is no data to fall back on: the toast must not claim some.
+            shown = (
+                "Showing the last good data"
+                if self.schedule.last_success is not None
+                else "No data yet"
+            )
             self._notice(
                 Notice(
                     "error",
-                    f"{message}\nShowing the last good data; retrying every"
+                    f"{message}\n{shown}; retrying every"
                     f" {format_duration(self.schedule.interval)}.",
                     "Refresh failed",
                     "error",
@@ -428,6 +435,7 @@ class MainScreen(Screen[None]):
     def on_screen_suspend(self) -> None:
         """A dialog opens: the toasts on screen go (they would draw over it); the view is saved."""
         self.app.clear_notifications()
+        remove_toasts(self)
         self.memory.save(self)
 
     def on_screen_resume(self) -> None:
