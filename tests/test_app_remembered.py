@@ -381,3 +381,14 @@ async def test_without_the_hook_a_column_choice_is_kept_untouched(tmp_path: Path
         await c.press("h")
         c.screen.tick()
     assert remembered(state)["prod"]["columns"] == choice
+
+
+async def test_a_save_after_the_screen_is_taken_down_is_no_error(tmp_path: Path) -> None:
+    """A late tick or dialog as the app ends finds no widgets: nothing to save, no crash."""
+    state = tmp_path / "console.json"
+    async with console_on(FakeTaskSource.with_tasks(4, profile="prod"), state) as c:
+        screen = c.screen
+        await c.press("h")
+        await c.pilot.press("q")
+    assert remembered(state)["prod"]["hide_ended"] is True
+    assert screen.memory.save(screen) is False

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
+from textual.css.query import NoMatches
 from textual.widget import Widget
 
 from asrtui.printable import printable_line
@@ -168,7 +169,11 @@ class ViewMemory:
         """
         if not self.enabled:
             return False
-        value = self.capture(screen)
+        try:
+            value = self.capture(screen)
+        except NoMatches:
+            # The screen is being taken down (its widgets are gone): nothing left to read.
+            return False
         if value == self._saved:
             return False
         self._saved = value
