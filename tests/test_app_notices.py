@@ -170,6 +170,8 @@ async def test_no_toast_draws_over_a_dialog_and_held_ones_show_when_it_closes() 
         await c.press("E")
         assert isinstance(c.app.screen, ExportDialog)
         assert live_toasts(c) == []
+        # Nor under it, on the main screen, drawn beside a dialog that does not cover it all.
+        assert list(c.screen.query(Toast)) == []
         source.remove(next(iter(source.tasks)))
         await c.advance(c.screen.schedule.interval)
         assert live_toasts(c) == []

@@ -953,3 +953,63 @@ async def test_the_form_adds_a_shared_quota_with_a_new_password(tmp_path: Path) 
     assert url_password(shared) == REDIS_PASSWORD
     assert REDIS_PASSWORD not in store.config_path.read_text()
     assert REDIS_PASSWORD not in repr(store.load().get("prod"))
+
+
+@pytest.mark.parametrize(
+    ("typed", "check_box", "applied"),
+    [
+        ({"refresh": "9"}, False, {"interval": 9.0}),
+        ({"refresh": "1"}, False, {"interval": 1.0}),
+        ({}, True, {"read_only": True}),
+        (
+            {"endpoint": "https://live.example.test"},
+            False,
+            {"endpoint": "https://live.example.test"},
+        ),
+        ({"region": "cn-beijing"}, False, {"region": "cn-beijing"}),
+        ({"rate_limit": "7"}, False, {"rate_limit": 7}),
+    ],
+)
+async def test_each_edit_of_the_active_profile_reaches_the_running_session(
+    tmp_path: Path, typed: dict[str, str], check_box: bool, applied: dict[str, object]
+) -> None:
+    """Saved, the active profile is opened again through the composition root: whatever the
+    form changed (cadence, read-only, endpoint, region, quota) is what the session now uses,
+    the old client is closed, and the remembered view of the profile is kept."""
+    from textual.widgets import Checkbox
+
+    store = stored(tmp_path, Profile("prod", credentials=Credentials("FAKEprod", SECRET_A)))
+    emulator = build_emulator(credentials={"FAKEprod": SECRET_A})
+    connector = await real_connector(store, emulator)
+    session = await connector.open("prod")
+    await connector.activate(session)
+    state = tmp_path / "state" / "console.json"
+    async with connector, running(session.source, connector, state_path=state) as s:
+        await s.press("h")
+        await s.press("P", "e")
+        form = s.app.screen
+        assert isinstance(form, ProfileForm)
+        fill(form, **typed)
+        if check_box:
+            form.query_one("#read-only", Checkbox).value = True
+        await s.press("ctrl+s")
+        assert isinstance(s.app.screen, MainScreen)
+        active = connector.active_session
+        assert active is not None
+        assert active is not session
+        client = connector.client_of(active)
+        assert client is not None
+        assert connector.client_of(session) is None  # closed
+        now = {
+            "interval": s.main.schedule.interval,
+            "read_only": s.app.settings.read_only,
+            "endpoint": client.endpoint,
+            "region": active.source.region,
+            "rate_limit": active.source.quota().limit,
+        }
+        assert {key: now[key] for key in applied} == applied
+        assert s.main.table.hide_ended
+        if applied.get("read_only"):
+            await s.press("x")
+            assert "read-only" in s.app.notes.texts()
+            assert s.app.screen is s.main

@@ -115,6 +115,30 @@ async def test_manual_refreshes_during_a_run_coalesce_into_one() -> None:
         assert "another follows" in console.app.notes.texts()
 
 
+@pytest.mark.parametrize(
+    ("answers_first", "said", "not_said"),
+    [
+        (False, "No data yet; retrying every 5s.", "last good data"),
+        (True, "Showing the last good data; retrying every 5s.", "No data yet"),
+    ],
+)
+async def test_the_failure_toast_claims_data_only_when_there_is_some(
+    answers_first: bool, said: str, not_said: str
+) -> None:
+    """A profile that never answered has no data to fall back on: the toast says so."""
+    source = FakeTaskSource.with_tasks(3)
+    if not answers_first:
+        source.fail(1, ConnectError("Could not connect to 127.0.0.1:9", "check the network"))
+    async with running_console(source) as console:
+        if answers_first:
+            source.fail(1, ConnectError("Could not connect to 127.0.0.1:9", "check the network"))
+            await console.advance(5)
+        failures = [m for title, m, _ in console.app.notes.messages if title == "Refresh failed"]
+        assert len(failures) == 1
+        assert said in failures[0]
+        assert not_said not in failures[0]
+
+
 async def test_failure_keeps_the_data_marks_it_stale_and_recovers() -> None:
     source = FakeTaskSource.with_tasks(3)
     async with running_console(source) as console:

@@ -41,7 +41,9 @@ from tests.support.tmux import (
     TmuxServer,
     console_env,
     data_age,
+    detail_pane,
     installed_asrtui,
+    key_bar,
     private_server,
     status_line,
     table_rows,
@@ -493,6 +495,87 @@ def test_resizes_lay_the_console_out_again(tmux: TmuxServer, asrtui_script: Path
             wait_for_layout(tmux, target, width, height, detail)
         filter_to_one_task(tmux, target)
         clear_filter(tmux, target)
+        quit_and_check_terminal(tmux, target, TERM)
+    finally:
+        tmux.kill_session(target)
+
+
+#: The key bar while the detail pane has the focus: its own keys first.
+DETAIL_KEYS = " Esc Back to table  j/k Scroll "
+#: The key bar while the table has it.
+TABLE_KEYS = " ? Help  / Filter "
+_TASK_ID = re.compile(r"^ ?(asr-[0-9a-f-]{36})$")
+
+
+def _pane(screen: str) -> tuple[bool, str]:
+    """Whether the detail pane has the focus, and its first line (``(False, "")``: none)."""
+    pane = detail_pane(screen)
+    return (pane.focused, pane.first.strip()) if pane is not None else (False, "")
+
+
+@pytest.mark.parametrize(("width", "height"), [(80, 24), (120, 32)])
+def test_focus_walks_into_the_detail_pane_and_back(
+    tmux: TmuxServer, asrtui_script: Path, width: int, height: int
+) -> None:
+    """Enter gives the detail pane the keys (its edge and the key bar say so), j/k scroll it,
+    Esc gives them back to the table, whose cursor j then moves (the pane follows it)."""
+    target = f"detail-focus-{width}x{height}"
+    tmux.new_session(target, console_command(asrtui_script, TERM), width=width, height=height)
+    try:
+        wait_for_first_table(tmux, target)
+        screen = tmux.wait_for(
+            target,
+            lambda s: _TASK_ID.match(_pane(s)[1]) is not None,
+            "the detail pane to show the highlighted task",
+            KEY_TIMEOUT,
+        )
+        first_task = _pane(screen)[1]
+        assert not _pane(screen)[0], "the detail pane marked as focused before Enter"
+        assert key_bar(screen).startswith(TABLE_KEYS)
+
+        tmux.keys(target, "Enter")
+        tmux.wait_for(
+            target,
+            lambda s: _pane(s) == (True, first_task) and key_bar(s).startswith(DETAIL_KEYS),
+            "Enter to move the focus into the detail pane (heavy edge, its keys in the bar)",
+            KEY_TIMEOUT,
+        )
+        if width < WIDE_AT:
+            # Below the table the pane is short: j scrolls its text up a line, k back down.
+            tmux.keys(target, "j")
+            tmux.wait_for(
+                target,
+                lambda s: _pane(s)[0] and _pane(s)[1].startswith("status "),
+                "j to scroll the detail pane by a line",
+                KEY_TIMEOUT,
+            )
+            tmux.keys(target, "k")
+            tmux.wait_for(
+                target,
+                lambda s: _pane(s) == (True, first_task),
+                "k to scroll the detail pane back up",
+                KEY_TIMEOUT,
+            )
+
+        tmux.keys(target, "Escape")
+        screen = tmux.wait_for(
+            target,
+            lambda s: _pane(s) == (False, first_task) and key_bar(s).startswith(TABLE_KEYS),
+            "Esc to give the keys back to the table (light edge, the table's keys)",
+            KEY_TIMEOUT,
+        )
+
+        # j moves the table's cursor again: the pane follows it to another task of the table.
+        tmux.keys(target, "j")
+        screen = tmux.wait_for(
+            target,
+            lambda s: (match := _TASK_ID.match(_pane(s)[1])) is not None and match[1] != first_task,
+            "j to move the table's cursor to the next task",
+            KEY_TIMEOUT,
+        )
+        now = _pane(screen)[1].strip()
+        shown = [task_id.rstrip("…") for task_id, _ in table_rows(screen)]
+        assert any(now.startswith(prefix) for prefix in shown), (now, shown)
         quit_and_check_terminal(tmux, target, TERM)
     finally:
         tmux.kill_session(target)

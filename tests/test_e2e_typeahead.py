@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from asrtui.credentials import Credentials
 from asrtui.errors import ConfigError
 from asrtui.profiles import Profile, ProfileStore
 from asrtui.profiles.entry import CREDENTIAL_MODES
@@ -111,5 +112,83 @@ def test_a_profile_form_typed_in_one_burst_saves_every_field(tmux: TmuxServer) -
         assert profile.credential_command in (None, "")
         # The console opens the new profile (it cannot connect: stale, and still up).
         tmux.wait_for(target, lambda s: "qa-e2e" in s, "the new profile's console", START_TIMEOUT)
+    finally:
+        tmux.kill_session(target)
+
+
+def test_the_profile_switchers_form_typed_in_one_burst_saves_every_field(
+    tmux: TmuxServer,
+) -> None:
+    """``P``, ``a`` and every field of the form, in one burst, on a running console.
+
+    The issue's own case (the switcher's form, not the first run's), and every field a user
+    fills: the prefilled ones are replaced (focus selects their text), the signature is picked
+    with an arrow and space, the read-only box checked with space.
+    """
+    script = installed_asrtui()
+    store = ProfileStore(Path(os.environ["XDG_CONFIG_HOME"]) / "asrtui")
+    # A profile to start on; it cannot connect (stale, and the console still up).
+    store.add(
+        Profile(
+            "base",
+            endpoint="http://127.0.0.1:9",
+            credentials=Credentials("FAKEbase0001", "base-secret-value-0001"),
+        )
+    )
+    env = [f"{name}={value}" for name, value in console_env().items()]
+    command = shlex.join(["env", "TERM=tmux-256color", *env, str(script)])
+    target = "typeahead-switcher"
+    tmux.new_session(target, command, width=100, height=30)
+    try:
+        tmux.wait_for(target, lambda s: " base · " in s, "the console on base", START_TIMEOUT)
+        tmux.keys(
+            target,
+            "P",
+            "a",
+            "qa-full",
+            "Tab",
+            "FAKEe2e0002",
+            "Tab",
+            SECRET,
+            "Tab",
+            TOKEN,
+            *["Tab"] * (_fields_after("token") + 1),
+            "cn-beijing",
+            "Tab",
+            "http://127.0.0.1:9",
+            "Tab",
+            "Right",
+            "Space",
+            "Tab",
+            "7",
+            "Tab",
+            "9",
+            "Tab",
+            "12",
+            "Tab",
+            "Space",
+            "C-s",
+        )
+        deadline = time.monotonic() + SAVE_TIMEOUT
+        while "qa-full" not in store.load().profiles:
+            if time.monotonic() > deadline:
+                pytest.fail("the form was not saved; screen:\n" + tmux.capture(target))
+            time.sleep(0.05)
+        profile = store.load().get("qa-full")
+        assert profile.credentials is not None
+        assert profile.credentials.access_key_id == "FAKEe2e0002"
+        assert profile.credentials.access_key_secret == SECRET
+        assert profile.credentials.security_token == TOKEN
+        assert profile.credential_command in (None, "")
+        assert profile.region == "cn-beijing"
+        assert profile.endpoint == "http://127.0.0.1:9"
+        assert profile.signature == "rpc"
+        assert profile.rate_limit == 7
+        assert profile.refresh == 9.0
+        assert profile.request_timeout == 12.0
+        assert profile.read_only is True
+        tmux.wait_for(
+            target, lambda s: "Saved profile qa-full" in s, "the switcher's answer", START_TIMEOUT
+        )
     finally:
         tmux.kill_session(target)

@@ -12,8 +12,8 @@ from typing import Any
 from textual.pilot import Pilot
 
 from asrtui.errors import ConnectError
-from asrtui.readonly import ReadOnly
 from asrtui.quotastats import QuotaStats
+from asrtui.readonly import ReadOnly
 from asrtui.ui.screens.main import MainScreen
 from tests.support.clock import FakeClock
 from tests.support.fakes import FakeTaskSource, RecordingApp, console_settings, make_task, settle

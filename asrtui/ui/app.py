@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.console import RenderableType
 from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -148,6 +149,15 @@ class AsrtuiApp(App[int]):
         for old in live[: max(0, len(live) - MAX_TOASTS + 1)]:
             self._unnotify(old, refresh=False)
         super()._on_notify(event)
+
+    def exit(
+        self, result: int | None = None, return_code: int = 0, message: RenderableType | None = None
+    ) -> None:
+        """End the app (``q``, a signal), after saving the view changed since the last tick."""
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                screen.memory.save(screen)
+        super().exit(result, return_code, message)
 
     def on_unmount(self) -> None:
         """Drop keys still queued: the app is ending."""

@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from textual.dom import DOMNode
 from textual.widget import Widget
 
-__all__ = ["SWEEP_SECONDS", "ToastSweeper"]
+__all__ = ["SWEEP_SECONDS", "ToastSweeper", "remove_toasts"]
 
 #: Seconds between two sweeps of the toast racks.
 SWEEP_SECONDS = 5.0
@@ -33,6 +33,20 @@ SWEEP_SECONDS = 5.0
 #: Selects every toast holder in a screen's toast rack (by type name: Textual keeps both
 #: classes in a private module).
 _HOLDERS = "ToastRack > ToastHolder"
+#: Selects every toast in a screen's toast rack.
+_TOASTS = "ToastRack Toast"
+
+
+def remove_toasts(screen: DOMNode) -> None:
+    """Take every toast off ``screen`` now, as a dialog opens over it.
+
+    `App.clear_notifications` redraws the toasts of the screen on top only, which is the dialog
+    by the time the screen under it hears of it: the screen's own toasts stayed drawn under the
+    dialog, beside it where it does not cover the screen (below the profile form at 100x30),
+    long after they expired. Their holders go with the next sweep.
+    """
+    for toast in screen.query(_TOASTS):
+        toast.remove()
 
 
 class ToastSweeper:

@@ -211,7 +211,7 @@ def private_server(
     """A tmux server on a private socket with ``config``, killed when the block ends.
 
     Skips the test without tmux (fails it in CI). The server itself starts with its first
-    session.
+    session, and stays until the block ends even when it has none left.
 
     Args:
         name: the start of the socket name (the process id and a counter make it unique).
@@ -221,7 +221,11 @@ def private_server(
     """
     executable = require_tmux()
     config_file = directory / "tmux.conf"
-    config_file.write_text(config, encoding="utf-8")
+    # The server outlives its last session (it is killed at the end instead). Otherwise a test
+    # that kills its session while it is the only one makes the server exit, and a session
+    # started next can reach it while it exits: "server exited unexpectedly", seen on loaded
+    # machines (6 in 60 new-session/kill-session pairs on one server here, 0 with this).
+    config_file.write_text(f"set -s exit-empty off\n{config}", encoding="utf-8")
     server = TmuxServer(
         executable, f"{name}-{os.getpid()}-{time.monotonic_ns()}", config_file, screen_check
     )
@@ -275,3 +279,57 @@ def data_age(screen: str) -> int | None:
     if match[3] is not None:
         seconds += int(match[3]) * _UNIT_SECONDS[match[4]]
     return seconds
+
+
+# The detail pane's edge: a rule above it (narrow) or beside it (wide), heavy while it has focus.
+_HEAVY = {"━", "┃"}
+_LIGHT = {"─", "│"}
+
+
+@dataclass(frozen=True)
+class DetailPane:
+    """The detail pane as a capture shows it.
+
+    Attributes:
+        focused: its edge is heavy (``━``/``┃``): the pane has the focus, its keys are live.
+        lines: its text, top to bottom (right of the rule when wide, below it when narrow).
+    """
+
+    focused: bool
+    lines: list[str]
+
+    @property
+    def first(self) -> str:
+        """Its first line: the task id title, until the pane is scrolled."""
+        return self.lines[0] if self.lines else ""
+
+
+def detail_pane(screen: str) -> DetailPane | None:
+    """The detail pane on the screen, ``None`` when no edge of one is drawn.
+
+    Below the table: the first line that is a rule across at least 2/5 of the width (toasts
+    cover the right part of lower rows, never that much). Beside it: the column of a vertical
+    rule on the table's header row, on most rows below.
+    """
+    lines = screen.split("\n")
+    width = max((len(line) for line in lines), default=0)
+    for number, line in enumerate(lines[1:-1], 1):
+        head = line[: max(1, width * 2 // 5)]
+        if head and set(head) <= _HEAVY | _LIGHT and len(set(head)) == 1:
+            body = [row.rstrip() for row in lines[number + 1 : -1]]
+            return DetailPane(head[0] in _HEAVY, body)
+    header = next((line for line in lines[1:4] if re.match(r"^ +ID", line)), None)
+    if header is None:
+        return None
+    column = max(header.find("┃"), header.find("│"))
+    if column <= 0:
+        return None
+    start = lines.index(header)
+    body = [row[column + 1 :].rstrip() for row in lines[start:-1]]
+    return DetailPane(header[column] in _HEAVY, body)
+
+
+def key_bar(screen: str) -> str:
+    """The last line of the screen (the console's key bar)."""
+    lines = screen.rstrip("\n").split("\n")
+    return lines[-1] if lines else ""

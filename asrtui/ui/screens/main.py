@@ -61,9 +61,12 @@ from asrtui.ui.marked_actions import MarkedActions
 from asrtui.ui.notices import Burst, Kind, Notice, NoticeLevel, Notifier, next_level, rings, shows
 from asrtui.ui.rates import Window
 from asrtui.ui.refresh import RefreshSchedule, step_interval
-from asrtui.ui.settings import ConsoleSettings, clamp_interval
+from asrtui.ui.remembered import RememberedStore
+from asrtui.ui.settings import ConsoleSettings
 from asrtui.ui.summary import TaskCounter
 from asrtui.ui.taskbook import Row, TaskBook, TaskEvent
+from asrtui.ui.toasts import remove_toasts
+from asrtui.ui.view_memory import ViewMemory
 from asrtui.ui.widgets.detail import DetailModel, TaskDetail
 from asrtui.ui.widgets.key_bar import KeyBar
 from asrtui.ui.widgets.status_line import StatusLine, StatusSnapshot
@@ -163,7 +166,14 @@ class MainScreen(Screen[None]):
         self._clock = settings.clock
         self._mono = settings.monotonic
         self._book = TaskBook()
-        self.schedule = RefreshSchedule(clamp_interval(settings.refresh_interval), self._mono())
+        self.memory = ViewMemory(
+            RememberedStore.beside(settings.state_path, settings.clock),
+            source.profile_name,
+            settings.refresh_interval,
+            lambda text, bad: self._log_note(self._clock(), "error" if bad else "info", text),
+        )
+        """This profile's remembered view (`asrtui.ui.view_memory`), restored at mount."""
+        self.schedule = RefreshSchedule(self.memory.interval(), self._mono())
         """When the task list is refreshed next (read by tests and the status line)."""
         self.bell_enabled = settings.bell
         """Whether the terminal bell rings when a task ends or errors begin."""
@@ -269,6 +279,7 @@ class MainScreen(Screen[None]):
             "info",
             f"Watching profile {self._source.profile_name} in {self._source.region}",
         )
+        self.memory.restore(self)
         self.set_interval(TICK_SECONDS, self.tick)
         # The tick first: the first answer, shown at once, puts the cursor on a task, and that
         # highlight fetches the task already (the tick would fetch it a second time).
@@ -298,6 +309,7 @@ class MainScreen(Screen[None]):
             self._fetch_detail(self.table.cursor_task_id or "", 0.0)
         self._update_status()
         self.record.tell()
+        self.memory.save(self)
 
     def _start_refresh(self) -> None:
         manual = self.schedule.start()
@@ -385,10 +397,16 @@ class MainScreen(Screen[None]):
             self._last_error_logged = message
             self._log_note(now, "error", f"Refresh failed: {message}")
         if outcome.failed_first:
+            # Before any answer there is no data to fall back on: the toast must not claim some.
+            shown = (
+                "Showing the last good data"
+                if self.schedule.last_success is not None
+                else "No data yet"
+            )
             self._notice(
                 Notice(
                     "error",
-                    f"{message}\nShowing the last good data; retrying every"
+                    f"{message}\n{shown}; retrying every"
                     f" {format_duration(self.schedule.interval)}.",
                     "Refresh failed",
                     "error",
@@ -432,8 +450,10 @@ class MainScreen(Screen[None]):
         self._notice(Notice(kind, message, key=key))
 
     def on_screen_suspend(self) -> None:
-        """A dialog opens: the toasts on screen go (they would draw over it)."""
+        """A dialog opens: the toasts on screen go (they would draw over it); the view is saved."""
         self.app.clear_notifications()
+        remove_toasts(self)
+        self.memory.save(self)
 
     def on_screen_resume(self) -> None:
         """Show what was held while a dialog was open."""
