@@ -13,10 +13,11 @@ import pytest
 
 from asrtui.profiles import ProfileStore
 from asrtui.protocols import ProfileChoice, ProfileSession
+from asrtui.sessionsettings import Settings
 from asrtui.ui.notices import NoticeLevel
 from asrtui.ui.remembered import FILE_NAME
 from asrtui.ui.screens.main import MainScreen
-from asrtui.ui.widgets.task_table import TaskTable
+from asrtui.ui.widgets.task_table import DEFAULT_CHOICE
 from tests.support.clock import FakeClock
 from tests.support.fakes import (
     Console,
@@ -53,7 +54,7 @@ class Connector:
         return ProfileSession(
             key,
             self.sources[key],
-            refresh_interval=self.intervals.get(key, 5.0),
+            settings=Settings(refresh=self.intervals.get(key, 5.0)),
             demo=key == "demo",
         )
 
@@ -215,16 +216,16 @@ async def test_each_profile_has_its_own_view_restored_on_a_switch(tmp_path: Path
     async with console_on(connector.sources["prod"], state, connector) as c:
         await c.press("h", "s", "b")
         prod_view = view(c.screen)
-        c.app.switch_profile("staging")
+        await c.app.switch_profile("staging").wait()
         await c.press()
         assert c.screen._source is connector.sources["staging"]
         assert view(c.screen) == DEFAULT_VIEW
         await c.press("t", "d")
         staging_view = view(c.screen)
-        c.app.switch_profile("prod")
+        await c.app.switch_profile("prod").wait()
         await c.press()
         assert view(c.screen) == prod_view
-        c.app.switch_profile("staging")
+        await c.app.switch_profile("staging").wait()
         await c.press()
         assert view(c.screen) == staging_view
     saved = remembered(state)
@@ -239,7 +240,7 @@ async def test_the_demo_reads_and_writes_nothing(tmp_path: Path) -> None:
     file.write_text(json.dumps({"profiles": {"demo": {"sort": "status", "bell": True}}}))
     connector = Connector(sources("prod", "demo"), "prod")
     async with console_on(connector.sources["prod"], state, connector) as c:
-        c.app.switch_profile("demo")
+        await c.app.switch_profile("demo").wait()
         await c.press()
         before = file.read_bytes()  # with what the prod screen wrote as it left
         assert remembered(state)["demo"] == {"sort": "status", "bell": True}
@@ -354,33 +355,32 @@ async def test_a_state_file_that_cannot_be_written_is_said_once(tmp_path: Path) 
 # ---------------------------------------------------------------- columns
 
 
-async def test_the_column_choice_is_kept_as_given_and_handed_back(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The column chooser's value is opaque here: any JSON, given back to the table's hook."""
-    choice: dict[str, Any] = {"order": ["status", "id"], "hidden": ["callback"]}
-    applied: list[object] = []
-    monkeypatch.setattr(TaskTable, "columns_json", lambda self: choice, raising=False)
-    monkeypatch.setattr(
-        TaskTable, "apply_columns_json", lambda self, value: applied.append(value), raising=False
-    )
+async def test_the_column_choice_is_kept_and_restored(tmp_path: Path) -> None:
+    """Columns chosen with ``o`` are written as the choice's JSON and shown again next time."""
     state = tmp_path / "console.json"
     source = FakeTaskSource.with_tasks(4, profile="prod")
     async with console_on(source, state) as c:
+        await c.press("o", "j", "space", "K", "enter")
+        chosen = c.screen.table.column_choice
+        assert chosen != DEFAULT_CHOICE
         c.screen.tick()
-    assert remembered(state)["prod"]["columns"] == choice
-    async with console_on(source, state):
-        assert applied == [choice]
+    assert remembered(state)["prod"]["columns"] == chosen.to_json()
+    async with console_on(source, state) as c:
+        assert c.screen.table.column_choice == chosen
+        assert any("columns" in line for line in log_lines(c.screen))
 
 
-async def test_without_the_hook_a_column_choice_is_kept_untouched(tmp_path: Path) -> None:
+@pytest.mark.parametrize("damaged", [[1, 2], "tag", {"order": "id"}, {"order": [1]}, 7])
+async def test_a_damaged_column_choice_is_set_aside_and_the_rest_applied(
+    tmp_path: Path, damaged: object
+) -> None:
     state = tmp_path / "console.json"
-    choice = {"order": ["tag"], "future": [1, 2]}
-    state.with_name(FILE_NAME).write_text(json.dumps({"profiles": {"prod": {"columns": choice}}}))
+    kept = {"columns": damaged, "hide_ended": True}
+    state.with_name(FILE_NAME).write_text(json.dumps({"profiles": {"prod": kept}}))
     async with console_on(FakeTaskSource.with_tasks(4, profile="prod"), state) as c:
-        await c.press("h")
-        c.screen.tick()
-    assert remembered(state)["prod"]["columns"] == choice
+        assert c.screen.table.column_choice == DEFAULT_CHOICE
+        assert c.screen.table.hide_ended
+        assert any("columns" in line and "set aside" in line for line in log_lines(c.screen))
 
 
 async def test_a_save_after_the_screen_is_taken_down_is_no_error(tmp_path: Path) -> None:

@@ -21,14 +21,9 @@ from asrtui.ui.notices import NoticeLevel
 from asrtui.ui.refresh import RefreshSchedule
 from asrtui.ui.remembered import Remembered, RememberedStore
 from asrtui.ui.settings import clamp_interval
-from asrtui.ui.widgets.task_table import TaskTable
+from asrtui.ui.widgets.task_table import DEFAULT_CHOICE, ColumnChoice, TaskTable
 
-__all__ = ["COLUMNS_GET", "COLUMNS_SET", "RememberedScreen", "ViewMemory"]
-
-#: The table's column choice as a JSON value (a method, if the table has one).
-COLUMNS_GET = "columns_json"
-#: Applies a column choice read back (a method taking the JSON value, if the table has one).
-COLUMNS_SET = "apply_columns_json"
+__all__ = ["RememberedScreen", "ViewMemory"]
 
 
 class RememberedScreen(Protocol):
@@ -54,6 +49,8 @@ class RememberedScreen(Protocol):
     def add_class(self, *class_names: str, update: bool = True) -> object: ...
 
     def maximize(self, widget: Widget, container: bool = True) -> object: ...
+
+    def apply_column_choice(self, choice: ColumnChoice) -> None: ...
 
 
 class ViewMemory:
@@ -119,10 +116,15 @@ class ViewMemory:
         if value.bell is not None and value.bell != was.bell:
             screen.bell_enabled = value.bell
             applied.append("bell on" if value.bell else "bell off")
-        apply_columns = getattr(table, COLUMNS_SET, None)
-        if value.columns is not None and callable(apply_columns):
-            apply_columns(value.columns)
-            applied.append("columns")
+        if value.columns is not None:
+            try:
+                choice = ColumnChoice.from_json(value.columns)
+            except ValueError as error:
+                self._note(f"Remembered columns of profile {self._name} set aside: {error}", True)
+            else:
+                if choice != table.column_choice:
+                    screen.apply_column_choice(choice)
+                    applied.append("columns")
         sort = (value.sort, bool(value.sort_reverse))
         if value.sort is not None and sort != (was.sort, was.sort_reverse):
             table.sort_by(value.sort, reverse=sort[1])
@@ -146,7 +148,6 @@ class ViewMemory:
     def capture(self, screen: RememberedScreen) -> Remembered:
         """The screen's view now."""
         table = screen.table
-        columns_of = getattr(table, COLUMNS_GET, None)
         return Remembered(
             interval=screen.schedule.interval,
             interval_base=self._base,
@@ -154,7 +155,9 @@ class ViewMemory:
             bell=screen.bell_enabled,
             sort=table.sort_column,
             sort_reverse=table.sort_reverse,
-            columns=columns_of() if callable(columns_of) else self.loaded.columns,
+            columns=None
+            if table.column_choice == DEFAULT_CHOICE
+            else table.column_choice.to_json(),
             detail=not screen.has_class("-no-detail"),
             events=screen.has_class("-events"),
             maximized=screen.maximized is not None,
