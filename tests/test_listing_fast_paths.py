@@ -27,7 +27,9 @@ from asrtui.__main__ import main
 from asrtui.emulator import DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, build_emulator
 from asrtui.emulator.server import running_server
 from asrtui.output import iter_json, iter_wire_json
+from asrtui.wire import envelope as envelope_module
 from asrtui.wire import flat_task_objects, parse_tasks
+from asrtui.wire.envelope import decode_json_object
 from tests.support.secret_cases import PLAIN_PARAM_NAMES, SECRET_PARAM_NAMES
 
 # -- plain URLs ---------------------------------------------------------------------------------
@@ -198,12 +200,19 @@ _task_objects = st.tuples(_objects, st.text(max_size=4)).map(
     st.lists(_task_objects, max_size=6),
     st.sampled_from(["map", "list", "lower"]),
     st.integers(min_value=1, max_value=3),
+    st.booleans(),
 )
 def test_a_listing_written_unparsed_is_the_parsed_listing_text(
-    objects: list[dict[str, Any]], shape: str, batch: int
+    objects: list[dict[str, Any]], shape: str, batch: int, as_large: bool
 ) -> None:
+    """Also for an answer read as a large one is (its ``Tasks`` kept as bytes by the client)."""
     tasks: Any = objects if shape == "list" else {str(i): o for i, o in enumerate(objects)}
     answer = {"RequestId": "r", ("tasks" if shape == "lower" else "Tasks"): tasks}
+    if as_large:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(envelope_module, "RAW_TASKS_BYTES", 0)
+            body = json.dumps(answer, allow_nan=False).encode()
+            answer = decode_json_object(body)
     unparsed = flat_task_objects(answer)
     if unparsed is None:
         return
@@ -234,6 +243,16 @@ def test_a_listing_written_unparsed_is_the_parsed_listing_text(
 )
 def test_other_shapes_are_left_to_the_parser(tasks: Any) -> None:
     assert flat_task_objects({"Tasks": tasks}) is None
+
+
+def test_a_large_answer_is_written_unparsed() -> None:
+    """The client keeps a large answer's tasks as bytes; the listing still skips parsing."""
+    tasks = {f"asr-{i}": {"taskId": f"asr-{i}", "status": 1, "tag": "x" * 40} for i in range(4000)}
+    body = json.dumps({"RequestId": "r", "Tasks": tasks}).encode()
+    assert len(body) >= envelope_module.RAW_TASKS_BYTES
+    answer = decode_json_object(body)
+    assert not isinstance(answer["Tasks"], dict)  # kept as bytes
+    assert flat_task_objects(answer) == list(tasks.values())
 
 
 def test_the_usual_answer_is_written_unparsed() -> None:
