@@ -1002,7 +1002,7 @@ async def test_each_edit_of_the_active_profile_reaches_the_running_session(
         assert connector.client_of(session) is None  # closed
         now = {
             "interval": s.main.schedule.interval,
-            "read_only": s.app.settings.read_only,
+            "read_only": bool(s.app.settings.read_only),
             "endpoint": client.endpoint,
             "region": active.source.region,
             "rate_limit": active.source.quota().limit,

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input, Label, Static
 
+from asrtui.readonly import ReadOnly
 from asrtui.ui.dialogs import ConfirmDialog, ExportDialog
 from asrtui.ui.screens.main import MainScreen
 from asrtui.ui.widgets.status_line import render_status
@@ -201,10 +202,12 @@ async def test_a_batch_stop_of_only_ended_tasks_is_refused_without_asking() -> N
 @pytest.mark.parametrize("key", ["x", "X"])
 async def test_read_only_refuses_batch_actions_with_the_cause(key: str) -> None:
     source = FakeTaskSource.with_tasks(3)
-    async with running_console(source, read_only=True) as c:
+    async with running_console(source, read_only=ReadOnly(flag=True)) as c:
         await c.press("a", key)
         assert isinstance(c.app.screen, MainScreen)
-        assert "Read-only mode: cannot" in c.app.notes.texts()
+        verb = "stop" if key == "x" else "delete"
+        cause = "read-only because the --read-only option is given"
+        assert f"Cannot {verb} tasks: {cause}" in c.app.notes.texts()
         assert source.calls["stop_task"] == source.calls["delete_task"] == 0
 
 
