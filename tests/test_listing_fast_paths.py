@@ -211,7 +211,10 @@ def test_a_listing_written_unparsed_is_the_parsed_listing_text(
     if as_large:
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(envelope_module, "RAW_TASKS_BYTES", 0)
-            body = json.dumps(answer, allow_nan=False).encode()
+            try:
+                body = json.dumps(answer, allow_nan=False).encode()
+            except ValueError:  # inf or nan: no server sends it, no answer holds it
+                return
             answer = decode_json_object(body)
     unparsed = flat_task_objects(answer)
     if unparsed is None:

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
 from typing import Any, Final
@@ -180,20 +181,30 @@ def parse_tasks(envelope: Mapping[str, Any], memo: TaskMemo | None = None) -> Ta
     if isinstance(value, RawTasks):
         return TaskList(tasks=_raw_tasks(value, memo, request_id), request_id=request_id)
     out: list[Task] = []
+    with _reading(memo, request_id):
+        _collect_top(value, out, 0)
+    if memo is not None:
+        memo._end()
+    return TaskList(tasks=tuple(out), request_id=request_id)
+
+
+@contextmanager
+def _reading(memo: TaskMemo | None, request_id: str) -> Iterator[None]:
+    """Read one answer's tasks: the memo in reach of every task read, errors with its id.
+
+    The memo is turned over (``memo._end()``) by the caller, and only once every task was read.
+    """
     token = _MEMO.set(memo)
     if memo is not None:
         memo._begin()
     try:
-        _collect_top(value, out, 0)
+        yield
     except MalformedResponseError as exc:
         raise MalformedResponseError(
             exc.message, exc.hint, request_id=request_id, http_status=200
         ) from None
     finally:
         _MEMO.reset(token)
-    if memo is not None:
-        memo._end()
-    return TaskList(tasks=tuple(out), request_id=request_id)
 
 
 #: Value types a task object may hold for `flat_task_objects` to vouch for it.
@@ -268,10 +279,7 @@ def _raw_tasks(value: RawTasks, memo: TaskMemo | None, request_id: str) -> tuple
         # Received byte for byte as last time: the same tasks (the memo stays as it is).
         return whole[1]
     out: list[Task] = []
-    token = _MEMO.set(memo)
-    if memo is not None:
-        memo._begin()
-    try:
+    with _reading(memo, request_id):
         try:
             members = msgspec.json.decode(data, type=dict[str, msgspec.Raw])
         except (msgspec.DecodeError, ValueError, RecursionError):
@@ -280,12 +288,6 @@ def _raw_tasks(value: RawTasks, memo: TaskMemo | None, request_id: str) -> tuple
             _collect_top(_decode_raw(bytes(data), "Tasks"), out, 0)
         else:
             _collect_raw_map(members, out, memo)
-    except MalformedResponseError as exc:
-        raise MalformedResponseError(
-            exc.message, exc.hint, request_id=request_id, http_status=200
-        ) from None
-    finally:
-        _MEMO.reset(token)
     tasks = tuple(out)
     if memo is not None:
         memo._end()
