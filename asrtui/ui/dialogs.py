@@ -17,6 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 
 from asrtui.ui.export import ExportFormat
+from asrtui.ui.widgets.toggles import PlainRadioButton
 
 
 class ConfirmDialog(ModalScreen[bool]):
@@ -209,8 +210,8 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
             yield Label(escape(f"Export {self._what}"), id="title")
             yield Input(str(self._default_path), id="path")
             with FormatChoice(id="format"):
-                yield RadioButton("JSON", value=True, id="json")
-                yield RadioButton("CSV", id="csv")
+                yield PlainRadioButton("JSON", value=True, id="json")
+                yield PlainRadioButton("CSV", id="csv")
             yield Static("Stream keys and account ids are always masked.", id="note")
             yield Static("Tab: format (1 JSON, 2 CSV)   Enter: export   Esc: cancel", id="keys")
             with Horizontal(id="buttons"):

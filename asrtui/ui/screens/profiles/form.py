@@ -15,14 +15,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
-from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import (
     Button,
     Checkbox,
     Input,
     Label,
-    RadioButton,
     RadioSet,
     Static,
 )
@@ -41,30 +39,9 @@ from asrtui.sessionsettings import (
     DEFAULT_REGION,
     DEFAULT_REQUEST_TIMEOUT,
 )
+from asrtui.ui.widgets.toggles import PlainCheckbox, PlainRadioButton
 
 __all__ = ["ProfileForm"]
-
-
-class _Checkbox(Checkbox):
-    """A checkbox marked ``X`` when checked, blank when not.
-
-    Textual's ``▐X▌`` tells checked from unchecked by colour only: on a monochrome terminal,
-    or read by ``tmux capture-pane``, the read-only box looked checked either way.
-    """
-
-    @property
-    def _button(self) -> Content:
-        self.BUTTON_INNER = "X" if self.value else " "
-        return super()._button
-
-
-class _RadioButton(RadioButton):
-    """A radio button marked ``●`` when chosen, blank when not (see `_Checkbox`)."""
-
-    @property
-    def _button(self) -> Content:
-        self.BUTTON_INNER = "\u25cf" if self.value else " "
-        return super()._button
 
 
 class ProfileForm(ModalScreen[str | None]):
@@ -187,8 +164,8 @@ class ProfileForm(ModalScreen[str | None]):
                 yield Label("Signature")
                 with RadioSet(id="signature", compact=True):
                     rpc = profile is not None and profile.signature == "rpc"
-                    yield _RadioButton("v3", value=not rpc, id="v3", compact=True)
-                    yield _RadioButton("rpc", value=rpc, id="rpc", compact=True)
+                    yield PlainRadioButton("v3", value=not rpc, id="v3", compact=True)
+                    yield PlainRadioButton("rpc", value=rpc, id="rpc", compact=True)
                 yield Label("Rate limit /s")
                 yield Input(
                     str(profile.rate_limit if profile else DEFAULT_RATE_LIMIT),
@@ -209,7 +186,7 @@ class ProfileForm(ModalScreen[str | None]):
                     compact=True,
                 )
                 yield Label("Read-only")
-                yield _Checkbox(
+                yield PlainCheckbox(
                     "no stop or delete",
                     profile.read_only if profile else False,
                     id="read-only",
