@@ -7,6 +7,7 @@ on how fast the machine is; `TaskDetail.flush` stands for the cursor coming to r
 from __future__ import annotations
 
 from datetime import UTC
+from typing import Any
 
 import pytest
 from rich.console import Console
@@ -117,3 +118,50 @@ async def test_no_follow_delay_draws_every_task_at_once() -> None:
         for number in (1, 2, 3):
             pane.show(_model(number, tag=f"tag-{number}"))
             assert f"tag-{number}" in _drawn_tag(pane)
+
+
+def _extras(count: int) -> dict[str, object]:
+    return {f"field{index:02d}": index for index in range(count)}
+
+
+@pytest.mark.parametrize("counts", [[0, 5], [5, 0], [0, 3, 8, 1], [12, 2, 12]])
+async def test_tasks_of_other_heights_that_fit_the_pane_lay_nothing_out_again(
+    counts: list[int],
+) -> None:
+    app = PaneApp(0.0)
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = app.query_one(TaskDetail)
+        body = pane.query_one("#detail-body", Static)
+        pane.show(DetailModel(task=make_task(99)))
+        await pilot.pause()
+        layouts: list[bool] = []
+        update = body.update
+
+        def record(content: Any = "", *, layout: bool = True) -> None:
+            layouts.append(layout)
+            update(content, layout=layout)
+
+        body.update = record  # type: ignore[method-assign]
+        for number, count in enumerate(counts, start=1):
+            pane.show(DetailModel(task=make_task(number, extra=_extras(count))))
+            await pilot.pause()
+            assert pane.as_text().count("field") == count
+        assert layouts == [False] * len(counts)
+        # Filled to the pane's height, not beyond it: nothing to scroll.
+        assert pane.max_scroll_y == 0
+
+
+async def test_a_task_taller_than_the_pane_scrolls_and_a_shorter_pane_refills() -> None:
+    app = PaneApp(0.0)
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = app.query_one(TaskDetail)
+        pane.show(DetailModel(task=make_task(1, extra=_extras(60))))
+        await pilot.pause()
+        assert pane.max_scroll_y > 0
+        pane.show(DetailModel(task=make_task(2)))
+        await pilot.pause()
+        assert pane.max_scroll_y == 0
+        await pilot.resize_terminal(120, 20)
+        await pilot.pause()
+        assert pane.max_scroll_y == 0
+        assert "field" not in pane.as_text()

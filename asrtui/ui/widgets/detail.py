@@ -219,10 +219,15 @@ class _RenderedOnce:
     pane laid out again (for another widget's sake) measures it once more; for a grid of a
     dozen rows each of those costs milliseconds. Rendered with no height limit: the widget
     crops.
+
+    ``floor`` pads it with blank lines to at least that many: a body as tall as the pane
+    whatever the task, so that showing another task changes no height and the screen is not
+    laid out again (a whole-screen redraw, tens of milliseconds beside a large table).
     """
 
-    def __init__(self, renderable: RenderableType) -> None:
+    def __init__(self, renderable: RenderableType, floor: int = 0) -> None:
         self._renderable = renderable
+        self._floor = floor
         self._width = -1
         self._lines: list[list[Segment]] = []
 
@@ -233,6 +238,7 @@ class _RenderedOnce:
             self._lines = console.render_lines(
                 self._renderable, options.update(height=None), pad=False
             )
+            self._lines += [[] for _ in range(self._floor - len(self._lines))]
             self._width = width
         return self._lines
 
@@ -410,7 +416,7 @@ class TaskDetail(VerticalScroll):
 
     def _set_body(self, body: Static, content: RenderableType) -> None:
         """Show ``content``, laying the screen out again only if its height changes."""
-        rendered = _RenderedOnce(content)
+        rendered = _RenderedOnce(content, self._body_floor())
         width = body.size.width
         size = (-1, -1)
         if width > 0:
@@ -419,6 +425,20 @@ class TaskDetail(VerticalScroll):
             size = (width, len(rendered.lines(app.console, options)))
         body.update(rendered, layout=size[0] < 0 or size != self._body_size)
         self._body_size = size
+
+    def _body_floor(self) -> int:
+        """The lines the body takes to fill the pane below the title (and the marker)."""
+        above = sum(
+            child.outer_size.height
+            for child in (self.query_one("#detail-title"), self.query_one("#detail-marker"))
+            if child.display
+        )
+        return max(self.scrollable_content_region.height - above, 0)
+
+    def on_resize(self) -> None:
+        """Fill the pane at its new height (the body's floor depends on it)."""
+        self._shown = None
+        self._render_body()
 
     def as_text(self, width: int = 120) -> str:
         """The pane's content as plain text (what a screen reader or a test would read)."""
@@ -431,4 +451,5 @@ class TaskDetail(VerticalScroll):
                 console.print(SECRETS_MARKER)
             console.print(title.content)
             console.print(body.content)
-        return capture.get()
+        # Without the blank lines that fill the pane below the body.
+        return capture.get().rstrip("\n") + "\n"
