@@ -8,6 +8,11 @@ The pane is shown again after every refresh and every fetch by id, mostly with n
 is redrawn only when what it shows changed, its grid is rendered once per width (Textual
 renders content once to measure it and once to draw it), and the screen is laid out again only
 when the number of lines changed: an idle console redraws one pane, not the whole screen.
+
+Moving the cursor names the new task in the title at once (the keys act on the task the title
+names), but the body follows only once the cursor has rested for `FOLLOW_DELAY`: drawing a
+task's fields costs tens of milliseconds, and a key held down over a long list would otherwise
+pay that for every row passed, in the time between the key and the cursor being drawn.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.reactive import reactive
+from textual.timer import Timer
 from textual.widgets import Static
 
 from asrtui.jsontext import RawJSON, to_text
@@ -39,6 +45,11 @@ from asrtui.wire import task_to_wire, unread_value
 
 #: Shown at the top of the pane while secrets are revealed.
 SECRETS_MARKER = " SECRETS SHOWN "
+
+#: Seconds the cursor must rest on another task before the body shows that task's fields: long
+#: enough to skip the rows passed under a held key (repeat rate 25-35 per second), short
+#: enough not to be seen waiting.
+FOLLOW_DELAY = 0.06
 
 
 @dataclass(frozen=True)
@@ -208,10 +219,15 @@ class _RenderedOnce:
     pane laid out again (for another widget's sake) measures it once more; for a grid of a
     dozen rows each of those costs milliseconds. Rendered with no height limit: the widget
     crops.
+
+    ``floor`` pads it with blank lines to at least that many: a body as tall as the pane
+    whatever the task, so that showing another task changes no height and the screen is not
+    laid out again (a whole-screen redraw, tens of milliseconds beside a large table).
     """
 
-    def __init__(self, renderable: RenderableType) -> None:
+    def __init__(self, renderable: RenderableType, floor: int = 0) -> None:
         self._renderable = renderable
+        self._floor = floor
         self._width = -1
         self._lines: list[list[Segment]] = []
 
@@ -222,6 +238,7 @@ class _RenderedOnce:
             self._lines = console.render_lines(
                 self._renderable, options.update(height=None), pad=False
             )
+            self._lines += [[] for _ in range(self._floor - len(self._lines))]
             self._width = width
         return self._lines
 
@@ -286,9 +303,13 @@ class TaskDetail(VerticalScroll):
     raw_json: reactive[bool] = reactive(False)
     """Whether the raw JSON view replaces the field grid."""
 
-    def __init__(self, *, tz: tzinfo | None = None, id: str | None = None) -> None:
+    def __init__(
+        self, *, tz: tzinfo | None = None, follow_delay: float = FOLLOW_DELAY, id: str | None = None
+    ) -> None:
         super().__init__(id=id)
         self._tz = tz
+        self._follow_delay = follow_delay
+        self._follow: Timer | None = None
         self._model: DetailModel | None = None
         self._shown: tuple[object, ...] | None = None
         self._heading: Text | None = None
@@ -311,12 +332,34 @@ class TaskDetail(VerticalScroll):
         return self._model.task.task_id if self._model else None
 
     def show(self, model: DetailModel | None) -> None:
-        """Show ``model`` (or the empty pane for ``None``)."""
+        """Show ``model`` (or the empty pane for ``None``).
+
+        Another task than the one shown is named in the title at once and its body drawn once
+        the cursor rests (`FOLLOW_DELAY`); the same task again is drawn at once (if it changed).
+        """
         changed_task = (model.task.task_id if model else None) != self.task_id
         self._model = model
-        self._render_body()
+        if changed_task and model is not None and self._follow_delay > 0 and self.is_mounted:
+            self._set_heading(self.query_one("#detail-title", Static), self._heading_of(model))
+            if self._follow is None:
+                self._follow = self.set_timer(self._follow_delay, self._follow_up)
+            else:
+                self._follow.reset()
+        elif self._follow is None:
+            self._render_body()
         if changed_task:
             self.scroll_home(animate=False)
+
+    def _follow_up(self) -> None:
+        """The cursor rested: draw the body of the task the title names."""
+        self._follow = None
+        self._render_body()
+
+    def flush(self) -> None:
+        """Draw a body still waiting for the cursor to rest, now (for readers of the pane)."""
+        if self._follow is not None:
+            self._follow.stop()
+            self._follow_up()
 
     def watch_revealed(self, revealed: bool) -> None:
         """Re-render with secrets shown or masked, and flag the pane."""
@@ -341,11 +384,7 @@ class TaskDetail(VerticalScroll):
             self._set_heading(title, Text(""))
             self._set_body(body, Text("No task selected.", style="dim"))
             return
-        shown_id = model.task.task_id if self.revealed else redact_task(model.task).task_id
-        heading = Text(printable_line(shown_id))
-        if self.raw_json:
-            heading.append("  (raw JSON)", style="dim")
-        self._set_heading(title, heading)
+        self._set_heading(title, self._heading_of(model))
         parts: list[RenderableType] = []
         if model.note:
             parts.append(Text(model.note, style="yellow"))
@@ -357,14 +396,27 @@ class TaskDetail(VerticalScroll):
             parts.append(render_history(model.history, self._tz))
         self._set_body(body, Group(*parts))
 
+    def _heading_of(self, model: DetailModel) -> Text:
+        """The title naming ``model``'s task (masked unless revealed)."""
+        shown_id = model.task.task_id if self.revealed else redact_task(model.task).task_id
+        heading = Text(printable_line(shown_id))
+        if self.raw_json:
+            heading.append("  (raw JSON)", style="dim")
+        return heading
+
     def _set_heading(self, title: Static, heading: Text) -> None:
         if heading != self._heading:
+            # One line before and after: no need to lay the screen out again.
+            width = title.size.width
+            fits = width > 0 and all(
+                line is not None and line.cell_len <= width for line in (heading, self._heading)
+            )
             self._heading = heading
-            title.update(heading)
+            title.update(heading, layout=not fits)
 
     def _set_body(self, body: Static, content: RenderableType) -> None:
         """Show ``content``, laying the screen out again only if its height changes."""
-        rendered = _RenderedOnce(content)
+        rendered = _RenderedOnce(content, self._body_floor())
         width = body.size.width
         size = (-1, -1)
         if width > 0:
@@ -374,8 +426,23 @@ class TaskDetail(VerticalScroll):
         body.update(rendered, layout=size[0] < 0 or size != self._body_size)
         self._body_size = size
 
+    def _body_floor(self) -> int:
+        """The lines the body takes to fill the pane below the title (and the marker)."""
+        above = sum(
+            child.outer_size.height
+            for child in (self.query_one("#detail-title"), self.query_one("#detail-marker"))
+            if child.display
+        )
+        return max(self.scrollable_content_region.height - above, 0)
+
+    def on_resize(self) -> None:
+        """Fill the pane at its new height (the body's floor depends on it)."""
+        self._shown = None
+        self._render_body()
+
     def as_text(self, width: int = 120) -> str:
         """The pane's content as plain text (what a screen reader or a test would read)."""
+        self.flush()
         title = self.query_one("#detail-title", Static)
         body = self.query_one("#detail-body", Static)
         console = Console(width=width, color_system=None, file=None, record=True)
@@ -384,4 +451,5 @@ class TaskDetail(VerticalScroll):
                 console.print(SECRETS_MARKER)
             console.print(title.content)
             console.print(body.content)
-        return capture.get()
+        # Without the blank lines that fill the pane below the body.
+        return capture.get().rstrip("\n") + "\n"
