@@ -15,6 +15,7 @@ __all__ = [
     "BACKGROUND_LEAD",
     "DEFAULT_PACING",
     "PRIORITY_LEAD",
+    "PRIORITY_ROOM",
     "PRIORITY_SHARE",
     "QuotaLedger",
 ]
@@ -29,6 +30,14 @@ PRIORITY_LEAD = 2.5
 #: it they keep their place first in line but wait for their slot like background ones, so
 #: that a stream of user actions in many consoles never starves the refreshes.
 PRIORITY_SHARE = 0.5
+#: How many slot spacings a priority request may have to wait for the window, at most, when
+#: it finds it full: a background grant does not take the window's last free place while the
+#: next place would free later than that. The window is held full by the schedule most of the
+#: time, so a user action mostly waits for the next place to free; where answers came in
+#: bunches (jitter, a loaded machine) that wait was a gap of two or three slots. Keeping the
+#: last place free across such gaps only (not always) costs a little of the share: the
+#: background grant waits within its own lead, or loses a few milliseconds of schedule.
+PRIORITY_ROOM = 1.0
 
 
 @runtime_checkable

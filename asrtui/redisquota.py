@@ -48,7 +48,13 @@ import secrets
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from asrtui.quotaledger import BACKGROUND_LEAD, DEFAULT_PACING, PRIORITY_LEAD, PRIORITY_SHARE
+from asrtui.quotaledger import (
+    BACKGROUND_LEAD,
+    DEFAULT_PACING,
+    PRIORITY_LEAD,
+    PRIORITY_ROOM,
+    PRIORITY_SHARE,
+)
 from asrtui.quotaurl import check_url, display_url
 from asrtui.sharedquota import DEFAULT_MARGIN, SharedLedger
 
@@ -79,7 +85,7 @@ _MIN_DELAY = 1e-6
 # the operation, ARGV[2] the keys' time to live in milliseconds.
 #   grant: capacity, window, priority (0/1), pacing (0: none), member, background lead,
 #          priority lead, recovery per second, spread (added to the schedule's window),
-#          priority share
+#          priority share, priority room (slot spacings, `PRIORITY_ROOM`)
 #   complete: member
 #   throttled: effective limit, retry after (0: none), recovery per second
 # Numbers go back as strings: Redis turns a Lua number into an integer.
@@ -131,6 +137,7 @@ local member = ARGV[7]
 local recovery = tonumber(ARGV[10])
 local spread = tonumber(ARGV[11])
 local share = tonumber(ARGV[12])
+local keep_room = tonumber(ARGV[13])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - window)
 local shared = shared_limit(slow, since, recovery)
@@ -151,6 +158,10 @@ local used = redis.call('ZCARD', KEYS[1])
 if used >= room then
   local entry = redis.call('ZRANGE', KEYS[1], used - room, used - room, 'WITHSCORES')
   delay = math.max(delay, tonumber(entry[2]) + window - now)
+elseif pacing > 0 and not priority and used >= 1 and used + 1 >= capacity then
+  local entry = redis.call('ZRANGE', KEYS[1], used + 1 - capacity, used + 1 - capacity,
+                           'WITHSCORES')
+  delay = math.max(delay, tonumber(entry[2]) + window - keep_room * spacing - now)
 end
 if delay > 0 then
   delay = math.max(delay, 1e-6)
@@ -314,6 +325,7 @@ class RedisQuota:
                 # The margin is in the window already; the larger of the two widens the schedule.
                 repr(max(0.0, spread - self._margin)),
                 repr(PRIORITY_SHARE),
+                repr(PRIORITY_ROOM),
             )
         except _Unavailable as error:
             self._went_down(error.reason)

@@ -113,6 +113,7 @@ from asrtui.quotaledger import (
     BACKGROUND_LEAD,
     DEFAULT_PACING,
     PRIORITY_LEAD,
+    PRIORITY_ROOM,
     PRIORITY_SHARE,
     QuotaLedger,
 )
@@ -130,6 +131,7 @@ __all__ = [
     "DEFAULT_PACING",
     "LOCK_RETRY",
     "PRIORITY_LEAD",
+    "PRIORITY_ROOM",
     "PRIORITY_SHARE",
     "STUCK_AFTER",
     "SUPPORTED",
@@ -535,6 +537,11 @@ class SharedLedger:
         used = len(state.grants)
         if used >= room:
             delay = max(delay, state.grants[used - room] + horizon - now)
+        elif self._pacing is not None and not priority and used >= 1 and used + 1 >= capacity:
+            # The last free place stays free for a priority request while the next one would
+            # free later than `PRIORITY_ROOM` slots from now.
+            frees = state.grants[used + 1 - capacity] + horizon
+            delay = max(delay, frees - PRIORITY_ROOM * spacing - now)
         if delay > 0:
             # Float rounding can leave a delay of a few ulps; a waiter sleeping that long may
             # be woken at the same clock reading and ask again forever (a virtual clock does).

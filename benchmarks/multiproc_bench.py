@@ -103,6 +103,7 @@ from asrtui.sharedquota import (
     DEFAULT_MARGIN,
     DEFAULT_PACING,
     PRIORITY_LEAD,
+    PRIORITY_ROOM,
     PRIORITY_SHARE,
     QuotaLedger,
     SharedLedger,
@@ -124,7 +125,7 @@ class DiagnosedLedger(SharedLedger):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.refused = {"hold": 0, "schedule": 0, "window": 0}
+        self.refused = {"hold": 0, "schedule": 0, "window": 0, "room": 0}
         self.late = 0.0
         self.priority_refused: dict[str, int] = {}
 
@@ -151,6 +152,10 @@ class DiagnosedLedger(SharedLedger):
                 "schedule": slot - lead * spacing - now,
                 "window": grants[len(grants) - capacity] + horizon - now
                 if len(grants) >= capacity
+                else -math.inf,
+                # The last place kept for a priority request (`PRIORITY_ROOM`).
+                "room": grants[0] + horizon - PRIORITY_ROOM * spacing - now
+                if not priority and 1 <= len(grants) == capacity - 1
                 else -math.inf,
             }
             bound = max(bounds, key=lambda name: bounds[name])
