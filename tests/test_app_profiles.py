@@ -40,7 +40,7 @@ from asrtui.ui.screens.profiles import FirstRunScreen, ProfileForm, ProfileSwitc
 from asrtui.ui.settings import ConsoleSettings
 from tests.support.clock import FakeClock
 from tests.support.fakes import FakeTaskSource, Notes, console_settings, no_sleep, settle
-from tests.support.keys import burst, typed
+from tests.support.keys import TEST_STALL, burst, slow_mounts, typed
 
 SECRET_A = "secretA-0123456789abcdef"
 SECRET_B = "secretB-fedcba9876543210"
@@ -820,6 +820,25 @@ async def test_a_profile_form_typed_in_one_burst_fills_every_field(tmp_path: Pat
         assert field_value(form, "token") == "tok-1"
         assert field_value(form, "command") == "vault x"
         assert field_value(form, "region") == "cn-shanghai"
+
+
+async def test_a_profile_form_typed_while_it_opens_slowly_loses_no_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The full-suite flake: under load the form took longer to open than the gate waited.
+
+    The first letter after ``P a`` then went to the form before its name field had the focus.
+    """
+    slow_mounts(monkeypatch, ProfileForm, TEST_STALL / 4)
+    connector = FakeConnector(
+        two_sources(), active="prod", profile_store=ProfileStore(tmp_path / "config")
+    )
+    async with running(connector.sources["prod"], connector) as s:
+        await burst(s.pilot, "P", "a", *typed("qa"), "tab", *typed("FAKEqa"))
+        form = s.app.screen
+        assert isinstance(form, ProfileForm)
+        assert field_value(form, "name") == "qa"
+        assert field_value(form, "access-key-id") == "FAKEqa"
 
 
 _FIELD_TEXT = st.text(

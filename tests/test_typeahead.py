@@ -8,15 +8,18 @@ field (secret included) until the gate (`asrtui.ui.typeahead`).
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.widgets import Input
 
 from asrtui.profiles import ProfileStore
 from asrtui.ui.dialogs import ConfirmDialog, ExportDialog
+from asrtui.ui.screens.main import MainScreen
 from tests.support.fakes import FakeTaskSource, running_console
-from tests.support.keys import burst, typed
+from tests.support.keys import TEST_STALL, burst, send_burst, typed
 
 SECRET = "secretA-0123456789abcdef"
 
@@ -54,3 +57,29 @@ async def test_a_yes_typed_before_the_confirmation_appeared_is_not_an_answer() -
         assert source.stopped == []
         await c.press("y")
         assert len(source.stopped) == 1
+
+
+# ------------------------------------------------------------ a slow loop, a stalled handler
+
+
+async def test_a_handler_that_never_returns_does_not_hold_the_keys_after_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The gate lets the next key go once the app makes no progress on the one before."""
+    monkeypatch.setattr("asrtui.ui.typeahead.STALL_TIMEOUT", TEST_STALL)
+    release = asyncio.Event()
+    entered = asyncio.Event()
+
+    async def stuck(self: MainScreen) -> None:
+        entered.set()
+        await release.wait()
+
+    monkeypatch.setattr(MainScreen, "action_toggle_bell", stuck)
+    async with running_console(FakeTaskSource.with_tasks(3)) as c:
+        send_burst(c.app, "b", "p", "p")
+        try:
+            await asyncio.wait_for(entered.wait(), 30)
+            await asyncio.wait_for(c.app.keys_settled(), 30)
+            assert not release.is_set()
+        finally:
+            release.set()

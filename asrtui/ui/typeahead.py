@@ -19,6 +19,11 @@ screen. Then it hands out the next one, to whatever has the focus now. Keys keep
 a key with nothing typed before it is handed out at once, as Textual would.
 
 One mechanism for every screen, form and dialog: no screen needs to route keys itself.
+
+The gate waits for the app to stop working on a key, not for a time: under a loaded machine a
+form took more than 2 s to open, and a bound on the whole wait handed the next key to a screen
+whose fields had no focus yet (the first letter typed after ``P a`` was lost). A key is let go
+early only when the app makes no progress on the one before it (see `STALL_TIMEOUT`).
 """
 
 from __future__ import annotations
@@ -32,12 +37,20 @@ from typing import Any
 from textual import events
 from textual.app import App
 from textual.message_pump import MessagePump
+from textual.widget import Widget
 
-__all__ = ["SETTLE_TIMEOUT", "KeyGate"]
+__all__ = ["STALL_TIMEOUT", "KeyGate"]
 
-#: Longest wait for one key to settle, in seconds. A handler that awaits something slow
-#: (none of ours do: network calls run in workers) then lets the next key go as Textual would.
-SETTLE_TIMEOUT = 2.0
+#: How long, in seconds, the app may make no progress on a key before the next one goes as
+#: Textual would: a handler that awaits something slow (none of ours do: network calls run in
+#: workers) must not hold the keys typed after it. Progress is a queue handling what the gate
+#: asked of it, a widget of the active screen added or mounted, the focus or the screen
+#: changing. Only time in which the loop was free to look counts: a loop kept busy (a form
+#: composing on a loaded machine) is working, however long it takes.
+STALL_TIMEOUT = 2.0
+#: Looks at the progress per `STALL_TIMEOUT`; the stall is that many looks in a row, each on
+#: time and each seeing nothing new.
+_STALL_LOOKS = 4
 #: Most drains for one key: each drain follows a message one hop further (a key bubbling up
 #: five containers takes five), and a screen that keeps posting to itself must not hold keys.
 _MAX_DRAINS = 50
@@ -60,6 +73,7 @@ class KeyGate:
         self._runner: asyncio.Task[None] | None = None
         self._idle = asyncio.Event()
         self._idle.set()
+        self._handled = 0
 
     def put(self, event: events.Event) -> None:
         """Queue a key or paste from the terminal; it is handed out in its turn."""
@@ -84,11 +98,47 @@ class KeyGate:
             while self._keys:
                 event = self._keys.popleft()
                 await self._deliver(event)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._settle(), SETTLE_TIMEOUT)
+                await self._settle_unless_stalled()
         finally:
             if not self._keys:
                 self._idle.set()
+
+    async def _settle_unless_stalled(self) -> None:
+        """Wait for the key to settle, or until the app stopped making progress on it."""
+        settling = asyncio.ensure_future(self._settle())
+        loop = asyncio.get_running_loop()
+        interval = STALL_TIMEOUT / _STALL_LOOKS
+        try:
+            mark = self._progress()
+            still = 0
+            while True:
+                asked = loop.time()
+                done, _ = await asyncio.wait({settling}, timeout=interval)
+                if done:
+                    return
+                late = loop.time() - asked > 2 * interval  # the loop was busy: working
+                now = self._progress()
+                if now != mark or late:
+                    mark, still = now, 0
+                    continue
+                still += 1
+                if still >= _STALL_LOOKS:
+                    return
+        finally:
+            settling.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await settling
+
+    def _progress(self) -> tuple[int, ...]:
+        """What changes while the app works on a key, and stays put while a handler waits."""
+        app = self._app
+        try:
+            screen = app.screen
+        except Exception:  # no screen yet, or the app is closing
+            return (self._handled, len(app.screen_stack))
+        nodes = list(screen.walk_children(Widget, with_self=True))
+        mounted = len([node for node in nodes if node.is_mounted])
+        return (self._handled, id(screen), len(nodes), mounted, id(app.focused))
 
     async def _settle(self) -> None:
         """Drain the queues of the app and its active screen until none holds a message."""
@@ -116,6 +166,7 @@ class KeyGate:
         def one_done() -> None:
             nonlocal left
             left -= 1
+            self._handled += 1
             if left == 0:
                 done.set()
 
