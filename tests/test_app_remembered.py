@@ -16,6 +16,7 @@ from asrtui.protocols import ProfileChoice, ProfileSession
 from asrtui.sessionsettings import Settings
 from asrtui.ui.notices import NoticeLevel
 from asrtui.ui.remembered import FILE_NAME
+from asrtui.ui.remembered_writer import WRITER
 from asrtui.ui.screens.main import MainScreen
 from asrtui.ui.widgets.task_table import DEFAULT_CHOICE
 from tests.support.clock import FakeClock
@@ -82,6 +83,8 @@ async def console_on(
 
 
 def remembered(state: Path) -> dict[str, Any]:
+    """What the file holds once the writes handed to the writer's thread are done."""
+    assert WRITER.flush()
     profiles: dict[str, Any] = json.loads(state.with_name(FILE_NAME).read_text())["profiles"]
     return profiles
 
@@ -194,6 +197,7 @@ async def test_a_change_is_written_by_the_next_tick_and_only_once(tmp_path: Path
         inode = file.stat().st_ino
         await c.advance(1)
         await c.advance(1)
+        assert WRITER.flush()
         assert file.stat().st_ino == inode
         assert written <= file.stat().st_mtime_ns
 
@@ -345,6 +349,8 @@ async def test_a_state_file_that_cannot_be_written_is_said_once(tmp_path: Path) 
         for key in ("plus", "h", "b"):
             await c.press(key)
             await c.advance(1)
+        assert WRITER.flush()
+        await c.press()  # what the writes found comes back on the loop
         said = [line for line in log_lines(c.screen) if "Could not remember" in line]
         assert len(said) == 1
         assert "check the state directory" in said[0]

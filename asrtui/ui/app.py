@@ -153,10 +153,15 @@ class AsrtuiApp(App[int]):
     def exit(
         self, result: int | None = None, return_code: int = 0, message: RenderableType | None = None
     ) -> None:
-        """End the app (``q``, a signal), after saving the view changed since the last tick."""
+        """End the app (``q``, a signal), after saving the view changed since the last tick.
+
+        The write runs in a thread (`asrtui.ui.remembered_writer`); it is waited for here, so
+        the last change is on disk before the process ends.
+        """
         for screen in self.screen_stack:
             if isinstance(screen, MainScreen):
                 screen.memory.save(screen)
+                screen.memory.flush()
         super().exit(result, return_code, message)
 
     def on_unmount(self) -> None:

@@ -5,7 +5,8 @@ The record and its file are `asrtui.ui.remembered`; this module reads the screen
 1 Hz tick (and a dialog opening, and the screen closing) compares the view with what was last
 written and writes only a change. So every way of changing the view (keys, the palette, a
 header click, a column choice) is remembered without each one saying so, and a burst of ``+``
-presses costs one write.
+presses costs one write. The write itself runs in a thread (`asrtui.ui.remembered_writer`): the
+loop only hands the value over, and hears back what the write found.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from asrtui.printable import printable_line
 from asrtui.ui.notices import NoticeLevel
 from asrtui.ui.refresh import RefreshSchedule
 from asrtui.ui.remembered import Remembered, RememberedStore
+from asrtui.ui.remembered_writer import WRITER, Outcome, RememberedWriter
 from asrtui.ui.settings import clamp_interval
 from asrtui.ui.widgets.task_table import DEFAULT_CHOICE, ColumnChoice, TaskTable
 
@@ -61,6 +63,8 @@ class ViewMemory:
         profile: the profile the screen shows, the record's key.
         profile_interval: the profile's own refresh interval.
         note: writes a line to the event log (problems with the file, what was restored).
+        writer: the thread that writes (the process's one, so every profile's writes keep
+            their order).
     """
 
     def __init__(
@@ -69,12 +73,16 @@ class ViewMemory:
         profile: str,
         profile_interval: float,
         note: Callable[[str, bool], None],
+        writer: RememberedWriter = WRITER,
     ) -> None:
         self._store = store
+        self._writer = writer
         self._profile = profile
         self._name = printable_line(profile)
         self._base = clamp_interval(profile_interval)
         self._note = note
+        # A write still on its way (this profile's, left a moment ago) is read back, not missed.
+        writer.flush()
         loaded = store.load(profile)
         self.loaded = loaded.value
         """The record as read when the screen was made."""
@@ -165,7 +173,7 @@ class ViewMemory:
         )
 
     def save(self, screen: RememberedScreen) -> bool:
-        """Write the view if it changed since the last write; returns whether it wrote.
+        """Hand the view to the writer if it changed since the last time; returns whether it did.
 
         A failed write is said once (until a write succeeds again) and not retried until the
         view changes again; the console goes on either way.
@@ -180,19 +188,25 @@ class ViewMemory:
         if value == self._saved:
             return False
         self._saved = value
-        try:
-            problems = self._store.save(self._profile, value)
-        except OSError as error:
+        self._writer.put(self._store, self._profile, value, self._written)
+        return True
+
+    def flush(self) -> None:
+        """Wait until the views handed over so far are written (the app is ending)."""
+        self._writer.flush()
+
+    def _written(self, outcome: Outcome) -> None:
+        """What a write found, said in the event log (a failure once until one succeeds)."""
+        if isinstance(outcome, OSError):
             if not self._write_failed:
-                reason = error.strerror or type(error).__name__
+                reason = outcome.strerror or type(outcome).__name__
                 self._note(
                     f"Could not remember the view of profile {self._name} in"
                     f" {self._store.path}: {reason}; check the state directory",
                     True,
                 )
             self._write_failed = True
-            return False
+            return
         self._write_failed = False
-        for problem in problems:
+        for problem in outcome:
             self._note(problem, True)
-        return True
