@@ -4,11 +4,14 @@ end to end against the emulator on a socket."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import Input
 
 from asrtui.client import LiveClient
@@ -16,6 +19,7 @@ from asrtui.credentials import Credentials
 from asrtui.emulator import DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, EmulatorApp, build_emulator
 from asrtui.emulator.server import running_server
 from asrtui.errors import ServerError
+from asrtui.events import Event
 from asrtui.journal import Journal, read_journal
 from asrtui.ratelimit import reset_registry
 from asrtui.readonly import ReadOnly
@@ -117,46 +121,77 @@ def served() -> Iterator[tuple[EmulatorApp, str]]:
         yield app, url
 
 
-async def test_n_restarts_the_highlighted_task_over_a_socket(
-    served: tuple[EmulatorApp, str], tmp_path: Path
-) -> None:
-    emulator, url = served
-    path = tmp_path / "studio.jsonl"
-    clock = FakeClock()
-    recorder = Recorder(Journal(path), clock=clock.now)
-    credentials = Credentials(DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET)
-    async with LiveClient(lambda: credentials, url, region="cn-shanghai") as client:
-        source = ClientTaskSource(client, profile_name="studio", region="cn-shanghai")
-        app = RecordingApp(source, console_settings(clock, recorder=recorder))  # type: ignore[arg-type]
-        async with app.run_test(size=(130, 40)) as pilot:
-            await settle(pilot)
-            before = set(emulator.backend.query(None) or {})
-            screen = app.screen
-            old = screen.shown_task()  # type: ignore[attr-defined]
-            assert old is not None
-            await pilot.press("n")
-            await settle(pilot)
-            form = app.screen
-            assert isinstance(form, CreateTaskForm)
-            assert form.query_one("#field-language", Input).value == old.language
-            await pilot.press("ctrl+s")
-            await settle_workers(pilot)
-            await settle(pilot)
-            after = set(emulator.backend.query(None) or {})
-            (new_id,) = after - before
-            # At once in the console: the refresh that follows shows it.
-            assert any(row.task_id == new_id for row in screen.book.rows())  # type: ignore[attr-defined]
-            assert f"{new_id}" in app.notes.texts()
-            # And ``N``: a blank form.
-            await pilot.press("N")
-            await settle(pilot)
-            assert isinstance(app.screen, CreateTaskForm)
-            assert app.screen.query_one("#field-mode", Input).value == ""
-            await pilot.press("escape")
-            await settle(pilot)
-    recorder.close()
-    actions = [e for e in read_journal(path).events if e.kind == "action"]
-    assert [(a.detail["action"], a.task_id, a.detail.get("like")) for a in actions] == [
+@dataclass
+class Studio:
+    """The console on a real client to the emulator on a socket, its journal at ``path``."""
+
+    emulator: EmulatorApp
+    source: ClientTaskSource
+    app: RecordingApp
+    pilot: Pilot[Any]
+    path: Path
+
+    def actions(self) -> list[Event]:
+        """The actions in the journal (read once the console has ended)."""
+        return [event for event in read_journal(self.path).events if event.kind == "action"]
+
+
+Studios = Callable[[], AbstractAsyncContextManager[Studio]]
+
+
+@pytest.fixture
+def studio(served: tuple[EmulatorApp, str], tmp_path: Path) -> Studios:
+    """Opens the console on the served emulator; its journal is closed when it ends."""
+
+    @asynccontextmanager
+    async def opened() -> AsyncIterator[Studio]:
+        emulator, url = served
+        path = tmp_path / "studio.jsonl"
+        clock = FakeClock()
+        recorder = Recorder(Journal(path), clock=clock.now)
+        credentials = Credentials(DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET)
+        try:
+            async with LiveClient(lambda: credentials, url, region="cn-shanghai") as client:
+                source = ClientTaskSource(client, profile_name="studio", region="cn-shanghai")
+                settings = console_settings(clock, recorder=recorder)
+                app = RecordingApp(source, settings)  # type: ignore[arg-type]
+                async with app.run_test(size=(130, 40)) as pilot:
+                    await settle(pilot)
+                    yield Studio(emulator, source, app, pilot, path)
+        finally:
+            recorder.close()
+
+    return opened
+
+
+async def test_n_restarts_the_highlighted_task_over_a_socket(studio: Studios) -> None:
+    async with studio() as s:
+        emulator, app, pilot = s.emulator, s.app, s.pilot
+        before = set(emulator.backend.query(None) or {})
+        screen = app.screen
+        old = screen.shown_task()  # type: ignore[attr-defined]
+        assert old is not None
+        await pilot.press("n")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, CreateTaskForm)
+        assert form.query_one("#field-language", Input).value == old.language
+        await pilot.press("ctrl+s")
+        await settle_workers(pilot)
+        await settle(pilot)
+        after = set(emulator.backend.query(None) or {})
+        (new_id,) = after - before
+        # At once in the console: the refresh that follows shows it.
+        assert any(row.task_id == new_id for row in screen.book.rows())  # type: ignore[attr-defined]
+        assert f"{new_id}" in app.notes.texts()
+        # And ``N``: a blank form.
+        await pilot.press("N")
+        await settle(pilot)
+        assert isinstance(app.screen, CreateTaskForm)
+        assert app.screen.query_one("#field-mode", Input).value == ""
+        await pilot.press("escape")
+        await settle(pilot)
+    assert [(a.detail["action"], a.task_id, a.detail.get("like")) for a in s.actions()] == [
         ("restart", new_id, old.task_id)
     ]
     new = (emulator.backend.query(new_id) or {})[new_id]
@@ -224,32 +259,21 @@ async def test_a_profile_switch_is_journaled_and_the_new_profile_keeps_its_own(
 
 
 async def test_a_batch_stop_goes_through_the_limiter_and_journals_each_task_over_a_socket(
-    served: tuple[EmulatorApp, str], tmp_path: Path
+    studio: Studios,
 ) -> None:
-    emulator, url = served
-    path = tmp_path / "studio.jsonl"
-    clock = FakeClock()
-    recorder = Recorder(Journal(path), clock=clock.now)
-    credentials = Credentials(DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET)
-    async with LiveClient(lambda: credentials, url, region="cn-shanghai") as client:
-        source = ClientTaskSource(client, profile_name="studio", region="cn-shanghai")
-        app = RecordingApp(source, console_settings(clock, recorder=recorder))  # type: ignore[arg-type]
-        async with app.run_test(size=(130, 40)) as pilot:
-            await settle(pilot)
-            running = sorted(emulator.backend.query(None) or {})
-            assert len(running) == 3
-            granted = source.quota().granted_total
-            for key in ("a", "x", "y"):
-                await pilot.press(key)
-                await settle(pilot)
-            await settle_workers(pilot)
-            await settle(pilot)
-            assert emulator.backend.query(None) == {}
-            # One limiter grant per stop (and the refresh that follows), none bypassed.
-            assert source.quota().granted_total >= granted + 3
-            assert "Stopped 3 tasks." in app.notes.texts()
-    recorder.close()
-    actions = [e for e in read_journal(path).events if e.kind == "action"]
-    assert sorted((a.detail["action"], a.task_id, a.detail["ok"]) for a in actions) == [
+    async with studio() as s:
+        running = sorted(s.emulator.backend.query(None) or {})
+        assert len(running) == 3
+        granted = s.source.quota().granted_total
+        for key in ("a", "x", "y"):
+            await s.pilot.press(key)
+            await settle(s.pilot)
+        await settle_workers(s.pilot)
+        await settle(s.pilot)
+        assert s.emulator.backend.query(None) == {}
+        # One limiter grant per stop (and the refresh that follows), none bypassed.
+        assert s.source.quota().granted_total >= granted + 3
+        assert "Stopped 3 tasks." in s.app.notes.texts()
+    assert sorted((a.detail["action"], a.task_id, a.detail["ok"]) for a in s.actions()) == [
         ("stop", task_id, True) for task_id in running
     ]
