@@ -12,14 +12,13 @@ import contextlib
 import errno
 import io
 import os
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from asrtui.__main__ import main
 from asrtui.profiles import ProfileStore
+from tests.support.disks import fill, tmpfs
 from tests.support.fakes import no_hang
 
 SECRET = "cli-files-SECRET-0123456789"
@@ -243,34 +242,15 @@ def test_a_refused_file_is_said_before_the_secret_is_asked_for(
 # -- real disks: a full one and one nobody can write (root mounts a tmpfs for them) -----------
 
 
-@contextlib.contextmanager
-def _tmpfs(where: Path, options: str) -> Iterator[Path]:
-    where.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(where)],
-        capture_output=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        pytest.skip("cannot mount a tmpfs here")
-    try:
-        yield where
-    finally:
-        subprocess.run(["umount", "-l", str(where)], capture_output=True, check=False)
-
-
 @pytest.mark.skipif(os.geteuid() != 0, reason="mounting a tmpfs needs root")
 @pytest.mark.parametrize("argv", [("--log-level", "debug", "tasks", "--demo"), ()], ids=str)
 def test_a_really_full_state_disk_is_called_full(
     run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, argv: tuple[str, ...]
 ) -> None:
     _add(run, "prod")
-    with _tmpfs(tmp_path / "state", "size=64k,mode=0700") as disk:
+    with tmpfs(tmp_path / "state", "size=64k,mode=0700") as disk:
         (disk / "asrtui" / "log").mkdir(parents=True, mode=0o700)
-        with contextlib.suppress(OSError), open(disk / "filler", "wb") as filler:
-            while True:
-                filler.write(b"x" * 4096)
-                filler.flush()
+        fill(disk)
         monkeypatch.setenv("XDG_STATE_HOME", str(disk))
         code, _out, err = run(*argv)
     _one_line_exit_2(code, err)
@@ -286,7 +266,7 @@ def test_a_state_directory_nobody_can_write_is_a_config_error(
     _add(run, "prod")
     with contextlib.ExitStack() as stack:
         if os.geteuid() == 0:  # root writes anywhere a mode allows: a read-only disk then
-            state = stack.enter_context(_tmpfs(tmp_path / "state", "ro,size=64k"))
+            state = stack.enter_context(tmpfs(tmp_path / "state", "ro,size=64k"))
             words = "read-only file system"
         else:
             state = tmp_path / "state"

@@ -16,8 +16,7 @@ import grp
 import os
 import pwd
 import stat
-import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from asrtui import files
 from asrtui.credentials import Credentials
 from asrtui.errors import ConfigError, CredentialsError
 from asrtui.profiles import Profile, ProfileStore
+from tests.support.disks import fill, tmpfs
 from tests.support.fakes import no_hang
 
 SECRET = "files-SECRET-abcdefghijklmnop"
@@ -539,32 +539,13 @@ def test_a_failure_between_the_two_files_loses_no_profile(
 # -- a real full and a real read-only file system (root, where mounting is allowed) -----------
 
 
-@contextlib.contextmanager
-def _tmpfs(where: Path, options: str) -> Iterator[Path]:
-    where.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(where)],
-        capture_output=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        pytest.skip("cannot mount a tmpfs here")
-    try:
-        yield where
-    finally:
-        subprocess.run(["umount", "-l", str(where)], capture_output=True, check=False)
-
-
 @needs_root
 def test_a_really_full_disk_keeps_the_profiles(root: Path) -> None:
-    with _tmpfs(root / "small", "size=64k,mode=0700") as disk:
+    with tmpfs(root / "small", "size=64k,mode=0700") as disk:
         store = ProfileStore(disk / "cfg")
         store.add(_profile())
         before = (store.config_path.read_bytes(), store.credentials_path.read_bytes())
-        with contextlib.suppress(OSError), open(disk / "filler", "wb") as filler:
-            while True:
-                filler.write(b"x" * 4096)
-                filler.flush()
+        fill(disk)
         with pytest.raises(ConfigError, match=r"the disk holding .* is full"):
             store.add(_profile("second"))
         assert (store.config_path.read_bytes(), store.credentials_path.read_bytes()) == before
@@ -578,7 +559,7 @@ def test_a_really_full_disk_keeps_the_profiles(root: Path) -> None:
 @needs_root
 def test_a_read_only_file_system_is_named(root: Path) -> None:
     with (
-        _tmpfs(root / "ro", "ro,size=64k") as disk,
+        tmpfs(root / "ro", "ro,size=64k") as disk,
         pytest.raises(ConfigError, match="read-only file system"),
     ):
         ProfileStore(disk / "cfg").add(_profile())
