@@ -136,6 +136,13 @@ class Session:
         await self.pilot.press(*keys)
         await settle(self.pilot)
 
+    async def form(self, *keys: str) -> ProfileForm:
+        """Press ``keys`` (``P a`` adds, ``P e`` edits) and return the profile form they open."""
+        await self.press(*keys)
+        form = self.app.screen
+        assert isinstance(form, ProfileForm), form
+        return form
+
     async def advance(self, seconds: float) -> None:
         self.clock.advance(seconds)
         self.main.refresh_if_due()
@@ -295,9 +302,7 @@ async def test_a_new_profile_is_validated_and_the_error_keeps_what_was_typed(
     store = stored(tmp_path)
     connector = FakeConnector(two_sources(), active="prod", profile_store=store)
     async with running(connector.sources["prod"], connector) as s:
-        await s.press("P", "a")
-        form = s.app.screen
-        assert isinstance(form, ProfileForm)
+        form = await s.form("P", "a")
         fill(form, name="qa", access_key_id="FAKEqa", secret=SECRET_A, rate_limit="25")
         await s.press("ctrl+s")
         assert form.is_current
@@ -318,9 +323,7 @@ async def test_saving_writes_0600_files_and_lists_the_new_profile(tmp_path: Path
     store = stored(tmp_path)
     connector = FakeConnector(two_sources(), active="prod", profile_store=store)
     async with running(connector.sources["prod"], connector) as s:
-        await s.press("P", "a")
-        form = s.app.screen
-        assert isinstance(form, ProfileForm)
+        form = await s.form("P", "a")
         fill(
             form,
             name="qa",
@@ -346,9 +349,7 @@ async def test_adding_an_existing_name_is_refused(tmp_path: Path) -> None:
     store = stored(tmp_path, Profile("qa", credentials=Credentials("FAKEqa", SECRET_A)))
     connector = FakeConnector(two_sources(), active="prod", profile_store=store)
     async with running(connector.sources["prod"], connector) as s:
-        await s.press("P", "a")
-        form = s.app.screen
-        assert isinstance(form, ProfileForm)
+        form = await s.form("P", "a")
         fill(form, name="qa", access_key_id="FAKEother", secret=SECRET_B)
         await s.press("ctrl+s")
         assert "already exists" in form.error
@@ -412,9 +413,7 @@ async def test_editing_with_a_new_key_id_needs_its_secret(tmp_path: Path) -> Non
     store = stored(tmp_path, Profile("prod", credentials=Credentials("FAKEprod", SECRET_A)))
     connector = FakeConnector({"prod": FakeTaskSource.with_tasks(1)}, "prod", store)
     async with running(connector.sources["prod"], connector) as s:
-        await s.press("P", "e")
-        form = s.app.screen
-        assert isinstance(form, ProfileForm)
+        form = await s.form("P", "e")
         fill(form, access_key_id="FAKEnew")
         await s.press("ctrl+s")
         assert "secret is empty" in form.error
@@ -650,9 +649,7 @@ async def test_the_form_shows_keeps_and_changes_the_request_timeout(tmp_path: Pa
     )
     connector = FakeConnector({"prod": FakeTaskSource.with_tasks(1)}, "prod", store)
     async with running(connector.sources["prod"], connector) as s:
-        await s.press("P", "e")
-        form = s.app.screen
-        assert isinstance(form, ProfileForm)
+        form = await s.form("P", "e")
         assert form.values().request_timeout == "40"
         fill(form, request_timeout="0.2")
         await s.press("ctrl+s")
@@ -665,9 +662,7 @@ async def test_the_form_shows_keeps_and_changes_the_request_timeout(tmp_path: Pa
         # The active profile was edited: it is opened again with its new settings.
         assert isinstance(s.app.screen, MainScreen)
         assert store.load().get("prod").request_timeout == 40.0
-        await s.press("P", "e")
-        form = s.app.screen
-        assert isinstance(form, ProfileForm)
+        form = await s.form("P", "e")
         fill(form, request_timeout="25")
         await s.press("ctrl+s")
     assert store.load().get("prod").request_timeout == 25.0
@@ -684,9 +679,7 @@ async def test_the_form_adds_a_role_profile_with_its_source_key(tmp_path: Path) 
     store = stored(tmp_path, Profile("prod", credentials=Credentials("FAKEprod", SECRET_A)))
     connector = FakeConnector({"prod": FakeTaskSource.with_tasks(1)}, "prod", store)
     async with running(connector.sources["prod"], connector) as s:
-        await s.press("P", "a")
-        form = s.app.screen
-        assert isinstance(form, ProfileForm)
+        form = await s.form("P", "a")
         fill(form, name="ops", mode="RamRoleArn", ram_role_arn=ROLE_ARN)
         await s.press("ctrl+s")
         assert "needs the source AccessKey" in form.error
@@ -716,9 +709,7 @@ async def test_the_form_adds_each_mode(tmp_path: Path, typed: dict[str, str], mo
     store = stored(tmp_path, Profile("prod", credentials=Credentials("FAKEprod", SECRET_A)))
     connector = FakeConnector({"prod": FakeTaskSource.with_tasks(1)}, "prod", store)
     async with running(connector.sources["prod"], connector) as s:
-        await s.press("P", "a")
-        form = s.app.screen
-        assert isinstance(form, ProfileForm)
+        form = await s.form("P", "a")
         fill(form, name="new", **typed)
         await s.press("ctrl+s")
         assert isinstance(s.app.screen, ProfileSwitcher), form.error
@@ -746,9 +737,7 @@ async def test_the_form_refuses_a_mode_it_cannot_use_saying_why(
     store = stored(tmp_path, Profile("prod", credentials=Credentials("FAKEprod", SECRET_A)))
     connector = FakeConnector({"prod": FakeTaskSource.with_tasks(1)}, "prod", store)
     async with running(connector.sources["prod"], connector) as s:
-        await s.press("P", "a")
-        form = s.app.screen
-        assert isinstance(form, ProfileForm)
+        form = await s.form("P", "a")
         fill(form, name="new", **typed)
         await s.press("ctrl+s")
         assert isinstance(s.app.screen, ProfileForm)
@@ -768,9 +757,7 @@ async def test_editing_a_role_profile_keeps_what_the_form_does_not_show(tmp_path
     )
     connector = FakeConnector({"ops": FakeTaskSource.with_tasks(1)}, "ops", store)
     async with running(connector.sources["ops"], connector) as s:
-        await s.press("P", "e")
-        form = s.app.screen
-        assert isinstance(form, ProfileForm)
+        form = await s.form("P", "e")
         values = form.values()
         assert (values.mode, values.ram_role_arn, values.secret) == ("RamRoleArn", ROLE_ARN, "")
         fill(form, refresh="10")
@@ -878,9 +865,7 @@ async def test_the_read_only_box_and_the_signature_say_their_state_without_colou
 
     connector = FakeConnector(two_sources(), active="prod", profile_store=stored(tmp_path))
     async with running(connector.sources["prod"], connector) as s:
-        await s.press("P", "a")
-        form = s.app.screen
-        assert isinstance(form, ProfileForm)
+        form = await s.form("P", "a")
         box = form.query_one("#read-only", Checkbox)
         assert str(box.render()).startswith("▐ ▌")
         box.value = True
@@ -903,9 +888,7 @@ async def test_editing_the_active_profile_applies_its_new_settings_at_once(tmp_p
     await connector.activate(session)
     async with connector, running(session.source, connector) as s:
         assert s.main.schedule.interval == 5.0
-        await s.press("P", "e")
-        form = s.app.screen
-        assert isinstance(form, ProfileForm)
+        form = await s.form("P", "e")
         fill(form, refresh="9")
         await s.press("ctrl+s")
         # No Enter: the switcher closes and the console re-opens the profile it is using.
@@ -928,9 +911,7 @@ async def test_the_form_keeps_the_redis_password_hidden_and_kept(tmp_path: Path)
     )
     connector = FakeConnector({"prod": FakeTaskSource.with_tasks(1)}, "prod", store)
     async with running(connector.sources["prod"], connector) as s:
-        await s.press("P", "e")
-        form = s.app.screen
-        assert isinstance(form, ProfileForm)
+        form = await s.form("P", "e")
         # The URL without its password; the password's own field empty and hidden.
         assert form.values().shared_quota == "redis://q.example:6379/0"
         assert form.values().shared_quota_password == ""
@@ -944,9 +925,7 @@ async def test_the_form_keeps_the_redis_password_hidden_and_kept(tmp_path: Path)
         assert kept is not None
         assert kept.endswith("@q2.example:6380/1")
         assert url_password(kept) == REDIS_PASSWORD
-        await s.press("P", "e")
-        form = s.app.screen
-        assert isinstance(form, ProfileForm)
+        form = await s.form("P", "e")
         fill(form, shared_quota="http://nope")
         await s.press("ctrl+s")
         assert "must be redis://" in form.error
@@ -961,9 +940,7 @@ async def test_the_form_adds_a_shared_quota_with_a_new_password(tmp_path: Path) 
     store = stored(tmp_path, Profile("prod", credentials=Credentials("FAKEprod", SECRET_A)))
     connector = FakeConnector({"prod": FakeTaskSource.with_tasks(1)}, "prod", store)
     async with running(connector.sources["prod"], connector) as s:
-        await s.press("P", "e")
-        form = s.app.screen
-        assert isinstance(form, ProfileForm)
+        form = await s.form("P", "e")
         assert form.values().shared_quota == ""
         fill(form, shared_quota="rediss://q.example/0", shared_quota_password=REDIS_PASSWORD)
         await s.press("ctrl+s")
@@ -1005,9 +982,7 @@ async def test_each_edit_of_the_active_profile_reaches_the_running_session(
     state = tmp_path / "state" / "console.json"
     async with connector, running(session.source, connector, state_path=state) as s:
         await s.press("h")
-        await s.press("P", "e")
-        form = s.app.screen
-        assert isinstance(form, ProfileForm)
+        form = await s.form("P", "e")
         fill(form, **typed)
         if check_box:
             form.query_one("#read-only", Checkbox).value = True
