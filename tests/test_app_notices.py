@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from textual.widgets._toast import Toast
 
+from asrtui.errors import ServerError
 from asrtui.ui.app import MAX_TOASTS
 from asrtui.ui.dialogs import ExportDialog
 from asrtui.ui.notices import LEVELS, Burst, Kind, NoticeLevel, next_level, rings, shows
@@ -117,6 +118,35 @@ async def test_toasts_never_reach_the_status_line_at_80x24() -> None:
         shown = [t.region.intersection(c.screen.region) for t in live_toasts(c)]
         assert any(region.area for region in shown)
         assert not any(region.overlaps(status) for region in shown)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (100, 30), (120, 34), (200, 50)], ids=str)
+async def test_a_refresh_failure_toast_leaves_the_event_logs_newest_lines_readable(
+    size: tuple[int, int],
+) -> None:
+    """With the event log shown, toasts stand above it: a refresh failure's toast hid the right
+    half of the log's newest lines (the failure's own line among them) at 100 columns."""
+    source = FakeTaskSource.with_tasks(3)
+    async with toasting(source, size=size) as c:
+        await c.press("e")
+        source.fail(1, ServerError("InternalError", "The service failed on its side. " * 4))
+        await c.advance(5)
+        await c.press()  # the toast laid out
+        toasts = live_toasts(c)
+        assert any("Refresh failed" in str(toast.render()) for toast in toasts)
+        log, status = c.screen.event_log.region, c.screen.status_line.region
+        assert any("Refresh failed" in line.plain for line in c.screen.event_log.entries)
+        shown = [toast.region.intersection(c.screen.region) for toast in toasts]
+        assert all(region.area for region in shown), [
+            (str(t.render())[:30], t.region) for t in toasts
+        ]
+        assert not any(region.overlaps(log) for region in shown), (shown, log)
+        assert not any(region.overlaps(status) for region in shown), (shown, status)
+        # Hidden again, the log gives its room back to the toasts.
+        await c.press("e")
+        await c.press()
+        bottom = c.screen.region.bottom - 1  # the key bar
+        assert max(toast.region.bottom for toast in live_toasts(c)) > bottom - log.height
 
 
 async def test_tasks_ending_merge_into_one_toast() -> None:
