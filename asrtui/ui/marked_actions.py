@@ -20,7 +20,6 @@ from asrtui.ui import clipboard
 from asrtui.ui.batch import BatchKind, BatchPlan, plan_batch, run_batch
 from asrtui.ui.broadcast import ScreenRecord
 from asrtui.ui.event_feed import EventFeed
-from asrtui.ui.export import as_shown
 from asrtui.ui.notices import Notice
 from asrtui.ui.selection import count_tasks, name_ids
 from asrtui.ui.taskbook import Row
@@ -91,6 +90,9 @@ class MarkedActions:
 
     def copy(self, kind: CopyKind, rows: Sequence[Row]) -> None:
         """Copy the ids, stream URLs or JSON of ``rows`` (as the screen shows them)."""
+        # The export's module (CSV and JSON writers), loaded with the first copy (start-up time).
+        from asrtui.ui.export import as_shown
+
         screen = self._screen
         revealed = screen.revealed
         tasks = [as_shown(row) for row in rows]
