@@ -46,6 +46,8 @@ LATER = (
     "asrtui.ui.export",
     "asrtui.taskspec",
     "asrtui.ui.create_form",
+    # the stop or delete of marked tasks (its key)
+    "asrtui.ui.batch",
     # the command palette's provider (its key), the quota shared across processes (not demo)
     "asrtui.ui.commands",
     "asrtui.sharedquota",
