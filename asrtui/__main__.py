@@ -132,22 +132,32 @@ class _RecorderFactory:
         self.made: list[Recorder] = []
 
     def __call__(self, session: ProfileSession) -> Recorder:
-        from asrtui.hooks import HookRunner, parse_hook
-        from asrtui.journal import Journal, journal_path
         from asrtui.record import Recorder
 
+        # The journal's and the hooks' code is loaded only for a session that has them: the
+        # demo writes no journal, and most sessions run no hook (start-up time).
         demo = session.demo
-        recorder = Recorder(None if demo else Journal(journal_path(session.source.profile_name)))
+        journal = None
+        if not demo:
+            from asrtui.journal import Journal, journal_path
+
+            journal = Journal(journal_path(session.source.profile_name))
+        recorder = Recorder(journal)
         specs = list(self.specs)
         chosen = session.settings
         if not demo and chosen.on_event is not None:
+            from asrtui.hooks import parse_hook
+
             try:
                 specs.append(parse_hook(chosen.on_event, chosen.on_event_kinds))
             except ValueError as error:
                 # Said in the console (once), which runs on without that hook.
                 name = session.source.profile_name
                 recorder.hook_failed(f"Profile {name!r}: on_event not run: {error}")
-        recorder.hooks = [HookRunner(spec, recorder.hook_failed) for spec in specs]
+        if specs:
+            from asrtui.hooks import HookRunner
+
+            recorder.hooks = [HookRunner(spec, recorder.hook_failed) for spec in specs]
         self.made.append(recorder)
         return recorder
 
@@ -283,13 +293,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(argv: Sequence[str] | None, *, collect: bool) -> int:
-    from asrtui.cli import build_parser, check_options
+    from asrtui.cli import build_parser, check_options, console_arguments
 
-    parser = build_parser()
     arguments = sys.argv[1:] if argv is None else list(argv)
     try:
-        check_options(parser, arguments)
-        args = parser.parse_args(arguments)
+        # Opening the console needs no subcommand's parser (nor its modules: start-up time).
+        args = console_arguments(arguments)
+        if args is None:
+            parser = build_parser()
+            check_options(parser, arguments)
+            args = parser.parse_args(arguments)
     except SystemExit as exc:
         # argparse already printed usage/help/version; keep its code (2 for usage errors).
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)

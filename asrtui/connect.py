@@ -26,7 +26,6 @@ from asrtui.quotaledger import QuotaLedger
 from asrtui.ratelimit import WindowLimiter, limiter_for
 from asrtui.readonly import WRITABLE, ReadOnly, read_only_of
 from asrtui.sessionsettings import DEFAULT_REGION, Settings
-from asrtui.sharedquota import SharedLedger
 
 if TYPE_CHECKING:
     from asrtui.credentials.chain import ResolvedSettings
@@ -251,6 +250,9 @@ def quota_ledger(account: str, shared_quota: str | None) -> QuotaLedger | None:
     Raises:
         ConfigError: a Redis URL is configured but the ``redis`` package is not installed.
     """
+    # Imported here: the demo's limiter shares nothing (start-up time).
+    from asrtui.sharedquota import SharedLedger
+
     host = SharedLedger.for_account(account)
     if shared_quota is None:
         return host

@@ -11,7 +11,6 @@ than glibc both do nothing.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import functools
 from typing import Final
 
@@ -25,13 +24,17 @@ _M_MMAP_THRESHOLD: Final = -3  # mallopt's parameter number, from glibc's malloc
 
 @functools.cache
 def _glibc() -> ctypes.CDLL | None:
-    """glibc, when this process runs on it (``None`` on musl, macOS, Windows)."""
-    name = ctypes.util.find_library("c")
+    """glibc, when this process runs on it (``None`` on musl, macOS, Windows).
+
+    Looked up among the symbols the process has loaded already (``dlopen(NULL)``), where the C
+    library it runs on is: ``ctypes.util.find_library`` would run ``ldconfig -p`` in a child
+    process to find a file name, some 10-20 ms of every console's start.
+    """
     try:
-        libc = ctypes.CDLL(name) if name else None
-    except OSError:
+        libc = ctypes.CDLL(None)
+    except (OSError, TypeError):  # TypeError: Windows takes no ``None``
         return None
-    if libc is None or not hasattr(libc, "malloc_trim") or not hasattr(libc, "mallopt"):
+    if not hasattr(libc, "malloc_trim") or not hasattr(libc, "mallopt"):
         return None
     return libc
 

@@ -43,8 +43,6 @@ from asrtui.events import (
     THROTTLED,
     Event,
 )
-from asrtui.journal import encode_line
-from asrtui.logs import redact_log_text
 from asrtui.printable import printable_line
 
 __all__ = [
@@ -84,6 +82,10 @@ class HookSpec:
     timeout: float = DEFAULT_TIMEOUT
 
     def __str__(self) -> str:
+        # Imported here, as the journal's encoder below: the command line loads this module for
+        # its defaults, and a start with no hook needs neither (start-up time).
+        from asrtui.logs import redact_log_text
+
         return printable_line(redact_log_text(shlex.join(self.argv)))
 
 
@@ -228,6 +230,8 @@ class HookRunner:
             what = f"exited with code {result.code}"
         output = result.stderr.decode("utf-8", "replace").strip().splitlines()
         tail = f" ({output[-1][:200]})" if output else ""
+        from asrtui.logs import redact_log_text
+
         message = printable_line(redact_log_text(f"Alert hook {self.spec} {what}{tail}"))
         _log.warning("%s", message)
         if not self._failing:
@@ -236,6 +240,8 @@ class HookRunner:
                 self.on_failure(message)
 
     async def _run(self, event: Event) -> RunResult:
+        from asrtui.journal import encode_line
+
         data = encode_line(event).encode("utf-8")
         try:
             process = await asyncio.create_subprocess_exec(

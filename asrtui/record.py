@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import compress, count
 from operator import is_not
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from asrtui.events import (
     CREDENTIALS_FAILING,
@@ -41,10 +41,15 @@ from asrtui.events import (
     credentials_event,
     diff_tasks,
 )
-from asrtui.hooks import HookRunner
-from asrtui.journal import Journal, Problem, read_journal
 from asrtui.models import Task
 from asrtui.protocols import CredentialsStatus
+
+if TYPE_CHECKING:
+    # Named for their types only: the demo has neither a journal nor hooks, and the console's
+    # first frame does not wait for the journal's code or the hooks' (process spawning,
+    # rotating logs) to load; a recorder given them was handed them already loaded.
+    from asrtui.hooks import HookRunner
+    from asrtui.journal import Journal, Problem
 
 __all__ = ["RELOAD_SPAN", "CredentialsWatch", "Recorder", "Reloaded", "running_at_end"]
 
@@ -225,6 +230,8 @@ class Recorder:
         """
         reloaded = Reloaded()
         if self.journal is not None:
+            from asrtui.journal import read_journal
+
             found = read_journal(self.journal.path, since=self.clock() - span)
             reloaded.events = found.events[-most:]
             reloaded.problems = found.problems

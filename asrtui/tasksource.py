@@ -27,10 +27,10 @@ from asrtui.endpoints import DEFAULT_REGION, resolve_endpoint
 from asrtui.errors import ConfigError, CredentialsError
 from asrtui.models import Task, TaskList
 from asrtui.protocols import CredentialsStatus, ProfileChoice, ProfileSession, QuotaStats
-from asrtui.taskspec import TaskSpec
 
 if TYPE_CHECKING:
     from asrtui.profiles import ProfileStore
+    from asrtui.taskspec import TaskSpec  # the create form's, loaded when it first opens
 
 # `asrtui.profiles` is imported where profiles are first needed, not here: `asrtui --demo`
 # never reads the store, and the package is a good part of a start-up's own imports.

@@ -16,7 +16,7 @@ import difflib
 import importlib
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import Any, Final, NoReturn
 
 from asrtui.cli.connection import (
     add_connection_options,
@@ -29,15 +29,25 @@ from asrtui.connect import Connection, open_client, registering_secrets
 from asrtui.printable import printable_line
 
 __all__ = [
+    "COMMANDS",
     "Connection",
     "add_connection_options",
     "build_parser",
+    "console_arguments",
     "environment",
     "open_client",
     "option",
     "registering_secrets",
     "resolve_connection",
 ]
+
+
+#: The subcommands' names, as their modules register them in `build_parser` (a test holds the
+#: two equal): `console_arguments` knows by them, without loading those modules, that none is
+#: given.
+COMMANDS: Final = frozenset(
+    {"tasks", "stop", "delete", "whoami", "create", "emulator", "journal", "report", "profile"}
+)
 
 
 class _VersionAction(argparse.Action):
@@ -116,6 +126,45 @@ def _subcommands(parser: argparse.ArgumentParser) -> argparse._SubParsersAction[
     return None
 
 
+class _NotTheConsole(Exception):
+    """`console_arguments` cannot tell alone: the whole parser decides (and says why)."""
+
+
+class _ConsoleParser(_Parser):
+    """The root parser without its subcommands: any error sends the arguments to the whole one."""
+
+    def error(self, message: str) -> NoReturn:
+        raise _NotTheConsole(message)
+
+
+def console_arguments(argv: Sequence[str]) -> argparse.Namespace | None:
+    """``argv`` parsed as `build_parser` parses it, when it opens the console; else ``None``.
+
+    Opening the console takes the global options only, so the subcommands' modules (and
+    what they load: the profile store, the output formats, the journal reader) are not
+    imported for it: some 15 ms of every start. Whenever the answer could differ from the
+    whole parser's (a subcommand's name anywhere, help, ``--version``, an option not spelt out
+    in full, anything argparse would refuse), this says ``None`` and the caller uses
+    `build_parser` and `check_options`, which say what is wrong as they always did.
+    """
+    if any(token in COMMANDS or token in _WHOLE_PARSER_ONLY for token in argv):
+        return None
+    parser = _root_parser(_ConsoleParser)
+    spelt_out = {name for action in parser._actions for name in action.option_strings}
+    if any(token.startswith("-") and token.partition("=")[0] not in spelt_out for token in argv):
+        return None
+    try:
+        args = parser.parse_args(argv)
+    except _NotTheConsole:
+        return None
+    args.command = None  # what the whole parser's subcommand chooser leaves when none is given
+    return args
+
+
+#: Tokens `console_arguments` leaves to the whole parser: it prints help or the versions.
+_WHOLE_PARSER_ONLY: Final = frozenset({"-h", "--help", "--version", "--"})
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The root parser with every subcommand registered."""
     from asrtui.cli import create as create_cli
@@ -124,8 +173,29 @@ def build_parser() -> argparse.ArgumentParser:
     from asrtui.cli import tasks as tasks_cli
     from asrtui.cli import whoami as whoami_cli
 
+    parser = _root_parser(_Parser)
+    common = argparse.ArgumentParser(add_help=False)
+    add_connection_options(common, suppress=True)
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    tasks_cli.register(subparsers, parents=[common])
+    whoami_cli.register(subparsers, parents=[common])
+    create_cli.register(subparsers, parents=[common])
+    emulator_cli.register(subparsers)
+    journal_cli.register(subparsers, parents=[common])
+    try:
+        # Written separately; plugs in when present.
+        profile_cli = importlib.import_module("asrtui.cli.profile")
+    except ImportError:
+        pass
+    else:
+        profile_cli.register(subparsers)
+    return parser
+
+
+def _root_parser(kind: type[_Parser]) -> argparse.ArgumentParser:
+    """The root parser with the global options and no subcommand (one place for both uses)."""
     # Typed as the base class: the subcommand modules take plain `ArgumentParser`s.
-    parser: argparse.ArgumentParser = _Parser(
+    parser: argparse.ArgumentParser = kind(
         prog="asrtui",
         description="Terminal console for Alibaba Cloud Live real-time ASR tasks.",
         epilog="Without a subcommand, opens the interactive console.",
@@ -151,19 +221,4 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_connection_options(parser, suppress=False)
     add_hook_options(parser)
-    common = argparse.ArgumentParser(add_help=False)
-    add_connection_options(common, suppress=True)
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    tasks_cli.register(subparsers, parents=[common])
-    whoami_cli.register(subparsers, parents=[common])
-    create_cli.register(subparsers, parents=[common])
-    emulator_cli.register(subparsers)
-    journal_cli.register(subparsers, parents=[common])
-    try:
-        # Written separately; plugs in when present.
-        profile_cli = importlib.import_module("asrtui.cli.profile")
-    except ImportError:
-        pass
-    else:
-        profile_cli.register(subparsers)
     return parser

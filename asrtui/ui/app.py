@@ -24,7 +24,6 @@ from textual.worker import Worker, WorkerState
 from asrtui.errors import AsrtuiError
 from asrtui.protocols import Connector, ProfileSession, TaskSource
 from asrtui.redact import redact_text
-from asrtui.ui.commands import ConsoleCommands
 from asrtui.ui.first_answer import FirstAnswer
 from asrtui.ui.lifecycle import exit_signals
 from asrtui.ui.render_caches import TRIM_SECONDS, trim_render_caches
@@ -34,7 +33,17 @@ from asrtui.ui.toasts import SWEEP_SECONDS, ToastSweeper
 from asrtui.ui.typeahead import KeyGate
 
 if TYPE_CHECKING:
+    from textual.command import Provider
+
     from asrtui.ui.screens.profiles import SwitchRequested
+
+
+def _console_commands() -> type[Provider]:
+    """The palette's provider of console commands, loaded when the palette first opens."""
+    from asrtui.ui.commands import ConsoleCommands
+
+    return ConsoleCommands
+
 
 #: Most toasts on screen at once.
 MAX_TOASTS = 3
@@ -56,7 +65,7 @@ class AsrtuiApp(App[int]):
     # Absolute, so that subclasses in other directories (tests) find it too.
     CSS_PATH = Path(__file__).with_name("asrtui.tcss")
     TITLE = "asrtui"
-    COMMANDS = App.COMMANDS | {ConsoleCommands}
+    COMMANDS = App.COMMANDS | {_console_commands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit"),
         Binding("ctrl+p", "command_palette", "Commands", show=False),

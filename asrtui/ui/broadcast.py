@@ -36,13 +36,13 @@ from asrtui.printable import printable_line
 from asrtui.protocols import CredentialsStatus, TaskCreator, TaskSource
 from asrtui.record import Recorder, Reloaded
 from asrtui.redact import redact_text
-from asrtui.taskspec import TaskSpec, values_of_task
-from asrtui.ui.create_form import CreateTaskForm
 from asrtui.ui.event_feed import EventFeed
 from asrtui.ui.settings import ConsoleSettings
 from asrtui.ui.taskbook import EventKind, TaskBook, TaskEvent
 
 if TYPE_CHECKING:
+    from asrtui.taskspec import TaskSpec
+
     # Only the type: the event log widget loads when its panel first opens, not with the
     # first frame (its `RichLog` brings in ``rich.pretty``, and ``attrs`` when installed).
     from asrtui.ui.widgets.event_log import NoteKind
@@ -238,6 +238,10 @@ def open_create(
         if recorder is not None:
             recorder.acted(verb, task_id=task_id, like=like_id)
         created(verb, task_id)
+
+    # Loaded when first opened: the first frame has no form (start-up time).
+    from asrtui.taskspec import values_of_task
+    from asrtui.ui.create_form import CreateTaskForm
 
     values = values_of_task(like) if like is not None else {}
     screen.app.push_screen(CreateTaskForm(send, values, like=like_id), finished)

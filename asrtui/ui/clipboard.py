@@ -19,7 +19,6 @@ from collections.abc import Sequence
 
 from asrtui.jsontext import to_text
 from asrtui.models import Task
-from asrtui.output import render_json
 from asrtui.printable import printable_json
 from asrtui.redact import redact_task, redact_task_dict
 from asrtui.wire import task_to_wire
@@ -61,6 +60,9 @@ def task_id(task: Task, *, revealed: bool) -> str:
 
 def tasks_json(tasks: Sequence[Task], *, revealed: bool) -> str:
     """The tasks (marked ones) as a JSON array, the export's text; masked unless ``revealed``."""
+    # The export's encoder, loaded with the first copy of marked tasks (start-up time).
+    from asrtui.output import render_json
+
     return render_json(tasks, reveal=revealed)
 
 

@@ -12,19 +12,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from asrtui.printable import printable_line
 from asrtui.protocols import TaskSource
 from asrtui.ui import clipboard
-from asrtui.ui.batch import BatchKind, BatchPlan, plan_batch, run_batch
 from asrtui.ui.broadcast import ScreenRecord
 from asrtui.ui.event_feed import EventFeed
-from asrtui.ui.export import as_shown
 from asrtui.ui.notices import Notice
 from asrtui.ui.selection import count_tasks, name_ids
 from asrtui.ui.taskbook import Row
 from asrtui.ui.widgets.task_table import TaskTable
+
+if TYPE_CHECKING:
+    # The batch runner loads with the first stop or delete of marked tasks (start-up time).
+    from asrtui.ui.batch import BatchKind, BatchPlan
 
 __all__ = ["CopyKind", "MarkedActions", "MarkingScreen"]
 
@@ -91,6 +93,9 @@ class MarkedActions:
 
     def copy(self, kind: CopyKind, rows: Sequence[Row]) -> None:
         """Copy the ids, stream URLs or JSON of ``rows`` (as the screen shows them)."""
+        # The export's module (CSV and JSON writers), loaded with the first copy (start-up time).
+        from asrtui.ui.export import as_shown
+
         screen = self._screen
         revealed = screen.revealed
         tasks = [as_shown(row) for row in rows]
@@ -107,6 +112,8 @@ class MarkedActions:
 
     def confirm(self, kind: BatchKind, rows: Sequence[Row]) -> None:
         """Ask "Stop 3 tasks: a, b, c?", then act on each; refuse when nothing is left to do."""
+        from asrtui.ui.batch import plan_batch
+
         plan = plan_batch(kind, rows)
         screen = self._screen
         if not plan.task_ids:
@@ -147,6 +154,8 @@ class MarkedActions:
             else:
                 screen.feed.note(now, "error", f"{kind} {shown} failed: {error}")
                 screen.record.acted(kind, task_id=task_id, ok=False, note=error)
+
+        from asrtui.ui.batch import run_batch
 
         result = await run_batch(kind, plan.task_ids, act, each)
         screen.table.unmark(result.done)
