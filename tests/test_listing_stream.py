@@ -162,6 +162,18 @@ def test_a_key_again_across_runs_is_declined() -> None:
     assert not ok  # within one run the map keeps one, as the whole answer does
 
 
+def test_a_failing_consumer_makes_the_stream_decline() -> None:
+    def broken(objects: list[dict[str, Any]]) -> None:
+        raise RuntimeError("a fault of the consumer")
+
+    body = b'{"Tasks":{"a":{"taskId":"a"},"b":{"taskId":"b"}}}'
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(envelope_module, "RAW_TASKS_BYTES", 0)
+        stream = TaskObjectStream(broken)
+        stream(body)
+        assert not stream.finish(decode_json_object(body))
+
+
 def test_a_small_answer_is_left_to_the_usual_reading() -> None:
     body = b'{"Tasks":{"a":{"taskId":"a"}}}'
     ok, _ = _read(body, [])

@@ -48,7 +48,8 @@ class TaskObjectStream:
 
     Args:
         consume: called with each run of task objects (new dicts, the caller's to change),
-            in the server's order; with no more once the stream declines.
+            in the server's order; with no more once the stream declines. If it raises,
+            the stream declines (the answer is then read the usual way).
     """
 
     def __init__(self, consume: Callable[[list[dict[str, Any]]], None]) -> None:
@@ -205,5 +206,9 @@ class TaskObjectStream:
             self._decline()
             return False
         self._count += len(objects)
-        self._consume(objects)
+        try:
+            self._consume(objects)
+        except Exception:  # a fault of ours: the usual reading gives the same text, or the error
+            self._decline()
+            return False
         return True
