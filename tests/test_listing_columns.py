@@ -18,7 +18,10 @@ from hypothesis import strategies as st
 
 from asrtui import redact
 from asrtui.redact import redact_task_dict, redact_task_dicts_in_place
-from tests.test_listing_fast_paths import _objects, _same, _scalars, _urls
+from tests.support.listing_values import OBJECTS as _objects
+from tests.support.listing_values import SCALARS as _scalars
+from tests.support.listing_values import URLS as _urls
+from tests.support.listing_values import same as _same
 
 #: Column names that reach each kind: plain, URL-ish, the account id, secrets.
 _COLUMNS = ("taskId", "streamUrl", "callbackUrl", "aliUid", "authKey", "tag", "createdAt")

@@ -23,7 +23,7 @@ from asrtui.wire import TaskObjectStream, flat_task_objects
 from asrtui.wire import envelope as envelope_module
 from asrtui.wire import stream as stream_module
 from asrtui.wire.envelope import decode_json_object
-from tests.test_listing_fast_paths import _same
+from tests.support.listing_values import same as _same
 
 _texts = st.one_of(
     st.text(max_size=6),
