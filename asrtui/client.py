@@ -406,15 +406,27 @@ class LiveClient:
             )
         return parse_tasks(envelope, self._task_memo)
 
-    async def list_tasks_answer(self, *, priority: bool = False) -> dict[str, object]:
+    async def list_tasks_answer(
+        self,
+        *,
+        priority: bool = False,
+        body_reader: Callable[[], Callable[[bytes], object]] | None = None,
+    ) -> dict[str, object]:
         """`list_tasks`' answer decoded and checked, its tasks not yet parsed.
 
         For a caller that writes the tasks back as received (``asrtui tasks --format json``):
         `asrtui.wire.flat_task_objects` hands it the task objects of the usual answer without
         making a `Task` of each, and `asrtui.wire.parse_tasks` reads any other (its errors
         included). The task memo is neither used nor changed.
+
+        Args:
+            priority: ``True`` for a user-initiated listing.
+            body_reader: called once per attempt; what it returns is given each chunk of a
+                successful answer's body as it arrives (`asrtui.wire.TaskObjectStream`), so
+                the caller works while the rest arrives. Only the last attempt's counts: the
+                answer returned is the one it was given.
         """
-        return await self._call("QueryRtcAsrTasks", {}, priority=priority)
+        return await self._call("QueryRtcAsrTasks", {}, priority=priority, body_reader=body_reader)
 
     async def get_task(self, task_id: str, *, priority: bool = True) -> Task | None:
         """One task by id; ``None`` when the service no longer knows it.
@@ -492,6 +504,7 @@ class LiveClient:
         *,
         priority: bool,
         not_found_ok: bool = False,
+        body_reader: Callable[[], Callable[[bytes], object]] | None = None,
     ) -> dict[str, object]:
         """Send ``action`` with retries; return the decoded success envelope.
 
@@ -508,7 +521,9 @@ class LiveClient:
         while True:
             attempt += 1
             try:
-                return await self._attempt(action, query, priority=priority)
+                return await self._attempt(
+                    action, query, priority=priority, body_reader=body_reader
+                )
             except AsrtuiError as error:
                 if attempt >= self.max_attempts or not self._is_retryable(error):
                     if not (not_found_ok and isinstance(error, TaskNotFoundError)):
@@ -550,7 +565,12 @@ class LiveClient:
         return wait if wait is not None and wait > delay else delay
 
     async def _attempt(
-        self, action: str, query: Mapping[str, str], *, priority: bool
+        self,
+        action: str,
+        query: Mapping[str, str],
+        *,
+        priority: bool,
+        body_reader: Callable[[], Callable[[bytes], object]] | None = None,
     ) -> dict[str, object]:
         """One limiter grant, one signed send, one bounded read, one decode."""
         http = self._http
@@ -577,7 +597,8 @@ class LiveClient:
         started = self._monotonic()
         try:
             async with asyncio.timeout(self.request_timeout):
-                status, headers, body = await self._exchange.send(http, request)
+                on_chunk = body_reader() if body_reader is not None else None
+                status, headers, body = await self._exchange.send(http, request, on_chunk)
         except builtins.TimeoutError:
             raise self._exchange.deadline_exceeded() from None
         finally:

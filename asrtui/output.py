@@ -33,11 +33,12 @@ from typing import Any, TypeVar
 from asrtui.jsontext import c_compact_text, tame, to_text
 from asrtui.models import Task
 from asrtui.printable import printable_json, printable_line
-from asrtui.redact import redact_task, redact_task_dict
+from asrtui.redact import redact_task, redact_task_dict, redact_task_dicts_in_place
 from asrtui.wire import task_to_wire, unread_value
 
 __all__ = [
     "CSV_COLUMNS",
+    "WireJsonRuns",
     "csv_cell",
     "iter_csv",
     "iter_json",
@@ -109,6 +110,40 @@ def iter_wire_json(
     if reveal:
         return _iter_array(objects, lambda obj: obj, compact)
     return _iter_array(objects, redact_task_dict, compact)
+
+
+class WireJsonRuns:
+    """`iter_wire_json`'s indented text, built run by run from objects handed over as they come.
+
+    For a listing read while its body arrives (`asrtui.wire.TaskObjectStream`): each run of
+    task objects is masked and encoded at once, so the work is done while the rest of the
+    answer is still on its way, and `pieces` is the text `iter_wire_json` writes for all the
+    objects (the pieces cut elsewhere). The objects must be what the stream hands on (flat,
+    without floats); they are masked in place (`asrtui.redact.redact_task_dicts_in_place`),
+    so they must be nobody else's.
+    """
+
+    def __init__(self, *, reveal: bool = False) -> None:
+        self._reveal = reveal
+        self._pieces: list[str] = ["["]
+
+    def add(self, objects: list[dict[str, Any]]) -> None:
+        """Mask and encode one run of objects (none: nothing)."""
+        if not objects:
+            return
+        if not self._reveal:
+            redact_task_dicts_in_place(objects)
+        import msgspec
+
+        try:  # the objects' values are text, integers, booleans and nulls: `_flat_text`'s way
+            inner = msgspec.json.format(msgspec.json.encode(objects), indent=2).decode()[1:-2]
+        except (UnicodeEncodeError, TypeError, ValueError, OverflowError):
+            inner = _array_text(list(objects), compact=False)
+        self._pieces.append(printable_json(inner if len(self._pieces) == 1 else "," + inner))
+
+    def pieces(self) -> list[str]:
+        """The text so far in pieces, closed: ``[]`` when no object was added."""
+        return ["[]"] if len(self._pieces) == 1 else [*self._pieces, "\n]"]
 
 
 def _iter_array(

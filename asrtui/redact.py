@@ -35,6 +35,7 @@ import dataclasses
 import difflib
 import functools
 import json
+import operator
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -51,6 +52,7 @@ __all__ = [
     "mask_url",
     "redact_task",
     "redact_task_dict",
+    "redact_task_dicts_in_place",
     "redact_text",
     "redact_value",
     "stream_host_path",
@@ -690,3 +692,109 @@ def _mask_spans(text: str, spans: Iterable[tuple[int, int]]) -> str:
             position += 1
         parts.append(MASK if masked else text[run_start:position])
     return "".join(parts)
+
+
+# -- many flat task objects at once -----------------------------------------------------------
+
+#: Value types `redact_task_dicts_in_place` masks column by column (what `_redact_flat` takes).
+_FLAT_VALUE_TYPES = frozenset({str, int, float, bool, type(None)})
+#: The characters `_SUSPECT_RE` looks for, tested with ``in`` on a whole column at memchr speed.
+_SUSPECT_CHARS = "/%=:@\\"
+
+
+def redact_task_dicts_in_place(objects: list[Any]) -> None:
+    """Make each item ``redact_task_dict(item)``, changing the flat objects themselves.
+
+    For a listing's task objects freshly decoded, that nothing else holds: the usual answer's
+    tens of thousands of objects share a few member names, and most members (ids, modes,
+    times) hold nothing to mask, which one search over a whole column of a batch says at C
+    speed instead of one test per member. A column that needs masking is masked once per
+    distinct value (a callback URL that every task repeats), else value by value. An item
+    that is not a flat object (a container inside, a key that is not text) is replaced by
+    `redact_task_dict`'s copy. The result is `redact_task_dict`'s, member for member.
+    """
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    shapes = [tuple(obj) if type(obj) is dict else None for obj in objects]
+    first = shapes[0] if shapes else None
+    if first is not None and shapes.count(first) == len(shapes):
+        groups[first] = list(range(len(objects)))
+    else:
+        for index, shape in enumerate(shapes):
+            if shape is None:
+                objects[index] = redact_task_dict(objects[index])
+            else:
+                groups.setdefault(shape, []).append(index)
+    for names, indexes in groups.items():
+        members = [objects[index] for index in indexes]
+        if not _mask_columns(names, members):
+            for index in indexes:
+                objects[index] = redact_task_dict(objects[index])
+
+
+def _mask_columns(names: tuple[Any, ...], members: list[dict[str, Any]]) -> bool:
+    """Mask objects that all have the member ``names`` in this order; ``False``: not flat."""
+    if not names:
+        return True
+    if any(type(name) is not str for name in names):
+        return False
+    if len(names) == 1:
+        columns: list[tuple[Any, ...]] = [tuple(obj[names[0]] for obj in members)]
+    else:
+        getter = operator.itemgetter(*names)
+        columns = list(zip(*map(getter, members), strict=True))
+    typed = [set(map(type, column)) for column in columns]
+    if any(not kinds <= _FLAT_VALUE_TYPES for kinds in typed):
+        return False
+    for name, column, kinds in zip(names, columns, typed, strict=True):
+        kind = _NAME_KINDS.get(name)
+        if kind is None:
+            kind = _name_kind(name)
+        masked = _masked_column(column, kind, kinds)
+        if masked is not None:
+            for obj, value in zip(members, masked, strict=True):
+                obj[name] = value
+    return True
+
+
+def _masked_column(column: tuple[Any, ...], kind: int, kinds: set[type]) -> list[Any] | None:
+    """A column's values as `_redact_flat` masks them, or ``None`` when none changes."""
+    if kind == _UID:
+        if kinds == {str}:
+            shown = {uid: mask_account_id(uid) for uid in set(column)}
+            return [shown[uid] for uid in column]
+        return [None if value is None else mask_account_id(value) for value in column]
+    if str not in kinds:
+        return None
+    if kind == _SECRET:
+        return [MASK if type(value) is str and value else value for value in column]
+    texts = column if kinds == {str} else [value for value in column if type(value) is str]
+    joined = "".join(texts)
+    # Each test is one of a character class: the joined text passes if and only if each does.
+    if not any(char in joined for char in _SUSPECT_CHARS) or _TIME_LIKE_RE.fullmatch(joined):
+        return None
+    distinct = set(texts)
+    if len(distinct) * 2 <= len(texts):  # a callback URL that every task repeats
+        shown = {text: _mask_member(text) for text in distinct}
+        if all(shown[text] is text for text in distinct):
+            return None
+        masked = [shown[text] for text in texts]
+    else:  # a stream URL with each task's own token
+        masked = [_mask_member(text) for text in texts]
+    if texts is column:
+        return masked
+    replaced = iter(masked)
+    return [next(replaced) if type(value) is str else value for value in column]
+
+
+def _mask_member(value: str) -> str:
+    """A string member of a flat task object with a plain name, as `_redact_flat` masks it.
+
+    An ``http(s)://`` value holds ``/`` and a letter, so it is never passed over as plain
+    or time-like: it goes to `_mask_plain_url` at once, as in `_redact_flat`.
+    """
+    if value.startswith(("http://", "https://")):
+        masked = _mask_plain_url(value)
+        return _mask_any(value, 0) if masked is None else masked
+    if _SUSPECT_RE.search(value) is None or _TIME_LIKE_RE.fullmatch(value):
+        return value
+    return _mask_any(value, 0)

@@ -10,7 +10,7 @@ naming the endpoint and what to do. Nothing above it sees a transport library's 
 from __future__ import annotations
 
 import ssl
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import httpx
@@ -50,14 +50,22 @@ class HttpExchange:
     request_timeout: float
 
     async def send(
-        self, http: httpx.AsyncClient, request: httpx.Request
+        self,
+        http: httpx.AsyncClient,
+        request: httpx.Request,
+        on_chunk: Callable[[bytes], object] | None = None,
     ) -> tuple[int, dict[str, str], bytes]:
-        """Send and read the whole answer, translating every httpx failure."""
+        """Send and read the whole answer, translating every httpx failure.
+
+        ``on_chunk`` is given each chunk of a successful (2xx) answer's body as it is read
+        within the size limit, so that a caller can work while the rest arrives.
+        """
         try:
             response = await http.send(request, stream=True)
             try:
                 headers = {k.lower(): v for k, v in response.headers.items()}
-                body = await self._read_capped(response, headers)
+                feed = on_chunk if 200 <= response.status_code < 300 else None
+                body = await self._read_capped(response, headers, feed)
             finally:
                 await response.aclose()
         except httpx.HTTPError as exc:
@@ -80,7 +88,12 @@ class HttpExchange:
             ) from None
         return response.status_code, headers, body
 
-    async def _read_capped(self, response: httpx.Response, headers: Mapping[str, str]) -> bytes:
+    async def _read_capped(
+        self,
+        response: httpx.Response,
+        headers: Mapping[str, str],
+        on_chunk: Callable[[bytes], object] | None = None,
+    ) -> bytes:
         """Read the body by streaming, refusing more than ``max_body_bytes``.
 
         A refused answer is still counted (not kept), up to `_COUNT_PAST_LIMIT` past the
@@ -98,6 +111,8 @@ class HttpExchange:
                 chunks.clear()
                 break
             chunks.append(chunk)
+            if on_chunk is not None:
+                on_chunk(chunk)
         else:
             return b"".join(chunks)
         async for chunk in stream:

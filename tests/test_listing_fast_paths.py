@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import os
 import ssl
 from typing import Any
@@ -30,29 +29,11 @@ from asrtui.output import iter_json, iter_wire_json
 from asrtui.wire import envelope as envelope_module
 from asrtui.wire import flat_task_objects, parse_tasks
 from asrtui.wire.envelope import decode_json_object
-from tests.support.secret_cases import PLAIN_PARAM_NAMES, SECRET_PARAM_NAMES
+from tests.support.listing_values import OBJECTS as _objects
+from tests.support.listing_values import URLS as _urls
+from tests.support.listing_values import same as _same
 
 # -- plain URLs ---------------------------------------------------------------------------------
-
-_NAMES = (*SECRET_PARAM_NAMES, *PLAIN_PARAM_NAMES, "aliUid", "ali_uid", "AliUID", "", "a b")
-_piece = st.one_of(
-    st.text(alphabet="abcXYZ019-._~ ", max_size=6),
-    st.sampled_from(["/", "%2F", "%", "=", ":", "@", "\\", "#", "?", "&", ";", "{", "["]),
-    st.text(max_size=3),
-)
-_word = st.lists(_piece, max_size=4).map("".join)
-_param = st.one_of(
-    st.tuples(st.sampled_from(_NAMES), st.sampled_from(["=", ""]), _word).map("".join),
-    _word,
-)
-_urls = st.tuples(
-    st.sampled_from(["http://", "https://", "rtmp://", "HTTP://", "//", " http://", "{", ""]),
-    _word,
-    st.sampled_from(["", "/", "/app/s.flv", "/p@x", "/a=b", "/%41"]),
-    st.sampled_from(["", "?"]),
-    st.lists(_param, max_size=4).map("&".join),
-    st.sampled_from(["", "#", "#auth_key=s"]),
-).map("".join)
 
 
 @settings(max_examples=600, deadline=None)
@@ -97,48 +78,6 @@ def test_the_other_urls_take_the_full_walk(url: str) -> None:
 
 # -- flat task objects --------------------------------------------------------------------------
 
-_MEMBERS = (
-    "taskId",
-    "streamUrl",
-    "callbackUrl",
-    "aliUid",
-    "AliUID",
-    "createdAt",
-    "tag",
-    "token",
-    "authKey",
-    "tokenType",
-    "x",
-)
-_scalars = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(min_value=-(2**70), max_value=2**70),
-    st.floats(allow_nan=True, allow_infinity=True),
-    st.text(max_size=10),
-    _urls,
-    st.sampled_from(
-        [
-            "",
-            "2026-05-15T10:00:00+08:00",
-            "1119309225474343",
-            "\ud800",
-            "=1+2",
-            "password:hunter2",  # free text, not a URL: masked by the text pass only
-            "see rtmp://u:pw@h/a?auth_key=k",
-            '{"token": "t"}',
-            "rtmp://h/app?auth_key=k",
-        ]
-    ),
-)
-_flat_objects = st.dictionaries(st.sampled_from(_MEMBERS), _scalars, max_size=7)
-_objects = st.one_of(
-    _flat_objects,
-    st.dictionaries(
-        st.sampled_from(_MEMBERS), st.one_of(_scalars, st.lists(_scalars, max_size=2)), max_size=4
-    ),
-)
-
 
 @settings(max_examples=400, deadline=None)
 @given(_objects)
@@ -156,15 +95,6 @@ def test_the_memo_of_masked_strings_stays_bounded() -> None:
         masked = redact.redact_task_dict({"streamUrl": f"http://h/{index}?auth_key=k{index}"})
         assert masked == {"streamUrl": f"http://h/{index}?auth_key=****"}
     assert len(redact._MASKED) <= redact._MASKED_SIZE
-
-
-def _same(a: Any, b: Any) -> bool:
-    """Equal, NaN equal to NaN (masking keeps a NaN as it came)."""
-    if isinstance(a, float) and isinstance(b, float) and math.isnan(a):
-        return math.isnan(b)
-    if isinstance(a, dict) and isinstance(b, dict):
-        return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
-    return type(a) is type(b) and a == b
 
 
 # -- encoding -----------------------------------------------------------------------------------

@@ -21,10 +21,10 @@ from asrtui.connect import Connection, open_client
 from asrtui.errors import AsrtuiError, ConfigError, TaskNotFoundError
 from asrtui.events import action_event
 from asrtui.models import Task
-from asrtui.output import iter_csv, iter_json, iter_wire_json
+from asrtui.output import WireJsonRuns, iter_csv, iter_json, iter_wire_json
 from asrtui.printable import printable_line
 from asrtui.taskid import normalize_task_id
-from asrtui.wire import flat_task_objects, parse_tasks
+from asrtui.wire import TaskObjectStream, flat_task_objects, parse_tasks
 
 __all__ = ["confirm", "register", "run_delete", "run_stop", "run_tasks"]
 
@@ -182,9 +182,24 @@ async def _listing_json(client: LiveClient, *, reveal: bool) -> Iterator[str]:
     """``tasks --format json``'s pieces, the usual answer written without parsing its tasks.
 
     The text is the same either way (`asrtui.output.iter_wire_json`); an answer of another
-    shape is parsed as always, with its tolerance and its errors.
+    shape is parsed as always, with its tolerance and its errors. A large usual answer is
+    masked and encoded while it arrives (`asrtui.wire.TaskObjectStream`), and written only
+    once it has arrived whole and been checked: an answer that fails prints nothing.
     """
-    answer = await client.list_tasks_answer(priority=True)
+    attempts: list[tuple[TaskObjectStream, WireJsonRuns]] = []
+
+    def body_reader() -> TaskObjectStream:
+        runs = WireJsonRuns(reveal=reveal)
+        stream = TaskObjectStream(runs.add)
+        attempts[:] = [(stream, runs)]  # a retry starts again; the last attempt's answer counts
+        return stream
+
+    answer = await client.list_tasks_answer(priority=True, body_reader=body_reader)
+    if attempts:
+        stream, runs = attempts.pop()
+        if stream.finish(answer):
+            return _json_pieces(iter(runs.pieces()))
+        del stream, runs  # what it built, if anything, is dropped
     objects = flat_task_objects(answer)
     if objects is None:
         return _render(parse_tasks(answer).tasks, "json", reveal=reveal)

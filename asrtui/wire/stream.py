@@ -1,0 +1,214 @@
+"""The task objects of a large listing, read while its body is still arriving.
+
+At 100,000 tasks the body is some 50 MB: it takes a while to arrive, and decoding it only once
+it is whole leaves that time unused. `TaskObjectStream` is fed each chunk as it is read and
+cuts off, as soon as they are complete, runs of members of the ``Tasks`` map (the documented
+shape: ``"Tasks":{"<id>":{...},...}``), each decoded in C and handed on in the server's order.
+
+Nothing is guessed. A run is cut just after a ``}`` followed by ``,"``, and is kept only if
+``{`` + run + ``}`` decodes. The reading starts at a place shown to be where ``Tasks``'s
+members start (the members before it decode), and decoding is the same reading from the same
+place: a cut inside a string, or inside a task, cannot decode, so a run that does is made of
+whole members. At the end (`TaskObjectStream.finish`) the rest of ``Tasks`` is read from the
+whole answer, and the end of ``Tasks`` and the members after it are checked the same way, so
+the objects handed on are exactly `asrtui.wire.flat_task_objects`' for that answer.
+
+The stream only takes what `asrtui.wire.flat_task_objects` vouches for, and stricter: objects
+of text, integers, booleans and nulls (no floats: their text is the standard library's
+business), each with a non-empty text ``taskId``, and no task id twice. On anything else it
+stops taking chunks and `finish` says no: the caller reads the answer the usual way, with its
+tolerance and its errors. It never raises on what a server sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+from asrtui.wire.envelope import RawTasks
+
+__all__ = ["TaskObjectStream"]
+
+#: Where the members of ``Tasks`` start, in a compact answer.
+_TASKS_START: Final = b'"Tasks":{'
+#: Bytes gathered before a run is cut: enough for the C decoder to run at full speed.
+_RUN_BYTES: Final = 256 * 1024
+#: The start of ``Tasks`` must be found within this many bytes of the answer.
+_HEAD_BYTES: Final = 64 * 1024
+#: Cuts tried, from the last one back, before waiting for more bytes.
+_CUTS_TRIED: Final = 4
+#: Bytes waiting uncut before the stream gives up (a task this large is not the usual one).
+_MAX_PENDING: Final = 8 * 1024 * 1024
+#: A member ends with ``}``, the next one starts with ``,"``.
+_CUT: Final = b'},"'
+
+
+class TaskObjectStream:
+    """Feeds a listing's task objects to ``consume`` as runs of them arrive.
+
+    Args:
+        consume: called with each run of task objects (new dicts, the caller's to change),
+            in the server's order; with no more once the stream declines. If it raises,
+            the stream declines (the answer is then read the usual way).
+    """
+
+    def __init__(self, consume: Callable[[list[dict[str, Any]]], None]) -> None:
+        import msgspec  # loaded by the listings that stream only
+
+        self._consume = consume
+        self._decode_runs = msgspec.json.Decoder(dict[str, dict[str, str | int | bool | None]])
+        self._decode_members = msgspec.json.Decoder(dict[str, msgspec.Raw])
+        self._errors = (msgspec.DecodeError, ValueError, RecursionError)
+        self._pending: list[bytes] = []
+        self._pending_size = 0
+        self._head = b""
+        #: Offset in the body of the first byte of ``Tasks``'s members (-1: not found yet).
+        self._start = -1
+        #: Bytes of members (and the commas between them) handed on so far.
+        self._taken = 0
+        self._ids: set[str] = set()
+        self._next_try = _RUN_BYTES
+        self._count = 0
+        self.declined = False
+
+    def __call__(self, chunk: bytes) -> None:
+        """Take the next chunk of the body."""
+        if self.declined or not chunk:
+            return
+        try:
+            if self._start < 0:
+                self._find_start(chunk)
+            else:
+                self._pending.append(chunk)
+                self._pending_size += len(chunk)
+                if self._pending_size >= self._next_try:
+                    self._cut()
+        except self._errors:  # pragma: no cover - each step catches its own
+            self.declined = True
+
+    def finish(self, envelope: Mapping[str, Any]) -> bool:
+        """Hand on the last objects; whether every task object of ``envelope`` went to ``consume``.
+
+        ``envelope`` is the whole answer as `asrtui.wire.decode_json_object` decoded it.
+        ``False``: the stream declined (the objects handed on, if any, are to be dropped).
+        """
+        if self.declined or self._start < 0 or "Tasks" not in envelope:
+            return self._decline()
+        tasks = envelope["Tasks"]
+        if not isinstance(tasks, RawTasks):  # a small answer, decoded whole
+            return self._decline()
+        rest = b"".join(self._pending)
+        self._pending.clear()
+        # If ``Tasks`` is the member read, its members end here, just before its ``}``:
+        end = len(tasks.data) - 2 - self._taken
+        if end < 0 or rest[end : end + 1] != b"}" or rest[end + 1 : end + 2] not in (b",", b"}"):
+            return self._decline()
+        if end and not self._take(rest[:end]):
+            return self._decline()
+        # The members decoded from a member boundary up to ``end``: the ``}`` there closes
+        # ``Tasks``. What follows must be the envelope's last members, none of them ``Tasks``.
+        after = rest[end + 1 :]
+        if after[:1] == b",":
+            try:
+                members = self._decode_members.decode(b"{" + after[1:])
+            except self._errors:
+                return self._decline()
+            if "Tasks" in members:
+                return self._decline()
+        return self._count > 0 or self._decline()
+
+    def _decline(self) -> bool:
+        self.declined = True
+        self._pending.clear()
+        self._ids.clear()
+        return False
+
+    def _find_start(self, chunk: bytes) -> None:
+        """Find where ``Tasks``'s members start, and show that it is a member's start."""
+        head = self._head + chunk
+        at = head.find(_TASKS_START)
+        if at < 0:
+            self._head = head
+            if len(head) > _HEAD_BYTES:
+                self._decline()
+            return
+        self._head = b""
+        before = head[:at]
+        if before != b"{":
+            if before[:1] != b"{" or before[-1:] != b",":
+                self._decline()
+                return
+            try:  # the members before ``Tasks`` (one of them ``Tasks`` again: declined)
+                members = self._decode_members.decode(before[:-1] + b"}")
+            except self._errors:
+                self._decline()
+                return
+            if "Tasks" in members:
+                self._decline()
+                return
+        self._start = at + len(_TASKS_START)
+        rest = head[self._start :]
+        if rest:
+            self._pending.append(rest)
+            self._pending_size = len(rest)
+
+    def _cut(self) -> None:
+        """Hand on the complete members waiting, keeping what follows the last cut."""
+        data = b"".join(self._pending)
+        limit = len(data)
+        for _ in range(_CUTS_TRIED):
+            cut = data.rfind(_CUT, 0, limit)
+            if cut < 0:
+                break
+            if self._take(data[: cut + 1]):
+                rest = data[cut + 2 :]
+                self._pending = [rest] if rest else []
+                self._pending_size = len(rest)
+                self._taken += cut + 2
+                self._next_try = _RUN_BYTES
+                return
+            if self.declined:
+                return
+            limit = cut
+        self._pending = [data]
+        self._next_try = 2 * len(data)  # not again at every chunk: the cost would be quadratic
+        if len(data) > _MAX_PENDING:
+            self._decline()
+
+    def _take(self, run: bytes) -> bool:
+        """Decode ``run`` (whole members) and hand its objects on; ``False`` if it does not decode.
+
+        Declines for good on a run that decodes but is not what the stream takes.
+        """
+        if not run.isascii():
+            try:  # the C decoder lets bytes that are not UTF-8 through in strings
+                run.decode("utf-8")
+            except UnicodeDecodeError:
+                self._decline()
+                return False
+        import msgspec
+
+        try:
+            members = self._decode_runs.decode(b"{" + run + b"}")
+        except msgspec.ValidationError:  # a float, a container: not for the stream
+            self._decline()
+            return False
+        except self._errors:  # not a run of whole members (or a value msgspec refuses)
+            return False
+        objects = list(members.values())
+        ids = [obj.get("taskId") for obj in objects]
+        if set(map(type, ids)) != {str} or "" in ids:
+            self._decline()
+            return False
+        known = len(self._ids)
+        self._ids.update(members)
+        if len(self._ids) != known + len(members):  # a key again: the whole map keeps one
+            self._decline()
+            return False
+        self._count += len(objects)
+        try:
+            self._consume(objects)
+        except Exception:  # a fault of ours: the usual reading gives the same text, or the error
+            self._decline()
+            return False
+        return True

@@ -1,0 +1,99 @@
+"""Masking a batch of task objects column by column gives `redact_task_dict`'s answer.
+
+``asrtui tasks --format json`` masks the tasks of a listing a batch at a time
+(`asrtui.redact.redact_task_dicts_in_place`): a column whose text holds nothing to mask is
+passed over in one search, a column of repeated values is masked once per value, a column of
+plain URLs in a few passes over its joined text. Each way must give, member for member, what
+`redact_task_dict` gives each object alone: checked here on batches built to reach every
+branch (shared member names, columns of URLs, odd values, objects that are not flat).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from asrtui import redact
+from asrtui.redact import redact_task_dict, redact_task_dicts_in_place
+from tests.support.listing_values import OBJECTS as _objects
+from tests.support.listing_values import SCALARS as _scalars
+from tests.support.listing_values import URLS as _urls
+from tests.support.listing_values import same as _same
+
+#: Column names that reach each kind: plain, URL-ish, the account id, secrets.
+_COLUMNS = ("taskId", "streamUrl", "callbackUrl", "aliUid", "authKey", "tag", "createdAt")
+
+
+def _check(objects: list[Any]) -> None:
+    expected = [redact_task_dict(obj) for obj in copy.deepcopy(objects)]
+    received = copy.deepcopy(objects)
+    batch = list(received)
+    redact_task_dicts_in_place(batch)
+    assert len(batch) == len(expected)
+    for got, want in zip(batch, expected, strict=True):
+        assert _same(got, want), (got, want)
+
+
+def _rows(values: st.SearchStrategy[Any]) -> st.SearchStrategy[list[dict[str, Any]]]:
+    """Objects sharing one shape (the usual listing), each column drawn from ``values``."""
+    return st.lists(st.sampled_from(_COLUMNS), min_size=1, max_size=4, unique=True).flatmap(
+        lambda names: st.lists(
+            st.tuples(*[values for _ in names]).map(lambda row: dict(zip(names, row, strict=True))),
+            min_size=1,
+            max_size=8,
+        )
+    )
+
+
+@settings(max_examples=400, deadline=None)
+@given(_rows(st.one_of(_urls, _scalars)))
+def test_a_batch_of_one_shape_is_masked_as_each_object_alone(objects: list[Any]) -> None:
+    _check(objects)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(_objects, st.just([1]), st.just("x")), max_size=8))
+def test_a_batch_of_any_shapes_is_masked_as_each_object_alone(objects: list[Any]) -> None:
+    _check(objects)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_urls, min_size=1, max_size=6))
+def test_a_column_of_urls_is_masked_as_each_url_alone(urls: list[str]) -> None:
+    _check([{"streamUrl": url} for url in urls])
+    _check([{"streamUrl": url} for url in urls * 3])  # repeated: masked once per value
+
+
+def test_the_characters_looked_for_are_the_suspect_ones() -> None:
+    looked_for = {chr(code) for code in range(0x3000) if redact._SUSPECT_RE.search(chr(code))}
+    assert looked_for == set(redact._SUSPECT_CHARS)
+
+
+def test_the_usual_listing_is_masked_in_place() -> None:
+    objects: list[Any] = [
+        {
+            "taskId": f"asr-{index}",
+            "createdAt": "2026-05-15T10:00:00+08:00",
+            "streamUrl": f"http://pull.example.com/live/{index}.flv?auth_key=1-0-0-{index:032x}",
+            "callbackUrl": "https://cb.example.com/notify?token=t",
+            "aliUid": "1119309225474343",
+            "status": 1,
+            "tag": "",
+        }
+        for index in range(600)
+    ]
+    same = list(objects)
+    redact_task_dicts_in_place(objects)
+    assert all(a is b for a, b in zip(objects, same, strict=True))  # changed, not copied
+    assert objects[5] == {
+        "taskId": "asr-5",
+        "createdAt": "2026-05-15T10:00:00+08:00",
+        "streamUrl": "http://pull.example.com/live/5.flv?auth_key=****",
+        "callbackUrl": "https://cb.example.com/notify?token=****",
+        "aliUid": "************4343",
+        "status": 1,
+        "tag": "",
+    }

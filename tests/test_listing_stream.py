@@ -1,0 +1,218 @@
+"""A large listing's task objects read as its body arrives are exactly the whole answer's.
+
+`asrtui.wire.TaskObjectStream` cuts runs of ``Tasks`` members off the body as chunks arrive
+(``asrtui tasks --format json``). Whatever the body (members before and after ``Tasks``,
+``Tasks`` twice, a task id twice, text holding ``},"``, floats, nested values, odd shapes) and
+however it is cut into chunks, the stream either declines or hands on, in order, exactly the
+objects `asrtui.wire.flat_task_objects` reads from the whole answer; and it takes the usual
+answer whole. The command's text is the same as without the stream, on a real socket.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from asrtui.cli import tasks as cli_tasks
+from asrtui.errors import AsrtuiError
+from asrtui.wire import TaskObjectStream, flat_task_objects
+from asrtui.wire import envelope as envelope_module
+from asrtui.wire import stream as stream_module
+from asrtui.wire.envelope import decode_json_object
+from tests.support.listing_values import same as _same
+
+_texts = st.one_of(
+    st.text(max_size=6),
+    st.sampled_from(['},"', '"}', '},"a":{', "\\", "\u00e9", "\u2028", "http://h/s?auth_key=k"]),
+)
+_values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    _texts,
+)
+_odd_values = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False), st.lists(_values, max_size=2)
+)
+_members = st.dictionaries(
+    st.sampled_from(["status", "tag", "streamUrl", "aliUid", "x"]), _values, max_size=4
+)
+
+
+@st.composite
+def _task_entries(draw: st.DrawFn) -> list[str]:
+    """``"key":{...}`` texts, keys sometimes repeated, values sometimes odd."""
+    entries = []
+    for index in range(draw(st.integers(min_value=0, max_value=8))):
+        key = draw(st.sampled_from([f"asr-{index}", "asr-0", "", '},"']))
+        obj: dict[str, Any] = draw(_members)
+        task_id = draw(st.sampled_from([key, f"asr-{index}", "", 7, None]))
+        if task_id is not None:
+            obj["taskId"] = task_id
+        if draw(st.integers(min_value=0, max_value=9)) == 0:
+            obj["odd"] = draw(_odd_values)
+        entry = json.dumps(key) + ":" + json.dumps(obj, ensure_ascii=draw(st.booleans()))
+        if draw(st.integers(min_value=0, max_value=19)) == 0:
+            entry = json.dumps(key) + ":" + draw(st.sampled_from(["1", '"x"', "[]", "null"]))
+        entries.append(entry)
+    return entries
+
+
+@st.composite
+def _bodies(draw: st.DrawFn) -> bytes:
+    tasks = "{" + ",".join(draw(_task_entries())) + "}"
+    if draw(st.integers(min_value=0, max_value=9)) == 0:
+        tasks = draw(st.sampled_from(["null", "[]", '"{}"', "{ }"]))
+    members = [f'"Tasks":{tasks}', '"RequestId":"r"', '"RetCode":2000', '"Note":"},\\"T"']
+    if draw(st.integers(min_value=0, max_value=9)) == 0:
+        members.append('"Tasks":{"asr-9":{"taskId":"asr-9"}}')
+    if draw(st.integers(min_value=0, max_value=9)) == 0:
+        members.append('"tasks":{"asr-8":{"taskId":"asr-8"}}')
+    members = draw(st.permutations(members))
+    return ("{" + ",".join(members) + "}").encode()
+
+
+def _read(body: bytes, sizes: list[int]) -> tuple[bool, list[dict[str, Any]]]:
+    got: list[dict[str, Any]] = []
+    stream = TaskObjectStream(got.extend)
+    position = 0
+    for size in sizes:
+        stream(body[position : position + size])
+        position += size
+    stream(body[position:])
+    answer = decode_json_object(body)
+    return stream.finish(answer), got
+
+
+@settings(max_examples=500, deadline=None)
+@given(_bodies(), st.lists(st.integers(min_value=1, max_value=40), max_size=30))
+def test_the_stream_hands_on_the_whole_answers_objects_or_declines(
+    body: bytes, sizes: list[int]
+) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(envelope_module, "RAW_TASKS_BYTES", 0)
+        patch.setattr(stream_module, "_RUN_BYTES", 8)
+        try:
+            answer = decode_json_object(body)
+        except AsrtuiError:
+            return
+        ok, got = _read(body, sizes)
+        if ok:
+            expected = flat_task_objects(answer)
+            assert expected is not None
+            assert len(got) == len(expected)
+            assert all(_same(a, b) for a, b in zip(got, expected, strict=True))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(_members, min_size=1, max_size=8),
+    st.integers(min_value=0, max_value=3),
+    st.lists(st.integers(min_value=1, max_value=40), max_size=30),
+    st.sampled_from([1, 8, 64]),
+)
+def test_the_usual_answer_is_taken_whole(
+    objects: list[dict[str, Any]], place: int, sizes: list[int], run: int
+) -> None:
+    tasks = {f"asr-{i}": {**obj, "taskId": f"asr-{i}"} for i, obj in enumerate(objects)}
+    members = ['"RequestId":"r"', '"RetCode":2000', '"Description":"success"']
+    members.insert(place, '"Tasks":' + json.dumps(tasks, separators=(",", ":")))
+    body = ("{" + ",".join(members) + "}").encode()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(envelope_module, "RAW_TASKS_BYTES", 0)
+        patch.setattr(stream_module, "_RUN_BYTES", run)
+        ok, got = _read(body, sizes)
+    assert ok
+    assert got == list(tasks.values())
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"Tasks":{"a":{"taskId":"a"}},"Tasks":{"b":{"taskId":"b"}}}',  # the last one counts
+        b'{"Tasks":{"a":{"taskId":"a"}},"RetCode":2000,"Tasks":{"a":{"taskId":"a","x":1}}}',
+        b'{"Tasks":{"a":{"taskId":"a"}},"RetCode":2000,"Tasks":{"a":{"taskId":"b"}}}',
+        b'{"D":{"Tasks":{"a":{"taskId":"a"}}},"Tasks":{"b":{"taskId":"b"}}}',  # nested first
+        b'{"Tasks":{"a":{"taskId":"a"}} ,"Tasks":{"b":{"taskId":"b"}}}',  # a space, then again
+        b'{"Tasks":{"a":{"taskId":"a","n":1.5}}}',  # a float: the standard library's text
+        b'{"Tasks":{"a":{"taskId":"a","l":[1]}}}',  # nested
+        b'{"Tasks": {"a":{"taskId":"a"}}}',  # not compact
+        b'{"Tasks":{}}',
+    ],
+)
+def test_what_the_stream_does_not_vouch_for_is_declined(body: bytes) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(envelope_module, "RAW_TASKS_BYTES", 0)
+        patch.setattr(stream_module, "_RUN_BYTES", 1)
+        for size in (1, 3, len(body)):
+            ok, _ = _read(body, [size] * (len(body) // size))
+            assert not ok
+
+
+def test_a_key_again_across_runs_is_declined() -> None:
+    body = b'{"Tasks":{"a":{"taskId":"a"},"b":{"taskId":"b"},"a":{"taskId":"c"}}}'
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(envelope_module, "RAW_TASKS_BYTES", 0)
+        patch.setattr(stream_module, "_RUN_BYTES", 1)
+        ok, _ = _read(body, [1] * len(body))
+    assert not ok  # within one run the map keeps one, as the whole answer does
+
+
+def test_a_failing_consumer_makes_the_stream_decline() -> None:
+    def broken(objects: list[dict[str, Any]]) -> None:
+        raise RuntimeError("a fault of the consumer")
+
+    body = b'{"Tasks":{"a":{"taskId":"a"},"b":{"taskId":"b"}}}'
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(envelope_module, "RAW_TASKS_BYTES", 0)
+        stream = TaskObjectStream(broken)
+        stream(body)
+        assert not stream.finish(decode_json_object(body))
+
+
+def test_a_small_answer_is_left_to_the_usual_reading() -> None:
+    body = b'{"Tasks":{"a":{"taskId":"a"}}}'
+    ok, _ = _read(body, [])
+    assert not ok  # decoded whole by the client: nothing to gain
+
+
+def test_the_command_writes_the_same_text_with_and_without_the_stream(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from asrtui.__main__ import main
+    from asrtui.emulator import DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, build_emulator
+    from asrtui.emulator.server import running_server
+
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", DEMO_ACCESS_KEY_ID)
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", DEMO_ACCESS_KEY_SECRET)
+    finished: list[bool] = []
+    finish = TaskObjectStream.finish
+
+    def counted(self: TaskObjectStream, envelope: Any) -> bool:
+        finished.append(finish(self, envelope))
+        return finished[-1]
+
+    monkeypatch.setattr(TaskObjectStream, "finish", counted)
+    with running_server(build_emulator(seed=7, tasks=3000)) as url:
+        for reveal in ([], ["--reveal-secrets"]):
+            argv = ["tasks", "--endpoint", url, "--format", "json", *reveal]
+            assert main(argv) == 0
+            streamed = capsys.readouterr().out
+            with monkeypatch.context() as patch:
+                patch.setattr(cli_tasks, "TaskObjectStream", _Declining)
+                assert main(argv) == 0
+                whole = capsys.readouterr().out
+            assert streamed == whole
+            assert len(json.loads(streamed)) == 3000
+    assert finished == [True, False, True, False]  # streamed, then declined at once
+
+
+class _Declining(TaskObjectStream):
+    """A stream that takes nothing: the listing is read whole, as without a stream."""
+
+    def __call__(self, chunk: bytes) -> None:
+        self.declined = True
