@@ -9,8 +9,9 @@ reboots. The journal is how "what happened when" survives: the console appends e
 How it is written, and why:
 
 - One ``write`` per line, then ``flush``: a killed process loses at most the line it was
-  writing, and every line before it parses. The file is opened in append mode, so two consoles
-  of one profile interleave whole lines.
+  writing, and every line before it parses. A burst of events (`Journal.append_many`) is
+  written a few lines per ``write``. The file is opened in append mode, so two consoles of one
+  profile interleave whole lines.
 - A file that does not end with a line break (power loss mid-line) is never overwritten or cut:
   a line break is written first, so the half line stays on its own and the reader reports it.
 - It rotates by size (``<profile>.jsonl.1`` ... ``.N``, oldest dropped), so a season of
@@ -33,7 +34,7 @@ import contextlib
 import json
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -161,11 +162,23 @@ class Journal:
 
     def append(self, event: Event) -> bool:
         """Write ``event`` as one line and flush it; ``False`` (and `failure` set) on an error."""
-        line = encode_line(event)
+        return self._write(encode_line(event))
+
+    def append_many(self, events: Sequence[Event]) -> bool:
+        """Write ``events`` as lines in one write, then flush; ``False`` (and `failure`) on error.
+
+        For a burst (the first answer of a large account is an event per task): a write and a
+        flush per line cost more than masking it. Killed mid-write, the file ends with a half
+        line, which the reader reports and the next append leaves on its own. Keep bursts
+        short (a few lines, some kilobytes): rotation is checked after each write.
+        """
+        return self._write("".join(encode_line(event) for event in events)) if events else True
+
+    def _write(self, text: str) -> bool:
         try:
             if self._file is None:
                 self._file = self._open()
-            self._file.write(line)
+            self._file.write(text)
             self._file.flush()
             if self._file.tell() >= self.max_bytes:
                 self._rotate()

@@ -81,6 +81,14 @@ _FORMAT = "%(asctime)s %(levelname)-8s %(name)s[%(process)d]: %(message)s"
 
 _secrets: set[str] = set()
 _secrets_lock = threading.Lock()
+# Bumped (under the lock) whenever `_secrets` changes: a masked text remembered under another
+# number was masked with other secrets.
+_secrets_version = [0]
+# Short texts masked lately, by (secrets version, text): a journal masks every string of every
+# event, and most of them (a tag, a language, a status) repeat from event to event.
+_masked_memo: dict[tuple[int, str], str] = {}
+_MEMO_TEXT_CHARS = 80
+_MEMO_SIZE = 4096
 # The directory `setup_logging` chose, where crash reports go too.
 _active_dir: Path | None = None
 _handler: logging.Handler | None = None
@@ -115,19 +123,40 @@ def register_secret(value: str) -> None:
     """
     if isinstance(value, str) and value:
         with _secrets_lock:
-            _secrets.add(value)
+            if value not in _secrets:
+                _secrets.add(value)
+                _secrets_version[0] += 1
 
 
 def forget_secrets() -> None:
     """Forget every registered secret (for tests, and when the credentials are replaced)."""
     with _secrets_lock:
         _secrets.clear()
+        _secrets_version[0] += 1
 
 
 def redact_log_text(text: str) -> str:
-    """``text`` with every secret kind of the module docstring masked; never raises."""
+    """``text`` with every secret kind of the module docstring masked; never raises.
+
+    A short text masked lately under the same registered secrets is answered from memory.
+    """
     if not isinstance(text, str):
         return MASK
+    if len(text) > _MEMO_TEXT_CHARS:
+        return _redact_log_text(text)
+    # The version is read before the secrets are: a text is never remembered under a version
+    # newer than the secrets it was masked with.
+    key = (_secrets_version[0], text)
+    masked = _masked_memo.get(key)
+    if masked is None:
+        masked = _redact_log_text(text)
+        if len(_masked_memo) >= _MEMO_SIZE:
+            _masked_memo.clear()
+        _masked_memo[key] = masked
+    return masked
+
+
+def _redact_log_text(text: str) -> str:
     text = _AUTH_QUOTED_RE.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}{m.group(2)}", text)
     text = _AUTH_PLAIN_RE.sub(lambda m: m.group(1) + MASK, text)
     text = _SIGNATURE_RE.sub(lambda m: m.group(1) + MASK, text)

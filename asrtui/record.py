@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -57,6 +58,12 @@ __all__ = ["RELOAD_SPAN", "CredentialsWatch", "Recorder", "Reloaded", "running_a
 RELOAD_SPAN: Final = timedelta(hours=24)
 #: The most events a starting console takes back (the newest; the event log keeps 1000).
 RELOAD_MOST: Final = 1000
+#: Events the journal thread masks and writes at a time (about 1 ms of work, a few kilobytes:
+#: one whole write), and the pause between two slices of a burst, when the console's loop may
+#: take the interpreter lock.
+WRITE_SLICE: Final = 8
+YIELD_SECONDS: Final = 0.001
+
 #: The most calls kept while the journal is read at start.
 _EARLY_MOST: Final = 100
 
@@ -70,14 +77,16 @@ class _Writer:
 
     Masking and writing a line costs some 100 us; the first answer of an account with 10,000
     tasks is 10,000 lines, a second the console's loop must not stand still for. The thread
-    writes each line as it comes (flushed), so little waits in the queue; `close` writes
-    what is left.
+    writes what comes (flushed) in slices of `WRITE_SLICE` lines and pauses between slices of
+    a burst, so the loop is never kept waiting for the interpreter lock for long (a key press
+    takes it back many times); `close` writes what is left.
     """
 
     def __init__(self, journal: Journal) -> None:
         self.journal = journal
         self._queue: queue.Queue[tuple[Event, ...] | None] = queue.Queue()
         self._thread: threading.Thread | None = None
+        self._closing = False
 
     def put(self, event: Event) -> None:
         self.put_many((event,))
@@ -95,8 +104,14 @@ class _Writer:
     def _run(self) -> None:
         while (events := self._queue.get()) is not None:
             try:
-                for event in events:
-                    self.journal.append(event)  # never raises: a failure is kept in `failure`
+                for start in range(0, len(events), WRITE_SLICE):
+                    # Never raises: a failure is kept in `Journal.failure`.
+                    self.journal.append_many(events[start : start + WRITE_SLICE])
+                    if start + WRITE_SLICE < len(events) and not self._closing:
+                        # Hand the interpreter lock to the console's loop between slices: a
+                        # thread that keeps it makes the loop wait up to the switch interval
+                        # (5 ms) each time it takes it back, many times per key press.
+                        time.sleep(YIELD_SECONDS)
             finally:
                 self._queue.task_done()
         self._queue.task_done()
@@ -107,8 +122,9 @@ class _Writer:
             self._queue.join()
 
     def close(self) -> None:
-        """Write what is left and stop the thread."""
+        """Write what is left (without pausing between slices) and stop the thread."""
         if self._thread is not None:
+            self._closing = True
             self._queue.put(None)
             self._thread.join(timeout=10)
             self._thread = None

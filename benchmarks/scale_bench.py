@@ -55,13 +55,14 @@ REFRESH_CPU_PERCENT = 10.0  # at 10k
 SIZES = (1_000, 10_000, 50_000, 100_000)
 SIZE = (200, 50)
 
-#: The emulator, served until stdin closes: ``python -c EMULATOR <tasks>`` prints its URL.
+#: The emulator, served until stdin closes: ``python -c EMULATOR <tasks> lively|still`` prints
+#: its URL.
 EMULATOR = r"""
 import sys
 from asrtui.emulator import build_emulator
 from asrtui.emulator.server import running_server
 
-app = build_emulator(seed=12, tasks=int(sys.argv[1]), limit=1000)
+app = build_emulator(seed=12, tasks=int(sys.argv[1]), limit=1000, lively=sys.argv[2] == "lively")
 with running_server(app) as url:
     print(url, flush=True)
     sys.stdin.read()
@@ -279,10 +280,16 @@ def _env(home: str) -> dict[str, str]:
 
 
 @contextmanager
-def emulator(tasks: int, env: dict[str, str]) -> Iterator[str]:
-    """An emulator with ``tasks`` tasks in its own process; yields its base URL."""
+def emulator(tasks: int, env: dict[str, str], *, lively: bool = False) -> Iterator[str]:
+    """An emulator with ``tasks`` tasks in its own process; yields its base URL.
+
+    ``lively``: tasks start and end over time and every running task's ``updatedAt`` moves on
+    each tick (the demo's emulator), so no answer repeats a task unchanged. A real account
+    changes a task when its status changes, far less often: the default keeps every task as
+    it is, and ``--lively`` measures the other extreme.
+    """
     child = subprocess.Popen(
-        [sys.executable, "-c", EMULATOR, str(tasks)],
+        [sys.executable, "-c", EMULATOR, str(tasks), "lively" if lively else "still"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -445,6 +452,11 @@ def main() -> int:
     parser.add_argument("--refreshes", type=int, help="seconds of 1 s refreshes (default 60)")
     parser.add_argument("--repeats", type=int, help="CLI runs per program (default 3)")
     parser.add_argument("--skip", choices=("cli", "console"), action="append", default=[])
+    parser.add_argument(
+        "--lively",
+        action="store_true",
+        help="an emulator whose every task changes each second (the demo's), not a still one",
+    )
     args = parser.parse_args()
     refreshes = args.refreshes or (15 if args.quick else 60)
     repeats = args.repeats or (1 if args.quick else 3)
@@ -455,7 +467,7 @@ def main() -> int:
         for tasks in args.sizes:
             result = SizeResult(tasks)
             print(f"-- {tasks:,} tasks ...", flush=True)
-            with emulator(tasks, env) as url:
+            with emulator(tasks, env, lively=args.lively) as url:
                 if "cli" not in args.skip:
                     bench_cli(result, url, env, repeats)
                 if "console" not in args.skip:

@@ -136,8 +136,12 @@ def test_in_place_updates_match_a_full_rebuild(
             now += timedelta(seconds=seconds)
             if prune:
                 assert quick_book.prune(now) == full_book.prune(now)
+        before = list(quick_book.rows())
         quick_events = quick_book.update(answer, now)
         full_events = full_book.update(answer, now)
+        # What the heap settler is told: the rows the answer made, the same either way.
+        made = [row for row in quick_book.rows() if not any(row is old for old in before)]
+        assert quick_book.made == full_book.made == len(made)
         assert _events_of(quick_events) == _events_of(full_events)
         assert _rows_of(quick_book) == _rows_of(full_book)
         assert quick_book.history("asr-a") == full_book.history("asr-a")
@@ -160,6 +164,7 @@ def test_an_unchanged_answer_replaces_nothing() -> None:
     rows, infos = book.rows(), list(view.infos)
     assert book.update(answer, START + timedelta(seconds=1)) == []
     assert book.rows() is rows
+    assert book.made == 0
     view.set_rows(book.rows())
     assert view.dropped == []
     assert all(a is b for a, b in zip(view.infos, infos, strict=True))
@@ -175,6 +180,7 @@ def test_one_changed_task_replaces_one_row_and_one_line() -> None:
     answer[2] = pool[2][1]
     events = book.update(tuple(answer), START + timedelta(seconds=1))
     assert [(e.kind, e.task_id) for e in events] == [("changed", "asr-02")]
+    assert book.made == 1
     after = book.rows()
     assert [n for n, (a, b) in enumerate(zip(before, after, strict=True)) if a is not b] == [2]
     view.set_rows(after)

@@ -391,3 +391,51 @@ def test_stop_on_the_command_line_is_journaled_and_followed(
         follower.send_signal(signal.SIGINT)
         code = follower.wait(timeout=30)
     assert code == 130
+
+
+# -- bursts -------------------------------------------------------------------------------------
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    messages=st.lists(st.text(max_size=40), max_size=30),
+    cut=st.integers(0, 30),
+)
+def test_a_burst_writes_what_appending_each_event_writes(
+    tmp_path_factory: pytest.TempPathFactory, messages: list[str], cut: int
+) -> None:
+    register_secret("burst-secret-value-1234")
+    events = [
+        Event(T0, TASK_APPEARED, f"asr-{n}", {"tag": text}, f"{text} burst-secret-value-1234")
+        for n, text in enumerate(messages)
+    ]
+    directory = tmp_path_factory.mktemp("burst")
+    one, many = Journal(directory / "one.jsonl"), Journal(directory / "many.jsonl")
+    for event in events:
+        assert one.append(event)
+    assert many.append_many(events[:cut])
+    assert many.append_many(events[cut:])
+    one.close()
+    many.close()
+    written = (directory / "many.jsonl").read_bytes() if events else b""
+    assert written == ((directory / "one.jsonl").read_bytes() if events else b"")
+    assert b"burst-secret-value-1234" not in written
+
+
+def test_the_journal_thread_writes_a_burst_whole_and_in_order(tmp_path: Path) -> None:
+    from asrtui.record import WRITE_SLICE, Recorder
+
+    journal = Journal(tmp_path / "p.jsonl")
+    recorder = Recorder(journal, clock=lambda: T0)
+    recorder.begin(recorder.load())
+    tasks = [Task(f"asr-{n:04d}", tag=f"t{n}") for n in range(5 * WRITE_SLICE + 3)]
+    recorder.answered(tasks, T0)
+    recorder.flush()
+    appeared = [e.task_id for e in read_journal(journal.path).events if e.kind == TASK_APPEARED]
+    assert appeared == [task.task_id for task in tasks]
+    # Closing with a burst still queued writes it all.
+    recorder.answered(tasks[:-1], T0 + timedelta(seconds=1))
+    recorder.close()
+    assert len(read_journal(journal.path).events) == len(tasks) + 2  # + started, + one ended

@@ -14,6 +14,8 @@ from urllib.parse import quote
 
 import platformdirs
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from asrtui import logs
 from asrtui.errors import ConfigError
@@ -432,3 +434,31 @@ def test_a_write_that_fails_later_is_dropped_without_a_traceback(
     logging.getLogger("asrtui.test").warning("during the broadcast")
     assert capsys.readouterr().err == ""
     assert getattr(handler, "dropped", 0) == 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    steps=st.lists(
+        st.one_of(
+            st.tuples(st.just("mask"), st.sampled_from(["tag", "sec-AAAA1111", "x=sec-BBBB2222"])),
+            st.tuples(st.just("mask"), st.text(max_size=90)),
+            st.tuples(st.just("register"), st.sampled_from(["sec-AAAA1111", "sec-BBBB2222"])),
+            st.tuples(st.just("forget"), st.just("")),
+        ),
+        max_size=30,
+    )
+)
+def test_remembered_maskings_follow_the_registered_secrets(steps: list[tuple[str, str]]) -> None:
+    # A short text masked lately is answered from memory: never with other secrets than those
+    # registered now (one registered later is masked, one forgotten no longer is).
+    logs.forget_secrets()
+    try:
+        for action, value in steps:
+            if action == "register":
+                logs.register_secret(value)
+            elif action == "forget":
+                logs.forget_secrets()
+            else:
+                assert logs.redact_log_text(value) == logs._redact_log_text(value)
+    finally:
+        logs.forget_secrets()

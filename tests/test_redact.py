@@ -191,3 +191,13 @@ def test_secrets_and_names_that_overlap_hide_nothing(
     out = redact_text(text, secrets)
     for piece in [*hidden, *secrets]:
         assert piece not in out
+
+
+def test_each_set_of_secrets_masks_its_own() -> None:
+    # The pattern of a set of secrets is kept: another set (a renewal) must not reuse it.
+    text = "first-secret-aaaa then second-secret-bbbb"
+    for _ in range(3):
+        assert redact_text(text, ("first-secret-aaaa",)) == "**** then second-secret-bbbb"
+        assert redact_text(text, ("second-secret-bbbb",)) == "first-secret-aaaa then ****"
+        assert redact_text(text, ["first-secret-aaaa", "second-secret-bbbb"]) == "**** then ****"
+        assert redact_text(text, ()) == text

@@ -131,6 +131,8 @@ class TaskBook:
         self._baseline_done = False
         self.events: deque[TaskEvent] = deque(maxlen=EVENT_LOG_SIZE)
         """Recent events of every task, oldest first, for the event log."""
+        self.made = 0
+        """How many `Row` objects the last `update` made (the rest were kept as they were)."""
 
     @property
     def linger(self) -> float:
@@ -213,6 +215,7 @@ class TaskBook:
 
         self._rows = new_rows
         self._rows_view = None
+        self.made = sum(map(is_not, new_rows.values(), map(old_rows.get, new_rows)))
         for event in events:
             self._remember(event)
         self.events.extend(events)
@@ -240,6 +243,7 @@ class TaskBook:
                     return None
         rows = self._rows
         events: list[TaskEvent] = []
+        self.made = 0
         for index in changed:
             task = tasks[index]
             row = rows[task.task_id]
@@ -247,6 +251,7 @@ class TaskBook:
             if old_task is task or old_task == task:
                 continue
             rows[task.task_id] = Row(task, row.first_seen, None, row.new_until)
+            self.made += 1
             self._rows_view = None
             change = _describe_change(old_task, task)
             if change:

@@ -54,6 +54,7 @@ from asrtui.protocols import QuotaStats, TaskSource
 from asrtui.redact import redact_text
 from asrtui.ui import clipboard
 from asrtui.ui.broadcast import ScreenRecord
+from asrtui.ui.collector import HeapSettler
 from asrtui.ui.durations import format_duration
 from asrtui.ui.event_feed import EventFeed
 from asrtui.ui.first_answer import FirstAnswer
@@ -192,6 +193,7 @@ class MainScreen(Screen[None]):
         self._last_error_logged = ""
         self._sharing_degraded = ""
         self._counter = TaskCounter()
+        self._settler = HeapSettler()
         self.feed = EventFeed()
         """What the event log shows, kept until its panel is mounted."""
         self.record = ScreenRecord(self, source, settings)
@@ -386,6 +388,7 @@ class MainScreen(Screen[None]):
                 Notice("error", "Refresh works again; data is current.", "Recovered", key="refresh")
             )
         self._show_detail()
+        self._settler.settled(self._book.made)
         self._arm()
 
     def _refresh_failed(self, message: str) -> None:
