@@ -20,7 +20,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import compress, count
@@ -71,7 +71,7 @@ class _Writer:
 
     def __init__(self, journal: Journal) -> None:
         self.journal = journal
-        self._queue: queue.Queue[tuple[Event, ...] | None] = queue.Queue()
+        self._queue: queue.Queue[Iterable[Event] | None] = queue.Queue()
         self._thread: threading.Thread | None = None
 
     def put(self, event: Event) -> None:
@@ -80,18 +80,30 @@ class _Writer:
     def put_many(self, events: Sequence[Event]) -> None:
         """Queue events in one step: one hand-over to the thread, not one per event (100,000
         puts would each wake the thread and make the loop wait for the interpreter lock)."""
-        if not events:
-            return
+        if events:
+            self._put(tuple(events))
+
+    def put_later(self, events: Iterable[Event]) -> None:
+        """Queue events that the thread makes as it writes them (a generator): the loop does
+        not make them, and no more than one of them is in memory at a time."""
+        self._put(events)
+
+    def _put(self, events: Iterable[Event]) -> None:
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="asrtui-journal", daemon=True)
             self._thread.start()
-        self._queue.put(tuple(events))
+        self._queue.put(events)
 
     def _run(self) -> None:
         while (events := self._queue.get()) is not None:
             try:
                 for event in events:
                     self.journal.append(event)  # never raises: a failure is kept in `failure`
+            except Exception as error:  # making an event failed: said once, the thread goes on
+                if self.journal.failure is None:
+                    self.journal.failure = (
+                        f"Some events were not journaled ({type(error).__name__}: {error})"
+                    )
             finally:
                 self._queue.task_done()
         self._queue.task_done()
@@ -108,6 +120,37 @@ class _Writer:
             self._thread.join(timeout=10)
             self._thread = None
         self.journal.close()
+
+
+def _appeared(tasks: dict[str, Task], ids: Iterable[str], now: datetime) -> Iterator[Event]:
+    """The "appeared" events of ``ids``, in that order, one at a time."""
+    for task_id in ids:
+        yield from diff_tasks(None, [tasks[task_id]], now)
+
+
+def _full_events(
+    before: dict[str, Task] | None, answer: tuple[Task, ...], now: datetime
+) -> Iterator[Event]:
+    """`diff_tasks` of two answers; on the first one, its "appeared" events made one by one."""
+    if before is not None:
+        yield from diff_tasks(before, answer, now)
+        return
+    current = {task.task_id: task for task in answer}
+    yield from _appeared(current, sorted(current), now)
+
+
+def _restart_events(answer: tuple[Task, ...], known: set[str], now: datetime) -> Iterator[Event]:
+    """The first answer after a restart, against the tasks the journal last knew running."""
+    current = {task.task_id: task for task in answer}
+    yield from _appeared(current, sorted(current.keys() - known), now)
+    for task_id in sorted(known - current.keys()):
+        yield Event(
+            now,
+            TASK_ENDED,
+            task_id,
+            {"while_away": True},
+            f"task {task_id} ended while no console ran",
+        )
 
 
 def running_at_end(events: Sequence[Event]) -> set[str]:
@@ -297,33 +340,64 @@ class Recorder:
         if self._early is not None:
             self._early.append(lambda: self.answered(tasks, now))
             return []
+        events, later = self._compare(tuple(tasks), now)  # no copy for an answer's tuple
+        if later is not None:
+            events += later
+        self._emit(events)
+        return events
+
+    def answered_later(self, tasks: Sequence[Task], now: datetime | None = None) -> None:
+        """`answered` for the console: the same record, without making the loop wait for it.
+
+        A comparison of every task (the first answer, or one where tasks came or went) is
+        made by the journal's thread as it writes, one event at a time: the first answer of
+        100,000 tasks is 100,000 "appeared" events, some 2 s of work and 60 MB held until
+        written. With alert hooks the events are made here (hooks run on the loop); without
+        a journal either, nobody reads them and they are not made at all.
+        """
+        now = now or self.clock()
+        if self._early is not None:
+            self._early.append(lambda: self.answered_later(tasks, now))
+            return
+        if self.hooks:
+            self.answered(tasks, now)
+            return
+        events, later = self._compare(tuple(tasks), now)
+        if self._writer is not None:
+            self._writer.put_many(events)
+            if later is not None:
+                self._writer.put_later(later)
+
+    def _compare(
+        self, answer: tuple[Task, ...], now: datetime
+    ) -> tuple[list[Event], Iterator[Event] | None]:
+        """Take an answer: the events made now, and those of a full comparison, to be made.
+
+        The second part is a generator over values no later answer changes (the tasks by id
+        before this answer, this answer's tuple, the restart's baseline), so it can run in
+        another thread at any time after; until run it holds no event.
+        """
         events: list[Event] = []
         ended = self._episodes.succeeded(now)
         if ended is not None:
             events.append(ended)
-        answer = tuple(tasks)  # no copy for an answer's tuple
-        quick: list[Event] | None = None
+        later: Iterator[Event] | None = None
         if self._tasks is None and self._known is not None:
             # The first answer after a restart: the journal's running tasks are the baseline.
-            current = {task.task_id: task for task in tasks}
-            events += diff_tasks(
-                None, [current[i] for i in sorted(current.keys() - self._known)], now
-            )
-            events += [
-                Event(
-                    now, TASK_ENDED, i, {"while_away": True}, f"task {i} ended while no console ran"
-                )
-                for i in sorted(self._known - current.keys())
-            ]
+            later = _restart_events(answer, self._known, now)
         else:
             quick = self._diff_in_place(answer, now)
-            events += quick if quick is not None else diff_tasks(self._tasks, answer, now)
-        if quick is None:
-            self._tasks = {task.task_id: task for task in answer}
+            if quick is not None:
+                events += quick
+            else:
+                later = _full_events(self._tasks, answer, now)
+        if later is not None:
+            self._tasks = {
+                task.task_id: task for task in answer
+            }  # a new dict: `later` keeps the old
         self._last = answer
         self._known = None
-        self._emit(events)
-        return events
+        return events, later
 
     def _diff_in_place(self, tasks: tuple[Task, ...], now: datetime) -> list[Event] | None:
         """`diff_tasks` against the answer before, in time proportional to what changed.

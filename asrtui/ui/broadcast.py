@@ -296,7 +296,7 @@ class ScreenRecord:
     def answered(self, tasks: Sequence[Task]) -> None:
         """A refresh succeeded."""
         if self.recorder is not None:
-            self.recorder.answered(tasks, self._settings.clock())
+            self.recorder.answered_later(tasks, self._settings.clock())
 
     def failed(self, error: BaseException) -> None:
         """A refresh failed (an episode begins, once)."""
