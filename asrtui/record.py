@@ -129,11 +129,11 @@ def _appeared(tasks: dict[str, Task], ids: Iterable[str], now: datetime) -> Iter
 
 
 def _full_events(
-    before: dict[str, Task] | None, answer: tuple[Task, ...], now: datetime
+    last: tuple[Task, ...] | None, answer: tuple[Task, ...], now: datetime
 ) -> Iterator[Event]:
     """`diff_tasks` of two answers; on the first one, its "appeared" events made one by one."""
-    if before is not None:
-        yield from diff_tasks(before, answer, now)
+    if last is not None:
+        yield from diff_tasks({task.task_id: task for task in last}, answer, now)
         return
     current = {task.task_id: task for task in answer}
     yield from _appeared(current, sorted(current), now)
@@ -239,8 +239,10 @@ class Recorder:
         self._writer = _Writer(journal) if journal is not None else None
         self.hooks = list(hooks)
         self.clock = clock
-        self._tasks: dict[str, Task] | None = None
-        self._last: tuple[Task, ...] = ()
+        # The last answer (``None`` before the first), and whether its ids are all different:
+        # the tasks by id are made from it when a full comparison needs them, not kept.
+        self._last: tuple[Task, ...] | None = None
+        self._unique = True
         self._known: set[str] | None = None
         self._episodes = ErrorEpisodes()
         self._credentials = CredentialsWatch()
@@ -373,8 +375,8 @@ class Recorder:
     ) -> tuple[list[Event], Iterator[Event] | None]:
         """Take an answer: the events made now, and those of a full comparison, to be made.
 
-        The second part is a generator over values no later answer changes (the tasks by id
-        before this answer, this answer's tuple, the restart's baseline), so it can run in
+        The second part is a generator over values no later answer changes (the answer
+        before, this answer's tuple, the restart's baseline), so it can run in
         another thread at any time after; until run it holds no event.
         """
         events: list[Event] = []
@@ -382,7 +384,8 @@ class Recorder:
         if ended is not None:
             events.append(ended)
         later: Iterator[Event] | None = None
-        if self._tasks is None and self._known is not None:
+        last = self._last
+        if last is None and self._known is not None:
             # The first answer after a restart: the journal's running tasks are the baseline.
             later = _restart_events(answer, self._known, now)
         else:
@@ -390,11 +393,9 @@ class Recorder:
             if quick is not None:
                 events += quick
             else:
-                later = _full_events(self._tasks, answer, now)
+                later = _full_events(last, answer, now)
         if later is not None:
-            self._tasks = {
-                task.task_id: task for task in answer
-            }  # a new dict: `later` keeps the old
+            self._unique = len({task.task_id for task in answer}) == len(answer)
         self._last = answer
         self._known = None
         return events, later
@@ -405,19 +406,17 @@ class Recorder:
         A console lists the same tasks every second, most of them the very `Task` objects of
         the answer before (see `asrtui.wire.TaskMemo`): when the same ids came in the same
         order, only the positions whose object differs (found by identity, in C) are
-        compared, with the same events as a comparison of every task, and the tasks by id
-        are brought up to date in place. ``None`` when ids came or went (or repeated).
+        compared, with the same events as a comparison of every task. ``None`` when ids came
+        or went (or repeated).
         """
-        before, last = self._tasks, self._last
-        if before is None or len(tasks) != len(last) or len(before) != len(last):
+        last = self._last
+        if last is None or len(tasks) != len(last) or not self._unique:
             return None
         changed = [] if tasks is last else list(compress(count(), map(is_not, tasks, last)))
         if any(tasks[i].task_id != last[i].task_id for i in changed):
             return None
         old = {last[i].task_id: last[i] for i in changed}
         fresh = [tasks[i] for i in changed]
-        for task in fresh:
-            before[task.task_id] = task
         return diff_tasks(old, fresh, now)
 
     def failed(self, error: BaseException, now: datetime | None = None) -> Event | None:
