@@ -237,6 +237,8 @@ class Recorder:
     ) -> None:
         self.journal = journal
         self._writer = _Writer(journal) if journal is not None else None
+        # Events for the journal held back until `release`, in order (see `answered_later`).
+        self._held: list[Iterable[Event]] = []
         self.hooks = list(hooks)
         self.clock = clock
         # The last answer (``None`` before the first), and whether its ids are all different:
@@ -298,11 +300,13 @@ class Recorder:
 
     def flush(self) -> None:
         """Wait until every event so far is in the journal."""
+        self.release()
         if self._writer is not None:
             self._writer.flush()
 
     def close(self) -> None:
         """Write what is left and let go of the journal file."""
+        self.release()
         if self._writer is not None:
             self._writer.close()
 
@@ -354,8 +358,11 @@ class Recorder:
         A comparison of every task (the first answer, or one where tasks came or went) is
         made by the journal's thread as it writes, one event at a time: the first answer of
         100,000 tasks is 100,000 "appeared" events, some 2 s of work and 60 MB held until
-        written. With alert hooks the events are made here (hooks run on the loop); without
-        a journal either, nobody reads them and they are not made at all.
+        written. The thread starts on it at the next `release` (the console's tick), once the
+        answer is on screen: writing them takes it seconds more, and until then it would
+        take the interpreter lock from the loop drawing the first rows. With alert hooks the
+        events are made here (hooks run on the loop); without a journal either, nobody reads
+        them and they are not made at all.
         """
         now = now or self.clock()
         if self._early is not None:
@@ -366,9 +373,9 @@ class Recorder:
             return
         events, later = self._compare(tuple(tasks), now)
         if self._writer is not None:
-            self._writer.put_many(events)
+            self._journal(events)
             if later is not None:
-                self._writer.put_later(later)
+                self._held.append(later)
 
     def _compare(
         self, answer: tuple[Task, ...], now: datetime
@@ -471,9 +478,24 @@ class Recorder:
         else:
             self._emit([event])
 
+    def release(self) -> None:
+        """Hand the journal's thread what `answered_later` held back (the console's tick)."""
+        held, self._held = self._held, []
+        if self._writer is not None:
+            for events in held:
+                self._writer.put_later(events)
+
+    def _journal(self, events: Sequence[Event]) -> None:
+        """Events for the journal, after any held back: the journal keeps their order."""
+        if self._held:
+            if events:
+                self._held.append(tuple(events))
+        elif self._writer is not None:
+            self._writer.put_many(events)
+
     def _emit(self, events: Sequence[Event]) -> None:
         if self._writer is not None:
-            self._writer.put_many(events)
+            self._journal(events)
         for hook in self.hooks:
             for event in events:
                 hook.offer(event)

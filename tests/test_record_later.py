@@ -131,3 +131,25 @@ async def test_with_hooks_the_events_are_offered_on_the_loop(tmp_path: Path) -> 
     recorder.answered_later((POOL["asr-a"][0],), T0)
     assert [e.kind for e in offered] == ["session_started", "task_appeared"]
     recorder.close()
+
+
+def test_the_journal_writes_them_once_released_and_keeps_the_order(tmp_path: Path) -> None:
+    path = tmp_path / "j.jsonl"
+    recorder = Recorder(Journal(path), clock=lambda: T0)
+    recorder.start()
+    recorder.answered_later((POOL["asr-b"][0], POOL["asr-a"][0]), T0)
+    recorder.acted("stop", task_id="asr-a")
+    assert recorder._writer is not None
+    recorder._writer.flush()  # what was handed over is written: only the session's mark
+    assert [json.loads(line)["kind"] for line in _journal_lines(path)] == ["session_started"]
+    recorder.release()
+    recorder.flush()
+    assert [
+        (json.loads(line)["kind"], json.loads(line).get("task")) for line in _journal_lines(path)
+    ] == [
+        ("session_started", None),
+        ("task_appeared", "asr-a"),
+        ("task_appeared", "asr-b"),
+        ("action", "asr-a"),
+    ]
+    recorder.close()
