@@ -17,9 +17,12 @@ JSONValue = object
 RUNNING_STATUS = 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Task:
     """One real-time ASR task as the API reported it.
+
+    Slotted: a console holds one per task listed (100,000 of them), and an instance dict of
+    16 fields is 464 bytes where the slots are 128.
 
     Attributes:
         task_id: the task id (``asr-...``).
