@@ -16,7 +16,7 @@ import hashlib
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Final
 
 from asrtui.errors import MalformedResponseError
@@ -657,7 +657,22 @@ def _timestamp(value: object) -> datetime | None:
             parsed = datetime.fromisoformat(value.strip().upper())
         except ValueError:
             return None
-    return parsed if parsed.tzinfo is not None else None
+    zone = parsed.tzinfo
+    if type(zone) is not timezone:
+        return None if zone is None else parsed
+    # Each parse makes its own offset object (72 bytes with its timedelta), two a task: the
+    # tasks share one per offset instead (an equal one: the same datetime value).
+    shared = _ZONES.get(zone)
+    if shared is None:
+        if len(_ZONES) >= _MOST_ZONES:
+            return parsed
+        shared = _ZONES.setdefault(zone, zone)
+    return parsed if shared is zone else parsed.replace(tzinfo=shared)
+
+
+#: The offsets seen, each once (`_timestamp`); bounded, should a server send every minute.
+_ZONES: dict[timezone, timezone] = {}
+_MOST_ZONES: Final = 256
 
 
 def _languages(value: object) -> tuple[str, ...]:
