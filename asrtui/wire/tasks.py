@@ -21,7 +21,7 @@ from typing import Any, Final
 
 from asrtui.errors import MalformedResponseError
 from asrtui.jsontext import tame
-from asrtui.models import Task, TaskList
+from asrtui.models import ReceivedObject, Task, TaskList
 from asrtui.wire.envelope import RawTasks, request_id_of
 from asrtui.wire.text import (
     _MALFORMED_HINT,
@@ -470,15 +470,17 @@ def _parse_task(obj: Mapping[Any, Any], key: Any) -> Task:
         status = _status(status)
     created = get("createdAt")
     updated = get("updatedAt")
+    raw: Mapping[str, Any]
     if obj.keys() <= TASK_FIELDS:  # the fast path: known fields only
-        raw = dict(obj)
+        raw = ReceivedObject(obj)
         extra = {}
     else:
         # Unknown fields are compared as they are (a task that changed is found by equality):
         # one nested deeper than a comparison can recurse is kept as its text. Known fields
         # become text or numbers here, and `raw` is not compared and only walked iteratively.
-        raw = {name: tame(value) for name, value in obj.items()}
-        extra = {k: v for k, v in raw.items() if k not in TASK_FIELDS}
+        tamed = {name: tame(value) for name, value in obj.items()}
+        extra = {k: v for k, v in tamed.items() if k not in TASK_FIELDS}
+        raw = ReceivedObject(tamed)
     mode = _text(get("mode"))
     language = _text(get("language"))
     targets = _languages(get("targetLanguages"))
