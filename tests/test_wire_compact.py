@@ -81,3 +81,24 @@ def test_a_parsed_task_keeps_a_compact_copy_of_what_was_received() -> None:
     assert task.raw == received
     assert list(task.raw) == list(received)
     assert dict(task.extra) == {"oddField": [1, {"a": 2}]}
+
+
+def test_values_tasks_repeat_are_kept_once() -> None:
+    def received(n: int) -> dict[str, object]:
+        # Strings made at run time, as a decoder makes them: equal, not the same objects.
+        return {
+            "taskId": f"asr-{n}",
+            "mode": "".join(["li", "ve"]),
+            "callbackUrl": "".join(["https://cb.example.com/", "notify"]),
+            "reportInterval": str(100 + 100),
+            "tag": "".join(["t", "1"]),
+        }
+
+    first, second = parse_tasks({"Tasks": {"a": received(1), "b": received(2)}}).tasks
+    assert first.raw == received(1)
+    assert second.raw == received(2)
+    assert first.mode is second.mode
+    assert first.raw["mode"] is first.mode
+    assert first.callback_url is second.callback_url
+    assert first.raw["reportInterval"] is second.raw["reportInterval"]
+    assert first.tag is second.tag

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -65,6 +66,22 @@ TASK_FIELDS: Final = frozenset(
         "aliUid",
     }
 )
+
+#: Fields whose text most tasks of an account repeat: `_parse_task` keeps one string of each
+#: value (`sys.intern`, which lets go of a string no task holds any more).
+_SHARED_FIELDS: Final = (
+    "status",
+    "mode",
+    "language",
+    "targetLanguages",
+    "translateEnabled",
+    "tag",
+    "callbackUrl",
+    "reportInterval",
+    "autoTerminateDelay",
+    "aliUid",
+)
+_share = sys.intern
 
 _TRUE_WORDS: Final = frozenset({"true", "1", "yes", "on"})
 _FALSE_WORDS: Final = frozenset({"false", "0", "no", "off"})
@@ -461,7 +478,27 @@ def _parse_task(obj: Mapping[Any, Any], key: Any) -> Task:
 
     Kept lean: it runs once per task and answers can hold thousands of them.
     """
-    get = obj.get
+    raw: Mapping[str, Any]
+    get: Callable[[str], Any]
+    if obj.keys() <= TASK_FIELDS:  # the fast path: known fields only
+        # Values most tasks repeat (mode, language, callback URL, account...) are each kept
+        # once, in `raw` and in the task alike: decoding made a string of each for each task.
+        members = dict(obj)
+        for name in _SHARED_FIELDS:
+            value = members.get(name)
+            if type(value) is str:
+                members[name] = _share(value)
+        raw = ReceivedObject(members)
+        extra = {}
+        get = members.get
+    else:
+        # Unknown fields are compared as they are (a task that changed is found by equality):
+        # one nested deeper than a comparison can recurse is kept as its text. Known fields
+        # become text or numbers here, and `raw` is not compared and only walked iteratively.
+        tamed = {name: tame(value) for name, value in obj.items()}
+        extra = {k: v for k, v in tamed.items() if k not in TASK_FIELDS}
+        raw = ReceivedObject(tamed)
+        get = obj.get
     task_id = get(_TASK_ID)
     if type(task_id) is not str or not task_id:
         task_id = _task_id(task_id, key)
@@ -470,17 +507,6 @@ def _parse_task(obj: Mapping[Any, Any], key: Any) -> Task:
         status = _status(status)
     created = get("createdAt")
     updated = get("updatedAt")
-    raw: Mapping[str, Any]
-    if obj.keys() <= TASK_FIELDS:  # the fast path: known fields only
-        raw = ReceivedObject(obj)
-        extra = {}
-    else:
-        # Unknown fields are compared as they are (a task that changed is found by equality):
-        # one nested deeper than a comparison can recurse is kept as its text. Known fields
-        # become text or numbers here, and `raw` is not compared and only walked iteratively.
-        tamed = {name: tame(value) for name, value in obj.items()}
-        extra = {k: v for k, v in tamed.items() if k not in TASK_FIELDS}
-        raw = ReceivedObject(tamed)
     mode = _text(get("mode"))
     language = _text(get("language"))
     targets = _languages(get("targetLanguages"))
