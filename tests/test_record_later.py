@@ -18,11 +18,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from asrtui.errors import ServerError
-from asrtui.events import Event
+from asrtui.events import Event, diff_tasks
 from asrtui.hooks import HookRunner
 from asrtui.journal import Journal
 from asrtui.models import Task
-from asrtui.record import Recorder
+from asrtui.record import Recorder, _full_events
 
 T0 = datetime(2026, 12, 6, 20, 0, tzinfo=UTC)
 IDS = ("asr-a", "asr-b", "asr-c", "asr-d", "asr-e")
@@ -153,3 +153,11 @@ def test_the_journal_writes_them_once_released_and_keeps_the_order(tmp_path: Pat
         ("action", "asr-a"),
     ]
     recorder.close()
+
+
+@given(last=st.one_of(st.none(), _answer), answer=_answer)
+def test_a_full_comparison_made_later_is_diff_tasks(
+    last: tuple[Task, ...] | None, answer: tuple[Task, ...]
+) -> None:
+    before = None if last is None else {task.task_id: task for task in last}
+    assert list(_full_events(last, answer, T0)) == diff_tasks(before, answer, T0)
