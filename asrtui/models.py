@@ -6,7 +6,7 @@ The only module that knows wire names (``taskId``, ``createdAt``, ``RetCode``...
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -17,9 +17,55 @@ JSONValue = object
 RUNNING_STATUS = 1
 
 
-@dataclass(frozen=True)
+class ReceivedObject(Mapping[str, JSONValue]):
+    """A JSON object as received, read-only and compact: its names and its values, in order.
+
+    A task's ``raw`` is one per task, 100,000 of them in a large account: as a dict of 12
+    members it is 464 bytes; as two tuples, the names shared by every object received with
+    the same names in the same order, it is about 200. It reads as the dict it was made from
+    (same items in the same order, equal to it); lookups scan its dozen names.
+    """
+
+    __slots__ = ("_names", "_values")
+
+    def __init__(self, members: Mapping[str, JSONValue]) -> None:
+        names = tuple(members)
+        shared = _NAMES.get(names)
+        if shared is None:
+            shared = names if len(_NAMES) >= _MOST_NAMES else _NAMES.setdefault(names, names)
+        self._names: tuple[str, ...] = shared
+        self._values: tuple[JSONValue, ...] = tuple(members.values())
+
+    def __getitem__(self, name: str) -> JSONValue:
+        try:
+            return self._values[self._names.index(name)]
+        except ValueError:
+            raise KeyError(name) from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __repr__(self) -> str:
+        return repr(dict(zip(self._names, self._values, strict=True)))
+
+
+#: The member names of the objects received, each tuple once (`ReceivedObject`); bounded.
+_NAMES: dict[tuple[str, ...], tuple[str, ...]] = {}
+_MOST_NAMES = 1024
+
+
+@dataclass(frozen=True, slots=True)
 class Task:
     """One real-time ASR task as the API reported it.
+
+    Slotted: a console holds one per task listed (100,000 of them), and an instance dict of
+    16 fields is 464 bytes where the slots are 128.
 
     Attributes:
         task_id: the task id (``asr-...``).
@@ -38,7 +84,8 @@ class Task:
         auto_terminate_delay: auto-terminate delay in seconds, if numeric.
         ali_uid: the account id (sensitive: mask before display).
         extra: wire fields this version does not know, kept for the raw view.
-        raw: the task object exactly as received, for JSON export and the raw view.
+        raw: the task object exactly as received, for JSON export and the raw view (a
+            `ReceivedObject` when parsed).
     """
 
     task_id: str

@@ -21,11 +21,11 @@ import queue
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import compress, count
-from operator import is_not
+from operator import attrgetter, is_not
 from typing import TYPE_CHECKING, Any, Final
 
 from asrtui.events import (
@@ -82,9 +82,13 @@ class _Writer:
     takes it back many times); `close` writes what is left.
     """
 
-    def __init__(self, journal: Journal) -> None:
+    def __init__(self, journal: Journal, on_failure: Callable[[str], None] | None = None) -> None:
         self.journal = journal
-        self._queue: queue.Queue[tuple[Event, ...] | None] = queue.Queue()
+        #: Told (from the thread) when an event fails to be made; a failed *write* is kept in
+        #: `Journal.failure` instead, which the next good write clears.
+        self.on_failure = on_failure
+        self._said_failure = False
+        self._queue: queue.Queue[Iterable[Event] | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._closing = False
 
@@ -94,27 +98,59 @@ class _Writer:
     def put_many(self, events: Sequence[Event]) -> None:
         """Queue events in one step: one hand-over to the thread, not one per event (100,000
         puts would each wake the thread and make the loop wait for the interpreter lock)."""
-        if not events:
-            return
+        if events:
+            self._put(tuple(events))
+
+    def put_later(self, events: Iterable[Event]) -> None:
+        """Queue events that the thread makes as it writes them (a generator): the loop does
+        not make them, and no more than one of them is in memory at a time."""
+        self._put(events)
+
+    def _put(self, events: Iterable[Event]) -> None:
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="asrtui-journal", daemon=True)
             self._thread.start()
-        self._queue.put(tuple(events))
+        self._queue.put(events)
 
     def _run(self) -> None:
         while (events := self._queue.get()) is not None:
             try:
-                for start in range(0, len(events), WRITE_SLICE):
-                    # Never raises: a failure is kept in `Journal.failure`.
-                    self.journal.append_many(events[start : start + WRITE_SLICE])
-                    if start + WRITE_SLICE < len(events) and not self._closing:
-                        # Hand the interpreter lock to the console's loop between slices: a
-                        # thread that keeps it makes the loop wait up to the switch interval
-                        # (5 ms) each time it takes it back, many times per key press.
-                        time.sleep(YIELD_SECONDS)
+                self._write(iter(events))
             finally:
                 self._queue.task_done()
         self._queue.task_done()
+
+    def _write(self, events: Iterator[Event]) -> None:
+        """Write ``events`` in slices, pausing between the slices of a burst.
+
+        The events may be made as they are taken (a generator): one that fails to be made is
+        said once through `on_failure`, and the ones made before it are still written.
+        """
+        more = True
+        while more:
+            piece: list[Event] = []
+            try:
+                for event in events:
+                    piece.append(event)
+                    if len(piece) == WRITE_SLICE:
+                        break
+                else:
+                    more = False
+            except Exception as error:  # making an event failed: said once, the thread goes on
+                more = False
+                if self.on_failure is not None and not self._said_failure:
+                    self._said_failure = True
+                    self.on_failure(
+                        f"Some events were not journaled ({type(error).__name__}: {error})"
+                    )
+            if piece:
+                # Never raises: a failure is kept in `Journal.failure`.
+                self.journal.append_many(piece)
+            if more and not self._closing:
+                # Hand the interpreter lock to the console's loop between slices: a thread
+                # that keeps it makes the loop wait up to the switch interval (5 ms) each
+                # time it takes it back, many times per key press.
+                time.sleep(YIELD_SECONDS)
 
     def flush(self) -> None:
         """Wait until every event put so far is written."""
@@ -129,6 +165,45 @@ class _Writer:
             self._thread.join(timeout=10)
             self._thread = None
         self.journal.close()
+
+
+_task_id = attrgetter("task_id")
+
+
+def _appeared(tasks: dict[str, Task], ids: Iterable[str], now: datetime) -> Iterator[Event]:
+    """The "appeared" events of ``ids``, in that order, one at a time."""
+    for task_id in ids:
+        yield from diff_tasks(None, [tasks[task_id]], now)
+
+
+def _full_events(
+    last: tuple[Task, ...] | None, answer: tuple[Task, ...], now: datetime
+) -> Iterator[Event]:
+    """`diff_tasks` of two answers; on the first one, its "appeared" events made one by one."""
+    if last is not None:
+        yield from diff_tasks({task.task_id: task for task in last}, answer, now)
+        return
+    # In id order, as `diff_tasks` reports them, without a map of 100,000 tasks by id: a sort
+    # keeps the answer's order among equal ids, and the last of them wins, as in a map.
+    ordered = sorted(answer, key=_task_id)
+    for index, task in enumerate(ordered, 1):
+        if index < len(ordered) and ordered[index].task_id == task.task_id:
+            continue
+        yield from diff_tasks(None, [task], now)
+
+
+def _restart_events(answer: tuple[Task, ...], known: set[str], now: datetime) -> Iterator[Event]:
+    """The first answer after a restart, against the tasks the journal last knew running."""
+    current = {task.task_id: task for task in answer}
+    yield from _appeared(current, sorted(current.keys() - known), now)
+    for task_id in sorted(known - current.keys()):
+        yield Event(
+            now,
+            TASK_ENDED,
+            task_id,
+            {"while_away": True},
+            f"task {task_id} ended while no console ran",
+        )
 
 
 def running_at_end(events: Sequence[Event]) -> set[str]:
@@ -214,11 +289,15 @@ class Recorder:
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
         self.journal = journal
-        self._writer = _Writer(journal) if journal is not None else None
+        self._writer = _Writer(journal, self.hook_failed) if journal is not None else None
+        # Events for the journal held back until `release`, in order (see `answered_later`).
+        self._held: list[Iterable[Event]] = []
         self.hooks = list(hooks)
         self.clock = clock
-        self._tasks: dict[str, Task] | None = None
-        self._last: tuple[Task, ...] = ()
+        # The last answer (``None`` before the first), and whether its ids are all different:
+        # the tasks by id are made from it when a full comparison needs them, not kept.
+        self._last: tuple[Task, ...] | None = None
+        self._unique = True
         self._known: set[str] | None = None
         self._episodes = ErrorEpisodes()
         self._credentials = CredentialsWatch()
@@ -276,11 +355,13 @@ class Recorder:
 
     def flush(self) -> None:
         """Wait until every event so far is in the journal."""
+        self.release()
         if self._writer is not None:
             self._writer.flush()
 
     def close(self) -> None:
         """Write what is left and let go of the journal file."""
+        self.release()
         if self._writer is not None:
             self._writer.close()
 
@@ -320,33 +401,66 @@ class Recorder:
         if self._early is not None:
             self._early.append(lambda: self.answered(tasks, now))
             return []
+        events, later = self._compare(tuple(tasks), now)  # no copy for an answer's tuple
+        if later is not None:
+            events += later
+        self._emit(events)
+        return events
+
+    def answered_later(self, tasks: Sequence[Task], now: datetime | None = None) -> None:
+        """`answered` for the console: the same record, without making the loop wait for it.
+
+        A comparison of every task (the first answer, or one where tasks came or went) is
+        made by the journal's thread as it writes, one event at a time: the first answer of
+        100,000 tasks is 100,000 "appeared" events, some 2 s of work and 60 MB held until
+        written. The thread starts on it at the next `release` (the console's tick), once the
+        answer is on screen: writing them takes it seconds more, and until then it would
+        take the interpreter lock from the loop drawing the first rows. With alert hooks the
+        events are made here (hooks run on the loop); without a journal either, nobody reads
+        them and they are not made at all.
+        """
+        now = now or self.clock()
+        if self._early is not None:
+            self._early.append(lambda: self.answered_later(tasks, now))
+            return
+        if self.hooks:
+            self.answered(tasks, now)
+            return
+        events, later = self._compare(tuple(tasks), now)
+        if self._writer is not None:
+            self._journal(events)
+            if later is not None:
+                self._held.append(later)
+
+    def _compare(
+        self, answer: tuple[Task, ...], now: datetime
+    ) -> tuple[list[Event], Iterator[Event] | None]:
+        """Take an answer: the events made now, and those of a full comparison, to be made.
+
+        The second part is a generator over values no later answer changes (the answer
+        before, this answer's tuple, the restart's baseline), so it can run in
+        another thread at any time after; until run it holds no event.
+        """
         events: list[Event] = []
         ended = self._episodes.succeeded(now)
         if ended is not None:
             events.append(ended)
-        answer = tuple(tasks)  # no copy for an answer's tuple
-        quick: list[Event] | None = None
-        if self._tasks is None and self._known is not None:
+        later: Iterator[Event] | None = None
+        last = self._last
+        if last is None and self._known is not None:
             # The first answer after a restart: the journal's running tasks are the baseline.
-            current = {task.task_id: task for task in tasks}
-            events += diff_tasks(
-                None, [current[i] for i in sorted(current.keys() - self._known)], now
-            )
-            events += [
-                Event(
-                    now, TASK_ENDED, i, {"while_away": True}, f"task {i} ended while no console ran"
-                )
-                for i in sorted(self._known - current.keys())
-            ]
+            later = _restart_events(answer, self._known, now)
         else:
             quick = self._diff_in_place(answer, now)
-            events += quick if quick is not None else diff_tasks(self._tasks, answer, now)
-        if quick is None:
-            self._tasks = {task.task_id: task for task in answer}
+            if quick is not None:
+                events += quick
+            else:
+                later = _full_events(last, answer, now)
+        if later is not None:
+            self._unique = len({task.task_id for task in answer}) == len(answer)
         self._last = answer
         self._known = None
-        self._emit(events)
-        return events
+        return events, later
 
     def _diff_in_place(self, tasks: tuple[Task, ...], now: datetime) -> list[Event] | None:
         """`diff_tasks` against the answer before, in time proportional to what changed.
@@ -354,19 +468,17 @@ class Recorder:
         A console lists the same tasks every second, most of them the very `Task` objects of
         the answer before (see `asrtui.wire.TaskMemo`): when the same ids came in the same
         order, only the positions whose object differs (found by identity, in C) are
-        compared, with the same events as a comparison of every task, and the tasks by id
-        are brought up to date in place. ``None`` when ids came or went (or repeated).
+        compared, with the same events as a comparison of every task. ``None`` when ids came
+        or went (or repeated).
         """
-        before, last = self._tasks, self._last
-        if before is None or len(tasks) != len(last) or len(before) != len(last):
+        last = self._last
+        if last is None or len(tasks) != len(last) or not self._unique:
             return None
         changed = [] if tasks is last else list(compress(count(), map(is_not, tasks, last)))
         if any(tasks[i].task_id != last[i].task_id for i in changed):
             return None
         old = {last[i].task_id: last[i] for i in changed}
         fresh = [tasks[i] for i in changed]
-        for task in fresh:
-            before[task.task_id] = task
         return diff_tasks(old, fresh, now)
 
     def failed(self, error: BaseException, now: datetime | None = None) -> Event | None:
@@ -421,9 +533,24 @@ class Recorder:
         else:
             self._emit([event])
 
+    def release(self) -> None:
+        """Hand the journal's thread what `answered_later` held back (the console's tick)."""
+        held, self._held = self._held, []
+        if self._writer is not None:
+            for events in held:
+                self._writer.put_later(events)
+
+    def _journal(self, events: Sequence[Event]) -> None:
+        """Events for the journal, after any held back: the journal keeps their order."""
+        if self._held:
+            if events:
+                self._held.append(tuple(events))
+        elif self._writer is not None:
+            self._writer.put_many(events)
+
     def _emit(self, events: Sequence[Event]) -> None:
         if self._writer is not None:
-            self._writer.put_many(events)
+            self._journal(events)
         for hook in self.hooks:
             for event in events:
                 hook.offer(event)

@@ -439,3 +439,29 @@ def test_the_journal_thread_writes_a_burst_whole_and_in_order(tmp_path: Path) ->
     recorder.answered(tasks[:-1], T0 + timedelta(seconds=1))
     recorder.close()
     assert len(read_journal(journal.path).events) == len(tasks) + 2  # + started, + one ended
+
+
+@pytest.mark.parametrize("made", [0, 1, 7, 8, 9, 23])
+def test_an_event_that_fails_to_be_made_keeps_the_ones_made_before_it(
+    tmp_path: Path, made: int
+) -> None:
+    """Events the journal's thread makes as it writes: one that fails is said once, the ones
+    made before it are written (a whole slice or part of one), and later puts still write."""
+    from asrtui.record import _Writer
+
+    def events() -> Iterator[Event]:
+        for n in range(made):
+            yield Event(T0, TASK_APPEARED, f"asr-{n:03d}", {}, "made")
+        raise ValueError("cannot make it")
+
+    journal = Journal(tmp_path / "p.jsonl")
+    told: list[str] = []
+    writer = _Writer(journal, told.append)
+    writer.put_later(events())
+    writer.put_later(events())
+    writer.put(Event(T0, TASK_APPEARED, "asr-after", {}, "after"))
+    writer.flush()
+    ids = [event.task_id for event in read_journal(journal.path).events]
+    assert ids == [f"asr-{n:03d}" for n in range(made)] * 2 + ["asr-after"]
+    assert told == ["Some events were not journaled (ValueError: cannot make it)"]  # said once
+    writer.close()

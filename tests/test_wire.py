@@ -97,6 +97,28 @@ def test_fast_construction_equals_the_dataclass_constructor() -> None:
         task.task_id = "other"  # type: ignore[misc]
 
 
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"extraField": {"a": [1]}, "targetLanguages": "en,ja", "translateEnabled": "true"},
+        {"status": "2", "reportInterval": "1e2", "createdAt": "bad", "aliUid": 7},
+        {"taskId": 12, "tag": None, "updatedAt": "2024-05-14T03:52:03z"},
+    ],
+)
+def test_the_slots_path_gives_what_the_constructor_gives(
+    changes: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every field, ``raw`` too (which equality leaves out), and no instance dict."""
+    (fast,) = wire.parse_tasks(envelope({"asr-key": doc_task(**changes)})).tasks
+    monkeypatch.setattr("asrtui.wire.tasks._FAST_TASK_INIT", False)
+    (slow,) = wire.parse_tasks(envelope({"asr-key": doc_task(**changes)})).tasks
+    names = [f.name for f in dataclasses.fields(Task)]
+    assert [getattr(fast, name) for name in names] == [getattr(slow, name) for name in names]
+    assert not hasattr(fast, "__dict__")
+    assert dataclasses.replace(fast, tag="x") == dataclasses.replace(slow, tag="x")
+
+
 def test_repr_of_a_parsed_task_hides_the_secrets() -> None:
     (task,) = wire.parse_tasks(envelope({TASK_ID: doc_task()})).tasks
     assert SECRET_TOKEN not in repr(task)

@@ -300,7 +300,7 @@ class ScreenRecord:
     def answered(self, tasks: Sequence[Task]) -> None:
         """A refresh succeeded."""
         if self.recorder is not None:
-            self.recorder.answered(tasks, self._settings.clock())
+            self.recorder.answered_later(tasks, self._settings.clock())
 
     def failed(self, error: BaseException) -> None:
         """A refresh failed (an episode begins, once)."""
@@ -323,9 +323,11 @@ class ScreenRecord:
             self._screen.feed.note(*item)
 
     def tell(self) -> None:
-        """Say journal and hook failures, once each (called by the tick)."""
+        """Say journal and hook failures, once each, and let the journal write what the
+        last answers left it (called by the tick)."""
         if self.recorder is None:
             return
+        self.recorder.release()  # what the last answer left to write, now that it is shown
         for notice in self.recorder.take_notices():
             text = printable_line(redact_text(notice))
             self._screen.feed.note(self._settings.clock(), "error", text)

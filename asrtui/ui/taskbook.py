@@ -121,10 +121,11 @@ class TaskBook:
         self._last_tasks: Sequence[Task] = ()
         self._listed = 0
         self._history: dict[str, deque[TaskEvent]] = {}
-        # Tasks listed in the first answer whose history holds only that they were running
-        # then: the event is made when asked for, not kept (a deque a task is some 600 bytes,
-        # 60 MB for 100,000 tasks that mostly never do anything else).
-        self._at_start: set[str] = set()
+        # When the first answer came. A task listed then whose history holds only that it was
+        # running then has no history of its own: the event is made when asked for, not kept
+        # (a deque a task is some 600 bytes, 60 MB for 100,000 tasks that mostly never do
+        # anything else). Such a task is known by its row (`_running_at_start`), not by a set
+        # of its ids (another 4 MB at 100,000 tasks).
         self._start_time: datetime | None = None
         # Ids of tasks whose rows left, oldest first (a dict as an ordered set).
         self._departed: dict[str, None] = {}
@@ -180,7 +181,6 @@ class TaskBook:
             if row is None:
                 if baseline:
                     new_rows[task_id] = Row(task, now)
-                    self._at_start.add(task_id)
                     self._start_time = now
                     continue
                 new_rows[task_id] = Row(task, now, None, new_until)
@@ -334,7 +334,6 @@ class TaskBook:
             merged: deque[TaskEvent] = deque(maxlen=HISTORY_SIZE)
             merged.extend([*events, *kept])
             self._history[task_id] = merged
-            self._at_start.discard(task_id)
 
     def __len__(self) -> int:
         """The number of rows, lingering ended ones included."""
@@ -343,7 +342,6 @@ class TaskBook:
     def _forget(self, task_id: str) -> None:
         """A task's ended row left: drop its history, remember only that it was here."""
         self._history.pop(task_id, None)
-        self._at_start.discard(task_id)
         departed = self._departed
         departed.pop(task_id, None)
         departed[task_id] = None
@@ -358,14 +356,24 @@ class TaskBook:
         history = self._history.get(task_id)
         if history is None:
             history = deque(maxlen=HISTORY_SIZE)
-            if task_id in self._at_start and self._start_time is not None:
+            if self._start_time is not None and self._running_at_start(task_id):
                 history.append(
                     TaskEvent(self._start_time, "started", task_id, "running at session start")
                 )
             if create:
-                self._at_start.discard(task_id)
                 self._history[task_id] = history
         return history
+
+    def _running_at_start(self, task_id: str) -> bool:
+        """Whether a task without a history of its own was listed in the first answer.
+
+        Its row tells: rows of the first answer are the only listed ones made without a
+        ``new_until`` (a task that appears later is new for a while), and keep none while the
+        task is listed. An ended row has none either, but its ``ended`` event made its
+        history; a task whose row left has no history at all.
+        """
+        row = self._rows.get(task_id)
+        return row is not None and row.new_until is None
 
 
 def _describe_start(task: Task) -> str:

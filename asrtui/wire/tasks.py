@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Iterator, Mapping
+import sys
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Final
 
 from asrtui.errors import MalformedResponseError
 from asrtui.jsontext import tame
-from asrtui.models import Task, TaskList
+from asrtui.models import ReceivedObject, Task, TaskList
 from asrtui.wire.envelope import RawTasks, request_id_of
 from asrtui.wire.text import (
     _MALFORMED_HINT,
@@ -65,6 +66,22 @@ TASK_FIELDS: Final = frozenset(
         "aliUid",
     }
 )
+
+#: Fields whose text most tasks of an account repeat: `_parse_task` keeps one string of each
+#: value (`sys.intern`, which lets go of a string no task holds any more).
+_SHARED_FIELDS: Final = (
+    "status",
+    "mode",
+    "language",
+    "targetLanguages",
+    "translateEnabled",
+    "tag",
+    "callbackUrl",
+    "reportInterval",
+    "autoTerminateDelay",
+    "aliUid",
+)
+_share = sys.intern
 
 _TRUE_WORDS: Final = frozenset({"true", "1", "yes", "on"})
 _FALSE_WORDS: Final = frozenset({"false", "0", "no", "off"})
@@ -461,7 +478,27 @@ def _parse_task(obj: Mapping[Any, Any], key: Any) -> Task:
 
     Kept lean: it runs once per task and answers can hold thousands of them.
     """
-    get = obj.get
+    raw: Mapping[str, Any]
+    get: Callable[[str], Any]
+    if obj.keys() <= TASK_FIELDS:  # the fast path: known fields only
+        # Values most tasks repeat (mode, language, callback URL, account...) are each kept
+        # once, in `raw` and in the task alike: decoding made a string of each for each task.
+        members = dict(obj)
+        for name in _SHARED_FIELDS:
+            value = members.get(name)
+            if type(value) is str:
+                members[name] = _share(value)
+        raw = ReceivedObject(members)
+        extra = {}
+        get = members.get
+    else:
+        # Unknown fields are compared as they are (a task that changed is found by equality):
+        # one nested deeper than a comparison can recurse is kept as its text. Known fields
+        # become text or numbers here, and `raw` is not compared and only walked iteratively.
+        tamed = {name: tame(value) for name, value in obj.items()}
+        extra = {k: v for k, v in tamed.items() if k not in TASK_FIELDS}
+        raw = ReceivedObject(tamed)
+        get = obj.get
     task_id = get(_TASK_ID)
     if type(task_id) is not str or not task_id:
         task_id = _task_id(task_id, key)
@@ -470,71 +507,114 @@ def _parse_task(obj: Mapping[Any, Any], key: Any) -> Task:
         status = _status(status)
     created = get("createdAt")
     updated = get("updatedAt")
-    if obj.keys() <= TASK_FIELDS:  # the fast path: known fields only
-        raw = dict(obj)
-        extra = {}
-    else:
-        # Unknown fields are compared as they are (a task that changed is found by equality):
-        # one nested deeper than a comparison can recurse is kept as its text. Known fields
-        # become text or numbers here, and `raw` is not compared and only walked iteratively.
-        raw = {name: tame(value) for name, value in obj.items()}
-        extra = {k: v for k, v in raw.items() if k not in TASK_FIELDS}
-    values: dict[str, Any] = {
-        "task_id": task_id,
-        "status": status,
-        "mode": _text(get("mode")),
-        "language": _text(get("language")),
-        "target_languages": _languages(get("targetLanguages")),
-        "translate_enabled": _flag(get("translateEnabled")),
-        "tag": _text(get("tag")),
-        "stream_url": _text(get("streamUrl")),
-        "callback_url": _text(get("callbackUrl")),
-        "created_at": _timestamp(created) if created is not None else None,
-        "updated_at": _timestamp(updated) if updated is not None else None,
-        "report_interval": _int_or_none(get("reportInterval")),
-        "auto_terminate_delay": _int_or_none(get("autoTerminateDelay")),
-        "ali_uid": _text(get("aliUid")),
-        "extra": extra,
-        "raw": raw,
-    }
-    if _FAST_TASK_INIT:
-        task = _new_object(Task)
-        task.__dict__.update(values)
-        return task
-    return Task(**values)
+    mode = _text(get("mode"))
+    language = _text(get("language"))
+    targets = _languages(get("targetLanguages"))
+    translate = _flag(get("translateEnabled"))
+    tag = _text(get("tag"))
+    stream_url = _text(get("streamUrl"))
+    callback_url = _text(get("callbackUrl"))
+    created_at = _timestamp(created) if created is not None else None
+    updated_at = _timestamp(updated) if updated is not None else None
+    report_interval = _int_or_none(get("reportInterval"))
+    auto_terminate_delay = _int_or_none(get("autoTerminateDelay"))
+    ali_uid = _text(get("aliUid"))
+    if not _FAST_TASK_INIT:
+        return Task(
+            task_id,
+            status,
+            mode,
+            language,
+            targets,
+            translate,
+            tag,
+            stream_url,
+            callback_url,
+            created_at,
+            updated_at,
+            report_interval,
+            auto_terminate_delay,
+            ali_uid,
+            extra,
+            raw,
+        )
+    task = _new_object(Task)
+    _set_task_id(task, task_id)
+    _set_status(task, status)
+    _set_mode(task, mode)
+    _set_language(task, language)
+    _set_target_languages(task, targets)
+    _set_translate_enabled(task, translate)
+    _set_tag(task, tag)
+    _set_stream_url(task, stream_url)
+    _set_callback_url(task, callback_url)
+    _set_created_at(task, created_at)
+    _set_updated_at(task, updated_at)
+    _set_report_interval(task, report_interval)
+    _set_auto_terminate_delay(task, auto_terminate_delay)
+    _set_ali_uid(task, ali_uid)
+    _set_extra(task, extra)
+    _set_raw(task, raw)
+    return task
 
 
 # A frozen dataclass's __init__ routes each of Task's 16 fields through a guarded
 # object.__setattr__, which is most of the cost of parsing a large answer (about 2.5 us of
-# 4 us per task). `_task` fills the instance dict directly instead, with every field, which
-# gives an equal object; it falls back to the constructor if `Task` ever gains slots, a
-# __post_init__ or fields `_task` does not fill (tests compare both paths).
-_FAST_TASK_FIELDS: Final = frozenset(
-    {
-        "task_id",
-        "status",
-        "mode",
-        "language",
-        "target_languages",
-        "translate_enabled",
-        "tag",
-        "stream_url",
-        "callback_url",
-        "created_at",
-        "updated_at",
-        "report_interval",
-        "auto_terminate_delay",
-        "ali_uid",
-        "extra",
-        "raw",
-    }
+# 4 us per task). `_parse_task` sets each slot through its descriptor instead (which skips the
+# guard), giving an equal object; it falls back to the constructor if `Task` ever loses its
+# slots, gains a __post_init__, or its fields differ from these, in this order (tests compare
+# both paths).
+_FAST_TASK_FIELDS: Final = (
+    "task_id",
+    "status",
+    "mode",
+    "language",
+    "target_languages",
+    "translate_enabled",
+    "tag",
+    "stream_url",
+    "callback_url",
+    "created_at",
+    "updated_at",
+    "report_interval",
+    "auto_terminate_delay",
+    "ali_uid",
+    "extra",
+    "raw",
 )
 _FAST_TASK_INIT: Final = (
-    {f.name for f in dataclasses.fields(Task)} == _FAST_TASK_FIELDS
+    tuple(f.name for f in dataclasses.fields(Task)) == _FAST_TASK_FIELDS
     and not hasattr(Task, "__post_init__")
-    and "__slots__" not in vars(Task)
+    and "__slots__" in vars(Task)
 )
 _new_object = object.__new__
+
+
+def _no_setter(task: Task, value: Any) -> None:  # pragma: no cover - only without slots
+    raise AssertionError("Task has no slots: its constructor is used")
+
+
+_SETTERS: tuple[Callable[[Task, Any], None], ...] = tuple(
+    getattr(Task, name).__set__ if _FAST_TASK_INIT else _no_setter for name in _FAST_TASK_FIELDS
+)
+(
+    _set_task_id,
+    _set_status,
+    _set_mode,
+    _set_language,
+    _set_target_languages,
+    _set_translate_enabled,
+    _set_tag,
+    _set_stream_url,
+    _set_callback_url,
+    _set_created_at,
+    _set_updated_at,
+    _set_report_interval,
+    _set_auto_terminate_delay,
+    _set_ali_uid,
+    _set_extra,
+    _set_raw,
+) = _SETTERS
 
 
 def _task_id(value: object, key: Any) -> str:
@@ -605,7 +685,22 @@ def _timestamp(value: object) -> datetime | None:
             parsed = datetime.fromisoformat(value.strip().upper())
         except ValueError:
             return None
-    return parsed if parsed.tzinfo is not None else None
+    zone = parsed.tzinfo
+    if type(zone) is not timezone:
+        return None if zone is None else parsed
+    # Each parse makes its own offset object (72 bytes with its timedelta), two a task: the
+    # tasks share one per offset instead (an equal one: the same datetime value).
+    shared = _ZONES.get(zone)
+    if shared is None:
+        if len(_ZONES) >= _MOST_ZONES:
+            return parsed
+        shared = _ZONES.setdefault(zone, zone)
+    return parsed if shared is zone else parsed.replace(tzinfo=shared)
+
+
+#: The offsets seen, each once (`_timestamp`); bounded, should a server send every minute.
+_ZONES: dict[timezone, timezone] = {}
+_MOST_ZONES: Final = 256
 
 
 def _languages(value: object) -> tuple[str, ...]:
