@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from datetime import UTC, datetime
 from typing import Any
@@ -50,13 +51,42 @@ async def test_detail_refetches_at_its_own_cadence_and_shows_the_fresh_copy() ->
         assert "fetched" in console.screen.detail.as_text()
 
 
+class HeldSleep:
+    """A debounce wait that ends when the test says so, not after some real time (none is
+    held until `hold`: the console's start settles first)."""
+
+    def __init__(self) -> None:
+        self.started = 0
+        self._over: asyncio.Event | None = None
+
+    def hold(self) -> None:
+        self._over = asyncio.Event()
+
+    async def __call__(self, seconds: float) -> None:
+        if self._over is not None:
+            self.started += 1
+            await self._over.wait()
+
+    def end(self) -> None:
+        assert self._over is not None
+        self._over.set()
+
+
 async def test_cursor_movement_is_debounced_into_one_fetch() -> None:
     source = FakeTaskSource.with_tasks(5)
-    async with running_console(source, detail_debounce=0.3) as console:
+    rest = HeldSleep()
+    async with running_console(source, detail_debounce=0.3, sleep=rest) as console:
         before = source.calls["get_task"]
-        await console.pilot.press("down", "down", "down")
-        await console.pilot.pause(0.4)
+        rest.hold()
+        for _ in range(3):
+            await console.pilot.press("down")
+            await console.pilot.pause()
+        # Each move waited to rest; none has fetched while the cursor moved.
+        assert rest.started == 3
+        assert source.calls["get_task"] == before
+        rest.end()
         await console.press()
+        # Only the wait of the task the cursor stopped on is left to fetch it.
         assert source.calls["get_task"] == before + 1
         assert console.screen.detail.task_id == make_task(4).task_id
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
@@ -42,6 +43,8 @@ class ConsoleSettings:
         state_path: where the theme choice is remembered; ``None`` writes no file (demo mode).
         detail_interval: seconds between two fetches of the highlighted task.
         detail_debounce: seconds the cursor must rest on a task before it is fetched.
+        sleep: waits out ``detail_debounce`` (tests hold it, so that how fast keys arrive on a
+            loaded machine cannot decide what they see).
         tz: the zone local times are shown in; ``None`` for this host's zone (tests fix it).
         recorder: this session's broadcast record (journal and alert hooks); ``None`` writes
             nothing (the demo, and tests that do not ask for one).
@@ -57,6 +60,7 @@ class ConsoleSettings:
     state_path: Path | None = None
     detail_interval: float = 2.0
     detail_debounce: float = 0.25
+    sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep, repr=False)
     tz: tzinfo | None = None
     recorder: Recorder | None = field(default=None, repr=False)
     new_recorder: Callable[[ProfileSession], Recorder | None] | None = field(

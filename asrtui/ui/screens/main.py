@@ -30,7 +30,6 @@ fetched by id), which would only be handed around if split.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar, Literal, cast
@@ -528,7 +527,7 @@ class MainScreen(Screen[None]):
         # Exclusive: a newer highlight cancels this one, so moving the cursor down a long list
         # costs one request for the task it stops on, not one per row passed.
         if debounce > 0:
-            await asyncio.sleep(debounce)
+            await self._settings.sleep(debounce)
         self._last_detail_fetch = self._mono()
         note = ""
         task: Task | None = None
