@@ -31,7 +31,8 @@ Cancellation
     front of its lane (no O(n) removal from the middle of a deque). If it was the head, it
     cancels its timer and wakes the next head, which takes the slot at once if one is free: no
     hole in the schedule and no slot leaked. A grant is recorded and the caller resumed in one
-    step with no ``await`` between them, so a cancellation cannot land between the two. Starvation
+    step with no ``await`` between them, so a cancellation cannot land between the two; one
+    that lands while a ledger is asked (Redis is a network call) gives the slot back. Starvation
     is possible only for background requests under a never-ending stream of priority ones,
     which user-initiated requests cannot produce.
 
@@ -551,13 +552,19 @@ class WindowLimiter:
             return delay
         taken = self._grant(now, lane)
         if self._ledger is not None:
-            delay = await self._ledger.reserve(
-                now,
-                self._capacity(),
-                self._window,
-                priority=lane == _PRIORITY,
-                spread=self.margin,
-            )
+            try:
+                delay = await self._ledger.reserve(
+                    now,
+                    self._capacity(),
+                    self._window,
+                    priority=lane == _PRIORITY,
+                    spread=self.margin,
+                )
+            except BaseException:
+                # Cancelled while the ledger was asked (Redis is a network call): no request
+                # goes out, so the slot is not this process's to hold.
+                self._give_back(now, lane, taken)
+                raise
             if delay > 0:
                 self._give_back(now, lane, taken)
                 return delay

@@ -24,6 +24,16 @@ When Redis is away
     sharing across hosts resumes. Every grant taken through Redis is also written to the host
     ledger, so that a fall-back in the middle of a window starts from what this host spent.
 
+Cancellation is never swallowed
+    A refresh that is cancelled (the console quits, a profile is switched) while its grant
+    is asked of Redis must end at once. redis-py bounds a command's send with
+    ``asyncio.wait_for`` when it is given a ``socket_timeout``, and on Python 3.11 that
+    returns the result instead of raising when the cancellation comes as the send completes:
+    the caller's cancellation is lost and a refresh loop runs on for good (a benchmark's
+    worker hung so). So the client has no ``socket_timeout``, and every call runs in a task of
+    its own under `OP_TIMEOUT`, awaited with `asyncio.wait` (`_bounded`): the caller's
+    deadline and cancellation never depend on what the library does with them.
+
 The URL
     ``redis://[[user]:password@]host[:port][/db]`` or ``rediss://`` (TLS), read and masked by
     `asrtui.quotaurl` (the profiles and the command line need it without a Redis client). The
@@ -46,7 +56,7 @@ import math
 import os
 import secrets
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from asrtui.quotaledger import (
     BACKGROUND_LEAD,
@@ -69,6 +79,7 @@ __all__ = [
 ]
 
 _log = logging.getLogger("asrtui.redisquota")
+_T = TypeVar("_T")
 
 #: Seconds one call to Redis may take before this process falls back to the host ledger.
 OP_TIMEOUT = 0.25
@@ -204,7 +215,9 @@ def _connect(url: str) -> Redis:
 
     client: Redis = Redis.from_url(
         url,
-        socket_timeout=OP_TIMEOUT,
+        # No socket_timeout: redis-py bounds a send with it through asyncio.wait_for, which
+        # on Python 3.11 can swallow a cancellation. Every call is bounded by `_bounded`.
+        socket_timeout=None,
         socket_connect_timeout=OP_TIMEOUT,
         retry_on_timeout=False,
         health_check_interval=0,
@@ -366,18 +379,19 @@ class RedisQuota:
             )
 
     async def aclose(self) -> None:
-        """Stop the probe and close the connection to Redis."""
+        """Stop the probe and close the connection to Redis, within a few deadlines at most."""
         tasks = [*self._background, *([self._probe] if self._probe is not None else [])]
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        if tasks:
+            # Their calls are `_bounded`, so they end at once; waiting is bounded all the same.
+            await asyncio.wait(tasks, timeout=OP_TIMEOUT)
         self._probe = None
         client, self._client = self._client, None
         if client is not None:
             # Bounded like every other call: closing must never hold up the end of a session.
             with contextlib.suppress(Exception):
-                async with asyncio.timeout(OP_TIMEOUT * 4):
-                    await client.aclose()
+                await _bounded(client.aclose(), OP_TIMEOUT * 4)
 
     # -- Redis ---------------------------------------------------------------------------------
 
@@ -405,10 +419,12 @@ class RedisQuota:
         from redis.exceptions import RedisError
 
         try:
-            async with asyncio.timeout(OP_TIMEOUT):
-                reply = await self._redis().eval(
+            reply = await _bounded(
+                self._redis().eval(
                     _SCRIPT, len(self._keys), *self._keys, op, str(KEY_TTL_MS), *map(str, args)
-                )
+                ),
+                OP_TIMEOUT,
+            )
         except TimeoutError:
             raise _Unavailable(f"Redis did not answer within {OP_TIMEOUT * 1000:.0f} ms") from None
         except (RedisError, OSError) as error:
@@ -471,8 +487,7 @@ class RedisQuota:
         while self._down_reason:
             await self._sleep(PROBE_EVERY)
             try:
-                async with asyncio.timeout(OP_TIMEOUT):
-                    await self._redis().ping()
+                await _bounded(self._redis().ping(), OP_TIMEOUT)
             except (TimeoutError, RedisError, OSError):
                 self._client = None
                 continue
@@ -483,6 +498,42 @@ class RedisQuota:
     def _changed(self) -> None:
         if self._on_change is not None:
             self._on_change(self.where, self._down_reason)
+
+
+async def _bounded(call: Awaitable[_T], seconds: float) -> _T:
+    """Await ``call`` for at most ``seconds``, in a task of its own; cancellable at any point.
+
+    The caller waits on `asyncio.wait`, which neither swallows a cancellation nor outlives
+    its timeout, whatever ``call`` does with the cancellation it is sent: on a cancellation
+    or at the deadline the call's task is cancelled and left to end by itself (its own
+    `asyncio.timeout` bounds it too), and this returns at once. A call that was cancelled
+    after Redis recorded a grant leaves that grant counted there, which errs on the safe side.
+
+    Raises:
+        TimeoutError: the call did not end within ``seconds``.
+        asyncio.CancelledError: the caller was cancelled.
+    """
+
+    async def run() -> _T:
+        async with asyncio.timeout(seconds):
+            return await call
+
+    task = asyncio.get_running_loop().create_task(run())
+    try:
+        done, _ = await asyncio.wait((task,), timeout=seconds)
+    except BaseException:
+        _abandon(task)
+        raise
+    if not done:
+        _abandon(task)
+        raise TimeoutError
+    return task.result()
+
+
+def _abandon(task: asyncio.Task[Any]) -> None:
+    """Cancel ``task`` without waiting for it; its outcome is read, never logged as lost."""
+    task.cancel()
+    task.add_done_callback(lambda done: done.cancelled() or done.exception())
 
 
 class _Unavailable(Exception):
