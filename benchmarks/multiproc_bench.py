@@ -128,6 +128,8 @@ class DiagnosedLedger(SharedLedger):
         self.refused = {"hold": 0, "schedule": 0, "window": 0, "room": 0}
         self.late = 0.0
         self.priority_refused: dict[str, int] = {}
+        #: The bound that refused the last grant (`TimedLimiter` names it per refusal).
+        self.last_bound = ""
 
     def _decide(
         self,
@@ -159,6 +161,8 @@ class DiagnosedLedger(SharedLedger):
                 else -math.inf,
             }
             bound = max(bounds, key=lambda name: bounds[name])
+            # With the priority grants in the window, to tell who filled it.
+            self.last_bound = f"{bound} (p{len(state.priority)})"
             self.refused[bound] += 1
             if priority:
                 self.priority_refused[bound] = self.priority_refused.get(bound, 0) + 1
@@ -209,6 +213,8 @@ async def _work(spec: WorkerSpec, barrier: Barrier) -> dict[str, Any]:
             await client.list_tasks()
             await asyncio.sleep(WARM_UP_PAUSE)
         await asyncio.to_thread(barrier.wait)
+        lags: list[tuple[float, float]] = []
+        ticker = asyncio.create_task(_loop_lag(lags))
         load = await saturate(
             client,
             spec.task_id,
@@ -217,6 +223,7 @@ async def _work(spec: WorkerSpec, barrier: Barrier) -> dict[str, Any]:
             priority_every=spec.priority_every,
             spread=True,
         )
+        ticker.cancel()
     degraded = ""
     if ledger is not None:
         degraded = ledger.degraded
@@ -234,7 +241,27 @@ async def _work(spec: WorkerSpec, barrier: Barrier) -> dict[str, Any]:
         "refused": host.refused if host is not None else {},
         "priority_refused": host.priority_refused if host is not None else {},
         "late": host.late if host is not None else 0.0,
+        "traces": limiter.traces,
+        "lags": lags,
     }
+
+
+#: Seconds between two ticks of the event loop's lag probe.
+TICK = 0.005
+
+
+async def _loop_lag(lags: list[tuple[float, float]]) -> None:
+    """Record how late the worker's event loop runs a 5 ms timer: (when, seconds late).
+
+    A late tick is the loop busy with other callbacks or the process not scheduled; only
+    ticks more than a millisecond late are kept.
+    """
+    while True:
+        expected = time.monotonic() + TICK
+        await asyncio.sleep(TICK)
+        late = time.monotonic() - expected
+        if late > 0.001:
+            lags.append((expected, late))
 
 
 def worker(spec: WorkerSpec, barrier: Barrier, results: multiprocessing.Queue[Any]) -> None:
@@ -376,12 +403,54 @@ def where_the_time_goes(
         + " ms; priority refusals by bound: "
         + (", ".join(f"{k} {v}" for k, v in priority_refused.items()) or "none")
     )
+    slow_priority_requests(outcomes)
     if any(refused.values()):
         late = sum(o["late"] for o in outcomes)
         print(
             "  info  host ledger refusals by latest bound: "
             + ", ".join(f"{name} {count}" for name, count in refused.items())
             + f"; grants after their slot lost {late * 1000:.0f} ms of schedule"
+        )
+
+
+#: A priority wait this long (seconds) is explained request by request.
+SLOW_WAIT = 0.06
+
+
+def slow_priority_requests(outcomes: list[dict[str, Any]]) -> None:
+    """Print where the slowest priority requests' time went (`PriorityTrace`), and the
+    user's latency (the call to the answer, round trip included) over all of them.
+
+    For each wait over `SLOW_WAIT`: the time the limiter and the ledger asked it to wait,
+    how late it tried again after those waits, how much of the wait the kernel had the
+    process runnable but not running, and the worst lag of the worker's event loop
+    (`_loop_lag`) within the wait.
+    """
+    traces = [(index, t) for index, o in enumerate(outcomes) for t in o["traces"]]
+    if not traces:
+        return
+    latencies = sorted(t.answered - t.called for _, t in traces if math.isfinite(t.answered))
+    trips = sorted(t.answered - t.granted for _, t in traces if math.isfinite(t.answered))
+    if latencies:
+        print(
+            "  info  priority call to answer p50/p99/max: "
+            + "/".join(f"{percentile(latencies, q) * 1000:.0f}" for q in (0.5, 0.99, 1))
+            + " ms; its round trip p50/max: "
+            + "/".join(f"{percentile(trips, q) * 1000:.0f}" for q in (0.5, 1))
+            + f" ms; {len(traces)} requests (p99 of fewer than 100 is their maximum)"
+        )
+    for index, trace in sorted(traces, key=lambda it: -it[1].wait):
+        if trace.wait <= SLOW_WAIT:
+            break
+        lags = [late for at, late in outcomes[index]["lags"] if trace.called <= at <= trace.granted]
+        queued = trace.wait - trace.asked - trace.late
+        print(
+            f"  info  slow priority wait {trace.wait * 1000:.0f} ms (process {index}): "
+            f"asked {trace.asked * 1000:.0f} ms over {len(trace.refusals)} refusal(s) "
+            f"[{', '.join(f'{b} {d * 1000:.0f}' for _, d, b in trace.refusals)}], "
+            f"late {trace.late * 1000:.0f} ms, else {queued * 1000:.0f} ms; "
+            f"unscheduled {trace.unscheduled * 1000:.0f} ms; "
+            f"worst loop lag {max(lags, default=0.0) * 1000:.0f} ms"
         )
 
 
