@@ -201,10 +201,12 @@ class Grant:
 class _Waiter:
     """One queued `WindowLimiter.acquire` call: its lane, its wake-up future and its timer."""
 
-    __slots__ = ("dead", "granted", "granted_at", "lane", "timer", "wake")
+    __slots__ = ("dead", "granted", "granted_at", "lane", "since", "timer", "wake")
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, lane: int) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, lane: int, since: float) -> None:
         self.lane = lane
+        #: When the request asked: among priority requests of every process, earlier first.
+        self.since = since
         self.granted = False
         self.granted_at = 0.0
         self.wake: asyncio.Future[None] = loop.create_future()
@@ -363,9 +365,9 @@ class WindowLimiter:
         lane = _PRIORITY if priority else _BACKGROUND
         if self._live[_PRIORITY] == 0 and (priority or self._live[_BACKGROUND] == 0):
             now = self._clock()
-            if await self._try_grant(now, lane) <= 0:
+            if await self._try_grant(now, lane, now) <= 0:
                 return Grant(self, now)
-        waiter = _Waiter(asyncio.get_running_loop(), lane)
+        waiter = _Waiter(asyncio.get_running_loop(), lane, self._clock())
         self._lanes[lane].append(waiter)
         self._live[lane] += 1
         if self._head() is waiter:
@@ -449,7 +451,7 @@ class WindowLimiter:
                         head.poke()
                     continue
                 now = self._clock()
-                delay = await self._try_grant(now, waiter.lane)
+                delay = await self._try_grant(now, waiter.lane, waiter.since)
                 if delay <= 0:
                     waiter.granted, waiter.granted_at = True, now
                     return
@@ -537,7 +539,7 @@ class WindowLimiter:
             delay = max(delay, _MIN_DELAY)
         return delay
 
-    async def _try_grant(self, now: float, lane: int) -> float:
+    async def _try_grant(self, now: float, lane: int, since: float | None = None) -> float:
         """Record a grant at ``now`` if the local window, the schedule and the ledger allow it.
 
         The slot is taken here first, before the ledger is asked (which may await the
@@ -559,6 +561,7 @@ class WindowLimiter:
                     self._window,
                     priority=lane == _PRIORITY,
                     spread=self.margin,
+                    since=now if since is None else since,
                 )
             except BaseException:
                 # Cancelled while the ledger was asked (Redis is a network call): no request

@@ -61,6 +61,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from asrtui.quotaledger import (
     BACKGROUND_LEAD,
     DEFAULT_PACING,
+    PRIORITY_FIRST_COME,
     PRIORITY_LEAD,
     PRIORITY_ROOM,
     PRIORITY_SHARE,
@@ -96,7 +97,8 @@ _MIN_DELAY = 1e-6
 # the operation, ARGV[2] the keys' time to live in milliseconds.
 #   grant: capacity, window, priority (0/1), pacing (0: none), member, background lead,
 #          priority lead, recovery per second, spread (added to the schedule's window),
-#          priority share, priority room (slot spacings, `PRIORITY_ROOM`)
+#          priority share, priority room (slot spacings, `PRIORITY_ROOM`), seconds the
+#          request has waited (its "since" on Redis's clock), `PRIORITY_FIRST_COME`
 #   complete: member
 #   throttled: effective limit, retry after (0: none), recovery per second
 # Numbers go back as strings: Redis turns a Lua number into an integer.
@@ -120,12 +122,13 @@ if op == 'complete' then
   return {1, tostring(now)}
 end
 local st = redis.call('HMGET', KEYS[2], 'hold_until', 'slow_limit', 'slow_since',
-                      'next_slot', 'priority_waiting_until')
+                      'next_slot', 'priority_waiting_until', 'priority_first')
 local hold = tonumber(st[1]) or -math.huge
 local slow = tonumber(st[2])
 local since = tonumber(st[3]) or now
 local next_slot = tonumber(st[4]) or -math.huge
 local waiting = tonumber(st[5]) or -math.huge
+local first = tonumber(st[6]) or math.huge
 if op == 'throttled' then
   local limit = tonumber(ARGV[3])
   local retry = tonumber(ARGV[4])
@@ -149,6 +152,9 @@ local recovery = tonumber(ARGV[10])
 local spread = tonumber(ARGV[11])
 local share = tonumber(ARGV[12])
 local keep_room = tonumber(ARGV[13])
+local asked = ARGV[14] ~= '' and now - tonumber(ARGV[14]) or nil
+local first_come = tonumber(ARGV[15])
+if now >= waiting then first = math.huge end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - window)
 local shared = shared_limit(slow, since, recovery)
@@ -164,7 +170,9 @@ if pacing > 0 then
   delay = math.max(delay, next_slot - lead * spacing - now)
 end
 local room = capacity
-if not priority and now < waiting then room = math.max(1, capacity - 1) end
+if now < waiting and (not priority or (asked and asked > first + first_come)) then
+  room = math.max(1, capacity - 1)
+end
 local used = redis.call('ZCARD', KEYS[1])
 if used >= room then
   local entry = redis.call('ZRANGE', KEYS[1], used - room, used - room, 'WITHSCORES')
@@ -178,15 +186,17 @@ if delay > 0 then
   delay = math.max(delay, 1e-6)
   if ahead then
     local comeback = now + math.min(delay, window) + spacing
-    if comeback > waiting then
-      redis.call('HSET', KEYS[2], 'priority_waiting_until', tostring(comeback))
-      keep()
-    end
+    redis.call('HSET', KEYS[2], 'priority_waiting_until', tostring(math.max(comeback, waiting)),
+               'priority_first', tostring(asked and math.min(first, asked) or first))
+    keep()
   end
   return {0, tostring(delay)}
 end
 redis.call('ZADD', KEYS[1], now, member)
-if priority then redis.call('ZADD', KEYS[3], now, member) end
+if priority then
+  redis.call('ZADD', KEYS[3], now, member)
+  if asked and asked <= first + first_come then redis.call('HDEL', KEYS[2], 'priority_first') end
+end
 if pacing > 0 then
   redis.call('HSET', KEYS[2], 'next_slot', tostring(math.max(next_slot, now) + spacing))
 end
@@ -307,6 +317,7 @@ class RedisQuota:
         *,
         priority: bool = False,
         spread: float = 0.0,
+        since: float | None = None,
     ) -> float:
         """Record a grant in Redis if the shared window allows it; the host ledger if Redis is away.
 
@@ -316,13 +327,15 @@ class RedisQuota:
             window: the caller's window in seconds (the ledger adds its margin).
             priority: a user-initiated request (see `asrtui.sharedquota`).
             spread: seconds added to the pacing schedule (the caller's round-trip spread).
+            since: when the request first asked, on the caller's clock; Redis is told how
+                long ago that was, so the hosts' clocks never meet (`PRIORITY_FIRST_COME`).
 
         Returns:
             ``0.0`` when granted, else the seconds after which a grant may be possible.
         """
         if self._down_reason:
             self._ensure_probe()
-            return await self._host(now, capacity, window, priority, spread)
+            return await self._host(now, capacity, window, priority, spread, since=since)
         member = f"{self._prefix}-{next(self._seq)}"
         try:
             granted, value = await self._run(
@@ -339,10 +352,13 @@ class RedisQuota:
                 repr(max(0.0, spread - self._margin)),
                 repr(PRIORITY_SHARE),
                 repr(PRIORITY_ROOM),
+                # How long ago the request asked; "" takes no part in the order.
+                repr(max(0.0, now - since)) if since is not None else "",
+                repr(PRIORITY_FIRST_COME),
             )
         except _Unavailable as error:
             self._went_down(error.reason)
-            return await self._host(now, capacity, window, priority, spread)
+            return await self._host(now, capacity, window, priority, spread, since=since)
         if not granted:
             return max(float(value), _MIN_DELAY)
         if len(self._open) >= _MAX_OPEN_GRANTS:
@@ -396,11 +412,20 @@ class RedisQuota:
     # -- Redis ---------------------------------------------------------------------------------
 
     async def _host(
-        self, now: float, capacity: int, window: float, priority: bool, spread: float
+        self,
+        now: float,
+        capacity: int,
+        window: float,
+        priority: bool,
+        spread: float,
+        *,
+        since: float | None,
     ) -> float:
         if self._fallback is None:
             return 0.0
-        return await self._fallback.reserve(now, capacity, window, priority=priority, spread=spread)
+        return await self._fallback.reserve(
+            now, capacity, window, priority=priority, spread=spread, since=since
+        )
 
     def _redis(self) -> Redis:
         """The client of the running event loop (a client is bound to the loop it started on)."""

@@ -120,9 +120,9 @@ class TimedLimiter(WindowLimiter):
         self._by_grant[grant.granted_at] = trace
         return grant
 
-    async def _try_grant(self, now: float, lane: int) -> float:
+    async def _try_grant(self, now: float, lane: int, since: float | None = None) -> float:
         local = self._delay(now, lane) > 0
-        delay = await super()._try_grant(now, lane)
+        delay = await super()._try_grant(now, lane, since)
         trace = self._tracing
         if trace is not None and lane == 0:
             if trace.refusals:

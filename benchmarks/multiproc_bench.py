@@ -140,9 +140,12 @@ class DiagnosedLedger(SharedLedger):
         priority: bool,
         *,
         spread: float = 0.0,
+        since: float | None = None,
     ) -> tuple[float, bool]:
         slot = state.next_slot
-        delay, dirty = super()._decide(state, now, capacity, window, priority, spread=spread)
+        delay, dirty = super()._decide(
+            state, now, capacity, window, priority, spread=spread, since=since
+        )
         if delay > 0:
             horizon = window + self._margin
             grants = state.grants

@@ -419,3 +419,45 @@ async def test_both_ledgers_keep_the_last_place_for_priority_across_a_long_gap(
     assert kept > (1 - BACKGROUND_LEAD) * slot + 0.3
     # ... and a priority request takes the last place at once.
     assert await ask(second, priority=True) == 0
+
+
+@pytest.fixture(params=["host", "redis"])
+def two_unpaced_users(
+    request: pytest.FixtureRequest, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[QuotaLedger, QuotaLedger]]:
+    """`two_users` without the pacing schedule: only the window and the priority order act."""
+    if request.param == "host":
+        (tmp_path / "host").mkdir(mode=0o700)
+        path = ledger_path(KEY, tmp_path / "host")
+        yield SharedLedger(path, pacing=None), SharedLedger(path, pacing=None)
+        return
+    for server in redis_server(tmp_path_factory.mktemp("redis")):
+        yield RedisQuota(server.url, KEY, pacing=None), RedisQuota(server.url, KEY, pacing=None)
+
+
+async def test_both_ledgers_give_the_next_place_to_the_priority_request_that_asked_first(
+    two_unpaced_users: tuple[QuotaLedger, QuotaLedger],
+) -> None:
+    first, second = two_unpaced_users
+
+    async def ask(ledger: QuotaLedger, since: float) -> float:
+        return await ledger.reserve(time.monotonic(), 4, 1.0, priority=True, since=since)
+
+    # One grant, then three more 0.2 s later: the first place frees well before the others.
+    assert await first.reserve(time.monotonic(), 4, 1.0) == 0
+    await asyncio.sleep(0.2)
+    for _ in range(3):
+        assert await first.reserve(time.monotonic(), 4, 1.0) == 0
+    # The window is full: a priority request of one user asks, then one of the other.
+    earlier = time.monotonic()
+    wait = await ask(second, earlier)
+    assert wait > 0
+    later = time.monotonic() + 0.05
+    assert await ask(first, later) > 0
+    await asyncio.sleep(wait + 0.02)  # the first place is free now
+    # The one that asked later finds it kept for the one that asked first...
+    assert await ask(first, later) > 0
+    assert await ask(second, earlier) == 0
+    # ... which, served, hands the turn on.
+    await asyncio.sleep(await ask(first, later) + 0.02)
+    assert await ask(first, later) == 0
