@@ -98,7 +98,9 @@ _MIN_DELAY = 1e-6
 #   grant: capacity, window, priority (0/1), pacing (0: none), member, background lead,
 #          priority lead, recovery per second, spread (added to the schedule's window),
 #          priority share, priority room (slot spacings, `PRIORITY_ROOM`), seconds the
-#          request has waited (its "since" on Redis's clock), `PRIORITY_FIRST_COME`
+#          request has waited (its "since" on Redis's clock), `PRIORITY_FIRST_COME`, the
+#          request's token (its own across its tries: the time it asked, on Redis's clock,
+#          moves with each try's network delay, so it cannot tell the request apart)
 #   complete: member
 #   throttled: effective limit, retry after (0: none), recovery per second
 # Numbers go back as strings: Redis turns a Lua number into an integer.
@@ -122,13 +124,15 @@ if op == 'complete' then
   return {1, tostring(now)}
 end
 local st = redis.call('HMGET', KEYS[2], 'hold_until', 'slow_limit', 'slow_since',
-                      'next_slot', 'priority_waiting_until', 'priority_first')
+                      'next_slot', 'priority_waiting_until', 'priority_first',
+                      'priority_first_token')
 local hold = tonumber(st[1]) or -math.huge
 local slow = tonumber(st[2])
 local since = tonumber(st[3]) or now
 local next_slot = tonumber(st[4]) or -math.huge
 local waiting = tonumber(st[5]) or -math.huge
 local first = tonumber(st[6]) or math.huge
+local first_token = st[7]
 if op == 'throttled' then
   local limit = tonumber(ARGV[3])
   local retry = tonumber(ARGV[4])
@@ -154,7 +158,9 @@ local share = tonumber(ARGV[12])
 local keep_room = tonumber(ARGV[13])
 local asked = ARGV[14] ~= '' and now - tonumber(ARGV[14]) or nil
 local first_come = tonumber(ARGV[15])
-if now >= waiting then first = math.huge end
+local token = ARGV[16]
+if now >= waiting then first = math.huge; first_token = false end
+local mine = asked and token == first_token
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - window)
 local shared = shared_limit(slow, since, recovery)
@@ -170,7 +176,7 @@ if pacing > 0 then
   delay = math.max(delay, next_slot - lead * spacing - now)
 end
 local room = capacity
-if now < waiting and (not priority or (asked and asked > first + first_come)) then
+if now < waiting and (not priority or (asked and not mine and asked > first + first_come)) then
   room = math.max(1, capacity - 1)
 end
 local used = redis.call('ZCARD', KEYS[1])
@@ -186,8 +192,10 @@ if delay > 0 then
   delay = math.max(delay, 1e-6)
   if ahead then
     local comeback = now + math.min(delay, window) + spacing
-    redis.call('HSET', KEYS[2], 'priority_waiting_until', tostring(math.max(comeback, waiting)),
-               'priority_first', tostring(asked and math.min(first, asked) or first))
+    redis.call('HSET', KEYS[2], 'priority_waiting_until', tostring(math.max(comeback, waiting)))
+    if asked and not mine and asked < first then
+      redis.call('HSET', KEYS[2], 'priority_first', tostring(asked), 'priority_first_token', token)
+    end
     keep()
   end
   return {0, tostring(delay)}
@@ -195,7 +203,9 @@ end
 redis.call('ZADD', KEYS[1], now, member)
 if priority then
   redis.call('ZADD', KEYS[3], now, member)
-  if asked and asked <= first + first_come then redis.call('HDEL', KEYS[2], 'priority_first') end
+  if mine or (asked and asked <= first + first_come) then
+    redis.call('HDEL', KEYS[2], 'priority_first', 'priority_first_token')
+  end
 end
 if pacing > 0 then
   redis.call('HSET', KEYS[2], 'next_slot', tostring(math.max(next_slot, now) + spacing))
@@ -355,6 +365,7 @@ class RedisQuota:
                 # How long ago the request asked; "" takes no part in the order.
                 repr(max(0.0, now - since)) if since is not None else "",
                 repr(PRIORITY_FIRST_COME),
+                f"{self._prefix}@{since!r}",
             )
         except _Unavailable as error:
             self._went_down(error.reason)

@@ -461,3 +461,23 @@ async def test_both_ledgers_give_the_next_place_to_the_priority_request_that_ask
     # ... which, served, hands the turn on.
     await asyncio.sleep(await ask(first, later) + 0.02)
     assert await ask(first, later) == 0
+
+
+async def test_a_priority_request_is_never_held_back_by_its_own_turn_on_redis(
+    redis: RedisServer,
+) -> None:
+    # On Redis the time a request asked is told as "this long ago", so it moves with each
+    # try's delay on the way; a try 20 ms slower than the first still finds its own turn.
+    first, second = RedisQuota(redis.url, KEY, pacing=None), RedisQuota(redis.url, KEY, pacing=None)
+    assert await first.reserve(time.monotonic(), 4, 1.0) == 0
+    await asyncio.sleep(0.2)
+    for _ in range(3):
+        assert await first.reserve(time.monotonic(), 4, 1.0) == 0
+    asked = time.monotonic()
+    wait = await second.reserve(asked, 4, 1.0, priority=True, since=asked)
+    assert wait > 0
+    await asyncio.sleep(wait + 0.02)
+    slower = time.monotonic() - 0.02  # as if this try had spent 20 ms more on the way
+    assert await second.reserve(slower, 4, 1.0, priority=True, since=asked) == 0
+    await first.aclose()
+    await second.aclose()
