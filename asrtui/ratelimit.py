@@ -367,7 +367,10 @@ class WindowLimiter:
             now = self._clock()
             if await self._try_grant(now, lane, now) <= 0:
                 return Grant(self, now)
-        waiter = _Waiter(asyncio.get_running_loop(), lane, self._clock())
+            since = now  # one request, one time it asked: the ledgers know it by that
+        else:
+            since = self._clock()
+        waiter = _Waiter(asyncio.get_running_loop(), lane, since)
         self._lanes[lane].append(waiter)
         self._live[lane] += 1
         if self._head() is waiter:

@@ -125,7 +125,7 @@ if op == 'complete' then
 end
 local st = redis.call('HMGET', KEYS[2], 'hold_until', 'slow_limit', 'slow_since',
                       'next_slot', 'priority_waiting_until', 'priority_first',
-                      'priority_first_token')
+                      'priority_first_token', 'priority_first_until')
 local hold = tonumber(st[1]) or -math.huge
 local slow = tonumber(st[2])
 local since = tonumber(st[3]) or now
@@ -133,6 +133,7 @@ local next_slot = tonumber(st[4]) or -math.huge
 local waiting = tonumber(st[5]) or -math.huge
 local first = tonumber(st[6]) or math.huge
 local first_token = st[7]
+local first_until = tonumber(st[8]) or -math.huge
 if op == 'throttled' then
   local limit = tonumber(ARGV[3])
   local retry = tonumber(ARGV[4])
@@ -159,7 +160,9 @@ local keep_room = tonumber(ARGV[13])
 local asked = ARGV[14] ~= '' and now - tonumber(ARGV[14]) or nil
 local first_come = tonumber(ARGV[15])
 local token = ARGV[16]
-if now >= waiting then first = math.huge; first_token = false end
+-- The turn lasts until its own request's comeback: one that never comes back (cancelled)
+-- holds nobody up past that, however long the others keep coming back.
+if now >= waiting or now >= first_until then first = math.huge; first_token = false end
 local mine = asked and token == first_token
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - window)
@@ -193,8 +196,11 @@ if delay > 0 then
   if ahead then
     local comeback = now + math.min(delay, window) + spacing
     redis.call('HSET', KEYS[2], 'priority_waiting_until', tostring(math.max(comeback, waiting)))
-    if asked and not mine and asked < first then
-      redis.call('HSET', KEYS[2], 'priority_first', tostring(asked), 'priority_first_token', token)
+    if mine then
+      redis.call('HSET', KEYS[2], 'priority_first_until', tostring(comeback))
+    elseif asked and asked < first then
+      redis.call('HSET', KEYS[2], 'priority_first', tostring(asked), 'priority_first_token', token,
+                 'priority_first_until', tostring(comeback))
     end
     keep()
   end

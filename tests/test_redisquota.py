@@ -481,3 +481,43 @@ async def test_a_priority_request_is_never_held_back_by_its_own_turn_on_redis(
     assert await second.reserve(slower, 4, 1.0, priority=True, since=asked) == 0
     await first.aclose()
     await second.aclose()
+
+
+class _RecordingLedger(SharedLedger):
+    """The host ledger, noting when each priority request said it asked."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, pacing=None)
+        self.asked: list[float | None] = []
+
+    async def reserve(
+        self,
+        now: float,
+        capacity: int,
+        window: float,
+        *,
+        priority: bool = False,
+        spread: float = 0.0,
+        since: float | None = None,
+    ) -> float:
+        if priority:
+            self.asked.append(since)
+        return await super().reserve(
+            now, capacity, window, priority=priority, spread=spread, since=since
+        )
+
+
+async def test_a_priority_request_tells_the_ledger_one_time_it_asked_over_all_its_tries(
+    tmp_path: Path,
+) -> None:
+    # Another process filled the window; this one's priority request is refused at once (its
+    # first try, before it queues), then tries again: the ledgers know it by that one time.
+    (tmp_path / "host").mkdir(mode=0o700)
+    path = ledger_path(KEY, tmp_path / "host")
+    assert SharedLedger(path, pacing=None).try_grant(time.monotonic(), 2, 0.3) == 0
+    assert SharedLedger(path, pacing=None).try_grant(time.monotonic(), 2, 0.3) == 0
+    ledger = _RecordingLedger(path)
+    limiter = WindowLimiter(2, 0.3, ledger=ledger, pacing=None)
+    (await limiter.acquire(priority=True)).done()
+    assert len(ledger.asked) >= 2
+    assert len(set(ledger.asked)) == 1
