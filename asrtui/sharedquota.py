@@ -162,10 +162,11 @@ _MAGIC = b"ASRTQL02"
 # slow_since, slow_limit, next_slot, priority_waiting_until; then the grant times, then the
 # priority grant times.
 _HEADER = struct.Struct("<8sIII5d")
-# After the entries: when the earliest refused priority request asked, and a crc32 of it. An
+# After the entries: when the earliest refused priority request asked, until when its turn
+# lasts (its own comeback), and a crc32 of both. An
 # earlier version neither reads nor keeps it (it writes the file without), so both can share
 # a file: a version without it only loses the order among priority requests.
-_TRAILER = struct.Struct("<dI")
+_TRAILER = struct.Struct("<ddI")
 _ENTRY = struct.Struct("<d")
 _MAX_ENTRIES = 4096
 #: Answers kept while the lock is busy (a few windows' worth; older ones have left the window).
@@ -229,6 +230,9 @@ class _State:
     priority: list[float] = field(default_factory=list)
     #: When the earliest priority request refused by the window asked (while it comes back).
     priority_first: float = math.inf
+    #: Until when that request's turn lasts: its own comeback, so that one that never comes
+    #: back (cancelled) holds nobody up past it, however long the others keep coming back.
+    priority_first_until: float = -math.inf
 
     def encode(self) -> bytes:
         body = struct.pack(
@@ -243,8 +247,8 @@ class _State:
             *self.grants,
             *self.priority,
         )
-        first = struct.pack("<d", self.priority_first)
-        trailer = _TRAILER.pack(self.priority_first, zlib.crc32(first))
+        turn = struct.pack("<dd", self.priority_first, self.priority_first_until)
+        trailer = _TRAILER.pack(self.priority_first, self.priority_first_until, zlib.crc32(turn))
         return _MAGIC + struct.pack("<I", zlib.crc32(body)) + body + trailer
 
     @classmethod
@@ -280,12 +284,13 @@ class _State:
             return None
         if math.isnan(nxt) or nxt > latest or math.isnan(waiting) or waiting > latest:
             return None
-        first = math.inf
+        first, turn = math.inf, -math.inf
         if len(data) >= end + _TRAILER.size:
-            value, check = _TRAILER.unpack_from(data, end)
-            if check == zlib.crc32(data[end : end + 8]) and not math.isnan(value):
-                first = value if value <= latest else math.inf
-        return cls(grants, hold, since, slow, nxt, waiting, priority, first)
+            value, until, check = _TRAILER.unpack_from(data, end)
+            plausible = not math.isnan(value) and not math.isnan(until)
+            if check == zlib.crc32(data[end : end + 16]) and plausible and until <= latest:
+                first, turn = (value, until) if value <= latest else (math.inf, -math.inf)
+        return cls(grants, hold, since, slow, nxt, waiting, priority, first, turn)
 
 
 @dataclass(frozen=True)
@@ -560,8 +565,10 @@ class SharedLedger:
         # against background requests and priority requests that asked after it (a caller
         # that does not say when it asked takes no part in that order).
         waiting = now < state.priority_waiting_until
-        first = state.priority_first if waiting else math.inf
+        turn = waiting and now < state.priority_first_until
+        first = state.priority_first if turn else math.inf
         later = since is not None and since > first + PRIORITY_FIRST_COME
+        mine = since is not None and abs(since - first) <= PRIORITY_FIRST_COME
         room = capacity
         if waiting and (not priority or later):
             room = max(1, capacity - 1)
@@ -581,13 +588,17 @@ class SharedLedger:
                 return delay, False
             comeback = now + min(delay, horizon) + spacing
             state.priority_waiting_until = max(state.priority_waiting_until, comeback)
-            state.priority_first = first if since is None else min(first, since)
+            if mine:
+                state.priority_first_until = comeback
+            elif since is not None and since < first:
+                state.priority_first, state.priority_first_until = since, comeback
             return delay, True
         state.grants.append(now)
         if priority:
             state.priority.append(now)
-            if since is not None and since <= first + PRIORITY_FIRST_COME:
-                state.priority_first = math.inf  # served: the next one refused takes its turn
+            if mine or (since is not None and since < first):
+                # Served: the next one refused takes its turn.
+                state.priority_first, state.priority_first_until = math.inf, -math.inf
         if self._pacing is not None:
             state.next_slot = max(state.next_slot, now) + spacing
         if shared < math.inf and shared >= capacity + self._recovery * horizon:

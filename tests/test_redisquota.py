@@ -521,3 +521,30 @@ async def test_a_priority_request_tells_the_ledger_one_time_it_asked_over_all_it
     (await limiter.acquire(priority=True)).done()
     assert len(ledger.asked) >= 2
     assert len(set(ledger.asked)) == 1
+
+
+async def test_both_ledgers_end_the_turn_of_a_priority_request_that_never_comes_back(
+    two_unpaced_users: tuple[QuotaLedger, QuotaLedger],
+) -> None:
+    first, second = two_unpaced_users
+    # One grant, then three more 0.6 s later: one place frees a window after the start, the
+    # others 0.6 s after that.
+    start = time.monotonic()
+    assert await first.reserve(start, 4, 1.0) == 0
+    await asyncio.sleep(0.6)
+    for _ in range(3):
+        assert await first.reserve(time.monotonic(), 4, 1.0) == 0
+    # A priority request is refused and never comes back (its console quit).
+    gone = time.monotonic()
+    assert await second.reserve(gone, 4, 1.0, priority=True, since=gone) > 0
+    # A later one keeps asking: it waits for that turn to end (the other's comeback, a
+    # quarter of a second after the place freed), not for the next place 0.6 s later,
+    # although its own refusals keep the window's mark on.
+    later = time.monotonic() + 0.05
+    for _ in range(100):
+        if await first.reserve(time.monotonic(), 4, 1.0, priority=True, since=later) <= 0:
+            break
+        await asyncio.sleep(0.03)
+    else:
+        pytest.fail("never granted")
+    assert time.monotonic() - start < 1.0 + DEFAULT_MARGIN + 0.45
