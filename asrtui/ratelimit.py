@@ -31,7 +31,8 @@ Cancellation
     front of its lane (no O(n) removal from the middle of a deque). If it was the head, it
     cancels its timer and wakes the next head, which takes the slot at once if one is free: no
     hole in the schedule and no slot leaked. A grant is recorded and the caller resumed in one
-    step with no ``await`` between them, so a cancellation cannot land between the two. Starvation
+    step with no ``await`` between them, so a cancellation cannot land between the two; one
+    that lands while a ledger is asked (Redis is a network call) gives the slot back. Starvation
     is possible only for background requests under a never-ending stream of priority ones,
     which user-initiated requests cannot produce.
 
@@ -200,10 +201,12 @@ class Grant:
 class _Waiter:
     """One queued `WindowLimiter.acquire` call: its lane, its wake-up future and its timer."""
 
-    __slots__ = ("dead", "granted", "granted_at", "lane", "timer", "wake")
+    __slots__ = ("dead", "granted", "granted_at", "lane", "since", "timer", "wake")
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, lane: int) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, lane: int, since: float) -> None:
         self.lane = lane
+        #: When the request asked: among priority requests of every process, earlier first.
+        self.since = since
         self.granted = False
         self.granted_at = 0.0
         self.wake: asyncio.Future[None] = loop.create_future()
@@ -362,9 +365,12 @@ class WindowLimiter:
         lane = _PRIORITY if priority else _BACKGROUND
         if self._live[_PRIORITY] == 0 and (priority or self._live[_BACKGROUND] == 0):
             now = self._clock()
-            if await self._try_grant(now, lane) <= 0:
+            if await self._try_grant(now, lane, now) <= 0:
                 return Grant(self, now)
-        waiter = _Waiter(asyncio.get_running_loop(), lane)
+            since = now  # one request, one time it asked: the ledgers know it by that
+        else:
+            since = self._clock()
+        waiter = _Waiter(asyncio.get_running_loop(), lane, since)
         self._lanes[lane].append(waiter)
         self._live[lane] += 1
         if self._head() is waiter:
@@ -448,7 +454,7 @@ class WindowLimiter:
                         head.poke()
                     continue
                 now = self._clock()
-                delay = await self._try_grant(now, waiter.lane)
+                delay = await self._try_grant(now, waiter.lane, waiter.since)
                 if delay <= 0:
                     waiter.granted, waiter.granted_at = True, now
                     return
@@ -536,7 +542,7 @@ class WindowLimiter:
             delay = max(delay, _MIN_DELAY)
         return delay
 
-    async def _try_grant(self, now: float, lane: int) -> float:
+    async def _try_grant(self, now: float, lane: int, since: float | None = None) -> float:
         """Record a grant at ``now`` if the local window, the schedule and the ledger allow it.
 
         The slot is taken here first, before the ledger is asked (which may await the
@@ -551,13 +557,20 @@ class WindowLimiter:
             return delay
         taken = self._grant(now, lane)
         if self._ledger is not None:
-            delay = await self._ledger.reserve(
-                now,
-                self._capacity(),
-                self._window,
-                priority=lane == _PRIORITY,
-                spread=self.margin,
-            )
+            try:
+                delay = await self._ledger.reserve(
+                    now,
+                    self._capacity(),
+                    self._window,
+                    priority=lane == _PRIORITY,
+                    spread=self.margin,
+                    since=now if since is None else since,
+                )
+            except BaseException:
+                # Cancelled while the ledger was asked (Redis is a network call): no request
+                # goes out, so the slot is not this process's to hold.
+                self._give_back(now, lane, taken)
+                raise
             if delay > 0:
                 self._give_back(now, lane, taken)
                 return delay

@@ -24,6 +24,16 @@ When Redis is away
     sharing across hosts resumes. Every grant taken through Redis is also written to the host
     ledger, so that a fall-back in the middle of a window starts from what this host spent.
 
+Cancellation is never swallowed
+    A refresh that is cancelled (the console quits, a profile is switched) while its grant
+    is asked of Redis must end at once. redis-py bounds a command's send with
+    ``asyncio.wait_for`` when it is given a ``socket_timeout``, and on Python 3.11 that
+    returns the result instead of raising when the cancellation comes as the send completes:
+    the caller's cancellation is lost and a refresh loop runs on for good (a benchmark's
+    worker hung so). So the client has no ``socket_timeout``, and every call runs in a task of
+    its own under `OP_TIMEOUT`, awaited with `asyncio.wait` (`_bounded`): the caller's
+    deadline and cancellation never depend on what the library does with them.
+
 The URL
     ``redis://[[user]:password@]host[:port][/db]`` or ``rediss://`` (TLS), read and masked by
     `asrtui.quotaurl` (the profiles and the command line need it without a Redis client). The
@@ -46,11 +56,12 @@ import math
 import os
 import secrets
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from asrtui.quotaledger import (
     BACKGROUND_LEAD,
     DEFAULT_PACING,
+    PRIORITY_FIRST_COME,
     PRIORITY_LEAD,
     PRIORITY_ROOM,
     PRIORITY_SHARE,
@@ -69,6 +80,7 @@ __all__ = [
 ]
 
 _log = logging.getLogger("asrtui.redisquota")
+_T = TypeVar("_T")
 
 #: Seconds one call to Redis may take before this process falls back to the host ledger.
 OP_TIMEOUT = 0.25
@@ -85,7 +97,10 @@ _MIN_DELAY = 1e-6
 # the operation, ARGV[2] the keys' time to live in milliseconds.
 #   grant: capacity, window, priority (0/1), pacing (0: none), member, background lead,
 #          priority lead, recovery per second, spread (added to the schedule's window),
-#          priority share, priority room (slot spacings, `PRIORITY_ROOM`)
+#          priority share, priority room (slot spacings, `PRIORITY_ROOM`), seconds the
+#          request has waited (its "since" on Redis's clock), `PRIORITY_FIRST_COME`, the
+#          request's token (its own across its tries: the time it asked, on Redis's clock,
+#          moves with each try's network delay, so it cannot tell the request apart)
 #   complete: member
 #   throttled: effective limit, retry after (0: none), recovery per second
 # Numbers go back as strings: Redis turns a Lua number into an integer.
@@ -109,12 +124,16 @@ if op == 'complete' then
   return {1, tostring(now)}
 end
 local st = redis.call('HMGET', KEYS[2], 'hold_until', 'slow_limit', 'slow_since',
-                      'next_slot', 'priority_waiting_until')
+                      'next_slot', 'priority_waiting_until', 'priority_first',
+                      'priority_first_token', 'priority_first_until')
 local hold = tonumber(st[1]) or -math.huge
 local slow = tonumber(st[2])
 local since = tonumber(st[3]) or now
 local next_slot = tonumber(st[4]) or -math.huge
 local waiting = tonumber(st[5]) or -math.huge
+local first = tonumber(st[6]) or math.huge
+local first_token = st[7]
+local first_until = tonumber(st[8]) or -math.huge
 if op == 'throttled' then
   local limit = tonumber(ARGV[3])
   local retry = tonumber(ARGV[4])
@@ -138,6 +157,13 @@ local recovery = tonumber(ARGV[10])
 local spread = tonumber(ARGV[11])
 local share = tonumber(ARGV[12])
 local keep_room = tonumber(ARGV[13])
+local asked = ARGV[14] ~= '' and now - tonumber(ARGV[14]) or nil
+local first_come = tonumber(ARGV[15])
+local token = ARGV[16]
+-- The turn lasts until its own request's comeback: one that never comes back (cancelled)
+-- holds nobody up past that, however long the others keep coming back.
+if now >= waiting or now >= first_until then first = math.huge; first_token = false end
+local mine = asked and token == first_token
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - window)
 local shared = shared_limit(slow, since, recovery)
@@ -153,7 +179,9 @@ if pacing > 0 then
   delay = math.max(delay, next_slot - lead * spacing - now)
 end
 local room = capacity
-if not priority and now < waiting then room = math.max(1, capacity - 1) end
+if now < waiting and (not priority or (asked and not mine and asked > first + first_come)) then
+  room = math.max(1, capacity - 1)
+end
 local used = redis.call('ZCARD', KEYS[1])
 if used >= room then
   local entry = redis.call('ZRANGE', KEYS[1], used - room, used - room, 'WITHSCORES')
@@ -167,15 +195,24 @@ if delay > 0 then
   delay = math.max(delay, 1e-6)
   if ahead then
     local comeback = now + math.min(delay, window) + spacing
-    if comeback > waiting then
-      redis.call('HSET', KEYS[2], 'priority_waiting_until', tostring(comeback))
-      keep()
+    redis.call('HSET', KEYS[2], 'priority_waiting_until', tostring(math.max(comeback, waiting)))
+    if mine then
+      redis.call('HSET', KEYS[2], 'priority_first_until', tostring(comeback))
+    elseif asked and asked < first then
+      redis.call('HSET', KEYS[2], 'priority_first', tostring(asked), 'priority_first_token', token,
+                 'priority_first_until', tostring(comeback))
     end
+    keep()
   end
   return {0, tostring(delay)}
 end
 redis.call('ZADD', KEYS[1], now, member)
-if priority then redis.call('ZADD', KEYS[3], now, member) end
+if priority then
+  redis.call('ZADD', KEYS[3], now, member)
+  if mine or (asked and asked <= first + first_come) then
+    redis.call('HDEL', KEYS[2], 'priority_first', 'priority_first_token')
+  end
+end
 if pacing > 0 then
   redis.call('HSET', KEYS[2], 'next_slot', tostring(math.max(next_slot, now) + spacing))
 end
@@ -204,7 +241,9 @@ def _connect(url: str) -> Redis:
 
     client: Redis = Redis.from_url(
         url,
-        socket_timeout=OP_TIMEOUT,
+        # No socket_timeout: redis-py bounds a send with it through asyncio.wait_for, which
+        # on Python 3.11 can swallow a cancellation. Every call is bounded by `_bounded`.
+        socket_timeout=None,
         socket_connect_timeout=OP_TIMEOUT,
         retry_on_timeout=False,
         health_check_interval=0,
@@ -294,6 +333,7 @@ class RedisQuota:
         *,
         priority: bool = False,
         spread: float = 0.0,
+        since: float | None = None,
     ) -> float:
         """Record a grant in Redis if the shared window allows it; the host ledger if Redis is away.
 
@@ -303,13 +343,15 @@ class RedisQuota:
             window: the caller's window in seconds (the ledger adds its margin).
             priority: a user-initiated request (see `asrtui.sharedquota`).
             spread: seconds added to the pacing schedule (the caller's round-trip spread).
+            since: when the request first asked, on the caller's clock; Redis is told how
+                long ago that was, so the hosts' clocks never meet (`PRIORITY_FIRST_COME`).
 
         Returns:
             ``0.0`` when granted, else the seconds after which a grant may be possible.
         """
         if self._down_reason:
             self._ensure_probe()
-            return await self._host(now, capacity, window, priority, spread)
+            return await self._host(now, capacity, window, priority, spread, since=since)
         member = f"{self._prefix}-{next(self._seq)}"
         try:
             granted, value = await self._run(
@@ -326,10 +368,14 @@ class RedisQuota:
                 repr(max(0.0, spread - self._margin)),
                 repr(PRIORITY_SHARE),
                 repr(PRIORITY_ROOM),
+                # How long ago the request asked; "" takes no part in the order.
+                repr(max(0.0, now - since)) if since is not None else "",
+                repr(PRIORITY_FIRST_COME),
+                f"{self._prefix}@{since!r}",
             )
         except _Unavailable as error:
             self._went_down(error.reason)
-            return await self._host(now, capacity, window, priority, spread)
+            return await self._host(now, capacity, window, priority, spread, since=since)
         if not granted:
             return max(float(value), _MIN_DELAY)
         if len(self._open) >= _MAX_OPEN_GRANTS:
@@ -366,27 +412,37 @@ class RedisQuota:
             )
 
     async def aclose(self) -> None:
-        """Stop the probe and close the connection to Redis."""
+        """Stop the probe and close the connection to Redis, within a few deadlines at most."""
         tasks = [*self._background, *([self._probe] if self._probe is not None else [])]
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        if tasks:
+            # Their calls are `_bounded`, so they end at once; waiting is bounded all the same.
+            await asyncio.wait(tasks, timeout=OP_TIMEOUT)
         self._probe = None
         client, self._client = self._client, None
         if client is not None:
             # Bounded like every other call: closing must never hold up the end of a session.
             with contextlib.suppress(Exception):
-                async with asyncio.timeout(OP_TIMEOUT * 4):
-                    await client.aclose()
+                await _bounded(client.aclose(), OP_TIMEOUT * 4)
 
     # -- Redis ---------------------------------------------------------------------------------
 
     async def _host(
-        self, now: float, capacity: int, window: float, priority: bool, spread: float
+        self,
+        now: float,
+        capacity: int,
+        window: float,
+        priority: bool,
+        spread: float,
+        *,
+        since: float | None,
     ) -> float:
         if self._fallback is None:
             return 0.0
-        return await self._fallback.reserve(now, capacity, window, priority=priority, spread=spread)
+        return await self._fallback.reserve(
+            now, capacity, window, priority=priority, spread=spread, since=since
+        )
 
     def _redis(self) -> Redis:
         """The client of the running event loop (a client is bound to the loop it started on)."""
@@ -405,10 +461,12 @@ class RedisQuota:
         from redis.exceptions import RedisError
 
         try:
-            async with asyncio.timeout(OP_TIMEOUT):
-                reply = await self._redis().eval(
+            reply = await _bounded(
+                self._redis().eval(
                     _SCRIPT, len(self._keys), *self._keys, op, str(KEY_TTL_MS), *map(str, args)
-                )
+                ),
+                OP_TIMEOUT,
+            )
         except TimeoutError:
             raise _Unavailable(f"Redis did not answer within {OP_TIMEOUT * 1000:.0f} ms") from None
         except (RedisError, OSError) as error:
@@ -471,8 +529,7 @@ class RedisQuota:
         while self._down_reason:
             await self._sleep(PROBE_EVERY)
             try:
-                async with asyncio.timeout(OP_TIMEOUT):
-                    await self._redis().ping()
+                await _bounded(self._redis().ping(), OP_TIMEOUT)
             except (TimeoutError, RedisError, OSError):
                 self._client = None
                 continue
@@ -483,6 +540,42 @@ class RedisQuota:
     def _changed(self) -> None:
         if self._on_change is not None:
             self._on_change(self.where, self._down_reason)
+
+
+async def _bounded(call: Awaitable[_T], seconds: float) -> _T:
+    """Await ``call`` for at most ``seconds``, in a task of its own; cancellable at any point.
+
+    The caller waits on `asyncio.wait`, which neither swallows a cancellation nor outlives
+    its timeout, whatever ``call`` does with the cancellation it is sent: on a cancellation
+    or at the deadline the call's task is cancelled and left to end by itself (its own
+    `asyncio.timeout` bounds it too), and this returns at once. A call that was cancelled
+    after Redis recorded a grant leaves that grant counted there, which errs on the safe side.
+
+    Raises:
+        TimeoutError: the call did not end within ``seconds``.
+        asyncio.CancelledError: the caller was cancelled.
+    """
+
+    async def run() -> _T:
+        async with asyncio.timeout(seconds):
+            return await call
+
+    task = asyncio.get_running_loop().create_task(run())
+    try:
+        done, _ = await asyncio.wait((task,), timeout=seconds)
+    except BaseException:
+        _abandon(task)
+        raise
+    if not done:
+        _abandon(task)
+        raise TimeoutError
+    return task.result()
+
+
+def _abandon(task: asyncio.Task[Any]) -> None:
+    """Cancel ``task`` without waiting for it; its outcome is read, never logged as lost."""
+    task.cancel()
+    task.add_done_callback(lambda done: done.cancelled() or done.exception())
 
 
 class _Unavailable(Exception):

@@ -112,6 +112,7 @@ from asrtui.privatedir import ensure_private_dir as _ensure_private_dir
 from asrtui.quotaledger import (
     BACKGROUND_LEAD,
     DEFAULT_PACING,
+    PRIORITY_FIRST_COME,
     PRIORITY_LEAD,
     PRIORITY_ROOM,
     PRIORITY_SHARE,
@@ -161,6 +162,11 @@ _MAGIC = b"ASRTQL02"
 # slow_since, slow_limit, next_slot, priority_waiting_until; then the grant times, then the
 # priority grant times.
 _HEADER = struct.Struct("<8sIII5d")
+# After the entries: when the earliest refused priority request asked, until when its turn
+# lasts (its own comeback), and a crc32 of both. An
+# earlier version neither reads nor keeps it (it writes the file without), so both can share
+# a file: a version without it only loses the order among priority requests.
+_TRAILER = struct.Struct("<ddI")
 _ENTRY = struct.Struct("<d")
 _MAX_ENTRIES = 4096
 #: Answers kept while the lock is busy (a few windows' worth; older ones have left the window).
@@ -222,6 +228,11 @@ class _State:
     priority_waiting_until: float = -math.inf
     #: Grant times of priority requests in the last window (for `PRIORITY_SHARE`).
     priority: list[float] = field(default_factory=list)
+    #: When the earliest priority request refused by the window asked (while it comes back).
+    priority_first: float = math.inf
+    #: Until when that request's turn lasts: its own comeback, so that one that never comes
+    #: back (cancelled) holds nobody up past it, however long the others keep coming back.
+    priority_first_until: float = -math.inf
 
     def encode(self) -> bytes:
         body = struct.pack(
@@ -236,7 +247,9 @@ class _State:
             *self.grants,
             *self.priority,
         )
-        return _MAGIC + struct.pack("<I", zlib.crc32(body)) + body
+        turn = struct.pack("<dd", self.priority_first, self.priority_first_until)
+        trailer = _TRAILER.pack(self.priority_first, self.priority_first_until, zlib.crc32(turn))
+        return _MAGIC + struct.pack("<I", zlib.crc32(body)) + body + trailer
 
     @classmethod
     def decode(cls, data: bytes, now: float, horizon: float) -> _State | None:
@@ -271,7 +284,13 @@ class _State:
             return None
         if math.isnan(nxt) or nxt > latest or math.isnan(waiting) or waiting > latest:
             return None
-        return cls(grants, hold, since, slow, nxt, waiting, priority)
+        first, turn = math.inf, -math.inf
+        if len(data) >= end + _TRAILER.size:
+            value, until, check = _TRAILER.unpack_from(data, end)
+            plausible = not math.isnan(value) and not math.isnan(until)
+            if check == zlib.crc32(data[end : end + 16]) and plausible and until <= latest:
+                first, turn = (value, until) if value <= latest else (math.inf, -math.inf)
+        return cls(grants, hold, since, slow, nxt, waiting, priority, first, turn)
 
 
 @dataclass(frozen=True)
@@ -388,9 +407,10 @@ class SharedLedger:
         *,
         priority: bool = False,
         spread: float = 0.0,
+        since: float | None = None,
     ) -> float:
         """`try_grant` for the `QuotaLedger` protocol (the file is never waited on)."""
-        return self.try_grant(now, capacity, window, priority=priority, spread=spread)
+        return self.try_grant(now, capacity, window, priority=priority, spread=spread, since=since)
 
     # -- the gate ------------------------------------------------------------------------------
 
@@ -402,6 +422,7 @@ class SharedLedger:
         *,
         priority: bool = False,
         spread: float = 0.0,
+        since: float | None = None,
     ) -> float:
         """Record a grant at ``now`` if the shared window allows it.
 
@@ -414,6 +435,9 @@ class SharedLedger:
             spread: the caller's measured round-trip spread (`asrtui.ratelimit`): when larger
                 than the margin it widens the pacing schedule's window in its place, so that
                 slots N apart reach the server a window apart whatever the jitter.
+            since: when the request first asked: a priority request refused by the window
+                keeps the next place against those that asked later (``None``: no part in
+                that order).
 
         Returns:
             ``0.0`` when the grant was recorded; otherwise the seconds after which a grant
@@ -422,7 +446,13 @@ class SharedLedger:
         try:
             with self._locked(now, window) as (fd, state, changed):
                 delay, dirty = self._decide(
-                    state, now, max(1, capacity), window, priority, spread=max(0.0, spread)
+                    state,
+                    now,
+                    max(1, capacity),
+                    window,
+                    priority,
+                    spread=max(0.0, spread),
+                    since=since,
                 )
                 if dirty or changed:
                     self._write(fd, state)
@@ -509,6 +539,7 @@ class SharedLedger:
         priority: bool,
         *,
         spread: float = 0.0,
+        since: float | None = None,
     ) -> tuple[float, bool]:
         """Append a grant to ``state`` or say how long to wait.
 
@@ -530,9 +561,16 @@ class SharedLedger:
         if self._pacing is not None:
             lead = PRIORITY_LEAD if ahead else BACKGROUND_LEAD
             delay = max(delay, state.next_slot - lead * spacing - now)
-        # A refused priority request of any process gets the next slot that leaves the window.
+        # A refused priority request of any process gets the next slot that leaves the window,
+        # against background requests and priority requests that asked after it (a caller
+        # that does not say when it asked takes no part in that order).
+        waiting = now < state.priority_waiting_until
+        turn = waiting and now < state.priority_first_until
+        first = state.priority_first if turn else math.inf
+        later = since is not None and since > first + PRIORITY_FIRST_COME
+        mine = since is not None and abs(since - first) <= PRIORITY_FIRST_COME
         room = capacity
-        if not priority and now < state.priority_waiting_until:
+        if waiting and (not priority or later):
             room = max(1, capacity - 1)
         used = len(state.grants)
         if used >= room:
@@ -550,10 +588,17 @@ class SharedLedger:
                 return delay, False
             comeback = now + min(delay, horizon) + spacing
             state.priority_waiting_until = max(state.priority_waiting_until, comeback)
+            if mine:
+                state.priority_first_until = comeback
+            elif since is not None and since < first:
+                state.priority_first, state.priority_first_until = since, comeback
             return delay, True
         state.grants.append(now)
         if priority:
             state.priority.append(now)
+            if mine or (since is not None and since < first):
+                # Served: the next one refused takes its turn.
+                state.priority_first, state.priority_first_until = math.inf, -math.inf
         if self._pacing is not None:
             state.next_slot = max(state.next_slot, now) + spacing
         if shared < math.inf and shared >= capacity + self._recovery * horizon:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import random
 import statistics
 import time
@@ -46,8 +47,46 @@ def target_share(jitter: float) -> float:
     return TARGET_SHARE - min(max(jitter, 0.0), 0.05)
 
 
+def run_delay() -> float:
+    """Seconds this thread has been runnable but not running, since it started (Linux).
+
+    The kernel's scheduler statistics (``/proc/thread-self/schedstat``, second field): what
+    a loaded machine took from the process by scheduling it late. NaN where unavailable.
+    """
+    try:
+        with open("/proc/thread-self/schedstat", "rb") as stats:
+            return int(stats.read().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return math.nan
+
+
+@dataclass
+class PriorityTrace:
+    """Where one priority request's time went, on the limiter's clock (seconds).
+
+    ``asked`` is what the local limiter and the ledger asked it to wait, summed over its
+    refused tries; ``late`` is how much later than asked it tried again (a timer that fired
+    late: the event loop busy with other callbacks, or the process not scheduled);
+    ``unscheduled`` is the part of the wait the kernel counted as runnable but not running.
+    ``answered`` is when the answer came (key press to answer is ``answered - called``).
+    """
+
+    called: float
+    granted: float = math.nan
+    answered: float = math.nan
+    asked: float = 0.0
+    late: float = 0.0
+    tries: int = 0
+    unscheduled: float = math.nan
+    refusals: list[tuple[float, float, str]] = field(default_factory=list)
+
+    @property
+    def wait(self) -> float:
+        return self.granted - self.called
+
+
 class TimedLimiter(WindowLimiter):
-    """A `WindowLimiter` that records how long each priority acquisition waited."""
+    """A `WindowLimiter` that records how long each priority acquisition waited, and why."""
 
     def __init__(
         self,
@@ -59,13 +98,50 @@ class TimedLimiter(WindowLimiter):
     ) -> None:
         super().__init__(limit, window, ledger=ledger, pacing=pacing)
         self.priority_waits: list[float] = []
+        self.traces: list[PriorityTrace] = []
+        self._tracing: PriorityTrace | None = None
+        self._by_grant: dict[float, PriorityTrace] = {}
 
     async def acquire(self, *, priority: bool = False) -> Grant:
         started = time.monotonic()
-        grant = await super().acquire(priority=priority)
-        if priority:
-            self.priority_waits.append(time.monotonic() - started)
+        if not priority:
+            return await super().acquire(priority=priority)
+        trace = PriorityTrace(called=started)
+        before = run_delay()
+        self._tracing = trace
+        try:
+            grant = await super().acquire(priority=priority)
+        finally:
+            self._tracing = None
+        trace.granted = time.monotonic()
+        trace.unscheduled = run_delay() - before
+        self.priority_waits.append(trace.granted - started)
+        self.traces.append(trace)
+        self._by_grant[grant.granted_at] = trace
         return grant
+
+    async def _try_grant(self, now: float, lane: int, since: float | None = None) -> float:
+        local = self._delay(now, lane) > 0
+        delay = await super()._try_grant(now, lane, since)
+        trace = self._tracing
+        if trace is not None and lane == 0:
+            if trace.refusals:
+                # The previous refusal's share of the wait: what it asked for, and how much
+                # later than that this try came (a try woken early asked for less).
+                last_at, last_delay, _ = trace.refusals[-1]
+                trace.asked += min(last_delay, now - last_at)
+                trace.late += max(0.0, now - (last_at + last_delay))
+            if delay > 0:
+                bound = "local" if local else getattr(self.ledger, "last_bound", "ledger")
+                trace.refusals.append((now, delay, bound))
+            trace.tries += 1
+        return delay
+
+    def _complete(self, granted_at: float, *, fresh: bool = False) -> None:
+        trace = self._by_grant.pop(granted_at, None)
+        if trace is not None:
+            trace.answered = time.monotonic()
+        super()._complete(granted_at, fresh=fresh)
 
 
 @dataclass(frozen=True)

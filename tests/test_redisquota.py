@@ -419,3 +419,132 @@ async def test_both_ledgers_keep_the_last_place_for_priority_across_a_long_gap(
     assert kept > (1 - BACKGROUND_LEAD) * slot + 0.3
     # ... and a priority request takes the last place at once.
     assert await ask(second, priority=True) == 0
+
+
+@pytest.fixture(params=["host", "redis"])
+def two_unpaced_users(
+    request: pytest.FixtureRequest, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[QuotaLedger, QuotaLedger]]:
+    """`two_users` without the pacing schedule: only the window and the priority order act."""
+    if request.param == "host":
+        (tmp_path / "host").mkdir(mode=0o700)
+        path = ledger_path(KEY, tmp_path / "host")
+        yield SharedLedger(path, pacing=None), SharedLedger(path, pacing=None)
+        return
+    for server in redis_server(tmp_path_factory.mktemp("redis")):
+        yield RedisQuota(server.url, KEY, pacing=None), RedisQuota(server.url, KEY, pacing=None)
+
+
+async def test_both_ledgers_give_the_next_place_to_the_priority_request_that_asked_first(
+    two_unpaced_users: tuple[QuotaLedger, QuotaLedger],
+) -> None:
+    first, second = two_unpaced_users
+
+    async def ask(ledger: QuotaLedger, since: float) -> float:
+        return await ledger.reserve(time.monotonic(), 4, 1.0, priority=True, since=since)
+
+    # One grant, then three more 0.2 s later: the first place frees well before the others.
+    assert await first.reserve(time.monotonic(), 4, 1.0) == 0
+    await asyncio.sleep(0.2)
+    for _ in range(3):
+        assert await first.reserve(time.monotonic(), 4, 1.0) == 0
+    # The window is full: a priority request of one user asks, then one of the other.
+    earlier = time.monotonic()
+    wait = await ask(second, earlier)
+    assert wait > 0
+    later = time.monotonic() + 0.05
+    assert await ask(first, later) > 0
+    await asyncio.sleep(wait + 0.02)  # the first place is free now
+    # The one that asked later finds it kept for the one that asked first...
+    assert await ask(first, later) > 0
+    assert await ask(second, earlier) == 0
+    # ... which, served, hands the turn on.
+    await asyncio.sleep(await ask(first, later) + 0.02)
+    assert await ask(first, later) == 0
+
+
+async def test_a_priority_request_is_never_held_back_by_its_own_turn_on_redis(
+    redis: RedisServer,
+) -> None:
+    # On Redis the time a request asked is told as "this long ago", so it moves with each
+    # try's delay on the way; a try 20 ms slower than the first still finds its own turn.
+    first, second = RedisQuota(redis.url, KEY, pacing=None), RedisQuota(redis.url, KEY, pacing=None)
+    assert await first.reserve(time.monotonic(), 4, 1.0) == 0
+    await asyncio.sleep(0.2)
+    for _ in range(3):
+        assert await first.reserve(time.monotonic(), 4, 1.0) == 0
+    asked = time.monotonic()
+    wait = await second.reserve(asked, 4, 1.0, priority=True, since=asked)
+    assert wait > 0
+    await asyncio.sleep(wait + 0.02)
+    slower = time.monotonic() - 0.02  # as if this try had spent 20 ms more on the way
+    assert await second.reserve(slower, 4, 1.0, priority=True, since=asked) == 0
+    await first.aclose()
+    await second.aclose()
+
+
+class _RecordingLedger(SharedLedger):
+    """The host ledger, noting when each priority request said it asked."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, pacing=None)
+        self.asked: list[float | None] = []
+
+    async def reserve(
+        self,
+        now: float,
+        capacity: int,
+        window: float,
+        *,
+        priority: bool = False,
+        spread: float = 0.0,
+        since: float | None = None,
+    ) -> float:
+        if priority:
+            self.asked.append(since)
+        return await super().reserve(
+            now, capacity, window, priority=priority, spread=spread, since=since
+        )
+
+
+async def test_a_priority_request_tells_the_ledger_one_time_it_asked_over_all_its_tries(
+    tmp_path: Path,
+) -> None:
+    # Another process filled the window; this one's priority request is refused at once (its
+    # first try, before it queues), then tries again: the ledgers know it by that one time.
+    (tmp_path / "host").mkdir(mode=0o700)
+    path = ledger_path(KEY, tmp_path / "host")
+    assert SharedLedger(path, pacing=None).try_grant(time.monotonic(), 2, 0.3) == 0
+    assert SharedLedger(path, pacing=None).try_grant(time.monotonic(), 2, 0.3) == 0
+    ledger = _RecordingLedger(path)
+    limiter = WindowLimiter(2, 0.3, ledger=ledger, pacing=None)
+    (await limiter.acquire(priority=True)).done()
+    assert len(ledger.asked) >= 2
+    assert len(set(ledger.asked)) == 1
+
+
+async def test_both_ledgers_end_the_turn_of_a_priority_request_that_never_comes_back(
+    two_unpaced_users: tuple[QuotaLedger, QuotaLedger],
+) -> None:
+    first, second = two_unpaced_users
+    # One grant, then three more 0.6 s later: one place frees a window after the start, the
+    # others 0.6 s after that.
+    start = time.monotonic()
+    assert await first.reserve(start, 4, 1.0) == 0
+    await asyncio.sleep(0.6)
+    for _ in range(3):
+        assert await first.reserve(time.monotonic(), 4, 1.0) == 0
+    # A priority request is refused and never comes back (its console quit).
+    gone = time.monotonic()
+    assert await second.reserve(gone, 4, 1.0, priority=True, since=gone) > 0
+    # A later one keeps asking: it waits for that turn to end (the other's comeback, a
+    # quarter of a second after the place freed), not for the next place 0.6 s later,
+    # although its own refusals keep the window's mark on.
+    later = time.monotonic() + 0.05
+    for _ in range(100):
+        if await first.reserve(time.monotonic(), 4, 1.0, priority=True, since=later) <= 0:
+            break
+        await asyncio.sleep(0.03)
+    else:
+        pytest.fail("never granted")
+    assert time.monotonic() - start < 1.0 + DEFAULT_MARGIN + 0.45

@@ -294,11 +294,27 @@ def valid_bytes(path: Path) -> bytes:
     return path.read_bytes()
 
 
+@pytest.mark.parametrize("cut", [20, 5], ids=["as-an-earlier-version-writes-it", "torn"])
+def test_a_file_without_the_priority_order_is_read_as_it_is(
+    path: Path, cut: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    # An earlier version writes no trailer (the earliest waiting priority request's time):
+    # processes of both versions share the file; only the order among priority requests is lost.
+    good = valid_bytes(path)
+    path.write_bytes(good[:-cut])
+    ledger = window_only(path)
+    with caplog.at_level(logging.WARNING, "asrtui.sharedquota"):
+        assert ledger.try_grant(5.5, N, 1.0) == 0.0
+    assert "reset" not in caplog.text
+    assert ledger.snapshot(5.5).used == 2  # the grant before kept
+
+
 @pytest.mark.parametrize(
     "damage",
     [
         pytest.param(lambda good: b"\x00garbage\xff" * 7, id="foreign"),
-        pytest.param(lambda good: good[:-3], id="truncated"),
+        # Into the entries: the 20 bytes after them are optional (`_TRAILER`, below).
+        pytest.param(lambda good: good[:-23], id="truncated"),
         pytest.param(lambda good: good[:20] + bytes([good[20] ^ 0xFF]) + good[21:], id="crc"),
         pytest.param(lambda good: good[:12] + struct.pack("<I", 10**6) + good[16:], id="count"),
         pytest.param(lambda good: b"ASRTQL01", id="magic-only"),

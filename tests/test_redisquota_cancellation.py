@@ -1,0 +1,114 @@
+"""A refresh cancelled while its grant is asked of Redis ends at once, whatever Redis does.
+
+The class: an await on Redis that swallows its caller's cancellation or outlives its deadline.
+A swallowed cancellation leaves a refresh loop running after the console quit or switched
+profiles (a benchmark's worker hung on one for a minute); an unbounded await holds up a
+refresh or the end of a session. Against a real redis-server: cancellations at every point of
+a grant's calls (a sweep over the event loop's turns, where the swallowing one was a single
+turn), and a Redis that accepts connections and never answers (stopped with SIGSTOP).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from asrtui.ratelimit import WindowLimiter
+from asrtui.redisquota import OP_TIMEOUT, RedisQuota
+from asrtui.sharedquota import SharedLedger, ledger_path
+from tests.support.redis_server import RedisServer, redis_server
+
+KEY = "AKIDEXAMPLECANCELLED"
+#: Event loop turns after which the sweep cancels a grant: a grant through Redis takes about
+#: ten of them, so this covers every point of a dozen calls.
+TURNS = 160
+#: Grants a cancelled refresh loop would take before ending by itself.
+LOOP_BOUND = 200
+#: Generous bound on "at once" for a loaded machine: the deadline is `OP_TIMEOUT`.
+PROMPTLY = OP_TIMEOUT * 8
+
+
+@pytest.fixture
+def redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A redis-server of this test alone (skipped, saying why, where the binary is absent)."""
+    yield from redis_server(tmp_path_factory.mktemp("redis"))
+
+
+def host_ledger(directory: Path) -> SharedLedger:
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return SharedLedger(ledger_path(KEY, directory))
+
+
+async def test_a_grant_cancelled_at_any_point_of_its_redis_call_ends_cancelled(
+    redis: RedisServer, tmp_path: Path
+) -> None:
+    quota = RedisQuota(redis.url, KEY, fallback=host_ledger(tmp_path / "host"), pacing=None)
+    # A limit high enough that the loop below is always asking Redis, never sleeping.
+    limiter = WindowLimiter(100_000, ledger=quota, pacing=None)
+    returned = 0
+
+    async def refresh_loop() -> None:
+        """Like the console's refresh worker, which ends only when cancelled; bounded here, so
+        that a swallowed cancellation shows as a loop that ended by itself, not as a hang."""
+        nonlocal returned
+        for _ in range(LOOP_BOUND):
+            grant = await limiter.acquire(priority=True)
+            returned += 1
+            grant.done()
+
+    lost: list[int] = []
+    try:
+        (await limiter.acquire()).done()  # connected
+        for turns in range(TURNS):
+            task = asyncio.create_task(refresh_loop())
+            for _ in range(turns):
+                await asyncio.sleep(0)
+            task.cancel()
+            done, _ = await asyncio.wait((task,), timeout=PROMPTLY)
+            if not done or not task.cancelled():
+                lost.append(turns)
+                await asyncio.wait((task,), timeout=PROMPTLY * 10)
+    finally:
+        await quota.aclose()
+    assert quota.degraded == ""  # every call was served: the cancellations were the only end
+    assert lost == [], f"cancellation swallowed after {lost} turns"
+    # A grant cancelled while Redis was asked gave its local slot back: every slot counted
+    # here went to a caller (the one at the start included).
+    assert limiter.stats().granted_total == returned + 1
+
+
+async def test_a_redis_that_never_answers_holds_nothing_up(
+    redis: RedisServer, tmp_path: Path
+) -> None:
+    quota = RedisQuota(redis.url, KEY, fallback=host_ledger(tmp_path / "host"))
+    limiter = WindowLimiter(20, ledger=quota)
+    (await limiter.acquire()).done()  # connected, through Redis
+    assert quota.where == "redis"
+    process = redis._process
+    assert process is not None
+    os.kill(process.pid, signal.SIGSTOP)  # accepts (the kernel does), never answers
+    try:
+        # A grant asked now is cancelled while Redis is silent: it ends at once.
+        task = asyncio.create_task(limiter.acquire(priority=True))
+        await asyncio.sleep(OP_TIMEOUT / 5)
+        assert not task.done()
+        task.cancel()
+        done, _ = await asyncio.wait((task,), timeout=PROMPTLY)
+        assert done
+        assert task.cancelled()
+        # The next one runs out of Redis's deadline and is granted by the host ledger.
+        async with asyncio.timeout(PROMPTLY):
+            grant = await limiter.acquire(priority=True)
+        grant.done()
+        assert quota.degraded
+        assert quota.where == "host"
+        # Closing the session does not wait for Redis either (the probe is running).
+        async with asyncio.timeout(PROMPTLY):
+            await quota.aclose()
+    finally:
+        os.kill(process.pid, signal.SIGCONT)
