@@ -500,6 +500,47 @@ def test_resizes_lay_the_console_out_again(tmux: TmuxServer, asrtui_script: Path
         tmux.kill_session(target)
 
 
+#: Windows the console starts in, is widened to and narrowed to (its drawing then has cells past
+#: the right edge of the alternate screen, which tmux keeps without reflowing them), and how many
+#: lines a frame drawn for the wide window scrolls the narrow one by: odd and even counts.
+NARROWED = [
+    ((120, 32), (200, 50), (100, 30), 1),
+    ((120, 32), (200, 50), (100, 30), 2),
+    ((80, 24), (160, 40), (90, 28), 3),
+]
+Size = tuple[int, int]
+
+
+@pytest.mark.parametrize("case", NARROWED, ids=lambda case: f"{case[2][0]}x{case[2][1]}-{case[3]}")
+def test_quitting_after_a_resize_gives_the_shell_its_screen_back(
+    tmux: TmuxServer, asrtui_script: Path, case: tuple[Size, Size, Size, int]
+) -> None:
+    """After a wide window narrowed and a frame drawn for the old size that scrolled the
+    alternate screen, "q" still gives the shell its screen back as it was: its lines where they
+    were (not indented by the width the window lost) and none of the console's in its history.
+
+    The late frame is written to the pane's terminal as the console would have written it: its
+    rows past the new bottom end there in a line feed. An odd number of them used to shift the
+    shell's first line (seen with 120x32, 200x50, 100x30: indented by 20 cells).
+    """
+    start, wide, narrow, scrolls = case
+    target = f"narrowed-{narrow[0]}-{scrolls}"
+    tmux.new_session(target, console_command(asrtui_script, TERM), width=start[0], height=start[1])
+    try:
+        wait_for_first_table(tmux, target)
+        for width, height in (start, wide, narrow):
+            tmux.resize(target, width, height)
+            wait_for_layout(tmux, target, width, height, detail_place_for(width))
+        tty = tmux.display(target, "#{pane_tty}")
+        with open(tty, "wb", buffering=0) as pane:
+            pane.write(f"\x1b[{narrow[1]};1H".encode() + b"\n" * scrolls)
+        quit_and_check_terminal(tmux, target, TERM)
+        history = [line for line in tmux.capture(target, history=True).splitlines() if line.strip()]
+        assert history == [f"TERM={TERM}", "EXIT=0"], "\n".join(history)
+    finally:
+        tmux.kill_session(target)
+
+
 #: The key bar while the detail pane has the focus: its own keys first.
 DETAIL_KEYS = " Esc Back to table  j/k Scroll "
 #: The key bar while the table has it.
