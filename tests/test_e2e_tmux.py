@@ -277,27 +277,25 @@ def clear_filter(tmux: TmuxServer, target: str, shown: str | None = None) -> Non
 
 
 def quit_and_check_terminal(
-    tmux: TmuxServer, target: str, term: str, keys_to: str | None = None, *, grew: bool = False
+    tmux: TmuxServer, target: str, term: str, keys_to: str | None = None
 ) -> None:
     """Press "q": the console exits with 0 and gives the terminal back as it was.
 
     The screen from before the console is back (it used the alternate screen and left it),
-    the cursor is shown and mouse reporting is off.
+    exactly, even after the window changed size: the console erases the alternate screen
+    before leaving it, so tmux has none of its lines to reflow into the shell's screen (see
+    `asrtui.ui.terminal_exit`). The cursor is shown and mouse reporting is off.
 
     Args:
         target: the console's pane.
         term: the ``TERM`` the console ran with.
         keys_to: the pane "q" is typed into (``target`` if ``None``).
-        grew: the window grew while the console ran. tmux 3.2 and later then fill the rows
-            the restored screen lacks with the alternate screen's lines from its history
-            (tmux/tmux#3510, as after quitting vim in a maximised window), so only the end of
-            the screen is the shell's.
     """
     tmux.keys(keys_to or target, "q")
     screen = tmux.wait_for(target, lambda s: "EXIT=" in s, "the console to exit", KEY_TIMEOUT)
     lines = [line for line in screen.splitlines() if line.strip()]
     expected = [f"TERM={term}", "EXIT=0"]
-    assert (lines[-2:] if grew else lines) == expected, screen
+    assert lines == expected, screen
     # Read while the shell still runs (it waits for a line): tmux hides a dead pane's cursor.
     modes = "#{pane_dead} #{alternate_on} #{cursor_flag} #{mouse_any_flag} #{mouse_button_flag}"
     assert tmux.display(target, modes) == "0 0 1 0 0"
@@ -462,7 +460,7 @@ def test_detach_and_attach_keep_the_console_working(tmux: TmuxServer, asrtui_scr
         filter_to_one_task(tmux, second)
         clear_filter(tmux, second)
 
-        quit_and_check_terminal(tmux, app, TERM, keys_to=second, grew=True)
+        quit_and_check_terminal(tmux, app, TERM, keys_to=second)
     finally:
         for session in (second, first, app):
             tmux.kill_session(session)
@@ -496,6 +494,47 @@ def test_resizes_lay_the_console_out_again(tmux: TmuxServer, asrtui_script: Path
         filter_to_one_task(tmux, target)
         clear_filter(tmux, target)
         quit_and_check_terminal(tmux, target, TERM)
+    finally:
+        tmux.kill_session(target)
+
+
+#: Windows the console starts in, is widened to and narrowed to (its drawing then has cells past
+#: the right edge of the alternate screen, which tmux keeps without reflowing them), and how many
+#: lines a frame drawn for the wide window scrolls the narrow one by: odd and even counts.
+NARROWED = [
+    ((120, 32), (200, 50), (100, 30), 1),
+    ((120, 32), (200, 50), (100, 30), 2),
+    ((80, 24), (160, 40), (90, 28), 3),
+]
+Size = tuple[int, int]
+
+
+@pytest.mark.parametrize("case", NARROWED, ids=lambda case: f"{case[2][0]}x{case[2][1]}-{case[3]}")
+def test_quitting_after_a_resize_gives_the_shell_its_screen_back(
+    tmux: TmuxServer, asrtui_script: Path, case: tuple[Size, Size, Size, int]
+) -> None:
+    """After a wide window narrowed and a frame drawn for the old size that scrolled the
+    alternate screen, "q" still gives the shell its screen back as it was: its lines where they
+    were (not indented by the width the window lost) and none of the console's in its history.
+
+    The late frame is written to the pane's terminal as the console would have written it: its
+    rows past the new bottom end there in a line feed. An odd number of them used to shift the
+    shell's first line (seen with 120x32, 200x50, 100x30: indented by 20 cells).
+    """
+    start, wide, narrow, scrolls = case
+    target = f"narrowed-{narrow[0]}-{scrolls}"
+    tmux.new_session(target, console_command(asrtui_script, TERM), width=start[0], height=start[1])
+    try:
+        wait_for_first_table(tmux, target)
+        for width, height in (start, wide, narrow):
+            tmux.resize(target, width, height)
+            wait_for_layout(tmux, target, width, height, detail_place_for(width))
+        tty = tmux.display(target, "#{pane_tty}")
+        with open(tty, "wb", buffering=0) as pane:
+            pane.write(f"\x1b[{narrow[1]};1H".encode() + b"\n" * scrolls)
+        quit_and_check_terminal(tmux, target, TERM)
+        history = [line for line in tmux.capture(target, history=True).splitlines() if line.strip()]
+        assert history == [f"TERM={TERM}", "EXIT=0"], "\n".join(history)
     finally:
         tmux.kill_session(target)
 

@@ -17,6 +17,7 @@ from rich.console import RenderableType
 from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.driver import Driver
 from textual.notifications import Notification, Notify, SeverityLevel
 from textual.theme import Theme
 from textual.worker import Worker, WorkerState
@@ -29,6 +30,7 @@ from asrtui.ui.lifecycle import exit_signals
 from asrtui.ui.render_caches import TRIM_SECONDS, trim_render_caches
 from asrtui.ui.screens.main import MainScreen
 from asrtui.ui.settings import ConsoleSettings, load_theme, save_theme
+from asrtui.ui.terminal_exit import console_driver
 from asrtui.ui.toasts import SWEEP_SECONDS, ToastSweeper
 from asrtui.ui.typeahead import KeyGate
 
@@ -95,6 +97,14 @@ class AsrtuiApp(App[int]):
         theme = load_theme(settings.state_path) or settings.theme
         if theme in self.available_themes:
             self.theme = theme
+
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's driver for the platform, erasing the alternate screen before leaving it.
+
+        Otherwise tmux can reflow what the console drew into the shell's screen on exit after
+        the window was resized (see `asrtui.ui.terminal_exit`).
+        """
+        return console_driver(super().get_driver_class())
 
     def on_mount(self) -> None:
         """Remember theme changes and show the main screen (or the first-run screen)."""
