@@ -234,3 +234,31 @@ async def test_the_pane_draws_what_the_grid_and_history_draw_at_every_width() ->
             while drawn and not drawn[-1]:
                 drawn.pop()  # the blank lines that fill the pane
             assert _simple(drawn) == _simple(console.render_lines(reference, options, pad=False))
+
+
+def _screen(app: App[None]) -> str:
+    return app.export_screenshot()
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    steps=st.lists(
+        st.tuples(st.integers(1, 4), st.integers(0, 4000), st.booleans()), min_size=1, max_size=6
+    )
+)
+async def test_a_body_repainted_in_part_shows_what_a_full_repaint_shows(
+    steps: list[tuple[int, int, bool]],
+) -> None:
+    """Tasks and ages as refreshes and moves bring them; only changed lines are repainted."""
+    app = PaneApp()
+    async with app.run_test(size=(100, 36)) as pilot:
+        pane = app.query_one(TaskDetail)
+        body = pane.query_one("#detail-body", Static)
+        for number, age, raw in steps:
+            pane.raw_json = raw
+            pane.show(_model(age, number=number))
+            await pilot.pause()
+            partial = _screen(app)
+            body.refresh()  # everything painted again
+            await pilot.pause()
+            assert partial == _screen(app)

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
-from typing import ClassVar
+from typing import ClassVar, Self
 
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
@@ -34,6 +34,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
+from textual.geometry import Region
 from textual.reactive import reactive
 from textual.timer import Timer
 from textual.widget import Widget
@@ -420,6 +421,42 @@ class _Body:
         return Measurement.get(console, options, Group(*parts))
 
 
+class DetailBody(Static):
+    """The pane's body, repainting only the lines that changed when its height does not.
+
+    A `Static` repaints every line it holds on an update: for a body shown again with one age
+    moved on, Textual would style and compose some fifty lines to show three new ones.
+    """
+
+    def __init__(self, content: RenderableType, *, id: str | None = None) -> None:
+        super().__init__(content, id=id)
+        self._changed: Sequence[int] | None = None
+
+    def update_lines(self, content: _Body, changed: Sequence[int]) -> None:
+        """Show ``content``, which differs from what is shown only in the lines ``changed``."""
+        self._changed = changed
+        try:
+            self.update(content, layout=False)
+        finally:
+            self._changed = None
+
+    def refresh(
+        self,
+        *regions: Region,
+        repaint: bool = True,
+        layout: bool = False,
+        recompose: bool = False,
+    ) -> Self:
+        """Mark only the changed lines dirty during `update_lines`; as `Widget.refresh` else."""
+        changed = self._changed
+        if changed is not None and not regions and repaint and not layout and not recompose:
+            if not changed:
+                return self
+            width = self.size.width
+            regions = tuple(Region(0, line, width, 1) for line in changed)
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+
+
 class TaskDetail(VerticalScroll):
     """Everything known about the highlighted task; scrolls when it does not fit.
 
@@ -482,6 +519,8 @@ class TaskDetail(VerticalScroll):
         self._shown: tuple[object, ...] | None = None
         self._heading: Text | None = None
         self._body_size = (-1, -1)
+        # The body's lines as shown, at ``self._body_size``'s width: what an update compares.
+        self._body_lines: Lines | None = None
         # Rendered field rows and histories, by their text and width (see `FieldLines`).
         self._lines_cache: dict[tuple[object, ...], Lines] = {}
         # A body not drawn while the pane could not be seen: drawn when it can be again.
@@ -491,7 +530,7 @@ class TaskDetail(VerticalScroll):
         """A title line, the secrets marker and the body."""
         yield Static("", id="detail-title")
         yield Static(SECRETS_MARKER, id="detail-marker")
-        yield Static("No task selected.", id="detail-body")
+        yield DetailBody("No task selected.", id="detail-body")
 
     @property
     def model(self) -> DetailModel | None:
@@ -612,16 +651,30 @@ class TaskDetail(VerticalScroll):
             title.update(heading, layout=not fits)
 
     def _set_body(self, body: Static, parts: Sequence[RenderableType | FieldLines]) -> None:
-        """Show ``parts``, laying the screen out again only if its height changes."""
+        """Show ``parts``: the screen laid out again only if the body's height changes, and
+        only the lines that changed repainted if it does not."""
         rendered = _Body(parts, self._lines_cache, self._body_floor())
         width = body.size.width
         size = (-1, -1)
+        lines: Lines | None = None
         if width > 0:
             app = self.app
             options = app.console_options.update_width(width).update(highlight=False)
-            size = (width, len(rendered.lines(app.console, options)))
-        body.update(rendered, layout=size[0] < 0 or size != self._body_size)
+            lines = rendered.lines(app.console, options)
+            size = (width, len(lines))
+        shown = self._body_lines
+        if (
+            isinstance(body, DetailBody)
+            and lines is not None
+            and shown is not None
+            and size == self._body_size
+        ):
+            changed = [number for number, line in enumerate(lines) if line != shown[number]]
+            body.update_lines(rendered, changed)
+        else:
+            body.update(rendered, layout=size[0] < 0 or size != self._body_size)
         self._body_size = size
+        self._body_lines = lines
 
     def _body_floor(self) -> int:
         """The lines the body takes to fill the pane below the title (and the marker)."""
