@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console, Group
-from rich.segment import Segment
+from rich.segment import Segment, Segments
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable, Static
@@ -133,12 +134,19 @@ def test_real_fields_draw_as_the_grid_at_every_width() -> None:
                 assert _simple(lines) == _simple(_grid(cells, width)), (revealed, extra, width)
 
 
-def test_an_unknown_field_name_is_text_not_markup() -> None:
-    cells = field_cells(_model(0, extra={"[bold]x[/bold]": 1}), revealed=False, tz=UTC)
-    console = _console(80)
-    with console.capture() as capture:
-        console.print(fields_table(cells))
-    assert "[bold]x[/bold]" in capture.get()
+@pytest.mark.parametrize("name", ["[bold]x[/bold]", "[foo]", "a[/]b", ":smile:", "[link=x]y"])
+def test_an_unknown_field_name_is_text_not_markup(name: str) -> None:
+    """A name with "[/]" in it used to stop the pane with a markup error."""
+    cells = field_cells(_model(0, extra={name: 1}), revealed=False, tz=UTC)
+    for drawn in (fields_table(cells), FieldLines(cells, {})):
+        console = Console(width=80, color_system=None, file=None)
+        with console.capture() as capture:
+            if isinstance(drawn, FieldLines):
+                for line in drawn.lines(console, console.options):
+                    console.print(Segments(line))
+            else:
+                console.print(drawn)
+        assert name in capture.get()
 
 
 class PaneApp(App[None]):
