@@ -20,19 +20,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
-from typing import ClassVar
+from typing import ClassVar, Self
 
+from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.highlighter import JSONHighlighter
 from rich.measure import Measurement
+from rich.padding import Padding
 from rich.segment import Segment
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
+from textual.geometry import Region
 from textual.reactive import reactive
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Static
 
 from asrtui.jsontext import RawJSON, to_text
@@ -50,6 +55,15 @@ SECRETS_MARKER = " SECRETS SHOWN "
 #: enough to skip the rows passed under a held key (repeat rate 25-35 per second), short
 #: enough not to be seen waiting.
 FOLLOW_DELAY = 0.06
+
+#: A field's name and its value, as drawn.
+FieldCells = tuple[Text, Text]
+
+#: Rendered lines of segments, as `Console.render_lines` gives them.
+Lines = list[list[Segment]]
+
+#: Field rows kept rendered (per pane): a few tasks' worth, at a few widths.
+ROW_CACHE_SIZE = 512
 
 
 @dataclass(frozen=True)
@@ -92,8 +106,8 @@ def _value(value: object) -> str:
     return to_text(value, spaced=True)
 
 
-def render_fields(model: DetailModel, *, revealed: bool, tz: tzinfo | None) -> Table:
-    """The task's fields as a two-column grid, unknown (``extra``) fields included.
+def field_cells(model: DetailModel, *, revealed: bool, tz: tzinfo | None) -> list[FieldCells]:
+    """The task's fields as (name, value) cells, unknown (``extra``) fields included.
 
     Unless ``revealed``, every field is shown as `asrtui.redact.redact_task` masks it, the rule
     of the raw JSON view, the copies and the exports: a token or password in any URL (stream,
@@ -101,17 +115,16 @@ def render_fields(model: DetailModel, *, revealed: bool, tz: tzinfo | None) -> T
     """
     now = model.now
     task = model.task if revealed else redact_task(model.task)
-    grid = Table.grid(padding=(0, 1))
-    grid.add_column(style="bold", no_wrap=True)
-    grid.add_column(overflow="fold")
+    cells: list[FieldCells] = []
 
     def add(name: str, value: str | Text) -> None:
-        # Server text reaches the terminal through here: an ESC in a tag must stay text.
+        # Server text reaches the terminal through here: an ESC in a tag must stay text, and
+        # an unknown field's name is text too (a "[" in it is not markup).
         if isinstance(value, Text):
             value = Text(printable_line(value.plain), style=value.style)
-        grid.add_row(
-            printable_line(name), Text(printable_line(value)) if isinstance(value, str) else value
-        )
+        else:
+            value = Text(printable_line(value))
+        cells.append((Text(printable_line(name)), value))
 
     if model.row is not None and model.row.ended_at is not None:
         # No longer listed: whatever status it had when last seen is over.
@@ -150,7 +163,26 @@ def render_fields(model: DetailModel, *, revealed: bool, tz: tzinfo | None) -> T
             add("ended", Text(_when(model.row.ended_at, now, tz), style="yellow"))
     if model.fetched_at is not None:
         add("fetched", _when(model.fetched_at, now, tz))
+    return cells
+
+
+def fields_table(cells: Sequence[FieldCells]) -> Table:
+    """The fields as a two-column grid: names bold, values folded to the width left.
+
+    The reference drawing: `FieldLines` draws the same lines a row at a time, and falls back
+    to this when the names leave the values no room.
+    """
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+    for name, value in cells:
+        grid.add_row(name, value)
     return grid
+
+
+def render_fields(model: DetailModel, *, revealed: bool, tz: tzinfo | None) -> Table:
+    """The task's fields as a two-column grid (see `field_cells`)."""
+    return fields_table(field_cells(model, revealed=revealed, tz=tz))
 
 
 def render_history(history: Sequence[TaskEvent], tz: tzinfo | None) -> Text:
@@ -212,33 +244,166 @@ def shown_key(model: DetailModel | None, *, revealed: bool, raw_json: bool) -> t
     return (False, revealed, task, row, history, model.fetched_at, model.note, ages)
 
 
-class _RenderedOnce:
-    """A renderable that keeps its lines for the last width it was rendered at.
+def _text_key(text: Text) -> tuple[object, ...]:
+    """What a `Text` renders from: equal keys draw equal lines at one width."""
+    return (text.plain, text.style, tuple(text.spans), text.justify, text.overflow)
+
+
+#: The grid's cell styles, as `fields_table`'s columns give them.
+_NAME_STYLE = Style(bold=True)
+_VALUE_STYLE = Style()
+
+
+class FieldLines:
+    """The fields drawn exactly as `fields_table` draws them, a row at a time.
+
+    A grid renders every row to draw any: shown again a second later, when only an age moved
+    on ("first seen (15s ago)"), the pane would pay for the whole grid. Here the column widths
+    come from the cells' lengths (what the grid measures), and each row's lines are kept in
+    ``cache`` by its cells and the widths, so only a row whose text changed is rendered. When
+    the names leave the values no room (a very narrow pane, a very long unknown field name),
+    the grid itself is drawn: its ways of sharing out too little width are its own.
+    """
+
+    def __init__(self, cells: Sequence[FieldCells], cache: dict[tuple[object, ...], Lines]) -> None:
+        self._cells = cells
+        self._cache = cache
+
+    @property
+    def cells(self) -> Sequence[FieldCells]:
+        """The fields drawn."""
+        return self._cells
+
+    def widths(self, width: int) -> tuple[int, int] | None:
+        """The name and value columns' widths at ``width``, or ``None`` if the grid decides."""
+        if not self._cells:
+            return None
+        # A name's column holds the name and one space; a value's, the longest line.
+        name_width = max(cell_len(name.plain) for name, _ in self._cells) + 1
+        value_width = max(
+            cell_len(line) for _, value in self._cells for line in value.plain.split("\n")
+        )
+        if value_width < 1 or name_width >= width or any("\n" in n.plain for n, _ in self._cells):
+            return None
+        return name_width, min(value_width, width - name_width)
+
+    def lines(self, console: Console, options: ConsoleOptions) -> Lines:
+        """The grid's lines at ``options.max_width``."""
+        widths = self.widths(options.max_width)
+        if widths is None:
+            return console.render_lines(
+                fields_table(self._cells), options.update(height=None), pad=False
+            )
+        name_width, value_width = widths
+        name_options = options.update(
+            width=name_width,
+            justify="left",
+            no_wrap=True,
+            overflow="ellipsis",
+            height=None,
+            highlight=False,
+        )
+        value_options = options.update(
+            width=value_width,
+            justify="left",
+            no_wrap=False,
+            overflow="fold",
+            height=None,
+            highlight=False,
+        )
+        cache = self._cache
+        lines: Lines = []
+        for name, value in self._cells:
+            key = (_text_key(name), _text_key(value), name_width, value_width)
+            row = cache.get(key)
+            if row is None:
+                row = self._row(console, name, value, name_options, value_options)
+                if len(cache) >= ROW_CACHE_SIZE:
+                    cache.clear()
+                cache[key] = row
+            lines.extend(row)
+        return lines
+
+    @staticmethod
+    def _row(
+        console: Console,
+        name: Text,
+        value: Text,
+        name_options: ConsoleOptions,
+        value_options: ConsoleOptions,
+    ) -> Lines:
+        """One row's lines, as `rich.table.Table` renders a grid row (cells padded, top-aligned)."""
+        cells = [
+            (
+                console.render_lines(Padding(name, (0, 1, 0, 0)), name_options, style=_NAME_STYLE),
+                name_options.max_width,
+                _NAME_STYLE,
+            ),
+            (
+                console.render_lines(
+                    Padding(value, (0, 0, 0, 0)), value_options, style=_VALUE_STYLE
+                ),
+                value_options.max_width,
+                _VALUE_STYLE,
+            ),
+        ]
+        height = max(len(lines) for lines, _, _ in cells)
+        shaped = [
+            Segment.set_shape(Segment.align_top(lines, width, height, style), width, height)
+            for lines, width, style in cells
+        ]
+        return [shaped[0][number] + shaped[1][number] for number in range(height)]
+
+
+class _Body:
+    """The pane's body: its parts' lines, kept for the last width they were rendered at.
 
     Textual renders a widget's content to measure its height and again to draw it, and a
-    pane laid out again (for another widget's sake) measures it once more; for a grid of a
-    dozen rows each of those costs milliseconds. Rendered with no height limit: the widget
-    crops.
+    pane laid out again (for another widget's sake) measures it once more. Rendered with no
+    height limit: the widget crops. The field grid comes from `FieldLines`, the history from
+    ``cache`` when it did not change: a body shown again with one age moved on costs the rows
+    that changed.
 
     ``floor`` pads it with blank lines to at least that many: a body as tall as the pane
     whatever the task, so that showing another task changes no height and the screen is not
     laid out again (a whole-screen redraw, tens of milliseconds beside a large table).
     """
 
-    def __init__(self, renderable: RenderableType, floor: int = 0) -> None:
-        self._renderable = renderable
+    def __init__(
+        self,
+        parts: Sequence[RenderableType | FieldLines],
+        cache: dict[tuple[object, ...], Lines],
+        floor: int = 0,
+    ) -> None:
+        self._parts = parts
+        self._cache = cache
         self._floor = floor
         self._width = -1
-        self._lines: list[list[Segment]] = []
+        self._lines: Lines = []
 
-    def lines(self, console: Console, options: ConsoleOptions) -> list[list[Segment]]:
+    def lines(self, console: Console, options: ConsoleOptions) -> Lines:
         """The rendered lines at ``options.max_width``."""
         width = options.max_width
         if width != self._width:
-            self._lines = console.render_lines(
-                self._renderable, options.update(height=None), pad=False
-            )
-            self._lines += [[] for _ in range(self._floor - len(self._lines))]
+            options = options.update(height=None)
+            lines: Lines = []
+            for part in self._parts:
+                if isinstance(part, FieldLines):
+                    lines.extend(part.lines(console, options))
+                elif isinstance(part, Text) and len(part) > 200:
+                    # The history: unchanged from one second to the next, mostly.
+                    key = ("text", _text_key(part), width)
+                    kept = self._cache.get(key)
+                    if kept is None:
+                        kept = console.render_lines(part, options, pad=False)
+                        if len(self._cache) >= ROW_CACHE_SIZE:
+                            self._cache.clear()
+                        self._cache[key] = kept
+                    lines.extend(kept)
+                else:
+                    lines.extend(console.render_lines(part, options, pad=False))
+            lines += [[] for _ in range(self._floor - len(lines))]
+            self._lines = lines
             self._width = width
         return self._lines
 
@@ -249,7 +414,47 @@ class _RenderedOnce:
             yield new_line
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
-        return Measurement.get(console, options, self._renderable)
+        parts = [
+            fields_table(part.cells) if isinstance(part, FieldLines) else part
+            for part in self._parts
+        ]
+        return Measurement.get(console, options, Group(*parts))
+
+
+class DetailBody(Static):
+    """The pane's body, repainting only the lines that changed when its height does not.
+
+    A `Static` repaints every line it holds on an update: for a body shown again with one age
+    moved on, Textual would style and compose some fifty lines to show three new ones.
+    """
+
+    def __init__(self, content: RenderableType, *, id: str | None = None) -> None:
+        super().__init__(content, id=id)
+        self._changed: Sequence[int] | None = None
+
+    def update_lines(self, content: _Body, changed: Sequence[int]) -> None:
+        """Show ``content``, which differs from what is shown only in the lines ``changed``."""
+        self._changed = changed
+        try:
+            self.update(content, layout=False)
+        finally:
+            self._changed = None
+
+    def refresh(
+        self,
+        *regions: Region,
+        repaint: bool = True,
+        layout: bool = False,
+        recompose: bool = False,
+    ) -> Self:
+        """Mark only the changed lines dirty during `update_lines`; as `Widget.refresh` else."""
+        changed = self._changed
+        if changed is not None and not regions and repaint and not layout and not recompose:
+            if not changed:
+                return self
+            width = self.size.width
+            regions = tuple(Region(0, line, width, 1) for line in changed)
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
 
 
 class TaskDetail(VerticalScroll):
@@ -314,12 +519,18 @@ class TaskDetail(VerticalScroll):
         self._shown: tuple[object, ...] | None = None
         self._heading: Text | None = None
         self._body_size = (-1, -1)
+        # The body's lines as shown, at ``self._body_size``'s width: what an update compares.
+        self._body_lines: Lines | None = None
+        # Rendered field rows and histories, by their text and width (see `FieldLines`).
+        self._lines_cache: dict[tuple[object, ...], Lines] = {}
+        # A body not drawn while the pane could not be seen: drawn when it can be again.
+        self._stale = False
 
     def compose(self) -> ComposeResult:
         """A title line, the secrets marker and the body."""
         yield Static("", id="detail-title")
         yield Static(SECRETS_MARKER, id="detail-marker")
-        yield Static("No task selected.", id="detail-body")
+        yield DetailBody("No task selected.", id="detail-body")
 
     @property
     def model(self) -> DetailModel | None:
@@ -360,6 +571,25 @@ class TaskDetail(VerticalScroll):
         if self._follow is not None:
             self._follow.stop()
             self._follow_up()
+        if self._stale:
+            self._render_body(force=True)
+
+    def _seen(self) -> bool:
+        """Whether the pane can be seen: not hidden, nor behind a maximised widget."""
+        for node in self.ancestors_with_self:
+            if isinstance(node, Widget) and not node.display:
+                return False
+        maximized = self.screen.maximized
+        return (
+            maximized is None
+            or maximized in self.ancestors_with_self
+            or self in maximized.ancestors
+        )
+
+    def on_show(self) -> None:
+        """Draw what changed while the pane could not be seen."""
+        if self._stale:
+            self._render_body()
 
     def watch_revealed(self, revealed: bool) -> None:
         """Re-render with secrets shown or masked, and flag the pane."""
@@ -370,9 +600,14 @@ class TaskDetail(VerticalScroll):
         """Switch between the field grid and the raw JSON."""
         self._render_body()
 
-    def _render_body(self) -> None:
+    def _render_body(self, *, force: bool = False) -> None:
         if not self.is_mounted:
             return
+        if not force and not self._seen():
+            # Hidden (``d``) or behind the maximised table: nothing to draw every second.
+            self._stale = True
+            return
+        self._stale = False
         model = self._model
         key = shown_key(model, revealed=self.revealed, raw_json=self.raw_json)
         if key == self._shown:
@@ -382,19 +617,20 @@ class TaskDetail(VerticalScroll):
         body = self.query_one("#detail-body", Static)
         if model is None:
             self._set_heading(title, Text(""))
-            self._set_body(body, Text("No task selected.", style="dim"))
+            self._set_body(body, [Text("No task selected.", style="dim")])
             return
         self._set_heading(title, self._heading_of(model))
-        parts: list[RenderableType] = []
+        parts: list[RenderableType | FieldLines] = []
         if model.note:
             parts.append(Text(model.note, style="yellow"))
         if self.raw_json:
             parts.append(render_raw(model.task, revealed=self.revealed))
         else:
-            parts.append(render_fields(model, revealed=self.revealed, tz=self._tz))
+            cells = field_cells(model, revealed=self.revealed, tz=self._tz)
+            parts.append(FieldLines(cells, self._lines_cache))
             parts.append(Text(""))
             parts.append(render_history(model.history, self._tz))
-        self._set_body(body, Group(*parts))
+        self._set_body(body, parts)
 
     def _heading_of(self, model: DetailModel) -> Text:
         """The title naming ``model``'s task (masked unless revealed)."""
@@ -414,17 +650,31 @@ class TaskDetail(VerticalScroll):
             self._heading = heading
             title.update(heading, layout=not fits)
 
-    def _set_body(self, body: Static, content: RenderableType) -> None:
-        """Show ``content``, laying the screen out again only if its height changes."""
-        rendered = _RenderedOnce(content, self._body_floor())
+    def _set_body(self, body: Static, parts: Sequence[RenderableType | FieldLines]) -> None:
+        """Show ``parts``: the screen laid out again only if the body's height changes, and
+        only the lines that changed repainted if it does not."""
+        rendered = _Body(parts, self._lines_cache, self._body_floor())
         width = body.size.width
         size = (-1, -1)
+        lines: Lines | None = None
         if width > 0:
             app = self.app
             options = app.console_options.update_width(width).update(highlight=False)
-            size = (width, len(rendered.lines(app.console, options)))
-        body.update(rendered, layout=size[0] < 0 or size != self._body_size)
+            lines = rendered.lines(app.console, options)
+            size = (width, len(lines))
+        shown = self._body_lines
+        if (
+            isinstance(body, DetailBody)
+            and lines is not None
+            and shown is not None
+            and size == self._body_size
+        ):
+            changed = [number for number, line in enumerate(lines) if line != shown[number]]
+            body.update_lines(rendered, changed)
+        else:
+            body.update(rendered, layout=size[0] < 0 or size != self._body_size)
         self._body_size = size
+        self._body_lines = lines
 
     def _body_floor(self) -> int:
         """The lines the body takes to fill the pane below the title (and the marker)."""
