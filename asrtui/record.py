@@ -289,7 +289,10 @@ class Recorder:
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
         self.journal = journal
-        self._writer = _Writer(journal, self.hook_failed) if journal is not None else None
+        # Hook failures and events the journal's thread failed to make, told once each
+        # (`take_notices`); a deque's append is safe from that thread.
+        self._notices: deque[str] = deque(maxlen=20)
+        self._writer = _Writer(journal, self._notices.append) if journal is not None else None
         # Events for the journal held back until `release`, in order (see `answered_later`).
         self._held: list[Iterable[Event]] = []
         self.hooks = list(hooks)
@@ -302,7 +305,6 @@ class Recorder:
         self._episodes = ErrorEpisodes()
         self._credentials = CredentialsWatch()
         self._failure_told = False
-        self._notices: deque[str] = deque(maxlen=20)
         # Calls made before `begin` (the console reads the journal meanwhile), in order; the
         # oldest are dropped past `_EARLY_MOST`. ``None`` once begun.
         self._early: deque[Callable[[], object]] | None = deque(maxlen=_EARLY_MOST)
