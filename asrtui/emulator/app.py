@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import math
 import random
 import time
@@ -34,6 +33,7 @@ from hashlib import sha256
 from urllib.parse import parse_qsl
 
 from asrtui.emulator.backend import EmulatorBackend, InvalidTaskRequest
+from asrtui.emulator.encoding import answer_bytes
 from asrtui.emulator.faults import ConnectionDropped, FaultPlan
 from asrtui.emulator.identity import (
     METADATA_PREFIX,
@@ -201,7 +201,7 @@ class _Answer:
     def body(self) -> bytes:
         if self.payload is None:
             return self.raw
-        return json.dumps(self.payload, ensure_ascii=False, separators=(",", ":")).encode()
+        return answer_bytes(self.payload)
 
 
 @dataclass(frozen=True)
