@@ -13,6 +13,8 @@ interpreter:
   environment, ``--endpoint`` at the emulator) against a script on the official SDK
   (``alibabacloud-live20161101``) that asks ``QueryRtcAsrTasks`` the same way and prints the
   tasks as indented JSON. Wall time of the whole process, stdout to ``/dev/null``; medians.
+  Beside them, the emulator's own time to serve that answer (a signed request on a raw socket,
+  read as fast as it comes, before the runs): the fixed cost both programs pay.
 - **Console**: the real console (``asrtui.__main__.main`` with only the final
   ``run_console_async`` swapped for a headless run at 200x50, as ``console_bench`` does) against
   a stock Textual app whose ``DataTable`` shows the same tasks, fetched by the same client and
@@ -29,6 +31,8 @@ import json
 import math
 import os
 import resource
+import secrets
+import socket
 import statistics
 import subprocess
 import sys
@@ -250,6 +254,8 @@ class SizeResult:
     cli_cpu: float = float("nan")
     sdk_cpu: float = float("nan")
     cli_error: str = ""
+    serve_first: float = float("nan")
+    serve_last: float = float("nan")
     ours: Figures = field(default_factory=Figures)
     stock: Figures = field(default_factory=Figures)
 
@@ -333,6 +339,53 @@ def timed_run(argv: list[str], env: dict[str, str]) -> tuple[float, float, str]:
     return seconds, cpu, error
 
 
+def raw_fetch(url: str) -> tuple[float, float]:
+    """Seconds from sending a signed ``QueryRtcAsrTasks`` to its first and its last byte.
+
+    The request as the CLI and the SDK send it (RPC-signed, no business parameter but the
+    region), written on a plain socket and read in 1 MiB pieces with no parsing: what is left
+    is the emulator's time to answer and the loopback's to carry it.
+    """
+    from datetime import UTC, datetime
+
+    from asrtui.signing import canonical_query, format_timestamp, rpc_signature, rpc_string_to_sign
+
+    host, _, port = url.removeprefix("http://").rpartition(":")
+    params = {
+        "Action": "QueryRtcAsrTasks",
+        "Version": "2016-11-01",
+        "Format": "JSON",
+        "AccessKeyId": DEMO_ACCESS_KEY_ID,
+        "SignatureMethod": "HMAC-SHA1",
+        "SignatureVersion": "1.0",
+        "SignatureNonce": secrets.token_hex(16),
+        "Timestamp": format_timestamp(datetime.now(UTC)),
+        "RegionId": "cn-shanghai",
+    }
+    params["Signature"] = rpc_signature(DEMO_ACCESS_KEY_SECRET, rpc_string_to_sign("GET", params))
+    request = (
+        f"GET /?{canonical_query(params)} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+        "Connection: close\r\n\r\n"
+    ).encode()
+    with socket.create_connection((host, int(port))) as sock:
+        started = time.perf_counter()
+        sock.sendall(request)
+        head = sock.recv(1 << 20)
+        first = time.perf_counter() - started
+        if not head.startswith(b"HTTP/1.1 200"):
+            raise RuntimeError(f"the emulator answered {head[:40]!r}")
+        while sock.recv(1 << 20):
+            pass
+        return first, time.perf_counter() - started
+
+
+def bench_serve(result: SizeResult, url: str, repeats: int) -> None:
+    """The emulator's time to serve the listing, medians of ``repeats`` raw fetches."""
+    times = [raw_fetch(url) for _ in range(max(repeats, 1))]
+    result.serve_first = statistics.median(first for first, _ in times)
+    result.serve_last = statistics.median(last for _, last in times)
+
+
 def bench_cli(result: SizeResult, url: str, env: dict[str, str], repeats: int) -> None:
     """``asrtui tasks --format json`` against the SDK script, medians of ``repeats``."""
     ours: list[float] = []
@@ -410,6 +463,11 @@ def report(results: list[SizeResult]) -> list[str]:
         print(f"== {r.tasks:,} tasks            {'asrtui':>10} {'reference':>10}")
         row("CLI json vs SDK", r.cli, r.sdk, "ms", 1000)
         row("  CPU of those processes", r.cli_cpu, r.sdk_cpu, "ms", 1000)
+        if not math.isnan(r.serve_last):
+            print(
+                f"    of which the emulator serving: {1000 * r.serve_last:.1f} ms (first byte "
+                f"{1000 * r.serve_first:.1f} ms), in both programs' time"
+            )
         if r.cli_error:
             print(f"    asrtui tasks failed: {r.cli_error}")
         o, s = r.ours, r.stock
@@ -469,6 +527,7 @@ def main() -> int:
             print(f"-- {tasks:,} tasks ...", flush=True)
             with emulator(tasks, env, lively=args.lively) as url:
                 if "cli" not in args.skip:
+                    bench_serve(result, url, repeats)
                     bench_cli(result, url, env, repeats)
                 if "console" not in args.skip:
                     result.ours = console_run("asrtui", url, env, refreshes)
