@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import contextlib
 import gc
 import logging
 import os
 import sys
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from asrtui.errors import AsrtuiError, CredentialsError
 from asrtui.redact import redact_text
@@ -29,7 +31,7 @@ if TYPE_CHECKING:
     from asrtui.protocols import ProfileSession
     from asrtui.record import Recorder
 
-__all__ = ["launch_console", "main"]
+__all__ = ["launch_console", "main", "run"]
 
 _log = logging.getLogger("asrtui")
 
@@ -326,5 +328,33 @@ def _run(argv: Sequence[str] | None, *, collect: bool) -> int:
         return 1
 
 
+def run() -> NoReturn:
+    """The ``asrtui`` command (and ``python -m asrtui``): `main`, then `exit_quickly`."""
+    exit_quickly(main())
+
+
+def exit_quickly(code: int) -> NoReturn:
+    """End the process with ``code`` without the interpreter's teardown, when nothing needs it.
+
+    Tearing down frees every module and object one by one: 50-60 ms of CPU after a command
+    has written its last line, some 15 % of ``asrtui tasks`` at 10,000 tasks, and the same
+    after every command run by a script. What the teardown does that matters still happens:
+    the ``atexit`` functions run (logging's shutdown, which flushes and closes the log file,
+    among them) and the standard streams are flushed. Otherwise the usual exit: while a thread
+    other than this one still runs (the usual exit waits for it), or when flushing fails (a
+    reader gone away: the usual exit reports it as it always did).
+    """
+    if threading.active_count() == 1:
+        try:
+            atexit._run_exitfuncs()
+            for stream in (sys.stdout, sys.stderr):
+                if stream is not None:
+                    stream.flush()
+        except Exception:  # whatever it was, the usual exit deals with it
+            sys.exit(code)
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
