@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import random
 from typing import Any
 
+import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from asrtui.emulator import build_emulator
+from asrtui.emulator.app import EmulatorApp
+from asrtui.emulator.backend import EmulatorBackend
 from asrtui.emulator.encoding import _plain, answer_bytes
+from tests.support.clock import FakeClock
+from tests.support.emulator import KEY_ID, SECRET, START, Rig, call
 
 
 def stdlib(payload: object) -> bytes:
@@ -112,3 +119,80 @@ def test_a_listing_of_the_emulators_own_tasks_takes_the_fast_way() -> None:
     payload["Tasks"] = app.backend.query(None) or {}
     assert _plain(payload, 0)
     assert answer_bytes(payload) == stdlib(payload)
+
+
+# -- the listing kept encoded while the tasks stay the same ----------------------------------
+
+_OPS = st.lists(
+    st.sampled_from(["list", "create", "stop", "delete", "advance", "one"]), max_size=12
+)
+
+
+def _rig(*, lively: bool) -> tuple[EmulatorApp, FakeClock]:
+    clock = FakeClock(START)
+    backend = EmulatorBackend(seed=4, tasks=6, clock=clock, lively=lively, mean_lifetime=600.0)
+    app = EmulatorApp(
+        backend,
+        credentials={KEY_ID: SECRET},
+        clock=clock,
+        monotonic=clock.monotonic,
+        limit=10_000,
+        rng=random.Random(4),
+    )
+    return app, clock
+
+
+async def _listing_matches(app: EmulatorApp, client: httpx.AsyncClient) -> None:
+    """A listing's body is the standard library's encoding of the backend's tasks right now."""
+    response = await call(client, "QueryRtcAsrTasks")
+    request_id = response.json()["RequestId"]
+    expected = {"Description": "success", "RequestId": request_id, "RetCode": 2000}
+    expected["Tasks"] = app.backend.query(None) or {}
+    assert response.content == stdlib(expected)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.booleans(), _OPS)
+def test_every_listing_shows_the_tasks_as_they_are_after_any_change(
+    lively: bool, ops: list[str]
+) -> None:
+    """Created, stopped, deleted, ticked on: no listing ever shows the tasks as they were."""
+    app, clock = _rig(lively=lively)
+
+    async def scenario() -> None:
+        rig = Rig(app=app, clock=clock)
+        async with rig.client() as client:
+            await _listing_matches(app, client)
+            for op in ops:
+                running = sorted(app.backend.query(None) or {})
+                if op == "create":
+                    await call(
+                        client, "CreateRtcAsrTask", Mode="live", Language="en",
+                        CallbackURL="default", StreamURL="rtmp://h/app/s",
+                    )  # fmt: skip
+                elif op in ("stop", "delete") and running:
+                    action = "StopRtcAsrTask" if op == "stop" else "DeleteRtcAsrTask"
+                    await call(client, action, TaskId=running[0])
+                elif op == "advance":
+                    clock.advance(3)
+                elif op == "one" and running:
+                    await call(client, "QueryRtcAsrTasks", TaskId=running[-1])
+                await _listing_matches(app, client)
+
+    asyncio.run(scenario())
+
+
+def test_an_unchanged_listing_is_encoded_once() -> None:
+    app, clock = _rig(lively=False)
+
+    async def scenario() -> None:
+        async with Rig(app=app, clock=clock).client() as client:
+            first = await call(client, "QueryRtcAsrTasks")
+            kept = app._listing
+            clock.advance(2)
+            second = await call(client, "QueryRtcAsrTasks")
+            assert app._listing is kept
+            assert first.json()["Tasks"] == second.json()["Tasks"]
+            assert first.json()["RequestId"] != second.json()["RequestId"]
+
+    asyncio.run(scenario())

@@ -131,12 +131,22 @@ class EmulatorBackend:
         self._stopped: dict[str, WireTask] = {}
         self._ends: list[tuple[float, str]] = []
         self._spawn_carry = 0.0
+        self._revision = 0
         now = clock()
         self._last_tick = now
         oldest = 6 * 3600.0
         for _ in range(tasks):
             created = now - timedelta(seconds=self._rng.uniform(30.0, oldest))
             self._start(self._random_task(created, now), now)
+
+    @property
+    def revision(self) -> int:
+        """A number that changes whenever a task does (created, stopped, deleted, ticked on).
+
+        The app keeps a listing's encoded text while it stays the same: the tasks change only
+        through this class's methods (`query`'s callers must not change what it returns).
+        """
+        return self._revision
 
     @property
     def running_count(self) -> int:
@@ -221,6 +231,7 @@ class EmulatorBackend:
             task["translateEnabled"] = translate
             task["targetLanguages"] = ",".join(targets)
         self._running[task_id] = task
+        self._revision += 1
         return task_id
 
     def stop(self, task_id: str) -> bool:
@@ -234,6 +245,7 @@ class EmulatorBackend:
     def delete(self, task_id: str) -> bool:
         """Delete a task, running or stopped; ``False`` when the id is unknown."""
         found = self._running.pop(task_id, None) or self._stopped.pop(task_id, None)
+        self._revision += 1
         return found is not None
 
     def tick(self) -> None:
@@ -263,6 +275,7 @@ class EmulatorBackend:
         for task in self._running.values():
             task["updatedAt"] = stamp
         self._last_tick = now
+        self._revision += 1
 
     def _start(self, task: WireTask, now: datetime) -> None:
         task_id = str(task["taskId"])
@@ -272,6 +285,7 @@ class EmulatorBackend:
             heapq.heappush(self._ends, (now.timestamp() + max(lifetime, 1.0), task_id))
 
     def _retire(self, task_id: str, task: WireTask, now: datetime) -> None:
+        self._revision += 1
         task["status"] = STOPPED_STATUS
         task["updatedAt"] = wire_time(now)
         self._stopped[task_id] = task
