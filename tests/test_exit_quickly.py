@@ -83,9 +83,7 @@ def test_a_listing_and_its_log_are_whole_when_the_command_ends(tmp_path: Path) -
     )
     with running_server(build_emulator(seed=5, tasks=1500, limit=1000)) as url:
         done = run_cli(
-            asrtui_command(
-                "--log-level", "debug", "tasks", "--format", "json", "--endpoint", url
-            ),
+            asrtui_command("--log-level", "debug", "tasks", "--format", "json", "--endpoint", url),
             env=env,
         )
     assert done.returncode == 0, done.stderr
