@@ -12,7 +12,8 @@ interpreter:
 - **CLI**: ``asrtui tasks --format json`` (the installed entry point's code, credentials from the
   environment, ``--endpoint`` at the emulator) against a script on the official SDK
   (``alibabacloud-live20161101``) that asks ``QueryRtcAsrTasks`` the same way and prints the
-  tasks as indented JSON. Wall time of the whole process, stdout to ``/dev/null``; medians.
+  tasks as indented JSON. Wall time of the whole process, stdout to ``/dev/null``, in pairs run
+  back to back (the first alternating); the verdict is the median of the pairs' ratios.
   Beside them, the emulator's own time to serve that answer (a signed request on a raw socket,
   read as fast as it comes, before the runs): the fixed cost both programs pay.
 - **Console**: the real console (``asrtui.__main__.main`` with only the final
@@ -255,6 +256,7 @@ class SizeResult:
     sdk_cpu: float = float("nan")
     cli_error: str = ""
     serve_first: float = float("nan")
+    cli_ratios: list[float] = field(default_factory=list)
     serve_last: float = float("nan")
     ours: Figures = field(default_factory=Figures)
     stock: Figures = field(default_factory=Figures)
@@ -415,29 +417,41 @@ def bench_serve(result: SizeResult, url: str, repeats: int) -> None:
 
 
 def bench_cli(result: SizeResult, url: str, env: dict[str, str], repeats: int) -> None:
-    """``asrtui tasks --format json`` against the SDK script, medians of ``repeats``."""
+    """``asrtui tasks --format json`` against the SDK script: ``repeats`` pairs run back to back.
+
+    Each pair's two runs follow each other, the first alternating between the programs; the
+    verdict is the median of the pairs' ratios, so that a burst of other work on a shared
+    machine weighs on one pair, not on one program's median. The medians of each program's
+    wall and CPU times are printed too.
+    """
     ours: list[float] = []
     sdk: list[float] = []
     ours_cpu: list[float] = []
     sdk_cpu: list[float] = []
+    ratios: list[float] = []
     asrtui = [sys.executable, "-m", "asrtui", "tasks", "--format", "json", "--endpoint", url]
-    for _ in range(repeats):
-        seconds, cpu, error = timed_run(asrtui, env)
+    sdk_argv = [sys.executable, "-c", SDK, url.removeprefix("http://")]
+    for repeat in range(repeats):
+        pair: dict[str, tuple[float, float, str]] = {}
+        for which in ("asrtui", "sdk") if repeat % 2 == 0 else ("sdk", "asrtui"):
+            pair[which] = timed_run(asrtui if which == "asrtui" else sdk_argv, env)
+        seconds, cpu, error = pair["sdk"]
+        if error:
+            raise RuntimeError(f"the SDK script failed: {error}")
+        sdk.append(seconds)
+        sdk_cpu.append(cpu)
+        seconds, cpu, error = pair["asrtui"]
         if error:
             result.cli_error = error
         else:
             ours.append(seconds)
             ours_cpu.append(cpu)
-        sdk_argv = [sys.executable, "-c", SDK, url.removeprefix("http://")]
-        seconds, cpu, error = timed_run(sdk_argv, env)
-        if error:
-            raise RuntimeError(f"the SDK script failed: {error}")
-        sdk.append(seconds)
-        sdk_cpu.append(cpu)
+            ratios.append(seconds / pair["sdk"][0])
     result.cli = statistics.median(ours) if ours else float("nan")
     result.sdk = statistics.median(sdk)
     result.cli_cpu = statistics.median(ours_cpu) if ours_cpu else float("nan")
     result.sdk_cpu = statistics.median(sdk_cpu)
+    result.cli_ratios = ratios
 
 
 def console_run(which: str, url: str, env: dict[str, str], seconds: float) -> Figures:
@@ -477,6 +491,11 @@ def _ratio(ours: float, theirs: float) -> str:
     return f"{ours / theirs:5.2f}x"
 
 
+def _pair_ratio(r: SizeResult) -> float:
+    """The CLI's verdict: the median of its pairs' wall-time ratios (NaN when none ran)."""
+    return statistics.median(r.cli_ratios) if r.cli_ratios else float("nan")
+
+
 def report(results: list[SizeResult]) -> list[str]:
     """Print the side-by-side table; return the failed targets."""
     failures: list[str] = []
@@ -491,6 +510,11 @@ def report(results: list[SizeResult]) -> list[str]:
         print(f"== {r.tasks:,} tasks            {'asrtui':>10} {'reference':>10}")
         row("CLI json vs SDK", r.cli, r.sdk, "ms", 1000)
         row("  CPU of those processes", r.cli_cpu, r.sdk_cpu, "ms", 1000)
+        if r.cli_ratios:
+            print(
+                f"    pairs run back to back: median ratio {_pair_ratio(r):.2f}x "
+                f"(min {min(r.cli_ratios):.2f}x, max {max(r.cli_ratios):.2f}x)"
+            )
         if not math.isnan(r.serve_last):
             print(
                 f"    of which the emulator serving: {1000 * r.serve_last:.1f} ms (first byte "
@@ -510,8 +534,10 @@ def report(results: list[SizeResult]) -> list[str]:
             if figures.error:
                 print(f"    {who} console failed: {figures.error}")
         n = r.tasks
-        if n in (10_000, 100_000) and not r.cli / r.sdk <= CLI_RATIO:
-            failures.append(f"{n:,}: CLI {_ratio(r.cli, r.sdk).strip()} the SDK (<= {CLI_RATIO}x)")
+        if n in (10_000, 100_000) and not _pair_ratio(r) <= CLI_RATIO:
+            failures.append(
+                f"{n:,}: CLI {_pair_ratio(r):.2f}x the SDK (median of pairs, <= {CLI_RATIO}x)"
+            )
         if n == 100_000 and not o.first_row / s.first_row <= FIRST_ROW_RATIO:
             failures.append(
                 f"{n:,}: first row {_ratio(o.first_row, s.first_row).strip()} "
