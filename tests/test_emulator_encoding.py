@@ -59,7 +59,7 @@ values = st.recursive(
 )
 
 
-@settings(max_examples=400)
+@settings(max_examples=400, deadline=None)
 @given(values)
 def test_any_json_value_is_written_as_the_standard_library_writes_it(value: Any) -> None:
     same_or_same_error(value)
@@ -68,7 +68,7 @@ def test_any_json_value_is_written_as_the_standard_library_writes_it(value: Any)
 flat_task = st.dictionaries(texts, st.one_of(st.none(), st.booleans(), st.integers(), texts))
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(
     st.dictionaries(texts, st.one_of(flat_task, values), max_size=6),
     st.dictionaries(texts, values, max_size=3),
