@@ -252,6 +252,12 @@ class TaskTable(ScrollView, can_focus=True):
                 self._line_cache.discard(task_id)
         if self._marks and self._marks.keep_only({info.task_id for info in self._rows.infos}):
             self.post_message(self.MarksChanged(self))
+        if dropped is not None and not dropped:
+            # Nothing replaced (the usual refresh of a quiet account): every line on screen is
+            # still right, so nothing is repainted; the tick redraws the ages that move on.
+            # The cursor still goes through the one rule (kept in view), as a rebuild's does.
+            self._set_cursor(index)
+            return
         self._show_view(index)
 
     def _forget_gone(self, generation: int) -> None:
