@@ -511,7 +511,7 @@ def report(results: list[SizeResult], skip: Sequence[str] = ()) -> tuple[list[st
         rss = max(o.rss_first / s.rss_first, o.rss_end / s.rss_end)
         judge(
             "RSS vs stock",
-            f"{n:,}: RSS {rss:.2f}x the stock table's (<= {RSS_RATIO}x)",
+            f"{n:,}: RSS {rss:.3f}x the stock table's (<= {RSS_RATIO}x)",
             rss,
             rss <= RSS_RATIO,
         )
