@@ -457,3 +457,26 @@ async def test_revealing_is_screen_state_bound_down_to_the_detail_pane() -> None
         await console.press("v")
         assert not screen.revealed
         assert not screen.detail.revealed
+
+
+async def test_the_screen_tick_moves_the_table_ages_in_the_same_repaint() -> None:
+    # One timer a second for the status line and the table's time columns, so both repaint in
+    # one screen update (the table's own timer made a second one each second).
+    async with running_console(FakeTaskSource.with_tasks(3), size=(160, 30)) as console:
+        table = console.screen.table
+        assert table._tick_timer is None
+        before = [table.render_line(y) for y in range(1, 4)]
+        repainted: list[int] = []
+        refresh_line = table.refresh_line
+
+        def record(y: int) -> None:
+            repainted.append(y)
+            refresh_line(y)
+
+        table.refresh_line = record  # type: ignore[method-assign]
+        console.clock.advance(61)  # uptime and ages move on, in minutes
+        console.screen.tick()
+        assert sorted(set(repainted)) == [1, 2, 3]
+        await settle(console.pilot)
+        after = [table.render_line(y) for y in range(1, 4)]
+        assert all(a.text != b.text for a, b in zip(before, after, strict=True))

@@ -6,6 +6,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from rich.style import Style
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
@@ -593,3 +595,94 @@ async def test_a_line_is_rendered_again_only_when_its_state_changes() -> None:
             first = [table.render_line(y) for y in range(1, 4)]
             again = [table.render_line(y) for y in range(1, 4)]
             assert all(a is b for a, b in zip(first, again, strict=True)), step
+
+
+async def test_a_refresh_where_nothing_changed_repaints_nothing() -> None:
+    # The usual refresh of a quiet account: the same rows again. The lines on screen are still
+    # right, so the table asks for no repaint at all (the tick redraws the ages that move).
+    clock = FakeClock(T0)
+    app = TableApp(clock)
+    async with app.run_test(size=(160, 20)) as pilot:
+        book = TaskBook()
+        book.update([make_task(n) for n in range(40)], clock())
+        table = await start(pilot, list(book.rows()))
+        await pilot.press("down", "down")
+        repaints: list[object] = []
+        refresh, refresh_line = table.refresh, table.refresh_line
+
+        def record_refresh(*regions: object, **options: bool) -> object:
+            repaints.append(("refresh", regions))
+            return refresh(*regions, **options)  # type: ignore[arg-type]
+
+        def record_line(y: int) -> None:
+            repaints.append(("line", y))
+            refresh_line(y)
+
+        table.refresh = record_refresh  # type: ignore[method-assign]
+        table.refresh_line = record_line  # type: ignore[method-assign]
+        before = app.export_screenshot()
+        book.update([make_task(n) for n in range(40)], clock.advance(1))  # equal copies
+        table.set_rows(book.rows())
+        assert repaints == []
+        assert table.cursor_task_id == make_task(2).task_id
+        await pilot.pause()
+        assert app.export_screenshot() == before
+        # One task changed: repainted.
+        book.update([make_task(n, tag="x" if n == 3 else f"tag-{n}") for n in range(40)], clock())
+        table.set_rows(book.rows())
+        assert repaints
+        await pilot.pause()
+        assert "x " in line(table, 4)
+
+
+_table_steps = st.lists(
+    st.one_of(
+        st.tuples(st.just("same"), st.integers(0, 0)),
+        st.tuples(st.just("vary"), st.integers(0, 59)),
+        st.tuples(st.just("drop"), st.integers(0, 59)),
+        st.tuples(st.just("clock"), st.integers(1, 90)),
+        st.tuples(st.just("key"), st.integers(0, 3)),
+        st.tuples(st.just("sort"), st.integers(0, len(SORT_COLUMNS) - 1)),
+    ),
+    min_size=1,
+    max_size=8,
+)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(steps=_table_steps)
+async def test_a_table_repainted_in_part_shows_what_a_full_repaint_shows(
+    steps: list[tuple[str, int]],
+) -> None:
+    """Refreshes (the same rows, a changed or vanished task), ticks, keys and sorts: after each,
+    the screen painted from only what was marked changed equals a full repaint."""
+    clock = FakeClock(T0)
+    app = TableApp(clock)
+    keys = ("down", "up", "pagedown", "G")
+    async with app.run_test(size=(160, 16)) as pilot:
+        book = TaskBook(linger=60, new_for=30)
+        tags = {n: f"tag-{n}" for n in range(60)}
+        present = set(range(60))
+        book.update([make_task(n) for n in sorted(present)], clock())
+        table = await start(pilot, list(book.rows()))
+        for kind, value in steps:
+            if kind == "key":
+                await pilot.press(keys[value])
+            elif kind == "sort":
+                table.sort_by(sorted(SORT_COLUMNS)[value])
+            elif kind == "clock":
+                clock.advance(value)
+                table._tick()
+            else:
+                if kind == "vary":
+                    tags[value] += "x"
+                elif kind == "drop":
+                    present ^= {value}
+                answer = [make_task(n, tag=tags[n]) for n in sorted(present)]
+                book.update(answer, clock())
+                table.set_rows(book.rows())
+            await pilot.pause()
+            partial = app.export_screenshot()
+            table.refresh()  # everything painted again
+            await pilot.pause()
+            assert partial == app.export_screenshot(), (kind, value)

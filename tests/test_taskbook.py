@@ -6,6 +6,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from asrtui.models import Task
 from asrtui.ui import taskbook
@@ -267,3 +269,46 @@ def test_large_update_reuses_rows_and_reports_only_changes() -> None:
     after = book.rows()
     reused = sum(1 for old, new in zip(before, after, strict=True) if old is new)
     assert reused == 9_900
+
+
+def _field_walk(old: Task, new: Task) -> str:
+    """`_describe_change` without its one-comparison shortcut: every field walked."""
+    saved = taskbook._LOUD_FIELDS
+    taskbook._LOUD_FIELDS = lambda task: object()  # never equal: the walk always runs
+    try:
+        return taskbook._describe_change(old, new)
+    finally:
+        taskbook._LOUD_FIELDS = saved
+
+
+_NAN = float("nan")
+_values = {
+    "status": st.sampled_from([1, 2, "x", None]),
+    "tag": st.sampled_from(["", "a", "b"]),
+    "target_languages": st.sampled_from([(), ("en",), ("en", "ja")]),
+    "translate_enabled": st.sampled_from([None, True, False]),
+    "stream_url": st.sampled_from(["", f"http://h/s.flv?auth_key={SECRET}"]),
+    "created_at": st.sampled_from([None, T0, T0 + timedelta(seconds=1)]),
+    "updated_at": st.sampled_from([None, T0, T0 + timedelta(seconds=1)]),
+    # A NaN shared (the same object) or parsed twice (equal to nothing).
+    "report_interval": st.sampled_from([None, 1000, 1000.0, _NAN]) | st.just(float("nan")),
+    "extra": st.sampled_from([{}, {"k": 1}, {"k": _NAN}]) | st.builds(lambda: {"k": 1}),
+}
+_tasks = st.fixed_dictionaries({}, optional=_values).map(lambda fields: task("a", **fields))
+
+
+@given(old=_tasks, new=_tasks)
+def test_a_quiet_change_is_told_in_one_comparison_as_the_field_walk_tells_it(
+    old: Task, new: Task
+) -> None:
+    assert taskbook._describe_change(old, new) == _field_walk(old, new)
+    assert taskbook._describe_change(old, old) == _field_walk(old, old) == ""
+
+
+def test_updated_at_moving_on_every_task_makes_no_event() -> None:
+    book = TaskBook()
+    tasks = [task(f"t{n}", tag=f"tag-{n}") for n in range(50)]
+    book.update(tasks, T0)
+    moved = [replace(t, updated_at=at(1)) for t in tasks]
+    assert book.update(moved, at(1)) == []
+    assert all(row.task.updated_at == at(1) for row in book.rows())

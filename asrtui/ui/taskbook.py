@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from itertools import compress, count, islice
-from operator import is_not
+from operator import attrgetter, is_not
 from typing import Literal
 
 from asrtui.models import Task
@@ -49,6 +49,11 @@ _QUIET_FIELDS = frozenset({"updated_at"})
 
 #: Fields compared to describe a change (``raw`` is the wire form of the others).
 _COMPARED_FIELDS = tuple(f.name for f in fields(Task) if f.name != "raw")
+
+#: The compared fields that are not quiet, read in one C call: a task whose only change is
+#: quiet (``updated_at`` moving on, maybe on every task of every answer) is told in one tuple
+#: comparison instead of a field-by-field walk.
+_LOUD_FIELDS = attrgetter(*(name for name in _COMPARED_FIELDS if name not in _QUIET_FIELDS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -398,11 +403,15 @@ def _describe_change(old: Task, new: Task) -> str:
 
     Returns an empty string when only quiet fields (``updated_at``) changed.
     """
+    if _LOUD_FIELDS(old) == _LOUD_FIELDS(new):
+        return ""
     parts: list[str] = []
     for name in _COMPARED_FIELDS:
         before = getattr(old, name)
         after = getattr(new, name)
-        if before == after or name in _QUIET_FIELDS:
+        # `is` first, as the tuple comparison above does (a value unequal to itself, a NaN,
+        # is no change when it is the very same object).
+        if before is after or before == after or name in _QUIET_FIELDS:
             continue
         if name in _SECRET_FIELDS:
             parts.append(f"{name} changed")

@@ -215,7 +215,8 @@ class MainScreen(Screen[None]):
         tz = self._settings.tz
         yield StatusLine(id="status")
         with Container(id="body"):
-            yield TaskTable(clock=self._clock, id="tasks")
+            # Ticked by this screen's tick: the ages and the status line repaint together.
+            yield TaskTable(clock=self._clock, ticking=False, id="tasks")
             yield TaskDetail(tz=tz, id="detail").data_bind(MainScreen.revealed)
         with Horizontal(id="filter-bar"):
             yield Label("Filter:", id="filter-label")
@@ -297,7 +298,8 @@ class MainScreen(Screen[None]):
     # ------------------------------------------------------------------ the tick
 
     def tick(self) -> None:
-        """Redraw what the clock moves, and poll the detail pane; runs once per second.
+        """Redraw what the clock moves (the status line, the table's time columns), and poll
+        the detail pane; runs once per second.
 
         It never starts a refresh (`refresh_if_due` alone does). Everything here reads the
         injected clocks, so a test moves the fake clock and calls this instead of waiting.
@@ -309,6 +311,7 @@ class MainScreen(Screen[None]):
         if detail_due:
             self._fetch_detail(self.table.cursor_task_id or "", 0.0)
         self._update_status()
+        self.table.tick()
         self.record.tell()
         self.memory.save(self)
 
