@@ -41,6 +41,8 @@ LATER = (
     "asrtui.journal",
     "asrtui.logs",
     "logging.handlers",
+    # the alert hooks (only with --on-event or a profile's on_event, which the demo has not)
+    "asrtui.hooks",
     # the exports and copies of marked tasks (their key), the create form (its key)
     "asrtui.output",
     "asrtui.ui.export",
