@@ -59,6 +59,11 @@ LATER = (
     "asrtui.ui.screens.profiles",
     "asrtui.ui.dialogs",
     "asrtui.report",
+    # the copies' texts (their keys); the atomic file writes (a saved theme or view: a key)
+    "asrtui.ui.clipboard",
+    "asrtui.files",
+    # shell-like splitting (a credential command, an alert hook)
+    "shlex",
     # the first request's timestamp check in the demo's emulator (strptime builds its locale
     # tables on first use); it reads the usual layout directly
     "_strptime",

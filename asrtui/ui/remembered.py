@@ -37,7 +37,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self, get_args
 
-from asrtui.files import replace_file
 from asrtui.printable import printable_line
 from asrtui.ui.notices import NoticeLevel
 from asrtui.ui.settings import MAX_INTERVAL, MIN_INTERVAL
@@ -219,6 +218,9 @@ class RememberedStore:
         merged = dict(profiles or {})
         merged[profile] = value.to_json()
         text = json.dumps({"version": VERSION, "profiles": merged}, indent=2, sort_keys=True)
+        # Loaded here: nothing is written before a key changes the view (start-up time).
+        from asrtui.files import replace_file
+
         self.path.parent.mkdir(parents=True, exist_ok=True)
         replace_file(self.path, (text + "\n").encode("utf-8"))
         return problems

@@ -51,7 +51,6 @@ from asrtui.models import Task, TaskList
 from asrtui.printable import printable_line
 from asrtui.protocols import QuotaStats, TaskSource
 from asrtui.redact import redact_text
-from asrtui.ui import clipboard
 from asrtui.ui.broadcast import ScreenRecord
 from asrtui.ui.collector import HeapSettler
 from asrtui.ui.durations import format_duration
@@ -880,6 +879,8 @@ class MainScreen(Screen[None]):
         if marked := self.marked.rows():
             self.marked.copy("id", marked)
         elif task := self._require_task():
+            from asrtui.ui import clipboard  # loaded with the first copy (start-up time)
+
             shown = clipboard.task_id(task, revealed=self.revealed)
             self.app.copy_to_clipboard(shown)
             self._notice(Notice("action", f"Copied task id {printable_line(shown)}.", key="copy"))
@@ -889,6 +890,8 @@ class MainScreen(Screen[None]):
         if marked := self.marked.rows():
             self.marked.copy("url", marked)
         elif task := self._require_task():
+            from asrtui.ui import clipboard  # loaded with the first copy (start-up time)
+
             self._copy(clipboard.stream_url(task, revealed=self.revealed), "stream URL")
 
     def action_copy_json(self) -> None:
@@ -896,6 +899,7 @@ class MainScreen(Screen[None]):
         if marked := self.marked.rows():
             self.marked.copy("json", marked)
         elif task := self._require_task():
+            from asrtui.ui import clipboard
             from asrtui.ui.export import as_shown
 
             # As the screen shows it: a task no longer listed is copied as ended.
