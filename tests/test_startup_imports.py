@@ -64,6 +64,8 @@ LATER = (
     "asrtui.files",
     # shell-like splitting (a credential command, an alert hook)
     "shlex",
+    # the event loop's default thread pool: the demo has no journal to read in a thread
+    "concurrent.futures.thread",
     # the first request's timestamp check in the demo's emulator (strptime builds its locale
     # tables on first use); it reads the usual layout directly
     "_strptime",
