@@ -208,7 +208,7 @@ class MainScreen(Screen[None]):
     # ------------------------------------------------------------------ composition
 
     def compose(self) -> ComposeResult:
-        """Status line, table and detail pane, filter bar, key bar (the event log comes later)."""
+        """Status line, table and detail pane, key bar (the filter bar, event log come later)."""
         # Set before the widgets mount, so that they are styled once, for the right layout.
         self._apply_width(self.app.size.width)
         tz = self._settings.tz
@@ -216,12 +216,7 @@ class MainScreen(Screen[None]):
         with Container(id="body"):
             yield TaskTable(clock=self._clock, id="tasks")
             yield TaskDetail(tz=tz, id="detail").data_bind(MainScreen.revealed)
-        with Horizontal(id="filter-bar"):
-            yield Label("Filter:", id="filter-label")
-            yield Input(
-                placeholder="text, status:ended tag:news lang:en mode:rtc, ! negates",
-                id="filter",
-            )
+        # The filter bar, hidden until "/", is mounted by its first use (`_filter_field`).
         yield KeyBar(id="keys")
 
     @property
@@ -251,7 +246,7 @@ class MainScreen(Screen[None]):
 
             log = EventLog(tz=self._settings.tz, id="events")
             self.feed.attach(log)
-            self.mount(log, before="#filter-bar")
+            self.mount(log, before="#filter-bar" if self.query("#filter-bar") else "#keys")
         return log
 
     def _log_note(self, at: datetime, kind: NoteKind, text: str) -> None:
@@ -687,11 +682,29 @@ class MainScreen(Screen[None]):
 
     # ------------------------------------------------------------------ view actions
 
-    def action_open_filter(self) -> None:
+    async def _filter_field(self) -> Input:
+        """The filter's field; its bar is mounted (above the key bar) by the first call.
+
+        Hidden until "/", the bar is not part of the first frame, which then goes without
+        composing and styling an `Input` (some milliseconds of every start).
+        """
+        found = self.query("#filter")
+        if found:
+            return found.first(Input)
+        field = Input(
+            placeholder="text, status:ended tag:news lang:en mode:rtc, ! negates",
+            id="filter",
+        )
+        bar = Horizontal(Label("Filter:", id="filter-label"), field, id="filter-bar")
+        await self.mount(bar, before="#keys")
+        return field
+
+    async def action_open_filter(self) -> None:
         """Show the filter bar and type into it; every keystroke filters."""
+        field = await self._filter_field()
         self.add_class("-filtering")
         # Keys typed right after "/" in one burst wait for this focus (`asrtui.ui.typeahead`).
-        self.set_focus(self.query_one("#filter", Input))
+        self.set_focus(field)
 
     def action_focus_table(self) -> None:
         """Hand the keys back to the table (Esc in the detail pane)."""
@@ -699,7 +712,10 @@ class MainScreen(Screen[None]):
 
     def action_close_filter(self) -> None:
         """Clear the filter and hide its bar (Escape)."""
-        filter_input = self.query_one("#filter", Input)
+        found = self.query("#filter")
+        if not found:
+            return  # never opened: nothing to clear
+        filter_input = found.first(Input)
         if not self.has_class("-filtering") and not filter_input.value:
             return
         filter_input.value = ""
