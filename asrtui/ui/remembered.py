@@ -50,6 +50,13 @@ FILE_NAME = "remembered.json"
 VERSION = 1
 
 
+def replace_file(path: Path, data: bytes) -> None:
+    """`asrtui.files.replace_file`, its module loaded by the first write (start-up time)."""
+    from asrtui.files import replace_file as replace
+
+    replace(path, data)
+
+
 @dataclass(frozen=True)
 class Remembered:
     """One profile's remembered view; ``None`` in a field means "not remembered: the default".
@@ -218,9 +225,6 @@ class RememberedStore:
         merged = dict(profiles or {})
         merged[profile] = value.to_json()
         text = json.dumps({"version": VERSION, "profiles": merged}, indent=2, sort_keys=True)
-        # Loaded here: nothing is written before a key changes the view (start-up time).
-        from asrtui.files import replace_file
-
         self.path.parent.mkdir(parents=True, exist_ok=True)
         replace_file(self.path, (text + "\n").encode("utf-8"))
         return problems
