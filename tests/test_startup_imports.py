@@ -41,6 +41,8 @@ LATER = (
     "asrtui.journal",
     "asrtui.logs",
     "logging.handlers",
+    # the alert hooks (only with --on-event or a profile's on_event, which the demo has not)
+    "asrtui.hooks",
     # the exports and copies of marked tasks (their key), the create form (its key)
     "asrtui.output",
     "asrtui.ui.export",
@@ -57,6 +59,16 @@ LATER = (
     "asrtui.ui.screens.profiles",
     "asrtui.ui.dialogs",
     "asrtui.report",
+    # the copies' texts (their keys); the atomic file writes (a saved theme or view: a key)
+    "asrtui.ui.clipboard",
+    "asrtui.files",
+    # shell-like splitting (a credential command, an alert hook)
+    "shlex",
+    # the event loop's default thread pool: the demo has no journal to read in a thread
+    "concurrent.futures.thread",
+    # the first request's timestamp check in the demo's emulator (strptime builds its locale
+    # tables on first use); it reads the usual layout directly
+    "_strptime",
 )
 
 _CONSOLE = r"""

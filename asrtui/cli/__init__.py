@@ -220,5 +220,7 @@ def _root_parser(kind: type[_Parser]) -> argparse.ArgumentParser:
         help="console: seconds between automatic refreshes (1-300; default: the profile's, 5)",
     )
     add_connection_options(parser, suppress=False)
-    add_hook_options(parser)
+    # The console's quick parser never prints help (`console_arguments` leaves it to the
+    # whole one): it goes without the help texts, and so without the hooks' module.
+    add_hook_options(parser, described=not issubclass(kind, _ConsoleParser))
     return parser

@@ -14,7 +14,6 @@ the profile store and the console can use them without the providers' network st
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePath
@@ -117,6 +116,8 @@ def command_program(command: str) -> str:
     named by its first word. The one rule for the profile listing, the provider's errors and
     its ``repr``.
     """
+    import shlex  # loaded with the first credential command (start-up time)
+
     try:
         argv = shlex.split(command)
     except ValueError:

@@ -280,7 +280,12 @@ class ScreenRecord:
                 reloaded = recorder.load()
                 return reloaded, shown_of(reloaded)
 
-            reloaded, shown = await asyncio.to_thread(read)
+            if recorder.journal is None:
+                # Nothing to read (the demo): no thread is started for it, nor the default
+                # executor's module loaded before the first frame.
+                reloaded, shown = read()
+            else:
+                reloaded, shown = await asyncio.to_thread(read)
             recorder.begin(reloaded)
             mark(shown, reloaded)
             self._show(shown, reloaded.marker)

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from asrtui.printable import printable_line
 from asrtui.protocols import TaskSource
-from asrtui.ui import clipboard
 from asrtui.ui.broadcast import ScreenRecord
 from asrtui.ui.event_feed import EventFeed
 from asrtui.ui.notices import Notice
@@ -93,7 +92,9 @@ class MarkedActions:
 
     def copy(self, kind: CopyKind, rows: Sequence[Row]) -> None:
         """Copy the ids, stream URLs or JSON of ``rows`` (as the screen shows them)."""
-        # The export's module (CSV and JSON writers), loaded with the first copy (start-up time).
+        # The export's module (CSV and JSON writers) and the clipboard texts' are loaded with
+        # the first copy (start-up time).
+        from asrtui.ui import clipboard
         from asrtui.ui.export import as_shown
 
         screen = self._screen

@@ -37,7 +37,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self, get_args
 
-from asrtui.files import replace_file
 from asrtui.printable import printable_line
 from asrtui.ui.notices import NoticeLevel
 from asrtui.ui.settings import MAX_INTERVAL, MIN_INTERVAL
@@ -49,6 +48,13 @@ __all__ = ["FILE_NAME", "Loaded", "Remembered", "RememberedStore"]
 FILE_NAME = "remembered.json"
 #: The format written; a file without it is read as this one.
 VERSION = 1
+
+
+def replace_file(path: Path, data: bytes) -> None:
+    """`asrtui.files.replace_file`, its module loaded by the first write (start-up time)."""
+    from asrtui.files import replace_file as replace
+
+    replace(path, data)
 
 
 @dataclass(frozen=True)

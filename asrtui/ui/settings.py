@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
-from asrtui.files import replace_file
 from asrtui.protocols import ProfileSession
 from asrtui.readonly import WRITABLE, ReadOnly
 from asrtui.record import Recorder
@@ -97,5 +96,8 @@ def save_theme(state_path: Path | None, theme: str) -> None:
     """
     if state_path is None:
         return
+    # Loaded here: the demo never saves, and other sessions save on a key (start-up time).
+    from asrtui.files import replace_file
+
     state_path.parent.mkdir(parents=True, exist_ok=True)
     replace_file(state_path, (json.dumps({"theme": theme}, indent=2) + "\n").encode("utf-8"))

@@ -51,7 +51,6 @@ from asrtui.models import Task, TaskList
 from asrtui.printable import printable_line
 from asrtui.protocols import QuotaStats, TaskSource
 from asrtui.redact import redact_text
-from asrtui.ui import clipboard
 from asrtui.ui.broadcast import ScreenRecord
 from asrtui.ui.collector import HeapSettler
 from asrtui.ui.durations import format_duration
@@ -209,7 +208,7 @@ class MainScreen(Screen[None]):
     # ------------------------------------------------------------------ composition
 
     def compose(self) -> ComposeResult:
-        """Status line, table and detail pane, filter bar, key bar (the event log comes later)."""
+        """Status line, table and detail pane, key bar (the filter bar, event log come later)."""
         # Set before the widgets mount, so that they are styled once, for the right layout.
         self._apply_width(self.app.size.width)
         tz = self._settings.tz
@@ -218,12 +217,7 @@ class MainScreen(Screen[None]):
             # Ticked by this screen's tick: the ages and the status line repaint together.
             yield TaskTable(clock=self._clock, ticking=False, id="tasks")
             yield TaskDetail(tz=tz, id="detail").data_bind(MainScreen.revealed)
-        with Horizontal(id="filter-bar"):
-            yield Label("Filter:", id="filter-label")
-            yield Input(
-                placeholder="text, status:ended tag:news lang:en mode:rtc, ! negates",
-                id="filter",
-            )
+        # The filter bar, hidden until "/", is mounted by its first use (`_filter_field`).
         yield KeyBar(id="keys")
 
     @property
@@ -253,7 +247,7 @@ class MainScreen(Screen[None]):
 
             log = EventLog(tz=self._settings.tz, id="events")
             self.feed.attach(log)
-            self.mount(log, before="#filter-bar")
+            self.mount(log, before="#filter-bar" if self.query("#filter-bar") else "#keys")
         return log
 
     def _log_note(self, at: datetime, kind: NoteKind, text: str) -> None:
@@ -691,11 +685,29 @@ class MainScreen(Screen[None]):
 
     # ------------------------------------------------------------------ view actions
 
-    def action_open_filter(self) -> None:
+    async def _filter_field(self) -> Input:
+        """The filter's field; its bar is mounted (above the key bar) by the first call.
+
+        Hidden until "/", the bar is not part of the first frame, which then goes without
+        composing and styling an `Input` (some milliseconds of every start).
+        """
+        found = self.query("#filter")
+        if found:
+            return found.first(Input)
+        field = Input(
+            placeholder="text, status:ended tag:news lang:en mode:rtc, ! negates",
+            id="filter",
+        )
+        bar = Horizontal(Label("Filter:", id="filter-label"), field, id="filter-bar")
+        await self.mount(bar, before="#keys")
+        return field
+
+    async def action_open_filter(self) -> None:
         """Show the filter bar and type into it; every keystroke filters."""
+        field = await self._filter_field()
         self.add_class("-filtering")
         # Keys typed right after "/" in one burst wait for this focus (`asrtui.ui.typeahead`).
-        self.set_focus(self.query_one("#filter", Input))
+        self.set_focus(field)
 
     def action_focus_table(self) -> None:
         """Hand the keys back to the table (Esc in the detail pane)."""
@@ -703,7 +715,10 @@ class MainScreen(Screen[None]):
 
     def action_close_filter(self) -> None:
         """Clear the filter and hide its bar (Escape)."""
-        filter_input = self.query_one("#filter", Input)
+        found = self.query("#filter")
+        if not found:
+            return  # never opened: nothing to clear
+        filter_input = found.first(Input)
         if not self.has_class("-filtering") and not filter_input.value:
             return
         filter_input.value = ""
@@ -883,6 +898,8 @@ class MainScreen(Screen[None]):
         if marked := self.marked.rows():
             self.marked.copy("id", marked)
         elif task := self._require_task():
+            from asrtui.ui import clipboard  # loaded with the first copy (start-up time)
+
             shown = clipboard.task_id(task, revealed=self.revealed)
             self.app.copy_to_clipboard(shown)
             self._notice(Notice("action", f"Copied task id {printable_line(shown)}.", key="copy"))
@@ -892,6 +909,8 @@ class MainScreen(Screen[None]):
         if marked := self.marked.rows():
             self.marked.copy("url", marked)
         elif task := self._require_task():
+            from asrtui.ui import clipboard  # loaded with the first copy (start-up time)
+
             self._copy(clipboard.stream_url(task, revealed=self.revealed), "stream URL")
 
     def action_copy_json(self) -> None:
@@ -899,6 +918,7 @@ class MainScreen(Screen[None]):
         if marked := self.marked.rows():
             self.marked.copy("json", marked)
         elif task := self._require_task():
+            from asrtui.ui import clipboard
             from asrtui.ui.export import as_shown
 
             # As the screen shows it: a task no longer listed is copied as ended.
