@@ -409,7 +409,7 @@ def _warm_runs(env: dict[str, str], skip: list[str]) -> None:
             timed_run([sys.executable, "-c", SDK, url.removeprefix("http://")], env)
         if "console" not in skip:
             for which in ("asrtui", "stock"):
-                console_run(which, url, env, 1.0)
+                console_run(which, url, env, 1.0, idle=0, warm_up=0)
 
 
 def raw_fetch(url: str) -> tuple[float, float]:
