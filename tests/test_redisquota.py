@@ -46,12 +46,6 @@ KEY = "AKIDEXAMPLEREDISQUOTA"
 N = 20
 
 
-@pytest.fixture
-def redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    """A redis-server of this test alone (skipped, saying why, where the binary is absent)."""
-    yield from redis_server(tmp_path_factory.mktemp("redis"))
-
-
 def host_ledger(directory: Path) -> SharedLedger:
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     return SharedLedger(ledger_path(KEY, directory))
