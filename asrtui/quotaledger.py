@@ -107,15 +107,7 @@ class PriorityLane:
 
     def active(self, asked_at: float, now: float) -> bool:
         """Whether the lane is kept at ``now``: a priority request asked within ``hold``."""
-        return self.places > 0 and self.asking(asked_at, now)
-
-    def asking(self, asked_at: float, now: float) -> bool:
-        """Whether an operator is at work: a priority request asked within ``hold`` of ``now``.
-
-        The ledgers keep the last place free across a long gap (`PRIORITY_ROOM`) only then,
-        so that with nobody at the keys background has the whole window.
-        """
-        return now < asked_at + self.hold
+        return self.places > 0 and now < asked_at + self.hold
 
     def wait(
         self,

@@ -213,8 +213,7 @@ if used >= room then
     wait = math.min(wait, math.max(priority_asked + lane_hold - now, full))
   end
   delay = math.max(delay, wait)
-elseif pacing > 0 and not priority and used >= 1 and used + 1 >= capacity
-       and now < priority_asked + lane_hold then
+elseif pacing > 0 and not priority and used >= 1 and used + 1 >= capacity then
   local entry = redis.call('ZRANGE', KEYS[1], used + 1 - capacity, used + 1 - capacity,
                            'WITHSCORES')
   delay = math.max(delay, tonumber(entry[2]) + window - keep_room * spacing - now)

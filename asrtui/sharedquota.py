@@ -608,15 +608,9 @@ class SharedLedger:
                 state.grants, horizon, capacity, room, asked_at=state.priority_asked, now=now
             )
             delay = max(delay, wait)
-        elif (
-            self._pacing is not None
-            and not priority
-            and used >= 1
-            and used + 1 >= capacity
-            and self._lane.asking(state.priority_asked, now)
-        ):
-            # While an operator is at work, the last free place stays free for a priority
-            # request while the next one would free later than `PRIORITY_ROOM` slots from now.
+        elif self._pacing is not None and not priority and used >= 1 and used + 1 >= capacity:
+            # The last free place stays free for a priority request while the next one would
+            # free later than `PRIORITY_ROOM` slots from now.
             frees = state.grants[used + 1 - capacity] + horizon
             delay = max(delay, frees - PRIORITY_ROOM * spacing - now)
         if delay > 0:
