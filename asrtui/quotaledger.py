@@ -53,8 +53,12 @@ PRIORITY_FIRST_COME = 0.005
 #: background grant waits within its own lead, or loses a few milliseconds of schedule.
 PRIORITY_ROOM = 1.0
 #: Places of the window that background grants leave to priority requests while an operator
-#: is at the keys (`PriorityLane`).
-PRIORITY_LANE = 1
+#: is at the keys (`PriorityLane`). None by default: measured with an operator's 5 requests a
+#: second over 1-8 processes, one place cost 2.2-2.5 points of the sustained share (93.8 %
+#: with no jitter, under the 95 % target) and still left priority p99 over 100 ms with 8
+#: processes (105-125 ms); two places brought p99 under 26 ms everywhere for 7-9 points
+#: (86-89 %). See `benchmarks/multiproc_bench.py` for the tables.
+PRIORITY_LANE = 0
 #: Seconds after a priority request last asked during which the lane stays reserved.
 PRIORITY_LANE_HOLD = 2.0
 
@@ -69,8 +73,8 @@ class PriorityLane:
     run. With the lane a background grant may not take the last ``places`` places of the
     window, a priority one may; so a user action mostly finds a place free. The lane is given
     back to background ``hold`` seconds after a priority request last asked: a console with
-    nobody at the keys costs nothing, an operator at work costs about ``places`` of the
-    window's places (measured in ``benchmarks/multiproc_bench.py``). Background keeps at
+    nobody at the keys costs nothing, an operator at work costs part of the sustained share
+    (measured, `PRIORITY_LANE`: which is why it is off by default). Background keeps at
     least one place whatever the lane, and priority requests still take at most
     `PRIORITY_SHARE` of the window ahead of the schedule, so refreshes are never starved.
 

@@ -1,7 +1,8 @@
 """Benchmark: one account's quota shared by several processes, against the emulator on a socket.
 
-Run: ``python benchmarks/multiproc_bench.py [--procs 1 2 3] [--seconds 8] [--unshared]
-[--via host|redis] [--jitter MS]``, or ``--table`` for the whole matrix (below).
+Run: ``python benchmarks/multiproc_bench.py [--procs 1 2 3] [--seconds 25] [--unshared]
+[--via host|redis] [--jitter MS] [--lane K] [--lane-hold S]``, or ``--table`` for the whole
+matrix (below).
 
 The emulator is served on a real loopback socket (uvicorn in a thread of this process). For each
 process count, that many worker processes (``multiprocessing``, spawn) each open the real
@@ -17,7 +18,11 @@ host ledgers never meet) and they share only a Redis URL (`asrtui.redisquota.Red
 loopback port with no persistence.
 
 ``--table`` runs every cell of the quota's report: ``--jitter`` 0, 20 and 50 ms, for 1, 3 and
-8 processes on the host ledger and 2 and 4 through Redis, and prints one line per cell.
+8 processes on the host ledger and 2 and 4 through Redis, and prints one line per cell. A cell
+runs 25 s by default (`DEFAULT_SECONDS`): 104-126 priority requests a cell at the default rate,
+so that their p99 is not simply their maximum (8 s gave 33-41); the count is printed beside it.
+The whole table takes about 7.5 minutes (15 cells of 25 s, plus starting the workers and their
+1.2 s warm-up).
 
 Prints, per process count, and checks (exit status 1 when a target is missed):
 
@@ -33,7 +38,9 @@ to let a request one window later be counted in the same window and throttled, w
 every process's rate for seconds (see `asrtui.sharedquota`). ``--cold`` skips that warm-up.
 ``--unshared`` runs the same workers without the ledger, for comparison: each process then
 keeps its own 20/s and together they overrun the account's quota. ``--margin`` and
-``--pacing`` set the ledger's parameters of the same names.
+``--pacing`` set the ledger's parameters of the same names; ``--lane`` and ``--lane-hold``
+the priority lane's (`asrtui.quotaledger.PriorityLane`: places kept for priority requests, and
+for how long after one last asked), in the limiters and ledgers alike.
 
 Each run also prints where the time goes (`where_the_time_goes`): the margin the limiters
 chose and the schedule's ceiling it gives, their round trips, the gaps between arrivals at the

@@ -98,7 +98,8 @@ def test_an_impossible_lane_is_refused(places: int, hold: float) -> None:
 
 def test_the_default_lane_leaves_background_most_of_the_window() -> None:
     assert PriorityLane() == PriorityLane(PRIORITY_LANE, PRIORITY_LANE_HOLD)
-    assert 1 <= PRIORITY_LANE < (1 - PRIORITY_SHARE) * N
+    assert 0 <= PRIORITY_LANE < (1 - PRIORITY_SHARE) * N
+    assert PRIORITY_LANE_HOLD > 0
 
 
 # --- the in-process limiter alone --------------------------------------------------------------
