@@ -88,11 +88,12 @@ Fairness of the priority lane
     Priority requests go first, but at most `PRIORITY_SHARE` of the window's capacity goes to
     them: past that, a priority request has no lead on the schedule (it is still first in the
     queue), so background refreshes are never starved by a stream of user actions.
-    While priority requests keep asking, background grants also leave them the window's last
-    places (`asrtui.quotaledger.PriorityLane`, paced only): the schedule keeps the window
-    full, so a user action would otherwise wait for the next place to free, 100 ms or more
-    where answers came in bunches. The lane is given back when no priority request has asked
-    for a while, so a console with nobody at the keys pays nothing for it.
+    A priority lane (`asrtui.quotaledger.PriorityLane`, paced only; off by default, see
+    `asrtui.quotaledger.PRIORITY_LANE` for what it cost) makes background grants leave the
+    window's last places to priority requests while these keep asking: the schedule keeps the
+    window full, so a user action otherwise waits for the next place to free, 100 ms or more
+    where answers came in bunches. It is given back when no priority request has asked for a
+    while, so a console with nobody at the keys pays nothing for it.
 
 One limiter per account (AccessKey id) per process: `limiter_for` keeps the registry, shared by
 every request of every view, retries included.

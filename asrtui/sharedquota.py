@@ -54,9 +54,10 @@ Why grants are paced, and how priority requests go first
     - a priority request that the window itself refuses marks the file, and until it comes
       back, background requests of every process leave it the next slot that leaves the
       window instead of racing it for that slot.
-    - while a priority request of any process asked within the lane's hold, background
-      requests of every process leave the window's last places to priority ones
-      (`asrtui.quotaledger.PriorityLane`; the file records when one last asked).
+    - with a priority lane (`asrtui.quotaledger.PriorityLane`, off by default), while a
+      priority request of any process asked within the lane's hold, background requests of
+      every process leave the window's last places to priority ones (the file records when
+      one last asked).
 
     ``pacing`` (`DEFAULT_PACING`, a little under 1) keeps the schedule slightly slower than
     the window: were both equal, the window would stay full and replay any gap left by a
