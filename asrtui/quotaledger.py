@@ -53,11 +53,13 @@ PRIORITY_FIRST_COME = 0.005
 #: background grant waits within its own lead, or loses a few milliseconds of schedule.
 PRIORITY_ROOM = 1.0
 #: Places of the window that background grants leave to priority requests while an operator
-#: is at the keys (`PriorityLane`). None by default: measured with an operator's 5 requests a
-#: second over 1-8 processes, one place cost 2.2-2.5 points of the sustained share (93.8 %
-#: with no jitter, under the 95 % target) and still left priority p99 over 100 ms with 8
-#: processes (105-125 ms); two places brought p99 under 26 ms everywhere for 7-9 points
-#: (86-89 %). See `benchmarks/multiproc_bench.py` for the tables.
+#: is at the keys (`PriorityLane`). None by default, so that the sustained share keeps its
+#: targets: measured with an operator's 5 requests a second over 1-8 processes (the lane is
+#: then always or mostly kept), every lane cost more than the 1 point of headroom there is
+#: at 95 % with no jitter. One place held 2 s: 2.2-2.7 points, and priority p99 still over
+#: 100 ms with 8 processes; held 0.25 s: p99 under 100 ms in every cell, for 1.5-2.5
+#: points; two places: p99 under 26 ms everywhere, for 7-9 points. The tables are in
+#: `benchmarks/multiproc_bench.py`.
 PRIORITY_LANE = 0
 #: Seconds after a priority request last asked during which the lane stays reserved.
 PRIORITY_LANE_HOLD = 2.0
