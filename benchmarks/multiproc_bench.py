@@ -70,8 +70,8 @@ and host), two runs at load average 4-8::
             94.3 %  40 ms  92.9 %  98 ms  92.1 %  52 ms  92.9 %  53 ms  92.9 % 121 ms
 
 What "priority p99" is: the limiter wait of a priority request (the call to `acquire` until
-its grant), over the 33-41 priority requests of a run, so its p99 is their maximum, one
-request. The user's latency, the call to the answer, is that plus the round trip: printed as
+its grant), over the priority requests of a run: 33-41 in the 8 s runs above, so that p99
+was their maximum, one request; 104-127 in the 25 s runs below. The user's latency, the call to the answer, is that plus the round trip: printed as
 "priority call to answer". Where each wait over 60 ms went is printed request by request.
 In the runs above and in eight runs of 3 and 8 processes before them, most waits over 100 ms
 had been refused by the window for nearly all of their time (the next place freed 70-120 ms
