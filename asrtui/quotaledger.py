@@ -56,10 +56,10 @@ PRIORITY_ROOM = 1.0
 #: is at the keys (`PriorityLane`). None by default, so that the sustained share keeps its
 #: targets: measured with an operator's 5 requests a second over 1-8 processes (the lane is
 #: then always or mostly kept), every lane cost more than the 1 point of headroom there is
-#: at 95 % with no jitter. One place held 2 s: 2.2-2.7 points, and priority p99 still over
-#: 100 ms with 8 processes; held 0.25 s: 1.4-2.5 points, p99 under 100 ms in every cell of
+#: at 95 % with no jitter. One place held 2 s: 2.0-3.0 points, and priority p99 still over
+#: 100 ms with 8 processes; held 0.25 s: 1.0-3.2 points, p99 under 100 ms in every cell of
 #: one run and 112 ms (8 processes) in the next; two places: p99 under 26 ms everywhere, for
-#: 7-9 points. The tables are in `benchmarks/multiproc_bench.py`.
+#: 5.9-7.8 points. The tables are in `benchmarks/multiproc_bench.py`.
 PRIORITY_LANE = 0
 #: Seconds after a priority request last asked during which the lane stays reserved.
 PRIORITY_LANE_HOLD = 2.0
