@@ -9,15 +9,21 @@ The schedule is described in `asrtui.sharedquota` ("Why grants are paced").
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 __all__ = [
     "BACKGROUND_LEAD",
     "DEFAULT_PACING",
     "PRIORITY_FIRST_COME",
+    "PRIORITY_LANE",
+    "PRIORITY_LANE_HOLD",
     "PRIORITY_LEAD",
     "PRIORITY_ROOM",
     "PRIORITY_SHARE",
+    "PriorityLane",
     "QuotaLedger",
 ]
 
@@ -46,6 +52,94 @@ PRIORITY_FIRST_COME = 0.005
 #: last place free across such gaps only (not always) costs a little of the share: the
 #: background grant waits within its own lead, or loses a few milliseconds of schedule.
 PRIORITY_ROOM = 1.0
+#: Places of the window that background grants leave to priority requests while an operator
+#: is at the keys (`PriorityLane`). None by default, so that the sustained share keeps its
+#: targets: measured with an operator's 5 requests a second over 1-8 processes (the lane is
+#: then always or mostly kept), every lane cost more than the 1 point of headroom there is
+#: at 95 % with no jitter. One place held 2 s: 2.0-3.0 points, and priority p99 still over
+#: 100 ms with 8 processes; held 0.25 s: 1.0-3.2 points, p99 under 100 ms in every cell of
+#: one run and 112 ms (8 processes) in the next; two places: p99 under 26 ms everywhere, for
+#: 5.9-7.8 points. The tables are in `benchmarks/multiproc_bench.py`.
+PRIORITY_LANE = 0
+#: Seconds after a priority request last asked during which the lane stays reserved.
+PRIORITY_LANE_HOLD = 2.0
+
+
+@dataclass(frozen=True)
+class PriorityLane:
+    """The last places of the window, kept for priority requests while they keep asking.
+
+    Why: the schedule keeps the window full (that is the sustained share), and answers that
+    came in bunches free the next place 95-120 ms apart, so a user action finding the window
+    full waited for it: priority p99 went over 100 ms in a cell of the benchmark's table per
+    run. With the lane a background grant may not take the last ``places`` places of the
+    window, a priority one may; so a user action mostly finds a place free. The lane is given
+    back to background ``hold`` seconds after a priority request last asked: a console with
+    nobody at the keys costs nothing, an operator at work costs part of the sustained share
+    (measured, `PRIORITY_LANE`: which is why it is off by default). Background keeps at
+    least one place whatever the lane, and priority requests still take at most
+    `PRIORITY_SHARE` of the window ahead of the schedule, so refreshes are never starved.
+
+    The limiter (`asrtui.ratelimit`), the host ledger (`asrtui.sharedquota`) and the Redis
+    script (`asrtui.redisquota`, which repeats this rule in Lua) apply the same rule, each to
+    its own window, with its own record of when a priority request last asked.
+
+    Attributes:
+        places: places kept (0: no lane).
+        hold: seconds the lane stays after the last priority request asked.
+    """
+
+    places: int = PRIORITY_LANE
+    hold: float = PRIORITY_LANE_HOLD
+
+    def __post_init__(self) -> None:
+        if self.places < 0:
+            raise ValueError(f"lane places must be >= 0, got {self.places}")
+        if not self.hold >= 0:
+            raise ValueError(f"lane hold must be a number of seconds >= 0, got {self.hold}")
+
+    def room(self, capacity: int, *, priority: bool, asked_at: float, now: float) -> int:
+        """The most grants the window may hold for this request to be granted.
+
+        Args:
+            capacity: the window's capacity.
+            priority: whether the request is a priority one (the lane is its own).
+            asked_at: when a priority request last asked (``-inf``: never), on ``now``'s clock.
+            now: the clock reading of the decision.
+        """
+        if priority or not self.active(asked_at, now):
+            return capacity
+        return max(1, capacity - self.places)
+
+    def active(self, asked_at: float, now: float) -> bool:
+        """Whether the lane is kept at ``now``: a priority request asked within ``hold``."""
+        return self.places > 0 and now < asked_at + self.hold
+
+    def wait(
+        self,
+        grants: Sequence[float],
+        horizon: float,
+        capacity: int,
+        room: int,
+        *,
+        asked_at: float,
+        now: float,
+    ) -> float:
+        """Seconds until a request held to ``room`` of ``capacity`` places may go (<= 0: now).
+
+        ``grants`` are the window's entries, sorted; each leaves it ``horizon`` after its time.
+        While the lane holds the request back, the wait also ends when the lane is given
+        back (if the window has a place then), so that a background request does not sleep
+        through that moment; it checks again when it wakes.
+        """
+        used = len(grants)
+        if used < room:
+            return -math.inf
+        wait = grants[used - room] + horizon - now
+        if room < capacity and self.active(asked_at, now):
+            full = grants[used - capacity] + horizon - now if used >= capacity else -math.inf
+            wait = min(wait, max(asked_at + self.hold - now, full))
+        return wait
 
 
 @runtime_checkable

@@ -88,6 +88,12 @@ Fairness of the priority lane
     Priority requests go first, but at most `PRIORITY_SHARE` of the window's capacity goes to
     them: past that, a priority request has no lead on the schedule (it is still first in the
     queue), so background refreshes are never starved by a stream of user actions.
+    A priority lane (`asrtui.quotaledger.PriorityLane`, paced only; off by default, see
+    `asrtui.quotaledger.PRIORITY_LANE` for what it cost) makes background grants leave the
+    window's last places to priority requests while these keep asking: the schedule keeps the
+    window full, so a user action otherwise waits for the next place to free, 100 ms or more
+    where answers came in bunches. It is given back when no priority request has asked for a
+    while, so a console with nobody at the keys pays nothing for it.
 
 One limiter per account (AccessKey id) per process: `limiter_for` keeps the registry, shared by
 every request of every view, retries included.
@@ -121,7 +127,13 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 # The schedule's parameters are the ledgers' too: one pace for a process and for its host.
-from asrtui.quotaledger import BACKGROUND_LEAD, DEFAULT_PACING, PRIORITY_LEAD, PRIORITY_SHARE
+from asrtui.quotaledger import (
+    BACKGROUND_LEAD,
+    DEFAULT_PACING,
+    PRIORITY_LEAD,
+    PRIORITY_SHARE,
+    PriorityLane,
+)
 from asrtui.quotastats import QuotaStats
 
 if TYPE_CHECKING:
@@ -252,6 +264,8 @@ class WindowLimiter:
             drives both.
         pacing: the share of the capacity the pacing schedule hands out, in (0, 1]; ``None``
             for the bare sliding window (bursts of N at the window edge).
+        lane: the places kept for priority requests while they keep asking (paced only;
+            `asrtui.quotaledger.PriorityLane`); the ledger keeps its own, by the same rule.
 
     Raises:
         ValueError: when ``limit`` < 1, ``window`` <= 0 or ``min_limit`` is outside [1, limit].
@@ -270,6 +284,7 @@ class WindowLimiter:
         min_limit: float = 1.0,
         ledger: QuotaLedger | None = None,
         pacing: float | None = DEFAULT_PACING,
+        lane: PriorityLane | None = None,
     ) -> None:
         if limit < 1:
             raise ValueError(f"limit must be at least 1 call per window, got {limit}")
@@ -286,6 +301,9 @@ class WindowLimiter:
         self._min_limit = min_limit
         self._ledger = ledger
         self._pacing = pacing
+        self._lane = PriorityLane() if lane is None else lane
+        #: When a priority request of this process last asked (`PriorityLane`).
+        self._priority_asked = -math.inf
         self._effective = float(limit)
         self._grants: deque[float] = deque()
         #: Grant times of the priority lane in the last window (for `PRIORITY_SHARE`).
@@ -363,6 +381,8 @@ class WindowLimiter:
             priority: a user-initiated request; it overtakes every queued background request.
         """
         lane = _PRIORITY if priority else _BACKGROUND
+        if priority:
+            self._priority_asked = self._clock()
         if self._live[_PRIORITY] == 0 and (priority or self._live[_BACKGROUND] == 0):
             now = self._clock()
             if await self._try_grant(now, lane, now) <= 0:
@@ -529,10 +549,13 @@ class WindowLimiter:
         self._prune(now)
         delay = self._hold_until - now
         capacity = self._capacity()
-        used = len(self._grants)
-        if used >= capacity:
-            # The grant whose expiry brings the window below capacity.
-            delay = max(delay, self._grants[used - capacity] + self._window - now)
+        room, asked = capacity, self._priority_asked
+        if self._pacing is not None:
+            # Background leaves the lane's places to priority requests (`PriorityLane`).
+            room = self._lane.room(capacity, priority=lane == _PRIORITY, asked_at=asked, now=now)
+        # The grant whose expiry brings the window below the room.
+        wait = self._lane.wait(self._grants, self._window, capacity, room, asked_at=asked, now=now)
+        delay = max(delay, wait)
         if self._pacing is not None:
             lead = BACKGROUND_LEAD
             if lane == _PRIORITY and not self._priority_share_used():

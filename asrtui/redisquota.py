@@ -10,10 +10,11 @@ answer once it is in.
 The script
     One Lua script does every change atomically in Redis: a sliding log (a sorted set of grant
     times, each a unique member) and a small hash (the shared hold, the slowed-down limit, the
-    pacing schedule, the mark of a refused priority request), the same decisions as the host
-    ledger's. Its one clock is Redis's own ``TIME``: the hosts' clocks never meet, so their
-    skew does not matter. The keys are named after a hash of the AccessKey id (never the id
-    in clear, never the secret) and expire a minute after their last use.
+    pacing schedule, the mark of a refused priority request, when a priority request last
+    asked for the lane), the same decisions as the host ledger's. Its one clock is Redis's
+    own ``TIME``: the hosts' clocks never meet, so their skew does not matter. The keys
+    are named after a hash of the AccessKey id (never the id in clear, never the secret) and
+    expire a minute after their last use.
 
 When Redis is away
     Every call to Redis has a short deadline (`OP_TIMEOUT`). A call that fails or runs out of
@@ -65,6 +66,7 @@ from asrtui.quotaledger import (
     PRIORITY_LEAD,
     PRIORITY_ROOM,
     PRIORITY_SHARE,
+    PriorityLane,
 )
 from asrtui.quotaurl import check_url, display_url
 from asrtui.sharedquota import DEFAULT_MARGIN, SharedLedger
@@ -100,7 +102,8 @@ _MIN_DELAY = 1e-6
 #          priority share, priority room (slot spacings, `PRIORITY_ROOM`), seconds the
 #          request has waited (its "since" on Redis's clock), `PRIORITY_FIRST_COME`, the
 #          request's token (its own across its tries: the time it asked, on Redis's clock,
-#          moves with each try's network delay, so it cannot tell the request apart)
+#          moves with each try's network delay, so it cannot tell the request apart), the
+#          lane's places and its hold in seconds (`PriorityLane`: the same rule in Lua)
 #   complete: member
 #   throttled: effective limit, retry after (0: none), recovery per second
 # Numbers go back as strings: Redis turns a Lua number into an integer.
@@ -125,7 +128,7 @@ if op == 'complete' then
 end
 local st = redis.call('HMGET', KEYS[2], 'hold_until', 'slow_limit', 'slow_since',
                       'next_slot', 'priority_waiting_until', 'priority_first',
-                      'priority_first_token', 'priority_first_until')
+                      'priority_first_token', 'priority_first_until', 'priority_asked')
 local hold = tonumber(st[1]) or -math.huge
 local slow = tonumber(st[2])
 local since = tonumber(st[3]) or now
@@ -134,6 +137,7 @@ local waiting = tonumber(st[5]) or -math.huge
 local first = tonumber(st[6]) or math.huge
 local first_token = st[7]
 local first_until = tonumber(st[8]) or -math.huge
+local priority_asked = tonumber(st[9]) or -math.huge
 if op == 'throttled' then
   local limit = tonumber(ARGV[3])
   local retry = tonumber(ARGV[4])
@@ -160,6 +164,8 @@ local keep_room = tonumber(ARGV[13])
 local asked = ARGV[14] ~= '' and now - tonumber(ARGV[14]) or nil
 local first_come = tonumber(ARGV[15])
 local token = ARGV[16]
+local lane_places = tonumber(ARGV[17])
+local lane_hold = tonumber(ARGV[18])
 -- The turn lasts until its own request's comeback: one that never comes back (cancelled)
 -- holds nobody up past that, however long the others keep coming back.
 if now >= waiting or now >= first_until then first = math.huge; first_token = false end
@@ -182,10 +188,31 @@ local room = capacity
 if now < waiting and (not priority or (asked and not mine and asked > first + first_come)) then
   room = math.max(1, capacity - 1)
 end
+-- The lane (`PriorityLane`): background leaves its places to priority requests while they
+-- keep asking, and wakes when it is given back if the window has a place then.
+local lane_on = false
+if pacing > 0 then
+  if priority and now > priority_asked then
+    priority_asked = now
+    redis.call('HSET', KEYS[2], 'priority_asked', tostring(now))
+    keep()
+  end
+  lane_on = lane_places > 0 and now < priority_asked + lane_hold
+  if lane_on and not priority then room = math.min(room, math.max(1, capacity - lane_places)) end
+end
 local used = redis.call('ZCARD', KEYS[1])
 if used >= room then
   local entry = redis.call('ZRANGE', KEYS[1], used - room, used - room, 'WITHSCORES')
-  delay = math.max(delay, tonumber(entry[2]) + window - now)
+  local wait = tonumber(entry[2]) + window - now
+  if room < capacity and lane_on then
+    local full = -math.huge
+    if used >= capacity then
+      local last = redis.call('ZRANGE', KEYS[1], used - capacity, used - capacity, 'WITHSCORES')
+      full = tonumber(last[2]) + window - now
+    end
+    wait = math.min(wait, math.max(priority_asked + lane_hold - now, full))
+  end
+  delay = math.max(delay, wait)
 elseif pacing > 0 and not priority and used >= 1 and used + 1 >= capacity then
   local entry = redis.call('ZRANGE', KEYS[1], used + 1 - capacity, used + 1 - capacity,
                            'WITHSCORES')
@@ -261,6 +288,7 @@ class RedisQuota:
         fallback: the host ledger used while Redis is away (and kept up to date meanwhile);
             ``None`` when the host cannot share one (the process then limits itself alone).
         margin: seconds added to the window against network jitter (as the host ledger's).
+        lane: the places kept for priority requests while they keep asking (paced only).
         pacing: the share of the capacity the pacing schedule hands out; ``None`` for none.
         recovery_per_second: calls per window a shared slowed-down limit regains per second.
         connect: builds the Redis client (tests pass another).
@@ -278,6 +306,7 @@ class RedisQuota:
         *,
         fallback: SharedLedger | None = None,
         margin: float = DEFAULT_MARGIN,
+        lane: PriorityLane | None = None,
         pacing: float | None = DEFAULT_PACING,
         recovery_per_second: float = 1.0,
         connect: Callable[[str], Redis] = _connect,
@@ -288,6 +317,7 @@ class RedisQuota:
         self._keys = redis_keys(access_key_id)
         self._fallback = fallback
         self._margin = margin
+        self._lane = PriorityLane() if lane is None else lane
         self._pacing = pacing
         self._recovery = recovery_per_second
         self._connect = connect
@@ -372,6 +402,8 @@ class RedisQuota:
                 repr(max(0.0, now - since)) if since is not None else "",
                 repr(PRIORITY_FIRST_COME),
                 f"{self._prefix}@{since!r}",
+                self._lane.places,
+                repr(self._lane.hold),
             )
         except _Unavailable as error:
             self._went_down(error.reason)

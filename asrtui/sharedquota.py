@@ -54,6 +54,10 @@ Why grants are paced, and how priority requests go first
     - a priority request that the window itself refuses marks the file, and until it comes
       back, background requests of every process leave it the next slot that leaves the
       window instead of racing it for that slot.
+    - with a priority lane (`asrtui.quotaledger.PriorityLane`, off by default), while a
+      priority request of any process asked within the lane's hold, background requests of
+      every process leave the window's last places to priority ones (the file records when
+      one last asked).
 
     ``pacing`` (`DEFAULT_PACING`, a little under 1) keeps the schedule slightly slower than
     the window: were both equal, the window would stay full and replay any gap left by a
@@ -116,6 +120,7 @@ from asrtui.quotaledger import (
     PRIORITY_LEAD,
     PRIORITY_ROOM,
     PRIORITY_SHARE,
+    PriorityLane,
     QuotaLedger,
 )
 
@@ -167,6 +172,10 @@ _HEADER = struct.Struct("<8sIII5d")
 # earlier version neither reads nor keeps it (it writes the file without), so both can share
 # a file: a version without it only loses the order among priority requests.
 _TRAILER = struct.Struct("<ddI")
+# After that trailer: when a priority request last asked (`PriorityLane`), and a crc32 of it.
+# The same rule: a version without it reads the file and drops it (the lane is then given
+# back a little early).
+_LANE = struct.Struct("<dI")
 _ENTRY = struct.Struct("<d")
 _MAX_ENTRIES = 4096
 #: Answers kept while the lock is busy (a few windows' worth; older ones have left the window).
@@ -233,6 +242,8 @@ class _State:
     #: Until when that request's turn lasts: its own comeback, so that one that never comes
     #: back (cancelled) holds nobody up past it, however long the others keep coming back.
     priority_first_until: float = -math.inf
+    #: When a priority request of any process last asked (the lane, `PriorityLane`).
+    priority_asked: float = -math.inf
 
     def encode(self) -> bytes:
         body = struct.pack(
@@ -249,7 +260,9 @@ class _State:
         )
         turn = struct.pack("<dd", self.priority_first, self.priority_first_until)
         trailer = _TRAILER.pack(self.priority_first, self.priority_first_until, zlib.crc32(turn))
-        return _MAGIC + struct.pack("<I", zlib.crc32(body)) + body + trailer
+        asked = struct.pack("<d", self.priority_asked)
+        lane = _LANE.pack(self.priority_asked, zlib.crc32(asked))
+        return _MAGIC + struct.pack("<I", zlib.crc32(body)) + body + trailer + lane
 
     @classmethod
     def decode(cls, data: bytes, now: float, horizon: float) -> _State | None:
@@ -290,7 +303,13 @@ class _State:
             plausible = not math.isnan(value) and not math.isnan(until)
             if check == zlib.crc32(data[end : end + 16]) and plausible and until <= latest:
                 first, turn = (value, until) if value <= latest else (math.inf, -math.inf)
-        return cls(grants, hold, since, slow, nxt, waiting, priority, first, turn)
+        asked = -math.inf
+        lane_at = end + _TRAILER.size
+        if len(data) >= lane_at + _LANE.size:
+            value, check = _LANE.unpack_from(data, lane_at)
+            if check == zlib.crc32(data[lane_at : lane_at + 8]) and value <= latest:
+                asked = value  # NaN fails the comparison: the lane is simply not kept
+        return cls(grants, hold, since, slow, nxt, waiting, priority, first, turn, asked)
 
 
 @dataclass(frozen=True)
@@ -319,6 +338,7 @@ class SharedLedger:
         path: the state file (`ledger_path` of the account); created 0600 when missing.
         margin: seconds added to the window against network jitter.
         recovery_per_second: calls per window a shared slowed-down limit regains per second.
+        lane: the places kept for priority requests while they keep asking (paced only).
 
     Raises:
         RuntimeError: on a platform without ``fcntl`` (check `SUPPORTED`).
@@ -332,6 +352,7 @@ class SharedLedger:
         margin: float = DEFAULT_MARGIN,
         pacing: float | None = DEFAULT_PACING,
         recovery_per_second: float = 1.0,
+        lane: PriorityLane | None = None,
     ) -> None:
         if not SUPPORTED:  # pragma: no cover - Windows
             raise RuntimeError("sharing a quota between processes needs fcntl")
@@ -343,6 +364,7 @@ class SharedLedger:
         self._margin = margin
         self._pacing = pacing
         self._recovery = recovery_per_second
+        self._lane = PriorityLane() if lane is None else lane
         self._busy_since: float | None = None
         self._pending: _State | None = None
         #: Answers arrived (grant time, answer time) not yet written to the file.
@@ -572,9 +594,21 @@ class SharedLedger:
         room = capacity
         if waiting and (not priority or later):
             room = max(1, capacity - 1)
+        # Background leaves the lane's places to priority requests while they keep asking.
+        asked_changed = False
+        if self._pacing is not None:
+            if priority and now > state.priority_asked:
+                state.priority_asked, asked_changed = now, True
+            lane = self._lane.room(
+                capacity, priority=priority, asked_at=state.priority_asked, now=now
+            )
+            room = min(room, lane)
         used = len(state.grants)
         if used >= room:
-            delay = max(delay, state.grants[used - room] + horizon - now)
+            wait = self._lane.wait(
+                state.grants, horizon, capacity, room, asked_at=state.priority_asked, now=now
+            )
+            delay = max(delay, wait)
         elif self._pacing is not None and not priority and used >= 1 and used + 1 >= capacity:
             # The last free place stays free for a priority request while the next one would
             # free later than `PRIORITY_ROOM` slots from now.
@@ -585,7 +619,7 @@ class SharedLedger:
             # be woken at the same clock reading and ask again forever (a virtual clock does).
             delay = max(delay, _MIN_DELAY)
             if not ahead:
-                return delay, False
+                return delay, asked_changed
             comeback = now + min(delay, horizon) + spacing
             state.priority_waiting_until = max(state.priority_waiting_until, comeback)
             if mine:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from asrtui.client import LiveClient
 from asrtui.emulator import DEMO_ACCESS_KEY_ID, EmulatorStats
 from asrtui.errors import AsrtuiError
-from asrtui.quotaledger import QuotaLedger
+from asrtui.quotaledger import PriorityLane, QuotaLedger
 from asrtui.ratelimit import DEFAULT_PACING, Grant, WindowLimiter
 
 #: The account's quota: requests in any 1-second window.
@@ -95,8 +95,9 @@ class TimedLimiter(WindowLimiter):
         *,
         ledger: QuotaLedger | None = None,
         pacing: float | None = DEFAULT_PACING,
+        lane: PriorityLane | None = None,
     ) -> None:
-        super().__init__(limit, window, ledger=ledger, pacing=pacing)
+        super().__init__(limit, window, ledger=ledger, pacing=pacing, lane=lane)
         self.priority_waits: list[float] = []
         self.traces: list[PriorityTrace] = []
         self._tracing: PriorityTrace | None = None

@@ -67,28 +67,32 @@ from asrtui.emulator import (
     DEMO_ACCESS_KEY_SECRET,
     build_emulator,
 )
-from asrtui.sharedquota import SharedLedger
+from asrtui.quotaledger import PRIORITY_LANE, PRIORITY_LANE_HOLD, PriorityLane
+from asrtui.sharedquota import SharedLedger, ledger_path
 
 PRIORITY_EVERY = 0.200
 MODES = ("product", "window", "paced", "bare")
 
 
-async def run(mode: str, seconds: float, workers: int, jitter: float = 0.0) -> Result:
+async def run(
+    mode: str, seconds: float, workers: int, jitter: float = 0.0, lane: PriorityLane | None = None
+) -> Result:
     """Saturate one limiter + client for ``seconds``; return what the emulator saw.
 
-    ``jitter`` is the emulator's largest one-way delay in seconds.
+    ``jitter`` is the emulator's largest one-way delay in seconds; ``lane`` the priority lane
+    of the paced limiters (``product`` and ``window``) and of the ledger.
     """
     app = build_emulator(seed=1, tasks=8, jitter=jitter)
     if mode == "product":
         ledger_dir = Path(tempfile.mkdtemp(prefix="asrtui-bench-"))
-        ledger = SharedLedger.for_account(DEMO_ACCESS_KEY_ID, directory=ledger_dir)
-        limiter = TimedLimiter(LIMIT, 1.0, ledger=ledger)
+        state = ledger_path(DEMO_ACCESS_KEY_ID, ledger_dir)
+        limiter = TimedLimiter(LIMIT, 1.0, ledger=SharedLedger(state, lane=lane), lane=lane)
     elif mode == "paced":
         limiter = TimedLimiter(1, 1.0 / LIMIT, pacing=None)
     elif mode == "bare":
         limiter = TimedLimiter(LIMIT, 1.0, pacing=None)
     else:
-        limiter = TimedLimiter(LIMIT, 1.0)
+        limiter = TimedLimiter(LIMIT, 1.0, lane=lane)
     credentials = Credentials(DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET)
     client = LiveClient(
         lambda: credentials,
@@ -127,15 +131,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--compare", action="store_true", help="also run the other modes, for comparison only"
     )
+    parser.add_argument(
+        "--lane", type=int, default=PRIORITY_LANE, help="places kept for priority (0: none)"
+    )
+    parser.add_argument(
+        "--lane-hold",
+        type=float,
+        default=PRIORITY_LANE_HOLD,
+        help="seconds after a priority request asked that the lane stays kept",
+    )
     add_jitter_option(parser)
     args = parser.parse_args(argv)
-    result = asyncio.run(run(args.mode, args.seconds, args.workers, args.jitter / 1000))
+    lane = PriorityLane(args.lane, args.lane_hold)
+    result = asyncio.run(run(args.mode, args.seconds, args.workers, args.jitter / 1000, lane))
     report(result)
     if args.compare:
         print("(comparison only; does not affect the exit status)")
         for other in MODES:
             if other != args.mode:
-                report(asyncio.run(run(other, args.seconds, args.workers, args.jitter / 1000)))
+                report(
+                    asyncio.run(run(other, args.seconds, args.workers, args.jitter / 1000, lane))
+                )
     if result.failures:
         print("FAIL: " + "; ".join(result.failures))
         return 1

@@ -14,6 +14,8 @@ from pathlib import Path
 import platformdirs
 import pytest
 
+from tests.support.redis_server import RedisServer, redis_server
+
 # For the test of the guard itself (tests/test_profiles_guard.py); it only adds fixtures.
 pytest_plugins = ("pytester",)
 
@@ -88,3 +90,9 @@ def no_real_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     from tests.support.fakes import no_sleep
 
     monkeypatch.setattr(asrtui.connect, "LiveClient", functools.partial(LiveClient, sleep=no_sleep))
+
+
+@pytest.fixture
+def redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A redis-server of this test alone (skipped, saying why, where the binary is absent)."""
+    yield from redis_server(tmp_path_factory.mktemp("redis"))

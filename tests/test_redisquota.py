@@ -30,10 +30,7 @@ from asrtui.redisquota import (
     redis_keys,
 )
 from asrtui.sharedquota import (
-    BACKGROUND_LEAD,
     DEFAULT_MARGIN,
-    DEFAULT_PACING,
-    PRIORITY_ROOM,
     PRIORITY_SHARE,
     QuotaLedger,
     SharedLedger,
@@ -44,12 +41,6 @@ from tests.support.virtual_loop import max_in_any_window
 
 KEY = "AKIDEXAMPLEREDISQUOTA"
 N = 20
-
-
-@pytest.fixture
-def redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    """A redis-server of this test alone (skipped, saying why, where the binary is absent)."""
-    yield from redis_server(tmp_path_factory.mktemp("redis"))
 
 
 def host_ledger(directory: Path) -> SharedLedger:
@@ -398,27 +389,6 @@ async def test_both_ledgers_count_an_answered_grant_from_its_answer(
     await asyncio.sleep(0.05)
     # Held a window from the answer, not from the grant.
     assert await grant(second, 1, priority=True) > 0.8
-
-
-async def test_both_ledgers_keep_the_last_place_for_priority_across_a_long_gap(
-    two_users: tuple[QuotaLedger, QuotaLedger],
-) -> None:
-    # Two places in a 4 s window (a slot is about 2 s): one background grant leaves one
-    # place, and the next frees only a window later, far more than PRIORITY_ROOM slots on.
-    first, second = two_users
-
-    async def ask(ledger: QuotaLedger, *, priority: bool) -> float:
-        return await ledger.reserve(time.monotonic(), 2, 4.0, priority=priority)
-
-    slot = (4.0 + DEFAULT_MARGIN) / (2 * DEFAULT_PACING)
-    assert await ask(first, priority=False) == 0
-    # A background request waits until the first grant is PRIORITY_ROOM slots from leaving
-    # (the schedule alone would let it in half a slot earlier)...
-    kept = await ask(second, priority=False)
-    assert 4.0 + DEFAULT_MARGIN - PRIORITY_ROOM * slot - 0.3 < kept <= 4.0 + DEFAULT_MARGIN
-    assert kept > (1 - BACKGROUND_LEAD) * slot + 0.3
-    # ... and a priority request takes the last place at once.
-    assert await ask(second, priority=True) == 0
 
 
 @pytest.fixture(params=["host", "redis"])

@@ -13,15 +13,12 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from asrtui.ratelimit import WindowLimiter
 from asrtui.redisquota import OP_TIMEOUT, RedisQuota
 from asrtui.sharedquota import SharedLedger, ledger_path
-from tests.support.redis_server import RedisServer, redis_server
+from tests.support.redis_server import RedisServer
 
 KEY = "AKIDEXAMPLECANCELLED"
 #: Event loop turns after which the sweep cancels a grant: a grant through Redis takes about
@@ -31,12 +28,6 @@ TURNS = 160
 LOOP_BOUND = 200
 #: Generous bound on "at once" for a loaded machine: the deadline is `OP_TIMEOUT`.
 PROMPTLY = OP_TIMEOUT * 8
-
-
-@pytest.fixture
-def redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    """A redis-server of this test alone (skipped, saying why, where the binary is absent)."""
-    yield from redis_server(tmp_path_factory.mktemp("redis"))
 
 
 def host_ledger(directory: Path) -> SharedLedger:

@@ -294,12 +294,17 @@ def valid_bytes(path: Path) -> bytes:
     return path.read_bytes()
 
 
-@pytest.mark.parametrize("cut", [20, 5], ids=["as-an-earlier-version-writes-it", "torn"])
+@pytest.mark.parametrize(
+    "cut",
+    [32, 12, 5],
+    ids=["as-an-earlier-version-writes-it", "without-the-lane-as-the-last-version", "torn"],
+)
 def test_a_file_without_the_priority_order_is_read_as_it_is(
     path: Path, cut: int, caplog: pytest.LogCaptureFixture
 ) -> None:
-    # An earlier version writes no trailer (the earliest waiting priority request's time):
-    # processes of both versions share the file; only the order among priority requests is lost.
+    # An earlier version writes no trailer (the earliest waiting priority request's time) and
+    # the last one no lane trailer (12 bytes after it): processes of all versions share the
+    # file; only the order among priority requests, or when one last asked, is lost.
     good = valid_bytes(path)
     path.write_bytes(good[:-cut])
     ledger = window_only(path)
@@ -313,8 +318,8 @@ def test_a_file_without_the_priority_order_is_read_as_it_is(
     "damage",
     [
         pytest.param(lambda good: b"\x00garbage\xff" * 7, id="foreign"),
-        # Into the entries: the 20 bytes after them are optional (`_TRAILER`, below).
-        pytest.param(lambda good: good[:-23], id="truncated"),
+        # Into the entries: the 32 bytes after them are optional (`_TRAILER`, `_LANE`).
+        pytest.param(lambda good: good[:-35], id="truncated"),
         pytest.param(lambda good: good[:20] + bytes([good[20] ^ 0xFF]) + good[21:], id="crc"),
         pytest.param(lambda good: good[:12] + struct.pack("<I", 10**6) + good[16:], id="count"),
         pytest.param(lambda good: b"ASRTQL01", id="magic-only"),
