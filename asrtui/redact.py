@@ -37,7 +37,7 @@ import functools
 import json
 import operator
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote, quote_plus, unquote
 
@@ -790,11 +790,42 @@ def _masked_column(column: tuple[Any, ...], kind: int, kinds: set[type]) -> list
             return None
         masked = [shown[text] for text in texts]
     else:  # a stream URL with each task's own token
-        masked = [_mask_member(text) for text in texts]
+        found = _one_secret_param_urls(texts, joined)
+        masked = found if found is not None else [_mask_member(text) for text in texts]
     if texts is column:
         return masked
     replaced = iter(masked)
     return [next(replaced) if type(value) is str else value for value in column]
+
+
+#: A line that is the usual stream URL: ``http(s)://`` and a base without ``#@=%?``, then one
+#: query parameter (no ``&`` or ``#``) with a value. Group 1 is all of it up to the value,
+#: group 2 the parameter's name.
+_ONE_PARAM_URL_RE = re.compile(r"^(https?://[^#@=%?\n]*\?([^&#=\n]*)=)[^&#\n]+$", re.MULTILINE)
+
+
+def _one_secret_param_urls(texts: Sequence[str], joined: str) -> list[str] | None:
+    """``[_mask_member(text) for text in texts]`` when every text is the usual stream URL.
+
+    That is ``http(s)://`` and a base holding none of ``#@=%?``, then one parameter with a
+    secret name (``auth_key``) and a value: `_mask_plain_url` keeps all of it up to the value,
+    which becomes `MASK`. One search over the texts joined line by line finds them all (a
+    text with a line break of its own, or any text of another shape, and ``None`` is
+    returned: each is then masked alone). ``joined`` is the texts joined with nothing between.
+    """
+    if "\n" in joined:
+        return None
+    found = _ONE_PARAM_URL_RE.findall("\n".join(texts))
+    if len(found) != len(texts):  # each match is one whole line: one per text, or not all
+        return None
+    kinds = _NAME_KINDS
+    for name in {name for _, name in found}:
+        kind = kinds.get(name)
+        if kind is None:
+            kind = _name_kind(name)
+        if kind != _SECRET:
+            return None
+    return [kept + MASK for kept, _ in found]
 
 
 def _mask_member(value: str) -> str:

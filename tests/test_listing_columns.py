@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -97,3 +98,62 @@ def test_the_usual_listing_is_masked_in_place() -> None:
         "status": 1,
         "tag": "",
     }
+
+
+#: Pieces of a usual stream URL's parts, with the characters that make another shape of it.
+_URL_PIECE = st.one_of(
+    st.text(alphabet="abc019-._~", min_size=1, max_size=5),
+    st.sampled_from(["/", "#", "@", "u:pw@", ":", "=", "%", "?", "&", "\n", "\r", " ", "é"]),
+)
+_url_part = st.lists(_URL_PIECE, max_size=4).map("".join)
+_usual_urls = st.tuples(
+    st.sampled_from(["http://", "https://", "HTTP://", "rtmp://", " http://"]),
+    _url_part,
+    st.sampled_from(["?", "?", "", "#?"]),
+    st.sampled_from(["auth_key", "token", "Signature", "x", "aliUid", "", "auth_key "]),
+    st.sampled_from(["=", "=", ""]),
+    _url_part,
+).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_usual_urls, min_size=1, max_size=8), st.integers(min_value=0, max_value=7))
+def test_a_column_of_stream_urls_found_at_once_is_masked_as_each_url_alone(
+    odd: list[str], at: int
+) -> None:
+    # A column of distinct usual stream URLs (each its own token), one search for all of
+    # them, with a drawn URL of any shape among them: masked as each alone.
+    usual = [f"http://pull.example.com/live/{index}.flv?auth_key=1-0-{index}" for index in range(8)]
+    urls = usual[:at] + odd + usual[at:]
+    _check([{"streamUrl": url} for url in urls])
+    _check([{"streamUrl": url} for url in odd])
+
+
+def test_the_usual_stream_urls_are_masked_in_one_search() -> None:
+    urls = [f"https://h.example.com/a/{i}.flv?auth_key=1-0-{i:x}=?z" for i in range(50)]
+    found = redact._one_secret_param_urls(urls, "".join(urls))
+    assert found == [redact.redact_task_dict({"u": url})["u"] for url in urls]
+    assert found[3] == "https://h.example.com/a/3.flv?auth_key=****"
+    for odd in ("https://h/a?x=1", "https://h/a?auth_key=1&b=2", "https://h/a?auth_key=1\nb"):
+        assert redact._one_secret_param_urls([*urls, odd], "".join([*urls, odd])) is None
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        "http://u:pw@h/a?auth_key=1",  # a password before the query
+        "http://h/a=b?auth_key=1",
+        "http://h/%41?auth_key=1",
+        "http://h/a?auth_key=1#token=2",
+        "http://h/a?auth_key=1&aliUid=1119309225474343",
+        "http://h/a?aliUid=1119309225474343",
+        "http://h/a?x=1",
+        "http://h/a?auth_key=",
+        "http://h/a?auth_key=1\nhttp://h/b?auth_key=2",
+        "rtmp://h/a?auth_key=1",
+        "http://a?x?auth_key=1",
+    ],
+)
+def test_a_stream_url_of_another_shape_in_a_column_is_masked_as_alone(odd: str) -> None:
+    usual = [f"http://pull.example.com/live/{index}.flv?auth_key=1-0-{index}" for index in range(8)]
+    _check([{"streamUrl": url} for url in [*usual, odd]])
