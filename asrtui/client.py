@@ -422,7 +422,7 @@ class LiveClient:
         Args:
             priority: ``True`` for a user-initiated listing.
             body_reader: called once per attempt; what it returns is given each chunk of a
-                successful answer's body as it arrives (`asrtui.wire.TaskObjectStream`), so
+                successful answer's body as it arrives (`asrtui.wire.stream.TaskObjectStream`), so
                 the caller works while the rest arrives. Only the last attempt's counts: the
                 answer returned is the one it was given.
         """

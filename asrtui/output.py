@@ -115,7 +115,7 @@ def iter_wire_json(
 class WireJsonRuns:
     """`iter_wire_json`'s indented text, built run by run from objects handed over as they come.
 
-    For a listing read while its body arrives (`asrtui.wire.TaskObjectStream`): each run of
+    For a listing read while its body arrives (`asrtui.wire.stream.TaskObjectStream`): each run of
     task objects is masked and encoded at once, so the work is done while the rest of the
     answer is still on its way, and `pieces` is the text `iter_wire_json` writes for all the
     objects (the pieces cut elsewhere). The objects must be what the stream hands on (flat,

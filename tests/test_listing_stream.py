@@ -1,6 +1,6 @@
 """A large listing's task objects read as its body arrives are exactly the whole answer's.
 
-`asrtui.wire.TaskObjectStream` cuts runs of ``Tasks`` members off the body as chunks arrive
+`asrtui.wire.stream.TaskObjectStream` cuts runs of ``Tasks`` members off the body as chunks arrive
 (``asrtui tasks --format json``). Whatever the body (members before and after ``Tasks``,
 ``Tasks`` twice, a task id twice, text holding ``},"``, floats, nested values, odd shapes) and
 however it is cut into chunks, the stream either declines or hands on, in order, exactly the
@@ -19,10 +19,11 @@ from hypothesis import strategies as st
 
 from asrtui.cli import tasks as cli_tasks
 from asrtui.errors import AsrtuiError
-from asrtui.wire import TaskObjectStream, flat_task_objects
 from asrtui.wire import envelope as envelope_module
+from asrtui.wire import flat_task_objects
 from asrtui.wire import stream as stream_module
 from asrtui.wire.envelope import decode_json_object
+from asrtui.wire.stream import TaskObjectStream
 from tests.support.listing_values import same as _same
 
 _texts = st.one_of(

@@ -36,6 +36,7 @@ LATER = (
     "asrtui.cli.emulator",
     "asrtui.cli.whoami",
     "asrtui.cli.profile",
+    "asrtui.wire.stream",  # a listing read while it arrives: ``tasks --format json`` only
     "asrtui.profiles",  # the profile store: not read by the demo
     # the journal (not kept by the demo) and the rotating log file (only with --log-level)
     "asrtui.journal",

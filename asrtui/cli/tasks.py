@@ -24,7 +24,8 @@ from asrtui.models import Task
 from asrtui.output import WireJsonRuns, iter_csv, iter_json, iter_wire_json
 from asrtui.printable import printable_line
 from asrtui.taskid import normalize_task_id
-from asrtui.wire import TaskObjectStream, flat_task_objects, parse_tasks
+from asrtui.wire import flat_task_objects, parse_tasks
+from asrtui.wire.stream import TaskObjectStream
 
 __all__ = ["confirm", "register", "run_delete", "run_stop", "run_tasks"]
 
@@ -183,7 +184,7 @@ async def _listing_json(client: LiveClient, *, reveal: bool) -> Iterator[str]:
 
     The text is the same either way (`asrtui.output.iter_wire_json`); an answer of another
     shape is parsed as always, with its tolerance and its errors. A large usual answer is
-    masked and encoded while it arrives (`asrtui.wire.TaskObjectStream`), and written only
+    masked and encoded while it arrives (`asrtui.wire.stream.TaskObjectStream`), and written only
     once it has arrived whole and been checked: an answer that fails prints nothing.
     """
     attempts: list[tuple[TaskObjectStream, WireJsonRuns]] = []

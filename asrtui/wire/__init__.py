@@ -19,7 +19,9 @@ The package's modules each own one part: `asrtui.wire.envelope` (the body as one
 its request id), `asrtui.wire.failures` (the two error channels), `asrtui.wire.tasks` (task
 answers into `Task` values), `asrtui.wire.export` (tasks back to wire objects),
 `asrtui.wire.stream` (a large listing's task objects read while its body arrives), over the
-small shared pieces of `asrtui.wire.text`. Callers import the public names from here.
+small shared pieces of `asrtui.wire.text`. Callers import the public names from here, but for
+`asrtui.wire.stream`'s, which only ``asrtui tasks --format json`` uses: imported from it
+there, the console's start does not load it.
 """
 
 from __future__ import annotations
@@ -27,7 +29,6 @@ from __future__ import annotations
 from asrtui.wire.envelope import decode_json_object, request_id_of
 from asrtui.wire.export import task_to_wire, unread_value
 from asrtui.wire.failures import RET_CODE_SUCCESS, check_ret_code, error_from_gateway
-from asrtui.wire.stream import TaskObjectStream
 from asrtui.wire.tasks import (
     TASK_FIELDS,
     TaskMemo,
@@ -40,7 +41,6 @@ __all__ = [
     "RET_CODE_SUCCESS",
     "TASK_FIELDS",
     "TaskMemo",
-    "TaskObjectStream",
     "check_ret_code",
     "decode_json_object",
     "error_from_gateway",
