@@ -132,7 +132,8 @@ class WireJsonRuns:
         if not objects:
             return
         if not self._reveal:
-            redact_task_dicts_in_place(objects)
+            # The stream's decoder makes text, integers, booleans and nulls of exact types.
+            redact_task_dicts_in_place(objects, exact_scalars=True)
         import msgspec
 
         try:  # the objects' values are text, integers, booleans and nulls: `_flat_text`'s way

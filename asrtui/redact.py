@@ -37,7 +37,7 @@ import functools
 import json
 import operator
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from typing import Any
 from urllib.parse import quote, quote_plus, unquote
 
@@ -711,9 +711,11 @@ def _mask_spans(text: str, spans: Iterable[tuple[int, int]]) -> str:
 _FLAT_VALUE_TYPES = frozenset({str, int, float, bool, type(None)})
 #: The characters `_SUSPECT_RE` looks for, tested with ``in`` on a whole column at memchr speed.
 _SUSPECT_CHARS = "/%=:@\\"
+#: The value types of a column all text.
+_TEXT_ONLY: frozenset[type] = frozenset({str})
 
 
-def redact_task_dicts_in_place(objects: list[Any]) -> None:
+def redact_task_dicts_in_place(objects: list[Any], *, exact_scalars: bool = False) -> None:
     """Make each item ``redact_task_dict(item)``, changing the flat objects themselves.
 
     For a listing's task objects freshly decoded, that nothing else holds: the usual answer's
@@ -723,6 +725,11 @@ def redact_task_dicts_in_place(objects: list[Any]) -> None:
     distinct value (a callback URL that every task repeats), else value by value. An item
     that is not a flat object (a container inside, a key that is not text) is replaced by
     `redact_task_dict`'s copy. The result is `redact_task_dict`'s, member for member.
+
+    ``exact_scalars``: the caller vouches that every member value of a dict item is exactly a
+    `str`, `int`, `bool` or ``None`` (what a decoder typed so gives, never a subclass). A
+    column is then known to be all text when its text joins, without the type of each value
+    taken (a third of the time of the rest of the masking).
     """
     groups: dict[tuple[Any, ...], list[int]] = {}
     shapes = [tuple(obj) if type(obj) is dict else None for obj in objects]
@@ -737,13 +744,18 @@ def redact_task_dicts_in_place(objects: list[Any]) -> None:
                 groups.setdefault(shape, []).append(index)
     for names, indexes in groups.items():
         members = [objects[index] for index in indexes]
-        if not _mask_columns(names, members):
+        if not _mask_columns(names, members, exact_scalars):
             for index in indexes:
                 objects[index] = redact_task_dict(objects[index])
 
 
-def _mask_columns(names: tuple[Any, ...], members: list[dict[str, Any]]) -> bool:
-    """Mask objects that all have the member ``names`` in this order; ``False``: not flat."""
+def _mask_columns(
+    names: tuple[Any, ...], members: list[dict[str, Any]], exact_scalars: bool = False
+) -> bool:
+    """Mask objects that all have the member ``names`` in this order; ``False``: not flat.
+
+    ``exact_scalars``: as `redact_task_dicts_in_place` takes it.
+    """
     if not names:
         return True
     if any(type(name) is not str for name in names):
@@ -753,22 +765,38 @@ def _mask_columns(names: tuple[Any, ...], members: list[dict[str, Any]]) -> bool
     else:
         getter = operator.itemgetter(*names)
         columns = list(zip(*map(getter, members), strict=True))
-    typed = [set(map(type, column)) for column in columns]
+    texts: list[str | None] = [None] * len(columns)
+    if exact_scalars:
+        typed: list[Set[type]] = []
+        for at, column in enumerate(columns):
+            try:  # values of exact types only: a column that joins is all `str`
+                texts[at] = "".join(column)
+            except TypeError:
+                typed.append(set(map(type, column)))
+            else:
+                typed.append(_TEXT_ONLY)
+    else:
+        typed = [set(map(type, column)) for column in columns]
     if any(not kinds <= _FLAT_VALUE_TYPES for kinds in typed):
         return False
-    for name, column, kinds in zip(names, columns, typed, strict=True):
+    for name, column, kinds, joined in zip(names, columns, typed, texts, strict=True):
         kind = _NAME_KINDS.get(name)
         if kind is None:
             kind = _name_kind(name)
-        masked = _masked_column(column, kind, kinds)
+        masked = _masked_column(column, kind, kinds, joined)
         if masked is not None:
             for obj, value in zip(members, masked, strict=True):
                 obj[name] = value
     return True
 
 
-def _masked_column(column: tuple[Any, ...], kind: int, kinds: set[type]) -> list[Any] | None:
-    """A column's values as `_redact_flat` masks them, or ``None`` when none changes."""
+def _masked_column(
+    column: tuple[Any, ...], kind: int, kinds: Set[type], joined: str | None = None
+) -> list[Any] | None:
+    """A column's values as `_redact_flat` masks them, or ``None`` when none changes.
+
+    ``joined``: the column's text joined already, when it is all text.
+    """
     if kind == _UID:
         if kinds == {str}:
             shown = {uid: mask_account_id(uid) for uid in set(column)}
@@ -779,7 +807,8 @@ def _masked_column(column: tuple[Any, ...], kind: int, kinds: set[type]) -> list
     if kind == _SECRET:
         return [MASK if type(value) is str and value else value for value in column]
     texts = column if kinds == {str} else [value for value in column if type(value) is str]
-    joined = "".join(texts)
+    if joined is None or texts is not column:
+        joined = "".join(texts)
     # Each test is one of a character class: the joined text passes if and only if each does.
     if not any(char in joined for char in _SUSPECT_CHARS) or _TIME_LIKE_RE.fullmatch(joined):
         return None

@@ -5,7 +5,9 @@
 passed over in one search, a column of repeated values is masked once per value, a column of
 plain URLs in a few passes over its joined text. Each way must give, member for member, what
 `redact_task_dict` gives each object alone: checked here on batches built to reach every
-branch (shared member names, columns of URLs, odd values, objects that are not flat).
+branch (shared member names, columns of URLs, odd values, objects that are not flat), with
+the values' types taken one by one or (``exact_scalars``, the stream's decoded objects) a
+column of text known by its joining.
 """
 
 from __future__ import annotations
@@ -29,13 +31,14 @@ _COLUMNS = ("taskId", "streamUrl", "callbackUrl", "aliUid", "authKey", "tag", "c
 
 
 def _check(objects: list[Any]) -> None:
+    """Masked in place, as the stream's objects are too (their values of exact types)."""
     expected = [redact_task_dict(obj) for obj in copy.deepcopy(objects)]
-    received = copy.deepcopy(objects)
-    batch = list(received)
-    redact_task_dicts_in_place(batch)
-    assert len(batch) == len(expected)
-    for got, want in zip(batch, expected, strict=True):
-        assert _same(got, want), (got, want)
+    for exact_scalars in (False, True):
+        batch = copy.deepcopy(objects)
+        redact_task_dicts_in_place(batch, exact_scalars=exact_scalars)
+        assert len(batch) == len(expected)
+        for got, want in zip(batch, expected, strict=True):
+            assert _same(got, want), (got, want, exact_scalars)
 
 
 def _rows(values: st.SearchStrategy[Any]) -> st.SearchStrategy[list[dict[str, Any]]]:
