@@ -38,7 +38,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import Any, Literal, Self, TypeVar
+from typing import Any, Literal, Protocol, Self, TypeVar
 
 import httpx
 
@@ -143,6 +143,19 @@ def _tls_context_for(endpoint: str) -> ssl.SSLContext | bool:
     if any(name.lower() in _PROXY_VARIABLES for name in os.environ):
         return True
     return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies hostnames, trusts no CA
+
+
+class BodyReader(Protocol):
+    """Reads an answer's body as it arrives (`asrtui.wire.stream.TaskObjectStream`)."""
+
+    def __call__(self, chunk: bytes) -> object:
+        """Take the next chunk of a successful answer's body."""
+
+    def envelope(self, body: bytes) -> dict[str, Any] | None:
+        """The whole ``body`` decoded as `asrtui.wire.decode_json_object` would, if checked.
+
+        ``None``: the client decodes it (with its errors).
+        """
 
 
 @dataclass(frozen=True)
@@ -410,7 +423,7 @@ class LiveClient:
         self,
         *,
         priority: bool = False,
-        body_reader: Callable[[], Callable[[bytes], object]] | None = None,
+        body_reader: Callable[[], BodyReader] | None = None,
     ) -> dict[str, object]:
         """`list_tasks`' answer decoded and checked, its tasks not yet parsed.
 
@@ -504,7 +517,7 @@ class LiveClient:
         *,
         priority: bool,
         not_found_ok: bool = False,
-        body_reader: Callable[[], Callable[[bytes], object]] | None = None,
+        body_reader: Callable[[], BodyReader] | None = None,
     ) -> dict[str, object]:
         """Send ``action`` with retries; return the decoded success envelope.
 
@@ -570,7 +583,7 @@ class LiveClient:
         query: Mapping[str, str],
         *,
         priority: bool,
-        body_reader: Callable[[], Callable[[bytes], object]] | None = None,
+        body_reader: Callable[[], BodyReader] | None = None,
     ) -> dict[str, object]:
         """One limiter grant, one signed send, one bounded read, one decode."""
         http = self._http
@@ -597,8 +610,8 @@ class LiveClient:
         started = self._monotonic()
         try:
             async with asyncio.timeout(self.request_timeout):
-                on_chunk = body_reader() if body_reader is not None else None
-                status, headers, body = await self._exchange.send(http, request, on_chunk)
+                reader = body_reader() if body_reader is not None else None
+                status, headers, body = await self._exchange.send(http, request, reader)
         except builtins.TimeoutError:
             raise self._exchange.deadline_exceeded() from None
         finally:
@@ -622,7 +635,11 @@ class LiveClient:
                 limiter.on_success()
             raise error
         self._large_answer = len(body) >= OFF_LOOP_BYTES
-        if self._large_answer:
+        # What read the body as it arrived may have checked it whole already: not again.
+        read = reader.envelope(body) if reader is not None else None
+        if read is not None:
+            envelope = read
+        elif self._large_answer:
             envelope = await asyncio.to_thread(
                 _without_cycle_collection,
                 decode_json_object,

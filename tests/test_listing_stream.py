@@ -22,7 +22,7 @@ from asrtui.errors import AsrtuiError
 from asrtui.wire import envelope as envelope_module
 from asrtui.wire import flat_task_objects
 from asrtui.wire import stream as stream_module
-from asrtui.wire.envelope import decode_json_object
+from asrtui.wire.envelope import RawTasks, decode_json_object
 from asrtui.wire.stream import TaskObjectStream
 from tests.support.listing_values import same as _same
 
@@ -109,6 +109,52 @@ def test_the_stream_hands_on_the_whole_answers_objects_or_declines(
             assert all(_same(a, b) for a, b in zip(got, expected, strict=True))
 
 
+def _feed(stream: TaskObjectStream, body: bytes, sizes: list[int]) -> None:
+    position = 0
+    for size in sizes:
+        stream(body[position : position + size])
+        position += size
+    stream(body[position:])
+
+
+def _same_envelope(got: dict[str, Any], want: dict[str, Any]) -> bool:
+    """The same members in the same order; ``Tasks`` kept as the same bytes."""
+    if list(got) != list(want):
+        return False
+    for name, value in want.items():
+        if isinstance(value, RawTasks):
+            mine = got[name]
+            if not isinstance(mine, RawTasks) or bytes(mine.data) != bytes(value.data):
+                return False
+        elif not _same(got[name], value):
+            return False
+    return True
+
+
+@settings(max_examples=500, deadline=None)
+@given(_bodies(), st.lists(st.integers(min_value=1, max_value=40), max_size=30))
+def test_the_envelope_the_stream_reads_is_the_whole_answers(body: bytes, sizes: list[int]) -> None:
+    # The client takes it instead of decoding the body again: it must be that decoding's.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(envelope_module, "RAW_TASKS_BYTES", 0)
+        patch.setattr(stream_module, "_RUN_BYTES", 8)
+        got: list[dict[str, Any]] = []
+        stream = TaskObjectStream(got.extend)
+        _feed(stream, body, sizes)
+        read = stream.envelope(body)
+        if read is None:
+            assert not stream.finish({})
+            assert stream.declined
+            return
+        answer = decode_json_object(body)  # a body the stream read decodes
+        assert _same_envelope(read, answer), (read, answer)
+        assert stream.finish(read)
+        expected = flat_task_objects(answer)
+        assert expected is not None
+        assert len(got) == len(expected)
+        assert all(_same(a, b) for a, b in zip(got, expected, strict=True))
+
+
 @settings(max_examples=200, deadline=None)
 @given(
     st.lists(_members, min_size=1, max_size=8),
@@ -127,8 +173,17 @@ def test_the_usual_answer_is_taken_whole(
         patch.setattr(envelope_module, "RAW_TASKS_BYTES", 0)
         patch.setattr(stream_module, "_RUN_BYTES", run)
         ok, got = _read(body, sizes)
-    assert ok
-    assert got == list(tasks.values())
+        assert ok
+        assert got == list(tasks.values())
+        # Read whole by the stream: the client does not decode it again.
+        again: list[dict[str, Any]] = []
+        stream = TaskObjectStream(again.extend)
+        _feed(stream, body, sizes)
+        read = stream.envelope(body)
+        assert read is not None
+        assert _same_envelope(read, decode_json_object(body))
+        assert stream.finish(read)
+        assert again == list(tasks.values())
 
 
 @pytest.mark.parametrize(
@@ -152,6 +207,57 @@ def test_what_the_stream_does_not_vouch_for_is_declined(body: bytes) -> None:
         for size in (1, 3, len(body)):
             ok, _ = _read(body, [size] * (len(body) // size))
             assert not ok
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"N":"\xff","Tasks":{"a":{"taskId":"a"}}}',  # not UTF-8, before ``Tasks``
+        b'{"Tasks":{"a":{"taskId":"a"}},"N":"\xff"}',  # and after
+        b'{"\xff":1,"Tasks":{"a":{"taskId":"a"}}}',  # in a name
+        b'{"Tasks":{"a":{"taskId":"a"}},"tasks":{"b":"\xff"}}',  # in what is kept as bytes
+        b'{"Tasks":{"a":{"taskId":"a"}},"N":NaN}',
+        b'{"Tasks":{"a":{"taskId":"a"}},"Tasks":{"a":{"taskId":"a"}}}',
+        b'{"Tasks":{"a":{"taskId":"a"}},"N":"},\\"x\\":1"} x',
+    ],
+)
+def test_an_answer_the_stream_cannot_vouch_for_whole_is_decoded_as_usual(body: bytes) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(envelope_module, "RAW_TASKS_BYTES", 0)
+        patch.setattr(stream_module, "_RUN_BYTES", 1)
+        for size in (1, 3, len(body)):
+            stream = TaskObjectStream(lambda objects: None)
+            _feed(stream, body, [size] * (len(body) // size))
+            assert stream.envelope(body) is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"RequestId":"r","Tasks":{"a":{"taskId":"a"},"b":{"taskId":"b"}}}',
+        b'{"Tasks":{"a":{"taskId":"a"}},"RequestId":"r","RetCode":2000}',
+        b'{"R":1,"Tasks":{"a":{"taskId":"a"}},"R":2,"D":{"x":{"y":1}},"tasks":{"b":2}}',
+        b'{"Tasks":{"a":{"taskId":"a"}},"N":"},\\"x\\":1"}\n',
+        b'{"Tasks":{"a":{"taskId":"a"}},"N":"\xc3\xa9"} ',
+    ],
+)
+def test_an_answer_read_whole_by_the_stream_is_not_decoded_again(body: bytes) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(envelope_module, "RAW_TASKS_BYTES", 0)
+        patch.setattr(stream_module, "_RUN_BYTES", 1)
+        for size in (1, 3, len(body)):
+            got: list[dict[str, Any]] = []
+            stream = TaskObjectStream(got.extend)
+            _feed(stream, body, [size] * (len(body) // size))
+            read = stream.envelope(body)
+            assert read is not None
+            assert _same_envelope(read, decode_json_object(body))
+            assert stream.finish(read)
+            assert got == flat_task_objects(decode_json_object(body))
+        other = TaskObjectStream(got.extend)
+        _feed(other, body, [])
+        assert other.envelope(body) is not None
+        assert not other.finish(decode_json_object(body))  # not the envelope it read
 
 
 def test_a_key_again_across_runs_is_declined() -> None:

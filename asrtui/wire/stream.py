@@ -13,6 +13,12 @@ whole members. At the end (`TaskObjectStream.finish`) the rest of ``Tasks`` is r
 whole answer, and the end of ``Tasks`` and the members after it are checked the same way, so
 the objects handed on are exactly `asrtui.wire.flat_task_objects`' for that answer.
 
+Once the answer has arrived whole, `TaskObjectStream.envelope` can spare the client decoding
+it again (50 MB checked a second time): the rest of ``Tasks`` and the members after it are
+read as `finish` reads them, the end of ``Tasks`` found by decoding (JSON is read one way
+only: a split of the rest that decodes is the answer's), and the envelope is
+`asrtui.wire.decode_json_object`'s for that body, ``Tasks`` kept as the same bytes.
+
 The stream only takes what `asrtui.wire.flat_task_objects` vouches for, and stricter: objects
 of text, integers, booleans and nulls (no floats: their text is the standard library's
 business), each with a non-empty text ``taskId``, and no task id twice. On anything else it
@@ -22,10 +28,13 @@ tolerance and its errors. It never raises on what a server sent.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
+from asrtui.wire import envelope as wire_envelope
 from asrtui.wire.envelope import RawTasks
+from asrtui.wire.text import _reject_constant
 
 __all__ = ["TaskObjectStream"]
 
@@ -41,6 +50,8 @@ _CUTS_TRIED: Final = 4
 _MAX_PENDING: Final = 8 * 1024 * 1024
 #: A member ends with ``}``, the next one starts with ``,"``.
 _CUT: Final = b'},"'
+#: JSON's whitespace, which may follow the answer's last ``}``.
+_WHITESPACE: Final = b" \t\n\r"
 
 
 class TaskObjectStream:
@@ -69,6 +80,10 @@ class TaskObjectStream:
         self._ids: set[str] = set()
         self._next_try = _RUN_BYTES
         self._count = 0
+        #: The members before ``Tasks``, undecoded.
+        self._before: dict[str, Any] = {}
+        #: The envelope `envelope` made (then `finish` has nothing left to read).
+        self._envelope: dict[str, Any] | None = None
         self.declined = False
 
     def __call__(self, chunk: bytes) -> None:
@@ -92,6 +107,8 @@ class TaskObjectStream:
         ``envelope`` is the whole answer as `asrtui.wire.decode_json_object` decoded it.
         ``False``: the stream declined (the objects handed on, if any, are to be dropped).
         """
+        if self._envelope is not None and not self.declined:
+            return envelope is self._envelope
         if self.declined or self._start < 0 or "Tasks" not in envelope:
             return self._decline()
         tasks = envelope["Tasks"]
@@ -116,6 +133,75 @@ class TaskObjectStream:
             if "Tasks" in members:
                 return self._decline()
         return self._count > 0 or self._decline()
+
+    def envelope(self, body: bytes) -> dict[str, Any] | None:
+        """The whole answer ``body`` as `asrtui.wire.decode_json_object` decodes it, or ``None``.
+
+        ``body`` is the chunks given, joined. The last objects are handed on here, and
+        `finish` then only says whether this envelope is the one read. ``None``: the stream
+        declines, and the body is to be decoded the usual way (its errors included).
+        """
+        if self.declined or self._start < 0 or len(body) < wire_envelope.RAW_TASKS_BYTES:
+            return None
+        try:
+            return self._read_envelope(body)
+        except self._errors:
+            self._decline()
+            return None
+
+    def _read_envelope(self, body: bytes) -> dict[str, Any] | None:
+        rest = b"".join(self._pending)
+        self._pending.clear()
+        if len(body) != self._start + self._taken + len(rest) or not body.endswith(rest):
+            self._decline()
+            return None
+        # ``Tasks`` last: its members, its ``}``, the answer's ``}``. Else the members after
+        # it follow a ``},"``: the split whose two sides decode (a body is read one way only).
+        tail = rest.rstrip(_WHITESPACE)
+        ends = [len(tail) - 2] if tail.endswith(b"}}") else []
+        found = len(tail)
+        for _ in range(_CUTS_TRIED):
+            found = rest.rfind(_CUT, 0, found)
+            if found < 0:
+                break
+            ends.append(found)
+        for end in ends:
+            after_text = b"" if end == len(tail) - 2 else rest[end + 1 :]
+            try:
+                after = self._decode_members.decode(b"{" + after_text[1:]) if after_text else {}
+            except self._errors:
+                continue
+            if not self._take(rest[:end]):
+                if self.declined:
+                    return None
+                continue
+            if "Tasks" in after:  # ``Tasks`` again: the last one counts
+                self._decline()
+                return None
+            envelope: dict[str, Any] = {}
+            for name, raw in self._before.items():
+                envelope[name] = self._member(name, raw)
+            at = self._start + self._taken + end  # the ``}`` that closes ``Tasks``
+            envelope["Tasks"] = RawTasks(memoryview(body)[self._start - 1 : at + 1])
+            for name, raw in after.items():
+                envelope[name] = self._member(name, raw)
+            self._envelope = envelope
+            return envelope
+        self._decline()
+        return None
+
+    @staticmethod
+    def _member(name: str, raw: Any) -> Any:
+        """A member's value, as `asrtui.wire.decode_json_object` decodes a large answer's.
+
+        Raises:
+            ValueError: the value is not UTF-8 (the C decoder lets such strings through; the
+                usual reading says what is wrong), or holds ``NaN`` or the like.
+        """
+        text = bytes(raw).decode("utf-8")
+        if name == "tasks":  # kept as bytes there too
+            return RawTasks(memoryview(raw))
+        return json.loads(text, parse_constant=_reject_constant)
 
     def _decline(self) -> bool:
         self.declined = True
@@ -146,6 +232,7 @@ class TaskObjectStream:
             if "Tasks" in members:
                 self._decline()
                 return
+            self._before = members
         self._start = at + len(_TASKS_START)
         rest = head[self._start :]
         if rest:
