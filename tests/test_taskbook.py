@@ -312,3 +312,29 @@ def test_updated_at_moving_on_every_task_makes_no_event() -> None:
     moved = [replace(t, updated_at=at(1)) for t in tasks]
     assert book.update(moved, at(1)) == []
     assert all(row.task.updated_at == at(1) for row in book.rows())
+
+
+@given(ids=st.lists(st.sampled_from(["a", "b", "c", "d"]), max_size=6))
+def test_the_first_answer_makes_the_rows_the_constructor_makes(ids: list[str]) -> None:
+    """The baseline's rows are made through their slots: equal to ``Row(task, now)``, in the
+    answer's order, the first of a duplicate id kept, and later answers see them alike."""
+    tasks = [task(task_id, tag=str(index)) for index, task_id in enumerate(ids)]
+    book = TaskBook()
+    assert book.update(tasks, T0) == []
+    expected = {}
+    for one in tasks:
+        expected.setdefault(one.task_id, Row(one, T0))
+    assert list(book.rows()) == list(expected.values())
+    for row in book.rows():
+        assert (row.task, row.first_seen, row.ended_at, row.new_until) == (
+            expected[row.task_id].task,
+            T0,
+            None,
+            None,
+        )
+        assert not hasattr(row, "__dict__")
+    assert book.made == len(expected)
+    if tasks:
+        assert book.history(tasks[0].task_id)[0].detail == "running at session start"
+    later = book.update(tasks[:1], at(1))
+    assert [event.kind for event in later] == ["ended"] * (len(expected) - 1 if tasks else 0)
