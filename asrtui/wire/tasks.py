@@ -495,7 +495,9 @@ def _parse_usual(obj: dict[Any, Any], key: Any) -> Task | None:
     `_NUMBERS`: tasks started in the same second share one time). Anything else gives
     ``None`` before any result is made. For the objects it reads, every field of the task and
     of its ``raw`` is what `_parse_general` gives (a property test holds the two together):
-    the same readers run for the fields that are not plain text.
+    the same readers run for the fields that are not plain text. The text fields are written
+    out one by one, not through a shared helper, on purpose: a call per field is what the
+    per-field readers cost, and what this path exists to save.
     """
     names = tuple(obj)
     shape = _shapes_get(names)
