@@ -55,3 +55,17 @@ async def test_the_panels_keep_their_order_whichever_comes_first(first: str) -> 
         order = _order(screen)
         assert order.index("body") < order.index("events") < order.index("filter-bar")
         assert order.index("filter-bar") < order.index("keys")
+
+
+@pytest.mark.parametrize("callers", [2, 3])
+async def test_openings_while_the_bar_is_being_mounted_share_one_bar(callers: int) -> None:
+    # "/" from the keys and the same action from the palette can both arrive before the
+    # first mount has finished: each must get the one field, not mount a second bar.
+    import asyncio
+
+    async with running_console(FakeTaskSource.with_tasks(2)) as console:
+        screen = console.screen
+        await asyncio.gather(*(screen.action_open_filter() for _ in range(callers)))
+        await console.pilot.pause()
+        assert len(screen.query("#filter-bar")) == 1
+        assert console.app.focused is screen.query_one("#filter", Input)

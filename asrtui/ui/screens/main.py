@@ -74,6 +74,8 @@ from asrtui.ui.widgets.task_table import ColumnChoice, TaskTable
 if TYPE_CHECKING:
     # The dialogs, the export and the event log load when first used, not with the first frame
     # (the event log's `RichLog` alone brings in ``rich.pretty`` and ``attrs``).
+    from textual.widget import AwaitMount
+
     from asrtui.ui.dialogs import ExportRequest
     from asrtui.ui.widgets.event_log import EventLog, NoteKind
 
@@ -162,6 +164,8 @@ class MainScreen(Screen[None]):
         mine = first_answer is not None and first_answer.source is source
         self._first_answer = first_answer if mine else None
         self._settings = settings
+        # The filter's field and its bar's mount, set by the first "/" (`_filter_field`).
+        self._filter_mount: tuple[Input, AwaitMount] | None = None
         self._clock = settings.clock
         self._mono = settings.monotonic
         self._book = TaskBook()
@@ -689,17 +693,19 @@ class MainScreen(Screen[None]):
         """The filter's field; its bar is mounted (above the key bar) by the first call.
 
         Hidden until "/", the bar is not part of the first frame, which then goes without
-        composing and styling an `Input` (some milliseconds of every start).
+        composing and styling an `Input` (some milliseconds of every start). A caller that
+        comes while the mount is under way (the palette's "filter" beside "/") waits for the
+        same mount: a second bar would be a duplicate id, which stops the app.
         """
-        found = self.query("#filter")
-        if found:
-            return found.first(Input)
-        field = Input(
-            placeholder="text, status:ended tag:news lang:en mode:rtc, ! negates",
-            id="filter",
-        )
-        bar = Horizontal(Label("Filter:", id="filter-label"), field, id="filter-bar")
-        await self.mount(bar, before="#keys")
+        if self._filter_mount is None:
+            field = Input(
+                placeholder="text, status:ended tag:news lang:en mode:rtc, ! negates",
+                id="filter",
+            )
+            bar = Horizontal(Label("Filter:", id="filter-label"), field, id="filter-bar")
+            self._filter_mount = (field, self.mount(bar, before="#keys"))
+        field, mounting = self._filter_mount
+        await mounting
         return field
 
     async def action_open_filter(self) -> None:
