@@ -79,4 +79,5 @@ def test_an_answer_over_the_limit_is_still_refused_when_gathered(over: int) -> N
         _send(200, chunks, limit)
     # At the limit exactly it is read, gathered.
     _, body, _ = _send(200, chunks[:2], limit)
-    assert isinstance(body, bytearray) and body == b"a" * GATHER_BYTES + b"b" * GATHER_BYTES
+    assert isinstance(body, bytearray)
+    assert body == b"a" * GATHER_BYTES + b"b" * GATHER_BYTES

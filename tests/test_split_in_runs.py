@@ -52,7 +52,8 @@ def test_split_in_runs_is_the_whole_split_or_declines(
     assert whole is not None  # what is split in runs splits whole
     assert _same_envelope(got, whole), (got, whole)
     tasks = got["Tasks"]
-    assert isinstance(tasks, RawTasks) and tasks.members is not None
+    assert isinstance(tasks, RawTasks)
+    assert tasks.members is not None
     assert [(k, bytes(v)) for k, v in tasks.members.items()] == _members_of(tasks)
 
 
