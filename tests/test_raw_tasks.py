@@ -171,7 +171,7 @@ def test_the_memo_keeps_no_text_of_the_answer() -> None:
         assert isinstance(mark, int)
         assert task.task_id == key
     assert memo._whole is not None
-    assert len(memo._whole[0]) == 16
+    assert len(memo._whole[0]) == 32  # a digest (SHA-256), not the text
 
 
 def test_raw_tasks_never_show_their_bytes() -> None:

