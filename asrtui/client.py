@@ -676,9 +676,11 @@ class LiveClient:
         if read is not None:
             envelope = read
         elif len(body) >= OFF_LOOP_BYTES:
+            from asrtui.wire.stream import decode_large_answer  # large answers only
+
             envelope = await asyncio.to_thread(
                 _without_cycle_collection,
-                decode_json_object,
+                decode_large_answer,
                 body,
                 http_status=status,
                 request_id_hint=request_id,

@@ -20,10 +20,11 @@ from asrtui.errors import AsrtuiError
 from asrtui.wire import TaskMemo, parse_tasks
 from asrtui.wire import envelope as envelope_module
 from asrtui.wire import stream as stream_module
-from asrtui.wire.envelope import RawTasks, _split_object, decode_json_object
-from asrtui.wire.stream import split_in_runs
+from asrtui.wire.envelope import RawTasks, _split_object
+from asrtui.wire.stream import decode_large_answer, split_in_runs
 from asrtui.wire.tasks import _members_in_runs
-from tests.test_listing_stream import _bodies, _same_envelope
+from tests.support.listing_bodies import bodies as _bodies
+from tests.support.listing_bodies import same_envelope as _same_envelope
 
 _run_sizes = st.sampled_from([1, 2, 8, 40, 1 << 20])
 _feed_sizes = st.integers(min_value=1, max_value=48)
@@ -66,7 +67,7 @@ def _parsed(body: bytes, runs_from: int) -> tuple[str, Any]:
         patch.setattr(stream_module, "_RUN_BYTES", 8)
         patch.setattr(stream_module, "_FEED_BYTES", 16)
         try:
-            listing = parse_tasks(decode_json_object(body), TaskMemo())
+            listing = parse_tasks(decode_large_answer(body), TaskMemo())
         except AsrtuiError as error:
             return "error", (type(error).__name__, error.message)
     return "tasks", [(t.task_id, t.raw) for t in listing.tasks]

@@ -119,6 +119,7 @@ async def test_a_detail_answered_meanwhile_leaves_a_large_listing_off_the_loop(
     import threading
 
     import asrtui.client as client_module
+    import asrtui.wire.stream as stream_module
 
     app = build_emulator(seed=4, tasks=1500)
     client = LiveClient(
@@ -129,7 +130,7 @@ async def test_a_detail_answered_meanwhile_leaves_a_large_listing_off_the_loop(
     loop = asyncio.get_running_loop()
     decoding = asyncio.Event()
     detail_done = threading.Event()
-    decode = client_module.decode_json_object
+    decode = stream_module.decode_large_answer
     parse = client_module.parse_tasks
     parsed_on: list[bool] = []
 
@@ -144,7 +145,7 @@ async def test_a_detail_answered_meanwhile_leaves_a_large_listing_off_the_loop(
         parsed_on.append(threading.current_thread() is threading.main_thread())
         return parse(*args, **kwargs)
 
-    monkeypatch.setattr(client_module, "decode_json_object", decode_after_the_detail)
+    monkeypatch.setattr(stream_module, "decode_large_answer", decode_after_the_detail)
     monkeypatch.setattr(client_module, "parse_tasks", parse_noting_where)
     async with client:
         task_id = sorted(app.backend.query(None) or {})[0]

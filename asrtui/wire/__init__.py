@@ -18,10 +18,11 @@ and body excerpts are short and escaped, so an error never carries a stream toke
 The package's modules each own one part: `asrtui.wire.envelope` (the body as one JSON object,
 its request id), `asrtui.wire.failures` (the two error channels), `asrtui.wire.tasks` (task
 answers into `Task` values), `asrtui.wire.export` (tasks back to wire objects),
-`asrtui.wire.stream` (a large listing's task objects read while its body arrives), over the
-small shared pieces of `asrtui.wire.text`. Callers import the public names from here, but for
-`asrtui.wire.stream`'s, which only ``asrtui tasks --format json`` uses: imported from it
-there, the console's start does not load it.
+`asrtui.wire.stream` (a large listing read in pieces: its task objects while its body
+arrives, and a large answer checked in runs), over the small shared pieces of
+`asrtui.wire.text`. Callers import the public names from here, but for
+`asrtui.wire.stream`'s, which only large answers need: imported from it where one has
+arrived, the console's start does not load it.
 """
 
 from __future__ import annotations

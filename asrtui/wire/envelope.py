@@ -33,12 +33,13 @@ __all__ = [
     "request_id_of",
 ]
 
-#: Bodies from this size up are checked and split in runs of members
-#: (`asrtui.wire.stream.TaskRunStream`), each checked in its own short call, rather than in
-#: one call over the whole body: a console decodes a listing in a worker thread, and a C call
-#: holds the interpreter lock for all of its time (26 ms at 100,000 tasks, and 45 more to cut
-#: ``Tasks`` into tasks when it changed), which the event loop and a key pressed then waited
-#: for. Between runs the lock changes hands as it does between any two Python steps.
+#: Bodies from this size up are checked and split in runs of members by
+#: `asrtui.wire.stream.decode_large_answer` (`TaskRunStream`), each run in its own short
+#: call, rather than in one call over the whole body: a console decodes a listing in a worker
+#: thread, and a C call holds the interpreter lock for all of its time (26 ms at 100,000
+#: tasks, and 45 more to cut ``Tasks`` into tasks when it changed), which the event loop and a
+#: key pressed then waited for. Between runs the lock changes hands as between any two Python
+#: steps.
 SPLIT_IN_RUNS_BYTES = 4 * 1024 * 1024
 #: Bodies from this size up keep their ``Tasks`` member as bytes (`RawTasks`): a console asks
 #: for the same tens of thousands of tasks every second and most are received unchanged, so
@@ -106,13 +107,7 @@ def decode_json_object(
             value other than an object. The message quotes at most a short escaped excerpt.
     """
     if len(body) >= RAW_TASKS_BYTES:
-        split = None
-        if len(body) >= SPLIT_IN_RUNS_BYTES:
-            from asrtui.wire.stream import split_in_runs  # large answers only
-
-            split = split_in_runs(body)
-        if split is None:
-            split = _split_object(body)
+        split = _split_object(body)
         if split is not None:
             return split
     value, problem, excerpt = _read_object(body)

@@ -36,7 +36,7 @@ from asrtui.wire import envelope as wire_envelope
 from asrtui.wire.envelope import RawTasks
 from asrtui.wire.text import _reject_constant
 
-__all__ = ["TaskObjectStream", "TaskRunStream", "split_in_runs"]
+__all__ = ["TaskObjectStream", "TaskRunStream", "decode_large_answer", "split_in_runs"]
 
 #: Where the members of ``Tasks`` start, in a compact answer.
 _TASKS_START: Final = b'"Tasks":{'
@@ -369,3 +369,21 @@ def split_in_runs(body: bytes | bytearray) -> dict[str, Any] | None:
     if isinstance(tasks, RawTasks):  # always: it is the member the stream read
         tasks.runs = tuple(stream.runs)
     return envelope
+
+
+def decode_large_answer(
+    body: bytes | bytearray, *, http_status: int = 200, request_id_hint: str = ""
+) -> dict[str, Any]:
+    """`asrtui.wire.decode_json_object` for a large answer, in short steps where it can be.
+
+    From `asrtui.wire.envelope.SPLIT_IN_RUNS_BYTES` the answer is split in runs
+    (`split_in_runs`), the same envelope; any body that way declines, or a smaller one, is
+    decoded by `asrtui.wire.decode_json_object` itself, with its errors.
+    """
+    if len(body) >= wire_envelope.SPLIT_IN_RUNS_BYTES:
+        split = split_in_runs(body)
+        if split is not None:
+            return split
+    return wire_envelope.decode_json_object(
+        body, http_status=http_status, request_id_hint=request_id_hint
+    )
