@@ -178,13 +178,12 @@ from asrtui.emulator import (
     build_emulator,
 )
 from asrtui.emulator.server import running_server
-from asrtui.quotaledger import PRIORITY_LANE, PRIORITY_LANE_HOLD, PriorityLane
+from asrtui.quotaledger import PRIORITY_LANE, PRIORITY_LANE_HOLD, PriorityLane, room_wait
 from asrtui.sharedquota import (
     BACKGROUND_LEAD,
     DEFAULT_MARGIN,
     DEFAULT_PACING,
     PRIORITY_LEAD,
-    PRIORITY_ROOM,
     PRIORITY_SHARE,
     QuotaLedger,
     SharedLedger,
@@ -239,9 +238,17 @@ class DiagnosedLedger(SharedLedger):
                 "window": grants[len(grants) - capacity] + horizon - now
                 if len(grants) >= capacity
                 else -math.inf,
-                # The last place kept for a priority request (`PRIORITY_ROOM`).
-                "room": grants[0] + horizon - PRIORITY_ROOM * spacing - now
-                if not priority and 1 <= len(grants) == capacity - 1
+                # The next places kept for priority requests (`PRIORITY_ROOM`, and while an
+                # operator is at work `PRIORITY_ROOM_SECOND`).
+                "room": room_wait(
+                    grants,
+                    horizon,
+                    capacity,
+                    spacing,
+                    now,
+                    at_work=self._lane.at_work(state.priority_asked, now),
+                )
+                if not priority and len(grants) < capacity
                 else -math.inf,
                 # The places kept for priority requests while they keep asking (`PriorityLane`).
                 "lane": grants[len(grants) - lane] + horizon - now
