@@ -64,9 +64,10 @@ Pacing, and a margin that follows the network
     grant allowed from `BACKGROUND_LEAD` ``* T`` before its slot (a timer that fires a little
     late keeps it), a priority grant from `PRIORITY_LEAD` ``* T`` before it (it goes ahead of
     the background schedule, which then waits a slot more), and a background grant leaves
-    the window's next free place within `PRIORITY_ROOM` slots and, while an operator is at
-    work, its second within `PRIORITY_ROOM_SECOND` (`asrtui.quotaledger.room_wait`, the
-    ledgers' rule too: alone, the limiter is the only window). ``pacing`` (`DEFAULT_PACING`, a
+    the window's next free place within `PRIORITY_ROOM` slots (`asrtui.quotaledger.room_wait`,
+    the ledgers' rule too: alone, the limiter is the only window; the second place too with a
+    lane's `asrtui.quotaledger.PriorityLane.second`, off by default). ``pacing``
+    (`DEFAULT_PACING`, a
     little under 1) keeps the schedule slightly slower than the window, so a cluster of
     priority grants never leaves the window full for good. The ``margin`` is the spread of
     the round trips this limiter saw (twice the distance from their 5th percentile to their
@@ -567,12 +568,11 @@ class WindowLimiter:
             spacing = self._spacing()
             delay = max(delay, self._next_slot - lead * spacing - now)
             if lane == _BACKGROUND and len(self._grants) < room:
-                # The window's next free places stay free for priority requests while they
-                # would free later than `PRIORITY_ROOM` and `PRIORITY_ROOM_SECOND` slots.
-                at_work = self._lane.at_work(asked, now)
-                wait = room_wait(
-                    self._grants, self._window, capacity, spacing, now, at_work=at_work
-                )
+                # The window's next free place stays free for priority requests while it
+                # would free later than `PRIORITY_ROOM` slots (and the second, with the
+                # lane's `PriorityLane.second`).
+                second = self._lane.second_room(asked, now)
+                wait = room_wait(self._grants, self._window, capacity, spacing, now, second=second)
                 delay = max(delay, wait)
         if delay > 0:
             delay = max(delay, _MIN_DELAY)

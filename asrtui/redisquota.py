@@ -65,7 +65,6 @@ from asrtui.quotaledger import (
     PRIORITY_FIRST_COME,
     PRIORITY_LEAD,
     PRIORITY_ROOM,
-    PRIORITY_ROOM_SECOND,
     PRIORITY_SHARE,
     PriorityLane,
 )
@@ -105,7 +104,7 @@ _MIN_DELAY = 1e-6
 #          request's token (its own across its tries: the time it asked, on Redis's clock,
 #          moves with each try's network delay, so it cannot tell the request apart), the
 #          lane's places and its hold in seconds (`PriorityLane`: the same rule in Lua),
-#          the second priority room (slot spacings, `PRIORITY_ROOM_SECOND`)
+#          the second priority room (slot spacings, `PriorityLane.second`; 0: none)
 #   complete: member
 #   throttled: effective limit, retry after (0: none), recovery per second
 # Numbers go back as strings: Redis turns a Lua number into an integer.
@@ -220,10 +219,10 @@ elseif pacing > 0 and not priority then
   -- `room_wait`: after this grant the window's next free place must come within keep_room
   -- spacings and its second within keep_second, for priority requests.
   local free = capacity - (used + 1)
-  -- The second only while an operator is at work (`PriorityLane.at_work`).
+  -- The second only when kept, while an operator is at work (`PriorityLane.second_room`).
   local rooms = {keep_room, keep_second}
   local places = 1
-  if now < priority_asked + lane_hold then places = 2 end
+  if keep_second > 0 and now < priority_asked + lane_hold then places = 2 end
   for place = 1, places do
     if place > free then
       local index = place - free - 1
@@ -419,7 +418,8 @@ class RedisQuota:
                 f"{self._prefix}@{since!r}",
                 self._lane.places,
                 repr(self._lane.hold),
-                repr(PRIORITY_ROOM_SECOND),
+                # The second place's room (`PriorityLane.second`); 0: not kept.
+                repr(self._lane.second) if math.isfinite(self._lane.second) else "0",
             )
         except _Unavailable as error:
             self._went_down(error.reason)

@@ -55,10 +55,10 @@ Why grants are paced, and how priority requests go first
       back, background requests of every process leave it the next slot that leaves the
       window instead of racing it for that slot.
     - a background grant does not leave the window's next free place later than
-      `PRIORITY_ROOM` slots from now, nor, while an operator is at work (a priority request
-      of any process asked within the lane's hold), its second later than
-      `PRIORITY_ROOM_SECOND` (`asrtui.quotaledger.room_wait`): a user action, and a second
-      one of the same moment in another console, find a place within about a slot and a half.
+      `PRIORITY_ROOM` slots from now (`asrtui.quotaledger.room_wait`), and with a lane's
+      `asrtui.quotaledger.PriorityLane.second` (off by default), while an operator is at
+      work (a priority request of any process asked within the lane's hold), its second
+      place later than that many slots.
     - with a priority lane (`asrtui.quotaledger.PriorityLane`, off by default), while a
       priority request of any process asked within the lane's hold, background requests of
       every process leave the window's last places to priority ones (the file records when
@@ -619,9 +619,10 @@ class SharedLedger:
             delay = max(delay, wait)
         elif self._pacing is not None and not priority:
             # The last free places stay free for priority requests while the next ones would
-            # free later than `PRIORITY_ROOM` and `PRIORITY_ROOM_SECOND` slots from now.
-            at_work = self._lane.at_work(state.priority_asked, now)
-            wait = room_wait(state.grants, horizon, capacity, spacing, now, at_work=at_work)
+            # free later than `PRIORITY_ROOM` slots from now (and the second, with the lane's
+            # `PriorityLane.second`).
+            second = self._lane.second_room(state.priority_asked, now)
+            wait = room_wait(state.grants, horizon, capacity, spacing, now, second=second)
             delay = max(delay, wait)
         if delay > 0:
             # Float rounding can leave a delay of a few ulps; a waiter sleeping that long may

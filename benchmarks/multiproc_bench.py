@@ -1,8 +1,8 @@
 """Benchmark: one account's quota shared by several processes, against the emulator on a socket.
 
 Run: ``python benchmarks/multiproc_bench.py [--procs 1 2 3] [--seconds 25] [--unshared]
-[--via host|redis] [--jitter MS] [--lane K] [--lane-hold S]``, or ``--table`` for the whole
-matrix (below).
+[--via host|redis] [--jitter MS] [--lane K] [--lane-hold S] [--room-second S]``, or
+``--table`` for the whole matrix (below).
 
 The emulator is served on a real loopback socket (uvicorn in a thread of this process). For each
 process count, that many worker processes (``multiprocessing``, spawn) each open the real
@@ -178,7 +178,13 @@ from asrtui.emulator import (
     build_emulator,
 )
 from asrtui.emulator.server import running_server
-from asrtui.quotaledger import PRIORITY_LANE, PRIORITY_LANE_HOLD, PriorityLane, room_wait
+from asrtui.quotaledger import (
+    PRIORITY_LANE,
+    PRIORITY_LANE_HOLD,
+    PRIORITY_ROOM_SECOND,
+    PriorityLane,
+    room_wait,
+)
 from asrtui.sharedquota import (
     BACKGROUND_LEAD,
     DEFAULT_MARGIN,
@@ -238,15 +244,15 @@ class DiagnosedLedger(SharedLedger):
                 "window": grants[len(grants) - capacity] + horizon - now
                 if len(grants) >= capacity
                 else -math.inf,
-                # The next places kept for priority requests (`PRIORITY_ROOM`, and while an
-                # operator is at work `PRIORITY_ROOM_SECOND`).
+                # The next places kept for priority requests (`PRIORITY_ROOM`, and with the
+                # lane's `PriorityLane.second` the second one).
                 "room": room_wait(
                     grants,
                     horizon,
                     capacity,
                     spacing,
                     now,
-                    at_work=self._lane.at_work(state.priority_asked, now),
+                    second=self._lane.second_room(state.priority_asked, now),
                 )
                 if not priority and len(grants) < capacity
                 else -math.inf,
@@ -418,7 +424,7 @@ def run(
             pacing=args.pacing or None,
             warm_up=not args.cold,
             redis_url=redis_url,
-            lane=PriorityLane(args.lane, args.lane_hold),
+            lane=PriorityLane(args.lane, args.lane_hold, args.room_second),
         )
         specs = [spec] * procs
         if redis_url is not None and spec.ledger_dir is not None:
@@ -617,7 +623,10 @@ def table(args: argparse.Namespace, redis_url: str) -> bool:
             cell = f"{jitter:>6g} ms  {procs} x {'redis' if via_redis else 'host '}"
             rows.append((cell, result))
     print()
-    print(f"  lane: {args.lane} place(s), given back {args.lane_hold:g} s after a priority ask")
+    print(
+        f"  lane: {args.lane} place(s), given back {args.lane_hold:g} s after a priority ask; "
+        f"second place within {args.room_second:g} slots"
+    )
     print("  jitter  processes  max/1s  sustained  prio p99 (of n)  throttled  result")
     for cell, result in rows:
         verdict = "PASS" if not result.failures else "FAIL"
@@ -672,6 +681,13 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         default=PRIORITY_LANE_HOLD,
         help="seconds after a priority request asked that the lane stays kept",
+    )
+    parser.add_argument(
+        "--room-second",
+        type=float,
+        default=PRIORITY_ROOM_SECOND,
+        help="while the lane's hold lasts, the window's second place frees within this many "
+        "slots (inf: not kept)",
     )
     parser.add_argument("--unshared", action="store_true", help="no ledger (comparison)")
     parser.add_argument(
