@@ -108,6 +108,14 @@ _DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 DEFAULT_REQUEST_TIMEOUT = 15.0
 
 
+def _parse_emptying(answer: list[dict[str, object]], memo: TaskMemo) -> TaskList:
+    """`parse_tasks` of the one envelope in ``answer``, emptying ``answer`` (see `list_tasks`)."""
+    try:
+        return parse_tasks(answer[0], memo)
+    finally:
+        answer.clear()
+
+
 def _without_cycle_collection(work: Callable[..., _T], /, *args: Any, **kwargs: Any) -> _T:
     """``work(*args, **kwargs)`` with the cyclic garbage collector kept out of it.
 
@@ -151,7 +159,7 @@ class BodyReader(Protocol):
     def __call__(self, chunk: bytes) -> object:
         """Take the next chunk of a successful answer's body."""
 
-    def envelope(self, body: bytes) -> dict[str, Any] | None:
+    def envelope(self, body: bytes | bytearray) -> dict[str, Any] | None:
         """The whole ``body`` decoded as `asrtui.wire.decode_json_object` would, if checked.
 
         ``None``: the client decodes it (with its errors).
@@ -291,7 +299,8 @@ class LiveClient:
         self._counters = ClientCounters()
         #: The tasks of the last listing, so that those received unchanged are not parsed again.
         self._task_memo = TaskMemo()
-        #: Whether the answer just decoded was large enough to be worked on off the loop.
+        #: Whether the last listing was large enough to be parsed off the loop (set by
+        #: `list_tasks` alone, from its own answer's size).
         self._large_answer = False
 
     def __repr__(self) -> str:
@@ -412,10 +421,18 @@ class LiveClient:
         Args:
             priority: ``True`` for a user-initiated refresh, which overtakes background ones.
         """
-        envelope = await self._call("QueryRtcAsrTasks", {}, priority=priority)
+        envelope, size = await self._call_sized("QueryRtcAsrTasks", {}, priority=priority)
+        # This answer's own size: a detail fetch answered meanwhile must not send a large
+        # listing's parse back onto the event loop (it did, through a shared flag).
+        self._large_answer = size >= OFF_LOOP_BYTES
         if self._large_answer:
+            # Handed over in a box the thread empties: the answer (its ``Tasks`` members, one
+            # object a task) is then freed there, not on the event loop, where freeing it
+            # took one uninterrupted step of several milliseconds at 100,000 tasks.
+            answer = [envelope]
+            del envelope
             return await asyncio.to_thread(
-                _without_cycle_collection, parse_tasks, envelope, self._task_memo
+                _without_cycle_collection, _parse_emptying, answer, self._task_memo
             )
         return parse_tasks(envelope, self._task_memo)
 
@@ -519,7 +536,25 @@ class LiveClient:
         not_found_ok: bool = False,
         body_reader: Callable[[], BodyReader] | None = None,
     ) -> dict[str, object]:
-        """Send ``action`` with retries; return the decoded success envelope.
+        """Send ``action`` with retries; return the decoded success envelope (`_call_sized`)."""
+        envelope, _ = await self._call_sized(
+            action, params, priority=priority, not_found_ok=not_found_ok, body_reader=body_reader
+        )
+        return envelope
+
+    async def _call_sized(
+        self,
+        action: str,
+        params: Mapping[str, str],
+        *,
+        priority: bool,
+        not_found_ok: bool = False,
+        body_reader: Callable[[], BodyReader] | None = None,
+    ) -> tuple[dict[str, object], int]:
+        """Send ``action`` with retries; return the decoded success envelope and its size.
+
+        The size (bytes of the body) is returned with the envelope, not kept on the client:
+        calls run concurrently (a refresh and a detail fetch), and each decides by its own.
 
         Raises:
             ReadOnlyError: the client is read-only and ``action`` changes something (checked
@@ -584,8 +619,8 @@ class LiveClient:
         *,
         priority: bool,
         body_reader: Callable[[], BodyReader] | None = None,
-    ) -> dict[str, object]:
-        """One limiter grant, one signed send, one bounded read, one decode."""
+    ) -> tuple[dict[str, object], int]:
+        """One limiter grant, one signed send, one bounded read, one decode; and the size."""
         http = self._http
         if http is None:
             raise RuntimeError("LiveClient used outside 'async with'")
@@ -627,19 +662,20 @@ class LiveClient:
             self._counters.last_latency or 0.0,
         )
         if not 200 <= status < 300:
-            error = in_context(error_from_gateway(status, body, headers), self._context(action))
+            error = in_context(
+                error_from_gateway(status, bytes(body), headers), self._context(action)
+            )
             if isinstance(error, ThrottledError):
                 self._count(throttled=1)
                 limiter.on_throttled(_server_wait(error))
             else:
                 limiter.on_success()
             raise error
-        self._large_answer = len(body) >= OFF_LOOP_BYTES
         # What read the body as it arrived may have checked it whole already: not again.
         read = reader.envelope(body) if reader is not None else None
         if read is not None:
             envelope = read
-        elif self._large_answer:
+        elif len(body) >= OFF_LOOP_BYTES:
             envelope = await asyncio.to_thread(
                 _without_cycle_collection,
                 decode_json_object,
@@ -654,7 +690,7 @@ class LiveClient:
             check_ret_code(envelope)
         except ApiError as error:
             raise in_context(error, self._context(action)) from None
-        return envelope
+        return envelope, len(body)
 
     def _context(self, action: str) -> CallContext:
         """What an error's hint names for a call: the action, the profile, the clock."""

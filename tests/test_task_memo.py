@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 from typing import Any
 
 import httpx
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -107,3 +109,51 @@ async def test_a_large_answer_read_off_the_loop_is_the_same_answer() -> None:
     assert [t.task_id for t in first.tasks] == [t.task_id for t in second.tasks]
     reused = sum(a is b for a, b in zip(first.tasks, second.tasks, strict=True))
     assert reused == 1500
+
+
+async def test_a_detail_answered_meanwhile_leaves_a_large_listing_off_the_loop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A small answer that arrives while a large listing is being decoded (the operator's
+    detail fetch during a refresh) does not send the listing's parse onto the event loop."""
+    import threading
+
+    import asrtui.client as client_module
+
+    app = build_emulator(seed=4, tasks=1500)
+    client = LiveClient(
+        lambda: Credentials(DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET),
+        "http://emulator.invalid",
+        transport=httpx.ASGITransport(app=app),
+    )
+    loop = asyncio.get_running_loop()
+    decoding = asyncio.Event()
+    detail_done = threading.Event()
+    decode = client_module.decode_json_object
+    parse = client_module.parse_tasks
+    parsed_on: list[bool] = []
+
+    def decode_after_the_detail(*args: Any, **kwargs: Any) -> Any:
+        if threading.current_thread() is not threading.main_thread():
+            # The large body, read whole and in its thread: now the detail is sent and answered.
+            loop.call_soon_threadsafe(decoding.set)
+            assert detail_done.wait(30)
+        return decode(*args, **kwargs)
+
+    def parse_noting_where(*args: Any, **kwargs: Any) -> Any:
+        parsed_on.append(threading.current_thread() is threading.main_thread())
+        return parse(*args, **kwargs)
+
+    monkeypatch.setattr(client_module, "decode_json_object", decode_after_the_detail)
+    monkeypatch.setattr(client_module, "parse_tasks", parse_noting_where)
+    async with client:
+        task_id = sorted(app.backend.query(None) or {})[0]
+
+        async def detail() -> None:
+            await decoding.wait()
+            await client.get_task(task_id)
+            detail_done.set()
+
+        listing, _ = await asyncio.gather(client.list_tasks(), detail())
+    assert len(listing.tasks) == 1500
+    assert parsed_on[-1] is False  # the listing's parse ran in a thread

@@ -8,6 +8,7 @@ knows whether it talks to Alibaba Cloud or to the demo emulator: a `Connector` o
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
@@ -49,6 +50,14 @@ def _console_commands() -> type[Provider]:
 
 #: Most toasts on screen at once.
 MAX_TOASTS = 3
+#: Seconds a thread running Python code keeps the interpreter lock while another waits for it
+#: (`sys.setswitchinterval`), while the console runs; Python's default is 0.005. A large
+#: listing is decoded and parsed in a worker thread in short steps (about 60 ms of them a
+#: refresh at 100,000 tasks), and the event loop, woken for a key, waited up to the whole
+#: interval for the lock each time it needed it back. Measured with a 1 ms timer on the loop
+#: while a thread read 100,000 tasks, unchanged and changed: p99 lateness 6.5 -> 3.1 ms and
+#: 10.6 -> 3.5 ms, p99.9 15.8 -> 4.8 ms and 19.1 -> 13.1 ms.
+SWITCH_INTERVAL = 0.001
 
 __all__ = ["AsrtuiApp", "FirstAnswer", "run_console_async"]
 
@@ -108,6 +117,8 @@ class AsrtuiApp(App[int]):
 
     def on_mount(self) -> None:
         """Remember theme changes and show the main screen (or the first-run screen)."""
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(self._switch_interval, SWITCH_INTERVAL))
         self.theme_changed_signal.subscribe(self, self._remember_theme)
         self.set_interval(SWEEP_SECONDS, self.sweep_toasts)
         # Textual's and Rich's process-wide caches grew ~20 MiB over the first 40 minutes of a
@@ -184,8 +195,9 @@ class AsrtuiApp(App[int]):
         super().exit(result, return_code, message)
 
     def on_unmount(self) -> None:
-        """Drop keys still queued: the app is ending."""
+        """Drop keys still queued, give back the lock's switch interval: the app is ending."""
         self._keys.close()
+        sys.setswitchinterval(self._switch_interval)
 
     async def keys_settled(self) -> None:
         """Return once every key received so far has been handed out and has settled."""

@@ -25,8 +25,21 @@ from asrtui.wire.text import (
     _reject_constant,
 )
 
-__all__ = ["RAW_TASKS_BYTES", "RawTasks", "decode_json_object", "request_id_of"]
+__all__ = [
+    "RAW_TASKS_BYTES",
+    "SPLIT_IN_RUNS_BYTES",
+    "RawTasks",
+    "decode_json_object",
+    "request_id_of",
+]
 
+#: Bodies from this size up are checked and split in runs of members
+#: (`asrtui.wire.stream.RawMemberStream`), each decoded in its own short call, rather than in
+#: one call over the whole body: a console decodes a listing in a worker thread, and a C call
+#: holds the interpreter lock for all of its time (26 ms at 100,000 tasks, and 45 more to cut
+#: ``Tasks`` into tasks when it changed), which the event loop and a key pressed then waited
+#: for. Between runs the lock changes hands as it does between any two Python steps.
+SPLIT_IN_RUNS_BYTES = 4 * 1024 * 1024
 #: Bodies from this size up keep their ``Tasks`` member as bytes (`RawTasks`): a console asks
 #: for the same tens of thousands of tasks every second and most are received unchanged, so
 #: `asrtui.wire.parse_tasks` reads only the tasks whose bytes changed. Smaller answers are
@@ -41,10 +54,13 @@ class RawTasks:
     whole when it was split), so decoding them never fails for a reason the body would not.
     """
 
-    __slots__ = ("data",)
+    __slots__ = ("data", "members")
 
-    def __init__(self, data: bytes | memoryview) -> None:
+    def __init__(self, data: bytes | memoryview, members: dict[str, Any] | None = None) -> None:
         self.data = data
+        #: The map's members, each still bytes (msgspec ``Raw``), when the answer was split
+        #: in runs (`SPLIT_IN_RUNS_BYTES`): exactly what decoding ``data`` as a map gives.
+        self.members = members
 
     def __repr__(self) -> str:  # the bytes hold stream URLs with live tokens
         return f"RawTasks({len(self.data)} bytes)"
@@ -70,7 +86,7 @@ def request_id_of(
 
 
 def decode_json_object(
-    body: bytes, *, http_status: int = 200, request_id_hint: str = ""
+    body: bytes | bytearray, *, http_status: int = 200, request_id_hint: str = ""
 ) -> dict[str, Any]:
     """Decode a response body that must be one JSON object.
 
@@ -87,7 +103,13 @@ def decode_json_object(
             value other than an object. The message quotes at most a short escaped excerpt.
     """
     if len(body) >= RAW_TASKS_BYTES:
-        split = _split_object(body)
+        split = None
+        if len(body) >= SPLIT_IN_RUNS_BYTES:
+            from asrtui.wire.stream import split_in_runs  # large answers only
+
+            split = split_in_runs(body)
+        if split is None:
+            split = _split_object(body)
         if split is not None:
             return split
     value, problem, excerpt = _read_object(body)
@@ -102,7 +124,7 @@ def decode_json_object(
     )
 
 
-def _split_object(body: bytes) -> dict[str, Any] | None:
+def _split_object(body: bytes | bytearray) -> dict[str, Any] | None:
     """A large answer's members, ``Tasks`` kept as `RawTasks`; ``None`` to decode it whole.
 
     msgspec checks the whole body and cuts it into members in C, several times faster than
@@ -135,7 +157,7 @@ def _split_object(body: bytes) -> dict[str, Any] | None:
     return out
 
 
-def _read_object(body: bytes) -> tuple[dict[str, Any] | None, str, str]:
+def _read_object(body: bytes | bytearray) -> tuple[dict[str, Any] | None, str, str]:
     """Decode a JSON object: ``(value, "", "")``, or ``(None, problem, excerpt)`` saying why not.
 
     ``problem`` completes "The answer is ..."; ``excerpt`` is a short quoted start of the body.

@@ -36,7 +36,7 @@ from asrtui.wire import envelope as wire_envelope
 from asrtui.wire.envelope import RawTasks
 from asrtui.wire.text import _reject_constant
 
-__all__ = ["TaskObjectStream"]
+__all__ = ["RawMemberStream", "TaskObjectStream", "split_in_runs"]
 
 #: Where the members of ``Tasks`` start, in a compact answer.
 _TASKS_START: Final = b'"Tasks":{'
@@ -134,7 +134,7 @@ class TaskObjectStream:
                 return self._decline()
         return self._count > 0 or self._decline()
 
-    def envelope(self, body: bytes) -> dict[str, Any] | None:
+    def envelope(self, body: bytes | bytearray) -> dict[str, Any] | None:
         """The whole answer ``body`` as `asrtui.wire.decode_json_object` decodes it, or ``None``.
 
         ``body`` is the chunks given, joined. The last objects are handed on here, and
@@ -149,7 +149,7 @@ class TaskObjectStream:
             self._decline()
             return None
 
-    def _read_envelope(self, body: bytes) -> dict[str, Any] | None:
+    def _read_envelope(self, body: bytes | bytearray) -> dict[str, Any] | None:
         rest = b"".join(self._pending)
         self._pending.clear()
         if len(body) != self._start + self._taken + len(rest) or not body.endswith(rest):
@@ -299,3 +299,69 @@ class TaskObjectStream:
             self._decline()
             return False
         return True
+
+
+#: Bytes of a whole body given to `RawMemberStream` at a time by `split_in_runs`.
+_FEED_BYTES: Final = 256 * 1024
+
+
+class RawMemberStream(TaskObjectStream):
+    """`TaskObjectStream`'s cutting, keeping each member of ``Tasks`` as bytes (msgspec ``Raw``).
+
+    For `asrtui.wire.parse_tasks`, which decodes only the tasks whose bytes changed: the runs
+    are checked as JSON and cut into members, nothing more is asked of them (any value type;
+    a task id twice keeps its first place and its last value, as decoding the map whole
+    does). `members` is the map, in the server's order.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(_ignore)
+        import msgspec
+
+        self._decode_runs = msgspec.json.Decoder(dict[str, msgspec.Raw])
+        self.members: dict[str, Any] = {}
+
+    def _take(self, run: bytes) -> bool:
+        if not run.isascii():
+            try:  # the C decoder lets bytes that are not UTF-8 through in strings
+                run.decode("utf-8")
+            except UnicodeDecodeError:
+                self._decline()
+                return False
+        try:
+            members = self._decode_runs.decode(b"".join((b"{", run, b"}")))  # one copy
+        except self._errors:  # not a run of whole members (or a value msgspec refuses)
+            return False
+        self.members.update(members)
+        self._count += len(members)
+        return True
+
+    def _decline(self) -> bool:
+        self.members.clear()
+        return super()._decline()
+
+
+def _ignore(objects: list[dict[str, Any]]) -> None:
+    """`RawMemberStream` keeps its members itself."""
+
+
+def split_in_runs(body: bytes | bytearray) -> dict[str, Any] | None:
+    """A large answer's envelope as `asrtui.wire.decode_json_object` gives it, made in runs.
+
+    ``Tasks`` is `RawTasks` over the same bytes, with its members already cut
+    (`RawTasks.members`). ``None`` where the stream declines (another layout, odd bytes):
+    the answer is then split the usual way, with its errors.
+    """
+    stream = RawMemberStream()
+    view = memoryview(body)
+    for start in range(0, len(view), _FEED_BYTES):
+        stream(view[start : start + _FEED_BYTES].tobytes())
+        if stream.declined:
+            return None
+    envelope = stream.envelope(body)
+    if envelope is None:
+        return None
+    tasks = envelope["Tasks"]
+    if isinstance(tasks, RawTasks):  # always: it is the member the stream read
+        tasks.members = stream.members
+    return envelope

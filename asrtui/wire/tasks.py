@@ -148,8 +148,21 @@ class TaskMemo:
         self._next_raw = {}
 
     def _end(self) -> None:
+        old = self._last_raw
         self._last, self._next = self._next, {}
         self._last_raw, self._next_raw = self._next_raw, {}
+        _empty_in_steps(old)
+
+
+def _empty_in_steps(entries: dict[str, tuple[int, Task]]) -> None:
+    """Empty a memo's old map one entry per step (a large listing is parsed in a thread).
+
+    Dropped whole, 100,000 entries are freed in one uninterrupted step (14 ms) that the event
+    loop waits for; one at a time, the interpreter lock changes hands between them.
+    """
+    popitem = entries.popitem
+    for _ in range(len(entries)):
+        popitem()
 
 
 #: The memo of the `parse_tasks` running in this context (thread or task), if any.
@@ -299,10 +312,12 @@ def _raw_tasks(value: RawTasks, memo: TaskMemo | None, request_id: str) -> tuple
         return whole[1]
     out: list[Task] = []
     with _reading(memo, request_id):
-        try:
-            members = msgspec.json.decode(data, type=dict[str, msgspec.Raw])
-        except (msgspec.DecodeError, ValueError, RecursionError):
-            members = None
+        members = value.members  # cut in runs already, when the answer was (`split_in_runs`)
+        if members is None:
+            try:
+                members = msgspec.json.decode(data, type=dict[str, msgspec.Raw])
+            except (msgspec.DecodeError, ValueError, RecursionError):
+                members = None
         if members is None or _TASK_ID in members:  # not a map, or one task on its own
             _collect_top(_decode_raw(bytes(data), "Tasks"), out, 0)
         else:
