@@ -22,6 +22,7 @@ from asrtui.wire import envelope as envelope_module
 from asrtui.wire import stream as stream_module
 from asrtui.wire.envelope import RawTasks, _split_object, decode_json_object
 from asrtui.wire.stream import split_in_runs
+from asrtui.wire.tasks import _members_in_runs
 from tests.test_listing_stream import _bodies, _same_envelope
 
 _run_sizes = st.sampled_from([1, 2, 8, 40, 1 << 20])
@@ -53,8 +54,9 @@ def test_split_in_runs_is_the_whole_split_or_declines(
     assert _same_envelope(got, whole), (got, whole)
     tasks = got["Tasks"]
     assert isinstance(tasks, RawTasks)
-    assert tasks.members is not None
-    assert [(k, bytes(v)) for k, v in tasks.members.items()] == _members_of(tasks)
+    assert tasks.runs is not None
+    members = _members_in_runs(tasks.data, tasks.runs)
+    assert [(k, bytes(v)) for k, v in members.items()] == _members_of(tasks)
 
 
 def _parsed(body: bytes, runs_from: int) -> tuple[str, Any]:

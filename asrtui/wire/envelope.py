@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 #: Bodies from this size up are checked and split in runs of members
-#: (`asrtui.wire.stream.RawMemberStream`), each decoded in its own short call, rather than in
+#: (`asrtui.wire.stream.TaskRunStream`), each checked in its own short call, rather than in
 #: one call over the whole body: a console decodes a listing in a worker thread, and a C call
 #: holds the interpreter lock for all of its time (26 ms at 100,000 tasks, and 45 more to cut
 #: ``Tasks`` into tasks when it changed), which the event loop and a key pressed then waited
@@ -54,13 +54,16 @@ class RawTasks:
     whole when it was split), so decoding them never fails for a reason the body would not.
     """
 
-    __slots__ = ("data", "members")
+    __slots__ = ("data", "runs")
 
-    def __init__(self, data: bytes | memoryview, members: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, data: bytes | memoryview, runs: tuple[tuple[int, int], ...] | None = None
+    ) -> None:
         self.data = data
-        #: The map's members, each still bytes (msgspec ``Raw``), when the answer was split
-        #: in runs (`SPLIT_IN_RUNS_BYTES`): exactly what decoding ``data`` as a map gives.
-        self.members = members
+        #: Where the runs of whole members lie in ``data`` (``(start, end)``, in order), when
+        #: the answer was split in runs (`SPLIT_IN_RUNS_BYTES`): the map's members are those
+        #: of ``{`` + each run + ``}``, in order, exactly what decoding ``data`` whole gives.
+        self.runs = runs
 
     def __repr__(self) -> str:  # the bytes hold stream URLs with live tokens
         return f"RawTasks({len(self.data)} bytes)"

@@ -36,7 +36,7 @@ from asrtui.wire import envelope as wire_envelope
 from asrtui.wire.envelope import RawTasks
 from asrtui.wire.text import _reject_constant
 
-__all__ = ["RawMemberStream", "TaskObjectStream", "split_in_runs"]
+__all__ = ["TaskObjectStream", "TaskRunStream", "split_in_runs"]
 
 #: Where the members of ``Tasks`` start, in a compact answer.
 _TASKS_START: Final = b'"Tasks":{'
@@ -301,25 +301,27 @@ class TaskObjectStream:
         return True
 
 
-#: Bytes of a whole body given to `RawMemberStream` at a time by `split_in_runs`.
+#: Bytes of a whole body given to `TaskRunStream` at a time by `split_in_runs`.
 _FEED_BYTES: Final = 256 * 1024
 
 
-class RawMemberStream(TaskObjectStream):
-    """`TaskObjectStream`'s cutting, keeping each member of ``Tasks`` as bytes (msgspec ``Raw``).
+class TaskRunStream(TaskObjectStream):
+    """`TaskObjectStream`'s cutting of ``Tasks`` into runs of whole members, making no object.
 
-    For `asrtui.wire.parse_tasks`, which decodes only the tasks whose bytes changed: the runs
-    are checked as JSON and cut into members, nothing more is asked of them (any value type;
-    a task id twice keeps its first place and its last value, as decoding the map whole
-    does). `members` is the map, in the server's order.
+    Each run is checked as JSON (``{`` + run + ``}`` decodes, to msgspec ``Raw``: nothing is
+    built from it) and where it lies is kept (`runs`), so that `asrtui.wire.parse_tasks`
+    can cut the members out of the runs only when ``Tasks`` changed, each run in its own
+    short call. An answer received unchanged (the usual refresh) costs the check alone, and
+    no object per task is made and dropped each second.
     """
 
     def __init__(self) -> None:
         super().__init__(_ignore)
         import msgspec
 
-        self._decode_runs = msgspec.json.Decoder(dict[str, msgspec.Raw])
-        self.members: dict[str, Any] = {}
+        self._check = msgspec.json.Decoder(msgspec.Raw)
+        #: ``(start, end)`` of each run in ``Tasks``'s bytes (its ``{`` is at 0).
+        self.runs: list[tuple[int, int]] = []
 
     def _take(self, run: bytes) -> bool:
         if not run.isascii():
@@ -329,30 +331,32 @@ class RawMemberStream(TaskObjectStream):
                 self._decline()
                 return False
         try:
-            members = self._decode_runs.decode(b"".join((b"{", run, b"}")))  # one copy
+            self._check.decode(b"".join((b"{", run, b"}")))  # one copy
         except self._errors:  # not a run of whole members (or a value msgspec refuses)
             return False
-        self.members.update(members)
-        self._count += len(members)
+        if run:
+            start = 1 + self._taken  # the members start just after ``Tasks``'s ``{``
+            self.runs.append((start, start + len(run)))
+        self._count += 1
         return True
 
     def _decline(self) -> bool:
-        self.members.clear()
+        self.runs.clear()
         return super()._decline()
 
 
 def _ignore(objects: list[dict[str, Any]]) -> None:
-    """`RawMemberStream` keeps its members itself."""
+    """`TaskRunStream` hands nothing on."""
 
 
 def split_in_runs(body: bytes | bytearray) -> dict[str, Any] | None:
     """A large answer's envelope as `asrtui.wire.decode_json_object` gives it, made in runs.
 
-    ``Tasks`` is `RawTasks` over the same bytes, with its members already cut
-    (`RawTasks.members`). ``None`` where the stream declines (another layout, odd bytes):
-    the answer is then split the usual way, with its errors.
+    ``Tasks`` is `RawTasks` over the same bytes, with where its runs of members lie
+    (`RawTasks.runs`). ``None`` where the stream declines (another layout, odd bytes): the
+    answer is then split the usual way, with its errors.
     """
-    stream = RawMemberStream()
+    stream = TaskRunStream()
     view = memoryview(body)
     for start in range(0, len(view), _FEED_BYTES):
         stream(view[start : start + _FEED_BYTES].tobytes())
@@ -363,5 +367,5 @@ def split_in_runs(body: bytes | bytearray) -> dict[str, Any] | None:
         return None
     tasks = envelope["Tasks"]
     if isinstance(tasks, RawTasks):  # always: it is the member the stream read
-        tasks.members = stream.members
+        tasks.runs = tuple(stream.runs)
     return envelope

@@ -312,8 +312,9 @@ def _raw_tasks(value: RawTasks, memo: TaskMemo | None, request_id: str) -> tuple
         return whole[1]
     out: list[Task] = []
     with _reading(memo, request_id):
-        members = value.members  # cut in runs already, when the answer was (`split_in_runs`)
-        if members is None:
+        if value.runs is not None:  # checked in runs (`split_in_runs`): cut in the same runs
+            members = _members_in_runs(data, value.runs)
+        else:
             try:
                 members = msgspec.json.decode(data, type=dict[str, msgspec.Raw])
             except (msgspec.DecodeError, ValueError, RecursionError):
@@ -327,6 +328,22 @@ def _raw_tasks(value: RawTasks, memo: TaskMemo | None, request_id: str) -> tuple
         memo._end()
         memo._whole = (digest, tasks)
     return tasks
+
+
+def _members_in_runs(data: bytes | memoryview, runs: tuple[tuple[int, int], ...]) -> dict[str, Any]:
+    """The members of a ``Tasks`` map checked in runs, cut run by run (each a short call).
+
+    The same map as decoding ``data`` whole: the runs are whole members, in order, and a
+    key met again keeps its first place and takes its last value, as there.
+    """
+    import msgspec
+
+    decode = msgspec.json.Decoder(dict[str, msgspec.Raw]).decode
+    view = memoryview(data)
+    members: dict[str, Any] = {}
+    for start, end in runs:
+        members.update(decode(b"".join((b"{", view[start:end], b"}"))))
+    return members
 
 
 def _collect_raw_map(members: Mapping[str, Any], out: list[Task], memo: TaskMemo | None) -> None:
