@@ -22,9 +22,11 @@ __all__ = [
     "PRIORITY_LANE_HOLD",
     "PRIORITY_LEAD",
     "PRIORITY_ROOM",
+    "PRIORITY_ROOM_SECOND",
     "PRIORITY_SHARE",
     "PriorityLane",
     "QuotaLedger",
+    "room_wait",
 ]
 
 #: The share of the window's capacity that the pacing schedule hands out (see above).
@@ -51,7 +53,26 @@ PRIORITY_FIRST_COME = 0.005
 #: bunches (jitter, a loaded machine) that wait was a gap of two or three slots. Keeping the
 #: last place free across such gaps only (not always) costs a little of the share: the
 #: background grant waits within its own lead, or loses a few milliseconds of schedule.
+#: The limiter applies it to its own window too (`room_wait`), so that one alone (no ledger:
+#: the demo, a host that cannot share) keeps it: ``limiter_bench.py --seconds 8 --compare``,
+#: window mode, 97.9 % of 20/s and priority p99 0.2 ms (30 ms before); with a ledger its
+#: window is the stricter, and the simulated table did not move.
 PRIORITY_ROOM = 1.0
+#: The same for the second priority request of a moment, in slot spacings, while an operator
+#: is at work (`PriorityLane.second`, `room_wait`); ``inf``: not kept, the default. Why it
+#: exists: with 8 processes the slow priority waits were user actions of two to four consoles
+#: within one slot: the first took the place `PRIORITY_ROOM` keeps, the next waited for the
+#: place after it, up to two spacings (51-52 ms each, so 102-104 ms). Why it is off: kept
+#: within 1.5 spacings, it moved the bulk of the waits (simulated, `benchmarks/quota_sim.py`,
+#: 16 runs of 25 s a cell: pooled p99 with 8 processes 78/102/85 ms at 0/20/50 ms of jitter
+#: became 69/72/76) but not the few slowest of a run, three and four user actions at once:
+#: two measured tables still had one 8-process cell over 100 ms each (127 ms, 126 ms), as
+#: without it (100 and 110 ms in one table), and it cost 0.2-1.3 points of the sustained share
+#: (0.4-1.2 at 20 ms of jitter, over the half point there is to spare). 1.75 spacings cost
+#: less and gained nothing (the schedule's steady state leaves the second place 1.7 spacings
+#: off); 1.25, or a third place, cost 1.5-2 points. The tables are in
+#: `benchmarks/multiproc_bench.py`.
+PRIORITY_ROOM_SECOND = math.inf
 #: Places of the window that background grants leave to priority requests while an operator
 #: is at the keys (`PriorityLane`). None by default, so that the sustained share keeps its
 #: targets: measured with an operator's 5 requests a second over 1-8 processes (the lane is
@@ -87,16 +108,21 @@ class PriorityLane:
     Attributes:
         places: places kept (0: no lane).
         hold: seconds the lane stays after the last priority request asked.
+        second: while it stays, the window's second free place comes within this many
+            slot spacings (`room_wait`; ``inf``, the default: no such rule).
     """
 
     places: int = PRIORITY_LANE
     hold: float = PRIORITY_LANE_HOLD
+    second: float = PRIORITY_ROOM_SECOND
 
     def __post_init__(self) -> None:
         if self.places < 0:
             raise ValueError(f"lane places must be >= 0, got {self.places}")
         if not self.hold >= 0:
             raise ValueError(f"lane hold must be a number of seconds >= 0, got {self.hold}")
+        if not self.second > 0:
+            raise ValueError(f"lane second room must be a number of slots > 0, got {self.second}")
 
     def room(self, capacity: int, *, priority: bool, asked_at: float, now: float) -> int:
         """The most grants the window may hold for this request to be granted.
@@ -114,6 +140,14 @@ class PriorityLane:
     def active(self, asked_at: float, now: float) -> bool:
         """Whether the lane is kept at ``now``: a priority request asked within ``hold``."""
         return self.places > 0 and now < asked_at + self.hold
+
+    def second_room(self, asked_at: float, now: float) -> float:
+        """The room of the window's second place at ``now`` (`room_wait`), in spacings.
+
+        ``second`` while an operator is at work (a priority request asked within ``hold``,
+        whatever the places), else ``inf``: a console with nobody at the keys pays nothing.
+        """
+        return self.second if now < asked_at + self.hold else math.inf
 
     def wait(
         self,
@@ -140,6 +174,51 @@ class PriorityLane:
             full = grants[used - capacity] + horizon - now if used >= capacity else -math.inf
             wait = min(wait, max(asked_at + self.hold - now, full))
         return wait
+
+
+def room_wait(
+    grants: Sequence[float],
+    horizon: float,
+    capacity: int,
+    spacing: float,
+    now: float,
+    *,
+    second: float = math.inf,
+) -> float:
+    """Seconds a background grant at ``now`` waits so that priority requests find room.
+
+    After the grant the window would hold ``len(grants) + 1`` entries; its next free place
+    (a place free now, else the next entry to leave) must come within `PRIORITY_ROOM`
+    spacings of ``now``, and its second within ``second`` spacings (``inf``: any time;
+    `PriorityLane.second_room` says how many, while an operator is at work), so that one
+    user action, and a second one of the same moment in another console, find a place soon.
+    The limiter (`asrtui.ratelimit`) and the host ledger (`asrtui.sharedquota`) call this;
+    the Redis script (`asrtui.redisquota`) repeats it in Lua. Call it only for a grant the
+    window itself allows (fewer than ``capacity`` entries).
+
+    Args:
+        grants: the window's entries, sorted; each leaves it ``horizon`` after its time.
+        horizon: how long an entry stays in the window.
+        capacity: the window's capacity.
+        spacing: the pacing schedule's spacing.
+        now: the clock reading of the decision.
+        second: the room of the window's second place, in spacings.
+
+    Returns:
+        The wait (<= 0 or ``-inf``: none).
+    """
+    used = len(grants)
+    free = capacity - (used + 1)
+    wait = -math.inf
+    rooms = (PRIORITY_ROOM, second) if second < math.inf else (PRIORITY_ROOM,)
+    for place, room in enumerate(rooms, start=1):
+        if place <= free:
+            continue  # that place is free now
+        index = place - free - 1
+        if index >= used:
+            break  # the place would free only when this grant leaves
+        wait = max(wait, grants[index] + horizon - room * spacing - now)
+    return wait
 
 
 @runtime_checkable

@@ -63,7 +63,11 @@ Pacing, and a margin that follows the network
     schedule (a GCRA): slots ``T = (window + margin) / (N * pacing)`` apart, a background
     grant allowed from `BACKGROUND_LEAD` ``* T`` before its slot (a timer that fires a little
     late keeps it), a priority grant from `PRIORITY_LEAD` ``* T`` before it (it goes ahead of
-    the background schedule, which then waits a slot more). ``pacing`` (`DEFAULT_PACING`, a
+    the background schedule, which then waits a slot more), and a background grant leaves
+    the window's next free place within `PRIORITY_ROOM` slots (`asrtui.quotaledger.room_wait`,
+    the ledgers' rule too: alone, the limiter is the only window; the second place too with a
+    lane's `asrtui.quotaledger.PriorityLane.second`, off by default). ``pacing``
+    (`DEFAULT_PACING`, a
     little under 1) keeps the schedule slightly slower than the window, so a cluster of
     priority grants never leaves the window full for good. The ``margin`` is the spread of
     the round trips this limiter saw (twice the distance from their 5th percentile to their
@@ -133,6 +137,7 @@ from asrtui.quotaledger import (
     PRIORITY_LEAD,
     PRIORITY_SHARE,
     PriorityLane,
+    room_wait,
 )
 from asrtui.quotastats import QuotaStats
 
@@ -560,7 +565,15 @@ class WindowLimiter:
             lead = BACKGROUND_LEAD
             if lane == _PRIORITY and not self._priority_share_used():
                 lead = PRIORITY_LEAD
-            delay = max(delay, self._next_slot - lead * self._spacing() - now)
+            spacing = self._spacing()
+            delay = max(delay, self._next_slot - lead * spacing - now)
+            if lane == _BACKGROUND and len(self._grants) < room:
+                # The window's next free place stays free for priority requests while it
+                # would free later than `PRIORITY_ROOM` slots (and the second, with the
+                # lane's `PriorityLane.second`).
+                second = self._lane.second_room(asked, now)
+                wait = room_wait(self._grants, self._window, capacity, spacing, now, second=second)
+                delay = max(delay, wait)
         if delay > 0:
             delay = max(delay, _MIN_DELAY)
         return delay

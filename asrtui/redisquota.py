@@ -103,7 +103,8 @@ _MIN_DELAY = 1e-6
 #          request has waited (its "since" on Redis's clock), `PRIORITY_FIRST_COME`, the
 #          request's token (its own across its tries: the time it asked, on Redis's clock,
 #          moves with each try's network delay, so it cannot tell the request apart), the
-#          lane's places and its hold in seconds (`PriorityLane`: the same rule in Lua)
+#          lane's places and its hold in seconds (`PriorityLane`: the same rule in Lua),
+#          the second priority room (slot spacings, `PriorityLane.second`; 0: none)
 #   complete: member
 #   throttled: effective limit, retry after (0: none), recovery per second
 # Numbers go back as strings: Redis turns a Lua number into an integer.
@@ -166,6 +167,7 @@ local first_come = tonumber(ARGV[15])
 local token = ARGV[16]
 local lane_places = tonumber(ARGV[17])
 local lane_hold = tonumber(ARGV[18])
+local keep_second = tonumber(ARGV[19])
 -- The turn lasts until its own request's comeback: one that never comes back (cancelled)
 -- holds nobody up past that, however long the others keep coming back.
 if now >= waiting or now >= first_until then first = math.huge; first_token = false end
@@ -213,10 +215,22 @@ if used >= room then
     wait = math.min(wait, math.max(priority_asked + lane_hold - now, full))
   end
   delay = math.max(delay, wait)
-elseif pacing > 0 and not priority and used >= 1 and used + 1 >= capacity then
-  local entry = redis.call('ZRANGE', KEYS[1], used + 1 - capacity, used + 1 - capacity,
-                           'WITHSCORES')
-  delay = math.max(delay, tonumber(entry[2]) + window - keep_room * spacing - now)
+elseif pacing > 0 and not priority then
+  -- `room_wait`: after this grant the window's next free place must come within keep_room
+  -- spacings and its second within keep_second, for priority requests.
+  local free = capacity - (used + 1)
+  -- The second only when kept, while an operator is at work (`PriorityLane.second_room`).
+  local rooms = {keep_room, keep_second}
+  local places = 1
+  if keep_second > 0 and now < priority_asked + lane_hold then places = 2 end
+  for place = 1, places do
+    if place > free then
+      local index = place - free - 1
+      if index >= used then break end
+      local entry = redis.call('ZRANGE', KEYS[1], index, index, 'WITHSCORES')
+      delay = math.max(delay, tonumber(entry[2]) + window - rooms[place] * spacing - now)
+    end
+  end
 end
 if delay > 0 then
   delay = math.max(delay, 1e-6)
@@ -404,6 +418,8 @@ class RedisQuota:
                 f"{self._prefix}@{since!r}",
                 self._lane.places,
                 repr(self._lane.hold),
+                # The second place's room (`PriorityLane.second`); 0: not kept.
+                repr(self._lane.second) if math.isfinite(self._lane.second) else "0",
             )
         except _Unavailable as error:
             self._went_down(error.reason)

@@ -54,6 +54,11 @@ Why grants are paced, and how priority requests go first
     - a priority request that the window itself refuses marks the file, and until it comes
       back, background requests of every process leave it the next slot that leaves the
       window instead of racing it for that slot.
+    - a background grant does not leave the window's next free place later than
+      `PRIORITY_ROOM` slots from now (`asrtui.quotaledger.room_wait`), and with a lane's
+      `asrtui.quotaledger.PriorityLane.second` (off by default), while an operator is at
+      work (a priority request of any process asked within the lane's hold), its second
+      place later than that many slots.
     - with a priority lane (`asrtui.quotaledger.PriorityLane`, off by default), while a
       priority request of any process asked within the lane's hold, background requests of
       every process leave the window's last places to priority ones (the file records when
@@ -119,9 +124,11 @@ from asrtui.quotaledger import (
     PRIORITY_FIRST_COME,
     PRIORITY_LEAD,
     PRIORITY_ROOM,
+    PRIORITY_ROOM_SECOND,
     PRIORITY_SHARE,
     PriorityLane,
     QuotaLedger,
+    room_wait,
 )
 
 try:
@@ -138,6 +145,7 @@ __all__ = [
     "LOCK_RETRY",
     "PRIORITY_LEAD",
     "PRIORITY_ROOM",
+    "PRIORITY_ROOM_SECOND",
     "PRIORITY_SHARE",
     "STUCK_AFTER",
     "SUPPORTED",
@@ -609,11 +617,13 @@ class SharedLedger:
                 state.grants, horizon, capacity, room, asked_at=state.priority_asked, now=now
             )
             delay = max(delay, wait)
-        elif self._pacing is not None and not priority and used >= 1 and used + 1 >= capacity:
-            # The last free place stays free for a priority request while the next one would
-            # free later than `PRIORITY_ROOM` slots from now.
-            frees = state.grants[used + 1 - capacity] + horizon
-            delay = max(delay, frees - PRIORITY_ROOM * spacing - now)
+        elif self._pacing is not None and not priority:
+            # The last free places stay free for priority requests while the next ones would
+            # free later than `PRIORITY_ROOM` slots from now (and the second, with the lane's
+            # `PriorityLane.second`).
+            second = self._lane.second_room(state.priority_asked, now)
+            wait = room_wait(state.grants, horizon, capacity, spacing, now, second=second)
+            delay = max(delay, wait)
         if delay > 0:
             # Float rounding can leave a delay of a few ulps; a waiter sleeping that long may
             # be woken at the same clock reading and ask again forever (a virtual clock does).
