@@ -3,14 +3,14 @@
 With 8 processes the priority p99 went over 100 ms in the benchmark: two or three user actions
 in different consoles within one slot, the window full; the first took the place that
 `PRIORITY_ROOM` keeps, the next waited for the place after it, up to two slot spacings (102-104
-ms). A lane's ``second`` (`asrtui.quotaledger.PriorityLane`, off by default: see
-`PRIORITY_ROOM_SECOND` for what it cost) makes a background grant also leave the window's second
+ms). A lane's ``second`` (`asrtui.quotaledger.PriorityLane`, 1.5 spacings by default: see
+`PRIORITY_ROOM_SECOND` for what it costs and gains) makes a background grant also leave the window's second
 next free place within that many spacings while an operator is at work (a priority request asked
 within the lane's hold): `asrtui.quotaledger.room_wait`. One rule, three windows: the in-process
 limiter (on a virtual loop), the host ledger's file and the Redis script (side by side, a real
 redis-server). The class: a background grant that leaves the second place too far off, with an
-operator at work; one held back with nobody at the keys, or by default (which must cost
-nothing).
+operator at work; one held back with nobody at the keys, or when switched off (which must
+cost nothing).
 """
 
 from __future__ import annotations
@@ -127,9 +127,11 @@ def test_the_second_place_is_kept_only_while_a_priority_request_asked_within_the
     assert lane.second_room(-math.inf, 0.0) == math.inf
 
 
-def test_by_default_no_second_place_is_kept() -> None:
-    assert math.isinf(PRIORITY_ROOM_SECOND)
-    assert PriorityLane().second_room(10.0, 10.0) == math.inf
+def test_by_default_the_second_place_is_kept_while_an_operator_is_at_work() -> None:
+    assert PRIORITY_ROOM_SECOND == S
+    assert PriorityLane().second_room(10.0, 10.0) == S
+    assert PriorityLane().second_room(-math.inf, 10.0) == math.inf  # nobody at the keys
+    assert PriorityLane(second=math.inf).second_room(10.0, 10.0) == math.inf  # switched off
 
 
 @pytest.mark.parametrize("second", [0.0, -1.0, math.nan])
@@ -169,11 +171,11 @@ def test_the_limiter_keeps_the_second_place_while_an_operator_is_at_work() -> No
     [
         # A hold of 0: the user actions are "long ago" at once.
         PriorityLane(0, 0.0, S),
-        # The default: no second place kept.
-        PriorityLane(),
+        # Switched off: no second place kept.
+        PriorityLane(second=math.inf),
     ],
 )
-def test_the_limiter_keeps_nothing_for_nobody_or_by_default(lane: PriorityLane) -> None:
+def test_the_limiter_keeps_nothing_for_nobody_or_when_off(lane: PriorityLane) -> None:
     slot = (1.0 + MAX_MARGIN) / (C * DEFAULT_PACING)
     granted = run_virtual(lambda: background_after_two_user_actions(lane))
     # Only the schedule holds it.
@@ -245,11 +247,11 @@ async def test_both_ledgers_keep_the_second_place_while_an_operator_is_at_work(
     [
         # A hold of 0: no operator is at work.
         PriorityLane(0, 0.0, S),
-        # The default: no second place kept, an operator at work or not.
-        PriorityLane(),
+        # Switched off: no second place kept, an operator at work or not.
+        PriorityLane(second=math.inf),
     ],
 )
-async def test_both_ledgers_keep_nothing_more_for_nobody_or_by_default(
+async def test_both_ledgers_keep_nothing_more_for_nobody_or_when_off(
     make_users: Callable[[PriorityLane], Users], lane: PriorityLane
 ) -> None:
     filler, first, second = make_users(lane)
