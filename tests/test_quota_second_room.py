@@ -1,16 +1,15 @@
 """The window's second free place, kept soon for a second user action of the same moment.
 
-With 8 processes the priority p99 went over 100 ms in the benchmark: two or three user actions
-in different consoles within one slot, the window full; the first took the place that
-`PRIORITY_ROOM` keeps, the next waited for the place after it, up to two slot spacings (102-104
-ms). A lane's ``second`` (`asrtui.quotaledger.PriorityLane`, 1.5 spacings by default: see
-`PRIORITY_ROOM_SECOND` for what it costs and gains) makes a background grant also leave the
-window's second next free place within that many spacings while an operator is at work (a priority request asked
-within the lane's hold): `asrtui.quotaledger.room_wait`. One rule, three windows: the in-process
-limiter (on a virtual loop), the host ledger's file and the Redis script (side by side, a real
-redis-server). The class: a background grant that leaves the second place too far off, with an
-operator at work; one held back with nobody at the keys, or when switched off (which must
-cost nothing).
+With 8 processes the priority p99 went over 100 ms in the benchmark: two or three user actions in
+different consoles within one slot, the window full; the first took the place that `PRIORITY_ROOM`
+keeps, the next waited for the place after it, up to two slot spacings (102-104 ms). A lane's
+``second`` (`asrtui.quotaledger.PriorityLane`, 1.5 spacings by default: see `PRIORITY_ROOM_SECOND`
+for what it costs and gains) makes a background grant also leave the window's second next free
+place within that many spacings while an operator is at work (a priority request asked within the
+lane's hold): `asrtui.quotaledger.room_wait`. One rule, three windows: the in-process limiter (on a
+virtual loop), the host ledger's file and the Redis script (side by side, a real redis-server). The
+class: a background grant that leaves the second place too far off, with an operator at work; one
+held back with nobody at the keys, or when switched off (which must cost nothing).
 """
 
 from __future__ import annotations
