@@ -262,17 +262,28 @@ class TaskObjectStream:
         if len(data) > _MAX_PENDING:
             self._decline()
 
+    def _utf8(self, run: bytes) -> bool:
+        """Whether ``run`` is UTF-8; the stream declines for good if not.
+
+        The C decoder lets bytes that are not UTF-8 through in strings; the usual reading says
+        what is wrong with them.
+        """
+        if run.isascii():
+            return True
+        try:
+            run.decode("utf-8")
+        except UnicodeDecodeError:
+            self._decline()
+            return False
+        return True
+
     def _take(self, run: bytes) -> bool:
         """Decode ``run`` (whole members) and hand its objects on; ``False`` if it does not decode.
 
         Declines for good on a run that decodes but is not what the stream takes.
         """
-        if not run.isascii():
-            try:  # the C decoder lets bytes that are not UTF-8 through in strings
-                run.decode("utf-8")
-            except UnicodeDecodeError:
-                self._decline()
-                return False
+        if not self._utf8(run):
+            return False
         import msgspec
 
         try:
@@ -324,12 +335,8 @@ class TaskRunStream(TaskObjectStream):
         self.runs: list[tuple[int, int]] = []
 
     def _take(self, run: bytes) -> bool:
-        if not run.isascii():
-            try:  # the C decoder lets bytes that are not UTF-8 through in strings
-                run.decode("utf-8")
-            except UnicodeDecodeError:
-                self._decline()
-                return False
+        if not self._utf8(run):
+            return False
         try:
             self._check.decode(b"".join((b"{", run, b"}")))  # one copy
         except self._errors:  # not a run of whole members (or a value msgspec refuses)
