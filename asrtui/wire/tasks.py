@@ -47,25 +47,25 @@ __all__ = [
 _MAX_STRING_NESTING: Final = 3
 
 _TASK_ID = "taskId"
-#: The wire names of a task object that `Task` has a field for; others go to ``Task.extra``.
-TASK_FIELDS: Final = frozenset(
-    {
-        "taskId",
-        "status",
-        "mode",
-        "language",
-        "targetLanguages",
-        "translateEnabled",
-        "tag",
-        "streamUrl",
-        "callbackUrl",
-        "createdAt",
-        "updatedAt",
-        "reportInterval",
-        "autoTerminateDelay",
-        "aliUid",
-    }
+#: The wire fields of `Task`, in the order of `_parse_usual`'s positions.
+_USUAL_ORDER: Final = (
+    "taskId",
+    "status",
+    "mode",
+    "language",
+    "targetLanguages",
+    "translateEnabled",
+    "tag",
+    "streamUrl",
+    "callbackUrl",
+    "createdAt",
+    "updatedAt",
+    "reportInterval",
+    "autoTerminateDelay",
+    "aliUid",
 )
+#: The wire names of a task object that `Task` has a field for; others go to ``Task.extra``.
+TASK_FIELDS: Final = frozenset(_USUAL_ORDER)
 
 #: Fields whose text most tasks of an account repeat: `_parse_task` keeps one string of each
 #: value (`sys.intern`, which lets go of a string no task holds any more).
@@ -668,23 +668,6 @@ def _parse_usual(obj: dict[Any, Any], key: Any) -> Task | None:
     return task
 
 
-#: The wire fields of `Task`, in the order of `_parse_usual`'s positions.
-_USUAL_ORDER: Final = (
-    "taskId",
-    "status",
-    "mode",
-    "language",
-    "targetLanguages",
-    "translateEnabled",
-    "tag",
-    "streamUrl",
-    "callbackUrl",
-    "createdAt",
-    "updatedAt",
-    "reportInterval",
-    "autoTerminateDelay",
-    "aliUid",
-)
 _Shape = tuple[tuple[str, ...], tuple[int, ...]]
 #: Per member names of a task object received (in order), the names and where each field is.
 _SHAPES: dict[tuple[Any, ...], _Shape] = {}
