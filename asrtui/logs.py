@@ -88,7 +88,10 @@ _secrets_version = [0]
 # event, and most of them (a tag, a language, a status) repeat from event to event.
 _masked_memo: dict[tuple[int, str], str] = {}
 _MEMO_TEXT_CHARS = 80
-_MEMO_SIZE = 4096
+# Emptied when full: what repeats comes back within a few events, and a first answer of
+# thousands of tasks (each "appeared", with its id and stream) would otherwise hold ~350 KB of
+# texts never seen again.
+_MEMO_SIZE = 1024
 # The directory `setup_logging` chose, where crash reports go too.
 _active_dir: Path | None = None
 _handler: logging.Handler | None = None

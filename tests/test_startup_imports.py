@@ -175,3 +175,23 @@ def test_a_listing_loads_neither_them_nor_the_console(tmp_path: Path) -> None:
 def test_the_check_sees_a_loaded_module(tmp_path: Path) -> None:
     # The report must be able to name something: ``json`` is loaded by every listing.
     assert _loaded(_TASKS, ("json", "attr"), tmp_path) == ["json"]
+
+
+_PROFILES = r"""
+import os, sys
+
+# What a start with a profile or the environment's credentials loads to find them.
+import asrtui.credentials.chain, asrtui.profiles.ini, asrtui.profiles.store
+
+loaded = [name for name in sys.argv[1:] if sys.modules.get(name) is not None]
+os.write(1, ("LOADED " + " ".join(loaded) + "\n").encode())
+"""
+
+
+def test_finding_credentials_loads_neither_the_ini_parser_nor_the_toml_writer(
+    tmp_path: Path,
+) -> None:
+    # Loaded when an ini credentials file is read, or a profile saved (~0.2 MB of every start
+    # otherwise); ``tomllib``, which reads the store, shows the check can see a module.
+    names = ("configparser", "tomli_w", "tomllib")
+    assert _loaded(_PROFILES, names, tmp_path) == ["tomllib"]

@@ -20,7 +20,6 @@ refused naming the type and the section; its values are never quoted.
 
 from __future__ import annotations
 
-import configparser
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -52,6 +51,8 @@ def read_credentials_ini(path: Path, section: str) -> Profile | None:
             or lacks a value it needs (named, never quoted).
         CredentialsError: a key value cannot be sent.
     """
+    import configparser  # here, not at start-up: most consoles never have such a file
+
     parser = configparser.ConfigParser(interpolation=None)
     try:
         text = path.read_text(encoding="utf-8")

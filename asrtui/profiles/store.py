@@ -65,7 +65,6 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
-import tomli_w
 
 from asrtui.answersize import DEFAULT_MAX_ANSWER_MB
 from asrtui.credentials import Credentials
@@ -231,6 +230,8 @@ class ProfileStore:
             self._write(self.credentials_path, secrets, secret=True)
 
     def _write(self, path: Path, table: Mapping[str, Any], *, secret: bool) -> None:
+        import tomli_w  # here, not at start-up: a session that saves nothing never needs it
+
         write_private(path, tomli_w.dumps(dict(table)).encode(), secret=secret, uid=self._uid)
 
     @contextlib.contextmanager
