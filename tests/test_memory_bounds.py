@@ -16,11 +16,9 @@ from asrtui.ui.app import MAX_TOASTS
 from asrtui.ui.render_caches import TRIM_SECONDS, render_caches, trim_render_caches
 from asrtui.ui.taskbook import DEPARTED_SIZE, EVENT_LOG_SIZE, HISTORY_SIZE
 from asrtui.ui.widgets.event_log import MAX_LINES
+from asrtui.ui.widgets.task_table.widget import line_cache_rows
 from tests.support.clock import FakeClock
 from tests.support.fakes import FakeTaskSource, RecordingApp, console_settings, make_task, settle
-
-#: The task table's cache of rendered lines (`TaskTable._line_cache`).
-LINE_CACHE_SIZE = 1024
 
 
 def toast_holders(app: RecordingApp) -> tuple[int, int]:
@@ -113,7 +111,8 @@ async def test_a_long_churning_session_keeps_every_structure_within_its_cap() ->
         assert screen.feed.pending == 0
         assert len(screen.event_log.entries) == MAX_LINES
         assert len(screen.event_log.lines) <= MAX_LINES
-        assert len(screen.table._line_cache) <= min(LINE_CACHE_SIZE, len(book))
+        kept = line_cache_rows(screen.table._body_height())
+        assert len(screen.table._line_cache) <= min(kept, len(book))
         holders, empty = toast_holders(app)
         assert empty == 0
         assert holders <= len(app._notifications)

@@ -15,6 +15,7 @@ from textual.pilot import Pilot
 from asrtui.models import Task
 from asrtui.ui.taskbook import Row, TaskBook
 from asrtui.ui.widgets.task_table import SORT_COLUMNS, TaskTable, layout_columns
+from asrtui.ui.widgets.task_table.widget import LINE_CACHE_MIN_ROWS, line_cache_rows
 from tests.support.clock import FakeClock
 
 T0 = datetime(2024, 5, 15, 3, 0, 0, tzinfo=UTC)
@@ -519,6 +520,29 @@ async def test_rendered_lines_of_rows_that_left_are_dropped() -> None:
         assert make_task(1).task_id in cached
         table.set_rows(rows_of([make_task(n) for n in range(2, 6)]))
         assert make_task(1).task_id not in set(table._line_cache.keys())
+
+
+@pytest.mark.parametrize("height", [8, 24, 50])
+async def test_the_rows_kept_drawn_are_a_few_screens_whatever_was_browsed(height: int) -> None:
+    # A session that pages through a large account keeps the screens around the cursor, not
+    # every row it ever drew; what is on screen is always among them.
+    app = TableApp(FakeClock(T0))
+    async with app.run_test(size=(120, height)) as pilot:
+        table = await start(pilot, rows_of([make_task(n) for n in range(1, 601)]))
+        body = table._body_height()
+        kept = line_cache_rows(body)
+        assert kept == max(LINE_CACHE_MIN_ROWS, 3 * body)
+        for _ in range(600 // body + 2):
+            await pilot.press("pagedown")
+        await pilot.pause()
+        for _ in range(3):
+            await pilot.press("pageup")
+        await pilot.pause()
+        cached = set(table._line_cache.keys())
+        assert len(cached) <= kept
+        top = round(table.scroll_y)
+        shown = {table._rows.view[i].task_id for i in range(top, min(top + body, 600))}
+        assert shown <= cached
 
 
 async def test_the_tick_redraws_the_rows_whose_time_texts_moved_on() -> None:

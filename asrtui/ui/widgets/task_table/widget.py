@@ -64,6 +64,19 @@ _MARK_NEW = "+"
 _MARK_ENDED = "x"
 #: The second gutter cell of a marked row: the mark reads without colour.
 _MARK_SET = "*"
+#: Drawn rows kept for this many screens of the table, so a refresh, a cursor move or a
+#: scroll back within them draws only what changed; rows further away are drawn again when
+#: they come back (a fraction of a millisecond each). A kept row holds its line and what
+#: Textual derives from it (cropped, styled, divided at the scrollbar): ~3 KB, so a session
+#: that browsed a large account would otherwise hold ~3 MB for 1,024 rows no longer shown.
+LINE_CACHE_SCREENS = 3
+#: ... and never fewer rows than this (a table not yet laid out, a very low terminal).
+LINE_CACHE_MIN_ROWS = 64
+
+
+def line_cache_rows(body_height: int) -> int:
+    """How many drawn rows the table keeps for a body ``body_height`` rows high."""
+    return max(LINE_CACHE_MIN_ROWS, LINE_CACHE_SCREENS * body_height)
 
 
 #: What a row's rendered line depends on besides the row and the styles: cursor, marked, new,
@@ -228,7 +241,9 @@ class TaskTable(ScrollView, can_focus=True):
         self._layout: list[tuple[SortColumn, int]] = []
         self._choice = DEFAULT_CHOICE
         self._time_columns: frozenset[str] = frozenset()
-        self._line_cache: LRUCache[str, tuple[RowInfo, _RowKey, Strip]] = LRUCache(1024)
+        self._line_cache: LRUCache[str, tuple[RowInfo, _RowKey, Strip]] = LRUCache(
+            LINE_CACHE_MIN_ROWS
+        )
         self._pass: _Pass | None = None
         self._header: tuple[tuple[str, bool], Strip] | None = None
         self._tick_timer: Timer | None = None
@@ -589,6 +604,11 @@ class TaskTable(ScrollView, can_focus=True):
             self._time_columns = TIME_COLUMNS.intersection(key for key, _ in self._layout)
             self._line_cache.clear()
             self._header = None
+        rows = line_cache_rows(self._body_height())
+        if rows != self._line_cache.maxsize:
+            # A new cache: Textual's evicts one entry per insertion once it was full, so a
+            # smaller maximum set on a full one would never shrink it.
+            self._line_cache = LRUCache(rows)
         base = self.rich_style
         component = self.get_component_rich_style
         return _Pass(
