@@ -8,6 +8,7 @@ keys, and it fails any test that still changed the real asrtui config directory.
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +16,19 @@ import platformdirs
 import pytest
 
 from tests.support.redis_server import RedisServer, redis_server
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Give Ctrl-C back its usual meaning to the processes the tests start.
+
+    A run started as a background job of a non-interactive shell (``bash .ci/run &``) has
+    SIGINT ignored, every child inherits that, and Python installs no KeyboardInterrupt
+    handler in a process started so: the tests of "Ctrl-C exits 130" then waited out their
+    deadline. Caught here, SIGINT is back to the default in every child, as in a terminal.
+    """
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
 
 # For the test of the guard itself (tests/test_profiles_guard.py); it only adds fixtures.
 pytest_plugins = ("pytester",)
