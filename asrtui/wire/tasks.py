@@ -68,18 +68,10 @@ _USUAL_ORDER: Final = (
 TASK_FIELDS: Final = frozenset(_USUAL_ORDER)
 
 #: Fields whose text most tasks of an account repeat: `_parse_task` keeps one string of each
-#: value (`sys.intern`, which lets go of a string no task holds any more).
-_SHARED_FIELDS: Final = (
-    "status",
-    "mode",
-    "language",
-    "targetLanguages",
-    "translateEnabled",
-    "tag",
-    "callbackUrl",
-    "reportInterval",
-    "autoTerminateDelay",
-    "aliUid",
+#: value (`sys.intern`, which lets go of a string no task holds any more). Every field of
+#: `Task` but those each task has its own value of (its id, stream and times).
+_SHARED_FIELDS: Final = tuple(
+    name for name in _USUAL_ORDER if name not in {"taskId", "streamUrl", "createdAt", "updatedAt"}
 )
 _share = sys.intern
 
