@@ -70,7 +70,12 @@ async def test_the_console_trims_the_heap_after_each_answer_from_the_threshold_u
     # (start-up garbage and the answer's own buffers), and only then: a small account's
     # refresh stays a plain call.
     called: list[int] = []
-    monkeypatch.setattr(heap, "trim", lambda: called.append(1) or True)
+
+    def trim() -> bool:
+        called.append(1)
+        return True
+
+    monkeypatch.setattr(heap, "trim", trim)
     answer = TaskList(tuple(make_task(n) for n in range(count)))
 
     class Client:
