@@ -26,6 +26,7 @@ from asrtui.errors import ApiError, AsrtuiError
 from asrtui.printable import printable_line
 from asrtui.redact import mask_url, redact_text
 from asrtui.taskspec import FIELDS, MAINTENANCE_NOTE, TaskSpec, field_of_error, validate
+from asrtui.ui.frames import PacedFrames
 
 __all__ = ["CreateTaskForm"]
 
@@ -43,7 +44,7 @@ def _shown(value: object) -> str:
     return str(value)
 
 
-class CreateTaskForm(ModalScreen[str | None]):
+class CreateTaskForm(ModalScreen[str | None], PacedFrames[str | None]):
     """A new task's fields with their rules; dismisses with the new task's id, or ``None``.
 
     Args:

@@ -17,10 +17,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 
 from asrtui.ui.export import ExportFormat
+from asrtui.ui.frames import PacedFrames
 from asrtui.ui.widgets.toggles import PlainRadioButton
 
 
-class ConfirmDialog(ModalScreen[bool]):
+class ConfirmDialog(ModalScreen[bool], PacedFrames[bool]):
     """Ask a yes/no question; dismisses with ``True`` only for an explicit yes.
 
     "No" has the focus first, so a stray Enter never stops or deletes a task.
@@ -149,7 +150,7 @@ class ExportRequest:
     fmt: ExportFormat
 
 
-class ExportDialog(ModalScreen[ExportRequest | None]):
+class ExportDialog(ModalScreen[ExportRequest | None], PacedFrames[ExportRequest | None]):
     """Pick a format and a path for an export; dismisses with ``None`` when cancelled.
 
     The file name has the focus (the field most often changed); Tab moves to the format,

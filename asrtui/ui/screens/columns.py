@@ -26,6 +26,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from asrtui.ui.frames import PacedFrames
 from asrtui.ui.widgets.task_table import (
     COLUMN_BY_KEY,
     DEFAULT_CHOICE,
@@ -44,7 +45,7 @@ _RULE = (
 )
 
 
-class ColumnChooser(ModalScreen[ColumnChoice | None]):
+class ColumnChooser(ModalScreen[ColumnChoice | None], PacedFrames[ColumnChoice | None]):
     """Edit a `ColumnChoice`; dismisses with the new choice (Enter) or ``None`` (Esc).
 
     Args:

@@ -14,6 +14,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
+from asrtui.ui.frames import PacedFrames
+
 #: Tips for running inside tmux, shown under the keys.
 TMUX_TIPS = (
     "In tmux: `set -sg escape-time 10` makes Escape react at once (the default waits 500 ms);\n"
@@ -39,7 +41,7 @@ def binding_rows(
     return [(" / ".join(keys), description) for keys, description in rows.values() if description]
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(ModalScreen[None], PacedFrames[None]):
     """A list of every key, by where it works; Escape, ``q`` or ``?`` closes it."""
 
     DEFAULT_CSS = """

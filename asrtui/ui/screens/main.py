@@ -1,7 +1,7 @@
 """The main screen: status line, task table, detail pane, event log, and every operator action.
 
 State flows down (the screen feeds the table, the pane and the status line); events flow up
-(the table's `TaskTable.Highlighted`, dialog results). Network calls happen only in workers:
+(the table's `TaskTable.cursor_moved` signal, dialog results). Network calls happen only in workers:
 
 - ``refresh`` (one at a time): `TaskSource.list_tasks` when `RefreshSchedule` says it is due.
   One trigger starts it, `MainScreen.refresh_if_due`: run at mount, then by a timer armed again
@@ -41,7 +41,6 @@ from textual.containers import Container, Horizontal
 from textual.events import Resize
 from textual.message import Message
 from textual.reactive import var
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Input, Label
 from textual.worker import Worker, WorkerState
@@ -56,6 +55,7 @@ from asrtui.ui.collector import HeapSettler
 from asrtui.ui.durations import format_duration
 from asrtui.ui.event_feed import EventFeed
 from asrtui.ui.first_answer import FirstAnswer
+from asrtui.ui.frames import PacedFrames
 from asrtui.ui.marked_actions import MarkedActions
 from asrtui.ui.notices import Burst, Kind, Notice, NoticeLevel, Notifier, next_level, rings, shows
 from asrtui.ui.rates import Window
@@ -100,7 +100,7 @@ class _Fetched:
     note: str = ""
 
 
-class MainScreen(Screen[None]):
+class MainScreen(PacedFrames[None]):
     """The operator's view of every task of the account.
 
     Args:
@@ -273,6 +273,8 @@ class MainScreen(Screen[None]):
     def on_mount(self) -> None:
         """Focus the table, start the 1 Hz tick and the first refresh."""
         self.table.focus()
+        # At once, not as a message: the detail's title is drawn in the cursor's own frame.
+        self.table.cursor_moved.subscribe(self, self._highlighted, immediate=True)
         self.record.start()
         self._log_note(
             self._clock(),
@@ -503,11 +505,11 @@ class MainScreen(Screen[None]):
     def _detail_visible(self) -> bool:
         return not self.has_class("-no-detail")
 
-    @on(TaskTable.Highlighted)
-    def _highlighted(self, event: TaskTable.Highlighted) -> None:
+    def _highlighted(self, task_id: str | None) -> None:
+        """The cursor moved to another task: name it in the detail and fetch it once it rests."""
         self._show_detail()
-        if event.task_id is not None and self._detail_visible():
-            self._fetch_detail(event.task_id, self._settings.detail_debounce)
+        if task_id is not None and self._detail_visible():
+            self._fetch_detail(task_id, self._settings.detail_debounce)
 
     @on(TaskTable.MarksChanged)
     def _marks_changed(self) -> None:

@@ -9,7 +9,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import (
     Footer,
     Label,
@@ -18,6 +17,7 @@ from textual.widgets import (
 
 from asrtui.errors import AsrtuiError
 from asrtui.protocols import Connector
+from asrtui.ui.frames import PacedFrames
 from asrtui.ui.screens.profiles.form import ProfileForm
 from asrtui.ui.screens.profiles.switcher import DEMO_REFUSAL
 
@@ -31,7 +31,7 @@ class SwitchRequested(Message):
     key: str
 
 
-class FirstRunScreen(Screen[None]):
+class FirstRunScreen(PacedFrames[None]):
     """Shown when nothing is configured: add a profile, or start the demo.
 
     Args:

@@ -39,12 +39,13 @@ from asrtui.sessionsettings import (
     DEFAULT_REGION,
     DEFAULT_REQUEST_TIMEOUT,
 )
+from asrtui.ui.frames import PacedFrames
 from asrtui.ui.widgets.toggles import PlainCheckbox, PlainRadioButton
 
 __all__ = ["ProfileForm"]
 
 
-class ProfileForm(ModalScreen[str | None]):
+class ProfileForm(ModalScreen[str | None], PacedFrames[str | None]):
     """Add a profile, or edit one; dismisses with the saved profile's name, or ``None``.
 
     Args:

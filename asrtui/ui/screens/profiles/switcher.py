@@ -24,6 +24,7 @@ from textual.widgets.option_list import Option
 from asrtui.errors import AsrtuiError
 from asrtui.profiles import ProfileStore
 from asrtui.protocols import Connector, ProfileChoice
+from asrtui.ui.frames import PacedFrames
 from asrtui.ui.screens.profiles.form import ProfileForm
 
 __all__ = ["DEMO_REFUSAL", "ProfileSwitcher", "choice_text"]
@@ -51,7 +52,7 @@ def choice_text(choice: ProfileChoice) -> Text:
     return text
 
 
-class ProfileSwitcher(ModalScreen[str | None]):
+class ProfileSwitcher(ModalScreen[str | None], PacedFrames[str | None]):
     """The list of profiles; dismisses with the key to open, or ``None``.
 
     Args:

@@ -34,6 +34,7 @@ from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import var
 from textual.scroll_view import ScrollView
+from textual.signal import Signal
 from textual.strip import Strip
 from textual.timer import Timer
 
@@ -249,6 +250,13 @@ class TaskTable(ScrollView, can_focus=True):
         self._tick_timer: Timer | None = None
         self._ticking = ticking
         self._marks = Marks()
+        self.cursor_moved: Signal[str | None] = Signal(self, "cursor_moved")
+        """Published with the task under the cursor as soon as the cursor moves to another task.
+
+        `Highlighted` says the same, but a message is handled after the frame that draws the
+        moved cursor: a pane that names the highlighted task and listens to the message lags the
+        cursor by a frame. A subscriber with ``immediate=True`` runs before that frame, so the
+        cursor and what follows it are drawn together."""
 
     # ------------------------------------------------------------------ public API
 
@@ -480,6 +488,7 @@ class TaskTable(ScrollView, can_focus=True):
             self.refresh_line(moved[1] + 1)
         self._scroll_to_cursor()
         if rows.cursor_id != before:
+            self.cursor_moved.publish(rows.cursor_id)
             self.post_message(self.Highlighted(rows.cursor_id, self))
 
     def _body_height(self) -> int:
