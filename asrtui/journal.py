@@ -58,6 +58,7 @@ __all__ = [
     "journal_files",
     "journal_path",
     "read_journal",
+    "scan_journal",
 ]
 
 #: A journal file is rotated once it reaches this size.
@@ -264,6 +265,38 @@ def _wanted(event: Event, since: datetime | None, task: str | None) -> bool:
     return task is None or event.task_id == task
 
 
+def scan_journal(
+    path: Path,
+    *,
+    since: datetime | None = None,
+    task: str | None = None,
+    backups: int = JOURNAL_BACKUPS,
+    current: bool = True,
+) -> Iterator[Event | Problem]:
+    """Each readable event (and each problem) of the journal at ``path`` and its rotated
+    files, in the order they were written, one file in memory at a time.
+
+    For a reader that keeps only part of what it reads (the console's reload keeps the last
+    1,000 events of up to 50 MB): nothing is gathered here. The arguments are
+    `read_journal`'s.
+    """
+    for file in journal_files(path, backups):
+        if file == path and not current:
+            continue
+        if since is not None and file != path and _written_before(file, since):
+            continue  # a rotated file last written before ``since`` holds nothing wanted
+        try:
+            data = file.read_bytes()
+        except OSError as error:
+            reason = printable_line(error.strerror or str(error))
+            yield Problem(file, 0, f"cannot read it ({reason})")
+            continue
+        for number, raw in enumerate(data.split(b"\n"), start=1):
+            found = _decode(raw, file, number)
+            if isinstance(found, Problem) or (found is not None and _wanted(found, since, task)):
+                yield found
+
+
 def read_journal(
     path: Path,
     *,
@@ -284,23 +317,11 @@ def read_journal(
     A missing journal reads as empty. An unreadable file is one problem, not an exception.
     """
     result = JournalRead()
-    for file in journal_files(path, backups):
-        if file == path and not current:
-            continue
-        if since is not None and file != path and _written_before(file, since):
-            continue  # a rotated file last written before ``since`` holds nothing wanted
-        try:
-            data = file.read_bytes()
-        except OSError as error:
-            reason = printable_line(error.strerror or str(error))
-            result.problems.append(Problem(file, 0, f"cannot read it ({reason})"))
-            continue
-        for number, raw in enumerate(data.split(b"\n"), start=1):
-            found = _decode(raw, file, number)
-            if isinstance(found, Problem):
-                result.problems.append(found)
-            elif found is not None and _wanted(found, since, task):
-                result.events.append(found)
+    for found in scan_journal(path, since=since, task=task, backups=backups, current=current):
+        if isinstance(found, Problem):
+            result.problems.append(found)
+        else:
+            result.events.append(found)
     result.events.sort(key=lambda event: event.time)
     return result
 

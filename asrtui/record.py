@@ -52,7 +52,14 @@ if TYPE_CHECKING:
     from asrtui.hooks import HookRunner
     from asrtui.journal import Journal, Problem
 
-__all__ = ["RELOAD_SPAN", "CredentialsWatch", "Recorder", "Reloaded", "running_at_end"]
+__all__ = [
+    "RELOAD_SPAN",
+    "CredentialsWatch",
+    "Recorder",
+    "Reloaded",
+    "recent_of",
+    "running_at_end",
+]
 
 #: How far back a starting console reads the journal for its history and event log.
 RELOAD_SPAN: Final = timedelta(hours=24)
@@ -206,17 +213,66 @@ def _restart_events(answer: tuple[Task, ...], known: set[str], now: datetime) ->
         )
 
 
+def _runs_after(event: Event) -> bool | None:
+    """Whether ``event`` leaves its task running (``True``), not running (``False``), or says
+    nothing of it (``None``)."""
+    if event.kind == TASK_APPEARED:
+        return True
+    if event.kind == TASK_ENDED or (
+        event.kind == STATUS_CHANGED and event.detail.get("to") != "running"
+    ):
+        return False
+    return None
+
+
 def running_at_end(events: Sequence[Event]) -> set[str]:
     """The tasks the events leave running: appeared and not ended since."""
     running: set[str] = set()
     for event in events:
-        if event.kind == TASK_APPEARED:
+        runs = _runs_after(event)
+        if runs is True:
             running.add(event.task_id)
-        elif event.kind == TASK_ENDED or (
-            event.kind == STATUS_CHANGED and event.detail.get("to") != "running"
-        ):
+        elif runs is False:
             running.discard(event.task_id)
     return running
+
+
+def recent_of(found: Iterable[Event | Problem], most: int) -> Reloaded:
+    """The last ``most`` events of ``found`` by time, its problems and the tasks it leaves
+    running: what `Recorder.load` keeps, as if every event were gathered and sorted by time
+    (`asrtui.journal.read_journal`), without gathering them.
+
+    A full journal is up to 50 MB, some 100,000 events when a large account was first seen:
+    gathered, they took ~120 MB that stayed with the console after the reload. Here only the
+    ``most`` latest events are kept whole; of the others, only what running needs (time, order,
+    task id). ``most`` <= 0 keeps every event.
+    """
+    from heapq import heappush, heapreplace
+
+    reloaded = Reloaded()
+    latest: list[tuple[datetime, int, Event]] = []  # a min-heap: the oldest kept first
+    marks: list[tuple[datetime, int, bool, str]] = []
+    for order, item in enumerate(found):
+        if not isinstance(item, Event):
+            reloaded.problems.append(item)
+            continue
+        kept = (item.time, order, item)
+        if most <= 0 or len(latest) < most:
+            heappush(latest, kept)
+        elif (item.time, order) > latest[0][:2]:
+            heapreplace(latest, kept)
+        runs = _runs_after(item)
+        if runs is not None:
+            marks.append((item.time, order, runs, item.task_id))
+    marks.sort(key=lambda mark: mark[:2])
+    for _, _, runs, task_id in marks:
+        if runs:
+            reloaded.running.add(task_id)
+        else:
+            reloaded.running.discard(task_id)
+    latest.sort(key=lambda kept: kept[:2])
+    reloaded.events = [event for _, _, event in latest]
+    return reloaded
 
 
 class CredentialsWatch:
@@ -325,15 +381,11 @@ class Recorder:
         A full journal of a busy account is tens of megabytes: the console reads it off its
         loop, and what it is told meanwhile waits for `begin`.
         """
-        reloaded = Reloaded()
-        if self.journal is not None:
-            from asrtui.journal import read_journal
+        if self.journal is None:
+            return Reloaded()
+        from asrtui.journal import scan_journal
 
-            found = read_journal(self.journal.path, since=self.clock() - span)
-            reloaded.events = found.events[-most:]
-            reloaded.problems = found.problems
-            reloaded.running = running_at_end(found.events)
-        return reloaded
+        return recent_of(scan_journal(self.journal.path, since=self.clock() - span), most)
 
     def begin(self, reloaded: Reloaded) -> Reloaded:
         """Start the session on what `load` read: its running tasks are the first answer's

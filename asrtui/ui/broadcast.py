@@ -10,6 +10,7 @@ journal and hook failures, once each. The mapping from journal events to the con
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -62,6 +63,11 @@ __all__ = [
 
 #: The line that marks where this session took over from the journal.
 RESTARTED_HERE = "── console restarted here ──"
+
+#: Seconds the journal's reading waits for the first answer (or its failure) before it starts.
+#: A full journal is up to 50 MB: read beside a large first answer, it took the interpreter
+#: lock from it (at 100,000 tasks, after a first session, the first row came 1.4 s later).
+FIRST_ANSWER_WAIT = 30.0
 
 _TASK_KINDS: dict[str, EventKind] = {
     TASK_APPEARED: "started",
@@ -264,6 +270,7 @@ class ScreenRecord:
         self._source = source
         self._settings = settings
         self.recorder = settings.recorder
+        self._first_answer = asyncio.Event()
 
     def start(self) -> None:
         """Read the recent journal off the loop, then show it in the event log and the task
@@ -285,6 +292,9 @@ class ScreenRecord:
                 # executor's module loaded before the first frame.
                 reloaded, shown = read()
             else:
+                # The task list first (`FIRST_ANSWER_WAIT`): it is what the operator waits for.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._first_answer.wait(), FIRST_ANSWER_WAIT)
                 reloaded, shown = await asyncio.to_thread(read)
             recorder.begin(reloaded)
             mark(shown, reloaded)
@@ -304,11 +314,13 @@ class ScreenRecord:
 
     def answered(self, tasks: Sequence[Task]) -> None:
         """A refresh succeeded."""
+        self._first_answer.set()
         if self.recorder is not None:
             self.recorder.answered_later(tasks, self._settings.clock())
 
     def failed(self, error: BaseException) -> None:
         """A refresh failed (an episode begins, once)."""
+        self._first_answer.set()
         if self.recorder is not None:
             self.recorder.failed(error, self._settings.clock())
 

@@ -286,14 +286,17 @@ async def running_console(
     *,
     size: tuple[int, int] = (100, 30),
     clock: FakeClock | None = None,
+    settled: bool = True,
     **changes: Any,
 ) -> AsyncIterator[Console]:
-    """Run the console headless on a fake source and clock, after its first refresh."""
+    """Run the console headless on a fake source and clock, after its first refresh
+    (``settled=False``: at once, for a test that holds that refresh)."""
     source = source if source is not None else FakeTaskSource.with_tasks(5)
     clock = clock or FakeClock()
     app = RecordingApp(source, console_settings(clock, **changes))
     async with app.run_test(size=size) as pilot:
-        await settle(pilot)
+        if settled:
+            await settle(pilot)
         yield Console(pilot, app, source, clock)
 
 
