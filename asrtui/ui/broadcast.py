@@ -276,7 +276,9 @@ class ScreenRecord:
         """Read the recent journal off the loop, then show it in the event log and the task
         histories, marked where this session begins, and say which lines could not be read.
 
-        What happens meanwhile (the first answer) is recorded once the reading is done.
+        The reading starts once the first answer is in or has failed (at most
+        `FIRST_ANSWER_WAIT` later), so that it does not slow the first task list; what happens
+        meanwhile (that answer) is recorded once the reading is done.
         """
         recorder = self.recorder
         if recorder is None:
