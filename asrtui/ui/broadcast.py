@@ -39,7 +39,7 @@ from asrtui.record import Recorder, Reloaded
 from asrtui.redact import redact_text
 from asrtui.ui.event_feed import EventFeed
 from asrtui.ui.settings import ConsoleSettings
-from asrtui.ui.taskbook import EventKind, TaskBook, TaskEvent
+from asrtui.ui.taskbook import EventKind, RestartMark, TaskBook, TaskEvent
 
 if TYPE_CHECKING:
     from asrtui.taskspec import TaskSpec
@@ -141,13 +141,16 @@ class Restart:
 
     Attributes:
         log: event-log lines, oldest first, ending with the "restarted here" line.
-        history: per task, its reloaded events (oldest first) and the "restarted here" mark.
+        history: per task, its reloaded events (oldest first).
         problems: lines of the journal that could not be read, said once.
+        restarted: the "restarted here" mark, for the history of each task still running
+            (`TaskBook.recall` puts it in).
     """
 
     log: list[LogItem] = field(default_factory=list)
     history: dict[str, list[TaskEvent]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    restarted: RestartMark | None = None
 
 
 def restart(recorder: Recorder | None) -> Restart:
@@ -186,10 +189,7 @@ def mark(shown: Restart, reloaded: Reloaded) -> None:
     if not reloaded.events or marker is None:
         return
     shown.log.append((marker.time, "info", RESTARTED_HERE))
-    for task_id in reloaded.running:
-        shown.history.setdefault(task_id, []).append(
-            TaskEvent(marker.time, "changed", task_id, RESTARTED_HERE)
-        )
+    shown.restarted = RestartMark(marker.time, RESTARTED_HERE, reloaded.running)
 
 
 def refusal(settings: ConsoleSettings, verb: str) -> str | None:
@@ -310,7 +310,7 @@ class ScreenRecord:
         if marker is not None and not shown.log:
             log.append((marker.time, "info", marker.message))
         feed.earlier(log)
-        self._screen.book.recall(shown.history)
+        self._screen.book.recall(shown.history, shown.restarted)
         for problem in shown.problems:
             feed.note(self._settings.clock(), "error", f"Journal: {problem}")
 

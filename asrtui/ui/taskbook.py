@@ -17,7 +17,7 @@ identity to keep their caches (a `Row` that ``is`` the previous one needs no re-
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from itertools import compress, count, islice
@@ -71,6 +71,25 @@ class TaskEvent:
     kind: EventKind
     task_id: str
     detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class RestartMark:
+    """Where an earlier session's history (the journal's) gives way to this one's.
+
+    Attributes:
+        at: when this session began.
+        detail: the line shown in the history of each task the journal left running.
+        running: the tasks the journal left running.
+    """
+
+    at: datetime
+    detail: str
+    running: Collection[str]
+
+    def event(self, task_id: str) -> TaskEvent:
+        """The mark in ``task_id``'s history."""
+        return TaskEvent(self.at, "changed", task_id, self.detail)
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +177,12 @@ class TaskBook:
         # anything else). Such a task is known by its row (`_running_at_start`), not by a set
         # of its ids (another 4 MB at 100,000 tasks).
         self._start_time: datetime | None = None
+        # The earlier session's end (`recall`), and the tasks whose histories get its mark when
+        # they are made: a task the journal left running whose history is only that mark
+        # keeps none, as with the start event (a deque for each of 100,000 running tasks held
+        # a restarted console ~60 MB above a first launch).
+        self._restart: RestartMark | None = None
+        self._marked_later: set[str] = set()
         # Ids of tasks whose rows left, oldest first (a dict as an ordered set).
         self._departed: dict[str, None] = {}
         self._baseline_done = False
@@ -380,13 +405,47 @@ class TaskBook:
         """
         return list(self._history_of(task_id, create=False))
 
-    def recall(self, history: dict[str, list[TaskEvent]]) -> None:
-        """Put events of an earlier session (the journal's) before each task's history."""
+    def recall(
+        self, history: dict[str, list[TaskEvent]], restart: RestartMark | None = None
+    ) -> None:
+        """Put events of an earlier session (the journal's) before each task's history, and
+        ``restart``'s mark after them in the history of each task it names running.
+
+        The mark of a task with no history yet is put in when its history is made (or asked
+        for), not kept until then.
+        """
+        if restart is not None:
+            self._mark_now()  # an earlier restart's marks, before this one's
+        running = restart.running if restart is not None else ()
         for task_id, events in history.items():
             kept = self._history_of(task_id, create=False)
             merged: deque[TaskEvent] = deque(maxlen=HISTORY_SIZE)
-            merged.extend([*events, *kept])
+            marks = [restart.event(task_id)] if restart is not None and task_id in running else []
+            merged.extend([*events, *marks, *kept])
             self._history[task_id] = merged
+        if restart is None:
+            return
+        later: set[str] = set()
+        for task_id in running:
+            if task_id in history:
+                continue
+            own = self._history.get(task_id)
+            if own is None:
+                later.add(task_id)
+            else:  # a history of its own already: the mark goes before it
+                merged = deque(maxlen=HISTORY_SIZE)
+                merged.extend([restart.event(task_id), *own])
+                self._history[task_id] = merged
+        # The rows' own id strings where there are rows: the journal's are let go.
+        rows = self._rows
+        self._marked_later = {task_id for task_id in rows if task_id in later}
+        self._marked_later.update(later.difference(rows))
+        self._restart = restart
+
+    def _mark_now(self) -> None:
+        """Make the histories still waiting for a restart mark."""
+        for task_id in list(self._marked_later):
+            self._history_of(task_id, create=True)  # takes it out of `_marked_later`
 
     def __len__(self) -> int:
         """The number of rows, lingering ended ones included."""
@@ -395,6 +454,7 @@ class TaskBook:
     def _forget(self, task_id: str) -> None:
         """A task's ended row left: drop its history, remember only that it was here."""
         self._history.pop(task_id, None)
+        self._marked_later.discard(task_id)
         departed = self._departed
         departed.pop(task_id, None)
         departed[task_id] = None
@@ -409,6 +469,10 @@ class TaskBook:
         history = self._history.get(task_id)
         if history is None:
             history = deque(maxlen=HISTORY_SIZE)
+            if self._restart is not None and task_id in self._marked_later:
+                history.append(self._restart.event(task_id))
+                if create:
+                    self._marked_later.discard(task_id)
             if self._start_time is not None and self._running_at_start(task_id):
                 history.append(
                     TaskEvent(self._start_time, "started", task_id, "running at session start")
