@@ -183,8 +183,9 @@ def shown_of(reloaded: Reloaded) -> Restart:
 
 
 def mark(shown: Restart, reloaded: Reloaded) -> None:
-    """Add the "restarted here" line (log, and the history of each task still running) where
-    the session began (`Reloaded.marker`, set by `asrtui.record.Recorder.begin`)."""
+    """Add the "restarted here" line where the session began (`Reloaded.marker`, set by
+    `asrtui.record.Recorder.begin`): to the log, and as the mark the task book puts in the
+    history of each task still running (`TaskBook.recall`)."""
     marker = reloaded.marker
     if not reloaded.events or marker is None:
         return
