@@ -440,7 +440,7 @@ class TaskBook:
         rows = self._rows
         self._marked_later = {task_id for task_id in rows if task_id in later}
         self._marked_later.update(later.difference(rows))
-        self._restart = restart
+        self._restart = RestartMark(restart.at, restart.detail, ())  # not the journal's ids
 
     def _mark_now(self) -> None:
         """Make the histories still waiting for a restart mark."""
