@@ -11,26 +11,17 @@ from __future__ import annotations
 
 import dataclasses
 import tracemalloc
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from asrtui.models import Task
 from asrtui.ui.taskbook import HISTORY_SIZE, RestartMark, TaskBook, TaskEvent
+from tests.support.book_steps import ANSWER, IDS, POOL, START
 
-START = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
-IDS = ("asr-a", "asr-b", "asr-c", "asr-d", "asr-e")
 #: Ids the journal may know that no answer lists (tasks that ended while no console ran).
 GONE = ("asr-x", "asr-y")
-POOL = {
-    task_id: [
-        Task(task_id, tag="t"),
-        Task(task_id, tag="changed"),
-        dataclasses.replace(Task(task_id, tag="t"), updated_at=START),  # a quiet change
-    ]
-    for task_id in IDS
-}
 MARK = "── restarted ──"
 OLD = TaskEvent(START - timedelta(hours=1), "changed", "", "earlier")
 
@@ -50,11 +41,8 @@ class _EagerBook(TaskBook):
         super().recall(marked)
 
 
-_answer = st.lists(st.tuples(st.sampled_from(IDS), st.integers(0, 2)), max_size=6).map(
-    lambda picks: [POOL[task_id][variant] for task_id, variant in picks]
-)
 _step = st.tuples(
-    st.one_of(_answer.map(lambda answer: ("answer", answer)), st.just(("prune", []))),
+    st.one_of(ANSWER.map(lambda answer: ("answer", answer)), st.just(("prune", []))),
     st.integers(0, 40),  # seconds to the step (rows linger 60 s)
 )
 
@@ -72,7 +60,7 @@ def _run(books: tuple[TaskBook, ...], steps: list[tuple[tuple[str, list[Task]], 
 
 @settings(max_examples=400, deadline=None)
 @given(
-    first=_answer,
+    first=ANSWER,
     before=st.lists(_step, max_size=4),
     recalled=st.lists(st.sampled_from(IDS + GONE), max_size=3, unique=True),
     running=st.sets(st.sampled_from(IDS + GONE)),

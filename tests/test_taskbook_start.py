@@ -10,24 +10,14 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from asrtui.models import Task
 from asrtui.ui.taskbook import TaskBook, TaskEvent
-
-START = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
-IDS = ("asr-a", "asr-b", "asr-c", "asr-d", "asr-e")
-POOL = {
-    task_id: [
-        Task(task_id, tag="t"),
-        Task(task_id, tag="changed"),
-        dataclasses.replace(Task(task_id, tag="t"), updated_at=START),  # a quiet change
-    ]
-    for task_id in IDS
-}
+from tests.support.book_steps import ANSWER, IDS, POOL, START
 
 
 class _SetBook(TaskBook):
@@ -61,12 +51,9 @@ class _SetBook(TaskBook):
         self._at_start -= history.keys()
 
 
-_answer = st.lists(st.tuples(st.sampled_from(IDS), st.integers(0, 2)), max_size=6).map(
-    lambda picks: [POOL[task_id][variant] for task_id, variant in picks]
-)
 _step = st.tuples(
     st.one_of(
-        _answer.map(lambda answer: ("answer", answer)),
+        ANSWER.map(lambda answer: ("answer", answer)),
         st.just(("prune", [])),
         st.lists(st.sampled_from(IDS), max_size=2).map(lambda ids: ("recall", ids)),
     ),
