@@ -245,8 +245,10 @@ def recent_of(found: Iterable[Event | Problem], most: int) -> Reloaded:
     A full journal is up to 50 MB, some 100,000 events when a large account was first seen.
     Gathered, they are ~100 MB at once; read after the first answer (as the console now does),
     that peak left a restarted console at 100,000 tasks at 437 MB after its refreshes, against
-    320 MB this way. Here only the ``most`` latest events are kept whole; of the others, only
-    what running needs (time, order, task id). ``most`` <= 0 keeps every event.
+    320 MB this way (216-224 MB since `asrtui.ui.taskbook.TaskBook.recall` marks the running
+    tasks without a history each; a first launch: 203-207 MB). Here only the ``most`` latest
+    events are kept whole; of the others, only what running needs (time, order, task id).
+    ``most`` <= 0 keeps every event.
     """
     from heapq import heappush, heapreplace
 
